@@ -1,0 +1,213 @@
+"""Idempotent Kafka consumer: apply each event exactly once, then commit the offset.
+
+For every batch of one partition the consumer opens one database transaction, marks the events
+processed in ``processed_events`` (the mark is the idempotency: a redelivered event finds its mark
+and is skipped), runs the handler for the new ones, commits, and only then commits the Kafka
+offset. A failing batch is replayed one event at a time with bounded retries and backoff; an event
+that keeps failing, or a record that cannot be decoded, goes to the dead-letter topic with its
+error and the consumer moves on. Infrastructure errors (the database is away) are not the event's
+fault: they are retried without limit and never dead-letter anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TypeVar
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt, wait_exponential
+
+from conveyor_messaging import metrics
+from conveyor_messaging.envelope import Envelope, MalformedMessage, from_kafka
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+
+Handler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
+
+INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+)
+
+
+def route(handlers: Mapping[str, Handler]) -> Handler:
+    """One handler that dispatches on the event type; types nobody handles are skipped."""
+
+    async def dispatch(conn: asyncpg.Connection, event: Envelope) -> None:
+        handler = handlers.get(event.type)
+        if handler is not None:
+            await handler(conn, event)
+
+    return dispatch
+
+
+class EventConsumer:
+    """Applies the events of some topics to one service's database, exactly once each."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        pool: asyncpg.Pool,
+        consumer: AIOKafkaConsumer,
+        producer: AIOKafkaProducer,
+        handle: Handler,
+        dead_letter_topic: str | None = None,
+        max_attempts: int = 5,
+        first_backoff: float = 0.05,
+        max_backoff: float = 2.0,
+        batch_size: int = 500,
+    ) -> None:
+        self.name = name
+        self._pool = pool
+        self._consumer = consumer
+        self._producer = producer
+        self._handle = handle
+        self.dead_letter_topic = dead_letter_topic or f"conveyor.deadletter.{name}"
+        self._max_attempts = max_attempts
+        self._first_backoff = first_backoff
+        self._max_backoff = max_backoff
+        self._batch_size = batch_size
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Consume until stopped. The caller starts the Kafka consumer and stops it afterwards."""
+        while not self._stopping.is_set():
+            batches = await self._consumer.getmany(timeout_ms=200, max_records=self._batch_size)
+            for tp, records in batches.items():
+                if records:
+                    await self._apply_partition_batch(tp, records)
+
+    async def _apply_partition_batch(self, tp: TopicPartition, records: Sequence[ConsumerRecord]) -> None:
+        good: list[tuple[ConsumerRecord, Envelope]] = []
+        for record in records:
+            try:
+                good.append((record, from_kafka(record.key, record.value, record.headers)))
+            except MalformedMessage as exc:
+                await self._dead_letter(record, exc)
+        if good:
+            await self._until_infrastructure_answers(lambda: self._apply(tp.topic, good))
+        await self._commit(tp, records[-1].offset + 1)
+
+    async def _apply(self, topic: str, batch: list[tuple[ConsumerRecord, Envelope]]) -> None:
+        started = time.perf_counter()
+        try:
+            applied, duplicates = await self._apply_in_one_transaction(batch)
+        except INFRASTRUCTURE_ERRORS:
+            raise
+        except Exception as exc:
+            log.warning("consumer_batch_failed", consumer=self.name, topic=topic, size=len(batch), error=repr(exc))
+            applied, duplicates = 0, 0
+            for record, event in batch:
+                done, dup = await self._apply_one_with_retries(record, event)
+                applied += done
+                duplicates += dup
+        metrics.HANDLE_SECONDS.labels(self.name).observe(time.perf_counter() - started)
+        metrics.CONSUMED.labels(self.name, topic).inc(applied)
+        metrics.DUPLICATES.labels(self.name, topic).inc(duplicates)
+
+    async def _apply_in_one_transaction(self, batch: list[tuple[ConsumerRecord, Envelope]]) -> tuple[int, int]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "INSERT INTO processed_events (consumer, event_id) SELECT $1, unnest($2::text[])"
+                " ON CONFLICT DO NOTHING RETURNING event_id",
+                self.name,
+                [event.id for _, event in batch],
+            )
+            fresh = {row[0] for row in rows}
+            for _, event in batch:
+                if event.id in fresh:
+                    fresh.discard(event.id)  # the same event twice in one batch runs once
+                    await self._handle(conn, event)
+        return len(rows), len(batch) - len(rows)
+
+    async def _apply_one_with_retries(self, record: ConsumerRecord, event: Envelope) -> tuple[int, int]:
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self._max_attempts),
+                wait=wait_exponential(multiplier=self._first_backoff, max=self._max_backoff),
+                retry=retry_if_not_exception_type(INFRASTRUCTURE_ERRORS),
+                reraise=True,
+            ):
+                with attempt:
+                    applied, duplicates = await self._until_infrastructure_answers(
+                        lambda: self._apply_in_one_transaction([(record, event)])
+                    )
+                    return applied, duplicates
+        except Exception as exc:
+            await self._dead_letter(record, exc)
+        return 0, 0
+
+    async def _until_infrastructure_answers(self, work: Callable[[], Awaitable[T]]) -> T:
+        delay = self._first_backoff
+        while True:
+            try:
+                return await work()
+            except INFRASTRUCTURE_ERRORS as exc:
+                log.warning("consumer_database_unavailable", consumer=self.name, error=repr(exc), retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _dead_letter(self, record: ConsumerRecord, error: BaseException) -> None:
+        headers = [
+            *list(record.headers or ()),
+            ("dlq_error", repr(error)[:2000].encode()),
+            ("dlq_consumer", self.name.encode()),
+            ("dlq_topic", record.topic.encode()),
+            ("dlq_partition", str(record.partition).encode()),
+            ("dlq_offset", str(record.offset).encode()),
+        ]
+        delay = self._first_backoff
+        while True:  # the offset moves on only once the dead letter is safely stored
+            try:
+                ack = await self._producer.send(self.dead_letter_topic, value=record.value, key=record.key, headers=headers)
+                await ack
+                break
+            except KafkaError as exc:
+                log.warning("dead_letter_publish_failed", consumer=self.name, error=repr(exc), retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        metrics.DEAD_LETTERED.labels(self.name, record.topic).inc()
+        log.error(
+            "event_dead_lettered",
+            consumer=self.name,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error=repr(error),
+        )
+
+    async def _commit(self, tp: TopicPartition, next_offset: int) -> None:
+        try:
+            await self._consumer.commit({tp: next_offset})
+        except (CommitFailedError, IllegalStateError) as exc:
+            # The partition moved to another member; it will redeliver, and the marks skip the repeats.
+            log.info("offset_commit_skipped_after_rebalance", consumer=self.name, partition=str(tp), error=repr(exc))
+            return
+        highwater = self._consumer.highwater(tp)
+        if highwater is not None:
+            metrics.CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(max(highwater - next_offset, 0))
+
+
+async def run_consumer(consumer: AIOKafkaConsumer, event_consumer: EventConsumer) -> None:
+    """Start the Kafka consumer, run the event consumer, and leave the group cleanly at the end."""
+    await consumer.start()
+    try:
+        await event_consumer.run()
+    finally:
+        with contextlib.suppress(Exception):
+            await consumer.stop()

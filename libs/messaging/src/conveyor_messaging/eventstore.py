@@ -1,0 +1,288 @@
+"""Event store on PostgreSQL: append to a stream with an expected version, read a stream, read all.
+
+The store works on a connection the caller owns, so that a handler's state writes, the events it
+records and its "processed" mark commit in one transaction (the unit of work). The events table is
+also the transactional outbox: the relay publishes what this module appended once it commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import orjson
+
+from conveyor_messaging.actor import Actor
+from conveyor_messaging.contracts import EventContract
+from conveyor_messaging.envelope import Envelope
+
+NO_STREAM = 0
+"""Expected version of a stream that must not exist yet."""
+ANY_VERSION = -1
+"""Append whatever the stream's version is (for streams with a single writer, e.g. logs)."""
+
+OUTBOX_CHANNEL = "conveyor_outbox"
+
+
+class ConcurrencyConflict(Exception):
+    """Somebody else appended to the stream first; reload and decide again (HTTP 409)."""
+
+    def __init__(self, stream_id: str, expected: int, actual: int | None) -> None:
+        super().__init__(f"stream {stream_id}: expected version {expected}, found {actual}")
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event about to be appended: its wire type and JSON-able data."""
+
+    type: str
+    data: dict[str, Any]
+    event_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    occurred_at: datetime | None = None
+
+    @classmethod
+    def of(cls, contract: EventContract, *, occurred_at: datetime | None = None) -> NewEvent:
+        return cls(contract.type_name, contract.model_dump(mode="json"), occurred_at=occurred_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A point in the store's commit order: everything up to and including it has been read."""
+
+    commit_xid: int = 0
+    position: int = 0
+
+
+START = Checkpoint()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An event as stored; ``data_json`` is kept raw so the relay can forward it untouched."""
+
+    position: int
+    commit_xid: int
+    event_id: uuid.UUID
+    stream_id: str
+    version: int
+    tenant_id: str
+    type: str
+    data_json: bytes
+    metadata: dict[str, Any]
+    occurred_at: datetime
+    recorded_at: datetime
+
+    @property
+    def data(self) -> dict[str, Any]:
+        result: dict[str, Any] = orjson.loads(self.data_json)
+        return result
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(self.commit_xid, self.position)
+
+    def to_envelope(self, *, with_data: bool = True) -> Envelope:
+        """The CloudEvent; ``with_data=False`` skips decoding when only the context is needed."""
+        meta = self.metadata
+        return Envelope(
+            id=str(self.event_id),
+            type=self.type,
+            source=meta.get("source", "/conveyor"),
+            subject=self.stream_id,
+            tenant_id=self.tenant_id,
+            data=self.data if with_data else {},
+            actor=Actor.parse(meta.get("actor", "system:unknown")),
+            aggregate_version=self.version,
+            time=self.occurred_at,
+            correlation_id=meta.get("correlation_id"),
+            causation_id=meta.get("causation_id"),
+        )
+
+
+_COLUMNS = (
+    "position, commit_xid::text::bigint, event_id, stream_id, version, tenant_id, type,"
+    " data::text, metadata::text, occurred_at, recorded_at"
+)
+
+# Each append is one statement: claim the next versions in event_streams (the optimistic check),
+# insert the events, and send the relay a wake-up that PostgreSQL delivers only on commit.
+_CLAIM_NEW = """
+    INSERT INTO event_streams (stream_id, tenant_id, aggregate_type, version, last_commit_xid)
+    VALUES ($1, $2, $3, $4::bigint + $5::bigint, pg_current_xact_id())
+    ON CONFLICT (stream_id) DO NOTHING
+    RETURNING $4::bigint AS base, last_commit_xid"""
+_CLAIM_EXPECTED = """
+    UPDATE event_streams
+       SET version = version + $5, last_commit_xid = greatest(pg_current_xact_id(), last_commit_xid)
+     WHERE stream_id = $1 AND tenant_id = $2 AND aggregate_type = $3 AND version = $4
+    RETURNING version - $5 AS base, last_commit_xid"""
+_CLAIM_ANY = """
+    INSERT INTO event_streams AS s (stream_id, tenant_id, aggregate_type, version, last_commit_xid)
+    VALUES ($1, $2, $3, $5, pg_current_xact_id())
+    ON CONFLICT (stream_id) DO UPDATE
+       SET version = s.version + $5, last_commit_xid = greatest(pg_current_xact_id(), s.last_commit_xid)
+     -- $4 is always -1 here; it is named so that the three claims share one parameter list.
+     WHERE s.tenant_id = $2 AND s.aggregate_type = $3 AND $4::bigint = -1
+    RETURNING version - $5 AS base, last_commit_xid"""
+_WRITE = """
+    , written AS (
+        INSERT INTO events (commit_xid, event_id, stream_id, version, tenant_id, type, data, metadata, occurred_at)
+        SELECT head.last_commit_xid, e.event_id, $1, head.base + e.ord, $2, e.type, e.data::jsonb,
+               $9::jsonb, e.occurred_at
+          FROM head, unnest($6::uuid[], $7::text[], $8::text[], $10::timestamptz[])
+               WITH ORDINALITY AS e(event_id, type, data, occurred_at, ord)
+        RETURNING position, commit_xid, version, recorded_at
+    )
+    SELECT position, commit_xid::text::bigint AS commit_xid, version, recorded_at{notify}
+      FROM written ORDER BY version"""
+
+
+class EventStore:
+    """Appends and reads event streams in one service's database."""
+
+    def __init__(self, *, source: str, notify: bool = True) -> None:
+        self.source = source
+        notify_sql = f", pg_notify('{OUTBOX_CHANNEL}', '')" if notify else ""
+        write = _WRITE.format(notify=notify_sql)
+        self._sql = {
+            "new": f"WITH head AS ({_CLAIM_NEW}){write}",
+            "expected": f"WITH head AS ({_CLAIM_EXPECTED}){write}",
+            "any": f"WITH head AS ({_CLAIM_ANY}){write}",
+        }
+
+    async def append(
+        self,
+        conn: asyncpg.Connection,
+        *,
+        stream_id: str,
+        tenant_id: str,
+        aggregate_type: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        actor: Actor,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        now: datetime | None = None,
+    ) -> list[RecordedEvent]:
+        """Append ``events`` after ``expected_version``; raise ConcurrencyConflict if it moved on."""
+        if not events:
+            return []
+        if expected_version < ANY_VERSION:
+            raise ValueError(f"invalid expected version {expected_version}")
+        mode = "any" if expected_version == ANY_VERSION else "new" if expected_version == NO_STREAM else "expected"
+        occurred = now or datetime.now(UTC)
+        metadata = {"source": self.source, "actor": str(actor), "aggregate_type": aggregate_type}
+        if correlation_id:
+            metadata["correlation_id"] = correlation_id
+        if causation_id:
+            metadata["causation_id"] = causation_id
+        meta_json = orjson.dumps(metadata).decode()
+        data_texts = [orjson.dumps(e.data).decode() for e in events]
+        rows = await conn.fetch(
+            self._sql[mode],
+            stream_id,
+            tenant_id,
+            aggregate_type,
+            expected_version,
+            len(events),
+            [e.event_id for e in events],
+            [e.type for e in events],
+            data_texts,
+            meta_json,
+            [e.occurred_at or occurred for e in events],
+        )
+        if not rows:
+            actual = await conn.fetchval(
+                "SELECT version FROM event_streams WHERE stream_id = $1 AND tenant_id = $2", stream_id, tenant_id
+            )
+            raise ConcurrencyConflict(stream_id, expected_version, actual)
+        return [
+            RecordedEvent(
+                position=row["position"],
+                commit_xid=row["commit_xid"],
+                event_id=event.event_id,
+                stream_id=stream_id,
+                version=row["version"],
+                tenant_id=tenant_id,
+                type=event.type,
+                data_json=text.encode(),
+                metadata=metadata,
+                occurred_at=event.occurred_at or occurred,
+                recorded_at=row["recorded_at"],
+            )
+            for row, event, text in zip(rows, events, data_texts, strict=True)
+        ]
+
+    async def read_stream(
+        self,
+        conn: asyncpg.Connection,
+        stream_id: str,
+        *,
+        tenant_id: str,
+        from_version: int = 1,
+        to_version: int | None = None,
+    ) -> list[RecordedEvent]:
+        """The stream's events in version order; empty for another tenant's stream."""
+        rows = await conn.fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND tenant_id = $2"
+            " AND version >= $3 AND ($4::bigint IS NULL OR version <= $4) ORDER BY version",
+            stream_id,
+            tenant_id,
+            from_version,
+            to_version,
+        )
+        return [_recorded(row) for row in rows]
+
+    async def stream_version(self, conn: asyncpg.Connection, stream_id: str, *, tenant_id: str) -> int:
+        version = await conn.fetchval(
+            "SELECT version FROM event_streams WHERE stream_id = $1 AND tenant_id = $2", stream_id, tenant_id
+        )
+        return int(version or 0)
+
+    async def read_all(
+        self, conn: asyncpg.Connection, *, after: Checkpoint = START, limit: int = 500
+    ) -> list[RecordedEvent]:
+        """Events after ``after`` in commit order, only those no open transaction can precede."""
+        rows = await conn.fetch(
+            f"SELECT {_COLUMNS} FROM events"
+            " WHERE (commit_xid, position) > ($1::text::xid8, $2::bigint)"
+            "   AND commit_xid < pg_snapshot_xmin(pg_current_snapshot())"
+            " ORDER BY commit_xid, position LIMIT $3",
+            str(after.commit_xid),
+            after.position,
+            limit,
+        )
+        return [_recorded(row) for row in rows]
+
+    async def has_held_back(self, conn: asyncpg.Connection, *, after: Checkpoint) -> bool:
+        """True when committed events wait behind a still-open transaction (read again soon)."""
+        return bool(
+            await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM events WHERE (commit_xid, position) > ($1::text::xid8, $2::bigint))",
+                str(after.commit_xid),
+                after.position,
+            )
+        )
+
+
+def _recorded(row: asyncpg.Record) -> RecordedEvent:
+    return RecordedEvent(
+        position=row[0],
+        commit_xid=row[1],
+        event_id=row[2],
+        stream_id=row[3],
+        version=row[4],
+        tenant_id=row[5],
+        type=row[6],
+        data_json=row[7].encode(),
+        metadata=orjson.loads(row[8]),
+        occurred_at=row[9],
+        recorded_at=row[10],
+    )

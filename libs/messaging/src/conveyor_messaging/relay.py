@@ -1,0 +1,159 @@
+"""Outbox relay: publishes committed events from the store to Kafka, at least once, in order.
+
+The relay reads in commit order (see ``schema.py`` for why positions alone are not enough), sends
+a batch with an idempotent acks=all producer keyed by stream id, waits for every acknowledgement,
+and only then moves its checkpoint. A crash between the two re-sends part of a batch; consumers
+skip what they have already applied. One relay per database publishes at a time: the others wait
+on a PostgreSQL advisory lock, so several replicas of a service can run safely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaProducer
+
+from conveyor_messaging import metrics
+from conveyor_messaging.contracts import topic_for
+from conveyor_messaging.envelope import to_kafka
+from conveyor_messaging.eventstore import OUTBOX_CHANNEL, START, Checkpoint, EventStore, RecordedEvent
+
+log = structlog.get_logger(__name__)
+
+TopicFor = Callable[[RecordedEvent], str]
+
+
+def default_topic(prefix: str = "") -> TopicFor:
+    return lambda event: prefix + topic_for(event.type)
+
+
+class OutboxRelay:
+    """Moves events from one service's event store to Kafka."""
+
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        store: EventStore,
+        name: str = "outbox",
+        topic: TopicFor | None = None,
+        batch_size: int = 1000,
+        idle_wait: float = 1.0,
+        leader_retry: float = 2.0,
+    ) -> None:
+        self._pool = pool
+        self._producer = producer
+        self._store = store
+        self.name = name
+        self._topic = topic or default_topic()
+        self._batch_size = batch_size
+        self._idle_wait = idle_wait
+        self._leader_retry = leader_retry
+        self._wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Relay until stopped; survives database and Kafka outages by retrying with backoff."""
+        backoff = 0.1
+        while not self._stopping.is_set():
+            try:
+                async with self._pool.acquire() as conn:
+                    if not await self._lead(conn):
+                        await self._sleep(self._leader_retry)
+                        continue
+                    await conn.add_listener(OUTBOX_CHANNEL, self._on_notify)
+                    try:
+                        await self._relay_while_leader(conn)
+                    finally:
+                        with contextlib.suppress(Exception):
+                            await conn.remove_listener(OUTBOX_CHANNEL, self._on_notify)
+                            await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", self._lock_key)
+                backoff = 0.1
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                metrics.RELAY_FAILURES.labels(self.name).inc()
+                log.warning("relay_database_unavailable", relay=self.name, error=str(exc), retry_in=backoff)
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    @property
+    def _lock_key(self) -> str:
+        return f"conveyor-relay:{self.name}"
+
+    async def _lead(self, conn: asyncpg.Connection) -> bool:
+        return bool(await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", self._lock_key))
+
+    async def _relay_while_leader(self, conn: asyncpg.Connection) -> None:
+        checkpoint = await self.load_checkpoint(conn)
+        held_back_wait = 0.002
+        while not self._stopping.is_set():
+            self._wakeup.clear()
+            batch = await self._store.read_all(conn, after=checkpoint, limit=self._batch_size)
+            if batch:
+                await self._publish(batch)
+                checkpoint = batch[-1].checkpoint
+                await self._save_checkpoint(conn, checkpoint)
+                held_back_wait = 0.002
+                continue
+            if await self._store.has_held_back(conn, after=checkpoint):
+                # Committed events wait behind an open transaction that may never notify: look again soon.
+                await self._sleep(held_back_wait)
+                held_back_wait = min(held_back_wait * 2, 0.05)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self._idle_wait)
+
+    async def _publish(self, batch: list[RecordedEvent]) -> None:
+        """Send the batch and wait for every acknowledgement; retry the whole batch on failure."""
+        attempt = 0
+        while True:
+            try:
+                acks = []
+                for event in batch:
+                    key, value, headers = to_kafka(event.to_envelope(with_data=False), data_json=event.data_json)
+                    acks.append(await self._producer.send(self._topic(event), value=value, key=key, headers=headers))
+                await asyncio.gather(*acks)
+                break
+            except Exception as exc:  # any Kafka failure: the same batch goes again, order kept by key
+                attempt += 1
+                metrics.RELAY_FAILURES.labels(self.name).inc()
+                delay = min(0.1 * 2**attempt, 5.0)
+                log.warning("relay_publish_failed", relay=self.name, error=repr(exc), attempt=attempt, retry_in=delay)
+                if self._stopping.is_set():
+                    raise
+                await self._sleep(delay)
+        metrics.RELAYED.labels(self.name).inc(len(batch))
+        newest = batch[-1].recorded_at
+        metrics.RELAY_LAG.labels(self.name).set((datetime.now(UTC) - newest).total_seconds())
+
+    async def load_checkpoint(self, conn: asyncpg.Connection) -> Checkpoint:
+        row = await conn.fetchrow(
+            "SELECT commit_xid::text::bigint, position FROM relay_checkpoints WHERE relay = $1", self.name
+        )
+        return Checkpoint(row[0], row[1]) if row else START
+
+    async def _save_checkpoint(self, conn: asyncpg.Connection, checkpoint: Checkpoint) -> None:
+        await conn.execute(
+            "INSERT INTO relay_checkpoints (relay, commit_xid, position) VALUES ($1, $2::text::xid8, $3)"
+            " ON CONFLICT (relay) DO UPDATE SET commit_xid = excluded.commit_xid,"
+            " position = excluded.position, updated_at = now()",
+            self.name,
+            str(checkpoint.commit_xid),
+            checkpoint.position,
+        )
+
+    def _on_notify(self, *_: object) -> None:
+        self._wakeup.set()
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
