@@ -1,0 +1,1 @@
+"""Conveyor service kit: what every service gets from one place."""

@@ -1,0 +1,91 @@
+"""Structured logging configured once per process: JSON off a terminal, readable on one."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+from structlog.types import EventDict, Processor, WrappedLogger
+
+# Keys whose values must never reach a log line, whoever logs them.
+_REDACTED_KEYS = frozenset(
+    {"authorization", "password", "secret", "jwt_secret", "token", "access_token", "cookie"}
+)
+# Fields bound per request or per message; listed so callers agree on their spelling.
+CONTEXT_KEYS = ("correlation_id", "causation_id", "tenant_id", "request_id")
+
+_configured = False
+
+
+def _redact(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    for key in event_dict.keys() & _REDACTED_KEYS:
+        event_dict[key] = "[redacted]"
+    return event_dict
+
+
+def configure_logging(
+    level: str = "INFO", *, json: bool | None = None, force: bool = False
+) -> None:
+    """Route structlog and stdlib logging (uvicorn, aiokafka) through one renderer."""
+    global _configured
+    if _configured and not force:
+        return
+    render_json = not sys.stdout.isatty() if json is None else json
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _redact,
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    renderer: Processor = (
+        structlog.processors.JSONRenderer()
+        if render_json
+        else structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            *([structlog.processors.format_exc_info] if render_json else []),
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # uvicorn installs its own handlers unless told otherwise; ours must be the only ones.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "aiokafka"):
+        named = logging.getLogger(name)
+        named.handlers.clear()
+        named.propagate = True
+    _configured = True
+
+
+def get_logger(name: str | None = None, **initial: Any) -> structlog.stdlib.BoundLogger:
+    """A logger whose lines carry the request's or message's bound context."""
+    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name, **initial)
+    return logger
+
+
+def bind_context(**values: str | None) -> None:
+    """Bind ids (correlation, causation, tenant, request) to every later line in this context."""
+    structlog.contextvars.bind_contextvars(**{k: v for k, v in values.items() if v is not None})
+
+
+def clear_context() -> MutableMapping[str, Any]:
+    """Forget the ids bound by `bind_context`, returning what was bound."""
+    bound = structlog.contextvars.get_contextvars()
+    structlog.contextvars.clear_contextvars()
+    return bound

@@ -1,0 +1,146 @@
+"""RFC 9457 problem details: one exception type, its helpers and the handlers that render it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from conveyor_kit.logging import get_logger
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://conveyor.dev/problems/"
+
+log = get_logger(__name__)
+
+
+def _slug(status: int) -> str:
+    return HTTPStatus(status).phrase.lower().replace(" ", "-").replace("'", "")
+
+
+class ProblemResponse(JSONResponse):
+    """A JSON response served as `application/problem+json`."""
+
+    media_type = PROBLEM_MEDIA_TYPE
+
+
+class Problem(HTTPException):
+    """An error a client can act on, rendered as problem+json; raise it from any handler."""
+
+    # Subclassing HTTPException means FastAPI re-raises it from body parsing and
+    # dependencies instead of wrapping it in a generic 400.
+    def __init__(
+        self,
+        status: int,
+        title: str | None = None,
+        detail: str | None = None,
+        *,
+        slug: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(status_code=status, detail=detail, headers=dict(headers or {}))
+        self.status = status
+        # HTTPException fills a missing detail with the status phrase; the problem keeps None.
+        self.problem_detail = detail
+        self.title = title or HTTPStatus(status).phrase
+        self.type = PROBLEM_TYPE_BASE + (slug or _slug(status))
+        self.extensions = extensions
+
+    def to_dict(self, instance: str | None = None) -> dict[str, Any]:
+        """The problem's members, extension members last so they cannot shadow the standard ones."""
+        body: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status}
+        if self.problem_detail:
+            body["detail"] = self.problem_detail
+        if instance:
+            body["instance"] = instance
+        return {**self.extensions, **body}
+
+    def response(self, instance: str | None = None) -> ProblemResponse:
+        """This problem as an HTTP response."""
+        return ProblemResponse(self.to_dict(instance), self.status, headers=self.headers)
+
+
+def not_found(detail: str | None = None, **extensions: Any) -> Problem:
+    """404: the resource does not exist, or the caller may not know that it does."""
+    return Problem(404, "Not found", detail, slug="not-found", **extensions)
+
+
+def conflict(detail: str | None = None, **extensions: Any) -> Problem:
+    """409: the request lost a race, e.g. an expected version that is no longer current."""
+    return Problem(409, "Conflict", detail, slug="conflict", **extensions)
+
+
+def unauthorized(detail: str | None = None) -> Problem:
+    """401: no valid bearer token; tells the client which scheme to use."""
+    challenge = 'Bearer error="invalid_token"' if detail else "Bearer"
+    return Problem(
+        401, "Unauthorized", detail, slug="unauthorized", headers={"WWW-Authenticate": challenge}
+    )
+
+
+def forbidden(detail: str | None = None, **extensions: Any) -> Problem:
+    """403: the caller is known but lacks a role or right."""
+    return Problem(403, "Forbidden", detail, slug="forbidden", **extensions)
+
+
+def payload_too_large(limit: int) -> Problem:
+    """413: the request body exceeds the service's limit."""
+    return Problem(
+        413,
+        "Content too large",
+        f"request bodies are limited to {limit} bytes",
+        slug="content-too-large",
+        limit_bytes=limit,
+    )
+
+
+def _field(loc: tuple[int | str, ...] | list[int | str]) -> str:
+    # A JSON pointer into the request: `/body/items/0/name`, `/query/limit`.
+    return "/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in loc)
+
+
+async def _on_problem(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, Problem)
+    return exc.response(request.url.path)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"field": _field(e["loc"]), "message": e["msg"]} for e in exc.errors()]
+    problem = Problem(
+        422,
+        "Invalid request",
+        f"{len(errors)} field(s) failed validation",
+        slug="validation-error",
+        errors=errors,
+    )
+    return problem.response(request.url.path)
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, HTTPException)
+    phrase = HTTPStatus(exc.status_code).phrase
+    detail: Any = getattr(exc, "detail", None)  # FastAPI's detail may be any JSON value
+    extensions = {} if isinstance(detail, str) or detail is None else {"errors": detail}
+    text = detail if isinstance(detail, str) and detail != phrase else None
+    problem = Problem(exc.status_code, detail=text, headers=exc.headers, **extensions)
+    return problem.response(request.url.path)
+
+
+def internal_error_response(instance: str | None = None) -> ProblemResponse:
+    """The 500 answer: nothing about the cause, which is in the log under the correlation id."""
+    problem = Problem(500, "Internal server error", slug="internal-error")
+    return problem.response(instance)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Make every error the app raises, expected or not, answer with problem+json."""
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(HTTPException, _on_http_exception)

@@ -1,0 +1,125 @@
+"""Typed settings every Conveyor service subclasses with its own environment prefix."""
+
+from __future__ import annotations
+
+import json
+from copy import copy
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BeforeValidator,
+    PostgresDsn,
+    SecretStr,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PLACEHOLDER_JWT_SECRET = "dev-insecure-secret"
+# Long enough that brute-forcing an HS256 key is not an option (RFC 7518 §3.2).
+MIN_PRODUCTION_SECRET_LENGTH = 32
+
+Environment = Literal["development", "test", "production"]
+
+
+def _plain_postgres_dsn(value: str) -> str:
+    # asyncpg takes plain postgresql:// DSNs; driver-qualified URLs are derived where needed.
+    PostgresDsn(value)
+    if not value.startswith(("postgresql://", "postgres://")):
+        raise ValueError("database_url must be a plain postgresql:// DSN")
+    return value
+
+
+def _comma_separated(value: Any) -> Any:
+    # Operators write `a,b`; JSON lists are accepted too so compose files may use either.
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return value
+
+
+DatabaseUrl = Annotated[str, AfterValidator(_plain_postgres_dsn)]
+Origins = Annotated[list[str], NoDecode, BeforeValidator(_comma_separated)]
+
+# Fields that all services usually share on one host, so one variable can serve all five;
+# a service's own prefixed variable still wins.
+SHARED_FALLBACKS: dict[str, str] = {
+    "kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
+    "environment": "CONVEYOR_ENVIRONMENT",
+    "jwt_secret": "CONVEYOR_JWT_SECRET",
+    "jwt_jwks_url": "CONVEYOR_JWT_JWKS_URL",
+    "jwt_issuer": "CONVEYOR_JWT_ISSUER",
+    "jwt_audience": "CONVEYOR_JWT_AUDIENCE",
+    "test_clock_enabled": "CONVEYOR_TEST_CLOCK_ENABLED",
+}
+
+
+class ServiceSettings(BaseSettings):
+    """Settings shared by every service; subclasses set `env_prefix` and their default port."""
+
+    # Inputs may hold secrets, so validation errors must not echo them.
+    model_config = SettingsConfigDict(
+        extra="ignore", populate_by_name=True, hide_input_in_errors=True
+    )
+
+    database_url: DatabaseUrl = "postgresql://conveyor@127.0.0.1:55432/conveyor"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    kafka_bootstrap_servers: str = "127.0.0.1:59092"
+    environment: Environment = "development"
+    log_level: str = "INFO"
+
+    jwt_secret: SecretStr = SecretStr(PLACEHOLDER_JWT_SECRET)
+    jwt_jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+
+    cors_origins: Origins = []
+    run_workers: bool = True
+    test_clock_enabled: bool = False
+    max_body_bytes: int = 1024 * 1024
+    ready_check_timeout_seconds: float = 2.0
+
+    shared_fallbacks: ClassVar[dict[str, str]] = SHARED_FALLBACKS
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        # A validation alias replaces the prefix, so each subclass gets its own pair of
+        # names: `<PREFIX>FIELD` first, then the shared variable.
+        super().__pydantic_init_subclass__(**kwargs)
+        prefix = cls.model_config.get("env_prefix", "")
+        for name, shared in cls.shared_fallbacks.items():
+            field = copy(cls.__pydantic_fields__[name])
+            field.validation_alias = AliasChoices(f"{prefix}{name}".upper(), shared)
+            cls.__pydantic_fields__[name] = field
+        cls.model_rebuild(force=True)
+
+    @property
+    def service_name(self) -> str:
+        """The service's name, taken from its prefix (`PIPELINES_` → `pipelines`)."""
+        return str(self.model_config.get("env_prefix", "")).rstrip("_").lower() or "conveyor"
+
+    @property
+    def verifies_with_jwks(self) -> bool:
+        """Whether bearer tokens are RS256, checked against the JWKS, rather than HS256."""
+        return self.jwt_jwks_url is not None
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> ServiceSettings:
+        if self.environment != "production":
+            return self
+        problems: list[str] = []
+        secret = self.jwt_secret.get_secret_value()
+        if not self.verifies_with_jwks:
+            if secret == PLACEHOLDER_JWT_SECRET:
+                problems.append("the placeholder JWT secret; set a JWKS URL (RS256)")
+            elif len(secret) < MIN_PRODUCTION_SECRET_LENGTH:
+                problems.append(f"a JWT secret shorter than {MIN_PRODUCTION_SECRET_LENGTH}")
+        if self.test_clock_enabled:
+            problems.append("the test clock enabled")
+        if problems:
+            raise ValueError("refusing to run in production with " + " and ".join(problems))
+        return self
