@@ -1,0 +1,95 @@
+"""The FastAPI app factory: one call gives a service its middleware, errors, health and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from conveyor_kit.auth import TokenVerifier
+from conveyor_kit.clock import Clock, ControllableClock, SystemClock, clock_router
+from conveyor_kit.health import DEFAULT_CHECKS, ReadyCheck, health_router
+from conveyor_kit.logging import configure_logging, get_logger
+from conveyor_kit.metrics import MetricsMiddleware, metrics_router
+from conveyor_kit.middleware import (
+    CORRELATION_HEADER,
+    REQUEST_ID_HEADER,
+    BodySizeLimitMiddleware,
+    CorrelationIdMiddleware,
+    UnhandledErrorMiddleware,
+)
+from conveyor_kit.problems import install_problem_handlers
+from conveyor_kit.settings import ServiceSettings
+
+# A hook opens what the service runs on (pool, producers, consumers) for the app's lifetime,
+# storing it on `app.state`; hooks run in order and close in reverse.
+LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+log = get_logger(__name__)
+
+
+def create_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    version: str,
+    routers: Sequence[APIRouter] = (),
+    lifespan_hooks: Sequence[LifespanHook] = (),
+    ready_checks: Sequence[ReadyCheck] = (),
+    clock: Clock | None = None,
+) -> FastAPI:
+    """A service's app; nothing connects until the lifespan runs its hooks."""
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log.info(
+            "service_starting",
+            service=settings.service_name,
+            version=version,
+            environment=settings.environment,
+        )
+        async with AsyncExitStack() as stack:
+            for hook in lifespan_hooks:
+                await stack.enter_async_context(hook(app))
+            log.info("service_started", host=settings.host, port=settings.port)
+            yield
+        log.info("service_stopped")
+
+    app = FastAPI(
+        title=title,
+        version=version,
+        lifespan=lifespan,
+        docs_url="/v1/docs",
+        redoc_url=None,
+        openapi_url="/v1/openapi.json",
+    )
+    app.state.settings = settings
+    default_clock = ControllableClock() if settings.test_clock_enabled else SystemClock()
+    app.state.clock = clock or default_clock
+    app.state.token_verifier = TokenVerifier(settings)
+
+    install_problem_handlers(app)
+    # Added innermost first: the last one added sees the request first.
+    app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(CorrelationIdMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=[CORRELATION_HEADER, REQUEST_ID_HEADER],
+        )
+
+    app.include_router(health_router([*DEFAULT_CHECKS, *ready_checks]))
+    app.include_router(metrics_router())
+    if settings.test_clock_enabled:
+        app.include_router(clock_router())
+    for router in routers:
+        app.include_router(router)
+    return app

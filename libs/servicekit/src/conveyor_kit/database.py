@@ -1,0 +1,57 @@
+"""The asyncpg pool a service works with, opened in its bootstrap and never at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import orjson
+from fastapi import Request
+
+from conveyor_kit.settings import ServiceSettings
+
+Pool = asyncpg.Pool[asyncpg.Record]
+Connection = asyncpg.Connection[asyncpg.Record]
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+async def register_json_codecs(connection: Connection) -> None:
+    """Let json/jsonb columns take and give Python objects, through orjson."""
+    for type_name in ("json", "jsonb"):
+        await connection.set_type_codec(
+            type_name, encoder=_dumps, decoder=orjson.loads, schema="pg_catalog", format="text"
+        )
+
+
+async def create_pool(settings: ServiceSettings, *, max_size: int = 10) -> Pool:
+    """A pool that connects on first use, so a service starts (unready) with its database down."""
+    pool = await asyncpg.create_pool(
+        settings.database_url,
+        min_size=0,
+        max_size=max_size,
+        init=register_json_codecs,
+        command_timeout=30,
+    )
+    assert pool is not None
+    return pool
+
+
+@asynccontextmanager
+async def database_pool(settings: ServiceSettings) -> AsyncIterator[Pool]:
+    """Open the pool for the span of the block, closing it gracefully after."""
+    pool = await create_pool(settings)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+def pool_from(request: Request) -> Pool:
+    """FastAPI dependency: the pool the service's bootstrap opened."""
+    pool: Pool = request.app.state.pool
+    return pool

@@ -1,0 +1,140 @@
+"""ASGI middleware every service runs: correlation ids, a body-size limit and a last-resort 500."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+import structlog
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from conveyor_kit.logging import get_logger
+from conveyor_kit.problems import Problem, internal_error_response, payload_too_large
+
+CORRELATION_HEADER = "X-Correlation-ID"
+CAUSATION_HEADER = "X-Causation-ID"
+REQUEST_ID_HEADER = "X-Request-ID"
+# Ids from outside end up in every log line, so anything odd is replaced, not trusted.
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_QUIET_PATHS = ("/health/", "/metrics")
+
+log = get_logger(__name__)
+
+
+def _safe_id(value: str | None) -> str | None:
+    return value if value and _SAFE_ID.match(value) else None
+
+
+class CorrelationIdMiddleware:
+    """Binds correlation, causation and request ids to the request's logs and echoes them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        correlation_id = _safe_id(headers.get(CORRELATION_HEADER)) or str(uuid.uuid4())
+        causation_id = _safe_id(headers.get(CAUSATION_HEADER))
+        request_id = str(uuid.uuid4())
+        scope.setdefault("state", {}).update(
+            correlation_id=correlation_id, causation_id=causation_id, request_id=request_id
+        )
+        status = 500
+
+        async def send_with_ids(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_headers = MutableHeaders(scope=message)
+                response_headers[CORRELATION_HEADER] = correlation_id
+                response_headers[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        # Each request starts from an empty context: nothing of a previous request leaks in.
+        outer = structlog.contextvars.get_contextvars()
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(correlation_id=correlation_id, request_id=request_id)
+        if causation_id:
+            structlog.contextvars.bind_contextvars(causation_id=causation_id)
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_with_ids)
+        finally:
+            path: str = scope["path"]
+            level = logging.DEBUG if path.startswith(_QUIET_PATHS) else logging.INFO
+            log.log(
+                level,
+                "request_finished",
+                method=scope["method"],
+                path=path,
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.bind_contextvars(**outer)
+
+
+class BodySizeLimitMiddleware:
+    """Refuses request bodies above `max_bytes` with 413 problem+json, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await payload_too_large(self.max_bytes).response(scope["path"])(scope, receive, send)
+            return
+        received = 0
+
+        async def receive_within_limit() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # A Problem is an HTTPException: the app's handlers render it as 413.
+                    raise payload_too_large(self.max_bytes)
+            return message
+
+        await self.app(scope, receive_within_limit, send)
+
+
+class UnhandledErrorMiddleware:
+    """Turns any exception that escaped the handlers into a bare 500, logging it once."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracking)
+        except Problem as problem:
+            if started:
+                raise
+            await problem.response(scope["path"])(scope, receive, send)
+        except Exception:
+            log.exception("unhandled_error", method=scope["method"], path=scope["path"])
+            if started:
+                raise
+            await internal_error_response(scope["path"])(scope, receive, send)
