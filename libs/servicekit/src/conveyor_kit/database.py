@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import orjson
-from fastapi import Request
+from fastapi import FastAPI, Request
 
 from conveyor_kit.settings import ServiceSettings
 
-Pool = asyncpg.Pool[asyncpg.Record]
-Connection = asyncpg.Connection[asyncpg.Record]
+# asyncpg's classes are generic only in their stubs.
+if TYPE_CHECKING:
+    Pool = asyncpg.Pool[asyncpg.Record]
+    Connection = asyncpg.Connection[asyncpg.Record]
+else:
+    Pool = asyncpg.Pool
+    Connection = asyncpg.Connection
 
 
 def _dumps(value: Any) -> str:
@@ -49,6 +54,17 @@ async def database_pool(settings: ServiceSettings) -> AsyncIterator[Pool]:
         yield pool
     finally:
         await pool.close()
+
+
+@asynccontextmanager
+async def pool_on_state(app: FastAPI) -> AsyncIterator[Pool]:
+    """Open the pool for the app's settings and keep it on `app.state.pool` while open."""
+    async with database_pool(app.state.settings) as pool:
+        app.state.pool = pool
+        try:
+            yield pool
+        finally:
+            del app.state.pool
 
 
 def pool_from(request: Request) -> Pool:

@@ -70,6 +70,8 @@ def configure_logging(
         named = logging.getLogger(name)
         named.handlers.clear()
         named.propagate = True
+    # Library warnings (e.g. PyJWT's short-key warning) become log lines too.
+    logging.captureWarnings(True)
     _configured = True
 
 

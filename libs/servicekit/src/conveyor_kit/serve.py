@@ -1,0 +1,56 @@
+"""A service's command line: `python -m <service> serve` runs uvicorn, `migrate` runs Alembic."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+import uvicorn
+from fastapi import FastAPI
+
+from conveyor_kit.logging import configure_logging
+from conveyor_kit.migrations import upgrade
+from conveyor_kit.settings import ServiceSettings
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run the app under uvicorn on the configured host and port until interrupted."""
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        # Logging is ours (JSON lines with correlation ids); the request log line comes
+        # from CorrelationIdMiddleware, so uvicorn's access log would only repeat it.
+        log_config=None,
+        access_log=False,
+        # Graceful shutdown: in-flight requests finish and the lifespan closes pools.
+        timeout_graceful_shutdown=10,
+    )
+
+
+def service_main(
+    settings_cls: type[S],
+    app_factory: Callable[[S], FastAPI],
+    migrations_path: Path,
+    argv: Sequence[str] | None = None,
+) -> int:
+    """Dispatch `serve` or `migrate [--revision R]`; the whole of a service's `__main__`."""
+    service = settings_cls.model_config.get("env_prefix", "").rstrip("_").lower()
+    parser = argparse.ArgumentParser(prog=f"python -m {service}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the HTTP API (and workers, if enabled)")
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("--revision", default="head")
+    args = parser.parse_args(argv)
+
+    settings = settings_cls()
+    configure_logging(settings.log_level)
+    if args.command == "migrate":
+        upgrade(migrations_path, settings.database_url, args.revision)
+    else:
+        serve(app_factory(settings), settings)
+    return 0
