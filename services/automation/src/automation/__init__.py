@@ -1,0 +1,1 @@
+"""Conveyor automation service: robots, triggers and business processes reacting to item moves."""

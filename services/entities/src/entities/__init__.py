@@ -1,0 +1,1 @@
+"""Conveyor entities service: entity types, their custom fields and items."""

@@ -1,0 +1,1 @@
+"""Conveyor notifications service: notifications and reminders sent to users."""

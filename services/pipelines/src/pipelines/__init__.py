@@ -1,0 +1,1 @@
+"""Conveyor pipelines service: pipelines, their stages and the items' moves between them."""

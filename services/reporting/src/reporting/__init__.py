@@ -1,0 +1,1 @@
+"""Conveyor reporting service: read models and analytics built from everyone's events."""

@@ -1,0 +1,1 @@
+"""The automation service's ports implemented on PostgreSQL, Kafka and other I/O."""

@@ -1,0 +1,1 @@
+"""The automation domain model: aggregates, commands and events, free of I/O."""

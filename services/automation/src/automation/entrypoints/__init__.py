@@ -1,0 +1,1 @@
+"""Ways into the automation service: HTTP now, Kafka consumers later."""

@@ -1,0 +1,24 @@
+"""The automation service's HTTP API."""
+
+from importlib.metadata import version
+
+from conveyor_kit.app import create_app
+from conveyor_kit.whoami import whoami_router
+from fastapi import FastAPI
+
+from automation.bootstrap import bootstrap
+from automation.config import Settings
+
+
+def create(settings: Settings | None = None) -> FastAPI:
+    """The automation app; settings come from the environment unless given.
+
+    Also usable as `uvicorn --factory automation.entrypoints.http:create`.
+    """
+    return create_app(
+        settings or Settings(),
+        title="Conveyor automation",
+        version=version("automation"),
+        routers=[whoami_router()],
+        lifespan_hooks=[bootstrap],
+    )

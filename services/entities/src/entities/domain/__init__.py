@@ -1,0 +1,1 @@
+"""The entities domain model: aggregates, commands and events, free of I/O."""

@@ -1,0 +1,1 @@
+"""Ways into the entities service: HTTP now, Kafka consumers later."""

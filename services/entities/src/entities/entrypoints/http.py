@@ -1,0 +1,24 @@
+"""The entities service's HTTP API."""
+
+from importlib.metadata import version
+
+from conveyor_kit.app import create_app
+from conveyor_kit.whoami import whoami_router
+from fastapi import FastAPI
+
+from entities.bootstrap import bootstrap
+from entities.config import Settings
+
+
+def create(settings: Settings | None = None) -> FastAPI:
+    """The entities app; settings come from the environment unless given.
+
+    Also usable as `uvicorn --factory entities.entrypoints.http:create`.
+    """
+    return create_app(
+        settings or Settings(),
+        title="Conveyor entities",
+        version=version("entities"),
+        routers=[whoami_router()],
+        lifespan_hooks=[bootstrap],
+    )

@@ -1,0 +1,1 @@
+"""Command handlers and event reactions of the entities service, one per file."""

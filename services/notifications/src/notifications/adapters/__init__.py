@@ -1,0 +1,1 @@
+"""The notifications service's ports implemented on PostgreSQL, Kafka and other I/O."""

@@ -1,0 +1,1 @@
+"""Ways into the notifications service: HTTP now, Kafka consumers later."""

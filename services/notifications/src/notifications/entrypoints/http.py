@@ -1,0 +1,24 @@
+"""The notifications service's HTTP API."""
+
+from importlib.metadata import version
+
+from conveyor_kit.app import create_app
+from conveyor_kit.whoami import whoami_router
+from fastapi import FastAPI
+
+from notifications.bootstrap import bootstrap
+from notifications.config import Settings
+
+
+def create(settings: Settings | None = None) -> FastAPI:
+    """The notifications app; settings come from the environment unless given.
+
+    Also usable as `uvicorn --factory notifications.entrypoints.http:create`.
+    """
+    return create_app(
+        settings or Settings(),
+        title="Conveyor notifications",
+        version=version("notifications"),
+        routers=[whoami_router()],
+        lifespan_hooks=[bootstrap],
+    )

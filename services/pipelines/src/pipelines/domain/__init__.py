@@ -1,0 +1,1 @@
+"""The pipelines domain model: aggregates, commands and events, free of I/O."""

@@ -1,0 +1,1 @@
+"""Ways into the pipelines service: HTTP now, Kafka consumers later."""

@@ -1,0 +1,24 @@
+"""The pipelines service's HTTP API."""
+
+from importlib.metadata import version
+
+from conveyor_kit.app import create_app
+from conveyor_kit.whoami import whoami_router
+from fastapi import FastAPI
+
+from pipelines.bootstrap import bootstrap
+from pipelines.config import Settings
+
+
+def create(settings: Settings | None = None) -> FastAPI:
+    """The pipelines app; settings come from the environment unless given.
+
+    Also usable as `uvicorn --factory pipelines.entrypoints.http:create`.
+    """
+    return create_app(
+        settings or Settings(),
+        title="Conveyor pipelines",
+        version=version("pipelines"),
+        routers=[whoami_router()],
+        lifespan_hooks=[bootstrap],
+    )

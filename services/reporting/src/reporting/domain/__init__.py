@@ -1,0 +1,1 @@
+"""The reporting domain model: aggregates, commands and events, free of I/O."""

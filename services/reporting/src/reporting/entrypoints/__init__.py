@@ -1,0 +1,1 @@
+"""Ways into the reporting service: HTTP now, Kafka consumers later."""

@@ -1,0 +1,24 @@
+"""The reporting service's HTTP API."""
+
+from importlib.metadata import version
+
+from conveyor_kit.app import create_app
+from conveyor_kit.whoami import whoami_router
+from fastapi import FastAPI
+
+from reporting.bootstrap import bootstrap
+from reporting.config import Settings
+
+
+def create(settings: Settings | None = None) -> FastAPI:
+    """The reporting app; settings come from the environment unless given.
+
+    Also usable as `uvicorn --factory reporting.entrypoints.http:create`.
+    """
+    return create_app(
+        settings or Settings(),
+        title="Conveyor reporting",
+        version=version("reporting"),
+        routers=[whoami_router()],
+        lifespan_hooks=[bootstrap],
+    )

@@ -1,0 +1,1 @@
+"""Command handlers and event reactions of the reporting service, one per file."""

@@ -1,0 +1,1 @@
+"""Revisions, raw SQL only, applied in order."""
