@@ -15,6 +15,7 @@ from conveyor_kit.logging import get_logger
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://conveyor.dev/problems/"
+_STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
 
 log = get_logger(__name__)
 
@@ -59,7 +60,8 @@ class Problem(HTTPException):
             body["detail"] = self.problem_detail
         if instance:
             body["instance"] = instance
-        return {**self.extensions, **body}
+        extensions = {k: v for k, v in self.extensions.items() if k not in _STANDARD_MEMBERS}
+        return {**extensions, **body}
 
     def response(self, instance: str | None = None) -> ProblemResponse:
         """This problem as an HTTP response."""

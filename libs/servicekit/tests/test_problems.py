@@ -1,0 +1,160 @@
+"""Every error answers with RFC 9457 problem+json, and a 500 says nothing of its cause."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import httpx
+import pytest
+from conveyor_kit.problems import (
+    PROBLEM_MEDIA_TYPE,
+    Problem,
+    conflict,
+    forbidden,
+    not_found,
+    unauthorized,
+)
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
+
+pytestmark = pytest.mark.unit
+
+Client = Callable[[FastAPI], AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+class Line(BaseModel):
+    sku: str
+    quantity: int
+
+
+class Order(BaseModel):
+    name: str
+    lines: list[Line]
+
+
+def routes() -> APIRouter:
+    router = APIRouter(prefix="/v1")
+
+    @router.post("/orders")
+    async def place(order: Order) -> Order:
+        return order
+
+    @router.get("/orders/{order_id}")
+    async def read(order_id: str) -> None:
+        raise not_found(f"no order {order_id}", order_id=order_id)
+
+    @router.put("/orders/{order_id}")
+    async def replace(order_id: str) -> None:
+        raise conflict("expected version 3, found 4", expected_version=3, actual_version=4)
+
+    @router.get("/crash")
+    async def crash() -> None:
+        raise RuntimeError("password=hunter2 at db.internal:5432")
+
+    return router
+
+
+@pytest.fixture
+async def api(make_app: Callable[..., FastAPI], client_for: Client) -> Any:
+    async with client_for(make_app(routers=[routes()])) as client:
+        yield client
+
+
+class TestProblemShape:
+    async def test_a_raised_problem_keeps_its_members(self, api: httpx.AsyncClient) -> None:
+        response = await api.get("/v1/orders/o-1")
+
+        assert response.status_code == 404
+        assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
+        assert response.json() == {
+            "type": "https://conveyor.dev/problems/not-found",
+            "title": "Not found",
+            "status": 404,
+            "detail": "no order o-1",
+            "instance": "/v1/orders/o-1",
+            "order_id": "o-1",
+        }
+
+    async def test_a_version_conflict_is_409(self, api: httpx.AsyncClient) -> None:
+        response = await api.put("/v1/orders/o-1")
+
+        body = response.json()
+        assert response.status_code == 409
+        assert body["type"] == "https://conveyor.dev/problems/conflict"
+        assert (body["expected_version"], body["actual_version"]) == (3, 4)
+
+    async def test_an_unknown_route_is_a_404_problem(self, api: httpx.AsyncClient) -> None:
+        response = await api.get("/v1/nothing-here")
+
+        assert response.status_code == 404
+        assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
+        assert response.json()["type"] == "https://conveyor.dev/problems/not-found"
+
+    async def test_a_wrong_method_is_a_405_problem(self, api: httpx.AsyncClient) -> None:
+        response = await api.delete("/v1/orders")
+
+        assert response.status_code == 405
+        assert response.json()["type"] == "https://conveyor.dev/problems/method-not-allowed"
+
+    def test_extension_members_cannot_shadow_standard_ones(self) -> None:
+        problem = Problem(400, "Bad", slug="bad", type="urn:shadow", instance="/elsewhere")
+        assert problem.to_dict() == {
+            "type": "https://conveyor.dev/problems/bad",
+            "title": "Bad",
+            "status": 400,
+        }
+
+    def test_helpers_carry_their_status(self) -> None:
+        assert [p.status for p in (not_found(), conflict(), unauthorized(), forbidden())] == [
+            404,
+            409,
+            401,
+            403,
+        ]
+        assert unauthorized().headers == {"WWW-Authenticate": "Bearer"}
+
+
+class TestValidationErrors:
+    async def test_every_invalid_field_is_listed_with_a_pointer(
+        self, api: httpx.AsyncClient
+    ) -> None:
+        response = await api.post(
+            "/v1/orders", json={"name": 7, "lines": [{"sku": "ball"}, {"quantity": 1}]}
+        )
+
+        body = response.json()
+        assert response.status_code == 422
+        assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
+        assert body["type"] == "https://conveyor.dev/problems/validation-error"
+        assert {e["field"] for e in body["errors"]} == {
+            "/body/name",
+            "/body/lines/0/quantity",
+            "/body/lines/1/sku",
+        }
+        assert all(e["message"] for e in body["errors"])
+
+    async def test_malformed_json_is_a_422_problem(self, api: httpx.AsyncClient) -> None:
+        response = await api.post(
+            "/v1/orders", content=b"{not json", headers={"content-type": "application/json"}
+        )
+
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"].startswith("/body")
+
+
+class TestUnhandledErrors:
+    async def test_a_crash_is_a_bare_500_problem(self, api: httpx.AsyncClient) -> None:
+        response = await api.get("/v1/crash")
+
+        assert response.status_code == 500
+        assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
+        assert response.json() == {
+            "type": "https://conveyor.dev/problems/internal-error",
+            "title": "Internal server error",
+            "status": 500,
+            "instance": "/v1/crash",
+        }
+        assert "hunter2" not in response.text
+        assert response.headers["x-correlation-id"]
