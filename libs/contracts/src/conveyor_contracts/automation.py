@@ -1,0 +1,5 @@
+"""Events the automation service publishes (`conveyor.automation.<aggregate>.<event>.v<N>`).
+
+Each event is an `EventContract` subclass with `type_name=...`; its first docstring line is
+the summary shown in docs/asyncapi.yaml. The service's issue adds them with its behaviour.
+"""

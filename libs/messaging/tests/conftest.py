@@ -1,0 +1,60 @@
+"""Fixtures for the backbone's tests: a migrated database, Kafka clients and topic names per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from conveyor_messaging.kafka import make_producer
+from conveyor_messaging.schema import BACKBONE_DDL_V1
+
+
+@pytest.fixture
+async def backbone_dsn(fresh_database: str) -> str:
+    conn = await asyncpg.connect(fresh_database)
+    try:
+        await conn.execute(BACKBONE_DDL_V1)
+    finally:
+        await conn.close()
+    return fresh_database
+
+
+@pytest.fixture
+async def pool(backbone_dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(backbone_dsn, min_size=2, max_size=40)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def producer(infra) -> AsyncIterator[AIOKafkaProducer]:  # type: ignore[no-untyped-def]
+    producer = make_producer(infra.kafka_bootstrap)
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    """Topics of this test only: the relay maps conveyor.<svc>.<aggregate> under this prefix."""
+    return f"t{uuid.uuid4().hex[:10]}."
+
+
+@pytest.fixture
+async def thing_topic(infra, topic_prefix: str) -> str:  # type: ignore[no-untyped-def]
+    """The topic the relay publishes test events to, created with three partitions."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    from backbone_support import TOPIC
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic_prefix + TOPIC, num_partitions=3, replication_factor=1)])
+    finally:
+        await admin.close()
+    return topic_prefix + TOPIC

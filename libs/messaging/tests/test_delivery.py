@@ -1,0 +1,184 @@
+"""From commit to consumer on real PostgreSQL and Kafka: every event, once, in aggregate order."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import sys
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from backbone_support import (
+    PROJECTION_DDL,
+    append_one,
+    projection_consumer,
+    read_topic,
+    running,
+    wait_for_count,
+)
+from conveyor_messaging.eventstore import EventStore
+from conveyor_messaging.relay import OutboxRelay, default_topic
+
+pytestmark = pytest.mark.integration
+
+store = EventStore(source="/conveyor/test")
+
+
+@pytest.fixture
+async def projection(pool: asyncpg.Pool) -> asyncpg.Pool:
+    await pool.execute(PROJECTION_DDL)
+    return pool
+
+
+async def write_streams(pool: asyncpg.Pool, streams: int, versions: int, *, hold: float = 0.0) -> None:
+    """One writer task per stream, each appending versions 1..n; optionally holding transactions open."""
+
+    async def writer(s: int) -> None:
+        for version in range(1, versions + 1):
+            async with pool.acquire() as conn, conn.transaction():
+                await append_one(store, conn, f"stream-{s}", version)
+                if hold:
+                    await asyncio.sleep(random.uniform(0, hold))
+
+    await asyncio.gather(*(writer(s) for s in range(streams)))
+
+
+async def assert_applied_exactly_once_in_order(pool: asyncpg.Pool, expected: int) -> None:
+    applied = await wait_for_count(pool, "SELECT count(*) FROM applied", expected, timeout=90)
+    assert applied == expected
+    assert await pool.fetchval("SELECT count(*) FROM order_violations") == 0
+    assert await pool.fetchval("SELECT count(*) FROM processed_events") == expected
+
+
+class TestRelayAndConsumer:
+    async def test_sixteen_writers_with_open_transactions_reach_the_consumer_exactly_once(
+        self, projection: asyncpg.Pool, producer: AIOKafkaProducer, infra, topic_prefix: str, thing_topic: str  # type: ignore[no-untyped-def]
+    ) -> None:
+        relay = OutboxRelay(pool=projection, producer=producer, store=store, topic=default_topic(topic_prefix))
+        async with running(relay.run()), projection_consumer(projection, infra.kafka_bootstrap, thing_topic):
+            await write_streams(projection, streams=16, versions=10, hold=0.2)
+            await assert_applied_exactly_once_in_order(projection, 160)
+        records = await read_topic(infra.kafka_bootstrap, [thing_topic], 160)
+        ids = [dict(r.headers)["ce_id"] for r in records]
+        assert len(ids) == len(set(ids)) == 160, "without failures the relay publishes each event once"
+
+    async def test_a_redelivered_event_changes_nothing_the_second_time(
+        self, projection: asyncpg.Pool, producer: AIOKafkaProducer, infra, topic_prefix: str, thing_topic: str  # type: ignore[no-untyped-def]
+    ) -> None:
+        async with projection.acquire() as conn:
+            await append_one(store, conn, "once", 1)
+            (event,) = await store.read_all(conn)
+        from conveyor_messaging.envelope import to_kafka
+
+        key, value, headers = to_kafka(event.to_envelope())
+        for _ in range(3):  # as Kafka would after a crash before the offset commit
+            await producer.send_and_wait(thing_topic, value=value, key=key, headers=headers)
+        async with projection_consumer(projection, infra.kafka_bootstrap, thing_topic):
+            await wait_for_count(projection, "SELECT count(*) FROM processed_events", 1)
+            await asyncio.sleep(1.0)  # room for the repeats to be (not) applied
+        assert await projection.fetchval("SELECT count(*) FROM applied") == 1
+
+    async def test_a_malformed_message_is_dead_lettered_and_the_next_one_processed(
+        self, projection: asyncpg.Pool, producer: AIOKafkaProducer, infra, topic_prefix: str, thing_topic: str  # type: ignore[no-untyped-def]
+    ) -> None:
+        await producer.send_and_wait(thing_topic, value=b"\x00not json", key=b"stream-x", headers=[("junk", b"1")])
+        relay = OutboxRelay(pool=projection, producer=producer, store=store, topic=default_topic(topic_prefix))
+        async with running(relay.run()), projection_consumer(projection, infra.kafka_bootstrap, thing_topic):
+            async with projection.acquire() as conn:
+                await append_one(store, conn, "stream-x", 1)
+            await assert_applied_exactly_once_in_order(projection, 1)
+        (dead,) = await read_topic(infra.kafka_bootstrap, [f"{thing_topic}.deadletter"], 1)
+        headers = dict(dead.headers)
+        assert dead.value == b"\x00not json"
+        assert b"missing CloudEvents headers" in headers["dlq_error"]
+        assert headers["dlq_topic"] == thing_topic.encode()
+
+    async def test_an_event_that_always_fails_is_retried_then_dead_lettered_and_the_consumer_goes_on(
+        self, projection: asyncpg.Pool, producer: AIOKafkaProducer, infra, topic_prefix: str, thing_topic: str  # type: ignore[no-untyped-def]
+    ) -> None:
+        attempts: list[str] = []
+
+        async def fragile(conn: asyncpg.Connection, event) -> None:  # type: ignore[no-untyped-def]
+            if event.subject == "poison":
+                attempts.append(event.id)
+                raise ValueError("this event can never be applied")
+            from backbone_support import record_in_order
+
+            await record_in_order(conn, event)
+
+        relay = OutboxRelay(pool=projection, producer=producer, store=store, topic=default_topic(topic_prefix))
+        async with running(relay.run()), projection_consumer(
+            projection, infra.kafka_bootstrap, thing_topic, handle=fragile, max_attempts=3, first_backoff=0.01
+        ):
+            async with projection.acquire() as conn:
+                await append_one(store, conn, "poison", 1)
+                for version in range(1, 4):
+                    await append_one(store, conn, "healthy", version)
+            await assert_applied_exactly_once_in_order(projection, 3)
+        assert len(attempts) >= 3, "the poison event is retried before it is given up"
+        (dead,) = await read_topic(infra.kafka_bootstrap, [f"{thing_topic}.deadletter"], 1)
+        assert b"can never be applied" in dict(dead.headers)["dlq_error"]
+        assert await projection.fetchval("SELECT count(*) FROM processed_events WHERE event_id = $1", attempts[0]) == 0
+
+
+@pytest.mark.slow
+class TestFailures:
+    async def test_relay_killed_mid_batch_loses_and_reorders_nothing(
+        self, projection: asyncpg.Pool, backbone_dsn: str, infra, topic_prefix: str, thing_topic: str  # type: ignore[no-untyped-def]
+    ) -> None:
+        script = Path(__file__).with_name("relay_process.py")
+
+        async def start_relay() -> asyncio.subprocess.Process:
+            return await asyncio.create_subprocess_exec(
+                sys.executable, str(script), backbone_dsn, infra.kafka_bootstrap, topic_prefix, "20"
+            )
+
+        async def relayed_so_far() -> int:
+            return int(await projection.fetchval("SELECT coalesce(max(position), 0) FROM relay_checkpoints"))
+
+        async def until_relay_is_publishing(since: int) -> None:
+            while await relayed_so_far() <= since:
+                await asyncio.sleep(0.01)
+
+        streams, versions = 20, 120
+        async with projection_consumer(projection, infra.kafka_bootstrap, thing_topic):
+            writing = asyncio.create_task(write_streams(projection, streams, versions, hold=0.03))
+            kills = 0
+            relay = await start_relay()
+            while not writing.done():
+                await asyncio.wait_for(until_relay_is_publishing(await relayed_so_far()), 30)
+                await asyncio.sleep(random.uniform(0, 0.05))
+                os.kill(relay.pid, signal.SIGKILL)  # no clean shutdown: a crash in the middle of batches
+                await relay.wait()
+                kills += 1
+                relay = await start_relay()
+            await writing
+            try:
+                await assert_applied_exactly_once_in_order(projection, streams * versions)
+            finally:
+                relay.kill()
+                await relay.wait()
+        assert kills >= 3
+
+    async def test_kafka_restarted_under_load_loses_and_reorders_nothing(
+        self, projection: asyncpg.Pool, producer: AIOKafkaProducer, infra, topic_prefix: str, thing_topic: str  # type: ignore[no-untyped-def]
+    ) -> None:
+        if not infra.can_control_kafka:
+            pytest.skip("this Kafka is not ours to restart")
+        relay = OutboxRelay(pool=projection, producer=producer, store=store, topic=default_topic(topic_prefix))
+        streams, versions = 10, 80
+        async with running(relay.run()), projection_consumer(projection, infra.kafka_bootstrap, thing_topic):
+
+            async def paced_writes() -> None:
+                await write_streams(projection, streams, versions, hold=0.05)
+
+            writing = asyncio.create_task(paced_writes())
+            await asyncio.sleep(1.0)
+            await infra.restart_kafka()
+            await writing
+            await assert_applied_exactly_once_in_order(projection, streams * versions)
