@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -25,7 +26,7 @@ from conveyor_kit.settings import ServiceSettings
 
 # A hook opens what the service runs on (pool, producers, consumers) for the app's lifetime,
 # storing it on `app.state`; hooks run in order and close in reverse.
-LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
 log = get_logger(__name__)
 
