@@ -1,0 +1,77 @@
+# Conveyor developer entry points. `make` or `make help` lists them.
+# The local stack (PostgreSQL + Kafka, no Docker) is described in docs/local-infrastructure.md.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# --frozen: run against exactly what uv.lock pins, never re-resolve behind anyone's back.
+UV_RUN := uv run --frozen
+INFRA := deploy/local/infra.sh
+K ?=
+ARGS ?=
+
+.PHONY: help setup run infra-up infra-down infra-status infra-reset migrate \
+        test test-unit test-integration e2e bench lint token
+
+help: ## List the targets with a one-line description
+	@echo "Usage: make <target> [K=expr] [ARGS=...]"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: ## Install missing prerequisites (PostgreSQL, JDK, Maven, uv) and `uv sync --frozen`
+	deploy/local/bootstrap.sh
+
+run: ## Start infra, migrate, and run all five services under honcho (Ctrl-C stops)
+	deploy/local/run.sh
+
+infra-up: ## Start local PostgreSQL (:55432) and Kafka (:59092); reuses running ones
+	$(INFRA) up
+
+infra-down: ## Stop local PostgreSQL and Kafka (data stays in .local/)
+	$(INFRA) down
+
+infra-status: ## Show pid, port and health of local PostgreSQL and Kafka
+	$(INFRA) status
+
+infra-reset: ## Stop local infra and delete its data (databases, topics)
+	$(INFRA) reset
+
+migrate: ## Run every service's database migrations against the local infra
+	deploy/local/run.sh migrate
+
+# pytest exits 5 when it collected no tests; that is a failure here like any non-zero exit.
+define run_pytest
+	@rc=0; $(UV_RUN) pytest $(1) || rc=$$?; \
+	if [[ $$rc -eq 5 ]]; then echo "make: pytest collected no tests (exit 5): failing" >&2; fi; \
+	exit $$rc
+endef
+
+test: infra-up ## Run the whole pytest suite (unit, integration, e2e)
+	$(call run_pytest,)
+
+test-unit: ## Run the unit tests only (-m unit; no infrastructure needed)
+	$(call run_pytest,-m unit)
+
+test-integration: infra-up ## Run the integration tests only (-m integration)
+	$(call run_pytest,-m integration)
+
+e2e: infra-up ## Run tests/e2e (K=expr passes -k expr)
+	$(call run_pytest,tests/e2e $(if $(K),-k '$(K)'))
+
+bench: infra-up ## Run every bench/bench_*.py benchmark script
+	@shopt -s nullglob; scripts=(bench/bench_*.py); \
+	if [[ $${#scripts[@]} -eq 0 ]]; then echo "make bench: no bench/bench_*.py scripts" >&2; exit 1; fi; \
+	for script in "$${scripts[@]}"; do \
+		echo "==> $(UV_RUN) python $$script"; \
+		$(UV_RUN) python "$$script"; \
+	done
+
+lint: ## ruff check and mypy (strict) over libs and services
+	@rc=0; \
+	echo "==> ruff check ."; $(UV_RUN) ruff check . || rc=1; \
+	echo "==> mypy libs services"; $(UV_RUN) mypy libs services || rc=1; \
+	exit $$rc
+
+token: ## Mint a development token (ARGS="..." passed to conveyor_kit.tokens)
+	$(UV_RUN) python -m conveyor_kit.tokens $(ARGS)

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Run the whole product locally.
+#
+#   deploy/local/run.sh           infra up, migrate every service, then serve all five
+#                                 under honcho (one terminal, per-service log prefixes;
+#                                 Ctrl-C stops them all)
+#   deploy/local/run.sh migrate   infra up and migrate every service, nothing else
+set -euo pipefail
+
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+MODE="${1:-serve}"
+case "$MODE" in
+    serve | migrate) ;;
+    *) die "usage: run.sh [migrate]" ;;
+esac
+
+# Each service's HTTP port; the Procfile and docs/local-infrastructure.md list the same.
+declare -A HTTP_PORT=([entities]=8001 [pipelines]=8002 [automation]=8003 [notifications]=8004 [reporting]=8005)
+
+"$DEPLOY_DIR/infra.sh" up
+cd "$REPO_ROOT"
+# One sync up front (a no-op when nothing changed); the services then start with --no-sync.
+uv sync --frozen --quiet
+
+# Every service reads only its own prefix, so exporting all of them to all is harmless.
+export KAFKA_BOOTSTRAP_SERVERS="$HOST:$KAFKA_PORT"
+export CONVEYOR_ENVIRONMENT=development
+for svc in "${SERVICES[@]}"; do
+    upper="${svc^^}"
+    export "${upper}_DATABASE_URL=postgresql://$PG_SUPERUSER@$HOST:$PG_PORT/conveyor_$svc"
+    export "${upper}_PORT=${HTTP_PORT[$svc]}"
+done
+
+for svc in "${SERVICES[@]}"; do
+    log "migrating $svc (database conveyor_$svc)"
+    uv run --frozen --no-sync python -m "$svc" migrate
+done
+
+if [[ "$MODE" == migrate ]]; then
+    exit 0
+fi
+
+echo
+echo "Conveyor services (Ctrl-C stops them all):"
+for svc in "${SERVICES[@]}"; do
+    printf '  %-14s http://%s:%s   docs: http://%s:%s/docs\n' \
+        "$svc" "$HOST" "${HTTP_PORT[$svc]}" "$HOST" "${HTTP_PORT[$svc]}"
+done
+echo "  postgres       postgresql://$PG_SUPERUSER@$HOST:$PG_PORT/conveyor_<service>"
+echo "  kafka          $KAFKA_BOOTSTRAP_SERVERS"
+echo
+
+# exec: honcho becomes the foreground process, gets Ctrl-C and stops every service.
+exec uv run --frozen --no-sync honcho start --procfile "$DEPLOY_DIR/Procfile" --app-root "$REPO_ROOT"
