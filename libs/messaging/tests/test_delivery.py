@@ -120,8 +120,8 @@ class TestRelayAndConsumer:
                 for version in range(1, 4):
                     await append_one(store, conn, "healthy", version)
             await assert_applied_exactly_once_in_order(projection, 3)
+            (dead,) = await read_topic(infra.kafka_bootstrap, [f"{thing_topic}.deadletter"], 1)
         assert len(attempts) >= 3, "the poison event is retried before it is given up"
-        (dead,) = await read_topic(infra.kafka_bootstrap, [f"{thing_topic}.deadletter"], 1)
         assert b"can never be applied" in dict(dead.headers)["dlq_error"]
         assert await projection.fetchval("SELECT count(*) FROM processed_events WHERE event_id = $1", attempts[0]) == 0
 

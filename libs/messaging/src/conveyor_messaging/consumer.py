@@ -87,7 +87,12 @@ class EventConsumer:
     async def run(self) -> None:
         """Consume until stopped. The caller starts the Kafka consumer and stops it afterwards."""
         while not self._stopping.is_set():
-            batches = await self._consumer.getmany(timeout_ms=200, max_records=self._batch_size)
+            try:
+                batches = await self._consumer.getmany(timeout_ms=200, max_records=self._batch_size)
+            except KafkaError as exc:  # the client reconnects by itself; do not spin meanwhile
+                log.warning("consumer_fetch_failed", consumer=self.name, error=repr(exc))
+                await asyncio.sleep(0.5)
+                continue
             for tp, records in batches.items():
                 if records:
                     await self._apply_partition_batch(tp, records)
@@ -194,9 +199,10 @@ class EventConsumer:
     async def _commit(self, tp: TopicPartition, next_offset: int) -> None:
         try:
             await self._consumer.commit({tp: next_offset})
-        except (CommitFailedError, IllegalStateError) as exc:
-            # The partition moved to another member; it will redeliver, and the marks skip the repeats.
-            log.info("offset_commit_skipped_after_rebalance", consumer=self.name, partition=str(tp), error=repr(exc))
+        except (CommitFailedError, IllegalStateError, KafkaError) as exc:
+            # A rebalance or a broker restart: the next commit covers this one, or the partition's
+            # next owner redelivers these records and the processed marks skip them.
+            log.info("offset_commit_skipped", consumer=self.name, partition=str(tp), error=repr(exc))
             return
         highwater = self._consumer.highwater(tp)
         if highwater is not None:
