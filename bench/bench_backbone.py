@@ -21,15 +21,14 @@ import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _infra import drop_database, endpoints, new_database, percentile, report  # noqa: E402
-
-from conveyor_messaging.actor import Actor  # noqa: E402
-from conveyor_messaging.consumer import EventConsumer, run_consumer  # noqa: E402
-from conveyor_messaging.envelope import Envelope  # noqa: E402
-from conveyor_messaging.eventstore import EventStore, NewEvent  # noqa: E402
-from conveyor_messaging.kafka import make_consumer, make_producer  # noqa: E402
-from conveyor_messaging.relay import OutboxRelay, default_topic  # noqa: E402
-from conveyor_messaging.schema import BACKBONE_DDL_V1  # noqa: E402
+from _infra import drop_database, endpoints, new_database, percentile, report
+from conveyor_messaging.actor import Actor
+from conveyor_messaging.consumer import EventConsumer, run_consumer
+from conveyor_messaging.envelope import Envelope
+from conveyor_messaging.eventstore import EventStore, NewEvent
+from conveyor_messaging.kafka import make_consumer, make_producer
+from conveyor_messaging.relay import OutboxRelay, default_topic
+from conveyor_messaging.schema import BACKBONE_DDL_V1
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 PAYLOAD = {"title": "Benchmark item", "body": "x" * 960}  # about 1 KB of JSON
@@ -142,7 +141,9 @@ async def consume_rate(pool: asyncpg.Pool, bootstrap: str, topic: str, total: in
     kafka_consumer = make_consumer(bootstrap, group_id=f"bench-{uuid.uuid4().hex[:6]}", topics=[topic])
     producer = make_producer(bootstrap)
     await producer.start()
-    consumer = EventConsumer(name="bench-projection", pool=pool, consumer=kafka_consumer, producer=producer, handle=project)
+    consumer = EventConsumer(
+        name="bench-projection", pool=pool, consumer=kafka_consumer, producer=producer, handle=project
+    )
     started = time.perf_counter()
     task = asyncio.create_task(run_consumer(kafka_consumer, consumer))
     while await pool.fetchval("SELECT count(*) FROM processed_events WHERE consumer = 'bench-projection'") < total:
@@ -154,7 +155,9 @@ async def consume_rate(pool: asyncpg.Pool, bootstrap: str, topic: str, total: in
     return total / elapsed
 
 
-async def latency(pool: asyncpg.Pool, bootstrap: str, prefix: str, topic: str, rate: int = 500) -> tuple[float, float, int]:
+async def latency(
+    pool: asyncpg.Pool, bootstrap: str, prefix: str, topic: str, rate: int = 500
+) -> tuple[float, float, int]:
     """Commit-to-consume latency at a steady ``rate``: from the append's commit to the handler."""
     committed: dict[str, float] = {}
     latencies: list[float] = []
@@ -173,7 +176,7 @@ async def latency(pool: asyncpg.Pool, bootstrap: str, prefix: str, topic: str, r
         " SELECT 'latency', commit_xid, position FROM events ORDER BY commit_xid DESC, position DESC LIMIT 1"
     )
     kafka_consumer = make_consumer(bootstrap, group_id=f"latency-{uuid.uuid4().hex[:6]}", topics=[topic])
-    kafka_consumer._auto_offset_reset = "latest"  # noqa: SLF001  only events appended from now on
+    kafka_consumer._auto_offset_reset = "latest"
     consumer = EventConsumer(name="latency", pool=pool, consumer=kafka_consumer, producer=producer, handle=measure)
     tasks = [asyncio.create_task(relay.run()), asyncio.create_task(run_consumer(kafka_consumer, consumer))]
     await asyncio.sleep(3)  # group join and partition assignment
@@ -231,11 +234,15 @@ async def main() -> None:
             figures[f"append_{writers}_writers_events_per_s"] = round(await append_rate(pool, writers), 1)
         theirs = await asyncio.to_thread(eventsourcing_rate, theirs_dsn, 16)
         figures["eventsourcing_recorder_16_writers_events_per_s"] = round(theirs, 1)
-        figures["append_16_writers_ratio_to_eventsourcing"] = round(figures["append_16_writers_events_per_s"] / theirs, 2)
+        figures["append_16_writers_ratio_to_eventsourcing"] = round(
+            figures["append_16_writers_events_per_s"] / theirs, 2
+        )
         rate, total = await relay_rate(pool, bootstrap, prefix)
         figures["relay_events_per_s"] = round(rate, 1)
         figures["relay_events_published"] = total
-        figures["consumer_idempotent_projection_events_per_s"] = round(await consume_rate(pool, bootstrap, topic, total), 1)
+        figures["consumer_idempotent_projection_events_per_s"] = round(
+            await consume_rate(pool, bootstrap, topic, total), 1
+        )
         p50, p99, samples = await latency(pool, bootstrap, prefix, topic)
         figures["commit_to_consume_p50_ms_at_500_per_s"] = round(p50, 1)
         figures["commit_to_consume_p99_ms_at_500_per_s"] = round(p99, 1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conveyor_contracts.asyncapi import build, schemas, write
 from conveyor_messaging.contracts import EventContract, registry
 

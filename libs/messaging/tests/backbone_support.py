@@ -10,7 +10,6 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
-
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.consumer import EventConsumer, Handler, run_consumer
 from conveyor_messaging.envelope import Envelope
@@ -100,15 +99,26 @@ async def running(*coroutines: Coroutine[Any, Any, None]) -> AsyncIterator[list[
 
 @contextlib.asynccontextmanager
 async def projection_consumer(
-    pool: asyncpg.Pool, bootstrap: str, topic: str, *, name: str = "projection", handle: Handler = record_in_order, **options: Any
+    pool: asyncpg.Pool,
+    bootstrap: str,
+    topic: str,
+    *,
+    name: str = "projection",
+    handle: Handler = record_in_order,
+    **options: Any,
 ) -> AsyncIterator[EventConsumer]:
     """An EventConsumer applying ``topic`` into the test database, running for the block."""
     kafka_consumer = make_consumer(bootstrap, group_id=f"{topic}-{name}", topics=[topic])
     producer = make_producer(bootstrap)
     await producer.start()
     consumer = EventConsumer(
-        name=name, pool=pool, consumer=kafka_consumer, producer=producer, handle=handle,
-        dead_letter_topic=f"{topic}.deadletter", **options,
+        name=name,
+        pool=pool,
+        consumer=kafka_consumer,
+        producer=producer,
+        handle=handle,
+        dead_letter_topic=f"{topic}.deadletter",
+        **options,
     )
     try:
         async with running(run_consumer(kafka_consumer, consumer)):

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
-
 from conveyor_messaging.kafka import make_producer
 from conveyor_messaging.schema import BACKBONE_DDL_V1
 
@@ -48,7 +47,6 @@ def topic_prefix() -> str:
 async def thing_topic(infra, topic_prefix: str) -> str:  # type: ignore[no-untyped-def]
     """The topic the relay publishes test events to, created with three partitions."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
     from backbone_support import TOPIC
 
     admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap)

@@ -9,7 +9,6 @@ import asyncio
 import sys
 
 import asyncpg
-
 from conveyor_messaging.eventstore import EventStore
 from conveyor_messaging.kafka import make_producer
 from conveyor_messaging.relay import OutboxRelay, default_topic
@@ -20,7 +19,11 @@ async def main(dsn: str, bootstrap: str, prefix: str, batch_size: int) -> None:
     producer = make_producer(bootstrap)
     await producer.start()
     relay = OutboxRelay(
-        pool=pool, producer=producer, store=EventStore(source="/test"), topic=default_topic(prefix), batch_size=batch_size
+        pool=pool,
+        producer=producer,
+        store=EventStore(source="/test"),
+        topic=default_topic(prefix),
+        batch_size=batch_size,
     )
     await relay.run()
 

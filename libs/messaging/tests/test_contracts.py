@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
-
 from conveyor_messaging.contracts import ContractRegistry, EventContract, registry, topic_for
+from pydantic import ValidationError
 
 pytestmark = pytest.mark.unit
 

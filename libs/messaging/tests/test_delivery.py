@@ -12,7 +12,6 @@ from pathlib import Path
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
-
 from backbone_support import (
     PROJECTION_DDL,
     append_one,
@@ -57,7 +56,12 @@ async def assert_applied_exactly_once_in_order(pool: asyncpg.Pool, expected: int
 
 class TestRelayAndConsumer:
     async def test_sixteen_writers_with_open_transactions_reach_the_consumer_exactly_once(
-        self, projection: asyncpg.Pool, producer: AIOKafkaProducer, infra, topic_prefix: str, thing_topic: str  # type: ignore[no-untyped-def]
+        self,
+        projection: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        infra,
+        topic_prefix: str,
+        thing_topic: str,  # type: ignore[no-untyped-def]
     ) -> None:
         relay = OutboxRelay(pool=projection, producer=producer, store=store, topic=default_topic(topic_prefix))
         async with running(relay.run()), projection_consumer(projection, infra.kafka_bootstrap, thing_topic):
@@ -68,7 +72,12 @@ class TestRelayAndConsumer:
         assert len(ids) == len(set(ids)) == 160, "without failures the relay publishes each event once"
 
     async def test_a_redelivered_event_changes_nothing_the_second_time(
-        self, projection: asyncpg.Pool, producer: AIOKafkaProducer, infra, topic_prefix: str, thing_topic: str  # type: ignore[no-untyped-def]
+        self,
+        projection: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        infra,
+        topic_prefix: str,
+        thing_topic: str,  # type: ignore[no-untyped-def]
     ) -> None:
         async with projection.acquire() as conn:
             await append_one(store, conn, "once", 1)
@@ -84,7 +93,12 @@ class TestRelayAndConsumer:
         assert await projection.fetchval("SELECT count(*) FROM applied") == 1
 
     async def test_a_malformed_message_is_dead_lettered_and_the_next_one_processed(
-        self, projection: asyncpg.Pool, producer: AIOKafkaProducer, infra, topic_prefix: str, thing_topic: str  # type: ignore[no-untyped-def]
+        self,
+        projection: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        infra,
+        topic_prefix: str,
+        thing_topic: str,  # type: ignore[no-untyped-def]
     ) -> None:
         await producer.send_and_wait(thing_topic, value=b"\x00not json", key=b"stream-x", headers=[("junk", b"1")])
         relay = OutboxRelay(pool=projection, producer=producer, store=store, topic=default_topic(topic_prefix))
@@ -99,7 +113,12 @@ class TestRelayAndConsumer:
         assert headers["dlq_topic"] == thing_topic.encode()
 
     async def test_an_event_that_always_fails_is_retried_then_dead_lettered_and_the_consumer_goes_on(
-        self, projection: asyncpg.Pool, producer: AIOKafkaProducer, infra, topic_prefix: str, thing_topic: str  # type: ignore[no-untyped-def]
+        self,
+        projection: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        infra,
+        topic_prefix: str,
+        thing_topic: str,  # type: ignore[no-untyped-def]
     ) -> None:
         attempts: list[str] = []
 
@@ -112,8 +131,11 @@ class TestRelayAndConsumer:
             await record_in_order(conn, event)
 
         relay = OutboxRelay(pool=projection, producer=producer, store=store, topic=default_topic(topic_prefix))
-        async with running(relay.run()), projection_consumer(
-            projection, infra.kafka_bootstrap, thing_topic, handle=fragile, max_attempts=3, first_backoff=0.01
+        async with (
+            running(relay.run()),
+            projection_consumer(
+                projection, infra.kafka_bootstrap, thing_topic, handle=fragile, max_attempts=3, first_backoff=0.01
+            ),
         ):
             async with projection.acquire() as conn:
                 await append_one(store, conn, "poison", 1)
@@ -129,7 +151,12 @@ class TestRelayAndConsumer:
 @pytest.mark.slow
 class TestFailures:
     async def test_relay_killed_mid_batch_loses_and_reorders_nothing(
-        self, projection: asyncpg.Pool, backbone_dsn: str, infra, topic_prefix: str, thing_topic: str  # type: ignore[no-untyped-def]
+        self,
+        projection: asyncpg.Pool,
+        backbone_dsn: str,
+        infra,
+        topic_prefix: str,
+        thing_topic: str,  # type: ignore[no-untyped-def]
     ) -> None:
         script = Path(__file__).with_name("relay_process.py")
 
@@ -166,7 +193,12 @@ class TestFailures:
         assert kills >= 3
 
     async def test_kafka_restarted_under_load_loses_and_reorders_nothing(
-        self, projection: asyncpg.Pool, producer: AIOKafkaProducer, infra, topic_prefix: str, thing_topic: str  # type: ignore[no-untyped-def]
+        self,
+        projection: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        infra,
+        topic_prefix: str,
+        thing_topic: str,  # type: ignore[no-untyped-def]
     ) -> None:
         if not infra.can_control_kafka:
             pytest.skip("this Kafka is not ours to restart")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.envelope import Envelope, MalformedMessage, from_kafka, to_kafka
 

@@ -7,7 +7,7 @@ import random
 
 import asyncpg
 import pytest
-
+from backbone_support import EVENT_TYPE, append_one
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.eventstore import (
     ANY_VERSION,
@@ -17,8 +17,6 @@ from conveyor_messaging.eventstore import (
     EventStore,
     NewEvent,
 )
-
-from backbone_support import EVENT_TYPE, append_one
 
 pytestmark = pytest.mark.integration
 

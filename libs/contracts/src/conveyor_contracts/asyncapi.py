@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from conveyor_messaging.contracts import TYPE_NAME, EventContract, registry, topic_for
 
 import conveyor_contracts  # noqa: F401  (registers every contract)
-from conveyor_messaging.contracts import TYPE_NAME, EventContract, registry, topic_for
 
 CLOUDEVENT_HEADERS: dict[str, Any] = {
     "type": "object",
@@ -29,7 +29,10 @@ CLOUDEVENT_HEADERS: dict[str, Any] = {
         "ce_subject": {"type": "string", "description": "Aggregate id; also the Kafka record key."},
         "ce_time": {"type": "string", "format": "date-time"},
         "ce_tenantid": {"type": "string", "description": "Tenant (workspace) the event belongs to."},
-        "ce_actor": {"type": "string", "description": "kind:id of who or what caused it (user, robot, process, system)."},
+        "ce_actor": {
+            "type": "string",
+            "description": "kind:id of who or what caused it (user, robot, process, system).",
+        },
         "ce_aggregateversion": {"type": "string", "description": "Version of the aggregate after this event."},
         "ce_correlationid": {"type": "string"},
         "ce_causationid": {"type": "string", "description": "Id of the event or request that caused this one."},
@@ -63,7 +66,11 @@ def build(contracts: Iterable[type[EventContract]]) -> dict[str, Any]:
         }
         channel = channels.setdefault(
             channel_id,
-            {"address": topic, "description": f"Events of the {match['aggregate']} aggregate, keyed by its id.", "messages": {}},
+            {
+                "address": topic,
+                "description": f"Events of the {match['aggregate']} aggregate, keyed by its id.",
+                "messages": {},
+            },
         )
         channel["messages"][mid] = {"$ref": f"#/components/messages/{mid}"}
         operations.setdefault(
@@ -75,12 +82,16 @@ def build(contracts: Iterable[type[EventContract]]) -> dict[str, Any]:
         "info": {
             "title": "Conveyor events",
             "version": "1.0.0",
-            "description": "Every event the Conveyor services publish to Kafka. Generated from libs/contracts; do not edit.",
+            "description": "Every event the Conveyor services publish to Kafka. Generated from libs/contracts;"
+            " do not edit.",
         },
         "defaultContentType": "application/json",
         "channels": dict(sorted(channels.items())),
         "operations": dict(sorted(operations.items())),
-        "components": {"schemas": {"CloudEventHeaders": CLOUDEVENT_HEADERS}, "messages": dict(sorted(messages.items()))},
+        "components": {
+            "schemas": {"CloudEventHeaders": CLOUDEVENT_HEADERS},
+            "messages": dict(sorted(messages.items())),
+        },
     }
 
 

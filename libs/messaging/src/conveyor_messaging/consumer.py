@@ -24,13 +24,14 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt, wait_exponential
 
 from conveyor_messaging import metrics
+from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope, MalformedMessage, from_kafka
 
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 
-Handler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
+Handler = Callable[[Connection, Envelope], Awaitable[None]]
 
 INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
@@ -44,7 +45,7 @@ INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
 def route(handlers: Mapping[str, Handler]) -> Handler:
     """One handler that dispatches on the event type; types nobody handles are skipped."""
 
-    async def dispatch(conn: asyncpg.Connection, event: Envelope) -> None:
+    async def dispatch(conn: Connection, event: Envelope) -> None:
         handler = handlers.get(event.type)
         if handler is not None:
             await handler(conn, event)
@@ -179,7 +180,9 @@ class EventConsumer:
         delay = self._first_backoff
         while True:  # the offset moves on only once the dead letter is safely stored
             try:
-                ack = await self._producer.send(self.dead_letter_topic, value=record.value, key=record.key, headers=headers)
+                ack = await self._producer.send(
+                    self.dead_letter_topic, value=record.value, key=record.key, headers=headers
+                )
                 await ack
                 break
             except KafkaError as exc:

@@ -13,7 +13,9 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-TYPE_NAME = re.compile(r"^conveyor\.(?P<service>[a-z]+)\.(?P<aggregate>[a-z_]+)\.(?P<event>[a-z_]+)\.v(?P<version>\d+)$")
+TYPE_NAME = re.compile(
+    r"^conveyor\.(?P<service>[a-z]+)\.(?P<aggregate>[a-z_]+)\.(?P<event>[a-z_]+)\.v(?P<version>\d+)$"
+)
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 

@@ -83,7 +83,9 @@ def to_kafka(env: Envelope, *, data_json: bytes | None = None) -> tuple[bytes, b
     return env.subject.encode(), value, _headers(env)
 
 
-def from_kafka(key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...]) -> Envelope:
+def from_kafka(
+    key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...]
+) -> Envelope:
     """Decode a binary-mode CloudEvent; raise MalformedMessage with the reason otherwise."""
     try:
         h = {k: v.decode() for k, v in headers}

@@ -18,6 +18,7 @@ import orjson
 
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.contracts import EventContract
+from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 
 NO_STREAM = 0
@@ -159,7 +160,7 @@ class EventStore:
 
     async def append(
         self,
-        conn: asyncpg.Connection,
+        conn: Connection,
         *,
         stream_id: str,
         tenant_id: str,
@@ -222,7 +223,7 @@ class EventStore:
 
     async def read_stream(
         self,
-        conn: asyncpg.Connection,
+        conn: Connection,
         stream_id: str,
         *,
         tenant_id: str,
@@ -240,15 +241,13 @@ class EventStore:
         )
         return [_recorded(row) for row in rows]
 
-    async def stream_version(self, conn: asyncpg.Connection, stream_id: str, *, tenant_id: str) -> int:
+    async def stream_version(self, conn: Connection, stream_id: str, *, tenant_id: str) -> int:
         version = await conn.fetchval(
             "SELECT version FROM event_streams WHERE stream_id = $1 AND tenant_id = $2", stream_id, tenant_id
         )
         return int(version or 0)
 
-    async def read_all(
-        self, conn: asyncpg.Connection, *, after: Checkpoint = START, limit: int = 500
-    ) -> list[RecordedEvent]:
+    async def read_all(self, conn: Connection, *, after: Checkpoint = START, limit: int = 500) -> list[RecordedEvent]:
         """Events after ``after`` in commit order, only those no open transaction can precede."""
         rows = await conn.fetch(
             f"SELECT {_COLUMNS} FROM events"
@@ -261,7 +260,7 @@ class EventStore:
         )
         return [_recorded(row) for row in rows]
 
-    async def has_held_back(self, conn: asyncpg.Connection, *, after: Checkpoint) -> bool:
+    async def has_held_back(self, conn: Connection, *, after: Checkpoint) -> bool:
         """True when committed events wait behind a still-open transaction (read again soon)."""
         return bool(
             await conn.fetchval(

@@ -19,7 +19,9 @@ def make_producer(bootstrap_servers: str, *, client_id: str = "conveyor") -> AIO
     )
 
 
-def make_consumer(bootstrap_servers: str, *, group_id: str, topics: list[str], client_id: str = "conveyor") -> AIOKafkaConsumer:
+def make_consumer(
+    bootstrap_servers: str, *, group_id: str, topics: list[str], client_id: str = "conveyor"
+) -> AIOKafkaConsumer:
     """Group consumer that never commits on its own: offsets follow the database commit."""
     return AIOKafkaConsumer(
         *topics,

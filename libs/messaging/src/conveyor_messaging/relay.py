@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaProducer
 
 from conveyor_messaging import metrics
 from conveyor_messaging.contracts import topic_for
+from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import to_kafka
 from conveyor_messaging.eventstore import OUTBOX_CHANNEL, START, Checkpoint, EventStore, RecordedEvent
 
@@ -89,10 +90,10 @@ class OutboxRelay:
     def _lock_key(self) -> str:
         return f"conveyor-relay:{self.name}"
 
-    async def _lead(self, conn: asyncpg.Connection) -> bool:
+    async def _lead(self, conn: Connection) -> bool:
         return bool(await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", self._lock_key))
 
-    async def _relay_while_leader(self, conn: asyncpg.Connection) -> None:
+    async def _relay_while_leader(self, conn: Connection) -> None:
         checkpoint = await self.load_checkpoint(conn)
         held_back_wait = 0.002
         while not self._stopping.is_set():
@@ -135,13 +136,13 @@ class OutboxRelay:
         newest = batch[-1].recorded_at
         metrics.RELAY_LAG.labels(self.name).set((datetime.now(UTC) - newest).total_seconds())
 
-    async def load_checkpoint(self, conn: asyncpg.Connection) -> Checkpoint:
+    async def load_checkpoint(self, conn: Connection) -> Checkpoint:
         row = await conn.fetchrow(
             "SELECT commit_xid::text::bigint, position FROM relay_checkpoints WHERE relay = $1", self.name
         )
         return Checkpoint(row[0], row[1]) if row else START
 
-    async def _save_checkpoint(self, conn: asyncpg.Connection, checkpoint: Checkpoint) -> None:
+    async def _save_checkpoint(self, conn: Connection, checkpoint: Checkpoint) -> None:
         await conn.execute(
             "INSERT INTO relay_checkpoints (relay, commit_xid, position) VALUES ($1, $2::text::xid8, $3)"
             " ON CONFLICT (relay) DO UPDATE SET commit_xid = excluded.commit_xid,"

@@ -65,7 +65,11 @@ class Backbone:
         self._producer = make_producer(self._bootstrap, client_id=f"conveyor-{self.service}")
         await self._producer.start()
         self._relay = OutboxRelay(
-            pool=self._pool, producer=self._producer, store=self.store, name=self.service, topic=default_topic(self._prefix)
+            pool=self._pool,
+            producer=self._producer,
+            store=self.store,
+            name=self.service,
+            topic=default_topic(self._prefix),
         )
         self._tasks.append(asyncio.create_task(self._relay.run(), name=f"{self.service}-relay"))
         for sub in self._subscriptions:
