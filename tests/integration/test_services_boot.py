@@ -99,9 +99,7 @@ async def api(svc: Service, migrated_database: str, infra: Any) -> AsyncIterator
         yield client
 
 
-def bearer(
-    tenant: str, user: str = "user-1", roles: tuple[str, ...] = ("manager",)
-) -> dict[str, str]:
+def bearer(tenant: str, user: str = "user-1", roles: tuple[str, ...] = ("manager",)) -> dict[str, str]:
     token = mint_token(tenant_id=tenant, user_id=user, roles=roles, secret=SECRET)
     return {"Authorization": f"Bearer {token}"}
 

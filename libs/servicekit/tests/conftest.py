@@ -46,9 +46,7 @@ def make_settings() -> Callable[..., KitSettings]:
 
 @pytest.fixture
 def make_app(make_settings: Callable[..., KitSettings]) -> Callable[..., FastAPI]:
-    def make(
-        *, routers: list[APIRouter] | None = None, clock: Clock | None = None, **overrides: Any
-    ) -> FastAPI:
+    def make(*, routers: list[APIRouter] | None = None, clock: Clock | None = None, **overrides: Any) -> FastAPI:
         return create_app(
             make_settings(**overrides),
             title="kit test",

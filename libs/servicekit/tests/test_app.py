@@ -77,9 +77,7 @@ class TestTestClock:
 
 
 class TestBodySizeLimit:
-    async def test_a_declared_oversize_body_is_413(
-        self, make_app: Callable[..., FastAPI], client_for: Client
-    ) -> None:
+    async def test_a_declared_oversize_body_is_413(self, make_app: Callable[..., FastAPI], client_for: Client) -> None:
         async with client_for(make_app(routers=[echo_routes()], max_body_bytes=64)) as api:
             response = await api.post("/v1/echo/big", content=b"x" * 65)
 
@@ -87,9 +85,7 @@ class TestBodySizeLimit:
         assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
         assert response.json()["type"] == "https://conveyor.dev/problems/content-too-large"
 
-    async def test_a_streamed_oversize_body_is_413(
-        self, make_app: Callable[..., FastAPI], client_for: Client
-    ) -> None:
+    async def test_a_streamed_oversize_body_is_413(self, make_app: Callable[..., FastAPI], client_for: Client) -> None:
         async def chunks() -> AsyncIterator[bytes]:
             for _ in range(4):
                 yield b"x" * 32
@@ -100,9 +96,7 @@ class TestBodySizeLimit:
         assert response.status_code == 413
         assert response.json()["limit_bytes"] == 64
 
-    async def test_a_body_within_the_limit_passes(
-        self, make_app: Callable[..., FastAPI], client_for: Client
-    ) -> None:
+    async def test_a_body_within_the_limit_passes(self, make_app: Callable[..., FastAPI], client_for: Client) -> None:
         async with client_for(make_app(routers=[echo_routes()], max_body_bytes=64)) as api:
             response = await api.post("/v1/echo/small", content=b"x" * 64)
 
@@ -188,12 +182,8 @@ class TestOperationalEndpoints:
         app = make_app(cors_origins=["http://board.test"])
         preflight = {"Access-Control-Request-Method": "GET"}
         async with client_for(app) as api:
-            allowed = await api.options(
-                "/v1/whoami", headers={"Origin": "http://board.test", **preflight}
-            )
-            refused = await api.options(
-                "/v1/whoami", headers={"Origin": "http://evil.test", **preflight}
-            )
+            allowed = await api.options("/v1/whoami", headers={"Origin": "http://board.test", **preflight})
+            refused = await api.options("/v1/whoami", headers={"Origin": "http://evil.test", **preflight})
 
         assert allowed.headers["access-control-allow-origin"] == "http://board.test"
         assert "access-control-allow-origin" not in refused.headers

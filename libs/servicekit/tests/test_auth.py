@@ -49,9 +49,7 @@ def clock() -> ControllableClock:
 
 
 @pytest.fixture
-async def api(
-    make_app: Callable[..., FastAPI], client_for: Client, clock: ControllableClock
-) -> Any:
+async def api(make_app: Callable[..., FastAPI], client_for: Client, clock: ControllableClock) -> Any:
     app = make_app(routers=[whoami_router(), managers_only()], clock=clock)
     async with client_for(app) as client:
         yield client
@@ -78,9 +76,7 @@ def token(jwt_secret: str) -> Mint:
 
 
 class TestHs256Tokens:
-    async def test_a_valid_token_yields_the_principal(
-        self, token: Mint, api: httpx.AsyncClient
-    ) -> None:
+    async def test_a_valid_token_yields_the_principal(self, token: Mint, api: httpx.AsyncClient) -> None:
         response = await api.get("/v1/whoami", headers=bearer(token(roles=["admin", "manager"])))
 
         assert response.status_code == 200
@@ -122,9 +118,7 @@ class TestHs256Tokens:
 
         assert (await api.get("/v1/whoami", headers=bearer(short_lived))).status_code == 401
 
-    async def test_a_token_without_tenant_is_401(
-        self, jwt_secret: str, api: httpx.AsyncClient
-    ) -> None:
+    async def test_a_token_without_tenant_is_401(self, jwt_secret: str, api: httpx.AsyncClient) -> None:
         claims = {"sub": "user-1", "roles": [], "exp": int(NOW.timestamp()) + 60}
         tenantless = jwt.encode(claims, jwt_secret, algorithm="HS256")
 
@@ -133,9 +127,7 @@ class TestHs256Tokens:
         assert response.status_code == 401
         assert "tenant" in response.json()["detail"]
 
-    async def test_a_token_of_tenant_b_yields_tenant_b(
-        self, token: Mint, api: httpx.AsyncClient
-    ) -> None:
+    async def test_a_token_of_tenant_b_yields_tenant_b(self, token: Mint, api: httpx.AsyncClient) -> None:
         response = await api.get("/v1/whoami", headers=bearer(token(tenant_id="tenant-b")))
 
         assert response.json()["tenant_id"] == "tenant-b"
@@ -147,17 +139,13 @@ class TestHs256Tokens:
 
 
 class TestRoles:
-    async def test_a_holder_of_a_required_role_passes(
-        self, token: Mint, api: httpx.AsyncClient
-    ) -> None:
+    async def test_a_holder_of_a_required_role_passes(self, token: Mint, api: httpx.AsyncClient) -> None:
         response = await api.get("/v1/approvals", headers=bearer(token(roles=["manager"])))
 
         assert response.status_code == 200
         assert response.json() == {"approver": "user-1"}
 
-    async def test_a_caller_without_the_role_is_403(
-        self, token: Mint, api: httpx.AsyncClient
-    ) -> None:
+    async def test_a_caller_without_the_role_is_403(self, token: Mint, api: httpx.AsyncClient) -> None:
         response = await api.get("/v1/approvals", headers=bearer(token(roles=["clerk"])))
 
         assert response.status_code == 403
@@ -208,9 +196,7 @@ def rs256(key: rsa.RSAPrivateKey, kid: str = "key-1", **claims: Any) -> str:
 
 class TestRs256WithJwks:
     @pytest.fixture
-    async def production_api(
-        self, make_app: Callable[..., FastAPI], client_for: Client, jwks_url: str
-    ) -> Any:
+    async def production_api(self, make_app: Callable[..., FastAPI], client_for: Client, jwks_url: str) -> Any:
         app = make_app(routers=[whoami_router()], environment="production", jwt_jwks_url=jwks_url)
         async with client_for(app) as client:
             yield client
@@ -223,9 +209,7 @@ class TestRs256WithJwks:
         assert response.status_code == 200
         assert response.json() == {"tenant_id": "tenant-p", "user_id": "user-9", "roles": ["admin"]}
 
-    async def test_a_token_signed_by_another_key_is_401(
-        self, production_api: httpx.AsyncClient
-    ) -> None:
+    async def test_a_token_signed_by_another_key_is_401(self, production_api: httpx.AsyncClient) -> None:
         impostor = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
         response = await production_api.get("/v1/whoami", headers=bearer(rs256(impostor)))
@@ -235,15 +219,11 @@ class TestRs256WithJwks:
     async def test_an_unknown_key_id_is_401(
         self, production_api: httpx.AsyncClient, signing_key: rsa.RSAPrivateKey
     ) -> None:
-        response = await production_api.get(
-            "/v1/whoami", headers=bearer(rs256(signing_key, kid="key-unknown"))
-        )
+        response = await production_api.get("/v1/whoami", headers=bearer(rs256(signing_key, kid="key-unknown")))
 
         assert response.status_code == 401
 
-    async def test_a_dev_hs256_token_is_401(
-        self, token: Mint, production_api: httpx.AsyncClient
-    ) -> None:
+    async def test_a_dev_hs256_token_is_401(self, token: Mint, production_api: httpx.AsyncClient) -> None:
         response = await production_api.get("/v1/whoami", headers=bearer(token()))
 
         assert response.status_code == 401

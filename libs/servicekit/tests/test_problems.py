@@ -117,12 +117,8 @@ class TestProblemShape:
 
 
 class TestValidationErrors:
-    async def test_every_invalid_field_is_listed_with_a_pointer(
-        self, api: httpx.AsyncClient
-    ) -> None:
-        response = await api.post(
-            "/v1/orders", json={"name": 7, "lines": [{"sku": "ball"}, {"quantity": 1}]}
-        )
+    async def test_every_invalid_field_is_listed_with_a_pointer(self, api: httpx.AsyncClient) -> None:
+        response = await api.post("/v1/orders", json={"name": 7, "lines": [{"sku": "ball"}, {"quantity": 1}]})
 
         body = response.json()
         assert response.status_code == 422
@@ -136,9 +132,7 @@ class TestValidationErrors:
         assert all(e["message"] for e in body["errors"])
 
     async def test_malformed_json_is_a_422_problem(self, api: httpx.AsyncClient) -> None:
-        response = await api.post(
-            "/v1/orders", content=b"{not json", headers={"content-type": "application/json"}
-        )
+        response = await api.post("/v1/orders", content=b"{not json", headers={"content-type": "application/json"})
 
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"].startswith("/body")

@@ -39,9 +39,7 @@ async def running(app: FastAPI, client_for: Client) -> AsyncIterator[httpx.Async
 
 
 @pytest.fixture
-def service_app(
-    make_settings: Callable[..., Any], infra: Any, fresh_database: str
-) -> Callable[..., FastAPI]:
+def service_app(make_settings: Callable[..., Any], infra: Any, fresh_database: str) -> Callable[..., FastAPI]:
     def make(**overrides: Any) -> FastAPI:
         ready_checks = overrides.pop("ready_checks", ())
         values = {"database_url": fresh_database, "kafka_bootstrap_servers": infra.kafka_bootstrap}

@@ -15,9 +15,7 @@ Make = Callable[..., Any]
 
 
 class TestEnvironmentVariables:
-    def test_a_prefixed_variable_sets_the_field(
-        self, monkeypatch: pytest.MonkeyPatch, settings_cls: type[Any]
-    ) -> None:
+    def test_a_prefixed_variable_sets_the_field(self, monkeypatch: pytest.MonkeyPatch, settings_cls: type[Any]) -> None:
         monkeypatch.setenv("KITTEST_PORT", "9123")
         monkeypatch.setenv("KITTEST_DATABASE_URL", "postgresql://u@db:5432/kit")
 
@@ -58,9 +56,7 @@ class TestEnvironmentVariables:
         assert settings.environment == "development"
         assert settings.port == 8099
 
-    def test_cors_origins_are_comma_separated(
-        self, monkeypatch: pytest.MonkeyPatch, settings_cls: type[Any]
-    ) -> None:
+    def test_cors_origins_are_comma_separated(self, monkeypatch: pytest.MonkeyPatch, settings_cls: type[Any]) -> None:
         monkeypatch.setenv("KITTEST_CORS_ORIGINS", "http://a.test, http://b.test")
         assert settings_cls().cors_origins == ["http://a.test", "http://b.test"]
 

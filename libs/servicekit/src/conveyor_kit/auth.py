@@ -45,9 +45,7 @@ class TokenVerifier:
         self._settings = settings
         # PyJWKClient caches keys and refetches on an unknown `kid`; it fetches nothing yet.
         self._jwks = (
-            jwt.PyJWKClient(
-                settings.jwt_jwks_url, cache_keys=True, timeout=JWKS_FETCH_TIMEOUT_SECONDS
-            )
+            jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, timeout=JWKS_FETCH_TIMEOUT_SECONDS)
             if settings.jwt_jwks_url
             else None
         )

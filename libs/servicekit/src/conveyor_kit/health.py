@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaClient  # type: ignore[import-untyped]
+from aiokafka import AIOKafkaClient
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import State
@@ -85,9 +85,7 @@ def health_router(checks: Sequence[ReadyCheck]) -> APIRouter:
         if all(result["status"] == "up" for result in report.values()):
             return JSONResponse({"status": "ready", "checks": report})
         log.warning("not_ready", checks=report)
-        problem = Problem(
-            503, "Not ready", "a dependency is unavailable", slug="not-ready", checks=report
-        )
+        problem = Problem(503, "Not ready", "a dependency is unavailable", slug="not-ready", checks=report)
         return problem.response(request.url.path)
 
     return router

@@ -11,9 +11,7 @@ import structlog
 from structlog.types import EventDict, Processor, WrappedLogger
 
 # Keys whose values must never reach a log line, whoever logs them.
-_REDACTED_KEYS = frozenset(
-    {"authorization", "password", "secret", "jwt_secret", "token", "access_token", "cookie"}
-)
+_REDACTED_KEYS = frozenset({"authorization", "password", "secret", "jwt_secret", "token", "access_token", "cookie"})
 # Fields bound per request or per message; listed so callers agree on their spelling.
 CONTEXT_KEYS = ("correlation_id", "causation_id", "tenant_id", "request_id")
 
@@ -26,9 +24,7 @@ def _redact(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     return event_dict
 
 
-def configure_logging(
-    level: str = "INFO", *, json: bool | None = None, force: bool = False
-) -> None:
+def configure_logging(level: str = "INFO", *, json: bool | None = None, force: bool = False) -> None:
     """Route structlog and stdlib logging (uvicorn, aiokafka) through one renderer."""
     global _configured
     if _configured and not force:

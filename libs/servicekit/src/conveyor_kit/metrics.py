@@ -13,9 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 # Registered once per process in the default registry, which the messaging library's
 # metrics share, so one scrape shows both.
 REQUESTS = Counter("http_requests_total", "HTTP requests handled", ["method", "route", "status"])
-LATENCY = Histogram(
-    "http_request_duration_seconds", "HTTP request latency", ["method", "route", "status"]
-)
+LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency", ["method", "route", "status"])
 # Unmatched paths are labelled as one route, so scanners cannot blow up label cardinality.
 UNMATCHED_ROUTE = "<unmatched>"
 

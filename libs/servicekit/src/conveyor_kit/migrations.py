@@ -47,9 +47,7 @@ def upgrade(migrations_path: Path, database_url: str, revision: str = "head") ->
     log.info("migrated", revision=revision)
 
 
-async def upgrade_in_thread(
-    migrations_path: Path, database_url: str, revision: str = "head"
-) -> None:
+async def upgrade_in_thread(migrations_path: Path, database_url: str, revision: str = "head") -> None:
     """`upgrade` off the event loop; env.py runs its own loop in that thread."""
     await asyncio.to_thread(upgrade, migrations_path, database_url, revision)
 

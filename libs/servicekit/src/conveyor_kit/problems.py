@@ -81,9 +81,7 @@ def conflict(detail: str | None = None, **extensions: Any) -> Problem:
 def unauthorized(detail: str | None = None) -> Problem:
     """401: no valid bearer token; tells the client which scheme to use."""
     challenge = 'Bearer error="invalid_token"' if detail else "Bearer"
-    return Problem(
-        401, "Unauthorized", detail, slug="unauthorized", headers={"WWW-Authenticate": challenge}
-    )
+    return Problem(401, "Unauthorized", detail, slug="unauthorized", headers={"WWW-Authenticate": challenge})
 
 
 def forbidden(detail: str | None = None, **extensions: Any) -> Problem:

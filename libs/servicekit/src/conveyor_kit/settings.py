@@ -61,9 +61,7 @@ class ServiceSettings(BaseSettings):
     """Settings shared by every service; subclasses set `env_prefix` and their default port."""
 
     # Inputs may hold secrets, so validation errors must not echo them.
-    model_config = SettingsConfigDict(
-        extra="ignore", populate_by_name=True, hide_input_in_errors=True
-    )
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, hide_input_in_errors=True)
 
     database_url: DatabaseUrl = "postgresql://conveyor@127.0.0.1:55432/conveyor"
     host: str = "127.0.0.1"
