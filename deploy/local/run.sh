@@ -16,8 +16,10 @@ case "$MODE" in
     *) die "usage: run.sh [migrate]" ;;
 esac
 
-# Each service's HTTP port; the Procfile and docs/local-infrastructure.md list the same.
+# Each service's HTTP port; docs/local-infrastructure.md lists the same.
 declare -A HTTP_PORT=([entities]=8001 [pipelines]=8002 [automation]=8003 [notifications]=8004 [reporting]=8005)
+# Where the service kit (libs/servicekit, conveyor_kit.app) serves the OpenAPI UI.
+DOCS_PATH=/v1/docs
 
 "$DEPLOY_DIR/infra.sh" up
 cd "$REPO_ROOT"
@@ -45,8 +47,8 @@ fi
 echo
 echo "Conveyor services (Ctrl-C stops them all):"
 for svc in "${SERVICES[@]}"; do
-    printf '  %-14s http://%s:%s   docs: http://%s:%s/docs\n' \
-        "$svc" "$HOST" "${HTTP_PORT[$svc]}" "$HOST" "${HTTP_PORT[$svc]}"
+    printf '  %-14s http://%s:%s   docs: http://%s:%s%s\n' \
+        "$svc" "$HOST" "${HTTP_PORT[$svc]}" "$HOST" "${HTTP_PORT[$svc]}" "$DOCS_PATH"
 done
 echo "  postgres       postgresql://$PG_SUPERUSER@$HOST:$PG_PORT/conveyor_<service>"
 echo "  kafka          $KAFKA_BOOTSTRAP_SERVERS"
