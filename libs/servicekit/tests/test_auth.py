@@ -236,3 +236,13 @@ class TestRs256WithJwks:
         response = await production_api.get("/v1/whoami", headers=bearer(expired))
 
         assert response.status_code == 401
+
+    async def test_an_unreachable_jwks_is_503_not_401(
+        self, make_app: Callable[..., FastAPI], client_for: Client, signing_key: rsa.RSAPrivateKey
+    ) -> None:
+        app = make_app(routers=[whoami_router()], environment="production", jwt_jwks_url="http://127.0.0.1:1/jwks.json")
+        async with client_for(app) as api:
+            response = await api.get("/v1/whoami", headers=bearer(rs256(signing_key)))
+
+        assert response.status_code == 503
+        assert response.json()["type"] == "https://conveyor.dev/problems/identity-provider-unavailable"

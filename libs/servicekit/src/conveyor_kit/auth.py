@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from conveyor_kit.clock import Clock, clock_from
 from conveyor_kit.logging import bind_context, get_logger
-from conveyor_kit.problems import forbidden, unauthorized
+from conveyor_kit.problems import Problem, forbidden, unauthorized
 from conveyor_kit.settings import ServiceSettings
 
 # Clocks of the token issuer and the service drift apart a little.
@@ -68,6 +68,10 @@ class TokenVerifier:
                     "require": ["exp", "sub"],
                 },
             )
+        except jwt.PyJWKClientConnectionError as exc:
+            # The token may well be valid; it is the provider that cannot be asked.
+            log.warning("jwks_unreachable", error=str(exc))
+            raise Problem(503, "Identity provider unavailable", slug="identity-provider-unavailable") from exc
         except (jwt.PyJWTError, ValueError) as exc:
             log.info("token_rejected", reason=type(exc).__name__)
             raise unauthorized("the bearer token is invalid") from exc
