@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 import jwt
+from jwt.warnings import InsecureKeyLengthWarning
 
 from conveyor_kit.clock import SystemClock
 from conveyor_kit.settings import PLACEHOLDER_JWT_SECRET
@@ -57,8 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     secret = args.secret or os.environ.get("CONVEYOR_JWT_SECRET") or PLACEHOLDER_JWT_SECRET
     roles = [role.strip() for role in args.roles.split(",") if role.strip()]
-    print(
-        mint_token(
+    with warnings.catch_warnings():
+        if secret == PLACEHOLDER_JWT_SECRET:
+            # Known to be short and refused in production; the warning would only be noise here.
+            warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+        token = mint_token(
             tenant_id=args.tenant,
             user_id=args.user,
             roles=roles,
@@ -67,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             issuer=args.issuer,
             audience=args.audience,
         )
-    )
+    print(token)
     return 0
 
 
