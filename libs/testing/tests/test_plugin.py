@@ -7,7 +7,7 @@ import uuid
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped]
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from conveyor_testing.plugin import Infra, MakeTopic, _asyncpg_dsn, _with_database
 
 pytestmark = pytest.mark.integration
@@ -17,8 +17,7 @@ async def _user_tables(dsn: str) -> list[str]:
     conn = await asyncpg.connect(_asyncpg_dsn(dsn))
     try:
         rows = await conn.fetch(
-            "SELECT tablename FROM pg_tables"
-            " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+            "SELECT tablename FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
         )
         return [row["tablename"] for row in rows]
     finally:
@@ -76,8 +75,7 @@ def test_infra_describes_a_source(infra: Infra) -> None:
 
 def test_dsn_helpers() -> None:
     assert (
-        _with_database("postgresql://u@h:1/postgres?sslmode=disable", "t_x")
-        == "postgresql://u@h:1/t_x?sslmode=disable"
+        _with_database("postgresql://u@h:1/postgres?sslmode=disable", "t_x") == "postgresql://u@h:1/t_x?sslmode=disable"
     )
     assert _asyncpg_dsn("postgresql+psycopg://u@h/db") == "postgresql://u@h/db"
 
@@ -114,9 +112,7 @@ async def test_make_topic_rejects_bad_prefix(make_topic: MakeTopic) -> None:
 
 
 @pytest.mark.slow
-async def test_restart_kafka_brings_a_working_broker_back(
-    infra: Infra, make_topic: MakeTopic
-) -> None:
+async def test_restart_kafka_brings_a_working_broker_back(infra: Infra, make_topic: MakeTopic) -> None:
     if not infra.can_control_kafka:
         pytest.skip("Kafka comes from the environment")
     before = await make_topic("restart-before", partitions=1)

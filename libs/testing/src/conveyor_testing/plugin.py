@@ -152,7 +152,7 @@ def _log(message: str) -> None:
 
 async def wait_for_kafka(bootstrap: str, within: float = KAFKA_READY_TIMEOUT) -> None:
     """Return once the broker answers a metadata request listing at least one broker."""
-    from aiokafka import AIOKafkaClient  # type: ignore[import-untyped]
+    from aiokafka import AIOKafkaClient
 
     deadline = time.monotonic() + within
     last: BaseException | None = None
@@ -214,9 +214,7 @@ def _run_infra_sh(script: Path, command: str) -> None:
         check=False,
     )
     if result.returncode != 0:
-        raise RuntimeError(
-            f"{script} {command} failed (exit {result.returncode}):\n{result.stdout}{result.stderr}"
-        )
+        raise RuntimeError(f"{script} {command} failed (exit {result.returncode}):\n{result.stdout}{result.stderr}")
 
 
 def _local_infra() -> Infra:
@@ -240,9 +238,7 @@ def _local_infra() -> Infra:
         _run_infra_sh(script, "up")
         data = load()
         if data is None:
-            raise RuntimeError(
-                f"{script} up succeeded but {infra_json} is missing or not answering"
-            )
+            raise RuntimeError(f"{script} up succeeded but {infra_json} is missing or not answering")
     return Infra(
         postgres_dsn=data["postgres_dsn"],
         kafka_bootstrap=data["kafka_bootstrap"],
@@ -340,10 +336,7 @@ def resolve_infra(stack: contextlib.ExitStack) -> Infra:
         if forced == "env":
             raise pytest.UsageError(f"{ENV_FORCE}=env needs both {ENV_KAFKA} and {ENV_DATABASE}")
         if kafka_env or database_env:
-            _log(
-                f"only one of {ENV_KAFKA}/{ENV_DATABASE} is set; ignoring it "
-                "(set both to use your own servers)"
-            )
+            _log(f"only one of {ENV_KAFKA}/{ENV_DATABASE} is set; ignoring it (set both to use your own servers)")
 
     if forced in (None, "testcontainers"):
         if docker_available():
@@ -434,7 +427,7 @@ async def _drop_databases(infra: Infra, names: list[str]) -> None:
 async def _delete_topics(infra: Infra, names: list[str]) -> None:
     if not names:
         return
-    from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
+    from aiokafka.admin import AIOKafkaAdminClient
 
     admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap, request_timeout_ms=10000)
     await admin.start()
