@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -80,10 +79,3 @@ def get_logger(name: str | None = None, **initial: Any) -> structlog.stdlib.Boun
 def bind_context(**values: str | None) -> None:
     """Bind ids (correlation, causation, tenant, request) to every later line in this context."""
     structlog.contextvars.bind_contextvars(**{k: v for k, v in values.items() if v is not None})
-
-
-def clear_context() -> MutableMapping[str, Any]:
-    """Forget the ids bound by `bind_context`, returning what was bound."""
-    bound = structlog.contextvars.get_contextvars()
-    structlog.contextvars.clear_contextvars()
-    return bound
