@@ -13,7 +13,7 @@ K ?=
 ARGS ?=
 
 .PHONY: help setup run infra-up infra-down infra-status infra-reset migrate \
-        test test-unit test-integration e2e bench lint token
+        test test-unit test-integration e2e bench lint token contracts
 
 help: ## List the targets with a one-line description
 	@echo "Usage: make <target> [K=expr] [ARGS=...]"
@@ -72,6 +72,9 @@ lint: ## ruff check and mypy (strict) over libs and services
 	echo "==> ruff check ."; $(UV_RUN) ruff check . || rc=1; \
 	echo "==> mypy libs services"; $(UV_RUN) mypy libs services || rc=1; \
 	exit $$rc
+
+contracts: ## Regenerate docs/asyncapi.yaml and docs/events/schemas from libs/contracts
+	$(UV_RUN) python -m conveyor_contracts.asyncapi --docs docs
 
 token: ## Mint a development token (ARGS="..." passed to conveyor_kit.tokens)
 	$(UV_RUN) python -m conveyor_kit.tokens $(ARGS)

@@ -6,6 +6,7 @@ import asyncio
 import importlib
 import os
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,3 +132,57 @@ class TestServiceBoot:
 
         assert response.status_code == 401
         assert response.headers["content-type"] == "application/problem+json"
+
+    async def test_readiness_reports_the_running_relay(self, api: httpx.AsyncClient) -> None:
+        response = await api.get("/health/ready")
+
+        workers = response.json()["checks"]["workers"]
+        assert workers["status"] == "up", workers
+        assert any(name.endswith("-relay") for name in workers["workers"])
+
+
+class TestServiceBackbone:
+    async def test_an_event_the_service_appends_reaches_kafka_through_its_relay(
+        self, svc: Service, migrated_database: str, infra: Any
+    ) -> None:
+        from conveyor_messaging.actor import Actor
+        from conveyor_messaging.eventstore import NO_STREAM, NewEvent
+
+        settings = svc.settings_cls(
+            database_url=migrated_database, kafka_bootstrap_servers=infra.kafka_bootstrap, environment="test"
+        )
+        app: FastAPI = svc.create(settings)
+        stream = f"probe-{uuid.uuid4().hex}"
+        topic = f"conveyor.{svc.name}.probe"
+        async with app.router.lifespan_context(app):
+            backbone = app.state.backbone
+            async with app.state.pool.acquire() as conn:
+                (recorded,) = await backbone.store.append(
+                    conn,
+                    stream_id=stream,
+                    tenant_id="tenant-a",
+                    aggregate_type="probe",
+                    expected_version=NO_STREAM,
+                    events=[NewEvent(f"conveyor.{svc.name}.probe.recorded.v1", {"ok": True})],
+                    actor=Actor.system("test"),
+                )
+            received = await first_record_of_stream(infra.kafka_bootstrap, topic, stream)
+
+        headers = dict(received.headers)
+        assert headers["ce_id"].decode() == str(recorded.event_id)
+        assert headers["ce_source"] == f"/conveyor/{svc.name}".encode()
+        assert headers["ce_tenantid"] == b"tenant-a"
+
+
+async def first_record_of_stream(bootstrap: str, topic: str, stream: str, within: float = 30.0) -> Any:
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        async with asyncio.timeout(within):
+            async for record in consumer:
+                if record.key == stream.encode():
+                    return record
+    finally:
+        await consumer.stop()

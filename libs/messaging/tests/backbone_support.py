@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator, Coroutine, Sequence
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.consumer import EventConsumer, Handler, run_consumer
+from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore, NewEvent
 from conveyor_messaging.kafka import make_consumer, make_producer
@@ -29,7 +30,7 @@ CREATE TABLE order_violations (stream_id text, version bigint, previous bigint);
 """
 
 
-async def append_one(store: EventStore, conn: asyncpg.Connection, stream: str, version: int, size: int = 64) -> None:
+async def append_one(store: EventStore, conn: Connection, stream: str, version: int, size: int = 64) -> None:
     await store.append(
         conn,
         stream_id=stream,
@@ -41,7 +42,7 @@ async def append_one(store: EventStore, conn: asyncpg.Connection, stream: str, v
     )
 
 
-async def record_in_order(conn: asyncpg.Connection, event: Envelope) -> None:
+async def record_in_order(conn: Connection, event: Envelope) -> None:
     """Projection handler: remembers each event and whether it came in version order."""
     previous = await conn.fetchval("SELECT max(version) FROM applied WHERE stream_id = $1", event.subject) or 0
     if event.aggregate_version != previous + 1:
@@ -67,13 +68,15 @@ async def wait_for_count(pool: asyncpg.Pool, sql: str, expected: int, timeout: f
     return int(count)
 
 
-async def read_topic(bootstrap: str, topics: Sequence[str], expected: int, timeout: float = 60.0) -> list:  # type: ignore[type-arg]
+async def read_topic(
+    bootstrap: str, topics: Sequence[str], expected: int, timeout: float = 60.0
+) -> list[ConsumerRecord]:
     """Every record of the topics from the beginning, until ``expected`` arrived or time ran out."""
     consumer = AIOKafkaConsumer(
         *topics, bootstrap_servers=bootstrap, group_id=f"reader-{uuid.uuid4().hex}", auto_offset_reset="earliest"
     )
     await consumer.start()
-    records = []
+    records: list[ConsumerRecord] = []
     try:
         deadline = asyncio.get_running_loop().time() + timeout
         while len(records) < expected and asyncio.get_running_loop().time() < deadline:

@@ -10,6 +10,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from conveyor_messaging.kafka import make_producer
 from conveyor_messaging.schema import BACKBONE_DDL_V1
+from conveyor_testing.plugin import Infra
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ async def pool(backbone_dsn: str) -> AsyncIterator[asyncpg.Pool]:
 
 
 @pytest.fixture
-async def producer(infra) -> AsyncIterator[AIOKafkaProducer]:  # type: ignore[no-untyped-def]
+async def producer(infra: Infra) -> AsyncIterator[AIOKafkaProducer]:
     producer = make_producer(infra.kafka_bootstrap)
     await producer.start()
     yield producer
@@ -44,7 +45,7 @@ def topic_prefix() -> str:
 
 
 @pytest.fixture
-async def thing_topic(infra, topic_prefix: str) -> str:  # type: ignore[no-untyped-def]
+async def thing_topic(infra: Infra, topic_prefix: str) -> str:
     """The topic the relay publishes test events to, created with three partitions."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from backbone_support import TOPIC

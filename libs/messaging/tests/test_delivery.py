@@ -20,8 +20,11 @@ from backbone_support import (
     running,
     wait_for_count,
 )
+from conveyor_messaging.db import Connection
+from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore
 from conveyor_messaging.relay import OutboxRelay, default_topic
+from conveyor_testing.plugin import Infra
 
 pytestmark = pytest.mark.integration
 
@@ -59,9 +62,9 @@ class TestRelayAndConsumer:
         self,
         projection: asyncpg.Pool,
         producer: AIOKafkaProducer,
-        infra,
+        infra: Infra,
         topic_prefix: str,
-        thing_topic: str,  # type: ignore[no-untyped-def]
+        thing_topic: str,
     ) -> None:
         relay = OutboxRelay(pool=projection, producer=producer, store=store, topic=default_topic(topic_prefix))
         async with running(relay.run()), projection_consumer(projection, infra.kafka_bootstrap, thing_topic):
@@ -75,9 +78,9 @@ class TestRelayAndConsumer:
         self,
         projection: asyncpg.Pool,
         producer: AIOKafkaProducer,
-        infra,
+        infra: Infra,
         topic_prefix: str,
-        thing_topic: str,  # type: ignore[no-untyped-def]
+        thing_topic: str,
     ) -> None:
         async with projection.acquire() as conn:
             await append_one(store, conn, "once", 1)
@@ -96,9 +99,9 @@ class TestRelayAndConsumer:
         self,
         projection: asyncpg.Pool,
         producer: AIOKafkaProducer,
-        infra,
+        infra: Infra,
         topic_prefix: str,
-        thing_topic: str,  # type: ignore[no-untyped-def]
+        thing_topic: str,
     ) -> None:
         await producer.send_and_wait(thing_topic, value=b"\x00not json", key=b"stream-x", headers=[("junk", b"1")])
         relay = OutboxRelay(pool=projection, producer=producer, store=store, topic=default_topic(topic_prefix))
@@ -116,13 +119,13 @@ class TestRelayAndConsumer:
         self,
         projection: asyncpg.Pool,
         producer: AIOKafkaProducer,
-        infra,
+        infra: Infra,
         topic_prefix: str,
-        thing_topic: str,  # type: ignore[no-untyped-def]
+        thing_topic: str,
     ) -> None:
         attempts: list[str] = []
 
-        async def fragile(conn: asyncpg.Connection, event) -> None:  # type: ignore[no-untyped-def]
+        async def fragile(conn: Connection, event: Envelope) -> None:
             if event.subject == "poison":
                 attempts.append(event.id)
                 raise ValueError("this event can never be applied")
@@ -154,9 +157,9 @@ class TestFailures:
         self,
         projection: asyncpg.Pool,
         backbone_dsn: str,
-        infra,
+        infra: Infra,
         topic_prefix: str,
-        thing_topic: str,  # type: ignore[no-untyped-def]
+        thing_topic: str,
     ) -> None:
         script = Path(__file__).with_name("relay_process.py")
 
@@ -196,9 +199,9 @@ class TestFailures:
         self,
         projection: asyncpg.Pool,
         producer: AIOKafkaProducer,
-        infra,
+        infra: Infra,
         topic_prefix: str,
-        thing_topic: str,  # type: ignore[no-untyped-def]
+        thing_topic: str,
     ) -> None:
         if not infra.can_control_kafka:
             pytest.skip("this Kafka is not ours to restart")

@@ -136,7 +136,7 @@ _WRITE = """
     , written AS (
         INSERT INTO events (commit_xid, event_id, stream_id, version, tenant_id, type, data, metadata, occurred_at)
         SELECT head.last_commit_xid, e.event_id, $1, head.base + e.ord, $2, e.type, e.data::jsonb,
-               $9::jsonb, e.occurred_at
+               $9::text::jsonb, e.occurred_at
           FROM head, unnest($6::uuid[], $7::text[], $8::text[], $10::timestamptz[])
                WITH ORDINALITY AS e(event_id, type, data, occurred_at, ord)
         RETURNING position, commit_xid, version, recorded_at

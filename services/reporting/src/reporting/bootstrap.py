@@ -4,11 +4,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from conveyor_kit.database import pool_on_state
+from conveyor_kit.workers import backbone_on_state
 from fastapi import FastAPI
+
+from reporting.routing import SUBSCRIPTIONS
 
 
 @asynccontextmanager
 async def bootstrap(app: FastAPI) -> AsyncIterator[None]:
-    """Open the database pool; producers and consumers will join here."""
-    async with pool_on_state(app):
+    """Open the database pool, then the outbox relay and the consumers of the routing table."""
+    async with pool_on_state(app), backbone_on_state(app, SUBSCRIPTIONS):
         yield

@@ -4,6 +4,7 @@ from importlib.metadata import version
 
 from conveyor_kit.app import create_app
 from conveyor_kit.whoami import whoami_router
+from conveyor_kit.workers import check_workers
 from fastapi import FastAPI
 
 from pipelines.bootstrap import bootstrap
@@ -21,4 +22,5 @@ def create(settings: Settings | None = None) -> FastAPI:
         version=version("pipelines"),
         routers=[whoami_router()],
         lifespan_hooks=[bootstrap],
+        ready_checks=[check_workers],
     )

@@ -1,0 +1,9 @@
+"""The pipelines service's routing table: every event it consumes, from which topic, and its handler.
+
+Reading this module tells you everything the service reacts to. Each entry becomes one consumer
+group (`pipelines.<name>`) started by `bootstrap.py`.
+"""
+
+from conveyor_messaging.runtime import Subscription
+
+SUBSCRIPTIONS: list[Subscription] = []
