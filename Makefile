@@ -25,7 +25,7 @@ setup: ## Install missing prerequisites (PostgreSQL, JDK, Maven, uv) and `uv syn
 run: ## Start infra, migrate, and run all five services under honcho (Ctrl-C stops)
 	deploy/local/run.sh
 
-infra-up: ## Start local PostgreSQL (:55432) and Kafka (:59092); reuses running ones
+infra-up: ## Start local PostgreSQL (:15432) and Kafka (:19092); reuses running ones
 	$(INFRA) up
 
 infra-down: ## Stop local PostgreSQL and Kafka (data stays in .local/)

@@ -18,9 +18,11 @@ if [[ -f "$PORTS_FILE" ]]; then
     # shellcheck source=/dev/null
     source "$PORTS_FILE"
 fi
-PG_PORT="${_env_pg_port:-${CONVEYOR_PG_PORT:-55432}}"
-KAFKA_PORT="${_env_kafka_port:-${CONVEYOR_KAFKA_PORT:-59092}}"
-KAFKA_CONTROLLER_PORT="${_env_kafka_controller_port:-${CONVEYOR_KAFKA_CONTROLLER_PORT:-59093}}"
+# Ports sit below 32768, outside Linux's ephemeral range (32768-60999): a port in that range can be
+# taken by any outgoing connection while a server is restarting, and the server then fails to bind.
+PG_PORT="${_env_pg_port:-${CONVEYOR_PG_PORT:-15432}}"
+KAFKA_PORT="${_env_kafka_port:-${CONVEYOR_KAFKA_PORT:-19092}}"
+KAFKA_CONTROLLER_PORT="${_env_kafka_controller_port:-${CONVEYOR_KAFKA_CONTROLLER_PORT:-19093}}"
 HOST=127.0.0.1
 
 # The five service databases; each service owns exactly one.

@@ -10,9 +10,12 @@ import sys
 from pathlib import Path
 
 import asyncpg
+import orjson
 import pytest
+import structlog
 from aiokafka import AIOKafkaProducer
 from backbone_support import (
+    EVENT_TYPE,
     PROJECTION_DDL,
     append_one,
     projection_consumer,
@@ -20,9 +23,10 @@ from backbone_support import (
     running,
     wait_for_count,
 )
+from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
-from conveyor_messaging.eventstore import EventStore
+from conveyor_messaging.eventstore import EventStore, NewEvent
 from conveyor_messaging.relay import OutboxRelay, default_topic
 from conveyor_testing.plugin import Infra
 
@@ -149,6 +153,38 @@ class TestRelayAndConsumer:
         assert len(attempts) >= 3, "the poison event is retried before it is given up"
         assert b"can never be applied" in dict(dead.headers)["dlq_error"]
         assert await projection.fetchval("SELECT count(*) FROM processed_events WHERE event_id = $1", attempts[0]) == 0
+
+
+class TestCorrelation:
+    async def test_an_event_appended_while_handling_another_carries_its_correlation_and_cause(
+        self, projection: asyncpg.Pool, producer: AIOKafkaProducer, infra: Infra, topic_prefix: str, thing_topic: str
+    ) -> None:
+        async def react(conn: Connection, event: Envelope) -> None:
+            if event.subject == "cause":
+                await append_one(store, conn, "effect", 1)
+
+        relay = OutboxRelay(pool=projection, producer=producer, store=store, topic=default_topic(topic_prefix))
+        async with (
+            running(relay.run()),
+            projection_consumer(projection, infra.kafka_bootstrap, thing_topic, handle=react),
+        ):
+            async with projection.acquire() as conn:
+                with structlog.contextvars.bound_contextvars(correlation_id="request-42", request_id="r-1"):
+                    (cause,) = await store.append(
+                        conn,
+                        stream_id="cause",
+                        tenant_id="tenant-a",
+                        aggregate_type="thing",
+                        expected_version=0,
+                        events=[NewEvent(EVENT_TYPE, {})],
+                        actor=Actor.user("u"),
+                    )
+            await wait_for_count(projection, "SELECT count(*) FROM events WHERE stream_id = 'effect'", 1)
+        assert cause.metadata["correlation_id"] == "request-42"
+        assert cause.metadata["causation_id"] == "r-1"
+        effect = orjson.loads(await projection.fetchval("SELECT metadata::text FROM events WHERE stream_id = 'effect'"))
+        assert effect["correlation_id"] == "request-42"
+        assert effect["causation_id"] == str(cause.event_id)
 
 
 @pytest.mark.slow

@@ -16,6 +16,7 @@ from conveyor_kit.problems import (
     not_found,
     unauthorized,
 )
+from conveyor_messaging.eventstore import ConcurrencyConflict
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 
@@ -48,6 +49,10 @@ def routes() -> APIRouter:
     @router.put("/orders/{order_id}")
     async def replace(order_id: str) -> None:
         raise conflict("expected version 3, found 4", expected_version=3, actual_version=4)
+
+    @router.patch("/orders/{order_id}")
+    async def patch(order_id: str) -> None:
+        raise ConcurrencyConflict(order_id, expected=3, actual=5)
 
     @router.get("/crash")
     async def crash() -> None:
@@ -84,6 +89,15 @@ class TestProblemShape:
         assert response.status_code == 409
         assert body["type"] == "https://conveyor.dev/problems/conflict"
         assert (body["expected_version"], body["actual_version"]) == (3, 4)
+
+    async def test_an_event_store_conflict_is_a_409_naming_both_versions(self, api: httpx.AsyncClient) -> None:
+        response = await api.patch("/v1/orders/o-1")
+
+        body = response.json()
+        assert response.status_code == 409
+        assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
+        assert body["type"] == "https://conveyor.dev/problems/version-conflict"
+        assert (body["expected_version"], body["current_version"]) == (3, 5)
 
     async def test_an_unknown_route_is_a_404_problem(self, api: httpx.AsyncClient) -> None:
         response = await api.get("/v1/nothing-here")

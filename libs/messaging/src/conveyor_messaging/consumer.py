@@ -138,7 +138,12 @@ class EventConsumer:
             for _, event in batch:
                 if event.id in fresh:
                     fresh.discard(event.id)  # the same event twice in one batch runs once
-                    await self._handle(conn, event)
+                    with structlog.contextvars.bound_contextvars(
+                        correlation_id=event.correlation_id or event.id,
+                        causation_id=event.id,
+                        tenant_id=event.tenant_id,
+                    ):
+                        await self._handle(conn, event)
         return len(rows), len(batch) - len(rows)
 
     async def _apply_one_with_retries(self, record: ConsumerRecord, event: Envelope) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 import orjson
+import structlog
 
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.contracts import EventContract
@@ -179,6 +180,11 @@ class EventStore:
             raise ValueError(f"invalid expected version {expected_version}")
         mode = "any" if expected_version == ANY_VERSION else "new" if expected_version == NO_STREAM else "expected"
         occurred = now or datetime.now(UTC)
+        # Ids bound by the HTTP middleware or the consumer carry the chain along: request or
+        # event → the events it causes → what consumers do with them.
+        context = structlog.contextvars.get_contextvars()
+        correlation_id = correlation_id or context.get("correlation_id")
+        causation_id = causation_id or context.get("causation_id") or context.get("request_id")
         metadata = {"source": self.source, "actor": str(actor), "aggregate_type": aggregate_type}
         if correlation_id:
             metadata["correlation_id"] = correlation_id

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+from conveyor_messaging.eventstore import ConcurrencyConflict
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -133,6 +134,19 @@ async def _on_http_exception(request: Request, exc: Exception) -> ProblemRespons
     return problem.response(request.url.path)
 
 
+async def _on_concurrency_conflict(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, ConcurrencyConflict)
+    problem = Problem(
+        409,
+        "Version conflict",
+        "the resource changed since you read it; reload it and try again",
+        slug="version-conflict",
+        expected_version=exc.expected,
+        current_version=exc.actual,
+    )
+    return problem.response(request.url.path)
+
+
 def internal_error_response(instance: str | None = None) -> ProblemResponse:
     """The 500 answer: nothing about the cause, which is in the log under the correlation id."""
     problem = Problem(500, "Internal server error", slug="internal-error")
@@ -144,3 +158,4 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(HTTPException, _on_http_exception)
+    app.add_exception_handler(ConcurrencyConflict, _on_concurrency_conflict)

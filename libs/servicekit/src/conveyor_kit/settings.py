@@ -63,10 +63,10 @@ class ServiceSettings(BaseSettings):
     # Inputs may hold secrets, so validation errors must not echo them.
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, hide_input_in_errors=True)
 
-    database_url: DatabaseUrl = "postgresql://conveyor@127.0.0.1:55432/conveyor"
+    database_url: DatabaseUrl = "postgresql://conveyor@127.0.0.1:15432/conveyor"
     host: str = "127.0.0.1"
     port: int = 8000
-    kafka_bootstrap_servers: str = "127.0.0.1:59092"
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
     environment: Environment = "development"
     log_level: str = "INFO"
 

@@ -10,4 +10,4 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ENTITIES_")
 
     port: int = 8001
-    database_url: DatabaseUrl = "postgresql://conveyor@127.0.0.1:55432/conveyor_entities"
+    database_url: DatabaseUrl = "postgresql://conveyor@127.0.0.1:15432/conveyor_entities"

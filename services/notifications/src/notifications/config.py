@@ -10,4 +10,4 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFICATIONS_")
 
     port: int = 8004
-    database_url: DatabaseUrl = "postgresql://conveyor@127.0.0.1:55432/conveyor_notifications"
+    database_url: DatabaseUrl = "postgresql://conveyor@127.0.0.1:15432/conveyor_notifications"

@@ -10,4 +10,4 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="PIPELINES_")
 
     port: int = 8002
-    database_url: DatabaseUrl = "postgresql://conveyor@127.0.0.1:55432/conveyor_pipelines"
+    database_url: DatabaseUrl = "postgresql://conveyor@127.0.0.1:15432/conveyor_pipelines"
