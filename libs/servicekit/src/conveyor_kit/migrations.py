@@ -40,14 +40,14 @@ def alembic_config(migrations_path: Path, database_url: str) -> Config:
     return config
 
 
-def upgrade(migrations_path: Path, database_url: str, revision: str = "head") -> None:
+def upgrade(migrations_path: Path, database_url: str, revision: str = "heads") -> None:
     """Migrate the database to `revision`. Blocking: from async code use `upgrade_in_thread`."""
     log.info("migrating", migrations=str(migrations_path), revision=revision)
     command.upgrade(alembic_config(migrations_path, database_url), revision)
     log.info("migrated", revision=revision)
 
 
-async def upgrade_in_thread(migrations_path: Path, database_url: str, revision: str = "head") -> None:
+async def upgrade_in_thread(migrations_path: Path, database_url: str, revision: str = "heads") -> None:
     """`upgrade` off the event loop; env.py runs its own loop in that thread."""
     await asyncio.to_thread(upgrade, migrations_path, database_url, revision)
 

@@ -44,7 +44,7 @@ def service_main(
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the HTTP API (and workers, if enabled)")
     migrate = commands.add_parser("migrate", help="apply database migrations")
-    migrate.add_argument("--revision", default="head")
+    migrate.add_argument("--revision", default="heads", help="target revision (default: every branch head)")
     args = parser.parse_args(argv)
 
     settings = settings_cls()
