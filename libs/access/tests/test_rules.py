@@ -39,12 +39,14 @@ class TestScopeFor:
         assert scope_for(alice, GRANTS, entity_type_id="other-type", action=Action.READ) is Scope.NONE
 
     def test_a_pipeline_grant_replaces_the_type_wide_one_for_that_pipeline(self) -> None:
-        read = {"entity_type_id": DOCS, "action": Action.READ}
-        assert scope_for(alice, GRANTS, **read, pipeline_id="secret-pipeline") is Scope.NONE
-        assert scope_for(alice, GRANTS, **read, pipeline_id="any-other") is Scope.OWN
+        def read(viewer: Viewer, pipeline: str) -> Scope:
+            return scope_for(viewer, GRANTS, entity_type_id=DOCS, action=Action.READ, pipeline_id=pipeline)
+
         auditor = Viewer("ann", frozenset({"auditor"}))
-        assert scope_for(auditor, GRANTS, **read, pipeline_id="audited-pipeline") is Scope.ALL
-        assert scope_for(auditor, GRANTS, **read, pipeline_id="any-other") is Scope.NONE
+        assert read(alice, "secret-pipeline") is Scope.NONE
+        assert read(alice, "any-other") is Scope.OWN
+        assert read(auditor, "audited-pipeline") is Scope.ALL
+        assert read(auditor, "any-other") is Scope.NONE
 
     def test_tenant_admins_may_do_everything(self) -> None:
         admin = Viewer("root", frozenset({"admin"}))
