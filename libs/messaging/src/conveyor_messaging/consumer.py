@@ -1,9 +1,9 @@
 """Idempotent Kafka consumer: apply each event exactly once, then commit the offset.
 
-For every batch of one partition the consumer opens one database transaction, marks the events
-processed in ``processed_events`` (the mark is the idempotency: a redelivered event finds its mark
-and is skipped), runs the handler for the new ones, commits, and only then commits the Kafka
-offset. A failing batch is replayed one event at a time with bounded retries and backoff; an event
+For every fetch (records of one or more partitions, each partition in order) the consumer opens one
+database transaction, marks the events processed in ``processed_events`` (the mark is the
+idempotency: a redelivered event finds its mark and is skipped), runs the handler for the new
+ones, commits, and only then commits the Kafka offsets, all partitions in one request. A failing batch is replayed one event at a time with bounded retries and backoff; an event
 that keeps failing, or a record that cannot be decoded, goes to the dead-letter topic with its
 error and the consumer moves on. Infrastructure errors (the database is away) are not the event's
 fault: they are retried without limit and never dead-letter anything.
@@ -94,11 +94,13 @@ class EventConsumer:
                 log.warning("consumer_fetch_failed", consumer=self.name, error=repr(exc))
                 await asyncio.sleep(0.5)
                 continue
-            for tp, records in batches.items():
-                if records:
-                    await self._apply_partition_batch(tp, records)
+            records = [record for part in batches.values() for record in part]
+            if records:
+                await self._apply_fetched(records)
+                await self._commit({tp: part[-1].offset + 1 for tp, part in batches.items() if part})
 
-    async def _apply_partition_batch(self, tp: TopicPartition, records: Sequence[ConsumerRecord]) -> None:
+    async def _apply_fetched(self, records: Sequence[ConsumerRecord]) -> None:
+        """Apply one fetch (several partitions, each in its order) in one transaction if it can."""
         good: list[tuple[ConsumerRecord, Envelope]] = []
         for record in records:
             try:
@@ -106,27 +108,28 @@ class EventConsumer:
             except MalformedMessage as exc:
                 await self._dead_letter(record, exc)
         if good:
-            await self._until_infrastructure_answers(lambda: self._apply(tp.topic, good))
-        await self._commit(tp, records[-1].offset + 1)
+            await self._until_infrastructure_answers(lambda: self._apply(good))
 
-    async def _apply(self, topic: str, batch: list[tuple[ConsumerRecord, Envelope]]) -> None:
+    async def _apply(self, batch: list[tuple[ConsumerRecord, Envelope]]) -> None:
         started = time.perf_counter()
         try:
-            applied, duplicates = await self._apply_in_one_transaction(batch)
+            applied = await self._apply_in_one_transaction(batch)
         except INFRASTRUCTURE_ERRORS:
             raise
         except Exception as exc:
-            log.warning("consumer_batch_failed", consumer=self.name, topic=topic, size=len(batch), error=repr(exc))
-            applied, duplicates = 0, 0
+            log.warning("consumer_batch_failed", consumer=self.name, size=len(batch), error=repr(exc))
+            applied = []
             for record, event in batch:
-                done, dup = await self._apply_one_with_retries(record, event)
-                applied += done
-                duplicates += dup
+                applied += await self._apply_one_with_retries(record, event)
         metrics.HANDLE_SECONDS.labels(self.name).observe(time.perf_counter() - started)
-        metrics.CONSUMED.labels(self.name, topic).inc(applied)
-        metrics.DUPLICATES.labels(self.name, topic).inc(duplicates)
+        applied_ids = {id(record) for record in applied}
+        for record, _ in batch:
+            counter = metrics.CONSUMED if id(record) in applied_ids else metrics.DUPLICATES
+            counter.labels(self.name, record.topic).inc()
 
-    async def _apply_in_one_transaction(self, batch: list[tuple[ConsumerRecord, Envelope]]) -> tuple[int, int]:
+    async def _apply_in_one_transaction(self, batch: list[tuple[ConsumerRecord, Envelope]]) -> list[ConsumerRecord]:
+        """Mark and handle the batch; returns the records whose handler ran (the rest were repeats)."""
+        applied: list[ConsumerRecord] = []
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 "INSERT INTO processed_events (consumer, event_id) SELECT $1, unnest($2::text[])"
@@ -135,7 +138,7 @@ class EventConsumer:
                 [event.id for _, event in batch],
             )
             fresh = {row[0] for row in rows}
-            for _, event in batch:
+            for record, event in batch:
                 if event.id in fresh:
                     fresh.discard(event.id)  # the same event twice in one batch runs once
                     with structlog.contextvars.bound_contextvars(
@@ -144,9 +147,10 @@ class EventConsumer:
                         tenant_id=event.tenant_id,
                     ):
                         await self._handle(conn, event)
-        return len(rows), len(batch) - len(rows)
+                    applied.append(record)
+        return applied
 
-    async def _apply_one_with_retries(self, record: ConsumerRecord, event: Envelope) -> tuple[int, int]:
+    async def _apply_one_with_retries(self, record: ConsumerRecord, event: Envelope) -> list[ConsumerRecord]:
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self._max_attempts),
@@ -155,13 +159,12 @@ class EventConsumer:
                 reraise=True,
             ):
                 with attempt:
-                    applied, duplicates = await self._until_infrastructure_answers(
+                    return await self._until_infrastructure_answers(
                         lambda: self._apply_in_one_transaction([(record, event)])
                     )
-                    return applied, duplicates
         except Exception as exc:
             await self._dead_letter(record, exc)
-        return 0, 0
+        return []
 
     async def _until_infrastructure_answers(self, work: Callable[[], Awaitable[T]]) -> T:
         delay = self._first_backoff
@@ -204,17 +207,20 @@ class EventConsumer:
             error=repr(error),
         )
 
-    async def _commit(self, tp: TopicPartition, next_offset: int) -> None:
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        """One offset commit for the whole fetch, after its database transaction committed."""
         try:
-            await self._consumer.commit({tp: next_offset})
+            await self._consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError, KafkaError) as exc:
             # A rebalance or a broker restart: the next commit covers this one, or the partition's
             # next owner redelivers these records and the processed marks skip them.
-            log.info("offset_commit_skipped", consumer=self.name, partition=str(tp), error=repr(exc))
+            log.info("offset_commit_skipped", consumer=self.name, error=repr(exc))
             return
-        highwater = self._consumer.highwater(tp)
-        if highwater is not None:
-            metrics.CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(max(highwater - next_offset, 0))
+        for tp, next_offset in offsets.items():
+            highwater = self._consumer.highwater(tp)
+            if highwater is not None:
+                lag = max(highwater - next_offset, 0)
+                metrics.CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(lag)
 
 
 async def run_consumer(consumer: AIOKafkaConsumer, event_consumer: EventConsumer) -> None:

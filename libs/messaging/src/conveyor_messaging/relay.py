@@ -108,7 +108,7 @@ class OutboxRelay:
             if await self._store.has_held_back(conn, after=checkpoint):
                 # Committed events wait behind an open transaction that may never notify: look again soon.
                 await self._sleep(held_back_wait)
-                held_back_wait = min(held_back_wait * 2, 0.05)
+                held_back_wait = min(held_back_wait * 2, 0.01)
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self._idle_wait)
