@@ -3,9 +3,10 @@
 For every fetch (records of one or more partitions, each partition in order) the consumer opens one
 database transaction, marks the events processed in ``processed_events`` (the mark is the
 idempotency: a redelivered event finds its mark and is skipped), runs the handler for the new
-ones, commits, and only then commits the Kafka offsets, all partitions in one request. A failing batch is replayed one event at a time with bounded retries and backoff; an event
-that keeps failing, or a record that cannot be decoded, goes to the dead-letter topic with its
-error and the consumer moves on. Infrastructure errors (the database is away) are not the event's
+ones, commits, and only then commits the Kafka offsets, all partitions in one request. A failing
+batch is replayed one event at a time with bounded retries and backoff; an event that keeps
+failing, or a record that cannot be decoded, goes to the dead-letter topic with its error and the
+consumer moves on. Infrastructure errors (the database is away) are not the event's
 fault: they are retried without limit and never dead-letter anything.
 """
 

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaClient
+from conveyor_messaging.kafka import KafkaSecurity
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import State
@@ -40,6 +41,7 @@ async def check_kafka(state: State) -> CheckResult:
         bootstrap_servers=state.settings.kafka_bootstrap_servers,
         request_timeout_ms=timeout_ms,
         client_id=f"{state.settings.service_name}-readiness",
+        **KafkaSecurity.from_env().client_options(),
     )
     try:
         await client.bootstrap()
