@@ -4,6 +4,14 @@ Importing this package registers all of them in ``conveyor_messaging.contracts.r
 AsyncAPI document in docs/ is generated from that registry (``python -m conveyor_contracts.asyncapi``).
 """
 
-from conveyor_contracts import automation, directory, entities, notifications, pipelines, reporting
+from conveyor_contracts import (
+    automation,
+    directory,
+    entities,
+    entities_links,
+    notifications,
+    pipelines,
+    reporting,
+)
 
-__all__ = ["automation", "directory", "entities", "notifications", "pipelines", "reporting"]
+__all__ = ["automation", "directory", "entities", "entities_links", "notifications", "pipelines", "reporting"]
