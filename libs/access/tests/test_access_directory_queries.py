@@ -119,14 +119,22 @@ class TestLoadViewer:
 
 
 class TestLoadGrants:
-    async def test_every_action_of_a_matrix_becomes_a_grant_missing_ones_none(
+    async def test_every_action_of_a_line_becomes_a_grant_and_removed_lines_none(
         self, feed: Any, directory: asyncpg.Connection, tenant: str
     ) -> None:
         await feed.apply(
             events.RoleGrantsSet(role="manager", entity_type_id="docs", actions={"read": "own", "create": "all"})
         )
         await feed.apply(
-            events.RoleGrantsSet(role="manager", entity_type_id="docs", pipeline_id="secret", actions={}), version=2
+            events.RoleGrantsSet(role="manager", entity_type_id="docs", pipeline_id="secret", actions={"read": "none"}),
+            version=2,
+        )
+        await feed.apply(
+            events.RoleGrantsSet(role="manager", entity_type_id="docs", pipeline_id="gone", actions={"read": "all"}),
+            version=4,
+        )
+        await feed.apply(
+            events.RoleGrantsSet(role="manager", entity_type_id="docs", pipeline_id="gone", actions={}), version=5
         )
         await feed.apply(
             events.RoleGrantsSet(role="manager", entity_type_id="other", actions={"read": "all"}), version=3

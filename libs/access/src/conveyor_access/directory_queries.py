@@ -69,10 +69,13 @@ async def _members_by_department(conn: Connection, tenant_id: str, department_id
 
 
 async def load_grants(conn: Connection, tenant_id: str, entity_type_id: str) -> list[Grant]:
-    """Every role's grants on one entity type (type-wide and per pipeline), for ``scope_for``."""
+    """Every role's grants on one entity type (type-wide and per pipeline), for ``scope_for``.
+
+    Each line yields a grant for all four actions (those it leaves out as ``none``), so that a
+    pipeline's line replaces the type-wide one; removed lines (empty maps) yield nothing."""
     rows = await conn.fetch(
         "SELECT role, pipeline_id, actions::text FROM directory_role_grants"
-        " WHERE tenant_id = $1 AND entity_type_id = $2 ORDER BY role, pipeline_id",
+        " WHERE tenant_id = $1 AND entity_type_id = $2 AND actions <> '{}'::jsonb ORDER BY role, pipeline_id",
         tenant_id,
         entity_type_id,
     )

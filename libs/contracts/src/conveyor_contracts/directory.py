@@ -106,8 +106,9 @@ class AbsenceCancelled(EventContract, type_name="conveyor.entities.absence.cance
 class RoleGrantsSet(EventContract, type_name="conveyor.entities.role.grants_set.v1"):
     """A role's rights for one entity type (and optionally one pipeline of it) were replaced at once.
 
-    ``actions`` maps each action to its scope; an action left out is ``none``, so an empty map
-    takes every right of the role on that type (or pipeline) away.
+    ``actions`` maps each action to its scope; an action left out is ``none``. A line naming a
+    pipeline replaces the type-wide line on that pipeline. An empty map removes the line: the role
+    then has no rights on the type, or on that pipeline falls back to the type-wide line.
     """
 
     role: str
