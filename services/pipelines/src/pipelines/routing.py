@@ -4,6 +4,55 @@ Reading this module tells you everything the service reacts to. Each entry becom
 group (`pipelines.<name>`) started by `bootstrap.py`.
 """
 
+from collections.abc import Awaitable, Callable
+
+from conveyor_access.directory import DIRECTORY_HANDLERS, DIRECTORY_TOPICS
+from conveyor_contracts import entities
+from conveyor_contracts.pipelines import MoveItem
+from conveyor_messaging.consumer import Handler, route
+from conveyor_messaging.db import Connection
+from conveyor_messaging.envelope import Envelope
+from conveyor_messaging.eventstore import EventStore
 from conveyor_messaging.runtime import Subscription
 
-SUBSCRIPTIONS: list[Subscription] = []
+from pipelines.handlers import reactions
+
+# The same store the service's backbone appends with: it holds SQL, no connection.
+STORE = EventStore(source="/conveyor/pipelines")
+
+Reaction = Callable[[Connection, EventStore, Envelope], Awaitable[None]]
+
+
+def _recording(reaction: Reaction) -> Handler:
+    async def handle(conn: Connection, event: Envelope) -> None:
+        await reaction(conn, STORE, event)
+
+    return handle
+
+
+# Entity types and items share one consumer: an item may only be placed once its type's
+# pipeline exists, and one consumer applies what it fetched in one transaction.
+ENTITIES = {
+    entities.EntityTypeCreated.type_name: reactions.when_entity_type_created_open_default_pipeline,
+    entities.EntityTypeChanged.type_name: reactions.when_entity_type_changed_follow_its_pipelines_setting,
+    entities.ItemCreated.type_name: reactions.when_item_created_place_it,
+    entities.ItemUpdated.type_name: reactions.when_item_updated_refresh_its_card,
+    entities.ItemDeleted.type_name: reactions.when_item_deleted_hide_its_card,
+    entities.ItemRestored.type_name: reactions.when_item_restored_show_its_card,
+    entities.ItemPurged.type_name: reactions.when_item_purged_forget_it,
+}
+COMMANDS = {MoveItem.type_name: reactions.when_move_commanded_move_item}
+
+SUBSCRIPTIONS: list[Subscription] = [
+    Subscription(
+        name="entities",
+        topics=[entities.EntityTypeCreated.topic(), entities.ItemCreated.topic()],
+        handle=route({t: _recording(r) for t, r in ENTITIES.items()}),
+    ),
+    Subscription(
+        name="commands",
+        topics=[MoveItem.topic()],
+        handle=route({t: _recording(r) for t, r in COMMANDS.items()}),
+    ),
+    Subscription(name="directory", topics=DIRECTORY_TOPICS, handle=route(DIRECTORY_HANDLERS)),
+]

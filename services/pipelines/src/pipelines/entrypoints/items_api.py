@@ -1,0 +1,97 @@
+"""HTTP: an item's place on the board, moving it, and its stage history."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from conveyor_access import Action
+from conveyor_kit.problems import Problem, not_found
+from fastapi import APIRouter, Header, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipelines.adapters import items
+from pipelines.adapters.access import access_for
+from pipelines.entrypoints.deps import Ctx, CtxDep
+from pipelines.entrypoints.views import item_view
+from pipelines.handlers.move_item import Mover, move_item
+
+router = APIRouter(prefix="/v1/items", tags=["items"])
+
+
+class MoveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to_stage_id: str = Field(min_length=1)
+    expected_version: int | None = Field(default=None, ge=0)
+
+
+def _if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise Problem(400, "Bad If-Match", 'If-Match must be the item\'s ETag, e.g. "3"', slug="bad-if-match")
+    return int(text)
+
+
+async def _visible(ctx: Ctx, item_id: str) -> items.ItemCopy:
+    """The item if the caller may read it; otherwise 404, so existence is not revealed."""
+    async with ctx.pool.acquire() as conn:
+        item = await items.load_item(conn, ctx.tenant_id, item_id)
+        if item is None or item.deleted:
+            raise not_found(f"item {item_id} not found")
+        access = await access_for(conn, ctx.principal, item.entity_type_id)
+    if item.pipeline_id is None or not access.may(Action.READ, item.pipeline_id, item.assignee_id):
+        raise not_found(f"item {item_id} not found")
+    return item
+
+
+@router.get("/{item_id}")
+async def get_item(ctx: CtxDep, item_id: str, response: Response) -> dict[str, Any]:
+    return item_view(await _visible(ctx, item_id), response)
+
+
+@router.post("/{item_id}/move")
+async def move(
+    ctx: CtxDep,
+    item_id: str,
+    body: MoveRequest,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    """Move to `to_stage_id`; the expected version comes from If-Match or the body (one is required)."""
+    expected = _if_match(if_match)
+    if expected is None:
+        expected = body.expected_version
+    if expected is None:
+        raise Problem(
+            428,
+            "Version required",
+            "send If-Match or expected_version with the item's version",
+            slug="version-required",
+        )
+    item = await _visible(ctx, item_id)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        access = await access_for(conn, ctx.principal, item.entity_type_id)
+        moved = await move_item(
+            conn,
+            ctx.store,
+            tenant_id=ctx.tenant_id,
+            item_id=item_id,
+            to_stage_id=body.to_stage_id,
+            expected_version=expected,
+            mover=Mover(actor=ctx.actor, access=access),
+            now=ctx.now(),
+        )
+    return item_view(moved, response)
+
+
+@router.get("/{item_id}/stage-history")
+async def stage_history(ctx: CtxDep, item_id: str) -> dict[str, Any]:
+    await _visible(ctx, item_id)
+    async with ctx.pool.acquire() as conn:
+        visits = await items.visits(conn, ctx.tenant_id, item_id)
+    for visit in visits:
+        for key in ("entered_at", "left_at"):
+            visit[key] = visit[key].isoformat() if visit[key] else None
+    return {"item_id": item_id, "visits": visits}

@@ -1,0 +1,190 @@
+"""HTTP: pipelines of an entity type and their stages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from conveyor_kit.problems import not_found
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipelines.adapters import catalog
+from pipelines.domain.model import DEFAULT_STAGES, Semantic, StageTemplate
+from pipelines.domain.transitions import TransitionRule
+from pipelines.entrypoints.deps import CtxDep
+from pipelines.entrypoints.views import pipeline_view, stage_view
+from pipelines.handlers import stages as stage_handlers
+from pipelines.handlers.change_pipeline import change_pipeline
+from pipelines.handlers.open_pipeline import open_pipeline
+
+router = APIRouter(prefix="/v1/pipelines", tags=["pipelines"])
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NewStage(Strict):
+    name: Name
+    color: Color = "#39a8ef"
+    semantic: Semantic = "in_progress"
+    hidden: bool = False
+
+
+class NewPipeline(Strict):
+    entity_type_id: str = Field(min_length=1)
+    name: Name
+    is_default: bool = False
+    stages: list[NewStage] | None = Field(default=None, min_length=1, max_length=100)
+    card_fields: list[str] = Field(default_factory=list, max_length=20)
+
+
+class PipelineChanges(Strict):
+    name: Name | None = None
+    sort: int | None = None
+    is_default: bool | None = None
+    card_fields: list[str] | None = Field(default=None, max_length=20)
+    transition_rules: list[TransitionRule] | None = None
+
+
+class StageChanges(Strict):
+    name: Name | None = None
+    color: Color | None = None
+    semantic: Semantic | None = None
+    hidden: bool | None = None
+
+
+class StageOrder(Strict):
+    stage_ids: list[str] = Field(min_length=1)
+
+
+async def _view(ctx: CtxDep, pipeline_id: str) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn:
+        view = await pipeline_view(conn, ctx.tenant_id, pipeline_id)
+    if view is None:
+        raise not_found(f"pipeline {pipeline_id} not found")
+    return view
+
+
+@router.get("")
+async def list_pipelines(ctx: CtxDep, entity_type_id: Annotated[str, Query(min_length=1)]) -> list[dict[str, Any]]:
+    async with ctx.pool.acquire() as conn:
+        found = await catalog.pipelines_of_type(conn, ctx.tenant_id, entity_type_id)
+        views = [await pipeline_view(conn, ctx.tenant_id, p.pipeline_id) for p in found]
+    return [v for v in views if v is not None]
+
+
+@router.post("", status_code=201)
+async def create_pipeline(ctx: CtxDep, body: NewPipeline) -> dict[str, Any]:
+    ctx.require_admin()
+    templates = [StageTemplate(s.name, s.color, s.semantic) for s in body.stages] if body.stages else DEFAULT_STAGES
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        pipeline = await open_pipeline(
+            conn,
+            ctx.store,
+            tenant_id=ctx.tenant_id,
+            entity_type_id=body.entity_type_id,
+            name=body.name,
+            actor=ctx.actor,
+            now=ctx.now(),
+            stages=templates,
+            is_default=body.is_default,
+            card_fields=body.card_fields,
+        )
+    return await _view(ctx, pipeline.pipeline_id)
+
+
+@router.get("/{pipeline_id}")
+async def get_pipeline(ctx: CtxDep, pipeline_id: str) -> dict[str, Any]:
+    return await _view(ctx, pipeline_id)
+
+
+@router.patch("/{pipeline_id}")
+async def update_pipeline(ctx: CtxDep, pipeline_id: str, body: PipelineChanges) -> dict[str, Any]:
+    ctx.require_admin()
+    changes = body.model_dump(mode="json", exclude_none=True)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await change_pipeline(
+            conn,
+            ctx.store,
+            tenant_id=ctx.tenant_id,
+            pipeline_id=pipeline_id,
+            changes=changes,
+            actor=ctx.actor,
+            now=ctx.now(),
+        )
+    return await _view(ctx, pipeline_id)
+
+
+@router.post("/{pipeline_id}/stages", status_code=201)
+async def add_stage(ctx: CtxDep, pipeline_id: str, body: NewStage) -> dict[str, Any]:
+    ctx.require_admin()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        stage = await stage_handlers.add_stage(
+            conn,
+            ctx.store,
+            tenant_id=ctx.tenant_id,
+            pipeline_id=pipeline_id,
+            name=body.name,
+            color=body.color,
+            semantic=body.semantic,
+            hidden=body.hidden,
+            actor=ctx.actor,
+            now=ctx.now(),
+        )
+    return stage_view(stage)
+
+
+@router.patch("/{pipeline_id}/stages/{stage_id}")
+async def change_stage(ctx: CtxDep, pipeline_id: str, stage_id: str, body: StageChanges) -> dict[str, Any]:
+    ctx.require_admin()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        stage = await stage_handlers.change_stage(
+            conn,
+            ctx.store,
+            tenant_id=ctx.tenant_id,
+            pipeline_id=pipeline_id,
+            stage_id=stage_id,
+            changes=body.model_dump(exclude_none=True),
+            actor=ctx.actor,
+            now=ctx.now(),
+        )
+    return stage_view(stage)
+
+
+@router.put("/{pipeline_id}/stage-order")
+async def reorder_stages(ctx: CtxDep, pipeline_id: str, body: StageOrder) -> dict[str, Any]:
+    ctx.require_admin()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await stage_handlers.reorder_stages(
+            conn,
+            ctx.store,
+            tenant_id=ctx.tenant_id,
+            pipeline_id=pipeline_id,
+            stage_ids=body.stage_ids,
+            actor=ctx.actor,
+            now=ctx.now(),
+        )
+    return await _view(ctx, pipeline_id)
+
+
+@router.delete("/{pipeline_id}/stages/{stage_id}", status_code=204)
+async def delete_stage(
+    ctx: CtxDep, pipeline_id: str, stage_id: str, move_items_to: Annotated[str | None, Query()] = None
+) -> Response:
+    ctx.require_admin()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await stage_handlers.delete_stage(
+            conn,
+            ctx.store,
+            tenant_id=ctx.tenant_id,
+            pipeline_id=pipeline_id,
+            stage_id=stage_id,
+            move_items_to=move_items_to,
+            actor=ctx.actor,
+            now=ctx.now(),
+        )
+    return Response(status_code=204)

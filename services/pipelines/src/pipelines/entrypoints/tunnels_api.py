@@ -1,0 +1,58 @@
+"""HTTP: tunnels between stages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from conveyor_contracts.pipelines import TunnelAction
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipelines.adapters import tunnels as tunnel_rows
+from pipelines.entrypoints.deps import CtxDep
+from pipelines.entrypoints.views import tunnel_view
+from pipelines.handlers.tunnels import remove_tunnel, save_tunnel
+
+router = APIRouter(prefix="/v1/tunnels", tags=["tunnels"])
+
+
+class NewTunnel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    from_stage_id: str = Field(min_length=1)
+    to_stage_id: str = Field(min_length=1)
+    action: TunnelAction = "move"
+
+
+@router.get("")
+async def list_tunnels(ctx: CtxDep, entity_type_id: Annotated[str, Query(min_length=1)]) -> list[dict[str, Any]]:
+    async with ctx.pool.acquire() as conn:
+        found = await tunnel_rows.tunnels_of_type(conn, ctx.tenant_id, entity_type_id)
+    return [tunnel_view(t) for t in found]
+
+
+@router.post("", status_code=201)
+async def create_tunnel(ctx: CtxDep, body: NewTunnel) -> dict[str, Any]:
+    ctx.require_admin()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        tunnel = await save_tunnel(
+            conn,
+            ctx.store,
+            tenant_id=ctx.tenant_id,
+            from_stage_id=body.from_stage_id,
+            to_stage_id=body.to_stage_id,
+            action=body.action,
+            actor=ctx.actor,
+            now=ctx.now(),
+        )
+    return tunnel_view(tunnel)
+
+
+@router.delete("/{tunnel_id}", status_code=204)
+async def delete_tunnel(ctx: CtxDep, tunnel_id: str) -> Response:
+    ctx.require_admin()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await remove_tunnel(
+            conn, ctx.store, tenant_id=ctx.tenant_id, tunnel_id=tunnel_id, actor=ctx.actor, now=ctx.now()
+        )
+    return Response(status_code=204)

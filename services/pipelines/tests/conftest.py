@@ -1,0 +1,155 @@
+"""Fixtures for the pipelines service's integration tests: the app in-process on a fresh database,
+with its own consumer groups on the shared Kafka, and helpers to publish other services' events."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from conveyor_contracts import entities
+from conveyor_kit.migrations import upgrade_in_thread
+from conveyor_kit.tokens import mint_token
+from conveyor_messaging.actor import Actor
+from conveyor_messaging.contracts import EventContract
+from conveyor_messaging.envelope import Envelope, to_kafka
+from fastapi import FastAPI
+from pipelines.config import Settings
+from pipelines.entrypoints.http import create
+from pipelines.migrations import MIGRATIONS_PATH
+from pipelines.routing import SUBSCRIPTIONS
+
+SECRET = "pipelines-test-secret-long-enough-for-hs256"
+
+
+async def fast_forward(bootstrap: str, group: str, topics: list[str]) -> None:
+    """Commit the group's offsets at the end of its topics, so a new group skips the shared history."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(topic, p) for topic in topics for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        if partitions:
+            consumer.assign(partitions)
+            ends = await consumer.end_offsets(partitions)
+            await consumer.commit({tp: offset for tp, offset in ends.items()})
+    finally:
+        await consumer.stop()
+
+
+@dataclass
+class PipelinesApi:
+    """The running app, a client, and ways to play the entities service's part over Kafka."""
+
+    client: httpx.AsyncClient
+    app: FastAPI
+    producer: AIOKafkaProducer
+    tenant: str
+
+    def headers(
+        self, user: str = "admin-1", roles: tuple[str, ...] = ("admin",), tenant: str | None = None
+    ) -> dict[str, str]:
+        token = mint_token(tenant_id=tenant or self.tenant, user_id=user, roles=roles, secret=SECRET)
+        return {"Authorization": f"Bearer {token}"}
+
+    async def publish(self, event: EventContract, *, subject: str, tenant: str | None = None, version: int = 1) -> None:
+        envelope = Envelope(
+            type=event.type_name,
+            source="/conveyor/entities",
+            subject=subject,
+            tenant_id=tenant or self.tenant,
+            data=event.model_dump(mode="json"),
+            actor=Actor.user("admin-1"),
+            aggregate_version=version,
+        )
+        key, value, headers = to_kafka(envelope)
+        await self.producer.send_and_wait(event.topic(), value=value, key=key, headers=headers)
+
+    async def entity_type(self, *, pipelines_enabled: bool = True, tenant: str | None = None) -> str:
+        """A type announced over Kafka; returns once the service has opened its default pipeline."""
+        type_id = f"type-{uuid.uuid4().hex[:10]}"
+        created = entities.EntityTypeCreated(
+            entity_type_id=type_id, code=type_id, name="Deal", settings={"pipelines_enabled": pipelines_enabled}
+        )
+        await self.publish(created, subject=type_id, tenant=tenant)
+        if pipelines_enabled:
+            await eventually(lambda: self.pipelines(type_id, tenant=tenant), lambda found: len(found) == 1)
+        return type_id
+
+    async def pipelines(self, type_id: str, tenant: str | None = None) -> list[dict[str, Any]]:
+        response = await self.client.get(
+            "/v1/pipelines", params={"entity_type_id": type_id}, headers=self.headers(tenant=tenant)
+        )
+        assert response.status_code == 200, response.text
+        result: list[dict[str, Any]] = response.json()
+        return result
+
+    async def item(
+        self, type_id: str, *, assignee: str | None = "manager-1", amount: str | None = "100.00", **extra: Any
+    ) -> dict[str, Any]:
+        """An item created "by the entities service"; returns its placement once it is on the board."""
+        item_id = f"item-{uuid.uuid4().hex[:12]}"
+        created = entities.ItemCreated(
+            item_id=item_id,
+            entity_type_id=type_id,
+            title=extra.pop("title", f"Deal {item_id[-4:]}"),
+            assignee_id=assignee,
+            amount=amount,
+            currency="EUR" if amount else None,
+            created_by="admin-1",
+            **extra,
+        )
+        await self.publish(created, subject=item_id)
+
+        async def fetch() -> httpx.Response:
+            return await self.client.get(f"/v1/items/{item_id}", headers=self.headers())
+
+        response = await eventually(fetch, lambda r: r.status_code == 200)
+        placed: dict[str, Any] = response.json()
+        return placed
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[Any]], accept: Callable[[Any], bool], *, within: float = 30.0
+) -> Any:
+    """Poll `probe` until `accept` holds (events travel through Kafka); fail after `within` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        value = await probe()
+        if accept(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"never happened; last value: {value!r}")
+        await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+async def api(fresh_database: str, infra: Any) -> AsyncIterator[PipelinesApi]:
+    await upgrade_in_thread(MIGRATIONS_PATH, fresh_database)
+    suffix = f".test-{uuid.uuid4().hex[:8]}"
+    for sub in SUBSCRIPTIONS:
+        await fast_forward(infra.kafka_bootstrap, f"pipelines.{sub.name}{suffix}", list(sub.topics))
+    settings = Settings(
+        database_url=fresh_database,
+        kafka_bootstrap_servers=infra.kafka_bootstrap,
+        environment="test",
+        jwt_secret=SECRET,
+        consumer_group_suffix=suffix,
+    )
+    app = create(settings)
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pipelines.test") as client,
+        ):
+            yield PipelinesApi(client=client, app=app, producer=producer, tenant=f"tenant-{uuid.uuid4().hex[:8]}")
+    finally:
+        await producer.stop()
