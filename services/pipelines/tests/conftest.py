@@ -82,6 +82,9 @@ class PipelinesApi:
             await eventually(lambda: self.pipelines(type_id, tenant=tenant), lambda found: len(found) == 1)
         return type_id
 
+    async def eventually(self, probe: Callable[[], Awaitable[Any]], accept: Callable[[Any], bool]) -> Any:
+        return await eventually(probe, accept)
+
     async def pipelines(self, type_id: str, tenant: str | None = None) -> list[dict[str, Any]]:
         response = await self.client.get(
             "/v1/pipelines", params={"entity_type_id": type_id}, headers=self.headers(tenant=tenant)
