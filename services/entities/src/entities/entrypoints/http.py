@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from entities.bootstrap import bootstrap
 from entities.config import Settings
+from entities.entrypoints.directory_http import directory_router
 
 
 def create(settings: Settings | None = None) -> FastAPI:
@@ -20,7 +21,7 @@ def create(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         title="Conveyor entities",
         version=version("entities"),
-        routers=[whoami_router()],
+        routers=[whoami_router(), directory_router()],
         lifespan_hooks=[bootstrap],
         ready_checks=[check_workers],
     )

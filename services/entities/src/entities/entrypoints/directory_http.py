@@ -1,0 +1,197 @@
+"""`/v1/directory`: users, departments, absences and role grants of the caller's tenant.
+
+Everyone of the tenant reads users, departments and absences; only admins change anything or read
+a role's grants. Another tenant's ids answer 404.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from conveyor_access import ADMIN_ROLE
+from conveyor_kit.auth import Principal, current_principal, require_roles
+from conveyor_kit.clock import clock_from
+from conveyor_kit.database import pool_from
+from conveyor_kit.problems import Problem, conflict, not_found
+from conveyor_kit.workers import backbone_from
+from conveyor_messaging.actor import Actor
+from fastapi import APIRouter, Depends, Request, Response, status
+
+from entities.adapters import directory_reads as reads
+from entities.adapters.directory_store import DirectoryWriter
+from entities.domain.directory import DirectoryConflict, DirectoryNotFound, DirectoryRefusal, UserProfile
+from entities.entrypoints import directory_schemas as s
+from entities.handlers import directory_absences, directory_departments, directory_roles, directory_users
+
+Reader = Annotated[Principal, Depends(current_principal)]
+Admin = Annotated[Principal, Depends(require_roles(ADMIN_ROLE))]
+
+
+@asynccontextmanager
+async def writing(request: Request, principal: Principal) -> AsyncIterator[DirectoryWriter]:
+    """One transaction for the change: state, events and the service's own copy commit together."""
+    try:
+        async with pool_from(request).acquire() as conn, conn.transaction():
+            yield DirectoryWriter(
+                conn=conn,
+                store=backbone_from(request).store,
+                tenant_id=principal.tenant_id,
+                actor=Actor.user(principal.user_id),
+                now=clock_from(request).now(),
+            )
+    except DirectoryRefusal as refusal:
+        raise Problem(
+            422,
+            "Invalid request",
+            refusal.message,
+            slug="validation-error",
+            errors=[{"field": refusal.field, "message": refusal.message}],
+        ) from refusal
+    except DirectoryConflict as clash:
+        raise conflict(clash.message) from clash
+    except DirectoryNotFound as missing:
+        raise not_found(str(missing)) from missing
+
+
+def directory_router() -> APIRouter:
+    router = APIRouter(prefix="/v1/directory", tags=["directory"])
+
+    # ------------------------------------------------------------ users
+
+    @router.get("/users")
+    async def list_users(
+        request: Request,
+        principal: Reader,
+        department_id: str | None = None,
+        role: str | None = None,
+        include_inactive: bool = False,
+    ) -> list[s.User]:
+        async with pool_from(request).acquire() as conn:
+            found = await reads.users(
+                conn, principal.tenant_id, department_id=department_id, role=role, include_inactive=include_inactive
+            )
+        return [s.User(**asdict(user)) for user in found]
+
+    @router.get("/users/{user_id}")
+    async def get_user(user_id: str, request: Request, principal: Reader) -> s.User:
+        async with pool_from(request).acquire() as conn:
+            user = await reads.user(conn, principal.tenant_id, user_id)
+        if user is None:
+            raise not_found(f"no user {user_id!r}")
+        return s.User(**asdict(user))
+
+    @router.post("/users", status_code=status.HTTP_201_CREATED)
+    async def register_user(body: s.NewUser, request: Request, principal: Admin) -> s.User:
+        async with writing(request, principal) as writer:
+            user = await directory_users.register_user(writer, UserProfile(**body.model_dump()))
+        return s.User(**asdict(user))
+
+    @router.patch("/users/{user_id}")
+    async def change_user(user_id: str, body: s.UserPatch, request: Request, principal: Admin) -> s.User:
+        async with writing(request, principal) as writer:
+            user = await directory_users.change_user(writer, user_id, _sent(body))
+        return s.User(**asdict(user))
+
+    @router.post("/users/{user_id}/deactivate")
+    async def deactivate_user(user_id: str, request: Request, principal: Admin) -> s.User:
+        async with writing(request, principal) as writer:
+            user = await directory_users.deactivate_user(writer, user_id)
+        return s.User(**asdict(user))
+
+    # ------------------------------------------------------------ departments
+
+    @router.get("/departments")
+    async def department_tree(request: Request, principal: Reader) -> list[s.DepartmentNode]:
+        """The tenant's departments as a tree: top departments, each with its sub-departments."""
+        async with pool_from(request).acquire() as conn:
+            rows = await reads.departments(conn, principal.tenant_id)
+        return _tree(rows)
+
+    @router.post("/departments", status_code=status.HTTP_201_CREATED)
+    async def create_department(body: s.NewDepartment, request: Request, principal: Admin) -> s.Department:
+        async with writing(request, principal) as writer:
+            created = await directory_departments.create_department(
+                writer,
+                department_id=body.department_id or uuid.uuid4().hex,
+                name=body.name,
+                parent_id=body.parent_id,
+                head_user_id=body.head_user_id,
+            )
+        return s.Department(**created)
+
+    @router.patch("/departments/{department_id}")
+    async def change_department(
+        department_id: str, body: s.DepartmentPatch, request: Request, principal: Admin
+    ) -> s.Department:
+        async with writing(request, principal) as writer:
+            changed = await directory_departments.change_department(writer, department_id, _sent(body))
+        return s.Department(**changed)
+
+    @router.delete("/departments/{department_id}", status_code=status.HTTP_204_NO_CONTENT)
+    async def remove_department(department_id: str, request: Request, principal: Admin) -> Response:
+        async with writing(request, principal) as writer:
+            await directory_departments.remove_department(writer, department_id)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    # ------------------------------------------------------------ absences
+
+    @router.get("/absences")
+    async def list_absences(request: Request, principal: Reader, user_id: str | None = None) -> list[s.Absence]:
+        async with pool_from(request).acquire() as conn:
+            rows = await reads.absences(conn, principal.tenant_id, user_id=user_id)
+        return [s.Absence(**row) for row in rows]
+
+    @router.post("/absences", status_code=status.HTTP_201_CREATED)
+    async def record_absence(body: s.NewAbsence, request: Request, principal: Admin) -> s.Absence:
+        async with writing(request, principal) as writer:
+            recorded = await directory_absences.record_absence(writer, **body.model_dump())
+        return s.Absence(**recorded)
+
+    @router.post("/absences/{absence_id}/cancel")
+    async def cancel_absence(absence_id: str, request: Request, principal: Admin) -> s.Absence:
+        async with writing(request, principal) as writer:
+            cancelled = await directory_absences.cancel_absence(writer, absence_id)
+        return s.Absence(**cancelled)
+
+    # ------------------------------------------------------------ role grants
+
+    @router.get("/roles/{role}/grants")
+    async def role_grants(role: str, request: Request, principal: Admin) -> s.RoleGrants:
+        async with pool_from(request).acquire() as conn:
+            lines = await reads.role_grant_lines(conn, principal.tenant_id, role)
+        return s.RoleGrants.model_validate({"grants": lines})
+
+    @router.put("/roles/{role}/grants")
+    async def set_role_grants(
+        role: str,
+        body: s.RoleGrants,
+        request: Request,
+        principal: Admin,
+    ) -> s.RoleGrants:
+        async with writing(request, principal) as writer:
+            lines = await directory_roles.set_role_grants(writer, role, [line.model_dump() for line in body.grants])
+        return s.RoleGrants.model_validate({"grants": lines})
+
+    return router
+
+
+_NULLABLE = frozenset({"parent_id", "head_user_id"})
+
+
+def _sent(body: s.UserPatch | s.DepartmentPatch) -> dict[str, Any]:
+    """The fields the client sent; an explicit null counts only where null means something."""
+    sent = body.model_dump(include=body.model_fields_set)
+    return {name: value for name, value in sent.items() if value is not None or name in _NULLABLE}
+
+
+def _tree(rows: list[dict[str, Any]]) -> list[s.DepartmentNode]:
+    nodes = {row["department_id"]: s.DepartmentNode(**row) for row in rows}
+    roots: list[s.DepartmentNode] = []
+    for node in nodes.values():
+        parent = nodes.get(node.parent_id) if node.parent_id else None
+        (parent.children if parent else roots).append(node)
+    return roots
