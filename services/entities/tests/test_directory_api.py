@@ -7,10 +7,21 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
+from conveyor_access.directory import (
+    DIRECTORY_DDL_V1,
+    DIRECTORY_HANDLERS,
+    DIRECTORY_TOPICS,
+    head_of_department_of,
+    users_with_role,
+)
 from conveyor_kit.migrations import upgrade_in_thread
 from conveyor_kit.tokens import mint_token
+from conveyor_messaging.consumer import route
+from conveyor_messaging.runtime import Backbone, Subscription
+from conveyor_messaging.schema import BACKBONE_DDL_V1
 from entities.config import Settings
 from entities.entrypoints.http import create
 from entities.migrations import MIGRATIONS_PATH
@@ -371,3 +382,47 @@ async def tenant_events(bootstrap: str, tenant: str, *, expected: int, within: f
     finally:
         await consumer.stop()
     return set(seen)
+
+
+@pytest.fixture
+async def copy_database(infra: Any) -> AsyncIterator[str]:
+    """A second service's database with the backbone and directory tables (fresh_database is the app's)."""
+    name = f"t_copy_{uuid.uuid4().hex}"
+    admin = await asyncpg.connect(infra.postgres_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        conn = await asyncpg.connect(infra.dsn_for(name))
+        await conn.execute(BACKBONE_DDL_V1 + DIRECTORY_DDL_V1)
+        await conn.close()
+        yield infra.dsn_for(name)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+class TestAnotherServicesCopy:
+    async def test_a_service_following_the_directory_topics_answers_the_same_questions(
+        self, api: Directory, infra: Any, copy_database: str
+    ) -> None:
+        await api.user("helen")
+        await api.department("sales", head="helen")
+        await api.user("alice", ["sales"], ["manager"])
+        conn = await asyncpg.connect(copy_database)
+        pool = await asyncpg.create_pool(copy_database, min_size=1, max_size=2)
+        # The routing-table entry docs/directory-and-access.md gives every other service.
+        backbone = Backbone(
+            service=f"copy-{uuid.uuid4().hex[:8]}",
+            pool=pool,
+            bootstrap_servers=infra.kafka_bootstrap,
+            subscriptions=[Subscription("directory", DIRECTORY_TOPICS, route(DIRECTORY_HANDLERS))],
+        )
+        await backbone.start()
+        try:
+            async with asyncio.timeout(30):
+                while await head_of_department_of(conn, api.tenant, "alice") != "helen":
+                    await asyncio.sleep(0.1)
+            assert await users_with_role(conn, api.tenant, "manager") == ["alice"]
+        finally:
+            await backbone.stop()
+            await pool.close()
+            await conn.close()
