@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from typing import Any as PipelinesApi  # the `api` fixture of conftest.py
 
@@ -212,3 +213,33 @@ class TestTunnels:
         assert refused.json()["detail"].endswith("Won → New → In progress → Won")
         listed = await api.client.get("/v1/tunnels", params={"entity_type_id": type_id}, headers=api.headers())
         assert len(listed.json()) == 2
+
+    async def test_a_copy_tunnel_sends_the_entities_service_a_create_item_command(self, api: PipelinesApi) -> None:
+        type_id = await api.entity_type()
+        sales = await general(api, type_id)
+        delivery = (
+            await api.client.post(
+                "/v1/pipelines", json={"entity_type_id": type_id, "name": "Delivery"}, headers=api.headers()
+            )
+        ).json()
+        won, target = sales["stages"][2]["stage_id"], delivery["stages"][1]["stage_id"]
+        await api.client.post(
+            "/v1/tunnels", json={"from_stage_id": won, "to_stage_id": target, "action": "copy"}, headers=api.headers()
+        )
+        item = await api.item(type_id, title="Big deal")
+
+        moved = await api.client.post(
+            f"/v1/items/{item['item_id']}/move", json={"to_stage_id": won, "expected_version": 1}, headers=api.headers()
+        )
+
+        assert moved.json()["stage_id"] == won
+        async with api.app.state.pool.acquire() as conn:
+            (command,) = await conn.fetch(
+                "SELECT data::text AS data FROM events WHERE type = 'conveyor.entities.item_command.create.v1'"
+            )
+        data = json.loads(command["data"])
+        assert (data["title"], data["requested_stage_id"], data["source"]) == (
+            "Big deal",
+            target,
+            f"tunnel:{item['item_id']}",
+        )
