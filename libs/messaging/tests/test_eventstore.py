@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 from backbone_support import EVENT_TYPE, append_one
 from conveyor_messaging.actor import Actor
+from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import (
     ANY_VERSION,
     NO_STREAM,
@@ -38,6 +39,18 @@ async def try_append(pool: asyncpg.Pool, stream: str, expected: int, writer: int
             return True
         except ConcurrencyConflict:
             return False
+
+
+async def append_to(conn: Connection, stream: str, *, tenant: str, expected: int) -> None:
+    await store.append(
+        conn,
+        stream_id=stream,
+        tenant_id=tenant,
+        aggregate_type="thing",
+        expected_version=expected,
+        events=[NewEvent(EVENT_TYPE, {})],
+        actor=Actor.user(f"user-of-{tenant}"),
+    )
 
 
 class TestOptimisticConcurrency:
@@ -84,15 +97,16 @@ class TestReads:
             await append_one(store, conn, "mine", 1)
             assert await store.read_stream(conn, "mine", tenant_id="tenant-b") == []
             with pytest.raises(ConcurrencyConflict):
-                await store.append(
-                    conn,
-                    stream_id="mine",
-                    tenant_id="tenant-b",
-                    aggregate_type="thing",
-                    expected_version=1,
-                    events=[NewEvent(EVENT_TYPE, {})],
-                    actor=Actor.user("intruder"),
-                )
+                await append_to(conn, "mine", tenant="tenant-b", expected=1)
+            assert [e.tenant_id for e in await store.read_stream(conn, "mine", tenant_id="tenant-a")] == ["tenant-a"]
+
+    async def test_two_tenants_may_use_the_same_stream_id_without_meeting(self, pool: asyncpg.Pool) -> None:
+        async with pool.acquire() as conn:
+            await append_to(conn, "shared-id", tenant="tenant-a", expected=NO_STREAM)
+            await append_to(conn, "shared-id", tenant="tenant-b", expected=NO_STREAM)
+            await append_to(conn, "shared-id", tenant="tenant-b", expected=ANY_VERSION)
+            assert await store.stream_version(conn, "shared-id", tenant_id="tenant-a") == 1
+            assert await store.stream_version(conn, "shared-id", tenant_id="tenant-b") == 2
 
     async def test_a_stream_reads_back_as_of_a_version(self, pool: asyncpg.Pool) -> None:
         async with pool.acquire() as conn:

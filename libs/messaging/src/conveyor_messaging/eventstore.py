@@ -118,20 +118,20 @@ _COLUMNS = (
 _CLAIM_NEW = """
     INSERT INTO event_streams (stream_id, tenant_id, aggregate_type, version, last_commit_xid)
     VALUES ($1, $2, $3, $4::bigint + $5::bigint, pg_current_xact_id())
-    ON CONFLICT (stream_id) DO NOTHING
+    ON CONFLICT (tenant_id, stream_id) DO NOTHING
     RETURNING $4::bigint AS base, last_commit_xid"""
 _CLAIM_EXPECTED = """
     UPDATE event_streams
        SET version = version + $5, last_commit_xid = greatest(pg_current_xact_id(), last_commit_xid)
-     WHERE stream_id = $1 AND tenant_id = $2 AND aggregate_type = $3 AND version = $4
+     WHERE tenant_id = $2 AND stream_id = $1 AND aggregate_type = $3 AND version = $4
     RETURNING version - $5 AS base, last_commit_xid"""
 _CLAIM_ANY = """
     INSERT INTO event_streams AS s (stream_id, tenant_id, aggregate_type, version, last_commit_xid)
     VALUES ($1, $2, $3, $5, pg_current_xact_id())
-    ON CONFLICT (stream_id) DO UPDATE
+    ON CONFLICT (tenant_id, stream_id) DO UPDATE
        SET version = s.version + $5, last_commit_xid = greatest(pg_current_xact_id(), s.last_commit_xid)
      -- $4 is always -1 here; it is named so that the three claims share one parameter list.
-     WHERE s.tenant_id = $2 AND s.aggregate_type = $3 AND $4::bigint = -1
+     WHERE s.aggregate_type = $3 AND $4::bigint = -1
     RETURNING version - $5 AS base, last_commit_xid"""
 _WRITE = """
     , written AS (

@@ -7,16 +7,18 @@ id, and readers only take rows whose ``commit_xid`` is below the oldest transact
 (``pg_snapshot_xmin(pg_current_snapshot())``): those rows are final, nothing can appear among
 them later. ``commit_xid`` is ``greatest(own xid, the stream's previous commit_xid)`` so that an
 aggregate's events sort in version order even when a transaction took its xid before reading
-the stream (see docs/adr/001-event-backbone.md).
+the stream (see docs/adr/001-event-backbone.md). Streams belong to a tenant: two tenants may use the
+same stream id without meeting.
 """
 
 BACKBONE_DDL_V1 = """
 CREATE TABLE IF NOT EXISTS event_streams (
-    stream_id        text PRIMARY KEY,
     tenant_id        text   NOT NULL,
+    stream_id        text   NOT NULL,
     aggregate_type   text   NOT NULL,
     version          bigint NOT NULL CHECK (version > 0),
-    last_commit_xid  xid8   NOT NULL
+    last_commit_xid  xid8   NOT NULL,
+    PRIMARY KEY (tenant_id, stream_id)
 );
 
 CREATE TABLE IF NOT EXISTS events (
@@ -31,7 +33,7 @@ CREATE TABLE IF NOT EXISTS events (
     metadata     jsonb       NOT NULL,
     occurred_at  timestamptz NOT NULL,
     recorded_at  timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (stream_id, version)
+    UNIQUE (tenant_id, stream_id, version)
 );
 CREATE INDEX IF NOT EXISTS events_in_commit_order ON events (commit_xid, position);
 CREATE INDEX IF NOT EXISTS events_by_tenant_type ON events (tenant_id, type, position);
