@@ -4,6 +4,43 @@ Reading this module tells you everything the service reacts to. Each entry becom
 group (`entities.<name>`) started by `bootstrap.py`.
 """
 
+from conveyor_contracts.entities import CreateItem, UpdateItemFields
+from conveyor_contracts.pipelines import ItemMovedToStage, ItemPlaced
+from conveyor_messaging.consumer import route
+from conveyor_messaging.eventstore import EventStore
 from conveyor_messaging.runtime import Subscription
 
-SUBSCRIPTIONS: list[Subscription] = []
+from entities.handlers.carry_out_item_commands import (
+    when_create_item_is_asked_create_it,
+    when_update_fields_is_asked_update_them,
+)
+from entities.handlers.when_item_placed_keep_the_placement import (
+    when_item_moved_keep_the_new_stage,
+    when_item_placed_keep_the_placement,
+)
+
+# The same source as the backbone's own store; it holds SQL text only and connects to nothing.
+STORE = EventStore(source="/conveyor/entities")
+
+SUBSCRIPTIONS: list[Subscription] = [
+    Subscription(
+        name="item-commands",
+        topics=[CreateItem.topic()],
+        handle=route(
+            {
+                CreateItem.type_name: when_create_item_is_asked_create_it(STORE),
+                UpdateItemFields.type_name: when_update_fields_is_asked_update_them(STORE),
+            }
+        ),
+    ),
+    Subscription(
+        name="placements",
+        topics=[ItemPlaced.topic()],
+        handle=route(
+            {
+                ItemPlaced.type_name: when_item_placed_keep_the_placement,
+                ItemMovedToStage.type_name: when_item_moved_keep_the_new_stage,
+            }
+        ),
+    ),
+]

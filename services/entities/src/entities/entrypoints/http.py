@@ -9,7 +9,9 @@ from fastapi import FastAPI
 
 from entities.bootstrap import bootstrap
 from entities.config import Settings
+from entities.entrypoints import dictionaries_api, history, items_api, items_list_api, types_api
 from entities.entrypoints.directory_http import directory_router
+from entities.entrypoints.errors import install_domain_errors
 
 
 def create(settings: Settings | None = None) -> FastAPI:
@@ -17,11 +19,21 @@ def create(settings: Settings | None = None) -> FastAPI:
 
     Also usable as `uvicorn --factory entities.entrypoints.http:create`.
     """
-    return create_app(
+    app = create_app(
         settings or Settings(),
         title="Conveyor entities",
         version=version("entities"),
-        routers=[whoami_router(), directory_router()],
+        routers=[
+            whoami_router(),
+            directory_router(),
+            types_api.router,
+            dictionaries_api.router,
+            items_list_api.router,
+            items_api.router,
+            history.router,
+        ],
         lifespan_hooks=[bootstrap],
         ready_checks=[check_workers],
     )
+    install_domain_errors(app)
+    return app

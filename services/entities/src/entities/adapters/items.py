@@ -1,0 +1,127 @@
+"""The items' current-state table: written with each item event, read by GET and lists."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+from conveyor_messaging.db import Connection
+
+from entities.domain.item import Item
+
+_STATE = (
+    "entity_type_id, version, title, assignee_id, observer_ids, amount, currency, begin_date, close_date,"
+    " source, client_id, fields, requested_pipeline_id, requested_stage_id, created_by, created_at,"
+    " updated_by, updated_at, deleted_at, deleted_by"
+)
+
+
+async def save(conn: Connection, tenant_id: str, item: Item) -> None:
+    """Write the item's whole state (insert or replace); the pipeline copy is left alone."""
+    await conn.execute(
+        f"INSERT INTO items (item_id, tenant_id, {_STATE})"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::numeric, $9, $10::date, $11::date, $12, $13, $14, $15, $16,"
+        "  $17, $18, $19, $20, $21, $22)"
+        " ON CONFLICT (item_id) DO UPDATE SET"
+        + ", ".join(f" {c.strip()} = EXCLUDED.{c.strip()}" for c in _STATE.split(",")),
+        item.item_id,
+        tenant_id,
+        item.entity_type_id,
+        item.version,
+        item.title,
+        item.assignee_id,
+        list(item.observer_ids),
+        item.amount,
+        item.currency,
+        _date(item.begin_date),
+        _date(item.close_date),
+        item.source,
+        item.client_id,
+        dict(item.fields),
+        item.requested_pipeline_id,
+        item.requested_stage_id,
+        item.created_by,
+        item.created_at,
+        item.updated_by or item.created_by,
+        item.updated_at or item.created_at,
+        item.deleted_at,
+        item.deleted_by,
+    )
+
+
+async def remove(conn: Connection, tenant_id: str, item_id: str) -> None:
+    await conn.execute("DELETE FROM items WHERE tenant_id = $1 AND item_id = $2", tenant_id, item_id)
+
+
+async def get_row(conn: Connection, tenant_id: str, item_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM items WHERE tenant_id = $1 AND item_id = $2", tenant_id, item_id)
+
+
+def to_item(row: asyncpg.Record) -> Item:
+    return Item(
+        item_id=row["item_id"],
+        entity_type_id=row["entity_type_id"],
+        title=row["title"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        version=row["version"],
+        assignee_id=row["assignee_id"],
+        observer_ids=tuple(row["observer_ids"]),
+        amount=_decimal(row["amount"]),
+        currency=row["currency"],
+        begin_date=_iso(row["begin_date"]),
+        close_date=_iso(row["close_date"]),
+        source=row["source"],
+        client_id=row["client_id"],
+        fields=row["fields"],
+        requested_pipeline_id=row["requested_pipeline_id"],
+        requested_stage_id=row["requested_stage_id"],
+        updated_by=row["updated_by"],
+        updated_at=row["updated_at"],
+        deleted_at=row["deleted_at"],
+        deleted_by=row["deleted_by"],
+    )
+
+
+def placement(row: asyncpg.Record) -> dict[str, Any]:
+    return {"pipeline_id": row["pipeline_id"], "stage_id": row["stage_id"], "stage_semantic": row["stage_semantic"]}
+
+
+async def existing_items(conn: Connection, tenant_id: str, item_ids: list[str]) -> dict[str, str]:
+    """{item_id: entity_type_id} of the given ids that exist (recycle bin included) in the tenant."""
+    rows = await conn.fetch(
+        "SELECT item_id, entity_type_id FROM items WHERE tenant_id = $1 AND item_id = ANY($2::text[])",
+        tenant_id,
+        item_ids,
+    )
+    return {row["item_id"]: row["entity_type_id"] for row in rows}
+
+
+async def copy_placement(
+    conn: Connection, tenant_id: str, item_id: str, pipeline_id: str, stage_id: str, semantic: str, version: int
+) -> None:
+    """Keep the pipelines service's placement; an older event never overwrites a newer one."""
+    await conn.execute(
+        "UPDATE items SET pipeline_id = $3, stage_id = $4, stage_semantic = $5, placement_version = $6"
+        " WHERE tenant_id = $1 AND item_id = $2 AND placement_version < $6",
+        tenant_id,
+        item_id,
+        pipeline_id,
+        stage_id,
+        semantic,
+        version,
+    )
+
+
+def _date(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _decimal(value: Decimal | None) -> str | None:
+    return format(value, "f") if value is not None else None

@@ -1,0 +1,91 @@
+"""Dictionaries over HTTP: tenant-wide value lists for list fields."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import asyncpg
+from conveyor_kit.auth import Principal, current_principal, require_roles
+from fastapi import APIRouter, Depends, Header, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from entities.adapters import entity_types
+from entities.domain.entity_type import Code, Name, OptionDraft
+from entities.domain.errors import NotFound
+from entities.entrypoints.work import etag, expected_version, unit_of_work
+from entities.handlers.define_dictionaries import change_dictionary, create_dictionary
+
+router = APIRouter(prefix="/v1/dictionaries", tags=["dictionaries"])
+
+
+class DictionaryDraft(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Code
+    name: Name
+    options: list[OptionDraft] = Field(max_length=5000)
+
+
+class DictionaryPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    options: list[OptionDraft] | None = Field(default=None, max_length=5000)
+
+
+def _json(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "id": row["dictionary_id"],
+        "code": row["code"],
+        "name": row["name"],
+        "options": row["options"],
+        "version": row["version"],
+    }
+
+
+def _answer(row: asyncpg.Record, code: int = 200) -> JSONResponse:
+    return JSONResponse(_json(row), code, headers={"ETag": etag(row["version"])})
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Define a dictionary")
+async def create(
+    draft: DictionaryDraft, request: Request, principal: Annotated[Principal, Depends(require_roles("admin"))]
+) -> JSONResponse:
+    async with unit_of_work(request, principal) as unit:
+        return _answer(await create_dictionary(unit, code=draft.code, name=draft.name, options=draft.options), 201)
+
+
+@router.get("", summary="The tenant's dictionaries")
+async def list_dictionaries(
+    request: Request, principal: Annotated[Principal, Depends(current_principal)]
+) -> dict[str, Any]:
+    async with unit_of_work(request, principal) as unit:
+        return {"dictionaries": [_json(r) for r in await entity_types.list_dictionaries(unit.conn, unit.tenant_id)]}
+
+
+@router.get("/{dictionary_id}", summary="A dictionary with its options (hidden ones marked)")
+async def read(
+    dictionary_id: str, request: Request, principal: Annotated[Principal, Depends(current_principal)]
+) -> JSONResponse:
+    async with unit_of_work(request, principal) as unit:
+        row = await entity_types.get_dictionary(unit.conn, unit.tenant_id, dictionary_id)
+        if row is None:
+            raise NotFound(f"dictionary {dictionary_id} not found")
+        return _answer(row)
+
+
+@router.patch("/{dictionary_id}", summary="Rename a dictionary or change its options (ids are kept)")
+async def change(
+    dictionary_id: str,
+    patch: DictionaryPatch,
+    request: Request,
+    principal: Annotated[Principal, Depends(require_roles("admin"))],
+    if_match: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    expected = expected_version(if_match, required=False)
+    async with unit_of_work(request, principal) as unit:
+        row = await change_dictionary(
+            unit, dictionary_id, name=patch.name, options=patch.options, expected_version=expected
+        )
+        return _answer(row)

@@ -1,0 +1,80 @@
+"""An item's history from its events: the timeline of changes, and the item as it was."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from conveyor_access import Action
+from conveyor_kit.auth import Principal, current_principal
+from conveyor_messaging.actor import Actor
+from conveyor_messaging.eventstore import RecordedEvent
+from fastapi import APIRouter, Depends, Request
+
+from entities.adapters import items
+from entities.domain.errors import NotFound
+from entities.domain.item import Item, fold
+from entities.entrypoints.work import guard, unit_of_work
+from entities.handlers.unit import Unit
+
+router = APIRouter(prefix="/v1/items", tags=["items"])
+
+_WHAT = {"created": "created", "updated": "changed", "deleted": "deleted", "restored": "restored", "purged": "purged"}
+
+
+async def _events(unit: Unit, item_id: str, to_version: int | None = None) -> list[RecordedEvent]:
+    events = await unit.store.read_stream(unit.conn, item_id, tenant_id=unit.tenant_id, to_version=to_version)
+    return [e for e in events if e.type.startswith("conveyor.entities.item.")]
+
+
+def _author(event: RecordedEvent) -> Actor:
+    return Actor.parse(event.metadata.get("actor", "system:unknown"))
+
+
+async def item_as_it_was(unit: Unit, item_id: str, *, as_of: datetime | None, version: int | None) -> Item:
+    """The item folded from its events up to a version and/or an instant."""
+    events = [e for e in await _events(unit, item_id, version) if as_of is None or e.occurred_at <= as_of]
+    past = fold((e.type, e.data, e.occurred_at, e.version, _by(e)) for e in events)
+    if past is None or (version is not None and past.version != version):
+        raise NotFound("the item did not exist then")
+    return past
+
+
+def _by(event: RecordedEvent) -> str:
+    actor = _author(event)
+    return actor.id if actor.kind == "user" else str(actor)
+
+
+def entry(event: RecordedEvent) -> dict[str, Any]:
+    """One line of the timeline: what happened, what changed (old → new), who or what, when."""
+    kind = event.type.removeprefix("conveyor.entities.item.").rsplit(".", 1)[0]
+    data = event.data
+    if kind == "created":
+        values = {k: v for k, v in data.items() if k not in ("item_id", "entity_type_id", "fields", "created_by")}
+        values.update({f"fields.{code}": v for code, v in (data.get("fields") or {}).items()})
+        changes = [{"field": k, "old": None, "new": v} for k, v in values.items() if v not in (None, [], {})]
+    elif kind == "updated":
+        changes = [{"field": k, "old": c.get("old"), "new": c.get("new")} for k, c in data["changes"].items()]
+    else:
+        changes = []
+    actor = _author(event)
+    return {
+        "version": event.version,
+        "event": _WHAT.get(kind, kind),
+        "at": event.occurred_at.isoformat(),
+        "actor": {"kind": actor.kind, "id": actor.id},
+        "changes": changes,
+        "correlation_id": event.metadata.get("correlation_id"),
+    }
+
+
+@router.get("/{item_id}/timeline", summary="What changed, old and new values, who or what did it, and when")
+async def timeline(
+    item_id: str, request: Request, principal: Annotated[Principal, Depends(current_principal)]
+) -> dict[str, Any]:
+    async with unit_of_work(request, principal) as unit:
+        row = await items.get_row(unit.conn, unit.tenant_id, item_id)
+        if row is None:
+            raise NotFound(f"item {item_id} not found")
+        await guard(unit, principal, Action.READ)(items.to_item(row), row["pipeline_id"])
+        return {"item_id": item_id, "entries": [entry(e) for e in await _events(unit, item_id)]}

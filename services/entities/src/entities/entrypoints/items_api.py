@@ -1,0 +1,150 @@
+"""Items over HTTP: create, read (now, as of a time or a version), change, recycle bin."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from conveyor_access import Action
+from conveyor_kit.auth import Principal, current_principal
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from entities.adapters import entity_types, items, receipts
+from entities.domain.errors import Forbidden, NotFound
+from entities.domain.item import Item
+from entities.entrypoints import history
+from entities.entrypoints.item_views import ItemDraft, ItemPatch, item_json
+from entities.entrypoints.work import access, etag, expected_version, guard, unit_of_work
+from entities.handlers.create_item import create_item
+from entities.handlers.delete_item import delete_item, purge_item, restore_item
+from entities.handlers.unit import Unit
+from entities.handlers.update_item import update_item
+
+router = APIRouter(prefix="/v1/items", tags=["items"])
+Caller = Annotated[Principal, Depends(current_principal)]
+IfMatch = Annotated[str | None, Header(description='the ETag of the version you read, e.g. "3"')]
+
+
+async def _answer(unit: Unit, item: Item, code: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+    schema = await entity_types.schema_of(unit.conn, unit.tenant_id, item.entity_type_id)
+    row = await items.get_row(unit.conn, unit.tenant_id, item.item_id)
+    body = item_json(item, schema, items.placement(row) if row else None)
+    return JSONResponse(body, code, headers={"ETag": etag(item.version), **(headers or {})})
+
+
+def _may_assign(unit: Unit, principal: Caller, action: Action) -> Any:
+    async def check(item: Item, pipeline_id: str | None) -> None:
+        rights = await access(unit, principal, item.entity_type_id, action)
+        if not rights.allows(item.assignee_id, pipeline_id):
+            raise Forbidden(f"you may not {action.value} items assigned to {item.assignee_id}")
+
+    return check
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create an item")
+async def create(
+    draft: ItemDraft,
+    request: Request,
+    principal: Caller,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> JSONResponse:
+    async with unit_of_work(request, principal) as unit:
+        if idempotency_key is not None:
+            if not await receipts.claim(unit.conn, unit.tenant_id, idempotency_key, "http.create", None, unit.now):
+                return await _repeat(unit, principal, idempotency_key)
+        await _type_visible(unit, draft.entity_type_id)
+        rights = await access(unit, principal, draft.entity_type_id, Action.CREATE)
+        assignee = draft.assignee_id if isinstance(draft.assignee_id, str) and draft.assignee_id else principal.user_id
+        if not rights.allows(assignee, draft.pipeline_id):
+            raise Forbidden("you may not create items of this type for this assignee")
+        item = await create_item(
+            unit,
+            entity_type_id=draft.entity_type_id,
+            values=draft.system_values(),
+            fields=draft.fields,
+            requested_pipeline_id=draft.pipeline_id,
+            requested_stage_id=draft.stage_id,
+        )
+        if idempotency_key is not None:
+            await receipts.settle(unit.conn, unit.tenant_id, idempotency_key, "done", item.item_id)
+        return await _answer(unit, item, 201, {"Location": f"/v1/items/{item.item_id}"})
+
+
+async def _type_visible(unit: Unit, entity_type_id: str) -> None:
+    if await entity_types.get_type(unit.conn, unit.tenant_id, entity_type_id) is None:
+        raise NotFound(f"entity type {entity_type_id} not found")
+
+
+async def _repeat(unit: Unit, principal: Principal, key: str) -> JSONResponse:
+    """A repeated Idempotency-Key answers with the item the first request created."""
+    receipt = await receipts.find(unit.conn, unit.tenant_id, key)
+    row = await items.get_row(unit.conn, unit.tenant_id, receipt["item_id"]) if receipt and receipt["item_id"] else None
+    if row is None:
+        raise NotFound("the item this idempotency key created no longer exists")
+    item = items.to_item(row)
+    await guard(unit, principal, Action.READ)(item, row["pipeline_id"])
+    return await _answer(unit, item, 200, {"Idempotent-Replayed": "true"})
+
+
+@router.get("/{item_id}", summary="Read an item, now or as it was (as_of or version)")
+async def read(
+    item_id: str,
+    request: Request,
+    principal: Caller,
+    as_of: Annotated[datetime | None, Query(description="the item as it was at this instant")] = None,
+    version: Annotated[int | None, Query(ge=1, description="the item as it was at this version")] = None,
+) -> JSONResponse:
+    async with unit_of_work(request, principal) as unit:
+        row = await items.get_row(unit.conn, unit.tenant_id, item_id)
+        if row is None:
+            raise NotFound(f"item {item_id} not found")
+        current = items.to_item(row)
+        await guard(unit, principal, Action.READ)(current, row["pipeline_id"])
+        if as_of is None and version is None:
+            return await _answer(unit, current)
+        past = await history.item_as_it_was(unit, item_id, as_of=as_of, version=version)
+        schema = await entity_types.schema_of(unit.conn, unit.tenant_id, past.entity_type_id)
+        return JSONResponse(item_json(past, schema), headers={"ETag": etag(past.version)})
+
+
+@router.patch("/{item_id}", summary="Change some values (If-Match required)")
+async def change(
+    item_id: str, patch: ItemPatch, request: Request, principal: Caller, if_match: IfMatch = None
+) -> JSONResponse:
+    expected = expected_version(if_match, required=True)
+    async with unit_of_work(request, principal) as unit:
+        item = await update_item(
+            unit,
+            item_id,
+            values=patch.system_values(),
+            fields=patch.fields,
+            expected_version=expected,
+            guard=guard(unit, principal, Action.UPDATE),
+            new_assignee_guard=_may_assign(unit, principal, Action.UPDATE),
+        )
+        return await _answer(unit, item)
+
+
+@router.delete("/{item_id}", summary="Move an item to the recycle bin (If-Match required)")
+async def delete(item_id: str, request: Request, principal: Caller, if_match: IfMatch = None) -> JSONResponse:
+    expected = expected_version(if_match, required=True)
+    async with unit_of_work(request, principal) as unit:
+        item = await delete_item(unit, item_id, expected_version=expected, guard=guard(unit, principal, Action.DELETE))
+        return await _answer(unit, item)
+
+
+@router.post("/{item_id}/restore", summary="Bring an item back from the recycle bin")
+async def restore(item_id: str, request: Request, principal: Caller, if_match: IfMatch = None) -> JSONResponse:
+    expected = expected_version(if_match, required=False)
+    async with unit_of_work(request, principal) as unit:
+        item = await restore_item(unit, item_id, expected_version=expected, guard=guard(unit, principal, Action.DELETE))
+        return await _answer(unit, item)
+
+
+@router.post("/{item_id}/purge", status_code=204, summary="Remove an item in the recycle bin for good")
+async def purge(item_id: str, request: Request, principal: Caller, if_match: IfMatch = None) -> Response:
+    expected = expected_version(if_match, required=False)
+    async with unit_of_work(request, principal) as unit:
+        await purge_item(unit, item_id, expected_version=expected, guard=guard(unit, principal, Action.DELETE))
+    return Response(status_code=204)

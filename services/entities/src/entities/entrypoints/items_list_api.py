@@ -1,0 +1,96 @@
+"""Lists of items: filters on system and custom fields, one sort, keyset cursor, title search."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from conveyor_access import Action
+from conveyor_kit.auth import Principal, current_principal
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from entities.adapters import entity_types, items
+from entities.adapters.item_listing import list_items
+from entities.domain.errors import NotFound
+from entities.domain.listing import MAX_LIMIT, OPS, Filter, ListQuery, Sort, parse_filter
+from entities.entrypoints.item_views import item_json
+from entities.entrypoints.work import access, unit_of_work
+
+router = APIRouter(prefix="/v1/items", tags=["items"])
+Caller = Annotated[Principal, Depends(current_principal)]
+
+
+class FilterBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(max_length=100, description="a system field (title, assignee_id, stage_id...) or fields.<code>")
+    op: Literal["eq", "ne", "in", "lt", "lte", "gt", "gte", "between", "contains", "empty"]
+    value: Any = None
+
+
+class SearchBody(BaseModel):
+    """The same list as GET /v1/items, for filters whose values are awkward in a query string."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entity_type_id: str = Field(max_length=64)
+    filters: list[FilterBody] = Field(default_factory=list, max_length=30)
+    sort: str = "-created_at"
+    limit: int = Field(default=50, ge=1, le=MAX_LIMIT)
+    cursor: str | None = Field(default=None, max_length=2000)
+    q: str | None = Field(default=None, min_length=1, max_length=200)
+    recycle_bin: bool = False
+
+
+@router.get("", summary="List items of one entity type")
+async def list_of_items(
+    request: Request,
+    principal: Caller,
+    entity_type_id: Annotated[str, Query(max_length=64)],
+    filter: Annotated[
+        list[str],
+        Query(description=f"<field>:<op>[:<value>], op one of {', '.join(sorted(OPS))}", max_length=30),
+    ] = [],  # noqa: B006 (FastAPI copies query defaults)
+    sort: Annotated[str, Query(description="a sortable field, `-` first for descending")] = "-created_at",
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=200, description="text in the title")] = None,
+    recycle_bin: Annotated[bool, Query(description="list the recycle bin instead")] = False,
+) -> dict[str, Any]:
+    query = ListQuery(
+        entity_type_id=entity_type_id,
+        filters=tuple(parse_filter(text) for text in filter),
+        sort=Sort.parse(sort),
+        limit=limit,
+        cursor=cursor,
+        text=q,
+        in_recycle_bin=recycle_bin,
+    )
+    return await _page(request, principal, query)
+
+
+@router.post("/search", summary="List items of one entity type (filters in a JSON body)")
+async def search(body: SearchBody, request: Request, principal: Caller) -> dict[str, Any]:
+    query = ListQuery(
+        entity_type_id=body.entity_type_id,
+        filters=tuple(Filter(f.field, f.op, f.value) for f in body.filters),
+        sort=Sort.parse(body.sort),
+        limit=body.limit,
+        cursor=body.cursor,
+        text=body.q,
+        in_recycle_bin=body.recycle_bin,
+    )
+    return await _page(request, principal, query)
+
+
+async def _page(request: Request, principal: Principal, query: ListQuery) -> dict[str, Any]:
+    async with unit_of_work(request, principal) as unit:
+        schema = await entity_types.schema_of(unit.conn, unit.tenant_id, query.entity_type_id)
+        if schema is None:
+            raise NotFound(f"entity type {query.entity_type_id} not found")
+        rights = await access(unit, principal, query.entity_type_id, Action.READ)
+        rows, next_cursor = await list_items(unit.conn, unit.tenant_id, query, schema, rights)
+        return {
+            "items": [item_json(items.to_item(row), schema, items.placement(row)) for row in rows],
+            "next_cursor": next_cursor,
+        }

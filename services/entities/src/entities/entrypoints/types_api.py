@@ -1,0 +1,173 @@
+"""Entity types and their custom fields over HTTP; admins change them, every member reads them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import asyncpg
+from conveyor_contracts.entities import FieldDefinition
+from conveyor_kit.auth import Principal, current_principal, require_roles
+from fastapi import APIRouter, Depends, Header, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from entities.adapters import entity_types
+from entities.domain.entity_type import Code, EntityTypeSettings, Name, OptionDraft
+from entities.domain.errors import NotFound
+from entities.entrypoints.work import etag, expected_version, unit_of_work
+from entities.handlers.define_entity_types import archive_entity_type, change_entity_type, create_entity_type
+from entities.handlers.define_fields import add_field, change_field
+
+router = APIRouter(prefix="/v1/entity-types", tags=["entity types"])
+Caller = Annotated[Principal, Depends(current_principal)]
+Admin = Annotated[Principal, Depends(require_roles("admin"))]
+IfMatch = Annotated[str | None, Header()]
+
+
+class EntityTypeDraft(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Code
+    name: Name
+    settings: EntityTypeSettings = Field(default_factory=EntityTypeSettings)
+
+
+class EntityTypePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    settings: dict[str, Any] | None = None
+
+
+class FieldDraft(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Code
+    label: Name
+    kind: str
+    multiple: bool = False
+    required: bool = False
+    options: list[OptionDraft] | None = Field(default=None, max_length=1000)
+    dictionary_id: str | None = None
+    link_entity_type_id: str | None = None
+    default: Any = None
+    validation: dict[str, Any] = Field(default_factory=dict)
+
+
+class FieldPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: Name | None = None
+    required: bool | None = None
+    hidden: bool | None = None
+    options: list[OptionDraft] | None = Field(default=None, max_length=1000)
+    default: Any = None
+    validation: dict[str, Any] | None = None
+    kind: str | None = None
+    multiple: bool | None = None
+
+
+def type_json(row: asyncpg.Record, fields: list[FieldDefinition] | None = None) -> dict[str, Any]:
+    body = {
+        "id": row["entity_type_id"],
+        "code": row["code"],
+        "name": row["name"],
+        "settings": row["settings"],
+        "version": row["version"],
+        "archived": row["archived_at"] is not None,
+        "created_at": row["created_at"].isoformat(),
+        "updated_at": row["updated_at"].isoformat(),
+    }
+    if fields is not None:
+        body["fields"] = [f.model_dump(mode="json") for f in fields]
+    return body
+
+
+def _answer(row: asyncpg.Record, fields: list[FieldDefinition] | None = None, code: int = 200) -> JSONResponse:
+    return JSONResponse(type_json(row, fields), code, headers={"ETag": etag(row["version"])})
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Define an entity type")
+async def create(draft: EntityTypeDraft, request: Request, principal: Admin) -> JSONResponse:
+    async with unit_of_work(request, principal) as unit:
+        row = await create_entity_type(unit, code=draft.code, name=draft.name, settings=draft.settings)
+        return _answer(row, [], 201)
+
+
+@router.get("", summary="The tenant's entity types")
+async def list_types(request: Request, principal: Caller, archived: bool = False) -> dict[str, Any]:
+    async with unit_of_work(request, principal) as unit:
+        rows = await entity_types.list_types(unit.conn, unit.tenant_id, archived=archived)
+        return {"entity_types": [type_json(row) for row in rows]}
+
+
+@router.get("/{type_id}", summary="An entity type with its fields (hidden ones included, marked)")
+async def read(type_id: str, request: Request, principal: Caller) -> JSONResponse:
+    async with unit_of_work(request, principal) as unit:
+        row = await entity_types.get_type(unit.conn, unit.tenant_id, type_id)
+        if row is None:
+            raise NotFound(f"entity type {type_id} not found")
+        return _answer(row, await entity_types.fields_of(unit.conn, unit.tenant_id, type_id))
+
+
+@router.patch("/{type_id}", summary="Rename an entity type or change some settings")
+async def change(
+    type_id: str, patch: EntityTypePatch, request: Request, principal: Admin, if_match: IfMatch = None
+) -> JSONResponse:
+    expected = expected_version(if_match, required=False)
+    async with unit_of_work(request, principal) as unit:
+        row = await change_entity_type(
+            unit, type_id, name=patch.name, settings=patch.settings, expected_version=expected
+        )
+        return _answer(row)
+
+
+@router.post("/{type_id}/archive", summary="Archive an entity type: no new items, the rest stays readable")
+async def archive(type_id: str, request: Request, principal: Admin, if_match: IfMatch = None) -> JSONResponse:
+    expected = expected_version(if_match, required=False)
+    async with unit_of_work(request, principal) as unit:
+        return _answer(await archive_entity_type(unit, type_id, expected_version=expected))
+
+
+@router.post("/{type_id}/fields", status_code=status.HTTP_201_CREATED, summary="Add a custom field")
+async def create_field(type_id: str, draft: FieldDraft, request: Request, principal: Admin) -> dict[str, Any]:
+    async with unit_of_work(request, principal) as unit:
+        await _existing(unit.conn, unit.tenant_id, type_id)
+        values = draft.model_dump(exclude={"options"})
+        field = await add_field(unit, type_id, values, draft.options)
+        return field.model_dump(mode="json")
+
+
+@router.patch("/{type_id}/fields/{field_id}", summary="Change a field (never its code, kind or multiplicity)")
+async def update_field(
+    type_id: str, field_id: str, patch: FieldPatch, request: Request, principal: Admin
+) -> dict[str, Any]:
+    async with unit_of_work(request, principal) as unit:
+        await _existing(unit.conn, unit.tenant_id, type_id)
+        changes = patch.model_dump(exclude={"options"}, exclude_unset=True)
+        field = await change_field(unit, type_id, field_id, changes, patch.options)
+        return field.model_dump(mode="json")
+
+
+@router.delete("/{type_id}/fields/{field_id}", summary="Remove a field: hidden, its values kept")
+async def remove_field(type_id: str, field_id: str, request: Request, principal: Admin) -> dict[str, Any]:
+    return await _set_hidden(type_id, field_id, request, principal, hidden=True)
+
+
+@router.post("/{type_id}/fields/{field_id}/restore", summary="Bring a removed field back, with its values")
+async def restore_field(type_id: str, field_id: str, request: Request, principal: Admin) -> dict[str, Any]:
+    return await _set_hidden(type_id, field_id, request, principal, hidden=False)
+
+
+async def _set_hidden(
+    type_id: str, field_id: str, request: Request, principal: Principal, hidden: bool
+) -> dict[str, Any]:
+    async with unit_of_work(request, principal) as unit:
+        await _existing(unit.conn, unit.tenant_id, type_id)
+        field = await change_field(unit, type_id, field_id, {"hidden": hidden}, None)
+        return field.model_dump(mode="json")
+
+
+async def _existing(conn: Any, tenant_id: str, type_id: str) -> None:
+    if await entity_types.get_type(conn, tenant_id, type_id) is None:
+        raise NotFound(f"entity type {type_id} not found")

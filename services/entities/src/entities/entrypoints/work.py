@@ -1,0 +1,81 @@
+"""What the routes share: a unit of work per request, the caller's access, ETag and If-Match."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from conveyor_access import Action
+from conveyor_kit.auth import Principal
+from conveyor_kit.clock import clock_from
+from conveyor_kit.database import pool_from
+from conveyor_kit.problems import Problem
+from conveyor_kit.workers import backbone_from
+from conveyor_messaging.actor import Actor
+from fastapi import Request
+
+from entities.adapters.access import Access, access_for
+from entities.domain.errors import Forbidden, NotFound
+from entities.domain.item import Item
+from entities.handlers.load_item import Guard
+from entities.handlers.unit import Unit
+
+
+@asynccontextmanager
+async def unit_of_work(request: Request, principal: Principal) -> AsyncIterator[Unit]:
+    """One transaction for the request; the caller is the actor, the app's clock gives the time."""
+    async with pool_from(request).acquire() as conn, conn.transaction():
+        yield Unit(
+            conn=conn,
+            store=backbone_from(request).store,
+            tenant_id=principal.tenant_id,
+            actor=Actor.user(principal.user_id),
+            now=clock_from(request).now(),
+        )
+
+
+async def access(unit: Unit, principal: Principal, entity_type_id: str, action: Action) -> Access:
+    return await access_for(
+        unit.conn,
+        tenant_id=principal.tenant_id,
+        user_id=principal.user_id,
+        roles=principal.roles,
+        entity_type_id=entity_type_id,
+        action=action,
+    )
+
+
+def guard(unit: Unit, principal: Principal, action: Action) -> Guard:
+    """An item the caller may not read is not found (existence is not revealed); one they may read
+    but not change this way is forbidden."""
+
+    async def check(item: Item, pipeline_id: str | None) -> None:
+        if not (await access(unit, principal, item.entity_type_id, Action.READ)).allows(item.assignee_id, pipeline_id):
+            raise NotFound(f"item {item.item_id} not found")
+        if action is not Action.READ:
+            rights = await access(unit, principal, item.entity_type_id, action)
+            if not rights.allows(item.assignee_id, pipeline_id):
+                raise Forbidden(f"you may not {action.value} this item")
+
+    return check
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def expected_version(if_match: str | None, *, required: bool) -> int | None:
+    """The version an If-Match header names; 428 when a required one is missing."""
+    if if_match is None or if_match.strip() == "*":
+        if required and if_match is None:
+            raise Problem(
+                428,
+                "Precondition required",
+                "send If-Match with the item's ETag (its version) so that no change is overwritten unseen",
+                slug="precondition-required",
+            )
+        return None
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise Problem(400, "Bad request", 'If-Match must be an ETag this service gave out, e.g. "3"')
+    return int(text)

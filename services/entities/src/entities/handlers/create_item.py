@@ -1,0 +1,109 @@
+"""Create an item: check its values against its type, record ItemCreated, write its current state."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from conveyor_contracts.entities import ItemCreated
+from conveyor_messaging.eventstore import NO_STREAM, NewEvent
+
+from entities.adapters import entity_types, items
+from entities.domain.errors import Conflict, Invalid, NotFound
+from entities.domain.item import Item, created
+from entities.domain.schema import TypeSchema
+from entities.domain.system_values import check_system
+from entities.handlers.unit import Unit
+
+
+async def create_item(
+    unit: Unit,
+    *,
+    entity_type_id: str,
+    values: Mapping[str, Any],
+    fields: Mapping[str, Any],
+    requested_pipeline_id: str | None = None,
+    requested_stage_id: str | None = None,
+    item_id: str | None = None,
+    schema: TypeSchema | None = None,
+) -> Item:
+    """The new item. `values` are system fields (title, assignee_id...), `fields` custom ones by code.
+
+    An importer creating many items of one type passes the `schema` it loaded once.
+    """
+    schema = schema or await entity_types.schema_of(unit.conn, unit.tenant_id, entity_type_id)
+    if schema is None:
+        raise NotFound(f"entity type {entity_type_id} not found")
+    if schema.archived:
+        raise Conflict("the entity type is archived: it takes no new items")
+    system, custom = _checked(schema, values, fields)
+    await check_links(unit, schema, custom[1])
+    item_id = item_id or str(uuid.uuid4())
+    event = ItemCreated(
+        item_id=item_id,
+        entity_type_id=entity_type_id,
+        title=system["title"],
+        assignee_id=system.get("assignee_id") or unit.author,
+        observer_ids=system.get("observer_ids", []),
+        amount=system.get("amount"),
+        currency=system.get("currency") or (schema.settings.get("default_currency") if system.get("amount") else None),
+        begin_date=system.get("begin_date"),
+        close_date=system.get("close_date"),
+        source=system.get("source"),
+        client_id=system.get("client_id"),
+        fields={code: value for code, value in custom[0].items() if value is not None},
+        requested_pipeline_id=requested_pipeline_id,
+        requested_stage_id=requested_stage_id,
+        created_by=unit.author,
+    )
+    if event.amount is not None and event.currency is None:
+        raise Invalid.one("/currency", "an amount needs its currency (or a default currency on the type)")
+    (recorded,) = await unit.store.append(
+        unit.conn,
+        stream_id=item_id,
+        tenant_id=unit.tenant_id,
+        aggregate_type="item",
+        expected_version=NO_STREAM,
+        events=[NewEvent.of(event)],
+        actor=unit.actor,
+        now=unit.now,
+    )
+    item = created(event.model_dump(mode="json"), unit.now, recorded.version)
+    await items.save(unit.conn, unit.tenant_id, item)
+    return item
+
+
+def _checked(
+    schema: TypeSchema, values: Mapping[str, Any], fields: Mapping[str, Any]
+) -> tuple[dict[str, Any], tuple[dict[str, Any], list[tuple[str, str]]]]:
+    errors: list[dict[str, str]] = []
+    system: dict[str, Any] = {}
+    custom: tuple[dict[str, Any], list[tuple[str, str]]] = ({}, [])
+    try:
+        system = check_system(values, creating=True)
+    except Invalid as exc:
+        errors += exc.errors
+    try:
+        custom = schema.check(fields, creating=True)
+    except Invalid as exc:
+        errors += exc.errors
+    if errors:
+        raise Invalid(errors)
+    return system, custom
+
+
+async def check_links(unit: Unit, schema: TypeSchema, links: list[tuple[str, str]]) -> None:
+    """Every linked item exists in this tenant and is of the field's linked type."""
+    if not links:
+        return
+    found = await items.existing_items(unit.conn, unit.tenant_id, sorted({link for _, link in links}))
+    errors = []
+    for code, link in links:
+        wanted = schema.fields[code].link_entity_type_id
+        if link not in found:
+            errors.append({"field": f"/fields/{code}", "message": f"item {link} does not exist"})
+        elif wanted and found[link] != wanted:
+            errors.append({"field": f"/fields/{code}", "message": f"item {link} is not of the linked entity type"})
+    if errors:
+        raise Invalid(errors)

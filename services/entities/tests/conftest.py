@@ -1,0 +1,137 @@
+"""Fixtures for the entities service's tests: the app in-process on a fresh database, with its own
+consumer groups on the shared Kafka, a client per tenant, and a way to publish other services' events."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from conveyor_kit.migrations import upgrade_in_thread
+from conveyor_kit.tokens import mint_token
+from conveyor_messaging.actor import Actor
+from conveyor_messaging.contracts import EventContract
+from conveyor_messaging.envelope import Envelope, to_kafka
+from entities.config import Settings
+from entities.entrypoints.http import create
+from entities.migrations import MIGRATIONS_PATH
+from entities.routing import SUBSCRIPTIONS
+from fastapi import FastAPI
+
+ENTITIES_SECRET = "entities-test-secret-long-enough-for-hs256"
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[Any]], accept: Callable[[Any], bool], *, within: float = 30.0
+) -> Any:
+    """Poll until `accept(probe())` (events travel through Kafka); fail after `within` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        value = await probe()
+        if accept(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"never happened; last value: {value!r}")
+        await asyncio.sleep(0.1)
+
+
+async def skip_history(bootstrap: str, group: str, topics: list[str]) -> None:
+    """Commit a new group's offsets at the end of its topics, so it skips what others published."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(topic, p) for topic in topics for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        if partitions:
+            consumer.assign(partitions)
+            await consumer.commit(dict(await consumer.end_offsets(partitions)))
+    finally:
+        await consumer.stop()
+
+
+@dataclass
+class EntitiesApi:
+    """The running app and an HTTP client that speaks for one tenant (as its admin by default)."""
+
+    client: httpx.AsyncClient
+    app: FastAPI
+    producer: AIOKafkaProducer
+    tenant: str
+
+    def auth(
+        self, user: str = "admin-1", roles: tuple[str, ...] = ("admin",), tenant: str | None = None
+    ) -> dict[str, str]:
+        token = mint_token(tenant_id=tenant or self.tenant, user_id=user, roles=roles, secret=ENTITIES_SECRET)
+        return {"Authorization": f"Bearer {token}"}
+
+    async def call(
+        self, method: str, path: str, body: Any = None, *, headers: dict[str, str] | None = None, **auth: Any
+    ) -> httpx.Response:
+        return await self.client.request(method, path, json=body, headers={**self.auth(**auth), **(headers or {})})
+
+    async def ok(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
+        response = await self.call(method, path, body, **kwargs)
+        assert response.status_code < 300, response.text
+        return response.json() if response.content else None
+
+    async def entity_type(self, fields: list[dict[str, Any]] = (), **settings: Any) -> dict[str, Any]:  # type: ignore[assignment]
+        code = f"t_{uuid.uuid4().hex[:8]}"
+        created = await self.ok("POST", "/v1/entity-types", {"code": code, "name": "Company", "settings": settings})
+        for field in fields:
+            await self.ok("POST", f"/v1/entity-types/{created['id']}/fields", field)
+        result: dict[str, Any] = await self.ok("GET", f"/v1/entity-types/{created['id']}")
+        return result
+
+    async def item(self, type_id: str, title: str = "Acme", **values: Any) -> dict[str, Any]:
+        result: dict[str, Any] = await self.ok(
+            "POST", "/v1/items", {"entity_type_id": type_id, "title": title, **values}
+        )
+        return result
+
+    async def publish(
+        self, event: EventContract, *, subject: str, actor: Actor | None = None, version: int = 1
+    ) -> None:
+        envelope = Envelope(
+            type=event.type_name,
+            source="/conveyor/pipelines",
+            subject=subject,
+            tenant_id=self.tenant,
+            data=event.model_dump(mode="json"),
+            actor=actor or Actor("robot", "tunnel-1"),
+            aggregate_version=version,
+        )
+        key, value, headers = to_kafka(envelope)
+        await self.producer.send_and_wait(event.topic(), value=value, key=key, headers=headers)
+
+
+@pytest.fixture
+async def entities(fresh_database: str, infra: Any) -> AsyncIterator[EntitiesApi]:
+    await upgrade_in_thread(MIGRATIONS_PATH, fresh_database)
+    suffix = f".test-{uuid.uuid4().hex[:8]}"
+    for sub in SUBSCRIPTIONS:
+        await skip_history(infra.kafka_bootstrap, f"entities.{sub.name}{suffix}", list(sub.topics))
+    settings = Settings(
+        database_url=fresh_database,
+        kafka_bootstrap_servers=infra.kafka_bootstrap,
+        environment="test",
+        jwt_secret=ENTITIES_SECRET,
+        consumer_group_suffix=suffix,
+        test_clock_enabled=True,
+    )
+    app = create(settings)
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://entities.test") as client,
+        ):
+            yield EntitiesApi(client=client, app=app, producer=producer, tenant=f"tenant-{uuid.uuid4().hex[:8]}")
+    finally:
+        await producer.stop()
