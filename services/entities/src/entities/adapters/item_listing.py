@@ -65,11 +65,14 @@ async def list_items(
     order = f"{sort.expression} {direction}, item_id {direction}"
     if sort.nullable:
         order = f"({sort.expression}) IS NULL, " + order
-    rows = await conn.fetch(
-        f"SELECT *, ({sort.expression})::text AS sort_value FROM items WHERE {' AND '.join(sql.where)}"
-        f" ORDER BY {order} LIMIT {query.limit + 1}",
-        *sql.params,
-    )
+    try:
+        rows = await conn.fetch(
+            f"SELECT *, ({sort.expression})::text AS sort_value FROM items WHERE {' AND '.join(sql.where)}"
+            f" ORDER BY {order} LIMIT {query.limit + 1}",
+            *sql.params,
+        )
+    except asyncpg.DataError:  # a cursor whose value was tampered with
+        raise Invalid.one("/cursor", "not a cursor this service gave out") from None
     if len(rows) <= query.limit:
         return list(rows), None
     last = rows[query.limit - 1]
@@ -79,9 +82,7 @@ async def list_items(
 def _after(sql: _Sql, sort: Target, cursor: Cursor, before: str) -> str:
     if cursor.value is None:
         return f"(({sort.expression}) IS NULL AND item_id {before} {sql.bind(cursor.item_id)})"
-    after = (
-        f"({sort.expression}, item_id) {before} ({sql.bind(cursor.value, sort.sql_type)}, {sql.bind(cursor.item_id)})"
-    )
+    after = f"({sort.expression}, item_id) {before} ({sql.bind(cursor.value, 'text')}::{sort.sql_type}, {sql.bind(cursor.item_id)})"
     return after if not sort.nullable else f"(({sort.expression}) IS NULL OR {after})"
 
 
