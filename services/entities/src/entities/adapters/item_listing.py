@@ -82,7 +82,8 @@ async def list_items(
 def _after(sql: _Sql, sort: Target, cursor: Cursor, before: str) -> str:
     if cursor.value is None:
         return f"(({sort.expression}) IS NULL AND item_id {before} {sql.bind(cursor.item_id)})"
-    after = f"({sort.expression}, item_id) {before} ({sql.bind(cursor.value, 'text')}::{sort.sql_type}, {sql.bind(cursor.item_id)})"
+    value = f"{sql.bind(cursor.value, 'text')}::{sort.sql_type}"  # the cursor carries the value as text
+    after = f"({sort.expression}, item_id) {before} ({value}, {sql.bind(cursor.item_id)})"
     return after if not sort.nullable else f"(({sort.expression}) IS NULL OR {after})"
 
 
