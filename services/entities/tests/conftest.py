@@ -88,6 +88,9 @@ class EntitiesApi:
         result: dict[str, Any] = await self.ok("GET", f"/v1/entity-types/{created['id']}")
         return result
 
+    async def eventually(self, probe: Callable[[], Awaitable[Any]], accept: Callable[[Any], bool]) -> Any:
+        return await eventually(probe, accept)
+
     async def item(self, type_id: str, title: str = "Acme", **values: Any) -> dict[str, Any]:
         result: dict[str, Any] = await self.ok(
             "POST", "/v1/items", {"entity_type_id": type_id, "title": title, **values}
