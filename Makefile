@@ -13,7 +13,7 @@ K ?=
 ARGS ?=
 
 .PHONY: help setup run infra-up infra-down infra-status infra-reset migrate \
-        test test-unit test-integration e2e bench lint token contracts
+        test test-unit test-integration e2e bench lint token contracts chart-check
 
 help: ## List the targets with a one-line description
 	@echo "Usage: make <target> [K=expr] [ARGS=...]"
@@ -78,3 +78,6 @@ contracts: ## Regenerate docs/asyncapi.yaml and docs/events/schemas from libs/co
 
 token: ## Mint a development token (ARGS="..." passed to conveyor_kit.tokens)
 	$(UV_RUN) python -m conveyor_kit.tokens $(ARGS)
+
+chart-check: ## Helm chart, Dockerfile and compose checks: lint, template, k8s schemas, values schema, tests/chart
+	deploy/helm/check.sh
