@@ -4,7 +4,16 @@ Reading this module tells you everything the service reacts to. Each entry becom
 group (`entities.<name>`) started by `bootstrap.py`.
 """
 
-from conveyor_contracts.entities import CreateItem, UpdateItemFields
+from conveyor_contracts.entities import (
+    CreateItem,
+    ItemCreated,
+    ItemDeleted,
+    ItemPurged,
+    ItemRestored,
+    ItemUpdated,
+    UpdateItemFields,
+)
+from conveyor_contracts.entities_links import ItemLinked, ItemUnlinked
 from conveyor_contracts.pipelines import ItemMovedToStage, ItemPlaced
 from conveyor_messaging.consumer import route
 from conveyor_messaging.eventstore import EventStore
@@ -13,6 +22,10 @@ from conveyor_messaging.runtime import Subscription
 from entities.handlers.carry_out_item_commands import (
     when_create_item_is_asked_create_it,
     when_update_fields_is_asked_update_them,
+)
+from entities.handlers.rollup_reactions import (
+    when_child_item_changed_roll_up_its_parents,
+    when_items_were_linked_or_unlinked_roll_up_the_parent,
 )
 from entities.handlers.when_item_placed_keep_the_placement import (
     when_item_moved_keep_the_new_stage,
@@ -40,6 +53,20 @@ SUBSCRIPTIONS: list[Subscription] = [
             {
                 ItemPlaced.type_name: when_item_placed_keep_the_placement,
                 ItemMovedToStage.type_name: when_item_moved_keep_the_new_stage,
+            }
+        ),
+    ),
+    Subscription(
+        name="rollups",
+        topics=[ItemCreated.topic(), ItemLinked.topic()],
+        handle=route(
+            {
+                **dict.fromkeys(
+                    [t.type_name for t in (ItemCreated, ItemUpdated, ItemDeleted, ItemRestored, ItemPurged)],
+                    when_child_item_changed_roll_up_its_parents(STORE),
+                ),
+                ItemLinked.type_name: when_items_were_linked_or_unlinked_roll_up_the_parent(STORE),
+                ItemUnlinked.type_name: when_items_were_linked_or_unlinked_roll_up_the_parent(STORE),
             }
         ),
     ),

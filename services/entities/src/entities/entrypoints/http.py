@@ -9,7 +9,18 @@ from fastapi import FastAPI
 
 from entities.bootstrap import bootstrap
 from entities.config import Settings
-from entities.entrypoints import dictionaries_api, history, items_api, items_list_api, types_api
+from entities.entrypoints import (
+    catalogue_http,
+    csv_export_http,
+    dictionaries_api,
+    history,
+    imports_http,
+    items_api,
+    items_list_api,
+    relations_http,
+    rollup_http,
+    types_api,
+)
 from entities.entrypoints.directory_http import directory_router
 from entities.entrypoints.errors import install_domain_errors
 
@@ -31,6 +42,11 @@ def create(settings: Settings | None = None) -> FastAPI:
             items_list_api.router,
             items_api.router,
             history.router,
+            relations_http.router,
+            rollup_http.router,
+            catalogue_http.router,
+            imports_http.router,
+            csv_export_http.router,
         ],
         lifespan_hooks=[bootstrap],
         ready_checks=[check_workers],

@@ -1,0 +1,101 @@
+"""PostgreSQL tables of uploaded CSV files and of import jobs with their progress."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from conveyor_messaging.db import Connection
+
+from entities.domain.csv_files import CsvFile
+
+
+async def insert_file(
+    conn: Connection, tenant_id: str, file_id: str, name: str, csv_file: CsvFile, by: str, now: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO import_files (tenant_id, file_id, file_name, encoding, delimiter, columns, rows, content,"
+        " uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        tenant_id,
+        file_id,
+        name,
+        csv_file.encoding,
+        csv_file.delimiter,
+        list(csv_file.columns),
+        csv_file.rows,
+        csv_file.text,
+        by,
+        now,
+    )
+
+
+async def get_file(conn: Connection, tenant_id: str, file_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM import_files WHERE tenant_id = $1 AND file_id = $2", tenant_id, file_id)
+
+
+async def insert_job(conn: Connection, tenant_id: str, job: dict[str, Any], now: datetime) -> bool:
+    """False when the tenant already has a job with this idempotency key."""
+    status = await conn.execute(
+        "INSERT INTO import_jobs (tenant_id, job_id, idempotency_key, file_id, entity_type_id, mapping, defaults,"
+        " status, total, started_by, roles, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8, $9, $10,"
+        " $11) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING",
+        tenant_id,
+        job["job_id"],
+        job["idempotency_key"],
+        job["file_id"],
+        job["entity_type_id"],
+        job["mapping"],
+        job["defaults"],
+        job["total"],
+        job["started_by"],
+        job["roles"],
+        now,
+    )
+    return bool(status.endswith(" 1"))
+
+
+async def job_by_key(conn: Connection, tenant_id: str, key: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM import_jobs WHERE tenant_id = $1 AND idempotency_key = $2", tenant_id, key
+    )
+
+
+async def get_job(conn: Connection, tenant_id: str, job_id: str, *, lock: bool = False) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM import_jobs WHERE tenant_id = $1 AND job_id = $2" + (" FOR UPDATE" if lock else ""),
+        tenant_id,
+        job_id,
+    )
+
+
+async def record_progress(
+    conn: Connection, tenant_id: str, job_id: str, *, processed: int, imported: int, errors: list[dict[str, Any]]
+) -> None:
+    await conn.execute(
+        "UPDATE import_jobs SET processed = processed + $3, imported = imported + $4, errors = errors || $5::jsonb"
+        " WHERE tenant_id = $1 AND job_id = $2",
+        tenant_id,
+        job_id,
+        processed,
+        imported,
+        errors,
+    )
+
+
+async def finish_job(
+    conn: Connection, tenant_id: str, job_id: str, status: str, now: datetime, error: str | None = None
+) -> None:
+    await conn.execute(
+        "UPDATE import_jobs SET status = $3, finished_at = $4, error = $5 WHERE tenant_id = $1 AND job_id = $2",
+        tenant_id,
+        job_id,
+        status,
+        now,
+        error,
+    )
+
+
+async def running_jobs(conn: Connection) -> list[asyncpg.Record]:
+    """Jobs of every tenant that have not finished (to resume them after a restart)."""
+    return await conn.fetch("SELECT tenant_id, job_id FROM import_jobs WHERE status = 'running' ORDER BY created_at")

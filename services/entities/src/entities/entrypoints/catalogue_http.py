@@ -1,0 +1,132 @@
+"""HTTP API of the catalogue: products, and which product an item of a catalogue-bound type refers to."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import asyncpg
+from conveyor_access import Action
+from conveyor_kit.problems import not_found
+from conveyor_messaging.actor import Actor
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from entities.adapters import catalogue_store
+from entities.entrypoints.relations_http import Admin, Caller, Now, Pool, Store, items_json, reader_of
+from entities.handlers.catalogue_products import bind_item_to_product, change_product, create_product, items_of_product
+
+router = APIRouter(prefix="/v1", tags=["catalogue"])
+Price = str | int | float
+
+
+class NewProduct(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    sku: str
+    base_price: Price
+    currency: str
+
+
+class ProductPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    sku: str | None = None
+    base_price: Price | None = None
+    currency: str | None = None
+
+
+class Binding(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: str | None = Field(max_length=200)
+
+
+def product_view(row: Any) -> dict[str, Any]:
+    price = row["base_price"]
+    return {
+        "product_id": row["product_id"],
+        "name": row["name"],
+        "sku": row["sku"],
+        "base_price": price if isinstance(price, str) else format(price, "f"),
+        "currency": row["currency"],
+        "version": row["version"],
+    }
+
+
+@router.post("/products", status_code=201)
+async def post_product(body: NewProduct, admin: Admin, pool: Pool, backbone: Store, clock: Now) -> dict[str, Any]:
+    async with pool.acquire() as conn, conn.transaction():
+        product = await create_product(
+            conn,
+            backbone.store,
+            tenant_id=admin.tenant_id,
+            actor=Actor.user(admin.user_id),
+            now=clock.now(),
+            body=body.model_dump(),
+        )
+    return product_view(product)
+
+
+@router.get("/products")
+async def get_products(
+    caller: Caller, pool: Pool, q: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> dict[str, Any]:
+    async with pool.acquire() as conn:
+        rows = await catalogue_store.list_products(conn, caller.tenant_id, q, limit)
+    return {"products": [product_view(row) for row in rows]}
+
+
+@router.get("/products/{product_id}")
+async def get_product(product_id: str, caller: Caller, pool: Pool) -> dict[str, Any]:
+    async with pool.acquire() as conn:
+        row = await catalogue_store.get_product(conn, caller.tenant_id, product_id)
+    if row is None:
+        raise not_found("no such product")
+    return product_view(row)
+
+
+@router.patch("/products/{product_id}")
+async def patch_product(
+    product_id: str, body: ProductPatch, admin: Admin, pool: Pool, backbone: Store, clock: Now
+) -> dict[str, Any]:
+    async with pool.acquire() as conn, conn.transaction():
+        row = await change_product(
+            conn,
+            backbone.store,
+            tenant_id=admin.tenant_id,
+            actor=Actor.user(admin.user_id),
+            now=clock.now(),
+            product_id=product_id,
+            body=body.model_dump(exclude_unset=True),
+        )
+    return product_view(row)
+
+
+@router.get("/products/{product_id}/items")
+async def get_product_items(
+    product_id: str, caller: Caller, pool: Pool, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> dict[str, Any]:
+    async with pool.acquire() as conn:
+        rows: list[asyncpg.Record] = await items_of_product(conn, reader_of(caller), product_id=product_id, limit=limit)
+        return {"items": await items_json(conn, caller.tenant_id, rows)}
+
+
+@router.put("/items/{item_id}/product")
+async def put_item_product(
+    item_id: str, body: Binding, caller: Caller, pool: Pool, backbone: Store, clock: Now
+) -> dict[str, Any]:
+    async with pool.acquire() as conn, conn.transaction():
+        await bind_item_to_product(
+            conn, backbone.store, reader_of(caller), item_id=item_id, product_id=body.product_id, now=clock.now()
+        )
+    return {"item_id": item_id, "product_id": body.product_id}
+
+
+@router.get("/items/{item_id}/product")
+async def get_item_product(item_id: str, caller: Caller, pool: Pool) -> dict[str, Any]:
+    async with pool.acquire() as conn:
+        await reader_of(caller).visible_item(conn, item_id, Action.READ)
+        product_id = await catalogue_store.product_of(conn, caller.tenant_id, item_id)
+    return {"item_id": item_id, "product_id": product_id}

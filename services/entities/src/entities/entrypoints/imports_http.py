@@ -1,0 +1,112 @@
+"""HTTP API of CSV imports: upload a file, dry-run its mapping, run it as a job and follow its progress."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from conveyor_kit.problems import Problem, not_found
+from fastapi import APIRouter, Header, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import UploadFile
+
+from entities.adapters import import_store
+from entities.entrypoints.relations_http import Caller, Now, Pool, Store, reader_of
+from entities.handlers.import_jobs import dry_run, run_import_job, start_import, upload_file
+
+router = APIRouter(prefix="/v1", tags=["imports"])
+
+
+class ImportRequest(BaseModel):
+    """Which uploaded file goes into which type, column by column, with values set for every row."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file_id: str = Field(max_length=200)
+    entity_type_id: str = Field(max_length=200)
+    mapping: dict[str, str] = Field(max_length=200)  # column → "title", "assignee_id"... or a field code
+    values: dict[str, Any] = Field(default_factory=dict, max_length=200)  # field → value for every row
+
+
+@router.post("/imports/files", status_code=201)
+async def post_file(
+    request: Request, caller: Caller, pool: Pool, clock: Now, file_name: str = "upload.csv"
+) -> dict[str, Any]:
+    """The file as a multipart part named `file`, or as the raw request body."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form()
+        part = form.get("file")
+        if not isinstance(part, UploadFile):
+            raise Problem(
+                422, "Invalid request", "send the CSV as a multipart part named 'file'", slug="validation-error"
+            )
+        data = await part.read()
+        file_name = part.filename or file_name
+    else:
+        data = await request.body()
+    async with pool.acquire() as conn, conn.transaction():
+        return await upload_file(conn, reader_of(caller), name=file_name[:200], data=data, now=clock.now())
+
+
+@router.post("/imports/dry-run")
+async def post_dry_run(body: ImportRequest, caller: Caller, pool: Pool) -> dict[str, Any]:
+    async with pool.acquire() as conn:
+        return await dry_run(conn, reader_of(caller), request=body.model_dump())
+
+
+@router.post("/imports", status_code=202)
+async def post_import(
+    body: ImportRequest,
+    request: Request,
+    response: Response,
+    caller: Caller,
+    pool: Pool,
+    backbone: Store,
+    clock: Now,
+    idempotency_key: Annotated[str, Header(min_length=1, max_length=200)],
+) -> dict[str, Any]:
+    """Start the import as a job (202); the same Idempotency-Key again answers its job (200) and imports nothing."""
+    async with pool.acquire() as conn, conn.transaction():
+        job_id, new = await start_import(
+            conn, backbone.store, reader_of(caller), key=idempotency_key, request=body.model_dump(), now=clock.now()
+        )
+    if new:
+        task = asyncio.create_task(
+            run_import_job(pool, backbone.store, clock, tenant_id=caller.tenant_id, job_id=job_id), name=job_id
+        )
+        tasks: set[asyncio.Task[None]] | None = getattr(request.app.state, "import_tasks", None)
+        if tasks is None:
+            tasks = request.app.state.import_tasks = set()
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    else:
+        response.status_code = 200
+    async with pool.acquire() as conn:
+        return await _job_view(conn, caller.tenant_id, job_id)
+
+
+@router.get("/imports/{job_id}")
+async def get_import(job_id: str, caller: Caller, pool: Pool) -> dict[str, Any]:
+    async with pool.acquire() as conn:
+        return await _job_view(conn, caller.tenant_id, job_id)
+
+
+async def _job_view(conn: Any, tenant_id: str, job_id: str) -> dict[str, Any]:
+    job = await import_store.get_job(conn, tenant_id, job_id)
+    if job is None:
+        raise not_found("no such import")
+    return {
+        "job_id": job["job_id"],
+        "status": job["status"],
+        "entity_type_id": job["entity_type_id"],
+        "file_id": job["file_id"],
+        "total": job["total"],
+        "processed": job["processed"],
+        "imported": job["imported"],
+        "refused": job["processed"] - job["imported"],
+        "progress": round(job["processed"] / job["total"], 4) if job["total"] else 1.0,
+        "errors": job["errors"],
+        "error": job["error"],
+        "created_at": job["created_at"].isoformat(),
+        "finished_at": job["finished_at"].isoformat() if job["finished_at"] else None,
+    }

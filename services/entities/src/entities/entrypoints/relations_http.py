@@ -1,0 +1,135 @@
+"""HTTP API of relations: define them, link and unlink items, list an item's linked items."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import asyncpg
+from conveyor_kit.auth import Principal, current_principal, require_roles
+from conveyor_kit.clock import Clock, clock_from
+from conveyor_kit.database import pool_from
+from conveyor_kit.workers import backbone_from
+from conveyor_messaging.actor import Actor
+from conveyor_messaging.db import Connection
+from conveyor_messaging.runtime import Backbone
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from entities.adapters import entity_types, relations_store
+from entities.adapters import items as items_table
+from entities.domain.schema import TypeSchema
+from entities.entrypoints.item_views import item_json
+from entities.handlers.relation_links import define_relation, link_items, list_linked, unlink_items
+from entities.handlers.relation_reader import Reader
+
+router = APIRouter(prefix="/v1", tags=["relations"])
+Pool = Annotated[asyncpg.Pool, Depends(pool_from)]
+Caller = Annotated[Principal, Depends(current_principal)]
+Admin = Annotated[Principal, Depends(require_roles("admin"))]
+Store = Annotated[Backbone, Depends(backbone_from)]
+Now = Annotated[Clock, Depends(clock_from)]
+Code = Field(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9_]*$")
+
+
+class NewRelation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Code
+    name: str = Field(min_length=1, max_length=200)
+    parent_entity_type_id: str = Field(min_length=1, max_length=200)
+    child_entity_type_id: str = Field(min_length=1, max_length=200)
+    cardinality: Literal["one_to_many", "many_to_many"]
+
+
+class NewLink(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    parent_item_id: str = Field(min_length=1, max_length=200)
+    child_item_id: str = Field(min_length=1, max_length=200)
+
+
+def reader_of(principal: Principal) -> Reader:
+    return Reader(tenant_id=principal.tenant_id, user_id=principal.user_id, roles=frozenset(principal.roles))
+
+
+async def items_json(conn: Connection, tenant_id: str, rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
+    """Items as the items API shows them, each with its own type's visible fields."""
+    schemas: dict[str, TypeSchema | None] = {}
+    result = []
+    for row in rows:
+        type_id = row["entity_type_id"]
+        if type_id not in schemas:
+            schemas[type_id] = await entity_types.schema_of(conn, tenant_id, type_id)
+        result.append(item_json(items_table.to_item(row), schemas[type_id], items_table.placement(row)))
+    return result
+
+
+def relation_view(row: Any) -> dict[str, Any]:
+    keys = ("relation_id", "code", "name", "parent_entity_type_id", "child_entity_type_id", "cardinality")
+    return {key: row[key] for key in keys}
+
+
+@router.post("/relations", status_code=201)
+async def post_relation(body: NewRelation, admin: Admin, pool: Pool, backbone: Store, clock: Now) -> dict[str, Any]:
+    async with pool.acquire() as conn, conn.transaction():
+        row = await define_relation(
+            conn,
+            backbone.store,
+            tenant_id=admin.tenant_id,
+            actor=Actor.user(admin.user_id),
+            now=clock.now(),
+            body=body.model_dump(),
+        )
+    return relation_view(row)
+
+
+@router.get("/relations")
+async def get_relations(caller: Caller, pool: Pool, entity_type_id: str | None = None) -> dict[str, Any]:
+    async with pool.acquire() as conn:
+        rows = await relations_store.list_relations(conn, caller.tenant_id, entity_type_id)
+    return {"relations": [relation_view(row) for row in rows]}
+
+
+@router.post("/relations/{relation_id}/links", status_code=201)
+async def post_link(
+    relation_id: str, body: NewLink, caller: Caller, pool: Pool, backbone: Store, clock: Now, response: Response
+) -> dict[str, Any]:
+    async with pool.acquire() as conn, conn.transaction():
+        created = await link_items(
+            conn,
+            backbone.store,
+            reader_of(caller),
+            relation_id=relation_id,
+            parent_id=body.parent_item_id,
+            child_id=body.child_item_id,
+            now=clock.now(),
+        )
+    if not created:
+        response.status_code = 200
+    return {"relation_id": relation_id, **body.model_dump()}
+
+
+@router.delete("/relations/{relation_id}/links/{parent_item_id}/{child_item_id}", status_code=204)
+async def delete_link(
+    relation_id: str, parent_item_id: str, child_item_id: str, caller: Caller, pool: Pool, backbone: Store, clock: Now
+) -> Response:
+    async with pool.acquire() as conn, conn.transaction():
+        await unlink_items(
+            conn,
+            backbone.store,
+            reader_of(caller),
+            relation_id=relation_id,
+            parent_id=parent_item_id,
+            child_id=child_item_id,
+            now=clock.now(),
+        )
+    return Response(status_code=204)
+
+
+@router.get("/items/{item_id}/links/{relation_id}")
+async def get_linked(
+    item_id: str, relation_id: str, caller: Caller, pool: Pool, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> dict[str, Any]:
+    async with pool.acquire() as conn:
+        rows = await list_linked(conn, reader_of(caller), relation_id=relation_id, item_id=item_id, limit=limit)
+        return {"items": await items_json(conn, caller.tenant_id, rows)}

@@ -1,0 +1,222 @@
+"""CSV imports: upload a file, dry-run it, start a job (once per idempotency key) and run it in chunks.
+
+A job imports its rows in chunks of ``CHUNK`` rows, one transaction each: the items (through the
+item handler), the job's progress and its row errors commit together, so a job resumed after a
+crash starts after the last committed chunk and no row becomes two items. Item ids derive from
+the job and the row's line, which would turn a repeat into a conflict rather than a duplicate.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+import asyncpg
+import structlog
+from conveyor_contracts.entities_links import ImportJobFinished, ImportJobStarted
+from conveyor_kit.clock import Clock
+from conveyor_messaging.actor import Actor
+from conveyor_messaging.db import Connection
+from conveyor_messaging.eventstore import ANY_VERSION, EventStore, NewEvent
+
+from entities.adapters import import_store
+from entities.domain.csv_files import read_file
+from entities.domain.errors import Invalid
+from entities.domain.import_rows import RowError
+from entities.handlers.create_item import create_item
+from entities.handlers.import_checks import Prepared, prepare
+from entities.handlers.relation_reader import Reader
+from entities.handlers.unit import Unit
+
+log = structlog.get_logger(__name__)
+
+CHUNK = 1000
+MAX_REPORTED_ERRORS = 1000
+
+
+async def upload_file(conn: Connection, reader: Reader, *, name: str, data: bytes, now: datetime) -> dict[str, Any]:
+    """Decode and check the file, keep it for dry runs and imports; nothing else changes."""
+    csv_file = read_file(data)
+    file_id = f"file-{uuid.uuid4().hex}"
+    await import_store.insert_file(conn, reader.tenant_id, file_id, name, csv_file, reader.user_id, now)
+    return {
+        "file_id": file_id,
+        "file_name": name,
+        "encoding": csv_file.encoding,
+        "delimiter": csv_file.delimiter,
+        "columns": list(csv_file.columns),
+        "rows": csv_file.rows,
+    }
+
+
+async def dry_run(conn: Connection, reader: Reader, *, request: Mapping[str, Any]) -> dict[str, Any]:
+    """Every error the import would meet, by line and column; nothing is written."""
+    prepared = await prepare(conn, reader, **request)
+    errors: list[RowError] = []
+    rows = 0
+    for cells, line in prepared.rows():
+        rows += 1
+        errors += prepared.check(cells, line)
+    bad_lines = {e.line for e in errors}
+    return {
+        "rows": rows,
+        "valid": rows - len(bad_lines),
+        "invalid": len(bad_lines),
+        "errors": [e.as_dict() for e in errors[:MAX_REPORTED_ERRORS]],
+    }
+
+
+async def start_import(
+    conn: Connection, store: EventStore, reader: Reader, *, key: str, request: Mapping[str, Any], now: datetime
+) -> tuple[str, bool]:
+    """(job id, whether it is new): a key already used returns its job and starts nothing."""
+    existing = await import_store.job_by_key(conn, reader.tenant_id, key)
+    if existing is not None:
+        return existing["job_id"], False
+    prepared = await prepare(conn, reader, **request)
+    job_id = f"import-{uuid.uuid4().hex}"
+    job = {
+        "job_id": job_id,
+        "idempotency_key": key,
+        "file_id": request["file_id"],
+        "entity_type_id": request["entity_type_id"],
+        "mapping": dict(request["mapping"]),
+        "defaults": dict(request["values"]),
+        "total": prepared.file["rows"],
+        "started_by": reader.user_id,
+        "roles": sorted(reader.roles),
+    }
+    if not await import_store.insert_job(conn, reader.tenant_id, job, now):
+        raced = await import_store.job_by_key(conn, reader.tenant_id, key)
+        assert raced is not None
+        return raced["job_id"], False
+    event = ImportJobStarted(
+        job_id=job_id,
+        entity_type_id=job["entity_type_id"],
+        file_name=prepared.file["file_name"],
+        rows=job["total"],
+        idempotency_key=key,
+    )
+    await _append(conn, store, reader, job_id, event, now)
+    return job_id, True
+
+
+async def run_import_job(pool: asyncpg.Pool, store: EventStore, clock: Clock, *, tenant_id: str, job_id: str) -> None:
+    """Import the job's remaining rows chunk by chunk, then record how it ended."""
+    try:
+        async with pool.acquire() as conn:
+            job = await import_store.get_job(conn, tenant_id, job_id)
+            if job is None or job["status"] != "running":
+                return
+            reader = Reader(tenant_id=tenant_id, user_id=job["started_by"], roles=frozenset(job["roles"]))
+            prepared = await prepare(
+                conn,
+                reader,
+                file_id=job["file_id"],
+                entity_type_id=job["entity_type_id"],
+                mapping=job["mapping"],
+                values=job["defaults"],
+            )
+        rows = prepared.rows(skip=job["processed"])
+        done = job["processed"]
+        while chunk := list(islice(rows, CHUNK)):
+            if not await _import_chunk(pool, store, clock, prepared, job_id, done, chunk):
+                return  # another runner took the job over
+            done += len(chunk)
+    except Exception as exc:
+        log.exception("import_failed", job_id=job_id)
+        await _finish(pool, store, clock, tenant_id, job_id, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    await _finish(pool, store, clock, tenant_id, job_id, "completed", None)
+
+
+async def _import_chunk(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    clock: Clock,
+    prepared: Prepared,
+    job_id: str,
+    done: int,
+    chunk: list[tuple[list[str], int]],
+) -> bool:
+    """One chunk in one transaction; False when the job is not where this runner left it."""
+    tenant_id = prepared.reader.tenant_id
+    async with pool.acquire() as conn, conn.transaction():
+        job = await import_store.get_job(conn, tenant_id, job_id, lock=True)
+        if job is None or job["status"] != "running" or job["processed"] != done:
+            return False
+        unit = Unit(
+            conn=conn, store=store, tenant_id=tenant_id, actor=Actor.user(prepared.reader.user_id), now=clock.now()
+        )
+        imported, errors = 0, []
+        for cells, line in chunk:
+            values = prepared.precheck(cells, line)
+            if isinstance(values, list):
+                errors += values
+                continue
+            try:
+                await create_item(
+                    unit,
+                    entity_type_id=job["entity_type_id"],
+                    values=values[0],
+                    fields=values[1],
+                    item_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant_id}/{job_id}/{line}")),
+                    schema=prepared.schema,
+                )
+                imported += 1
+            except Invalid as exc:
+                errors += prepared.plan.row_errors(exc, line)
+        room = max(0, MAX_REPORTED_ERRORS - len(job["errors"]))
+        await import_store.record_progress(
+            conn,
+            tenant_id,
+            job_id,
+            processed=len(chunk),
+            imported=imported,
+            errors=[e.as_dict() for e in errors][:room],
+        )
+        return True
+
+
+async def _finish(
+    pool: asyncpg.Pool, store: EventStore, clock: Clock, tenant_id: str, job_id: str, status: str, error: str | None
+) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        job = await import_store.get_job(conn, tenant_id, job_id, lock=True)
+        if job is None or job["status"] != "running":
+            return
+        now = clock.now()
+        await import_store.finish_job(conn, tenant_id, job_id, status, now, error)
+        refused = job["processed"] - job["imported"]
+        event = ImportJobFinished(
+            job_id=job_id,
+            entity_type_id=job["entity_type_id"],
+            status=status,
+            imported=job["imported"],
+            refused=refused,
+            error=error,
+        )
+        reader = Reader(tenant_id=tenant_id, user_id=job["started_by"], roles=frozenset(job["roles"]))
+        await _append(conn, store, reader, job_id, event, now)
+
+
+async def _append(
+    conn: Connection,
+    store: EventStore,
+    reader: Reader,
+    job_id: str,
+    event: ImportJobStarted | ImportJobFinished,
+    now: datetime,
+) -> None:
+    await store.append(
+        conn,
+        stream_id=job_id,
+        tenant_id=reader.tenant_id,
+        aggregate_type="import_job",
+        expected_version=ANY_VERSION,
+        events=[NewEvent.of(event, occurred_at=now)],
+        actor=Actor.user(reader.user_id),
+    )
