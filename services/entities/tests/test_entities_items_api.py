@@ -81,6 +81,57 @@ class TestCreateAndRead:
         assert response.status_code == 404
 
 
+class TestBadInput:
+    async def test_wrong_types_unknown_members_and_oversized_bodies_change_nothing(self, entities: Any) -> None:
+        company = await entities.entity_type(COMPANY_FIELDS)
+
+        wrong_type = await entities.call(
+            "POST", "/v1/items", {"entity_type_id": company["id"], "title": "t", "fields": [1]}
+        )
+        unknown = await entities.call(
+            "POST", "/v1/items", {"entity_type_id": company["id"], "title": "t", "colour": "red"}
+        )
+        huge = await entities.call(
+            "POST", "/v1/items", {"entity_type_id": company["id"], "title": "t", "fields": {"contact": "x" * 2_000_000}}
+        )
+        too_long = await entities.call("POST", "/v1/items", {"entity_type_id": company["id"], "title": "t" * 501})
+        listed = await entities.client.get(
+            "/v1/items", params={"entity_type_id": company["id"]}, headers=entities.auth()
+        )
+
+        assert wrong_type.status_code == 422 and wrong_type.json()["errors"][0]["field"] == "/body/fields"
+        assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "/body/colour"
+        assert huge.status_code == 413
+        assert too_long.status_code == 422 and too_long.json()["errors"][0]["field"] == "/title"
+        assert listed.json()["items"] == []
+
+    async def test_another_tenants_type_cannot_be_listed_or_used(self, entities: Any) -> None:
+        company = await entities.entity_type()
+
+        listed = await entities.client.get(
+            "/v1/items", params={"entity_type_id": company["id"]}, headers=entities.auth(tenant="intruder")
+        )
+        created = await entities.call(
+            "POST", "/v1/items", {"entity_type_id": company["id"], "title": "t"}, tenant="intruder"
+        )
+
+        assert listed.status_code == 404 and created.status_code == 404
+
+    async def test_a_repeated_idempotency_key_creates_nothing_twice(self, entities: Any) -> None:
+        company = await entities.entity_type()
+        body = {"entity_type_id": company["id"], "title": "Once"}
+
+        first = await entities.call("POST", "/v1/items", body, headers={"Idempotency-Key": "row-17"})
+        again = await entities.call("POST", "/v1/items", body, headers={"Idempotency-Key": "row-17"})
+        listed = await entities.client.get(
+            "/v1/items", params={"entity_type_id": company["id"]}, headers=entities.auth()
+        )
+
+        assert (first.status_code, again.status_code) == (201, 200)
+        assert again.json()["id"] == first.json()["id"] and again.headers["Idempotent-Replayed"] == "true"
+        assert len(listed.json()["items"]) == 1
+
+
 class TestUpdate:
     async def test_only_the_fields_sent_change(self, entities: Any) -> None:
         company = await entities.entity_type(COMPANY_FIELDS)
