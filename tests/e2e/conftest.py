@@ -1,0 +1,166 @@
+"""End-to-end fixtures: the services run with uvicorn on free loopback ports, on real PostgreSQL and
+Kafka, each with a fresh database; tests reach them through HTTP only, with `ServiceClient`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+import uvicorn
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from conveyor_kit.migrations import upgrade_in_thread
+from conveyor_kit.tokens import mint_token
+
+E2E_SECRET = "e2e-test-secret-long-enough-for-hs256-tokens"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def skip_history(bootstrap: str, groups: dict[str, list[str]]) -> None:
+    """Start new consumer groups at the end of their topics: other tests' events are not theirs."""
+    for group, topics in groups.items():
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+            if partitions:
+                consumer.assign(partitions)
+                await consumer.commit(dict(await consumer.end_offsets(partitions)))
+        finally:
+            await consumer.stop()
+
+
+@dataclass
+class ServiceClient:
+    """One running service seen from outside: its base URL and a client that speaks for a user."""
+
+    base_url: str
+    http: httpx.AsyncClient
+
+    def auth(self, tenant: str, user: str, roles: tuple[str, ...]) -> dict[str, str]:
+        token = mint_token(tenant_id=tenant, user_id=user, roles=roles, secret=E2E_SECRET)
+        return {"Authorization": f"Bearer {token}"}
+
+    def as_user(self, tenant: str, user: str, *roles: str) -> UserClient:
+        return UserClient(self, tenant, user, tuple(roles))
+
+
+@dataclass
+class UserClient:
+    """Requests as one user of one tenant; `ok` asserts success and returns the JSON."""
+
+    service: ServiceClient
+    tenant: str
+    user: str
+    roles: tuple[str, ...]
+
+    async def call(self, method: str, path: str, body: Any = None, **kwargs: Any) -> httpx.Response:
+        headers = {**self.service.auth(self.tenant, self.user, self.roles), **kwargs.pop("headers", {})}
+        if body is not None:
+            kwargs["json"] = body
+        return await self.service.http.request(method, self.service.base_url + path, headers=headers, **kwargs)
+
+    async def ok(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
+        response = await self.call(method, path, body, **kwargs)
+        assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json() if response.content else None
+
+
+def _plain(dsn: str) -> str:
+    """asyncpg wants postgresql:// (no SQLAlchemy-style "+driver" suffix)."""
+    scheme, sep, rest = dsn.partition("://")
+    return scheme.split("+", 1)[0] + sep + rest
+
+
+async def _new_database(infra: Any) -> tuple[str, str]:
+    name = f"e2e_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(_plain(infra.postgres_dsn))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return name, infra.dsn_for(name)
+
+
+async def _drop_database(admin_dsn: str, name: str) -> None:
+    conn = await asyncpg.connect(_plain(admin_dsn))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def entities_service(infra: Any) -> AsyncIterator[ServiceClient]:
+    """The entities service on a free port (uvicorn, in this process), its own database and consumer groups."""
+    from entities.config import Settings
+    from entities.entrypoints.http import create
+    from entities.migrations import MIGRATIONS_PATH
+    from entities.routing import SUBSCRIPTIONS
+
+    admin_dsn = infra.postgres_dsn
+    name, dsn = await _new_database(infra)
+    suffix = f".e2e-{uuid.uuid4().hex[:8]}"
+    await upgrade_in_thread(MIGRATIONS_PATH, dsn)
+    await skip_history(infra.kafka_bootstrap, {f"entities.{s.name}{suffix}": list(s.topics) for s in SUBSCRIPTIONS})
+    port = free_port()
+    settings = Settings(
+        database_url=dsn,
+        kafka_bootstrap_servers=infra.kafka_bootstrap,
+        environment="test",
+        jwt_secret=E2E_SECRET,
+        consumer_group_suffix=suffix,
+        test_clock_enabled=True,
+        host="127.0.0.1",
+        port=port,
+    )
+    server = uvicorn.Server(uvicorn.Config(create(settings), host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(timeout=30) as http:
+            for _ in range(300):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get(base_url + "/health/ready")).status_code == 200:
+                        break
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the entities service never became ready")
+            yield ServiceClient(base_url=base_url, http=http)
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 15)
+        with contextlib.suppress(Exception):
+            await _drop_database(admin_dsn, name)
+
+
+@pytest.fixture
+def settled() -> Any:
+    """``await settled(probe, accept)``: the probe's value once ``accept`` takes it (or after 15 s)."""
+    return _settled
+
+
+async def _settled(probe: Any, accept: Any, *, within: float = 15.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        value = await probe()
+        if accept(value) or asyncio.get_running_loop().time() > deadline:
+            return value
+        await asyncio.sleep(0.05)
