@@ -171,3 +171,13 @@ class TestTypeSchema:
 
     def test_hidden_fields_keep_their_values_but_do_not_show_them(self) -> None:
         assert self.schema().visible({"inn": "1", "old": "kept"}) == {"inn": "1"}
+
+
+class TestSettingsSwitchSystemFieldsOff:
+    def test_values_of_switched_off_system_fields_are_refused(self) -> None:
+        schema = TypeSchema("type-1", {"observers_enabled": False, "dates_enabled": True, "client_binding": False}, {})
+
+        errors = schema.switched_off({"observer_ids": ["bob"], "begin_date": "2026-01-01", "client_id": "c-1"})
+
+        assert [e["field"] for e in errors] == ["/observer_ids", "/client_id"]
+        assert schema.switched_off({"observer_ids": [], "title": "t"}) == []

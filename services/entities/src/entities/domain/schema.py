@@ -26,6 +26,17 @@ class TypeSchema:
         """The values a reader sees: hidden (removed) fields keep theirs but do not show them."""
         return {code: v for code, v in values.items() if code in self.fields and not self.fields[code].hidden}
 
+    def switched_off(self, system: Mapping[str, Any]) -> list[dict[str, str]]:
+        """Errors for system values the type's settings switch off (observers, dates, client)."""
+        errors = []
+        for setting, names in _SWITCHES.items():
+            if self.settings.get(setting, True):
+                continue
+            for name in names:
+                if system.get(name) not in (None, []):
+                    errors.append({"field": f"/{name}", "message": f"{setting} is off for this entity type"})
+        return errors
+
     def check(self, raw: Mapping[str, Any], *, creating: bool) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         """(normalised values, (field code, linked item id) pairs to verify), or Invalid naming every bad field.
 
@@ -61,6 +72,13 @@ class TypeSchema:
             for link in (value if isinstance(value, list) else [value])
         ]
         return values, links
+
+
+_SWITCHES = {
+    "observers_enabled": ("observer_ids",),
+    "dates_enabled": ("begin_date", "close_date"),
+    "client_binding": ("client_id",),
+}
 
 
 def _has_error(errors: list[dict[str, str]], code: str) -> bool:

@@ -82,6 +82,7 @@ def _checked(
     custom: tuple[dict[str, Any], list[tuple[str, str]]] = ({}, [])
     try:
         system = check_system(values, creating=True)
+        errors += schema.switched_off(system)
     except Invalid as exc:
         errors += exc.errors
     try:

@@ -37,6 +37,7 @@ async def update_item(
     custom: dict[str, Any] = {}
     try:
         system = check_system(values, creating=False)
+        errors += schema.switched_off(system)
     except Invalid as exc:
         errors += exc.errors
     try:
