@@ -16,7 +16,7 @@ from entities.domain.csv_files import records
 from entities.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from entities.domain.import_rows import Plan, RowError, plan
 from entities.domain.schema import TypeSchema
-from entities.domain.system_values import check_system
+from entities.handlers.create_item import _checked
 from entities.handlers.relation_reader import Reader
 
 
@@ -53,16 +53,11 @@ class Prepared:
         values = self.precheck(cells, line)
         if isinstance(values, list):
             return values
-        errors: list[RowError] = []
-        for validate in (
-            lambda: check_system(values[0], creating=True),
-            lambda: self.schema.check(values[1], creating=True),
-        ):
-            try:
-                validate()
-            except Invalid as exc:
-                errors += self.plan.row_errors(exc, line)
-        return errors
+        try:
+            _checked(self.schema, values[0], values[1])  # the item handler's own checks, nothing written
+        except Invalid as exc:
+            return self.plan.row_errors(exc, line)
+        return []
 
 
 async def prepare(
