@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from conveyor_contracts.entities import FieldDefinition
@@ -14,7 +15,7 @@ from entities.domain.schema import TypeSchema
 
 pytestmark = pytest.mark.unit
 
-LINES = [
+LINES: list[dict[str, Any]] = [
     {"fields.price": "500", "fields.quantity": 2},
     {"fields.price": {"amount": "300.50", "currency": "RUB"}, "fields.quantity": 1},
     {"fields.price": "700"},  # no quantity yet: it counts for nothing
