@@ -3,7 +3,6 @@ consumer groups on the shared Kafka, a client per tenant, and a way to publish o
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -11,12 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from conveyor_kit.migrations import upgrade_in_thread
 from conveyor_kit.tokens import mint_token
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.contracts import EventContract
 from conveyor_messaging.envelope import Envelope, to_kafka
+from conveyor_testing.kafka import start_groups_at_end
+from conveyor_testing.waiting import eventually
 from entities.config import Settings
 from entities.entrypoints.http import create
 from entities.migrations import MIGRATIONS_PATH
@@ -24,35 +25,6 @@ from entities.routing import SUBSCRIPTIONS
 from fastapi import FastAPI
 
 ENTITIES_SECRET = "entities-test-secret-long-enough-for-hs256"
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[Any]], accept: Callable[[Any], bool], *, within: float = 30.0
-) -> Any:
-    """Poll until `accept(probe())` (events travel through Kafka); fail after `within` seconds."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        value = await probe()
-        if accept(value):
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"never happened; last value: {value!r}")
-        await asyncio.sleep(0.1)
-
-
-async def skip_history(bootstrap: str, group: str, topics: list[str]) -> None:
-    """Commit a new group's offsets at the end of its topics, so it skips what others published."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [
-            TopicPartition(topic, p) for topic in topics for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        if partitions:
-            consumer.assign(partitions)
-            await consumer.commit(dict(await consumer.end_offsets(partitions)))
-    finally:
-        await consumer.stop()
 
 
 @dataclass
@@ -118,7 +90,7 @@ async def entities(fresh_database: str, infra: Any) -> AsyncIterator[EntitiesApi
     await upgrade_in_thread(MIGRATIONS_PATH, fresh_database)
     suffix = f".test-{uuid.uuid4().hex[:8]}"
     for sub in SUBSCRIPTIONS:
-        await skip_history(infra.kafka_bootstrap, f"entities.{sub.name}{suffix}", list(sub.topics))
+        await start_groups_at_end(infra.kafka_bootstrap, {f"entities.{sub.name}{suffix}": sub.topics})
     settings = Settings(
         database_url=fresh_database,
         kafka_bootstrap_servers=infra.kafka_bootstrap,

@@ -3,7 +3,6 @@ with its own consumer groups on the shared Kafka, and helpers to publish other s
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -11,13 +10,15 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from conveyor_contracts import entities
 from conveyor_kit.migrations import upgrade_in_thread
 from conveyor_kit.tokens import mint_token
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.contracts import EventContract
 from conveyor_messaging.envelope import Envelope, to_kafka
+from conveyor_testing.kafka import start_groups_at_end
+from conveyor_testing.waiting import eventually
 from fastapi import FastAPI
 from pipelines.config import Settings
 from pipelines.entrypoints.http import create
@@ -25,22 +26,6 @@ from pipelines.migrations import MIGRATIONS_PATH
 from pipelines.routing import SUBSCRIPTIONS
 
 SECRET = "pipelines-test-secret-long-enough-for-hs256"
-
-
-async def fast_forward(bootstrap: str, group: str, topics: list[str]) -> None:
-    """Commit the group's offsets at the end of its topics, so a new group skips the shared history."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [
-            TopicPartition(topic, p) for topic in topics for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        if partitions:
-            consumer.assign(partitions)
-            ends = await consumer.end_offsets(partitions)
-            await consumer.commit({tp: offset for tp, offset in ends.items()})
-    finally:
-        await consumer.stop()
 
 
 @dataclass
@@ -118,26 +103,12 @@ class PipelinesApi:
         return placed
 
 
-async def eventually(
-    probe: Callable[[], Awaitable[Any]], accept: Callable[[Any], bool], *, within: float = 30.0
-) -> Any:
-    """Poll `probe` until `accept` holds (events travel through Kafka); fail after `within` seconds."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        value = await probe()
-        if accept(value):
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"never happened; last value: {value!r}")
-        await asyncio.sleep(0.1)
-
-
 @pytest.fixture
 async def api(fresh_database: str, infra: Any) -> AsyncIterator[PipelinesApi]:
     await upgrade_in_thread(MIGRATIONS_PATH, fresh_database)
     suffix = f".test-{uuid.uuid4().hex[:8]}"
     for sub in SUBSCRIPTIONS:
-        await fast_forward(infra.kafka_bootstrap, f"pipelines.{sub.name}{suffix}", list(sub.topics))
+        await start_groups_at_end(infra.kafka_bootstrap, {f"pipelines.{sub.name}{suffix}": sub.topics})
     settings = Settings(
         database_url=fresh_database,
         kafka_bootstrap_servers=infra.kafka_bootstrap,

@@ -45,6 +45,7 @@ class Backbone:
         subscriptions: Sequence[Subscription] = (),
         topic_prefix: str = "",
         run_workers: bool = True,
+        group_suffix: str = "",
     ) -> None:
         self.service = service
         self.store = EventStore(source=f"/conveyor/{service}")
@@ -53,6 +54,7 @@ class Backbone:
         self._subscriptions = subscriptions
         self._prefix = topic_prefix
         self._run_workers = run_workers
+        self._group_suffix = group_suffix
         self._producer: AIOKafkaProducer | None = None
         self._relay: OutboxRelay | None = None
         self._consumers: list[EventConsumer] = []
@@ -73,7 +75,7 @@ class Backbone:
         )
         self._tasks.append(asyncio.create_task(self._relay.run(), name=f"{self.service}-relay"))
         for sub in self._subscriptions:
-            group = f"{self.service}.{sub.name}"
+            group = f"{self.service}.{sub.name}{self._group_suffix}"
             kafka_consumer = make_consumer(
                 self._bootstrap, group_id=group, topics=[self._prefix + t for t in sub.topics], client_id=group
             )

@@ -77,6 +77,10 @@ class ServiceSettings(BaseSettings):
 
     cors_origins: Origins = []
     run_workers: bool = True
+    # Appended to every consumer group name (`<service>.<subscription><suffix>`): a copy of the
+    # service with its own database on the same Kafka (a test, a blue/green deployment) needs its
+    # own groups, or the two would split the partitions between them.
+    consumer_group_suffix: str = ""
     test_clock_enabled: bool = False
     max_body_bytes: int = 1024 * 1024
     ready_check_timeout_seconds: float = 2.0

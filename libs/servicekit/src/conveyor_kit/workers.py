@@ -26,6 +26,7 @@ async def backbone_on_state(app: FastAPI, subscriptions: Sequence[Subscription] 
         bootstrap_servers=settings.kafka_bootstrap_servers,
         subscriptions=subscriptions,
         run_workers=settings.run_workers,
+        group_suffix=settings.consumer_group_suffix,
     )
     await backbone.start()
     app.state.backbone = backbone

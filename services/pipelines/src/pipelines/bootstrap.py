@@ -1,6 +1,5 @@
 """Opens what the pipelines service runs on, for the app's lifetime; nothing at import."""
 
-import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,7 +13,5 @@ from pipelines.routing import SUBSCRIPTIONS
 @asynccontextmanager
 async def bootstrap(app: FastAPI) -> AsyncIterator[None]:
     """Open the database pool, then the outbox relay and the consumers of the routing table."""
-    suffix = app.state.settings.consumer_group_suffix
-    subscriptions = [dataclasses.replace(s, name=s.name + suffix) for s in SUBSCRIPTIONS]
-    async with pool_on_state(app), backbone_on_state(app, subscriptions):
+    async with pool_on_state(app), backbone_on_state(app, SUBSCRIPTIONS):
         yield

@@ -11,7 +11,3 @@ class Settings(ServiceSettings):
 
     port: int = 8002
     database_url: DatabaseUrl = "postgresql://conveyor@127.0.0.1:15432/conveyor_pipelines"
-    # Appended to every consumer group name (`pipelines.entities<suffix>`): a deployment that keeps
-    # its own database beside another one on the same Kafka (a test, a blue/green copy) needs its
-    # own groups, or the two would split the partitions between them.
-    consumer_group_suffix: str = ""
