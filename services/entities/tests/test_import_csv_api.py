@@ -222,3 +222,30 @@ class TestRefusals:
         )
 
         assert response.status_code == 403
+
+
+class TestResume:
+    async def test_a_job_left_running_by_a_stopped_process_is_resumed_at_start(self, entities: Any) -> None:
+        from entities.entrypoints.imports_runner import imports_on_state
+        from entities.handlers.import_jobs import start_import
+        from entities.handlers.relation_reader import Reader
+
+        company = await company_type(entities)
+        file = (await upload(entities, (DATA / "housing_companies_utf8.csv").read_bytes())).json()
+        state = entities.app.state
+        reader = Reader(tenant_id=entities.tenant, user_id="admin-1", roles=frozenset({"admin"}))
+        async with state.pool.acquire() as conn, conn.transaction():
+            job_id, _new = await start_import(  # recorded, as a request would, but never run
+                conn,
+                state.backbone.store,
+                reader,
+                key="left-running",
+                request=housing_request(file["file_id"], company["id"]),
+                now=state.clock.now(),
+            )
+
+        async with imports_on_state(entities.app):
+            job = await finished(entities, job_id)
+
+        assert (job["status"], job["imported"], job["refused"]) == ("completed", 495, 5)
+        assert await count_items(entities, company["id"]) == 495

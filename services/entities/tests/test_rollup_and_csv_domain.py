@@ -51,7 +51,7 @@ class TestRollupArithmetic:
 
 class TestCsvFiles:
     def test_utf8_with_a_bom_and_windows_1251_are_read(self) -> None:
-        text = "Название;Город\nУК Дом;Омск\n"  # noqa: RUF001 (Cyrillic on purpose)
+        text = "Название;Город\nУК Дом;Омск\n"
 
         assert decode(("\ufeff" + text).encode()) == (text, "utf-8")
         assert decode((text * 20).encode("cp1251")) == (text * 20, "windows-1251")

@@ -69,17 +69,46 @@ async def get_job(conn: Connection, tenant_id: str, job_id: str, *, lock: bool =
     )
 
 
+async def claim_chunk(conn: Connection, tenant_id: str, job_id: str, chunk: int, rows: int) -> bool:
+    """False when the chunk is done (or being done: the insert waits for that transaction first)."""
+    status = await conn.execute(
+        "INSERT INTO import_chunks (tenant_id, job_id, chunk, rows) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (tenant_id, job_id, chunk) DO NOTHING",
+        tenant_id,
+        job_id,
+        chunk,
+        rows,
+    )
+    return bool(status.endswith(" 1"))
+
+
+async def done_chunks(conn: Connection, tenant_id: str, job_id: str) -> set[int]:
+    rows = await conn.fetch("SELECT chunk FROM import_chunks WHERE tenant_id = $1 AND job_id = $2", tenant_id, job_id)
+    return {row["chunk"] for row in rows}
+
+
 async def record_progress(
-    conn: Connection, tenant_id: str, job_id: str, *, processed: int, imported: int, errors: list[dict[str, Any]]
+    conn: Connection,
+    tenant_id: str,
+    job_id: str,
+    *,
+    processed: int,
+    imported: int,
+    errors: list[dict[str, Any]],
+    cap: int,
 ) -> None:
+    """Add a chunk's counts and errors; the last statement of the chunk, so the job's row is locked
+    only until the chunk commits."""
     await conn.execute(
-        "UPDATE import_jobs SET processed = processed + $3, imported = imported + $4, errors = errors || $5::jsonb"
+        "UPDATE import_jobs SET processed = processed + $3, imported = imported + $4,"
+        " errors = CASE WHEN jsonb_array_length(errors) < $6 THEN errors || $5::jsonb ELSE errors END"
         " WHERE tenant_id = $1 AND job_id = $2",
         tenant_id,
         job_id,
         processed,
         imported,
         errors,
+        cap,
     )
 
 

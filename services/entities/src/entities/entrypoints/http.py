@@ -23,6 +23,7 @@ from entities.entrypoints import (
 )
 from entities.entrypoints.directory_http import directory_router
 from entities.entrypoints.errors import install_domain_errors
+from entities.entrypoints.imports_runner import imports_on_state
 
 
 def create(settings: Settings | None = None) -> FastAPI:
@@ -48,7 +49,7 @@ def create(settings: Settings | None = None) -> FastAPI:
             imports_http.router,
             csv_export_http.router,
         ],
-        lifespan_hooks=[bootstrap],
+        lifespan_hooks=[bootstrap, imports_on_state],
         ready_checks=[check_workers],
     )
     install_domain_errors(app)

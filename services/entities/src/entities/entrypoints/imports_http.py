@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from conveyor_kit.problems import Problem, not_found
@@ -11,8 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
 from entities.adapters import import_store
+from entities.entrypoints.imports_runner import start_import_task
 from entities.entrypoints.relations_http import Caller, Now, Pool, Store, reader_of
-from entities.handlers.import_jobs import dry_run, run_import_job, start_import, upload_file
+from entities.handlers.import_jobs import dry_run, start_import, upload_file
 
 router = APIRouter(prefix="/v1", tags=["imports"])
 
@@ -71,14 +71,7 @@ async def post_import(
             conn, backbone.store, reader_of(caller), key=idempotency_key, request=body.model_dump(), now=clock.now()
         )
     if new:
-        task = asyncio.create_task(
-            run_import_job(pool, backbone.store, clock, tenant_id=caller.tenant_id, job_id=job_id), name=job_id
-        )
-        tasks: set[asyncio.Task[None]] | None = getattr(request.app.state, "import_tasks", None)
-        if tasks is None:
-            tasks = request.app.state.import_tasks = set()
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
+        start_import_task(request.app, caller.tenant_id, job_id)
     else:
         response.status_code = 200
     async with pool.acquire() as conn:
@@ -105,7 +98,7 @@ async def _job_view(conn: Any, tenant_id: str, job_id: str) -> dict[str, Any]:
         "imported": job["imported"],
         "refused": job["processed"] - job["imported"],
         "progress": round(job["processed"] / job["total"], 4) if job["total"] else 1.0,
-        "errors": job["errors"],
+        "errors": sorted(job["errors"], key=lambda e: (e["line"], e["column"])),
         "error": job["error"],
         "created_at": job["created_at"].isoformat(),
         "finished_at": job["finished_at"].isoformat() if job["finished_at"] else None,

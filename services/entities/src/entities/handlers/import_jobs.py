@@ -8,6 +8,7 @@ the job and the row's line, which would turn a repeat into a conflict rather tha
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -34,6 +35,7 @@ from entities.handlers.unit import Unit
 log = structlog.get_logger(__name__)
 
 CHUNK = 1000
+WORKERS = 3
 MAX_REPORTED_ERRORS = 1000
 
 
@@ -105,7 +107,7 @@ async def start_import(
 
 
 async def run_import_job(pool: asyncpg.Pool, store: EventStore, clock: Clock, *, tenant_id: str, job_id: str) -> None:
-    """Import the job's remaining rows chunk by chunk, then record how it ended."""
+    """Import the job's chunks not yet done, ``WORKERS`` at a time, then record how it ended."""
     try:
         async with pool.acquire() as conn:
             job = await import_store.get_job(conn, tenant_id, job_id)
@@ -120,12 +122,18 @@ async def run_import_job(pool: asyncpg.Pool, store: EventStore, clock: Clock, *,
                 mapping=job["mapping"],
                 values=job["defaults"],
             )
-        rows = prepared.rows(skip=job["processed"])
-        done = job["processed"]
-        while chunk := list(islice(rows, CHUNK)):
-            if not await _import_chunk(pool, store, clock, prepared, job_id, done, chunk):
-                return  # another runner took the job over
-            done += len(chunk)
+            done = await import_store.done_chunks(conn, tenant_id, job_id)
+        rows = prepared.rows()
+        chunks = ((number, chunk) for number, chunk in enumerate(iter(lambda: list(islice(rows, CHUNK)), [])))
+
+        async def worker() -> None:
+            # Workers share the one iterator, so each chunk goes to exactly one of them; while one
+            # waits for PostgreSQL another checks its rows.
+            for number, chunk in chunks:
+                if number not in done:
+                    await _import_chunk(pool, store, clock, prepared, job_id, number, chunk)
+
+        await asyncio.gather(*(worker() for _ in range(WORKERS)))
     except Exception as exc:
         log.exception("import_failed", job_id=job_id)
         await _finish(pool, store, clock, tenant_id, job_id, "failed", f"{type(exc).__name__}: {exc}")
@@ -139,15 +147,19 @@ async def _import_chunk(
     clock: Clock,
     prepared: Prepared,
     job_id: str,
-    done: int,
+    number: int,
     chunk: list[tuple[list[str], int]],
-) -> bool:
-    """One chunk in one transaction; False when the job is not where this runner left it."""
+) -> None:
+    """One chunk in one transaction: claim it, create its good rows' items, add to the job's counts.
+
+    A chunk another runner holds or finished is skipped: the claim waits for that runner's
+    transaction and then finds the chunk taken.
+    """
     tenant_id = prepared.reader.tenant_id
+    entity_type_id = prepared.schema.entity_type_id
     async with pool.acquire() as conn, conn.transaction():
-        job = await import_store.get_job(conn, tenant_id, job_id, lock=True)
-        if job is None or job["status"] != "running" or job["processed"] != done:
-            return False
+        if not await import_store.claim_chunk(conn, tenant_id, job_id, number, len(chunk)):
+            return
         unit = Unit(
             conn=conn, store=store, tenant_id=tenant_id, actor=Actor.user(prepared.reader.user_id), now=clock.now()
         )
@@ -160,7 +172,7 @@ async def _import_chunk(
             try:
                 await create_item(
                     unit,
-                    entity_type_id=job["entity_type_id"],
+                    entity_type_id=entity_type_id,
                     values=values[0],
                     fields=values[1],
                     item_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant_id}/{job_id}/{line}")),
@@ -169,16 +181,15 @@ async def _import_chunk(
                 imported += 1
             except Invalid as exc:
                 errors += prepared.plan.row_errors(exc, line)
-        room = max(0, MAX_REPORTED_ERRORS - len(job["errors"]))
         await import_store.record_progress(
             conn,
             tenant_id,
             job_id,
             processed=len(chunk),
             imported=imported,
-            errors=[e.as_dict() for e in errors][:room],
+            errors=[e.as_dict() for e in errors][:MAX_REPORTED_ERRORS],
+            cap=MAX_REPORTED_ERRORS,
         )
-        return True
 
 
 async def _finish(
