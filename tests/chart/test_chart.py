@@ -239,6 +239,15 @@ def test_ingress_routes_each_prefix_to_its_service_with_nginx_rewrite(production
     assert routes == {f"/{s}(/|$)(.*)": (fullname(s), {"name": "http"}) for s in SERVICES}
 
 
+def test_with_the_ingress_each_service_knows_its_prefix_for_openapi_links(
+    production: Rendered, default: Rendered
+) -> None:
+    for service in SERVICES:
+        config = production.get("ConfigMap", fullname(service))["data"]
+        assert config[f"{service.upper()}_ROOT_PATH"] == f"/{service}"
+        assert f"{service.upper()}_ROOT_PATH" not in default.get("ConfigMap", fullname(service))["data"]
+
+
 def test_ingress_without_rewrite_uses_plain_prefixes(all_features: Rendered, default: Rendered) -> None:
     assert default.kinds("Ingress") == []
     ingress = all_features.get("Ingress", "conveyor")

@@ -163,6 +163,15 @@ class TestOperationalEndpoints:
 
         assert response.status_code == 200
 
+    async def test_the_openapi_page_knows_the_prefix_an_ingress_serves_it_under(
+        self, make_app: Callable[..., FastAPI], client_for: Client
+    ) -> None:
+        async with client_for(make_app(root_path="/entities")) as api:
+            page = await api.get("/v1/docs")
+
+        assert page.status_code == 200
+        assert "/entities/v1/openapi.json" in page.text
+
     async def test_metrics_count_requests_by_route_template(
         self, make_app: Callable[..., FastAPI], client_for: Client
     ) -> None:

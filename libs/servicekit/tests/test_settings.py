@@ -98,3 +98,20 @@ class TestProductionRefusals:
     def test_development_accepts_the_placeholder(self, make_settings: Make) -> None:
         settings = make_settings(environment="development", jwt_secret=PLACEHOLDER_JWT_SECRET)
         assert settings.jwt_secret.get_secret_value() == PLACEHOLDER_JWT_SECRET
+
+
+class TestMigrations:
+    def test_migrating_in_production_needs_only_the_database(
+        self, monkeypatch: pytest.MonkeyPatch, settings_cls: type[Any]
+    ) -> None:
+        from conveyor_kit.serve import _for_migrations
+
+        monkeypatch.setenv("CONVEYOR_ENVIRONMENT", "production")
+        monkeypatch.setenv("KITTEST_DATABASE_URL", "postgresql://u@db:5432/kit")
+        with pytest.raises(ValidationError, match="placeholder JWT secret"):
+            settings_cls()
+
+        settings = _for_migrations(settings_cls)
+
+        assert settings.database_url == "postgresql://u@db:5432/kit"
+        assert settings.environment == "production"

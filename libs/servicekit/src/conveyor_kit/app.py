@@ -66,6 +66,9 @@ def create_app(
         docs_url="/v1/docs",
         redoc_url=None,
         openapi_url="/v1/openapi.json",
+        # Behind an ingress that serves the service under a prefix (`/entities`), links in the
+        # OpenAPI page must carry it.
+        root_path=settings.root_path,
     )
     app.state.settings = settings
     default_clock = ControllableClock() if settings.test_clock_enabled else SystemClock()

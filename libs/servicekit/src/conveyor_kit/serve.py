@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import uvicorn
 from fastapi import FastAPI
+from pydantic import model_validator
 
 from conveyor_kit.logging import configure_logging
 from conveyor_kit.migrations import upgrade
@@ -47,10 +48,25 @@ def service_main(
     migrate.add_argument("--revision", default="heads", help="target revision (default: every branch head)")
     args = parser.parse_args(argv)
 
+    if args.command == "migrate":
+        migration_settings = _for_migrations(settings_cls)
+        configure_logging(migration_settings.log_level)
+        upgrade(migrations_path, migration_settings.database_url, args.revision)
+        return 0
     settings = settings_cls()
     configure_logging(settings.log_level)
-    if args.command == "migrate":
-        upgrade(migrations_path, settings.database_url, args.revision)
-    else:
-        serve(app_factory(settings), settings)
+    serve(app_factory(settings), settings)
     return 0
+
+
+def _for_migrations(settings_cls: type[S]) -> S:
+    """The settings without the production checks of serving: migrating needs only the database,
+    and a migration job should not have to carry the JWT secret."""
+
+    class MigrationSettings(settings_cls):  # type: ignore[valid-type,misc]
+        @model_validator(mode="after")
+        def _refuse_unsafe_production(self) -> MigrationSettings:
+            return self
+
+    settings: S = MigrationSettings()
+    return settings

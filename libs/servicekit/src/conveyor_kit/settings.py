@@ -83,6 +83,7 @@ class ServiceSettings(BaseSettings):
     consumer_group_suffix: str = ""
     test_clock_enabled: bool = False
     max_body_bytes: int = 1024 * 1024
+    root_path: str = ""  # the path prefix an ingress serves the service under, e.g. "/entities"
     ready_check_timeout_seconds: float = 2.0
 
     shared_fallbacks: ClassVar[dict[str, str]] = SHARED_FALLBACKS
