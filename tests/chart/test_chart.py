@@ -193,6 +193,7 @@ def test_shared_and_service_settings(all_features: Rendered, production: Rendere
         "PIPELINES_LOG_LEVEL": "DEBUG",
         "PIPELINES_RUN_WORKERS": "false",
         "PIPELINES_CORS_ORIGINS": "",
+        "PIPELINES_ROOT_PATH": "/pipelines",
     }
     notifications = all_features.get("ConfigMap", fullname("notifications"))["data"]
     assert notifications["NOTIFICATIONS_SMTP_HOST"] == "smtp.example.com"
