@@ -1,0 +1,135 @@
+"""Scheduling and cancelling timers, always inside the caller's transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from conveyor_messaging.db import Connection
+
+from conveyor_timers.schema import TIMERS_CHANNEL
+
+
+@dataclass(frozen=True, slots=True)
+class Timer:
+    """A due timer as its handler sees it."""
+
+    key: str
+    tenant_id: str
+    kind: str
+    group: str | None
+    due_at: datetime
+    payload: dict[str, Any]
+    attempts: int
+
+
+_NOTIFY = f"SELECT pg_notify('{TIMERS_CHANNEL}', $1::text)"
+
+
+async def schedule(
+    conn: Connection,
+    tenant_id: str,
+    key: str,
+    due_at: datetime,
+    payload: dict[str, Any] | None = None,
+    *,
+    kind: str,
+    group: str | None = None,
+) -> bool:
+    """Create the timer ``key`` unless it exists in any state; True when it was created.
+
+    ``kind`` picks the worker's handler; ``group`` lets ``cancel_group`` drop related timers at once
+    (e.g. every timer of one item's visit to a stage)."""
+    created = await conn.fetchval(
+        """INSERT INTO timers (timer_key, tenant_id, kind, group_key, due_at, payload)
+           VALUES ($1, $2, $3, $4, $5, $6::text::jsonb)
+           ON CONFLICT (timer_key) DO NOTHING RETURNING true""",
+        key,
+        tenant_id,
+        kind,
+        group,
+        _aware(due_at),
+        orjson.dumps(payload or {}).decode(),
+    )
+    if created:
+        await conn.execute(_NOTIFY, _aware(due_at).isoformat())
+    return bool(created)
+
+
+async def reschedule(
+    conn: Connection,
+    tenant_id: str,
+    key: str,
+    due_at: datetime,
+    payload: dict[str, Any] | None = None,
+    *,
+    kind: str,
+    group: str | None = None,
+) -> bool:
+    """Create the timer, or move a pending or cancelled one to ``due_at``; a fired timer stays fired.
+
+    True when the timer is now pending at ``due_at``."""
+    moved = await conn.fetchval(
+        """INSERT INTO timers (timer_key, tenant_id, kind, group_key, due_at, payload)
+           VALUES ($1, $2, $3, $4, $5, $6::text::jsonb)
+           ON CONFLICT (timer_key) DO UPDATE
+              SET due_at = EXCLUDED.due_at, payload = EXCLUDED.payload, group_key = EXCLUDED.group_key,
+                  state = 'pending', attempts = 0, last_error = NULL
+            WHERE timers.state IN ('pending', 'cancelled')
+           RETURNING true""",
+        key,
+        tenant_id,
+        kind,
+        group,
+        _aware(due_at),
+        orjson.dumps(payload or {}).decode(),
+    )
+    if moved:
+        await conn.execute(_NOTIFY, _aware(due_at).isoformat())
+    return bool(moved)
+
+
+async def cancel(conn: Connection, key: str) -> bool:
+    """Cancel a pending timer; True when there was one. The key stays taken (``schedule`` ignores it)."""
+    result = await conn.execute("UPDATE timers SET state = 'cancelled' WHERE timer_key = $1 AND state = 'pending'", key)
+    return result != "UPDATE 0"
+
+
+async def cancel_group(conn: Connection, tenant_id: str, group: str) -> int:
+    """Cancel every pending timer of ``group``; returns how many."""
+    result = await conn.execute(
+        "UPDATE timers SET state = 'cancelled' WHERE tenant_id = $1 AND group_key = $2 AND state = 'pending'",
+        tenant_id,
+        group,
+    )
+    return int(result.split()[-1])
+
+
+async def pending(conn: Connection, tenant_id: str, group: str) -> list[Timer]:
+    """The pending timers of ``group``, soonest first (for APIs that show what is coming)."""
+    rows = await conn.fetch(
+        "SELECT * FROM timers WHERE tenant_id = $1 AND group_key = $2 AND state = 'pending' ORDER BY due_at",
+        tenant_id,
+        group,
+    )
+    return [timer_from(row) for row in rows]
+
+
+def timer_from(row: Any) -> Timer:
+    return Timer(
+        key=row["timer_key"],
+        tenant_id=row["tenant_id"],
+        kind=row["kind"],
+        group=row["group_key"],
+        due_at=row["due_at"],
+        payload=orjson.loads(row["payload"]) if isinstance(row["payload"], str) else dict(row["payload"]),
+        attempts=row["attempts"],
+    )
+
+
+def _aware(instant: datetime) -> datetime:
+    if instant.tzinfo is None:
+        raise ValueError("a timer's due time must be timezone-aware")
+    return instant
