@@ -50,8 +50,7 @@ async def post_file(
 
 @router.post("/imports/dry-run")
 async def post_dry_run(body: ImportRequest, caller: Caller, pool: Pool) -> dict[str, Any]:
-    async with pool.acquire() as conn:
-        return await dry_run(conn, reader_of(caller), request=body.model_dump())
+    return await dry_run(pool, reader_of(caller), request=body.model_dump())
 
 
 @router.post("/imports", status_code=202)

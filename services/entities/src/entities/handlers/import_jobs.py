@@ -40,8 +40,12 @@ MAX_REPORTED_ERRORS = 1000
 
 
 async def upload_file(conn: Connection, reader: Reader, *, name: str, data: bytes, now: datetime) -> dict[str, Any]:
-    """Decode and check the file, keep it for dry runs and imports; nothing else changes."""
-    csv_file = read_file(data)
+    """Decode and check the file, keep it for dry runs and imports; nothing else changes.
+
+    Decoding and reading a large file takes a while: it runs in a worker thread, so the event loop
+    keeps serving other requests.
+    """
+    csv_file = await asyncio.to_thread(read_file, data)
     file_id = f"file-{uuid.uuid4().hex}"
     await import_store.insert_file(conn, reader.tenant_id, file_id, name, csv_file, reader.user_id, now)
     return {
@@ -54,9 +58,17 @@ async def upload_file(conn: Connection, reader: Reader, *, name: str, data: byte
     }
 
 
-async def dry_run(conn: Connection, reader: Reader, *, request: Mapping[str, Any]) -> dict[str, Any]:
-    """Every error the import would meet, by line and column; nothing is written."""
-    prepared = await prepare(conn, reader, **request)
+async def dry_run(pool: asyncpg.Pool, reader: Reader, *, request: Mapping[str, Any]) -> dict[str, Any]:
+    """Every error the import would meet, by line and column; nothing is written.
+
+    The rows are checked in a worker thread, after the connection went back to the pool.
+    """
+    async with pool.acquire() as conn:
+        prepared = await prepare(conn, reader, **request)
+    return await asyncio.to_thread(_report, prepared)
+
+
+def _report(prepared: Prepared) -> dict[str, Any]:
     errors: list[RowError] = []
     rows = 0
     for cells, line in prepared.rows():
