@@ -7,11 +7,20 @@ from conveyor_kit.database import pool_on_state
 from conveyor_kit.workers import backbone_on_state
 from fastapi import FastAPI
 
+from notifications.adapters.live import LiveHub
 from notifications.routing import SUBSCRIPTIONS
+from notifications.workers import workers_on_state
 
 
 @asynccontextmanager
 async def bootstrap(app: FastAPI) -> AsyncIterator[None]:
-    """Open the database pool, then the outbox relay and the consumers of the routing table."""
+    """The pool, the relay and consumers, the live-stream listener, then the reminder, e-mail and webhook loops."""
+    hub = LiveHub()
     async with pool_on_state(app), backbone_on_state(app, SUBSCRIPTIONS):
-        yield
+        await hub.start(app.state.settings.database_url)
+        app.state.live = hub
+        try:
+            async with workers_on_state(app):
+                yield
+        finally:
+            await hub.stop()

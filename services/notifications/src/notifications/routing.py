@@ -4,6 +4,85 @@ Reading this module tells you everything the service reacts to. Each entry becom
 group (`notifications.<name>`) started by `bootstrap.py`.
 """
 
+from collections.abc import Awaitable, Callable
+
+import conveyor_contracts  # noqa: F401  (registers every contract, for the webhook topics)
+from conveyor_access.directory import DIRECTORY_HANDLERS, DIRECTORY_TOPICS
+from conveyor_contracts import entities, notifications, pipelines
+from conveyor_messaging.consumer import Handler, route
+from conveyor_messaging.contracts import registry
+from conveyor_messaging.db import Connection
+from conveyor_messaging.envelope import Envelope
+from conveyor_messaging.eventstore import EventStore
 from conveyor_messaging.runtime import Subscription
 
-SUBSCRIPTIONS: list[Subscription] = []
+from notifications.handlers import commands, stage_changes, webhooks
+
+# The same store the service's backbone appends with: it holds SQL, no connection.
+STORE = EventStore(source="/conveyor/notifications")
+
+Reaction = Callable[[Connection, EventStore, Envelope], Awaitable[None]]
+
+
+def _recording(reaction: Reaction) -> Handler:
+    async def handle(conn: Connection, event: Envelope) -> None:
+        await reaction(conn, STORE, event)
+
+    return handle
+
+
+COMMANDS: dict[str, Reaction] = {
+    notifications.Notify.type_name: commands.when_notify_commanded_notify_users,
+    notifications.SendEmail.type_name: commands.when_email_commanded_send_it,
+    notifications.CreateCalendarEntry.type_name: commands.when_calendar_entry_commanded_schedule_it,
+    notifications.UpdateCalendarEntry.type_name: commands.when_calendar_entry_change_commanded_change_it,
+    notifications.CancelCalendarEntry.type_name: commands.when_calendar_entry_cancel_commanded_cancel_it,
+    notifications.CallWebhook.type_name: commands.when_webhook_call_commanded_queue_it,
+}
+
+# Items' people and stage names share one consumer with the moves, so a move never overtakes its item.
+ITEMS: dict[str, Reaction] = {
+    entities.ItemCreated.type_name: stage_changes.when_item_created_remember_its_people,
+    entities.ItemUpdated.type_name: stage_changes.when_item_updated_follow_its_people,
+    entities.ItemPurged.type_name: stage_changes.when_item_deleted_forget_its_people,
+    pipelines.PipelineCreated.type_name: stage_changes.when_stage_named_remember_it,
+    pipelines.StageAdded.type_name: stage_changes.when_stage_named_remember_it,
+    pipelines.StageChanged.type_name: stage_changes.when_stage_named_remember_it,
+    pipelines.ItemMovedToStage.type_name: stage_changes.when_item_moved_to_stage_tell_its_people,
+}
+
+# Outgoing webhooks may subscribe to any domain event; commands and the webhooks' own events are not offered.
+WEBHOOK_TOPICS = sorted(
+    {
+        c.topic()
+        for c in registry
+        if not c.topic().endswith("_command") and c.topic() != notifications.WebhookDelivered.topic()
+    }
+)
+
+SUBSCRIPTIONS: list[Subscription] = [
+    Subscription(
+        name="commands",
+        topics=sorted(
+            {
+                t.topic()
+                for t in (
+                    notifications.Notify,
+                    notifications.SendEmail,
+                    notifications.CreateCalendarEntry,
+                    notifications.CallWebhook,
+                )
+            }
+        ),
+        handle=route({t: _recording(r) for t, r in COMMANDS.items()}),
+    ),
+    Subscription(
+        name="items",
+        topics=[entities.ItemCreated.topic(), pipelines.ItemMovedToStage.topic(), pipelines.PipelineCreated.topic()],
+        handle=route({t: _recording(r) for t, r in ITEMS.items()}),
+    ),
+    Subscription(name="directory", topics=DIRECTORY_TOPICS, handle=route(DIRECTORY_HANDLERS)),
+    Subscription(
+        name="webhooks", topics=WEBHOOK_TOPICS, handle=_recording(webhooks.when_event_published_queue_webhooks)
+    ),
+]

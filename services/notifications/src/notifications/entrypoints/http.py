@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from notifications.bootstrap import bootstrap
 from notifications.config import Settings
+from notifications.entrypoints import calendar_api, inbox_api, settings_api, templates_api, webhooks_api
 
 
 def create(settings: Settings | None = None) -> FastAPI:
@@ -20,7 +21,15 @@ def create(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         title="Conveyor notifications",
         version=version("notifications"),
-        routers=[whoami_router()],
+        routers=[
+            whoami_router(),
+            inbox_api.router,
+            calendar_api.router,
+            calendar_api.feed_router,
+            templates_api.router,
+            webhooks_api.router,
+            settings_api.router,
+        ],
         lifespan_hooks=[bootstrap],
         ready_checks=[check_workers],
     )

@@ -1,0 +1,189 @@
+"""/v1/calendar: the caller's entries (with overlaps marked), create/change/cancel, and the secret iCalendar feed."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from conveyor_contracts.notifications import CalendarEntryKind, ItemRef, ReminderSpec
+from conveyor_kit.problems import Problem, not_found
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from notifications.adapters import calendar_repo
+from notifications.domain.calendar import Entry, EntryRefused, Feed, end_of, overlapping
+from notifications.entrypoints.deps import CtxDep
+from notifications.handlers.calendar_entries import cancel_entry, change_entry, schedule_entry
+
+router = APIRouter(prefix="/v1/calendar", tags=["calendar"])
+
+
+class NewEntry(BaseModel):
+    title: str = Field(min_length=1, max_length=500)
+    description: str | None = Field(default=None, max_length=20000)
+    kind: CalendarEntryKind = "meeting"
+    start: datetime
+    end: datetime | None = None
+    attendee_ids: list[str] = Field(default_factory=list, max_length=500)
+    item: ItemRef | None = None
+    reminders: list[ReminderSpec] = Field(default_factory=list, max_length=20)
+
+
+class EntryChanges(BaseModel):
+    title: str | None = Field(default=None, min_length=1, max_length=500)
+    description: str | None = None
+    kind: CalendarEntryKind | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    attendee_ids: list[str] | None = None
+    reminders: list[ReminderSpec] | None = None
+    expected_version: int | None = None
+
+
+def view(entry: Entry, overlaps: bool = False) -> dict[str, Any]:
+    return {
+        "id": entry.entry_id,
+        "title": entry.title,
+        "description": entry.description,
+        "kind": entry.kind,
+        "start": entry.start,
+        "end": entry.end,
+        "organizer_id": entry.organizer_id,
+        "attendee_ids": list(entry.attendee_ids),
+        "item": {"item_id": entry.item_id, "entity_type_id": entry.entity_type_id} if entry.item_id else None,
+        "reminders": [r.model_dump(exclude_none=True) for r in entry.reminders],
+        "status": entry.status,
+        "version": entry.version,
+        "overlaps": overlaps,
+    }
+
+
+def _refused(error: EntryRefused) -> Problem:
+    return Problem(422, "Invalid calendar entry", str(error), slug="invalid-calendar-entry")
+
+
+@router.post("/entries", status_code=201)
+async def create_entry(body: NewEntry, ctx: CtxDep) -> dict[str, Any]:
+    """An entry organised by the caller."""
+    try:
+        entry = Entry(
+            entry_id=str(uuid.uuid4()),
+            title=body.title,
+            kind=body.kind,
+            start=body.start,
+            end=end_of(body.start, body.end),
+            description=body.description,
+            organizer_id=ctx.principal.user_id,
+            attendee_ids=tuple(body.attendee_ids),
+            item_id=body.item.item_id if body.item else None,
+            entity_type_id=body.item.entity_type_id if body.item else None,
+            reminders=tuple(body.reminders),
+        )
+    except EntryRefused as error:
+        raise _refused(error) from None
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        entry = await schedule_entry(
+            conn, ctx.store, tenant_id=ctx.tenant_id, entry=entry, actor=ctx.actor, now=ctx.now()
+        )
+    return view(entry)
+
+
+@router.get("/entries")
+async def list_entries(
+    ctx: CtxDep,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    end: Annotated[datetime | None, Query(alias="to")] = None,
+) -> dict[str, Any]:
+    """The caller's entries (organizer or attendee) sharing time with [from, to); ``overlaps`` marks clashes."""
+    async with ctx.pool.acquire() as conn:
+        entries = await calendar_repo.of_user(
+            conn, ctx.tenant_id, ctx.principal.user_id, start=start, end=end, cancelled=False
+        )
+    clashing = overlapping(entries)
+    return {"items": [view(e, e.entry_id in clashing) for e in entries]}
+
+
+async def _visible(ctx: CtxDep, entry_id: str) -> Entry:
+    async with ctx.pool.acquire() as conn:
+        entry = await calendar_repo.load(conn, ctx.tenant_id, entry_id)
+    if entry is None or ctx.principal.user_id not in entry.people():
+        raise not_found(f"calendar entry {entry_id}")
+    return entry
+
+
+@router.get("/entries/{entry_id}")
+async def get_entry(entry_id: str, ctx: CtxDep) -> dict[str, Any]:
+    return view(await _visible(ctx, entry_id))
+
+
+@router.patch("/entries/{entry_id}")
+async def update_entry(entry_id: str, body: EntryChanges, ctx: CtxDep) -> dict[str, Any]:
+    """Change an entry the caller organises or attends; its reminders move with it."""
+    await _visible(ctx, entry_id)
+    changes = body.model_dump(exclude={"expected_version"}, exclude_none=True)
+    if body.reminders is not None:
+        changes["reminders"] = body.reminders
+    try:
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            entry = await change_entry(
+                conn,
+                ctx.store,
+                tenant_id=ctx.tenant_id,
+                entry_id=entry_id,
+                changes=changes,
+                actor=ctx.actor,
+                now=ctx.now(),
+                expected_version=body.expected_version,
+            )
+    except EntryRefused as error:
+        raise _refused(error) from None
+    return view(entry)
+
+
+@router.delete("/entries/{entry_id}")
+async def cancel(entry_id: str, ctx: CtxDep, reason: str | None = None) -> dict[str, Any]:
+    """Cancel an entry; its pending reminders are dropped and feeds show it cancelled."""
+    await _visible(ctx, entry_id)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        entry = await cancel_entry(
+            conn, ctx.store, tenant_id=ctx.tenant_id, entry_id=entry_id, reason=reason, actor=ctx.actor, now=ctx.now()
+        )
+    return view(entry)
+
+
+@router.post("/feed", status_code=201)
+async def issue_feed(request: Request, ctx: CtxDep) -> dict[str, str]:
+    """A new secret feed URL for the caller (shown once); the previous URL stops working."""
+    token = secrets.token_urlsafe(32)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await calendar_repo.issue_feed(conn, ctx.tenant_id, ctx.principal.user_id, token, ctx.now())
+    base = request.app.state.settings.public_base_url.rstrip("/")
+    return {"url": f"{base}/v1/calendar/feeds/{token}.ics", "token": token}
+
+
+@router.delete("/feed", status_code=204)
+async def revoke_feed(ctx: CtxDep) -> Response:
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        if not await calendar_repo.revoke_feed(conn, ctx.tenant_id, ctx.principal.user_id, ctx.now()):
+            raise not_found("no feed to revoke")
+    return Response(status_code=204)
+
+
+feed_router = APIRouter(prefix="/v1/calendar/feeds", tags=["calendar"])
+
+
+@feed_router.get("/{token}.ics")
+async def feed(token: str, request: Request) -> Response:
+    """The iCalendar feed; the unguessable token in the URL is the only credential, as calendar apps expect."""
+    pool = request.app.state.pool
+    async with pool.acquire() as conn:
+        owner = await calendar_repo.feed_owner(conn, token)
+        if owner is None:
+            raise not_found("calendar feed")
+        entries = await calendar_repo.of_user(conn, owner[0], owner[1], start=None, end=None, cancelled=True)
+    domain = urlsplit(request.app.state.settings.public_base_url).hostname or "conveyor"
+    body = Feed(user_id=owner[1], domain=domain, entries=entries).to_ical()
+    return Response(body, media_type="text/calendar; charset=utf-8", headers={"Cache-Control": "private, max-age=60"})

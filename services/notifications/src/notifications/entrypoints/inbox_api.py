@@ -1,0 +1,108 @@
+"""/v1/notifications: the caller's in-app inbox, its unread count, marking read, and a live stream (SSE)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from conveyor_contracts.notifications import NotificationsRead
+from conveyor_kit.problems import not_found
+from conveyor_messaging.eventstore import ANY_VERSION, NewEvent
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from notifications.adapters import inbox
+from notifications.entrypoints.deps import CtxDep
+
+router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
+KEEPALIVE_SECONDS = 15.0
+
+
+class MarkRead(BaseModel):
+    ids: list[str] | None = Field(default=None, max_length=1000, description="omit to mark everything read")
+
+
+@router.get("")
+async def list_notifications(
+    ctx: CtxDep,
+    unread: bool = False,
+    limit: int = Query(50, ge=1, le=200),
+    before_time: datetime | None = None,
+    before_id: str = "",
+) -> dict[str, Any]:
+    """Newest first; page with ``before_time``/``before_id`` from the last item."""
+    async with ctx.pool.acquire() as conn:
+        before = (before_time, before_id) if before_time else None
+        items = await inbox.page(
+            conn, ctx.tenant_id, ctx.principal.user_id, unread_only=unread, limit=limit, before=before
+        )
+        return {"items": items, "unread": await inbox.unread_count(conn, ctx.tenant_id, ctx.principal.user_id)}
+
+
+@router.get("/unread-count")
+async def unread_count(ctx: CtxDep) -> dict[str, int]:
+    async with ctx.pool.acquire() as conn:
+        return {"unread": await inbox.unread_count(conn, ctx.tenant_id, ctx.principal.user_id)}
+
+
+@router.post("/read")
+async def mark_read(body: MarkRead, ctx: CtxDep) -> dict[str, Any]:
+    """Mark some notifications (``ids``) or all of them read."""
+    now = ctx.now()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        changed = await inbox.mark_read(conn, ctx.tenant_id, ctx.principal.user_id, body.ids, now)
+        if changed:
+            event = NotificationsRead(
+                recipient_id=ctx.principal.user_id,
+                notification_ids=changed,
+                all_before=now if body.ids is None else None,
+            )
+            await ctx.store.append(
+                conn,
+                stream_id=f"inbox-{ctx.principal.user_id}",
+                tenant_id=ctx.tenant_id,
+                aggregate_type="notification",
+                expected_version=ANY_VERSION,
+                events=[NewEvent.of(event, occurred_at=now)],
+                actor=ctx.actor,
+            )
+        return {"marked": changed, "unread": await inbox.unread_count(conn, ctx.tenant_id, ctx.principal.user_id)}
+
+
+@router.get("/stream")
+async def stream(request: Request, ctx: CtxDep) -> StreamingResponse:
+    """Server-Sent Events: one ``notification`` event per new notification of the caller, keep-alives between."""
+    hub = request.app.state.live
+    queue = hub.subscribe(ctx.tenant_id, ctx.principal.user_id)
+
+    async def events() -> AsyncIterator[str]:
+        try:
+            yield ": connected\n\n"
+            while True:
+                try:
+                    notification_id = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                async with ctx.pool.acquire() as conn:
+                    found = await inbox.one(conn, ctx.tenant_id, ctx.principal.user_id, notification_id)
+                if found is not None:
+                    yield f"id: {notification_id}\nevent: notification\ndata: {json.dumps(found, default=str)}\n\n"
+        finally:
+            hub.unsubscribe(ctx.tenant_id, ctx.principal.user_id, queue)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+@router.get("/{notification_id}")
+async def get_notification(notification_id: str, ctx: CtxDep) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn:
+        found = await inbox.one(conn, ctx.tenant_id, ctx.principal.user_id, notification_id)
+    if found is None:
+        raise not_found(f"notification {notification_id}")
+    return found

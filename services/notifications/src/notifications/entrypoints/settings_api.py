@@ -1,0 +1,58 @@
+"""/v1/preferences (each user's channels and language) and /v1/settings (the tenant's switches, admins only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from notifications.adapters import people
+from notifications.domain.preferences import DEFAULTS, Channel
+from notifications.domain.templates import LANGUAGES
+from notifications.entrypoints.deps import CtxDep
+
+router = APIRouter(prefix="/v1", tags=["preferences"])
+
+
+class Preferences(BaseModel):
+    language: str = Field("en", pattern="^(" + "|".join(LANGUAGES) + ")$")
+    channels: dict[str, list[Channel]] = Field(
+        default_factory=dict,
+        description='per kind of notification, e.g. {"reminder": ["in_app", "email"], "*": ["in_app"]}',
+    )
+
+
+class TenantSettings(BaseModel):
+    stage_change_notifications: bool
+
+
+@router.get("/preferences")
+async def get_preferences(ctx: CtxDep) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn:
+        prefs = await people.preferences(conn, ctx.tenant_id, ctx.principal.user_id)
+    return {**prefs, "defaults": DEFAULTS}
+
+
+@router.put("/preferences")
+async def put_preferences(body: Preferences, ctx: CtxDep) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn:
+        await people.save_preferences(conn, ctx.tenant_id, ctx.principal.user_id, body.language, body.channels)
+    return {**body.model_dump(), "defaults": DEFAULTS}
+
+
+@router.get("/settings")
+async def get_settings(ctx: CtxDep) -> dict[str, Any]:
+    """The tenant's settings, with the secret that signs webhook calls robots make."""
+    ctx.require_admin()
+    async with ctx.pool.acquire() as conn:
+        return await people.tenant_settings(conn, ctx.tenant_id)
+
+
+@router.put("/settings")
+async def put_settings(body: TenantSettings, ctx: CtxDep) -> dict[str, Any]:
+    """Switch stage-change notifications to items' assignees and observers on or off."""
+    ctx.require_admin()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await people.set_stage_change_notifications(conn, ctx.tenant_id, body.stage_change_notifications)
+        return await people.tenant_settings(conn, ctx.tenant_id)

@@ -1,0 +1,80 @@
+"""/v1/templates: sandboxed message templates per language, refused when they reach outside their variables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conveyor_kit.problems import Problem, not_found
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from notifications.adapters import templates_repo
+from notifications.domain.templates import TemplateRefused, check_variants, render
+from notifications.entrypoints.deps import CtxDep
+
+router = APIRouter(prefix="/v1/templates", tags=["templates"])
+
+
+class Variant(BaseModel):
+    subject: str = Field(min_length=1, max_length=2000)
+    text: str = Field(min_length=1, max_length=100_000)
+    html: str | None = Field(default=None, max_length=200_000)
+
+
+class TemplateBody(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    variables: list[str] = Field(default_factory=list, max_length=200)
+    variants: dict[str, Variant] = Field(min_length=1)
+
+
+class Preview(BaseModel):
+    language: str | None = None
+    variables: dict[str, Any] = Field(default_factory=dict)
+
+
+def _refused(error: TemplateRefused) -> Problem:
+    return Problem(422, "Template refused", str(error), slug="template-refused")
+
+
+@router.put("/{template_id}")
+async def save_template(template_id: str, body: TemplateBody, ctx: CtxDep) -> dict[str, Any]:
+    """Create or replace a template; one that uses names it was not given, or calls anything, is refused."""
+    ctx.require_admin()
+    variants = {lang: v.model_dump() for lang, v in body.variants.items()}
+    try:
+        check_variants(variants, set(body.variables))
+    except TemplateRefused as error:
+        raise _refused(error) from None
+    async with ctx.pool.acquire() as conn:
+        return await templates_repo.save(
+            conn, ctx.tenant_id, template_id, body.name, body.variables, variants, ctx.now()
+        )
+
+
+@router.get("")
+async def list_templates(ctx: CtxDep) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn:
+        return {"items": await templates_repo.all_of(conn, ctx.tenant_id)}
+
+
+@router.get("/{template_id}")
+async def get_template(template_id: str, ctx: CtxDep) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn:
+        found = await templates_repo.load(conn, ctx.tenant_id, template_id)
+    if found is None:
+        raise not_found(f"template {template_id}")
+    return found
+
+
+@router.post("/{template_id}/preview")
+async def preview(template_id: str, body: Preview, ctx: CtxDep) -> dict[str, Any]:
+    """Render the template with sample variables, in a language (falls back to English)."""
+    async with ctx.pool.acquire() as conn:
+        found = await templates_repo.load(conn, ctx.tenant_id, template_id)
+    if found is None:
+        raise not_found(f"template {template_id}")
+    try:
+        rendered = render(found["variants"], body.language, body.variables)
+    except TemplateRefused as error:
+        raise _refused(error) from None
+    return {"subject": rendered.subject, "text": rendered.text, "html": rendered.html}

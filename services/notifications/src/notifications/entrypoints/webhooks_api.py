@@ -1,0 +1,125 @@
+"""/v1/webhooks: the tenant's outgoing webhook subscriptions and their delivery log (admins only)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from typing import Any
+
+from conveyor_kit.problems import Problem, not_found
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from notifications.adapters.http_target import check_target
+from notifications.domain.targets import TargetRefused
+from notifications.entrypoints.deps import CtxDep
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+
+
+class NewSubscription(BaseModel):
+    url: str = Field(min_length=1, max_length=2000)
+    event_types: list[str] = Field(min_length=1, max_length=200, description="exact types, `prefix.*` or `*`")
+
+
+def _view(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["subscription_id"],
+        "url": row["url"],
+        "event_types": list(row["event_types"]),
+        "active": row["active"],
+        "consecutive_failures": row["consecutive_failures"],
+        "created_at": row["created_at"],
+        "disabled_at": row["disabled_at"],
+    }
+
+
+@router.post("/subscriptions", status_code=201)
+async def subscribe(body: NewSubscription, request: Request, ctx: CtxDep) -> dict[str, Any]:
+    """Subscribe a URL to event types; the signing secret is returned once, here."""
+    ctx.require_admin()
+    try:
+        await check_target(body.url, request.app.state.settings.webhook_allow_hosts)
+    except TargetRefused as refused:
+        raise Problem(422, "Webhook target refused", str(refused), slug="webhook-target-refused") from None
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    async with ctx.pool.acquire() as conn:
+        row = await conn.fetchrow(
+            """INSERT INTO webhook_subscriptions (tenant_id, subscription_id, url, event_types, secret, created_at)
+               VALUES ($1, $2, $3, $4, $5, $6) RETURNING *""",
+            ctx.tenant_id,
+            str(uuid.uuid4()),
+            body.url,
+            body.event_types,
+            secret,
+            ctx.now(),
+        )
+    return {**_view(row), "secret": secret}
+
+
+@router.get("/subscriptions")
+async def subscriptions(ctx: CtxDep) -> dict[str, Any]:
+    ctx.require_admin()
+    async with ctx.pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT * FROM webhook_subscriptions WHERE tenant_id = $1 ORDER BY created_at", ctx.tenant_id
+        )
+    return {"items": [_view(r) for r in rows]}
+
+
+@router.post("/subscriptions/{subscription_id}/enable")
+async def enable(subscription_id: str, ctx: CtxDep) -> dict[str, Any]:
+    """Turn a disabled subscription back on, with its failure count reset."""
+    ctx.require_admin()
+    async with ctx.pool.acquire() as conn:
+        row = await conn.fetchrow(
+            """UPDATE webhook_subscriptions SET active = true, consecutive_failures = 0, disabled_at = NULL
+                WHERE tenant_id = $1 AND subscription_id = $2 RETURNING *""",
+            ctx.tenant_id,
+            subscription_id,
+        )
+    if row is None:
+        raise not_found(f"webhook subscription {subscription_id}")
+    return _view(row)
+
+
+@router.delete("/subscriptions/{subscription_id}", status_code=204)
+async def unsubscribe(subscription_id: str, ctx: CtxDep) -> Response:
+    ctx.require_admin()
+    async with ctx.pool.acquire() as conn:
+        status = await conn.execute(
+            "DELETE FROM webhook_subscriptions WHERE tenant_id = $1 AND subscription_id = $2",
+            ctx.tenant_id,
+            subscription_id,
+        )
+    if status == "DELETE 0":
+        raise not_found(f"webhook subscription {subscription_id}")
+    return Response(status_code=204)
+
+
+@router.get("/deliveries")
+async def deliveries(
+    ctx: CtxDep, subscription_id: str | None = None, limit: int = Query(50, ge=1, le=200)
+) -> dict[str, Any]:
+    """The delivery log, newest first, each with its attempts (status code or error, duration)."""
+    ctx.require_admin()
+    async with ctx.pool.acquire() as conn:
+        rows = await conn.fetch(
+            """SELECT d.delivery_id, d.subscription_id, d.url, d.event_type, d.status, d.attempts, d.next_attempt_at,
+                      d.created_at, d.finished_at,
+                      coalesce((SELECT json_agg(json_build_object('attempt', a.attempt, 'at', a.at,
+                                   'status_code', a.status_code, 'error', a.error, 'duration_ms', a.duration_ms)
+                                   ORDER BY a.attempt)
+                                  FROM webhook_attempts a
+                                 WHERE a.tenant_id = d.tenant_id AND a.delivery_id = d.delivery_id), '[]') AS log
+                 FROM webhook_deliveries d
+                WHERE d.tenant_id = $1 AND ($2::text IS NULL OR d.subscription_id = $2)
+                ORDER BY d.created_at DESC LIMIT $3""",
+            ctx.tenant_id,
+            subscription_id,
+            limit,
+        )
+    return {
+        "items": [{**{k: r[k] for k in r.keys() if k != "log"}, "attempts_log": json.loads(r["log"])} for r in rows]
+    }

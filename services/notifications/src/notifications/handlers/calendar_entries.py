@@ -1,0 +1,118 @@
+"""schedule_entry, change_entry, cancel_entry: the calendar's commands, from users and from robots alike."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+from conveyor_contracts.notifications import (
+    CalendarEntryCancelled,
+    CalendarEntryChanged,
+    CalendarEntryScheduled,
+    ItemRef,
+)
+from conveyor_kit.problems import conflict, not_found
+from conveyor_messaging.actor import Actor
+from conveyor_messaging.db import Connection
+from conveyor_messaging.eventstore import NO_STREAM, EventStore, NewEvent
+
+from notifications.adapters import calendar_repo
+from notifications.domain.calendar import Entry, due_times, end_of
+
+
+def _snapshot(entry: Entry) -> dict[str, Any]:
+    return {
+        "entry_id": entry.entry_id,
+        "title": entry.title,
+        "description": entry.description,
+        "kind": entry.kind,
+        "start": entry.start,
+        "end": entry.end,
+        "organizer_id": entry.organizer_id,
+        "attendee_ids": list(entry.attendee_ids),
+        "item": ItemRef(item_id=entry.item_id, entity_type_id=entry.entity_type_id) if entry.item_id else None,
+        "reminders": list(entry.reminders),
+    }
+
+
+async def _record(
+    conn: Connection, store: EventStore, tenant_id: str, entry: Entry, event: Any, actor: Actor, now: datetime
+) -> None:
+    await calendar_repo.save(conn, tenant_id, entry, now)
+    await calendar_repo.plan_reminders(conn, tenant_id, entry, due_times(entry.start, entry.reminders))
+    await store.append(
+        conn,
+        stream_id=f"calendar-entry-{entry.entry_id}",
+        tenant_id=tenant_id,
+        aggregate_type="calendar_entry",
+        expected_version=entry.version - 1 if entry.version > 1 else NO_STREAM,
+        events=[NewEvent.of(event, occurred_at=now)],
+        actor=actor,
+    )
+
+
+async def schedule_entry(
+    conn: Connection, store: EventStore, *, tenant_id: str, entry: Entry, actor: Actor, now: datetime
+) -> Entry:
+    """A new entry with its reminders; an id already taken is a conflict."""
+    entry = dataclasses.replace(entry, end=end_of(entry.start, entry.end), version=1, updated_at=now)
+    if await calendar_repo.load(conn, tenant_id, entry.entry_id) is not None:
+        raise conflict(f"calendar entry {entry.entry_id} already exists")
+    await _record(conn, store, tenant_id, entry, CalendarEntryScheduled(**_snapshot(entry)), actor, now)
+    return entry
+
+
+async def change_entry(
+    conn: Connection,
+    store: EventStore,
+    *,
+    tenant_id: str,
+    entry_id: str,
+    changes: dict[str, Any],
+    actor: Actor,
+    now: datetime,
+    expected_version: int | None = None,
+) -> Entry:
+    """Change the given fields; pending reminders move with the entry's start."""
+    current = await calendar_repo.load(conn, tenant_id, entry_id, for_update=True)
+    if current is None:
+        raise not_found(f"calendar entry {entry_id}")
+    if current.status == "cancelled":
+        raise conflict(f"calendar entry {entry_id} is cancelled")
+    if expected_version is not None and expected_version != current.version:
+        raise conflict(f"expected version {expected_version}, found {current.version}")
+    values = {k: v for k, v in changes.items() if v is not None}
+    if "attendee_ids" in values:
+        values["attendee_ids"] = tuple(values["attendee_ids"])
+    if "reminders" in values:
+        values["reminders"] = tuple(values["reminders"])
+    start = values.get("start", current.start)
+    if "start" in values and "end" not in values:  # a moved entry keeps its length
+        values["end"] = start + (current.end - current.start)
+    values["end"] = end_of(start, values.get("end", current.end))
+    entry = dataclasses.replace(current, **values, version=current.version + 1, updated_at=now)
+    await _record(conn, store, tenant_id, entry, CalendarEntryChanged(**_snapshot(entry)), actor, now)
+    return entry
+
+
+async def cancel_entry(
+    conn: Connection,
+    store: EventStore,
+    *,
+    tenant_id: str,
+    entry_id: str,
+    reason: str | None,
+    actor: Actor,
+    now: datetime,
+) -> Entry:
+    """Cancel an entry (it stays in feeds as CANCELLED so calendars drop it); pending reminders are dropped."""
+    current = await calendar_repo.load(conn, tenant_id, entry_id, for_update=True)
+    if current is None:
+        raise not_found(f"calendar entry {entry_id}")
+    if current.status == "cancelled":
+        return current
+    entry = dataclasses.replace(current, status="cancelled", version=current.version + 1, updated_at=now)
+    event = CalendarEntryCancelled(entry_id=entry_id, reason=reason)
+    await _record(conn, store, tenant_id, entry, event, actor, now)
+    return entry

@@ -1,0 +1,91 @@
+"""A copy of items' assignee and observers, and the reaction that tells them about stage changes."""
+
+from __future__ import annotations
+
+from conveyor_contracts import entities, pipelines
+from conveyor_contracts.notifications import ItemRef
+from conveyor_messaging.db import Connection
+from conveyor_messaging.envelope import Envelope
+from conveyor_messaging.eventstore import EventStore
+
+from notifications.adapters import people
+from notifications.handlers.deliver import Message, deliver
+
+
+async def when_item_created_remember_its_people(conn: Connection, store: EventStore, event: Envelope) -> None:
+    created = entities.ItemCreated.model_validate(event.data)
+    await conn.execute(
+        """INSERT INTO item_watchers (tenant_id, item_id, entity_type_id, title, assignee_id, observer_ids)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, item_id) DO NOTHING""",
+        event.tenant_id,
+        created.item_id,
+        created.entity_type_id,
+        created.title,
+        created.assignee_id,
+        created.observer_ids,
+    )
+
+
+async def when_item_updated_follow_its_people(conn: Connection, store: EventStore, event: Envelope) -> None:
+    updated = entities.ItemUpdated.model_validate(event.data)
+    for key, column in (("title", "title"), ("assignee_id", "assignee_id"), ("observer_ids", "observer_ids")):
+        if key in updated.changes:
+            value = updated.changes[key].get("new")
+            await conn.execute(
+                f"UPDATE item_watchers SET {column} = $3 WHERE tenant_id = $1 AND item_id = $2",
+                event.tenant_id,
+                updated.item_id,
+                value if value is not None or key != "observer_ids" else [],
+            )
+
+
+async def when_item_deleted_forget_its_people(conn: Connection, store: EventStore, event: Envelope) -> None:
+    await conn.execute(
+        "DELETE FROM item_watchers WHERE tenant_id = $1 AND item_id = $2", event.tenant_id, event.data["item_id"]
+    )
+
+
+async def when_stage_named_remember_it(conn: Connection, store: EventStore, event: Envelope) -> None:
+    stages = event.data.get("stages") or ([event.data["stage"]] if "stage" in event.data else [])
+    for stage in stages:
+        await conn.execute(
+            """INSERT INTO stage_names (tenant_id, stage_id, name) VALUES ($1, $2, $3)
+               ON CONFLICT (tenant_id, stage_id) DO UPDATE SET name = EXCLUDED.name""",
+            event.tenant_id,
+            stage["stage_id"],
+            stage["name"],
+        )
+
+
+async def when_item_moved_to_stage_tell_its_people(conn: Connection, store: EventStore, event: Envelope) -> None:
+    """Assignee and observers hear of the move when the tenant turned that on; the mover is not told."""
+    moved = pipelines.ItemMovedToStage.model_validate(event.data)
+    if not (await people.tenant_settings(conn, event.tenant_id))["stage_change_notifications"]:
+        return
+    item = await conn.fetchrow(
+        "SELECT * FROM item_watchers WHERE tenant_id = $1 AND item_id = $2", event.tenant_id, moved.item_id
+    )
+    if item is None:
+        return
+    stage = await conn.fetchval(
+        "SELECT name FROM stage_names WHERE tenant_id = $1 AND stage_id = $2", event.tenant_id, moved.to_stage_id
+    )
+    mover = moved.moved_by or str(event.actor)
+    recipients = [item["assignee_id"], *item["observer_ids"]]
+    message = Message(
+        kind="stage_changed",
+        title=f"{item['title']}: {stage or moved.to_stage_id}",
+        body=f'"{item["title"]}" moved to stage "{stage or moved.to_stage_id}".',
+        item=ItemRef(item_id=moved.item_id, entity_type_id=moved.entity_type_id),
+        source=f"event:{event.id}",
+    )
+    for recipient in dict.fromkeys(r for r in recipients if r and f"user:{r}" != mover):
+        await deliver(
+            conn,
+            store,
+            tenant_id=event.tenant_id,
+            recipient_id=recipient,
+            message=message,
+            actor=event.actor,
+            now=event.time,
+        )
