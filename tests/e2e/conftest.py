@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -16,9 +17,9 @@ import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from conveyor_kit.migrations import upgrade_in_thread
 from conveyor_kit.tokens import mint_token
+from conveyor_testing.kafka import start_groups_at_end
 
 E2E_SECRET = "e2e-test-secret-long-enough-for-hs256-tokens"
 
@@ -28,20 +29,6 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-async def skip_history(bootstrap: str, groups: dict[str, list[str]]) -> None:
-    """Start new consumer groups at the end of their topics: other tests' events are not theirs."""
-    for group, topics in groups.items():
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-        await consumer.start()
-        try:
-            partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
-            if partitions:
-                consumer.assign(partitions)
-                await consumer.commit(dict(await consumer.end_offsets(partitions)))
-        finally:
-            await consumer.stop()
 
 
 @dataclass
@@ -104,21 +91,21 @@ async def _drop_database(admin_dsn: str, name: str) -> None:
         await conn.close()
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def entities_service(infra: Any) -> AsyncIterator[ServiceClient]:
-    """The entities service on a free port (uvicorn, in this process), its own database and consumer groups."""
-    from entities.config import Settings
-    from entities.entrypoints.http import create
-    from entities.migrations import MIGRATIONS_PATH
-    from entities.routing import SUBSCRIPTIONS
+@contextlib.asynccontextmanager
+async def running_service(infra: Any, service: str) -> AsyncIterator[ServiceClient]:
+    """One service on a free port (uvicorn, in this process), its own database and consumer groups."""
+    settings_cls = importlib.import_module(f"{service}.config").Settings
+    create = importlib.import_module(f"{service}.entrypoints.http").create
+    migrations_path = importlib.import_module(f"{service}.migrations").MIGRATIONS_PATH
+    subscriptions = importlib.import_module(f"{service}.routing").SUBSCRIPTIONS
 
     admin_dsn = infra.postgres_dsn
     name, dsn = await _new_database(infra)
     suffix = f".e2e-{uuid.uuid4().hex[:8]}"
-    await upgrade_in_thread(MIGRATIONS_PATH, dsn)
-    await skip_history(infra.kafka_bootstrap, {f"entities.{s.name}{suffix}": list(s.topics) for s in SUBSCRIPTIONS})
+    await upgrade_in_thread(migrations_path, dsn)
+    await start_groups_at_end(infra.kafka_bootstrap, {f"{service}.{s.name}{suffix}": s.topics for s in subscriptions})
     port = free_port()
-    settings = Settings(
+    settings = settings_cls(
         database_url=dsn,
         kafka_bootstrap_servers=infra.kafka_bootstrap,
         environment="test",
@@ -141,7 +128,7 @@ async def entities_service(infra: Any) -> AsyncIterator[ServiceClient]:
                     task.result()
                 await asyncio.sleep(0.1)
             else:
-                raise AssertionError("the entities service never became ready")
+                raise AssertionError(f"the {service} service never became ready")
             yield ServiceClient(base_url=base_url, http=http)
     finally:
         server.should_exit = True
@@ -149,6 +136,20 @@ async def entities_service(infra: Any) -> AsyncIterator[ServiceClient]:
             await asyncio.wait_for(task, 15)
         with contextlib.suppress(Exception):
             await _drop_database(admin_dsn, name)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def entities_service(infra: Any) -> AsyncIterator[ServiceClient]:
+    """The entities service, running for the whole session."""
+    async with running_service(infra, "entities") as service:
+        yield service
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def pipelines_service(infra: Any, entities_service: ServiceClient) -> AsyncIterator[ServiceClient]:
+    """The pipelines service, running for the whole session beside the entities service."""
+    async with running_service(infra, "pipelines") as service:
+        yield service
 
 
 @pytest.fixture
