@@ -19,7 +19,7 @@ T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 class TestTemplates:
     def test_a_template_renders_its_variables_in_the_wanted_language(self) -> None:
-        variants = {
+        variants: dict[str, dict[str, str | None]] = {
             "en": {"subject": "Hi {{ name }}", "text": "Call {{ client }}", "html": "<b>{{ client }}</b>"},
             "ru": {"subject": "Привет, {{ name }}", "text": "Позвоните {{ client }}", "html": None},
         }

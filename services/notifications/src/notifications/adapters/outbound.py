@@ -9,6 +9,8 @@ from typing import Any
 from conveyor_messaging.db import Connection
 
 LEASE = timedelta(seconds=60)  # a claimed row is retried after this if its worker died mid-send
+# A row never attempted is due at once, whatever its clock said when it was queued (commands carry their
+# sender's time); later attempts wait for their backoff by the service's clock.
 
 
 async def enqueue_email(
@@ -42,7 +44,8 @@ async def claim_emails(conn: Connection, now: datetime, limit: int = 50) -> list
     rows = await conn.fetch(
         """UPDATE emails SET next_attempt_at = $2, attempts = attempts + 1
             WHERE (tenant_id, email_id) IN (
-                SELECT tenant_id, email_id FROM emails WHERE status = 'pending' AND next_attempt_at <= $1
+                SELECT tenant_id, email_id FROM emails
+                 WHERE status = 'pending' AND (attempts = 0 OR next_attempt_at <= $1)
                  ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
         RETURNING *""",
         now,
@@ -101,7 +104,7 @@ async def claim_deliveries(conn: Connection, now: datetime, limit: int = 50) -> 
         """UPDATE webhook_deliveries SET next_attempt_at = $2, attempts = attempts + 1
             WHERE (tenant_id, delivery_id) IN (
                 SELECT tenant_id, delivery_id FROM webhook_deliveries
-                 WHERE status = 'pending' AND next_attempt_at <= $1
+                 WHERE status = 'pending' AND (attempts = 0 OR next_attempt_at <= $1)
                  ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
         RETURNING *""",
         now,

@@ -112,7 +112,7 @@ async def deliveries(
                                    'status_code', a.status_code, 'error', a.error, 'duration_ms', a.duration_ms)
                                    ORDER BY a.attempt)
                                   FROM webhook_attempts a
-                                 WHERE a.tenant_id = d.tenant_id AND a.delivery_id = d.delivery_id), '[]') AS log
+                                 WHERE a.tenant_id = d.tenant_id AND a.delivery_id = d.delivery_id), '[]')::text AS log
                  FROM webhook_deliveries d
                 WHERE d.tenant_id = $1 AND ($2::text IS NULL OR d.subscription_id = $2)
                 ORDER BY d.created_at DESC LIMIT $3""",

@@ -1,0 +1,164 @@
+"""Integration specifications: commands over Kafka, the inbox, the calendar feed, reminders by clock, webhooks."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from typing import Any as Mailbox  # the fixtures of conftest.py
+from typing import Any as NotificationsApi
+from typing import Any as Receiver
+
+import httpx
+import pytest
+from conveyor_contracts.notifications import CreateCalendarEntry, Notify, ReminderSpec, calendar_entry_id_for
+from conveyor_testing.waiting import eventually
+from icalendar import Calendar
+from notifications.domain.signing import verify
+
+
+pytestmark = pytest.mark.integration
+
+
+def key() -> str:
+    return f"key-{uuid.uuid4().hex[:10]}"
+
+
+class TestInbox:
+    async def test_a_notify_command_reaches_only_its_recipient_and_can_be_marked_read(
+        self, api: NotificationsApi
+    ) -> None:
+        command = Notify(
+            idempotency_key=key(), recipient_ids=["anna"], kind="task", title="Was a meeting set?", body="Company ЖКХ-1"
+        )
+        await api.publish(command, subject=command.idempotency_key)
+        await api.publish(command, subject=command.idempotency_key)  # a repeat does nothing twice
+
+        async def inbox() -> httpx.Response:
+            return await api.client.get("/v1/notifications", headers=api.headers("anna"))
+
+        found = await eventually(inbox, lambda r: len(r.json()["items"]) >= 1)
+        assert [n["title"] for n in found.json()["items"]] == ["Was a meeting set?"]
+        assert found.json()["unread"] == 1
+        other = await api.client.get("/v1/notifications", headers=api.headers("boris"))
+        assert other.json()["items"] == []
+        elsewhere = await api.client.get("/v1/notifications", headers=api.headers("anna", tenant="other-tenant"))
+        assert elsewhere.json()["items"] == []
+
+        marked = await api.client.post("/v1/notifications/read", json={}, headers=api.headers("anna"))
+        assert marked.json()["unread"] == 0 and len(marked.json()["marked"]) == 1
+
+
+class TestCalendarAndReminders:
+    async def test_a_robots_entry_is_in_the_feed_and_its_reminder_arrives_in_app_and_by_email(
+        self, api: NotificationsApi, mailbox: Mailbox
+    ) -> None:
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=30)  # tokens expire by this clock too
+        await api.client.put("/v1/preferences", json={"language": "en", "channels": {}}, headers=api.headers("mia"))
+        await _directory_user(api, "mia", "mia@example.test")
+        command = CreateCalendarEntry(
+            idempotency_key=key(),
+            title="Call ЖКХ-7",
+            kind="call",
+            start=start,
+            organizer_id="mia",
+            reminders=[ReminderSpec(minutes_before=15)],
+        )
+        await api.publish(command, subject=command.idempotency_key)
+        entry_id = calendar_entry_id_for(api.tenant, command.idempotency_key)
+
+        async def entry() -> httpx.Response:
+            return await api.client.get(f"/v1/calendar/entries/{entry_id}", headers=api.headers("mia"))
+
+        await eventually(entry, lambda r: r.status_code == 200)
+        feed = await api.client.post("/v1/calendar/feed", headers=api.headers("mia"))
+        path = feed.json()["url"].split("8004", 1)[1]
+        ics = await api.client.get(path)
+        [event] = Calendar.from_ical(ics.content).walk("VEVENT")
+        assert str(event["summary"]) == "Call ЖКХ-7" and event.decoded("dtstart") == start
+
+        api.clock.set(start - timedelta(minutes=16))
+        await _quiet(api)
+        assert (await api.client.get("/v1/notifications", headers=api.headers("mia"))).json()["items"] == []
+        api.clock.set(start - timedelta(minutes=15))
+
+        async def inbox() -> Any:
+            return (await api.client.get("/v1/notifications", headers=api.headers("mia"))).json()["items"]
+
+        items = await eventually(inbox, lambda found: len(found) == 1)
+        assert items[0]["kind"] == "reminder" and "Call ЖКХ-7" in items[0]["title"]
+        await eventually(lambda: _async(mailbox.messages), lambda m: len(m) == 1)
+        assert "Call ЖКХ-7" in str(mailbox.messages[0]["Subject"])
+        api.clock.advance(600)
+        await _quiet(api)
+        assert len(await inbox()) == 1  # never twice
+
+        revoked = await api.client.delete("/v1/calendar/feed", headers=api.headers("mia"))
+        assert revoked.status_code == 204 and (await api.client.get(path)).status_code == 404
+
+
+class TestWebhooks:
+    async def test_a_receiver_gets_a_signed_call_for_a_subscribed_event(
+        self, api: NotificationsApi, receiver: Receiver
+    ) -> None:
+        created = await api.client.post(
+            "/v1/webhooks/subscriptions",
+            headers=api.headers(),
+            json={"url": receiver.url, "event_types": ["conveyor.notifications.notification.*"]},
+        )
+        assert created.status_code == 201, created.text
+        secret = created.json()["secret"]
+        command = Notify(idempotency_key=key(), recipient_ids=["anna"], title="Hello")
+        await api.publish(command, subject=command.idempotency_key)
+        await eventually(lambda: _async(receiver.requests), lambda r: len(r) == 1)
+        headers, body = receiver.requests[0]
+        assert verify(secret, headers["Conveyor-Signature"], body, now=int(datetime.now(UTC).timestamp()))
+        assert b"notification.created" in body
+
+    async def test_a_failing_receiver_gets_retries_then_the_subscription_is_disabled(
+        self, api: NotificationsApi, receiver: Receiver
+    ) -> None:
+        receiver.status = 500
+        created = await api.client.post(
+            "/v1/webhooks/subscriptions", headers=api.headers(), json={"url": receiver.url, "event_types": ["*"]}
+        )
+        command = Notify(idempotency_key=key(), recipient_ids=["anna"], title="Hello")
+        await api.publish(command, subject=command.idempotency_key)
+
+        async def subscriptions() -> Any:
+            api.clock.advance(1)  # retries wait for their backoff by the service's clock
+            return (await api.client.get("/v1/webhooks/subscriptions", headers=api.headers())).json()["items"]
+
+        found = await eventually(subscriptions, lambda s: not s[0]["active"])
+        assert found[0]["id"] == created.json()["id"]
+        assert len(receiver.requests) == 3
+        log = (await api.client.get("/v1/webhooks/deliveries", headers=api.headers())).json()["items"]
+        assert [a["status_code"] for a in log[0]["attempts_log"]] == [500, 500, 500]
+
+    async def test_a_private_target_is_refused_without_the_allow_list(self, api: NotificationsApi) -> None:
+        refused = await api.client.post(
+            "/v1/webhooks/subscriptions",
+            headers=api.headers(),
+            json={"url": "http://10.0.0.1/hook", "event_types": ["*"]},
+        )
+        assert refused.status_code == 422
+
+
+async def _async(value: Any) -> Any:
+    return value
+
+
+async def _quiet(api: NotificationsApi) -> None:
+    await asyncio.sleep(0.3)
+
+
+async def _directory_user(api: NotificationsApi, user_id: str, email: str) -> None:
+    async with api.app.state.pool.acquire() as conn:
+        await conn.execute(
+            """INSERT INTO directory_users (tenant_id, user_id, name, email, department_ids, roles, active, version)
+               VALUES ($1, $2, $2, $3, '{}', '{}', true, 1)""",
+            api.tenant,
+            user_id,
+            email,
+        )
