@@ -41,7 +41,7 @@ class Mailbox:
         self.messages: list[Message] = []
         self.port = 0
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: SmtpEnvelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: SmtpEnvelope) -> str:
         content = envelope.content if isinstance(envelope.content, bytes) else b""
         self.messages.append(message_from_bytes(content, policy=policy.default))
         return "250 OK"
@@ -79,14 +79,14 @@ def receiver() -> Iterator[Receiver]:
     state = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             state.requests.append(({k: v for k, v in self.headers.items()}, body))
             self.send_response(state.status)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -17,7 +17,6 @@ from conveyor_testing.waiting import eventually
 from icalendar import Calendar
 from notifications.domain.signing import verify
 
-
 pytestmark = pytest.mark.integration
 
 
@@ -36,7 +35,8 @@ class TestInbox:
         await api.publish(command, subject=command.idempotency_key)  # a repeat does nothing twice
 
         async def inbox() -> httpx.Response:
-            return await api.client.get("/v1/notifications", headers=api.headers("anna"))
+            response: httpx.Response = await api.client.get("/v1/notifications", headers=api.headers("anna"))
+            return response
 
         found = await eventually(inbox, lambda r: len(r.json()["items"]) >= 1)
         assert [n["title"] for n in found.json()["items"]] == ["Was a meeting set?"]
@@ -69,7 +69,10 @@ class TestCalendarAndReminders:
         entry_id = calendar_entry_id_for(api.tenant, command.idempotency_key)
 
         async def entry() -> httpx.Response:
-            return await api.client.get(f"/v1/calendar/entries/{entry_id}", headers=api.headers("mia"))
+            response: httpx.Response = await api.client.get(
+                f"/v1/calendar/entries/{entry_id}", headers=api.headers("mia")
+            )
+            return response
 
         await eventually(entry, lambda r: r.status_code == 200)
         feed = await api.client.post("/v1/calendar/feed", headers=api.headers("mia"))
