@@ -1,1 +1,0 @@
-"""The reporting domain model: aggregates, commands and events, free of I/O."""

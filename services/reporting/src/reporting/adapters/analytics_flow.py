@@ -1,0 +1,181 @@
+"""Reports about the flow through a pipeline: funnel, time on stages, forgotten items."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from conveyor_kit.auth import Principal
+from conveyor_kit.problems import not_found
+from conveyor_messaging.db import Connection
+
+from reporting.adapters.visibility import visibility
+from reporting.domain.periods import Period, ratio
+
+
+async def _stages(conn: Connection, tenant: str, pipeline_id: str) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """SELECT s.stage_id, s.name, s.sort, s.semantic, s.entity_type_id, d.department
+             FROM projection.stages s
+             LEFT JOIN stage_departments d ON d.tenant_id = s.tenant_id AND d.stage_id = s.stage_id
+            WHERE s.tenant_id = $1 AND s.pipeline_id = $2 AND NOT s.deleted ORDER BY s.sort, s.stage_id""",
+        tenant,
+        pipeline_id,
+    )
+    if not rows:
+        raise not_found(f"pipeline {pipeline_id} is not known to reporting")
+    return [dict(r) for r in rows]
+
+
+async def funnel(conn: Connection, principal: Principal, pipeline_id: str, period: Period) -> dict[str, Any]:
+    """Per stage: items that first entered it in the period, items on it now, conversion from the previous stage."""
+    tenant = principal.tenant_id
+    stages = await _stages(conn, tenant, pipeline_id)
+    type_id = stages[0]["entity_type_id"]
+    seen = await visibility(conn, principal, type_id, assignee="i.assignee_id", pipeline="i.pipeline_id", first=5)
+    if seen.everything:  # the day's counters: fast for any size
+        reached = dict(
+            await conn.fetch(
+                """SELECT stage_id, sum(n)::bigint FROM projection.daily_counters
+                    WHERE tenant_id = $1 AND entity_type_id = $2 AND metric = 'entered' AND pipeline_id = $3
+                      AND day BETWEEN $4 AND $5 GROUP BY stage_id""",
+                tenant,
+                type_id,
+                pipeline_id,
+                period.first,
+                period.last,
+            )
+        )
+    else:  # a narrower viewer: first entries of the items they may read now, from the visits
+        reached = dict(
+            await conn.fetch(
+                f"""SELECT v.stage_id, count(*) FROM projection.stage_visits v
+                      JOIN projection.items i ON i.tenant_id = v.tenant_id AND i.item_id = v.item_id
+                     WHERE v.tenant_id = $1 AND v.pipeline_id = $2 AND v.entered_at >= $3 AND v.entered_at < $4
+                       AND NOT EXISTS (SELECT 1 FROM projection.stage_visits e WHERE e.tenant_id = v.tenant_id
+                                          AND e.item_id = v.item_id AND e.stage_id = v.stage_id AND e.seq < v.seq)
+                       AND {seen.sql} GROUP BY v.stage_id""",
+                tenant,
+                pipeline_id,
+                period.start,
+                period.end,
+                *seen.params,
+            )
+        )
+    seen_now = await visibility(conn, principal, type_id, assignee="assignee_id", pipeline="pipeline_id", first=3)
+    current = dict(
+        await conn.fetch(
+            f"""SELECT stage_id, count(*) FROM projection.items
+                 WHERE tenant_id = $1 AND pipeline_id = $2 AND NOT deleted AND {seen_now.sql} GROUP BY stage_id""",
+            tenant,
+            pipeline_id,
+            *seen_now.params,
+        )
+    )
+    rows, previous = [], None
+    for stage in stages:
+        count = int(reached.get(stage["stage_id"], 0))
+        rows.append(
+            {
+                "stage_id": stage["stage_id"],
+                "stage": stage["name"],
+                "semantic": stage["semantic"],
+                "reached": count,
+                "current": int(current.get(stage["stage_id"], 0)),
+                "conversion": ratio(count, previous) if previous is not None else None,
+            }
+        )
+        if stage["semantic"] == "in_progress":
+            previous = count
+    return {"pipeline_id": pipeline_id, "period": period.as_dict(), "rows": rows}
+
+
+async def stage_time(conn: Connection, principal: Principal, pipeline_id: str, period: Period) -> dict[str, Any]:
+    """Per stage: visits that began in the period and have ended, their mean, median, p90 and total seconds;
+    per department the total; the bottleneck is the stage with the largest median."""
+    tenant = principal.tenant_id
+    stages = await _stages(conn, tenant, pipeline_id)
+    seen = await visibility(
+        conn, principal, stages[0]["entity_type_id"], assignee="i.assignee_id", pipeline="i.pipeline_id", first=5
+    )
+    join = "" if seen.everything else "JOIN projection.items i ON i.tenant_id = v.tenant_id AND i.item_id = v.item_id"
+    figures = {
+        r["stage_id"]: r
+        for r in await conn.fetch(
+            f"""SELECT v.stage_id, count(*) AS visits, count(DISTINCT v.item_id) AS items, avg(v.duration_s) AS mean_s,
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY v.duration_s) AS median_s,
+                       percentile_cont(0.9) WITHIN GROUP (ORDER BY v.duration_s) AS p90_s,
+                       sum(v.duration_s) AS total_s
+                  FROM projection.stage_visits v {join}
+                 WHERE v.tenant_id = $1 AND v.pipeline_id = $2 AND v.entered_at >= $3 AND v.entered_at < $4
+                   AND v.left_at IS NOT NULL AND {seen.sql}
+                 GROUP BY v.stage_id""",
+            tenant,
+            pipeline_id,
+            period.start,
+            period.end,
+            *seen.params,
+        )
+    }
+    rows: list[dict[str, Any]] = []
+    departments: dict[str, float] = {}
+    for stage in stages:
+        f = figures.get(stage["stage_id"])
+        row = {
+            "stage_id": stage["stage_id"],
+            "stage": stage["name"],
+            "department": stage["department"],
+            "visits": f["visits"] if f else 0,
+            "items": f["items"] if f else 0,
+            "mean_s": f["mean_s"] if f else None,
+            "median_s": f["median_s"] if f else None,
+            "p90_s": f["p90_s"] if f else None,
+            "total_s": f["total_s"] if f else 0.0,
+        }
+        rows.append(row)
+        if stage["department"]:
+            departments[stage["department"]] = departments.get(stage["department"], 0.0) + row["total_s"]
+    timed = [r for r in rows if r["median_s"] is not None]
+    bottleneck = max(timed, key=lambda r: r["median_s"])["stage_id"] if timed else None
+    return {
+        "pipeline_id": pipeline_id,
+        "period": period.as_dict(),
+        "rows": rows,
+        "departments": [{"department": d, "total_s": t} for d, t in sorted(departments.items())],
+        "bottleneck_stage_id": bottleneck,
+    }
+
+
+async def forgotten(
+    conn: Connection, principal: Principal, pipeline_id: str, days: int, now: datetime
+) -> dict[str, Any]:
+    """Items in progress on a stage of the pipeline with no change for ``days`` days, the longest idle first."""
+    tenant = principal.tenant_id
+    stages = await _stages(conn, tenant, pipeline_id)
+    seen = await visibility(
+        conn, principal, stages[0]["entity_type_id"], assignee="assignee_id", pipeline="pipeline_id", first=4
+    )
+    rows = await conn.fetch(
+        f"""SELECT item_id, title, assignee_id, stage_id, greatest(changed_at, stage_entered_at) AS last_change
+              FROM projection.items
+             WHERE tenant_id = $1 AND pipeline_id = $2 AND stage_semantic = 'in_progress' AND NOT deleted
+               AND greatest(changed_at, stage_entered_at) < $3 AND {seen.sql}
+             ORDER BY last_change, item_id LIMIT 1000""",
+        tenant,
+        pipeline_id,
+        now - timedelta(days=days),
+        *seen.params,
+    )
+    names = {s["stage_id"]: s["name"] for s in stages}
+    return {
+        "pipeline_id": pipeline_id,
+        "days": days,
+        "rows": [
+            {
+                **dict(r),
+                "stage": names.get(r["stage_id"]),
+                "idle_days": round((now - r["last_change"]).total_seconds() / 86400, 2),
+            }
+            for r in rows
+        ],
+    }

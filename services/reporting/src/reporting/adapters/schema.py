@@ -1,0 +1,121 @@
+"""The projections' tables (in a schema of their own, so a rebuild can build a second set and swap),
+the analysts' views over them, and the read-only role.
+
+The projections live in schema ``projection``; a rebuild fills ``projection_next`` and renames it
+in one transaction (``adapters/rebuild.py``). The views in schema ``reporting`` are recreated after
+every swap, since a view follows the tables it was created on, not their names.
+"""
+
+from __future__ import annotations
+
+LIVE = "projection"
+SHADOW = "projection_next"
+
+_TABLES = """
+CREATE SCHEMA {s};
+CREATE TABLE {s}.entity_types (
+    tenant_id text NOT NULL, entity_type_id text NOT NULL, name text NOT NULL DEFAULT '',
+    settings jsonb NOT NULL DEFAULT '{{}}', PRIMARY KEY (tenant_id, entity_type_id));
+CREATE TABLE {s}.fields (
+    tenant_id text NOT NULL, entity_type_id text NOT NULL, code text NOT NULL, label text NOT NULL,
+    kind text NOT NULL, options jsonb NOT NULL DEFAULT '{{}}', PRIMARY KEY (tenant_id, entity_type_id, code));
+CREATE TABLE {s}.stages (
+    tenant_id text NOT NULL, stage_id text NOT NULL, pipeline_id text NOT NULL, entity_type_id text NOT NULL,
+    pipeline_name text NOT NULL DEFAULT '', name text NOT NULL, sort int NOT NULL, semantic text NOT NULL,
+    deleted boolean NOT NULL DEFAULT false, PRIMARY KEY (tenant_id, stage_id));
+CREATE INDEX ON {s}.stages (tenant_id, pipeline_id);
+CREATE TABLE {s}.products (
+    tenant_id text NOT NULL, product_id text NOT NULL, name text NOT NULL, sku text NOT NULL DEFAULT '',
+    PRIMARY KEY (tenant_id, product_id));
+CREATE TABLE {s}.items (
+    tenant_id text NOT NULL, item_id text NOT NULL, entity_type_id text, title text NOT NULL DEFAULT '',
+    assignee_id text, amount numeric, currency text, fields jsonb NOT NULL DEFAULT '{{}}',
+    pipeline_id text, stage_id text, stage_semantic text, stage_entered_at timestamptz,
+    created_at timestamptz, changed_at timestamptz, closed_at timestamptz, outcome text,
+    deleted boolean NOT NULL DEFAULT false, product_id text, parent_item_id text,
+    PRIMARY KEY (tenant_id, item_id));
+CREATE INDEX ON {s}.items (tenant_id, entity_type_id, created_at);
+CREATE INDEX ON {s}.items (tenant_id, pipeline_id, stage_id);
+CREATE INDEX ON {s}.items (tenant_id, entity_type_id, outcome, closed_at);
+CREATE INDEX ON {s}.items (tenant_id, parent_item_id) WHERE parent_item_id IS NOT NULL;
+CREATE TABLE {s}.stage_visits (
+    seq bigint GENERATED ALWAYS AS IDENTITY, event_id text NOT NULL, tenant_id text NOT NULL,
+    item_id text NOT NULL, entity_type_id text, pipeline_id text NOT NULL, stage_id text NOT NULL,
+    entered_at timestamptz NOT NULL, left_at timestamptz, duration_s double precision, actor text,
+    PRIMARY KEY (seq), UNIQUE (event_id));
+CREATE INDEX ON {s}.stage_visits (tenant_id, item_id) WHERE left_at IS NULL;
+CREATE INDEX ON {s}.stage_visits (tenant_id, item_id, stage_id);
+CREATE INDEX ON {s}.stage_visits (tenant_id, pipeline_id, entered_at) INCLUDE (stage_id, duration_s, item_id);
+CREATE TABLE {s}.product_lines (
+    tenant_id text NOT NULL, line_item_id text NOT NULL, deal_item_id text, product_id text NOT NULL,
+    name text NOT NULL, price numeric NOT NULL DEFAULT 0, quantity numeric NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, line_item_id));
+CREATE INDEX ON {s}.product_lines (tenant_id, deal_item_id);
+CREATE TABLE {s}.daily_counters (
+    tenant_id text NOT NULL, day date NOT NULL, entity_type_id text NOT NULL, pipeline_id text NOT NULL,
+    stage_id text NOT NULL, assignee_id text NOT NULL, metric text NOT NULL, n bigint NOT NULL,
+    amount numeric NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, entity_type_id, metric, day, pipeline_id, stage_id, assignee_id));
+CREATE INDEX ON {s}.daily_counters (tenant_id, pipeline_id, metric, day);
+"""
+
+VIEWS = """
+CREATE OR REPLACE VIEW reporting.items AS
+SELECT i.tenant_id, i.item_id, i.entity_type_id, t.name AS entity_type, i.title, i.assignee_id,
+       i.amount, i.currency, i.fields, i.pipeline_id, s.pipeline_name AS pipeline, i.stage_id, s.name AS stage,
+       i.stage_semantic, i.stage_entered_at, i.created_at, i.changed_at, i.closed_at, i.outcome, i.product_id,
+       i.parent_item_id
+  FROM projection.items i
+  LEFT JOIN projection.entity_types t ON t.tenant_id = i.tenant_id AND t.entity_type_id = i.entity_type_id
+  LEFT JOIN projection.stages s ON s.tenant_id = i.tenant_id AND s.stage_id = i.stage_id
+ WHERE NOT i.deleted;
+CREATE OR REPLACE VIEW reporting.stage_visits AS
+SELECT v.tenant_id, v.item_id, v.entity_type_id, v.pipeline_id, s.pipeline_name AS pipeline, v.stage_id,
+       s.name AS stage, s.sort AS stage_sort, d.department, v.entered_at, v.left_at, v.duration_s, v.actor
+  FROM projection.stage_visits v
+  LEFT JOIN projection.stages s ON s.tenant_id = v.tenant_id AND s.stage_id = v.stage_id
+  LEFT JOIN public.stage_departments d ON d.tenant_id = v.tenant_id AND d.stage_id = v.stage_id;
+CREATE OR REPLACE VIEW reporting.stage_time AS
+SELECT tenant_id, pipeline_id, pipeline, stage_id, stage, stage_sort, department,
+       count(*) AS visits, count(DISTINCT item_id) AS items,
+       avg(duration_s) AS mean_s,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_s) AS median_s,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY duration_s) AS p90_s,
+       sum(duration_s) AS total_s
+  FROM reporting.stage_visits
+ WHERE left_at IS NOT NULL
+ GROUP BY tenant_id, pipeline_id, pipeline, stage_id, stage, stage_sort, department;
+CREATE OR REPLACE VIEW reporting.product_lines AS
+SELECT l.tenant_id, l.line_item_id, l.name AS line_name, l.product_id, p.name AS product, l.price, l.quantity,
+       l.price * l.quantity AS amount, l.deal_item_id, d.outcome AS deal_outcome, d.closed_at AS deal_closed_at
+  FROM projection.product_lines l
+  LEFT JOIN projection.products p ON p.tenant_id = l.tenant_id AND p.product_id = l.product_id
+  LEFT JOIN projection.items d ON d.tenant_id = l.tenant_id AND d.item_id = l.deal_item_id;
+CREATE OR REPLACE VIEW reporting.daily_counters AS
+SELECT tenant_id, day, entity_type_id, pipeline_id, stage_id, assignee_id, metric, n, amount
+  FROM projection.daily_counters;
+GRANT USAGE ON SCHEMA reporting TO reporting_reader;
+GRANT SELECT ON ALL TABLES IN SCHEMA reporting TO reporting_reader;
+"""
+
+# Views read through projection and public tables with the owner's rights; the reader sees only them.
+ROLE_AND_SETTINGS = """
+CREATE SCHEMA IF NOT EXISTS reporting;
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'reporting_reader') THEN
+        CREATE ROLE reporting_reader NOLOGIN;
+    END IF;
+END $$;
+CREATE TABLE IF NOT EXISTS stage_departments (
+    tenant_id text NOT NULL, stage_id text NOT NULL, department text NOT NULL,
+    PRIMARY KEY (tenant_id, stage_id));
+CREATE TABLE IF NOT EXISTS journal (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, event_id text NOT NULL UNIQUE, topic text NOT NULL,
+    type text NOT NULL, tenant_id text NOT NULL, subject text NOT NULL, time timestamptz NOT NULL,
+    actor text NOT NULL, version int NOT NULL, data jsonb NOT NULL);
+"""
+
+
+def tables_ddl(schema: str) -> str:
+    """The projection tables inside ``schema`` (which must not exist yet)."""
+    return _TABLES.format(s=schema)

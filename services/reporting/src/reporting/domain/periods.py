@@ -1,0 +1,43 @@
+"""Report periods: inclusive day ranges and the buckets figures are grouped into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+
+
+class Bucket(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The days ``first`` to ``last``, both included (UTC)."""
+
+    first: date
+    last: date
+
+    @classmethod
+    def of(cls, first: date | None, last: date | None, today: date, default_days: int = 30) -> Period:
+        last = last or today
+        return cls(first or last - timedelta(days=default_days - 1), last)
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time(), UTC)
+
+    @property
+    def end(self) -> datetime:
+        """The first instant after the period."""
+        return datetime.combine(self.last + timedelta(days=1), time(), UTC)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"from": self.first.isoformat(), "to": self.last.isoformat()}
+
+
+def ratio(part: float, whole: float) -> float | None:
+    """``part / whole`` rounded to 4 places; None when the whole is nothing."""
+    return round(part / whole, 4) if whole else None

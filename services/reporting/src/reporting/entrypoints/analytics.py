@@ -1,0 +1,91 @@
+"""The analytics API under /v1/reports: every report answers JSON or CSV and shows only the caller's
+tenant and the rows their rights let them read."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from conveyor_kit.auth import Principal, current_principal
+from conveyor_kit.clock import Clock, clock_from
+from conveyor_kit.database import pool_from
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from reporting.adapters import analytics_flow, analytics_sales
+from reporting.domain.periods import Bucket, Period
+from reporting.entrypoints.render import render
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+Caller = Annotated[Principal, Depends(current_principal)]
+Now = Annotated[Clock, Depends(clock_from)]
+From = Annotated[date | None, Query(alias="from", description="first day (UTC), default 30 days before `to`")]
+To = Annotated[date | None, Query(alias="to", description="last day (UTC), included; default today")]
+Per = Annotated[Bucket, Query(description="day, week or month")]
+
+
+@router.get("/funnel")
+async def funnel(
+    request: Request, caller: Caller, clock: Now, pipeline_id: str, first: From = None, last: To = None
+) -> Response:
+    period = Period.of(first, last, clock.now().date())
+    async with pool_from(request).acquire() as conn:
+        return render(request, await analytics_flow.funnel(conn, caller, pipeline_id, period), "funnel")
+
+
+@router.get("/stage-time")
+async def stage_time(
+    request: Request, caller: Caller, clock: Now, pipeline_id: str, first: From = None, last: To = None
+) -> Response:
+    period = Period.of(first, last, clock.now().date())
+    async with pool_from(request).acquire() as conn:
+        return render(request, await analytics_flow.stage_time(conn, caller, pipeline_id, period), "stage-time")
+
+
+@router.get("/forgotten")
+async def forgotten(
+    request: Request, caller: Caller, clock: Now, pipeline_id: str, days: Annotated[int, Query(ge=1, le=3650)] = 7
+) -> Response:
+    async with pool_from(request).acquire() as conn:
+        report = await analytics_flow.forgotten(conn, caller, pipeline_id, days, clock.now())
+    return render(request, report, "forgotten")
+
+
+@router.get("/throughput")
+async def throughput(
+    request: Request,
+    caller: Caller,
+    clock: Now,
+    entity_type_id: str,
+    first: From = None,
+    last: To = None,
+    per: Per = Bucket.DAY,
+) -> Response:
+    period = Period.of(first, last, clock.now().date())
+    async with pool_from(request).acquire() as conn:
+        report = await analytics_sales.throughput(conn, caller, entity_type_id, period, per)
+    return render(request, report, "throughput")
+
+
+@router.get("/products")
+async def products(
+    request: Request,
+    caller: Caller,
+    clock: Now,
+    entity_type_id: str,
+    first: From = None,
+    last: To = None,
+    per: Per = Bucket.DAY,
+) -> Response:
+    period = Period.of(first, last, clock.now().date())
+    async with pool_from(request).acquire() as conn:
+        return render(request, await analytics_sales.products(conn, caller, entity_type_id, period, per), "products")
+
+
+@router.get("/registry")
+async def registry(
+    request: Request, caller: Caller, clock: Now, entity_type_id: str, field: str, first: From = None, last: To = None
+) -> Response:
+    period = Period.of(first, last, clock.now().date())
+    async with pool_from(request).acquire() as conn:
+        return render(request, await analytics_sales.registry(conn, caller, entity_type_id, field, period), "registry")

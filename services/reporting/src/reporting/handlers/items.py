@@ -1,0 +1,136 @@
+"""Reactions that keep each item's current state (values, recycle bin, parent deal, catalogue product)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from conveyor_messaging.db import Connection
+from conveyor_messaging.envelope import Envelope
+
+from reporting.handlers import new_value, rows_json
+
+_SYSTEM = ("title", "assignee_id", "amount", "currency")
+
+_CREATE = """
+WITH r AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, item_id text, entity_type_id text, title text,
+        assignee_id text, amount numeric, currency text, fields jsonb, at timestamptz)
+), ins AS (
+    INSERT INTO {s}.items AS i (tenant_id, item_id, entity_type_id, title, assignee_id, amount, currency, fields,
+                                created_at, changed_at)
+    SELECT tenant_id, item_id, entity_type_id, title, assignee_id, amount, currency, coalesce(fields, '{{}}'), at, at
+      FROM r
+    ON CONFLICT (tenant_id, item_id) DO UPDATE
+    SET entity_type_id = excluded.entity_type_id, title = excluded.title, assignee_id = excluded.assignee_id,
+        amount = excluded.amount, currency = excluded.currency, fields = excluded.fields,
+        created_at = excluded.created_at, changed_at = greatest(i.changed_at, excluded.changed_at)
+)
+INSERT INTO {s}.daily_counters AS c (tenant_id, day, entity_type_id, pipeline_id, stage_id, assignee_id, metric, n,
+                                     amount)
+SELECT tenant_id, (at AT TIME ZONE 'UTC')::date, entity_type_id, '', '', coalesce(assignee_id, ''), 'created',
+       count(*), coalesce(sum(amount), 0)
+  FROM r GROUP BY 1, 2, 3, 6
+ON CONFLICT (tenant_id, entity_type_id, metric, day, pipeline_id, stage_id, assignee_id) DO UPDATE
+SET n = c.n + excluded.n, amount = c.amount + excluded.amount"""
+
+
+async def when_items_created_record_them(conn: Connection, s: str, events: Sequence[Envelope]) -> None:
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for event in events:
+        d = event.data
+        rows[(event.tenant_id, d["item_id"])] = {
+            "tenant_id": event.tenant_id,
+            "item_id": d["item_id"],
+            "entity_type_id": d["entity_type_id"],
+            "title": d.get("title", ""),
+            "assignee_id": d.get("assignee_id"),
+            "amount": d.get("amount"),
+            "currency": d.get("currency"),
+            "fields": d.get("fields") or {},
+            "at": event.time.isoformat(),
+        }
+    await conn.execute(_CREATE.format(s=s), rows_json(list(rows.values())))
+
+
+_UPDATE = """
+UPDATE {s}.items i SET
+    title = CASE WHEN r.p ? 'title' THEN coalesce(r.p->>'title', '') ELSE i.title END,
+    assignee_id = CASE WHEN r.p ? 'assignee_id' THEN r.p->>'assignee_id' ELSE i.assignee_id END,
+    amount = CASE WHEN r.p ? 'amount' THEN (r.p->>'amount')::numeric ELSE i.amount END,
+    currency = CASE WHEN r.p ? 'currency' THEN r.p->>'currency' ELSE i.currency END,
+    fields = i.fields || r.f,
+    changed_at = greatest(i.changed_at, r.at)
+  FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, item_id text, p jsonb, f jsonb, at timestamptz)
+ WHERE i.tenant_id = r.tenant_id AND i.item_id = r.item_id"""
+
+
+async def when_items_updated_follow_their_values(conn: Connection, s: str, events: Sequence[Envelope]) -> None:
+    # Several updates of one item in a run fold into one patch: UPDATE ... FROM applies one row per item.
+    patches: dict[tuple[str, str], dict[str, Any]] = {}
+    for event in events:
+        key = (event.tenant_id, event.data["item_id"])
+        patch = patches.setdefault(key, {"tenant_id": key[0], "item_id": key[1], "p": {}, "f": {}})
+        for name, change in event.data.get("changes", {}).items():
+            if name.startswith("fields."):
+                patch["f"][name.removeprefix("fields.")] = new_value(change)
+            elif name in _SYSTEM:
+                patch["p"][name] = new_value(change)
+        patch["at"] = event.time.isoformat()
+    await conn.execute(_UPDATE.format(s=s), rows_json(list(patches.values())))
+
+
+async def when_items_binned_or_restored_mark_them(conn: Connection, s: str, events: Sequence[Envelope]) -> None:
+    rows = [
+        {"tenant_id": e.tenant_id, "item_id": e.data["item_id"], "deleted": e.type.endswith(".deleted.v1")}
+        for e in events
+    ]
+    last = {(r["tenant_id"], r["item_id"]): r for r in rows}
+    await conn.execute(
+        f"""UPDATE {s}.items i SET deleted = r.deleted
+              FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, item_id text, deleted boolean)
+             WHERE i.tenant_id = r.tenant_id AND i.item_id = r.item_id""",
+        rows_json(list(last.values())),
+    )
+
+
+async def when_items_purged_forget_them(conn: Connection, s: str, events: Sequence[Envelope]) -> None:
+    tenants = [e.tenant_id for e in events]
+    ids = [e.data["item_id"] for e in events]
+    for table, column in (("items", "item_id"), ("stage_visits", "item_id"), ("product_lines", "line_item_id")):
+        await conn.execute(
+            f"DELETE FROM {s}.{table} WHERE ({table}.tenant_id, {table}.{column}) IN"
+            " (SELECT * FROM unnest($1::text[], $2::text[]))",
+            tenants,
+            ids,
+        )
+
+
+async def when_items_linked_remember_the_parent(conn: Connection, s: str, events: Sequence[Envelope]) -> None:
+    for event in events:
+        d = event.data
+        if event.type.endswith(".linked.v1"):
+            await conn.execute(
+                f"""INSERT INTO {s}.items (tenant_id, item_id, parent_item_id) VALUES ($1, $2, $3)
+                    ON CONFLICT (tenant_id, item_id) DO UPDATE SET parent_item_id = $3""",
+                event.tenant_id,
+                d["child_item_id"],
+                d["parent_item_id"],
+            )
+        else:
+            await conn.execute(
+                f"UPDATE {s}.items SET parent_item_id = NULL WHERE tenant_id = $1 AND item_id = $2"
+                " AND parent_item_id = $3",
+                event.tenant_id,
+                d["child_item_id"],
+                d["parent_item_id"],
+            )
+
+
+async def when_items_bound_to_products_remember_them(conn: Connection, s: str, events: Sequence[Envelope]) -> None:
+    for event in events:
+        await conn.execute(
+            f"""INSERT INTO {s}.items AS i (tenant_id, item_id, product_id) VALUES ($1, $2, $3)
+                ON CONFLICT (tenant_id, item_id) DO UPDATE SET product_id = $3""",
+            event.tenant_id,
+            event.data["item_id"],
+            event.data.get("product_id"),
+        )

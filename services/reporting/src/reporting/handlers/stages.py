@@ -1,0 +1,89 @@
+"""The reaction to an item entering a stage (placed or moved): a new visit, the previous one closed
+with its duration, the item's current stage and outcome, and the day's counters."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from conveyor_messaging.db import Connection
+from conveyor_messaging.envelope import Envelope
+
+from reporting.handlers import rows_json
+
+_ROWS = """jsonb_to_recordset($1::jsonb) AS r(ord int, event_id text, tenant_id text, item_id text,
+    entity_type_id text, pipeline_id text, stage_id text, semantic text, at timestamptz, actor text)"""
+
+_OPEN_VISITS = f"""
+INSERT INTO {{s}}.stage_visits (event_id, tenant_id, item_id, entity_type_id, pipeline_id, stage_id, entered_at, actor)
+SELECT event_id, tenant_id, item_id, entity_type_id, pipeline_id, stage_id, at, actor FROM {_ROWS} ORDER BY ord
+ON CONFLICT (event_id) DO NOTHING"""
+
+# Every open visit of a touched item but its last one ends when the next one began.
+_CLOSE_VISITS = """
+UPDATE {s}.stage_visits v SET left_at = n.next_at, duration_s = extract(epoch FROM n.next_at - v.entered_at)
+  FROM (SELECT o.seq, lead(o.entered_at) OVER (PARTITION BY o.tenant_id, o.item_id ORDER BY o.seq) AS next_at
+          FROM {s}.stage_visits o
+         WHERE o.left_at IS NULL AND (o.tenant_id, o.item_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))) n
+ WHERE v.seq = n.seq AND n.next_at IS NOT NULL"""
+
+# First entries into a stage count for the funnel; entries into success / failure stages are won / lost.
+_COUNT = f"""
+WITH r AS (SELECT * FROM {_ROWS}),
+m AS (
+    SELECT r.tenant_id, (r.at AT TIME ZONE 'UTC')::date AS day, coalesce(i.entity_type_id, r.entity_type_id) AS et,
+           r.pipeline_id, r.stage_id, coalesce(i.assignee_id, '') AS assignee, 'entered' AS metric, 0::numeric AS amount
+      FROM r JOIN {{s}}.stage_visits v ON v.event_id = r.event_id
+      LEFT JOIN {{s}}.items i ON i.tenant_id = r.tenant_id AND i.item_id = r.item_id
+     WHERE NOT EXISTS (SELECT 1 FROM {{s}}.stage_visits e WHERE e.tenant_id = v.tenant_id AND e.item_id = v.item_id
+                                                          AND e.stage_id = v.stage_id AND e.seq < v.seq)
+    UNION ALL
+    SELECT r.tenant_id, (r.at AT TIME ZONE 'UTC')::date, coalesce(i.entity_type_id, r.entity_type_id), r.pipeline_id,
+           '', coalesce(i.assignee_id, ''), CASE r.semantic WHEN 'success' THEN 'won' ELSE 'lost' END,
+           coalesce(i.amount, 0)
+      FROM r LEFT JOIN {{s}}.items i ON i.tenant_id = r.tenant_id AND i.item_id = r.item_id
+     WHERE r.semantic IN ('success', 'failure')
+)
+INSERT INTO {{s}}.daily_counters AS c (tenant_id, day, entity_type_id, pipeline_id, stage_id, assignee_id, metric, n,
+                                       amount)
+SELECT tenant_id, day, coalesce(et, ''), pipeline_id, stage_id, assignee, metric, count(*), sum(amount)
+  FROM m GROUP BY tenant_id, day, et, pipeline_id, stage_id, assignee, metric
+ON CONFLICT (tenant_id, entity_type_id, metric, day, pipeline_id, stage_id, assignee_id) DO UPDATE
+SET n = c.n + excluded.n, amount = c.amount + excluded.amount"""
+
+_CURRENT = f"""
+INSERT INTO {{s}}.items AS i (tenant_id, item_id, entity_type_id, pipeline_id, stage_id, stage_semantic,
+                              stage_entered_at, changed_at, outcome, closed_at)
+SELECT tenant_id, item_id, entity_type_id, pipeline_id, stage_id, semantic, at, at,
+       CASE semantic WHEN 'success' THEN 'won' WHEN 'failure' THEN 'lost' END,
+       CASE WHEN semantic IN ('success', 'failure') THEN at END
+  FROM {_ROWS}
+ON CONFLICT (tenant_id, item_id) DO UPDATE
+SET pipeline_id = excluded.pipeline_id, stage_id = excluded.stage_id, stage_semantic = excluded.stage_semantic,
+    stage_entered_at = excluded.stage_entered_at, outcome = excluded.outcome, closed_at = excluded.closed_at,
+    changed_at = greatest(i.changed_at, excluded.changed_at),
+    entity_type_id = coalesce(i.entity_type_id, excluded.entity_type_id)"""
+
+
+async def when_items_entered_stages_time_their_visits(conn: Connection, s: str, events: Sequence[Envelope]) -> None:
+    rows: list[dict[str, Any]] = []
+    for ord_, event in enumerate(events):
+        d = event.data
+        rows.append(
+            {
+                "ord": ord_,
+                "event_id": event.id,
+                "tenant_id": event.tenant_id,
+                "item_id": d["item_id"],
+                "entity_type_id": d.get("entity_type_id"),
+                "pipeline_id": d.get("to_pipeline_id") or d.get("pipeline_id"),
+                "stage_id": d.get("to_stage_id") or d.get("stage_id"),
+                "semantic": d.get("to_semantic") or d.get("stage_semantic"),
+                "at": d.get("moved_at") or event.time.isoformat(),
+                "actor": d.get("moved_by") or str(event.actor),
+            }
+        )
+    payload = rows_json(rows)
+    await conn.execute(_OPEN_VISITS.format(s=s), payload)
+    await conn.execute(_CLOSE_VISITS.format(s=s), [r["tenant_id"] for r in rows], [r["item_id"] for r in rows])
+    await conn.execute(_COUNT.format(s=s), payload)
+    last = {(r["tenant_id"], r["item_id"]): r for r in rows}
+    await conn.execute(_CURRENT.format(s=s), rows_json(list(last.values())))

@@ -1,0 +1,138 @@
+"""Fixtures for the reporting service's integration tests: the app in-process on a fresh database,
+with its own consumer groups on the shared Kafka, and a way to play the other services' part."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from conveyor_kit.migrations import upgrade_in_thread
+from conveyor_kit.tokens import mint_token
+from conveyor_messaging.actor import Actor
+from conveyor_messaging.contracts import EventContract
+from conveyor_messaging.envelope import Envelope, to_kafka
+from conveyor_testing.waiting import eventually
+from fastapi import FastAPI
+from reporting.bootstrap import PROJECTIONS_GROUP
+from reporting.config import Settings
+from reporting.entrypoints.http import create
+from reporting.migrations import MIGRATIONS_PATH
+from reporting.routing import PROJECTION_TOPICS, SUBSCRIPTIONS
+
+SECRET = "reporting-test-secret-long-enough-for-hs256"
+
+
+@dataclass
+class ReportingApi:
+    """The running app, a client, and the producer that plays the entities and pipelines services."""
+
+    client: httpx.AsyncClient
+    app: FastAPI
+    producer: AIOKafkaProducer
+    tenant: str
+    database_url: str
+
+    def headers(
+        self, user: str = "admin-1", roles: tuple[str, ...] = ("admin",), tenant: str | None = None
+    ) -> dict[str, str]:
+        token = mint_token(tenant_id=tenant or self.tenant, user_id=user, roles=roles, secret=SECRET)
+        return {"Authorization": f"Bearer {token}"}
+
+    async def publish(
+        self,
+        event: EventContract,
+        *,
+        subject: str,
+        at: datetime | None = None,
+        source: str = "entities",
+        version: int = 1,
+    ) -> Envelope:
+        envelope = Envelope(
+            type=event.type_name,
+            source=f"/conveyor/{source}",
+            subject=subject,
+            tenant_id=self.tenant,
+            data=event.model_dump(mode="json"),
+            actor=Actor.user("admin-1"),
+            aggregate_version=version,
+            **({"time": at} if at else {}),
+        )
+        key, value, headers = to_kafka(envelope)
+        await self.producer.send(event.topic(), value=value, key=key, headers=headers)
+        return envelope
+
+    async def report(self, path: str, accept: Callable[[Any], bool], **params: Any) -> Any:
+        """The report once ``accept`` takes it (events travel through Kafka first)."""
+
+        async def fetch() -> Any:
+            response = await self.client.get(path, params=params, headers=params.pop("_headers", self.headers()))
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        return await eventually(fetch, accept)
+
+    async def eventually(self, probe: Callable[[], Awaitable[Any]], accept: Callable[[Any], bool]) -> Any:
+        return await eventually(probe, accept)
+
+
+async def start_groups_at_end(bootstrap: str, groups: dict[str, list[str]]) -> None:
+    """Commit each new group's offsets at the end of its topics.
+
+    The partitions come from a full metadata request: a consumer that has subscribed to nothing
+    knows no partitions (``partitions_for_topic`` is None), and its group would replay every topic.
+    """
+    client = AIOKafkaClient(bootstrap_servers=bootstrap)
+    await client.bootstrap()
+    try:
+        cluster = await client.fetch_all_metadata()
+    finally:
+        await client.close()
+    for group, topics in groups.items():
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            partitions = [TopicPartition(t, p) for t in topics for p in sorted(cluster.partitions_for_topic(t) or ())]
+            if partitions:
+                consumer.assign(partitions)
+                await consumer.commit(dict(await consumer.end_offsets(partitions)))
+        finally:
+            await consumer.stop()
+
+
+@pytest.fixture
+async def api(fresh_database: str, infra: Any) -> AsyncIterator[ReportingApi]:
+    await upgrade_in_thread(MIGRATIONS_PATH, fresh_database)
+    suffix = f".test-{uuid.uuid4().hex[:8]}"
+    groups = {f"reporting.{s.name}{suffix}": list(s.topics) for s in SUBSCRIPTIONS}
+    groups[PROJECTIONS_GROUP + suffix] = PROJECTION_TOPICS
+    await start_groups_at_end(infra.kafka_bootstrap, groups)
+    settings = Settings(
+        database_url=fresh_database,
+        kafka_bootstrap_servers=infra.kafka_bootstrap,
+        environment="test",
+        jwt_secret=SECRET,
+        consumer_group_suffix=suffix,
+    )
+    app = create(settings)
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://reporting.test") as client,
+        ):
+            yield ReportingApi(
+                client=client,
+                app=app,
+                producer=producer,
+                tenant=f"tenant-{uuid.uuid4().hex[:8]}",
+                database_url=fresh_database,
+            )
+    finally:
+        await producer.stop()

@@ -1,0 +1,234 @@
+"""The projections and the analytics API, with the other services' events delivered through Kafka.
+
+One small story whose figures are counted by hand: deals A (manager-1, 100) and B (manager-2, 50)
+on stages Request → Review → Won / Lost; A goes back from Review to Request once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from conveyor_contracts import directory, entities, entities_links, pipelines
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+H = timedelta(hours=1)
+STAGES = [("request", "in_progress"), ("review", "in_progress"), ("won", "success"), ("lost", "failure")]
+DAY = {"from": "2026-03-01", "to": "2026-03-31"}
+
+
+async def tell_story(api: Any) -> dict[str, str]:
+    """Publish the story; returns its ids once every event has been applied."""
+    t = api.tenant
+    ids = {"type": f"deal-{t}", "pipeline": f"pipe-{t}", "a": f"a-{t}", "b": f"b-{t}", "line": f"line-{t}"}
+    stage = {name: f"{name}-{t}" for name, _ in STAGES}
+    ids.update(stage)
+    await api.publish(
+        entities.EntityTypeCreated(entity_type_id=ids["type"], code="deal", name="Deal", settings={}),
+        subject=ids["type"],
+    )
+    infos = [
+        pipelines.StageInfo(stage_id=stage[n], name=n.title(), color="#fff", sort=i, semantic=sem)  # type: ignore[arg-type]
+        for i, (n, sem) in enumerate(STAGES)
+    ]
+    await api.publish(
+        pipelines.PipelineCreated(
+            pipeline_id=ids["pipeline"], entity_type_id=ids["type"], name="Sales", sort=0, is_default=True, stages=infos
+        ),
+        subject=ids["pipeline"],
+        source="pipelines",
+    )
+    await api.publish(
+        directory.RoleGrantsSet(role="manager", entity_type_id=ids["type"], actions={"read": "own"}),
+        subject=f"role-manager-{t}",
+    )
+    for key, assignee, amount in (("a", "manager-1", "100"), ("b", "manager-2", "50")):
+        await api.publish(
+            entities.ItemCreated(
+                item_id=ids[key],
+                entity_type_id=ids["type"],
+                title=key,
+                assignee_id=assignee,
+                amount=amount,
+                created_by="admin-1",
+            ),
+            subject=ids[key],
+            at=T0,
+        )
+    moves = [
+        ("a", None, "request", 0),
+        ("b", None, "request", 0),
+        ("a", "request", "review", 1),
+        ("b", "request", "lost", 2),
+        ("a", "review", "request", 3),
+        ("a", "request", "review", 4),
+        ("a", "review", "won", 10),
+    ]
+    semantic = dict(STAGES)
+    for key, source, target, hours in moves:
+        event: Any
+        if source is None:
+            event = pipelines.ItemPlaced(
+                item_id=ids[key],
+                entity_type_id=ids["type"],
+                pipeline_id=ids["pipeline"],
+                stage_id=stage[target],
+                stage_semantic="in_progress",
+            )
+        else:
+            event = pipelines.ItemMovedToStage(
+                item_id=ids[key],
+                entity_type_id=ids["type"],
+                from_pipeline_id=ids["pipeline"],
+                from_stage_id=stage[source],
+                from_semantic=semantic[source],  # type: ignore[arg-type]
+                to_pipeline_id=ids["pipeline"],
+                to_stage_id=stage[target],
+                to_semantic=semantic[target],  # type: ignore[arg-type]
+                moved_by="user:admin-1",
+                moved_at=T0 + hours * H,
+            )
+        await api.publish(event, subject=ids[key], at=T0 + hours * H, source="pipelines")
+    await api.publish(
+        entities_links.ProductCreated(product_id=f"ball-{t}", name="Ball", sku="B", base_price="300", currency="RUB"),
+        subject=f"ball-{t}",
+    )
+    await api.publish(
+        entities.ItemCreated(
+            item_id=ids["line"],
+            entity_type_id=f"line-type-{t}",
+            title="Basketball",
+            fields={"price": "10.5", "quantity": 3},
+            created_by="admin-1",
+        ),
+        subject=ids["line"],
+        at=T0,
+    )
+    await api.publish(
+        entities_links.ItemBoundToProduct(item_id=ids["line"], entity_type_id=f"line-type-{t}", product_id=f"ball-{t}"),
+        subject=f"item-product-{ids['line']}",
+    )
+    await api.publish(
+        entities_links.ItemLinked(
+            relation_id="rel",
+            parent_item_id=ids["a"],
+            child_item_id=ids["line"],
+            parent_entity_type_id=ids["type"],
+            child_entity_type_id="x",
+        ),
+        subject=f"link-{ids['line']}",
+    )
+    await api.producer.flush()
+    for name, department in (("request", "Sales"), ("review", "Finance")):
+        response = await api.client.put(
+            f"/v1/stage-departments/{stage[name]}", json={"department": department}, headers=api.headers()
+        )
+        assert response.status_code == 200, response.text
+    await api.report("/v1/reports/products", lambda r: len(r["rows"]) == 2, entity_type_id=ids["type"], **DAY)
+    await api.report(
+        "/v1/reports/stage-time", lambda r: r["rows"][1]["visits"] == 2, pipeline_id=ids["pipeline"], **DAY
+    )
+    return ids
+
+
+def by_stage(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {row["stage"]: row for row in report["rows"]}
+
+
+class TestReports:
+    async def test_stage_time_counts_every_visit_and_names_the_bottleneck(self, api: Any) -> None:
+        ids = await tell_story(api)
+
+        report = (
+            await api.client.get(
+                "/v1/reports/stage-time", params={"pipeline_id": ids["pipeline"], **DAY}, headers=api.headers()
+            )
+        ).json()
+
+        rows = by_stage(report)
+        assert (rows["Request"]["visits"], rows["Request"]["items"]) == (3, 2)
+        assert rows["Request"]["mean_s"] == pytest.approx(4800)
+        assert rows["Request"]["median_s"] == pytest.approx(3600)
+        assert rows["Request"]["total_s"] == pytest.approx(14400)
+        assert rows["Review"]["visits"] == 2 and rows["Review"]["median_s"] == pytest.approx(14400)
+        assert rows["Review"]["p90_s"] == pytest.approx(7200 + 0.9 * 14400)
+        assert rows["Won"]["visits"] == 0
+        assert report["bottleneck_stage_id"] == ids["review"]
+        assert report["departments"] == [
+            {"department": "Finance", "total_s": 28800.0},
+            {"department": "Sales", "total_s": 14400.0},
+        ]
+
+    async def test_funnel_throughput_and_products_follow_the_story(self, api: Any) -> None:
+        ids = await tell_story(api)
+        h = api.headers()
+
+        funnel = (
+            await api.client.get("/v1/reports/funnel", params={"pipeline_id": ids["pipeline"], **DAY}, headers=h)
+        ).json()
+        throughput = (
+            await api.client.get("/v1/reports/throughput", params={"entity_type_id": ids["type"], **DAY}, headers=h)
+        ).json()
+        products = (
+            await api.client.get(
+                "/v1/reports/products", params={"entity_type_id": ids["type"], **DAY, "per": "month"}, headers=h
+            )
+        ).json()
+
+        assert [(r["stage"], r["reached"], r["current"]) for r in funnel["rows"]] == [
+            ("Request", 2, 0),
+            ("Review", 1, 0),
+            ("Won", 1, 1),
+            ("Lost", 1, 1),
+        ]
+        assert funnel["rows"][1]["conversion"] == 0.5
+        assert throughput["rows"] == [{"period": "2026-03-02", "created": 2, "won": 1, "lost": 1, "won_amount": "100"}]
+        assert throughput["won_by_assignee"] == [{"assignee_id": "manager-1", "won": 1, "amount": "100", "share": 1.0}]
+        assert [(r["by"], r["name"], r["units"], r["amount"]) for r in products["rows"]] == [
+            ("line", "Basketball", "3", "31.5"),
+            ("product", "Ball", "3", "31.5"),
+        ]
+
+    async def test_a_manager_sees_only_their_own_items(self, api: Any) -> None:
+        ids = await tell_story(api)
+        manager = api.headers("manager-2", ("manager",))
+
+        report = await api.report(
+            "/v1/reports/stage-time", lambda r: True, pipeline_id=ids["pipeline"], _headers=manager, **DAY
+        )
+        funnel = (
+            await api.client.get("/v1/reports/funnel", params={"pipeline_id": ids["pipeline"], **DAY}, headers=manager)
+        ).json()
+        stranger = await api.client.get(
+            "/v1/reports/funnel",
+            params={"pipeline_id": ids["pipeline"]},
+            headers=api.headers(tenant="someone-else"),
+        )
+
+        assert by_stage(report)["Request"]["visits"] == 1
+        assert by_stage(report)["Review"]["visits"] == 0
+        assert [r["reached"] for r in funnel["rows"]] == [1, 0, 0, 1]
+        assert stranger.status_code == 404
+
+    async def test_csv_the_view_and_a_rebuild_give_the_same_figures(self, api: Any) -> None:
+        ids = await tell_story(api)
+        params = {"pipeline_id": ids["pipeline"], **DAY}
+        before = (await api.client.get("/v1/reports/stage-time", params=params, headers=api.headers())).json()
+
+        csv_text = (
+            await api.client.get(
+                "/v1/reports/stage-time", params=params, headers={**api.headers(), "Accept": "text/csv"}
+            )
+        ).text
+        rebuilt = await api.client.post("/v1/rebuild", headers=api.headers())
+        after = (await api.client.get("/v1/reports/stage-time", params=params, headers=api.headers())).json()
+        ready = (await api.client.get("/health/ready")).json()
+
+        assert csv_text.splitlines()[0] == "stage_id,stage,department,visits,items,mean_s,median_s,p90_s,total_s"
+        assert csv_text.splitlines()[1].startswith(f"{ids['request']},Request,Sales,3,2,4800.0,3600.0,")
+        assert rebuilt.status_code == 200 and rebuilt.json()["events"] >= 13
+        assert after == before
+        assert "conveyor.pipelines.item" in ready["checks"]["projection_lag"]["topics"]
