@@ -82,9 +82,11 @@ class TestCalendarAndReminders:
         assert str(event["summary"]) == "Call ЖКХ-7" and event.decoded("dtstart") == start
 
         api.clock.set(start - timedelta(minutes=16))
+        api.app.state.timers.wake()
         await _quiet(api)
         assert (await api.client.get("/v1/notifications", headers=api.headers("mia"))).json()["items"] == []
         api.clock.set(start - timedelta(minutes=15))
+        api.app.state.timers.wake()
 
         async def inbox() -> Any:
             return (await api.client.get("/v1/notifications", headers=api.headers("mia"))).json()["items"]

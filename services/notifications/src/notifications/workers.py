@@ -1,4 +1,4 @@
-"""Background loops of the notifications service: reminders, e-mails and webhook deliveries, polled from PostgreSQL."""
+"""Background work of the notifications service: the reminder timers, and e-mail and webhook loops over PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import structlog
+from conveyor_timers import TimerWorker
 from fastapi import FastAPI
 
-from notifications.handlers.send_due import send_due_emails, send_due_reminders
+from notifications.handlers.reminders import KIND, reminder_handler
+from notifications.handlers.send_due import send_due_emails
 from notifications.handlers.webhooks import deliver_due_webhooks
 
 log = structlog.get_logger(__name__)
@@ -32,12 +34,14 @@ async def _loop(name: str, round_: Callable[[], Awaitable[int]], interval: float
 
 @asynccontextmanager
 async def workers_on_state(app: FastAPI) -> AsyncIterator[None]:
-    """Start the three loops (unless the replica runs no workers); durable state lives in the database."""
+    """Start the timer worker and the two loops (unless the replica runs no workers); their state is in the database."""
     settings, pool, store, clock = app.state.settings, app.state.pool, app.state.backbone.store, app.state.clock
     tasks: list[asyncio.Task[None]] = []
+    timers = TimerWorker(pool, {KIND: reminder_handler(store, clock)}, clock)
+    app.state.timers = timers
     if settings.run_workers:
+        await timers.start()
         rounds: dict[str, Callable[[], Awaitable[int]]] = {
-            "reminders": lambda: send_due_reminders(pool, store, clock),
             "emails": lambda: send_due_emails(pool, store, settings, clock),
             "webhooks": lambda: deliver_due_webhooks(pool, store, settings, clock),
         }
@@ -46,6 +50,8 @@ async def workers_on_state(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        if settings.run_workers:
+            await timers.stop()
         for task in tasks:
             task.cancel()
         for task in tasks:

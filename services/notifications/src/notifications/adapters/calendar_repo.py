@@ -1,4 +1,4 @@
-"""Calendar entries, their pending reminders and the users' feed tokens in PostgreSQL."""
+"""Calendar entries and the users' feed tokens in PostgreSQL."""
 
 from __future__ import annotations
 
@@ -86,43 +86,6 @@ async def of_user(
         cancelled,
     )
     return [_entry(r) for r in rows]
-
-
-async def plan_reminders(conn: Connection, tenant_id: str, entry: Entry, due: list[datetime]) -> None:
-    """Pending reminders follow the entry: dropped when no longer wanted, added when new; sent ones stay sent."""
-    people = entry.people() if entry.status != "cancelled" else []
-    await conn.execute(
-        """DELETE FROM reminders WHERE tenant_id = $1 AND entry_id = $2 AND status = 'pending'
-              AND NOT (recipient_id = ANY($3) AND due_at = ANY($4))""",
-        tenant_id,
-        entry.entry_id,
-        people,
-        due,
-    )
-    if people and due:
-        await conn.execute(
-            """INSERT INTO reminders (tenant_id, entry_id, recipient_id, due_at)
-               SELECT $1, $2, p, d FROM unnest($3::text[]) AS p, unnest($4::timestamptz[]) AS d
-               ON CONFLICT DO NOTHING""",
-            tenant_id,
-            entry.entry_id,
-            people,
-            due,
-        )
-
-
-async def claim_due_reminders(conn: Connection, now: datetime, limit: int = 200) -> list[dict[str, Any]]:
-    """Due reminders, marked sent in the caller's transaction (which also delivers them): never twice."""
-    rows = await conn.fetch(
-        """UPDATE reminders SET status = 'sent', sent_at = $1
-            WHERE (tenant_id, entry_id, recipient_id, due_at) IN (
-                SELECT tenant_id, entry_id, recipient_id, due_at FROM reminders
-                 WHERE status = 'pending' AND due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-        RETURNING tenant_id, entry_id, recipient_id, due_at""",
-        now,
-        limit,
-    )
-    return [dict(r) for r in rows]
 
 
 def token_hash(token: str) -> str:

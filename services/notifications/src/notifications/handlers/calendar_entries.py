@@ -18,7 +18,8 @@ from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import NO_STREAM, EventStore, NewEvent
 
 from notifications.adapters import calendar_repo
-from notifications.domain.calendar import Entry, due_times, end_of
+from notifications.domain.calendar import Entry, end_of
+from notifications.handlers.reminders import plan_reminders
 
 
 def _snapshot(entry: Entry) -> dict[str, Any]:
@@ -40,7 +41,7 @@ async def _record(
     conn: Connection, store: EventStore, tenant_id: str, entry: Entry, event: Any, actor: Actor, now: datetime
 ) -> None:
     await calendar_repo.save(conn, tenant_id, entry, now)
-    await calendar_repo.plan_reminders(conn, tenant_id, entry, due_times(entry.start, entry.reminders))
+    await plan_reminders(conn, tenant_id, entry)
     await store.append(
         conn,
         stream_id=f"calendar-entry-{entry.entry_id}",
