@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -61,7 +61,7 @@ class ReportingApi:
             data=event.model_dump(mode="json"),
             actor=Actor.user("admin-1"),
             aggregate_version=version,
-            **({"time": at} if at else {}),
+            time=at or datetime.now(UTC),
         )
         key, value, headers = to_kafka(envelope)
         await self.producer.send(event.topic(), value=value, key=key, headers=headers)

@@ -31,7 +31,7 @@ async def tell_story(api: Any) -> dict[str, str]:
         subject=ids["type"],
     )
     infos = [
-        pipelines.StageInfo(stage_id=stage[n], name=n.title(), color="#fff", sort=i, semantic=sem)  # type: ignore[arg-type]
+        pipelines.StageInfo(stage_id=stage[n], name=n.title(), color="#fff", sort=i, semantic=sem)
         for i, (n, sem) in enumerate(STAGES)
     ]
     await api.publish(
@@ -84,10 +84,10 @@ async def tell_story(api: Any) -> dict[str, str]:
                 entity_type_id=ids["type"],
                 from_pipeline_id=ids["pipeline"],
                 from_stage_id=stage[source],
-                from_semantic=semantic[source],  # type: ignore[arg-type]
+                from_semantic=semantic[source],
                 to_pipeline_id=ids["pipeline"],
                 to_stage_id=stage[target],
-                to_semantic=semantic[target],  # type: ignore[arg-type]
+                to_semantic=semantic[target],
                 moved_by="user:admin-1",
                 moved_at=T0 + hours * H,
             )
