@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaClient, AIOKafkaConsumer, TopicPartition
 
 
 async def start_groups_at_end(bootstrap: str, groups: dict[str, Iterable[str]]) -> None:
@@ -12,16 +12,23 @@ async def start_groups_at_end(bootstrap: str, groups: dict[str, Iterable[str]]) 
 
     A test's service app gets groups of its own (``consumer_group_suffix``); without this they
     would start from the earliest offset and replay everything other tests published before.
+    Topics that do not exist yet have no history to skip.
     """
+    client = AIOKafkaClient(bootstrap_servers=bootstrap)
+    await client.bootstrap()
+    try:
+        # A consumer that subscribed to nothing knows no partitions: ask the cluster itself.
+        metadata = await client.fetch_all_metadata()
+    finally:
+        await client.close()
     for group, topics in groups.items():
+        partitions = [TopicPartition(t, p) for t in topics for p in sorted(metadata.partitions_for_topic(t) or ())]
+        if not partitions:
+            continue
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
         await consumer.start()
         try:
-            partitions = [
-                TopicPartition(topic, p) for topic in topics for p in sorted(consumer.partitions_for_topic(topic) or ())
-            ]
-            if partitions:
-                consumer.assign(partitions)
-                await consumer.commit(dict(await consumer.end_offsets(partitions)))
+            consumer.assign(partitions)
+            await consumer.commit(dict(await consumer.end_offsets(partitions)))
         finally:
             await consumer.stop()
