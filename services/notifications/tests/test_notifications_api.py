@@ -1,0 +1,298 @@
+"""Integration specifications of the HTTP API: calendar, templates, preferences, live stream, stage changes, e-mail."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import socket
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from typing import Any as Mailbox  # the fixtures of conftest.py
+from typing import Any as NotificationsApi
+
+import httpx
+import pytest
+import uvicorn
+from conveyor_contracts import entities, pipelines
+from conveyor_contracts.notifications import Notify, SendEmail
+from conveyor_testing.waiting import eventually
+
+pytestmark = pytest.mark.integration
+
+
+def key() -> str:
+    return f"key-{uuid.uuid4().hex[:10]}"
+
+
+async def timers_of(api: NotificationsApi, entry_id: str) -> list[tuple[str, datetime]]:
+    async with api.app.state.pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT state, due_at FROM timers WHERE group_key = $1 ORDER BY due_at", f"calendar-entry:{entry_id}"
+        )
+    return [(r["state"], r["due_at"]) for r in rows]
+
+
+class TestCalendar:
+    async def test_entries_in_a_range_mark_their_overlaps(self, api: NotificationsApi) -> None:
+        t0 = datetime(2027, 5, 3, 9, 0, tzinfo=UTC)
+        for title, start, minutes in [
+            ("A", t0, 60),
+            ("B", t0 + timedelta(minutes=30), 30),
+            ("C", t0 + timedelta(hours=1), 30),
+        ]:
+            created = await api.client.post(
+                "/v1/calendar/entries",
+                headers=api.headers("ivan"),
+                json={
+                    "title": title,
+                    "kind": "meeting",
+                    "start": start.isoformat(),
+                    "end": (start + timedelta(minutes=minutes)).isoformat(),
+                },
+            )
+            assert created.status_code == 201, created.text
+        listed = await api.client.get(
+            "/v1/calendar/entries",
+            headers=api.headers("ivan"),
+            params={"from": t0.isoformat(), "to": (t0 + timedelta(days=1)).isoformat()},
+        )
+        assert {e["title"]: e["overlaps"] for e in listed.json()["items"]} == {"A": True, "B": True, "C": False}
+        other = await api.client.get("/v1/calendar/entries", headers=api.headers("olga"))
+        assert other.json()["items"] == []
+
+    async def test_moving_an_entry_moves_its_reminders_and_cancelling_drops_them(self, api: NotificationsApi) -> None:
+        start = datetime(2027, 5, 3, 9, 0, tzinfo=UTC)
+        created = await api.client.post(
+            "/v1/calendar/entries",
+            headers=api.headers("ivan"),
+            json={
+                "title": "Meeting",
+                "start": start.isoformat(),
+                "attendee_ids": ["olga"],
+                "reminders": [{"minutes_before": 60}],
+            },
+        )
+        entry_id = created.json()["id"]
+        assert [s for s, _ in await timers_of(api, entry_id)] == ["pending", "pending"]
+
+        moved = await api.client.patch(
+            f"/v1/calendar/entries/{entry_id}",
+            headers=api.headers("olga"),
+            json={"start": (start + timedelta(days=1)).isoformat(), "expected_version": 1},
+        )
+        assert moved.status_code == 200 and moved.json()["version"] == 2
+        assert moved.json()["end"].startswith("2027-05-04T09:30")
+        pending = [d for s, d in await timers_of(api, entry_id) if s == "pending"]
+        assert pending == [start + timedelta(days=1, hours=-1)] * 2
+
+        stale = await api.client.patch(
+            f"/v1/calendar/entries/{entry_id}", headers=api.headers("ivan"), json={"title": "x", "expected_version": 1}
+        )
+        assert stale.status_code == 409
+        cancelled = await api.client.delete(f"/v1/calendar/entries/{entry_id}", headers=api.headers("ivan"))
+        assert cancelled.json()["status"] == "cancelled"
+        assert all(s == "cancelled" for s, _ in await timers_of(api, entry_id))
+        stranger = await api.client.get(f"/v1/calendar/entries/{entry_id}", headers=api.headers("stranger"))
+        assert stranger.status_code == 404
+
+    async def test_an_entry_that_ends_before_it_starts_is_refused(self, api: NotificationsApi) -> None:
+        start = datetime(2027, 5, 3, 9, 0, tzinfo=UTC)
+        refused = await api.client.post(
+            "/v1/calendar/entries",
+            headers=api.headers(),
+            json={"title": "x", "start": start.isoformat(), "end": (start - timedelta(hours=1)).isoformat()},
+        )
+        assert refused.status_code == 422
+
+
+TEMPLATE = {
+    "name": "Forgotten client",
+    "variables": ["manager", "client"],
+    "variants": {
+        "en": {
+            "subject": "Remind {{ client }} of yourself",
+            "text": "{{ manager }}, ask {{ client }} about the terms.",
+            "html": "<p>{{ manager }}, ask <b>{{ client }}</b></p>",
+        },
+        "ru": {
+            "subject": "Напомните о себе: {{ client }}",
+            "text": "{{ manager }}, спросите {{ client }}, подходят ли условия.",
+        },
+    },
+}
+
+
+class TestTemplates:
+    async def test_a_template_is_previewed_per_language_and_escapes_html(self, api: NotificationsApi) -> None:
+        saved = await api.client.put("/v1/templates/forgotten", headers=api.headers(), json=TEMPLATE)
+        assert saved.status_code == 200, saved.text
+        ru = await api.client.post(
+            "/v1/templates/forgotten/preview",
+            headers=api.headers(),
+            json={"language": "ru", "variables": {"manager": "Анна", "client": "ООО Дом"}},
+        )
+        assert ru.json()["subject"] == "Напомните о себе: ООО Дом" and ru.json()["html"] is None
+        en = await api.client.post(
+            "/v1/templates/forgotten/preview",
+            headers=api.headers(),
+            json={"variables": {"manager": "Ann", "client": "<script>"}},
+        )
+        assert en.json()["html"] == "<p>Ann, ask <b>&lt;script&gt;</b></p>"
+        missing = await api.client.post(
+            "/v1/templates/forgotten/preview", headers=api.headers(), json={"variables": {}}
+        )
+        assert missing.status_code == 422
+
+    async def test_a_template_reaching_outside_its_variables_is_refused_and_only_admins_save(
+        self, api: NotificationsApi
+    ) -> None:
+        bad = {**TEMPLATE, "variants": {"en": {"subject": "x", "text": "{{ manager.__class__.__mro__ }}"}}}
+        refused = await api.client.put("/v1/templates/bad", headers=api.headers(), json=bad)
+        assert refused.status_code == 422 and "private attribute" in refused.json()["detail"]
+        forbidden = await api.client.put("/v1/templates/x", headers=api.headers("u", roles=()), json=TEMPLATE)
+        assert forbidden.status_code == 403
+
+    async def test_a_notify_command_renders_the_template_in_the_recipients_language(
+        self, api: NotificationsApi, mailbox: Mailbox
+    ) -> None:
+        await api.client.put("/v1/templates/forgotten", headers=api.headers(), json=TEMPLATE)
+        await api.client.put(
+            "/v1/preferences", headers=api.headers("anna"), json={"language": "ru", "channels": {"*": ["in_app"]}}
+        )
+        command = Notify(
+            idempotency_key=key(),
+            recipient_ids=["anna"],
+            template_id="forgotten",
+            variables={"manager": "Анна", "client": "ООО Дом"},
+        )
+        await api.publish(command, subject=command.idempotency_key)
+
+        async def inbox() -> Any:
+            return (await api.client.get("/v1/notifications", headers=api.headers("anna"))).json()["items"]
+
+        [item] = await eventually(inbox, lambda items: len(items) == 1)
+        assert item["title"] == "Напомните о себе: ООО Дом"
+
+
+class TestEmail:
+    async def test_a_send_email_command_delivers_text_and_html_through_smtp(
+        self, api: NotificationsApi, mailbox: Mailbox
+    ) -> None:
+        await api.client.put("/v1/templates/forgotten", headers=api.headers(), json=TEMPLATE)
+        command = SendEmail(
+            idempotency_key=key(),
+            to_addresses=["client@example.test"],
+            template_id="forgotten",
+            variables={"manager": "Ann", "client": "Acme"},
+            language="en",
+        )
+        await api.publish(command, subject=command.idempotency_key)
+        await eventually(lambda: _value(mailbox.messages), lambda m: len(m) == 1)
+        mail = mailbox.messages[0]
+        assert mail["To"] == "client@example.test" and mail["Subject"] == "Remind Acme of yourself"
+        assert mail.get_body(("plain",)).get_content().strip() == "Ann, ask Acme about the terms."
+        assert "<b>Acme</b>" in mail.get_body(("html",)).get_content()
+
+
+class TestLiveStream:
+    async def test_the_stream_carries_the_users_own_notifications_only(self, api: NotificationsApi) -> None:
+        received: list[dict[str, Any]] = []
+
+        server, base = await _serve(api)
+
+        async def listen() -> None:
+            async with (
+                httpx.AsyncClient(base_url=base) as client,
+                client.stream("GET", "/v1/notifications/stream", headers=api.headers("zoe")) as response,
+            ):
+                assert response.headers["content-type"].startswith("text/event-stream")
+                async for line in response.aiter_lines():
+                    if line.startswith("data: "):
+                        received.append(json.loads(line[6:]))
+                        return
+
+        listener = asyncio.create_task(listen())
+        await asyncio.sleep(0.3)
+        for recipient in ("someone-else", "zoe"):
+            command = Notify(idempotency_key=key(), recipient_ids=[recipient], title=f"for {recipient}")
+            await api.publish(command, subject=command.idempotency_key)
+        try:
+            await asyncio.wait_for(listener, 20)
+        finally:
+            server.should_exit = True
+        assert [r["title"] for r in received] == ["for zoe"]
+
+
+class TestStageChanges:
+    async def test_assignee_and_observers_hear_of_a_move_once_the_tenant_turns_it_on(
+        self, api: NotificationsApi
+    ) -> None:
+        item_id, stage_id = f"item-{uuid.uuid4().hex[:8]}", f"stage-{uuid.uuid4().hex[:8]}"
+        created = entities.ItemCreated(
+            item_id=item_id,
+            entity_type_id="company",
+            title="ЖКХ-1",
+            assignee_id="max",
+            observer_ids=["lea", "mover"],
+            created_by="admin-1",
+        )
+        await api.publish(created, subject=item_id, source="/conveyor/entities")
+        await eventually(lambda: _watchers(api, item_id), lambda found: found == 1)  # topics do not order each other
+
+        def moved(n: int) -> pipelines.ItemMovedToStage:
+            return pipelines.ItemMovedToStage(
+                item_id=item_id,
+                entity_type_id="company",
+                from_pipeline_id="p",
+                from_stage_id="s0",
+                from_semantic="in_progress",
+                to_pipeline_id="p",
+                to_stage_id=f"{stage_id}-{n}",
+                to_semantic="in_progress",
+                moved_by="user:mover",
+            )
+
+        await api.publish(moved(1), subject=item_id, source="/conveyor/pipelines")
+        await eventually(lambda: _settings_rows(api), lambda found: found == 1)  # the move was read, setting off
+        turned_on = await api.client.put(
+            "/v1/settings", headers=api.headers(), json={"stage_change_notifications": True}
+        )
+        assert turned_on.status_code == 200 and turned_on.json()["stage_change_notifications"] is True
+        await api.publish(moved(2), subject=item_id, source="/conveyor/pipelines")
+
+        async def inbox(user: str) -> Any:
+            return (await api.client.get("/v1/notifications", headers=api.headers(user))).json()["items"]
+
+        for user in ("max", "lea"):
+            [item] = await eventually(functools.partial(inbox, user), lambda items: len(items) >= 1)
+            assert item["kind"] == "stage_changed" and item["item"]["item_id"] == item_id
+            assert f"{stage_id}-2" in item["title"]
+        assert await inbox("mover") == []
+
+
+async def _serve(api: NotificationsApi) -> tuple[uvicorn.Server, str]:
+    """The same app (its lifespan already running) behind a real HTTP server: ASGI test transports buffer streams."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(api.app, host="127.0.0.1", port=port, lifespan="off", log_config=None))
+    asyncio.get_running_loop().create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    return server, f"http://127.0.0.1:{port}"
+
+
+async def _settings_rows(api: NotificationsApi) -> int:
+    async with api.app.state.pool.acquire() as conn:
+        return int(await conn.fetchval("SELECT count(*) FROM tenant_settings WHERE tenant_id = $1", api.tenant))
+
+
+async def _watchers(api: NotificationsApi, item_id: str) -> int:
+    async with api.app.state.pool.acquire() as conn:
+        return int(await conn.fetchval("SELECT count(*) FROM item_watchers WHERE item_id = $1", item_id))
+
+
+async def _value(value: Any) -> Any:
+    return value
