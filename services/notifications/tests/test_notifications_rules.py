@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from conveyor_contracts.notifications import ReminderSpec
 from icalendar import Calendar
+from notifications.adapters.http_target import pinned
 from notifications.domain.calendar import Entry, Feed, due_times, overlapping
 from notifications.domain.preferences import channels_for
 from notifications.domain.signing import header_value, verify
@@ -121,3 +122,10 @@ class TestChannels:
         assert channels_for({}, "stage_changed") == ["in_app"]
         assert channels_for({"*": ["email"]}, "stage_changed") == ["email"]
         assert channels_for({"reminder": []}, "reminder") == []
+
+
+class TestPinnedConnection:
+    def test_the_call_goes_to_the_checked_address_with_the_original_host_and_server_name(self) -> None:
+        target, headers, extensions = pinned("https://hooks.example.com:8443/in?a=1", "93.184.216.34")
+        assert str(target) == "https://93.184.216.34:8443/in?a=1"
+        assert headers == {"Host": "hooks.example.com:8443"} and extensions == {"sni_hostname": "hooks.example.com"}
