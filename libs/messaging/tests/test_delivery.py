@@ -29,6 +29,7 @@ from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore, NewEvent
 from conveyor_messaging.relay import OutboxRelay, default_topic
 from conveyor_testing.plugin import Infra
+from conveyor_testing.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -88,7 +89,8 @@ class TestRelayAndConsumer:
     ) -> None:
         async with projection.acquire() as conn:
             await append_one(store, conn, "once", 1)
-            (event,) = await store.read_all(conn)
+            # read_all waits for every older transaction in the cluster to end: poll, do not expect.
+            (event,) = await eventually(lambda: store.read_all(conn), lambda events: len(events) == 1)
         from conveyor_messaging.envelope import to_kafka
 
         key, value, headers = to_kafka(event.to_envelope())
