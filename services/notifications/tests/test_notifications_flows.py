@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +13,15 @@ from typing import Any as Receiver
 
 import httpx
 import pytest
-from conveyor_contracts.notifications import CreateCalendarEntry, Notify, ReminderSpec, calendar_entry_id_for
+from conveyor_contracts.notifications import (
+    CallWebhook,
+    CancelCalendarEntry,
+    CreateCalendarEntry,
+    Notify,
+    ReminderSpec,
+    UpdateCalendarEntry,
+    calendar_entry_id_for,
+)
 from conveyor_testing.waiting import eventually
 from icalendar import Calendar
 from notifications.domain.signing import verify
@@ -167,3 +176,52 @@ async def _directory_user(api: NotificationsApi, user_id: str, email: str) -> No
             user_id,
             email,
         )
+
+
+class TestCommandsFromRobots:
+    async def test_a_call_webhook_command_is_signed_with_the_tenants_secret(
+        self, api: NotificationsApi, receiver: Receiver
+    ) -> None:
+        secret = (await api.client.get("/v1/settings", headers=api.headers())).json()["webhook_secret"]
+        command = CallWebhook(idempotency_key=key(), url=receiver.url, payload={"company": "ЖКХ-3", "status": "won"})
+        await api.publish(command, subject=command.idempotency_key)
+        await api.publish(command, subject=command.idempotency_key)
+        await eventually(lambda: _async(receiver.requests), lambda r: len(r) == 1)
+        await _quiet(api)
+        assert len(receiver.requests) == 1  # the repeated key called nothing twice
+        headers, body = receiver.requests[0]
+        assert verify(secret, headers["Conveyor-Signature"], body, now=int(datetime.now(UTC).timestamp()))
+        assert json.loads(body) == {"company": "ЖКХ-3", "status": "won"}
+
+    async def test_update_and_cancel_commands_move_and_drop_an_entry(self, api: NotificationsApi) -> None:
+        start = datetime(2027, 6, 1, 10, 0, tzinfo=UTC)
+        created = CreateCalendarEntry(idempotency_key=key(), title="Meeting", start=start, organizer_id="mia")
+        await api.publish(created, subject=created.idempotency_key)
+        entry_id = calendar_entry_id_for(api.tenant, created.idempotency_key)
+
+        async def entry() -> Any:
+            response = await api.client.get(f"/v1/calendar/entries/{entry_id}", headers=api.headers("mia"))
+            return response.json() if response.status_code == 200 else None
+
+        await eventually(entry, lambda found: found is not None)
+        moved = UpdateCalendarEntry(idempotency_key=key(), entry_id=entry_id, start=start + timedelta(hours=2))
+        await api.publish(moved, subject=moved.idempotency_key)
+        found = await eventually(entry, lambda found: found["version"] == 2)
+        assert found["start"].startswith("2027-06-01T12:00") and found["end"].startswith("2027-06-01T12:30")
+        cancel = CancelCalendarEntry(idempotency_key=key(), entry_id=entry_id, reason="client declined")
+        await api.publish(cancel, subject=cancel.idempotency_key)
+        await eventually(entry, lambda found: found["status"] == "cancelled")
+
+    async def test_a_command_for_an_unknown_entry_is_rejected_with_an_event(self, api: NotificationsApi) -> None:
+        command = CancelCalendarEntry(idempotency_key=key(), entry_id="no-such-entry")
+        await api.publish(command, subject=command.idempotency_key)
+
+        async def rejections() -> list[Any]:
+            async with api.app.state.pool.acquire() as conn:
+                rows = await conn.fetch(
+                    "SELECT data FROM events WHERE type = 'conveyor.notifications.command.rejected.v1'"
+                )
+            return [json.loads(r["data"]) if isinstance(r["data"], str) else r["data"] for r in rows]
+
+        [rejected] = await eventually(rejections, lambda found: len(found) == 1)
+        assert rejected["idempotency_key"] == command.idempotency_key and "no-such-entry" in rejected["reason"]
