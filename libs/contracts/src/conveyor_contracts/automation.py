@@ -3,3 +3,64 @@
 Each event is an `EventContract` subclass with `type_name=...`; its first docstring line is
 the summary shown in docs/asyncapi.yaml. The service's issue adds them with its behaviour.
 """
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from conveyor_messaging.contracts import EventContract
+
+RunOutcome = Literal["scheduled", "succeeded", "skipped", "failed", "retrying"]
+
+
+class RobotSaved(EventContract, type_name="conveyor.automation.robot.saved.v1"):
+    """A robot was added to a stage or changed; the robot as it is now."""
+
+    robot_id: str
+    pipeline_id: str
+    stage_id: str
+    name: str
+    position: int
+    timing: dict[str, Any]
+    condition: dict[str, Any] | None
+    action: dict[str, Any]
+    wait_for_previous: bool
+    enabled: bool
+
+
+class RobotRemoved(EventContract, type_name="conveyor.automation.robot.removed.v1"):
+    """A robot was removed from its stage; its pending runs were cancelled."""
+
+    robot_id: str
+    pipeline_id: str
+    stage_id: str
+
+
+class TriggerSaved(EventContract, type_name="conveyor.automation.trigger.saved.v1"):
+    """A trigger that moves items to its stage was added or changed (its webhook secret never travels)."""
+
+    trigger_id: str
+    pipeline_id: str
+    stage_id: str
+    name: str
+    kind: Literal["webhook", "field_value"]
+    config: dict[str, Any]
+    enabled: bool
+
+
+class TriggerRemoved(EventContract, type_name="conveyor.automation.trigger.removed.v1"):
+    """A trigger was removed."""
+
+    trigger_id: str
+
+
+class RunRecorded(EventContract, type_name="conveyor.automation.run.recorded.v1"):
+    """A robot run or trigger firing on an item reached an outcome (scheduled, succeeded, skipped, failed...)."""
+
+    run_id: str
+    item_id: str
+    source_kind: Literal["robot", "trigger"]
+    source_id: str
+    outcome: RunOutcome
+    attempt: int
+    detail: str | None = None

@@ -1,9 +1,53 @@
 """The automation service's routing table: every event it consumes, from which topic, and its handler.
 
 Reading this module tells you everything the service reacts to. Each entry becomes one consumer
-group (`automation.<name>`) started by `bootstrap.py`.
+group (`automation.<name>`) started by `bootstrap.py`. Durable timers (`automation.timers`) are the
+service's other input: they run robots when they are due.
 """
 
+from collections.abc import Awaitable, Callable
+
+from conveyor_access.directory import DIRECTORY_HANDLERS, DIRECTORY_TOPICS
+from conveyor_contracts import entities, pipelines
+from conveyor_messaging.consumer import Handler, route
+from conveyor_messaging.db import Connection
+from conveyor_messaging.envelope import Envelope
+from conveyor_messaging.eventstore import EventStore
 from conveyor_messaging.runtime import Subscription
 
-SUBSCRIPTIONS: list[Subscription] = []
+from automation.handlers import reactions
+
+# The same store the service's backbone appends with: it holds SQL, no connection.
+STORE = EventStore(source="/conveyor/automation")
+
+Reaction = Callable[[Connection, EventStore, Envelope], Awaitable[None]]
+
+
+def _recording(reaction: Reaction) -> Handler:
+    async def handle(conn: Connection, event: Envelope) -> None:
+        await reaction(conn, STORE, event)
+
+    return handle
+
+
+ITEMS = {
+    entities.ItemCreated.type_name: reactions.when_item_created_copy_it,
+    entities.ItemUpdated.type_name: reactions.when_item_updated_refresh_copy_and_count_idle_time_again,
+    entities.ItemDeleted.type_name: reactions.when_item_deleted_hold_its_robots,
+    entities.ItemRestored.type_name: reactions.when_item_restored_release_its_robots,
+}
+STAGES = {
+    pipelines.ItemPlaced.type_name: reactions.when_item_placed_schedule_robots,
+    pipelines.ItemMovedToStage.type_name: reactions.when_item_entered_stage_schedule_robots,
+}
+
+# Items' fields and their stage visits share one consumer: both write the copy of the item, and one
+# consumer applies what it fetched in one transaction, so the two can never deadlock on a row.
+SUBSCRIPTIONS: list[Subscription] = [
+    Subscription(
+        name="items",
+        topics=[entities.ItemCreated.topic(), pipelines.ItemPlaced.topic()],
+        handle=route({t: _recording(r) for t, r in {**ITEMS, **STAGES}.items()}),
+    ),
+    Subscription(name="directory", topics=DIRECTORY_TOPICS, handle=route(DIRECTORY_HANDLERS)),
+]

@@ -1,0 +1,156 @@
+"""The service's copy of items: fields from the entities' events, the stage from the pipelines' events."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from conveyor_messaging.db import Connection
+
+from automation.adapters.rows import from_jsonb
+
+STANDARD_KEYS = ("amount", "currency", "begin_date", "close_date", "source", "client_id")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemCopy:
+    item_id: str
+    entity_type_id: str | None
+    title: str | None
+    assignee_id: str | None
+    observer_ids: list[str]
+    standard: dict[str, Any]
+    fields: dict[str, Any]
+    deleted: bool
+    pipeline_id: str | None
+    stage_id: str | None
+    visit_id: str | None
+    entered_at: datetime | None
+    last_change_at: datetime | None
+
+    def view(self) -> dict[str, Any]:
+        """What conditions and templates see as ``item``: custom fields by code, then the standard keys
+        (which win), and ``fields`` as a whole."""
+        return {
+            **self.fields,
+            **self.standard,
+            "id": self.item_id,
+            "item_id": self.item_id,
+            "entity_type_id": self.entity_type_id,
+            "title": self.title,
+            "assignee_id": self.assignee_id,
+            "observer_ids": list(self.observer_ids),
+            "pipeline_id": self.pipeline_id,
+            "stage_id": self.stage_id,
+            "fields": dict(self.fields),
+        }
+
+
+async def load(conn: Connection, tenant_id: str, item_id: str, *, lock: bool = False) -> ItemCopy | None:
+    row = await conn.fetchrow(
+        "SELECT * FROM automation_items WHERE tenant_id = $1 AND item_id = $2" + (" FOR UPDATE" if lock else ""),
+        tenant_id,
+        item_id,
+    )
+    if row is None:
+        return None
+    return ItemCopy(
+        item_id=row["item_id"],
+        entity_type_id=row["entity_type_id"],
+        title=row["title"],
+        assignee_id=row["assignee_id"],
+        observer_ids=list(row["observer_ids"]),
+        standard=from_jsonb(row["standard"]),
+        fields=from_jsonb(row["fields"]),
+        deleted=row["deleted"],
+        pipeline_id=row["pipeline_id"],
+        stage_id=row["stage_id"],
+        visit_id=row["visit_id"],
+        entered_at=row["entered_at"],
+        last_change_at=row["last_change_at"],
+    )
+
+
+async def save_created(
+    conn: Connection,
+    tenant_id: str,
+    item_id: str,
+    *,
+    entity_type_id: str,
+    title: str,
+    assignee_id: str | None,
+    observer_ids: list[str],
+    standard: dict[str, Any],
+    fields: dict[str, Any],
+) -> None:
+    await conn.execute(
+        """INSERT INTO automation_items
+               (tenant_id, item_id, entity_type_id, title, assignee_id, observer_ids, standard, fields)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8::text::jsonb)
+           ON CONFLICT (tenant_id, item_id) DO UPDATE
+              SET entity_type_id = EXCLUDED.entity_type_id, title = EXCLUDED.title,
+                  assignee_id = EXCLUDED.assignee_id, observer_ids = EXCLUDED.observer_ids,
+                  standard = EXCLUDED.standard, fields = EXCLUDED.fields""",
+        tenant_id,
+        item_id,
+        entity_type_id,
+        title,
+        assignee_id,
+        observer_ids,
+        json.dumps(standard),
+        json.dumps(fields),
+    )
+
+
+async def save_changes(conn: Connection, item: ItemCopy, tenant_id: str, changed_at: datetime) -> None:
+    await conn.execute(
+        """UPDATE automation_items
+              SET title = $3, assignee_id = $4, observer_ids = $5, standard = $6::text::jsonb,
+                  fields = $7::text::jsonb, last_change_at = CASE WHEN stage_id IS NULL THEN last_change_at
+                                                                 ELSE greatest(last_change_at, $8) END
+            WHERE tenant_id = $1 AND item_id = $2""",
+        tenant_id,
+        item.item_id,
+        item.title,
+        item.assignee_id,
+        item.observer_ids,
+        json.dumps(item.standard),
+        json.dumps(item.fields),
+        changed_at,
+    )
+
+
+async def set_deleted(conn: Connection, tenant_id: str, item_id: str, deleted: bool) -> None:
+    await conn.execute(
+        "UPDATE automation_items SET deleted = $3 WHERE tenant_id = $1 AND item_id = $2", tenant_id, item_id, deleted
+    )
+
+
+async def enter_stage(
+    conn: Connection,
+    tenant_id: str,
+    item_id: str,
+    *,
+    entity_type_id: str,
+    pipeline_id: str,
+    stage_id: str,
+    visit_id: str,
+    entered_at: datetime,
+) -> None:
+    await conn.execute(
+        """INSERT INTO automation_items
+               (tenant_id, item_id, entity_type_id, pipeline_id, stage_id, visit_id, entered_at, last_change_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+           ON CONFLICT (tenant_id, item_id) DO UPDATE
+              SET pipeline_id = EXCLUDED.pipeline_id, stage_id = EXCLUDED.stage_id, visit_id = EXCLUDED.visit_id,
+                  entered_at = EXCLUDED.entered_at, last_change_at = EXCLUDED.entered_at""",
+        tenant_id,
+        item_id,
+        entity_type_id,
+        pipeline_id,
+        stage_id,
+        visit_id,
+        entered_at,
+    )

@@ -1,0 +1,142 @@
+"""The run log: every robot run and trigger firing on an item, with its outcome."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from conveyor_messaging.db import Connection
+
+from automation.adapters.rows import from_jsonb
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    run_id: str
+    item_id: str
+    source_kind: str
+    source_id: str
+    source_name: str
+    visit_id: str | None
+    status: str
+    attempts: int
+    due_at: datetime | None
+    last_error: str | None
+    detail: dict[str, Any]
+    created_at: datetime
+    finished_at: datetime | None
+
+
+def _run(row: Any) -> Run:
+    return Run(
+        run_id=row["run_id"],
+        item_id=row["item_id"],
+        source_kind=row["source_kind"],
+        source_id=row["source_id"],
+        source_name=row["source_name"],
+        visit_id=row["visit_id"],
+        status=row["status"],
+        attempts=row["attempts"],
+        due_at=row["due_at"],
+        last_error=row["last_error"],
+        detail=from_jsonb(row["detail"]),
+        created_at=row["created_at"],
+        finished_at=row["finished_at"],
+    )
+
+
+async def open_run(
+    conn: Connection,
+    tenant_id: str,
+    *,
+    run_id: str,
+    item_id: str,
+    source_kind: str,
+    source_id: str,
+    source_name: str,
+    visit_id: str | None,
+    status: str,
+    due_at: datetime | None,
+    now: datetime,
+) -> bool:
+    """Record a run; False when a run with this id exists (the same robot, visit and moment)."""
+    created = await conn.fetchval(
+        """INSERT INTO automation_runs (tenant_id, run_id, item_id, source_kind, source_id, source_name, visit_id,
+                                        status, due_at, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+           ON CONFLICT (tenant_id, run_id) DO NOTHING RETURNING true""",
+        tenant_id,
+        run_id,
+        item_id,
+        source_kind,
+        source_id,
+        source_name,
+        visit_id,
+        status,
+        due_at,
+        now,
+    )
+    return bool(created)
+
+
+async def load_run(conn: Connection, tenant_id: str, run_id: str, *, lock: bool = False) -> Run | None:
+    row = await conn.fetchrow(
+        "SELECT * FROM automation_runs WHERE tenant_id = $1 AND run_id = $2" + (" FOR UPDATE" if lock else ""),
+        tenant_id,
+        run_id,
+    )
+    return _run(row) if row else None
+
+
+async def finish(
+    conn: Connection,
+    tenant_id: str,
+    run_id: str,
+    *,
+    status: str,
+    now: datetime,
+    error: str | None = None,
+    detail: dict[str, Any] | None = None,
+    due_at: datetime | None = None,
+) -> None:
+    await conn.execute(
+        """UPDATE automation_runs
+              SET status = $3,
+                  attempts = attempts + CASE WHEN $3 IN ('succeeded', 'failed', 'retrying') THEN 1 ELSE 0 END,
+                  last_error = $4, detail = detail || $5::text::jsonb,
+                  finished_at = CASE WHEN $3 IN ('succeeded', 'failed', 'skipped', 'cancelled')
+                                     THEN $6::timestamptz END,
+                  due_at = coalesce($7::timestamptz, due_at)
+            WHERE tenant_id = $1 AND run_id = $2""",
+        tenant_id,
+        run_id,
+        status,
+        error,
+        json.dumps(detail or {}),
+        now,
+        due_at,
+    )
+
+
+async def runs_of_item(conn: Connection, tenant_id: str, item_id: str, *, limit: int = 200) -> list[Run]:
+    rows = await conn.fetch(
+        "SELECT * FROM automation_runs WHERE tenant_id = $1 AND item_id = $2 ORDER BY created_at, run_id LIMIT $3",
+        tenant_id,
+        item_id,
+        limit,
+    )
+    return [_run(row) for row in rows]
+
+
+async def cancel_visit(conn: Connection, tenant_id: str, item_id: str, visit_id: str, now: datetime) -> None:
+    """Runs still waiting for a visit the item has ended are cancelled (their timers are too)."""
+    await conn.execute(
+        "UPDATE automation_runs SET status = 'cancelled', finished_at = $4"
+        " WHERE tenant_id = $1 AND item_id = $2 AND visit_id = $3 AND status IN ('scheduled', 'retrying')",
+        tenant_id,
+        item_id,
+        visit_id,
+        now,
+    )

@@ -1,0 +1,173 @@
+"""A small expression language for conditions: Python's syntax, a whitelist of its nodes, no host access.
+
+``status == "won" and amount > 1000``, ``item.fields.industry in ["housing", "energy"]``,
+``not assignee_id``. Names are looked up in the variables given (never in builtins); ``a.b`` reads
+key ``b`` of a mapping; names and keys starting with ``_`` are refused. There are no calls, no
+lambdas, no comprehensions, no imports and no attribute access to Python objects, so an expression
+can read the values it is given and nothing else. Parsing happens when a condition is saved.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+MAX_LENGTH = 2000
+MAX_NODES = 200
+
+
+class UnsafeExpression(ValueError):
+    """The expression uses something outside the language (a call, a dunder, an import...)."""
+
+
+_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+}
+_ARITHMETIC: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Div: operator.truediv,
+    ast.Mod: operator.mod,
+    ast.Mult: operator.mul,
+}
+_ALLOWED = (
+    ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.BinOp, ast.Compare,
+    ast.Constant, ast.Name, ast.Load, ast.Attribute, ast.Subscript, ast.List, ast.Tuple, ast.IfExp,
+    *_COMPARE, *_ARITHMETIC,
+)  # fmt: skip
+
+
+def parse(source: str) -> ast.Expression:
+    """Parse and check an expression; raise UnsafeExpression naming what is not allowed."""
+    if len(source) > MAX_LENGTH:
+        raise UnsafeExpression(f"an expression is at most {MAX_LENGTH} characters")
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as error:
+        raise UnsafeExpression(f"not an expression: {error.msg}") from None
+    nodes = list(ast.walk(tree))
+    if len(nodes) > MAX_NODES:
+        raise UnsafeExpression("the expression is too long")
+    for node in nodes:
+        if not isinstance(node, _ALLOWED):
+            raise UnsafeExpression(f"{type(node).__name__} is not allowed in expressions")
+        if isinstance(node, ast.Name) and node.id.startswith("_"):
+            raise UnsafeExpression(f"name {node.id!r} is not allowed")
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            raise UnsafeExpression(f"attribute {node.attr!r} is not allowed")
+        if isinstance(node, ast.Constant) and not isinstance(node.value, str | int | float | bool | type(None)):
+            raise UnsafeExpression("only text, numbers, true/false and None are constants")
+    return tree
+
+
+def evaluate(source: str | ast.Expression, variables: Mapping[str, Any]) -> Any:
+    """The expression's value over ``variables`` (missing names and keys read as None)."""
+    tree = parse(source) if isinstance(source, str) else source
+    return _eval(tree.body, variables)
+
+
+def _eval(node: ast.expr, env: Mapping[str, Any]) -> Any:
+    match node:
+        case ast.Constant(value=value):
+            return value
+        case ast.Name(id=name):
+            return env.get(name)
+        case ast.Attribute(value=inner, attr=attr):
+            return _key(_eval(inner, env), attr)
+        case ast.Subscript(value=inner, slice=index):
+            return _key(_eval(inner, env), _eval(index, env))
+        case ast.List(elts=elts) | ast.Tuple(elts=elts):
+            return [_eval(e, env) for e in elts]
+        case ast.BoolOp(op=ast.And(), values=values):
+            return all(_truth(_eval(v, env)) for v in values)
+        case ast.BoolOp(values=values):
+            return any(_truth(_eval(v, env)) for v in values)
+        case ast.UnaryOp(op=ast.Not(), operand=operand):
+            return not _truth(_eval(operand, env))
+        case ast.UnaryOp(operand=operand):
+            return -_number(_eval(operand, env))
+        case ast.IfExp(test=test, body=body, orelse=orelse):
+            return _eval(body if _truth(_eval(test, env)) else orelse, env)
+        case ast.BinOp(left=left, op=arithmetic, right=right):
+            return _arithmetic(arithmetic, _eval(left, env), _eval(right, env))
+        case ast.Compare(left=left, ops=ops, comparators=rights):
+            current = _eval(left, env)
+            for comparison, right_node in zip(ops, rights, strict=True):
+                right = _eval(right_node, env)
+                if not compare(type(comparison), current, right):
+                    return False
+                current = right
+            return True
+    raise UnsafeExpression(f"{type(node).__name__} is not allowed in expressions")
+
+
+def compare(op: type[ast.cmpop], left: Any, right: Any) -> bool:
+    """Compare two values the way conditions do: numbers (also written as text) by value, None never
+    orders against anything."""
+    left, right = _coerce(left, right)
+    if op in (ast.In, ast.NotIn):
+        container = right if isinstance(right, list | tuple | str | dict) else [right]
+        return _COMPARE[op](left, container)
+    try:
+        return _COMPARE[op](left, right)
+    except TypeError:
+        return False
+
+
+def _coerce(left: Any, right: Any) -> tuple[Any, Any]:
+    if isinstance(left, bool) or isinstance(right, bool):
+        return left, right
+    if isinstance(left, int | float | Decimal) or isinstance(right, int | float | Decimal):
+        as_left, as_right = _maybe_number(left), _maybe_number(right)
+        if as_left is not None and as_right is not None:
+            return as_left, as_right
+    return left, right
+
+
+def _maybe_number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _number(value: Any) -> Decimal:
+    number = _maybe_number(value)
+    if number is None:
+        raise UnsafeExpression(f"{value!r} is not a number")
+    return number
+
+
+def _arithmetic(op: ast.operator, left: Any, right: Any) -> Any:
+    if isinstance(op, ast.Add) and isinstance(left, str) and isinstance(right, str):
+        if len(left) + len(right) > 10_000:
+            raise UnsafeExpression("text too long")
+        return left + right
+    # Numbers only otherwise: "x" * 10**9 would eat the host's memory.
+    return _ARITHMETIC[type(op)](_number(left), _number(right))
+
+
+def _key(container: Any, key: Any) -> Any:
+    if isinstance(key, str) and key.startswith("_"):
+        raise UnsafeExpression(f"key {key!r} is not allowed")
+    if isinstance(container, Mapping):
+        return container.get(key)
+    if isinstance(container, list) and isinstance(key, int) and -len(container) <= key < len(container):
+        return container[key]
+    return None
+
+
+def _truth(value: Any) -> bool:
+    return bool(value)

@@ -1,0 +1,180 @@
+"""Robots: what runs when an item enters a stage, when, and under which condition."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from automation.domain import templates
+from automation.domain.conditions import Condition
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Recipient(_Spec):
+    """Who an action is for: a user, everyone holding a role, the item's assignee or observers, or the
+    head of the assignee's department. Absent users are replaced by their substitutes when it runs."""
+
+    kind: Literal["user", "role", "assignee", "observers", "head_of_assignee"]
+    id: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+def _template(source: str) -> str:
+    try:
+        return templates.check(source)
+    except templates.UnsafeTemplate as error:
+        raise ValueError(str(error)) from None
+
+
+Template = Annotated[str, Field(max_length=templates.MAX_LENGTH)]
+
+
+class _Templated(_Spec):
+    @field_validator("*", mode="after")
+    @classmethod
+    def _templates_are_safe(cls, value: Any, info: Any) -> Any:
+        if info.field_name in cls._templated_fields() and isinstance(value, str):
+            return _template(value)
+        return value
+
+    @classmethod
+    def _templated_fields(cls) -> frozenset[str]:
+        return frozenset({"title", "body", "subject", "description"})
+
+
+class SetFields(_Spec):
+    type: Literal["set_fields"]
+    fields: dict[str, Any] = Field(min_length=1)  # by field code; standard keys (title, amount...) too
+
+
+class MoveToStage(_Spec):
+    type: Literal["move_to_stage"]
+    stage_id: str = Field(min_length=1)
+
+
+class ChangeAssignee(_Spec):
+    type: Literal["change_assignee"]
+    to: Recipient
+
+
+class CreateItem(_Templated):
+    type: Literal["create_item"]
+    entity_type_id: str = Field(min_length=1)
+    title: Template
+    fields: dict[str, Any] = Field(default_factory=dict)
+    link_field: str | None = None  # a link field of the new item that points back at this one
+    assignee: Recipient | None = None
+
+
+class Notify(_Templated):
+    type: Literal["notify"]
+    recipients: list[Recipient] = Field(min_length=1, max_length=50)
+    title: Template | None = None
+    body: Template
+
+
+class SendEmail(_Templated):
+    type: Literal["send_email"]
+    recipients: list[Recipient] = Field(default_factory=list, max_length=50)
+    addresses: list[str] = Field(default_factory=list, max_length=50)
+    subject: Template
+    body: Template
+
+
+class CreateCalendarEntry(_Templated):
+    type: Literal["create_calendar_entry"]
+    title: Template
+    description: Template | None = None
+    start_field: str | None = None  # a date field of the item; none: when the robot runs
+    duration_minutes: int = Field(default=30, ge=1, le=60 * 24)
+    attendees: list[Recipient] = Field(default_factory=lambda: [Recipient(kind="assignee")], max_length=50)
+    remind_minutes_before: int | None = Field(default=None, ge=0, le=60 * 24 * 14)
+
+
+class CallWebhook(_Spec):
+    type: Literal["call_webhook"]
+    url: str = Field(min_length=1, max_length=2000, pattern=r"^https?://")
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class Wait(_Spec):
+    """Does nothing; with a delay it holds back the robots that wait for it."""
+
+    type: Literal["wait"]
+
+
+Action = Annotated[
+    SetFields
+    | MoveToStage
+    | ChangeAssignee
+    | CreateItem
+    | Notify
+    | SendEmail
+    | CreateCalendarEntry
+    | CallWebhook
+    | Wait,
+    Field(discriminator="type"),
+]
+
+
+class Timing(_Spec):
+    """When a robot runs after the item enters its stage.
+
+    ``at_once``; ``after_delay`` (``seconds`` after entering); ``before_field`` / ``after_field``
+    (``seconds`` before or after the item's date field ``field``); ``idle`` (once the item has not
+    changed for ``seconds`` on the stage: the "no change for N days" rule, counted again from every
+    change)."""
+
+    mode: Literal["at_once", "after_delay", "before_field", "after_field", "idle"] = "at_once"
+    seconds: int = Field(default=0, ge=0, le=3650 * 86400)
+    field: str | None = Field(default=None, min_length=1)
+
+    def due(self, *, entered_at: datetime, last_change_at: datetime, fields: dict[str, Any]) -> datetime | None:
+        """The instant the robot is due, or None when the date field it counts from is empty."""
+        offset = timedelta(seconds=self.seconds)
+        match self.mode:
+            case "at_once":
+                return entered_at
+            case "after_delay":
+                return entered_at + offset
+            case "idle":
+                return last_change_at + offset
+        anchor = parse_instant(fields.get(self.field or ""))
+        if anchor is None:
+            return None
+        return anchor - offset if self.mode == "before_field" else anchor + offset
+
+
+class RobotSpec(_Spec):
+    """A robot as an admin writes it."""
+
+    pipeline_id: str = Field(min_length=1)
+    stage_id: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=200)
+    position: int = 0
+    timing: Timing = Timing()
+    condition: Condition | None = None
+    action: Action
+    wait_for_previous: bool = False
+    enabled: bool = True
+
+
+def parse_instant(value: Any) -> datetime | None:
+    """A date or datetime field's value as an aware instant (dates at midnight UTC)."""
+    from datetime import UTC, date
+
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,172 @@
+"""The action library: what a robot does, as commands to the service that owns the data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from conveyor_access.directory import head_of_department_of
+from conveyor_contracts import entities, notifications, pipelines
+from conveyor_messaging.actor import Actor
+from conveyor_messaging.contracts import EventContract
+from conveyor_messaging.db import Connection
+from conveyor_messaging.eventstore import EventStore
+
+from automation.adapters import people
+from automation.adapters.items import STANDARD_KEYS, ItemCopy
+from automation.adapters.outbox import send_command
+from automation.domain import robots as spec
+from automation.domain import templates
+
+TOP_LEVEL_KEYS = frozenset({"title", "assignee_id", "observer_ids", *STANDARD_KEYS})
+
+
+class NothingToDo(Exception):
+    """The action has nobody or nothing to act on (e.g. no recipients): the run is skipped, not failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ActionContext:
+    conn: Connection
+    store: EventStore
+    tenant_id: str
+    item: ItemCopy
+    run_id: str
+    actor: Actor
+    now: datetime
+
+    async def send(self, command: EventContract) -> bool:
+        return await send_command(self.conn, self.store, self.tenant_id, command, key=self.run_id, actor=self.actor)
+
+    async def users(self, recipients: list[spec.Recipient]) -> list[str]:
+        return await people.resolve(self.conn, self.tenant_id, recipients, self.item, self.now)
+
+    async def render(self, source: str) -> str:
+        return templates.render(source, await template_context(self.conn, self.tenant_id, self.item))
+
+    def item_ref(self) -> notifications.ItemRef:
+        return notifications.ItemRef(item_id=self.item.item_id, entity_type_id=self.item.entity_type_id)
+
+
+async def template_context(conn: Connection, tenant_id: str, item: ItemCopy) -> dict[str, Any]:
+    """The item, its people and (for processes) their variables: all a template can see."""
+    assignee = await people.person(conn, tenant_id, item.assignee_id)
+    head_id = await head_of_department_of(conn, tenant_id, item.assignee_id) if item.assignee_id else None
+    observers = [await people.person(conn, tenant_id, user_id) for user_id in item.observer_ids]
+    return {
+        "item": item.view(),
+        "assignee": assignee,
+        "head": await people.person(conn, tenant_id, head_id),
+        "observers": observers,
+        "vars": {},
+    }
+
+
+async def perform(action: spec.Action, ctx: ActionContext) -> dict[str, Any]:
+    """Run one action; returns what the run log shows about it."""
+    match action:
+        case spec.Wait():
+            return {}
+        case spec.SetFields(fields=values):
+            changes = _changes(values)
+            await ctx.send(
+                entities.UpdateItemFields(idempotency_key=ctx.run_id, item_id=ctx.item.item_id, changes=changes)
+            )
+            return {"changes": changes}
+        case spec.MoveToStage(stage_id=stage_id):
+            await ctx.send(
+                pipelines.MoveItem(idempotency_key=ctx.run_id, item_id=ctx.item.item_id, to_stage_id=stage_id)
+            )
+            return {"to_stage_id": stage_id}
+        case spec.ChangeAssignee(to=recipient):
+            users = await ctx.users([recipient])
+            if not users:
+                raise NothingToDo(f"nobody to assign for {recipient.kind}")
+            changes = {"assignee_id": users[0]}
+            await ctx.send(
+                entities.UpdateItemFields(idempotency_key=ctx.run_id, item_id=ctx.item.item_id, changes=changes)
+            )
+            return {"assignee_id": users[0]}
+        case spec.CreateItem():
+            return await _create_item(action, ctx)
+        case spec.Notify(recipients=recipients, title=title, body=body):
+            users = await ctx.users(recipients)
+            if not users:
+                raise NothingToDo("nobody to notify")
+            text = await ctx.render(body)
+            heading = await ctx.render(title) if title else text.split("\n", 1)[0][:120]
+            await ctx.send(
+                notifications.Notify(
+                    idempotency_key=ctx.run_id, recipient_ids=users, kind="robot", title=heading, body=text,
+                    item=ctx.item_ref(),
+                )
+            )  # fmt: skip
+            return {"recipient_ids": users, "body": text}
+        case spec.SendEmail(recipients=recipients, addresses=addresses, subject=subject, body=body):
+            users = await ctx.users(recipients)
+            if not users and not addresses:
+                raise NothingToDo("nobody to write to")
+            email = notifications.SendEmail(
+                idempotency_key=ctx.run_id, to_user_ids=users, to_addresses=addresses,
+                subject=await ctx.render(subject), body_text=await ctx.render(body), item=ctx.item_ref(),
+            )  # fmt: skip
+            await ctx.send(email)
+            return {"to_user_ids": users, "to_addresses": addresses, "subject": email.subject}
+        case spec.CreateCalendarEntry():
+            return await _create_calendar_entry(action, ctx)
+        case spec.CallWebhook(url=url, payload=payload):
+            sent = {"item": ctx.item.view(), **payload}
+            await ctx.send(notifications.CallWebhook(idempotency_key=ctx.run_id, url=url, payload=sent))
+            return {"url": url}
+    raise TypeError(f"unknown action {action!r}")
+
+
+def _changes(values: dict[str, Any]) -> dict[str, Any]:
+    changes: dict[str, Any] = {key: value for key, value in values.items() if key in TOP_LEVEL_KEYS}
+    custom = {key.removeprefix("fields."): value for key, value in values.items() if key not in TOP_LEVEL_KEYS}
+    if custom:
+        changes["fields"] = custom
+    return changes
+
+
+async def _create_item(action: spec.CreateItem, ctx: ActionContext) -> dict[str, Any]:
+    fields = dict(action.fields)
+    if action.link_field:
+        fields[action.link_field] = ctx.item.item_id
+    assignees = await ctx.users([action.assignee]) if action.assignee else [ctx.item.assignee_id]
+    command = entities.CreateItem(
+        idempotency_key=ctx.run_id,
+        entity_type_id=action.entity_type_id,
+        title=await ctx.render(action.title),
+        assignee_id=assignees[0] if assignees else None,
+        fields=fields,
+    )
+    await ctx.send(command)
+    return {"entity_type_id": action.entity_type_id, "title": command.title}
+
+
+async def _create_calendar_entry(action: spec.CreateCalendarEntry, ctx: ActionContext) -> dict[str, Any]:
+    start = spec.parse_instant(ctx.item.view().get(action.start_field)) if action.start_field else ctx.now
+    if start is None:
+        raise NothingToDo(f"{action.start_field} is empty")
+    attendees = await ctx.users(action.attendees)
+    reminders = (
+        [notifications.ReminderSpec(minutes_before=action.remind_minutes_before)]
+        if action.remind_minutes_before is not None
+        else []
+    )
+    entry = notifications.CreateCalendarEntry(
+        idempotency_key=ctx.run_id,
+        entry_id=ctx.run_id,
+        title=await ctx.render(action.title),
+        description=await ctx.render(action.description) if action.description else None,
+        start=start,
+        end=start + timedelta(minutes=action.duration_minutes),
+        organizer_id=ctx.item.assignee_id,
+        attendee_ids=attendees,
+        item=ctx.item_ref(),
+        reminders=reminders,
+    )
+    await ctx.send(entry)
+    return {"entry_id": ctx.run_id, "title": entry.title, "start": start.isoformat()}

@@ -1,0 +1,111 @@
+"""Reactions to other services' events: keep the copy of items, schedule robots, fire field triggers."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from conveyor_contracts import entities, pipelines
+from conveyor_messaging.db import Connection
+from conveyor_messaging.envelope import Envelope
+from conveyor_messaging.eventstore import EventStore
+
+from automation.adapters import items
+from automation.adapters import robots as robot_rows
+from automation.handlers.schedule_robots import end_visit, reschedule_idle_robots, schedule_robots_of_visit
+from automation.handlers.triggers import fire_field_triggers
+
+
+async def when_item_created_copy_it(conn: Connection, store: EventStore, event: Envelope) -> None:
+    created = entities.ItemCreated.model_validate(event.data)
+    standard = {key: getattr(created, key) for key in items.STANDARD_KEYS}
+    await items.save_created(
+        conn,
+        event.tenant_id,
+        created.item_id,
+        entity_type_id=created.entity_type_id,
+        title=created.title,
+        assignee_id=created.assignee_id,
+        observer_ids=created.observer_ids,
+        standard=standard,
+        fields=created.fields,
+    )
+
+
+async def when_item_updated_refresh_copy_and_count_idle_time_again(
+    conn: Connection, store: EventStore, event: Envelope
+) -> None:
+    updated = entities.ItemUpdated.model_validate(event.data)
+    item = await items.load(conn, event.tenant_id, updated.item_id, lock=True)
+    if item is None:
+        return
+    item = _apply(item, updated.changes)
+    await items.save_changes(conn, item, event.tenant_id, event.time)
+    item = await items.load(conn, event.tenant_id, updated.item_id)
+    if item is None or item.stage_id is None or item.visit_id is None:
+        return
+    robots = await robot_rows.robots_of_stage(conn, event.tenant_id, item.stage_id, enabled_only=True)
+    await reschedule_idle_robots(conn, event.tenant_id, item, robots)
+    await fire_field_triggers(conn, store, event, item, changed=set(updated.changes))
+
+
+def _apply(item: items.ItemCopy, changes: dict[str, dict[str, Any]]) -> items.ItemCopy:
+    fields, standard = dict(item.fields), dict(item.standard)
+    title, assignee_id, observer_ids = item.title, item.assignee_id, list(item.observer_ids)
+    for key, change in changes.items():
+        new = change.get("new")
+        if key.startswith("fields."):
+            fields[key.removeprefix("fields.")] = new
+        elif key == "title":
+            title = new
+        elif key == "assignee_id":
+            assignee_id = new
+        elif key == "observer_ids":
+            observer_ids = list(new or [])
+        elif key in items.STANDARD_KEYS:
+            standard[key] = new
+    return dataclasses.replace(
+        item, fields=fields, standard=standard, title=title, assignee_id=assignee_id, observer_ids=observer_ids
+    )
+
+
+async def when_item_deleted_hold_its_robots(conn: Connection, store: EventStore, event: Envelope) -> None:
+    await items.set_deleted(conn, event.tenant_id, event.data["item_id"], True)
+
+
+async def when_item_restored_release_its_robots(conn: Connection, store: EventStore, event: Envelope) -> None:
+    await items.set_deleted(conn, event.tenant_id, event.data["item_id"], False)
+
+
+async def when_item_placed_schedule_robots(conn: Connection, store: EventStore, event: Envelope) -> None:
+    placed = pipelines.ItemPlaced.model_validate(event.data)
+    await _enter(conn, event, placed.item_id, placed.entity_type_id, placed.pipeline_id, placed.stage_id)
+
+
+async def when_item_entered_stage_schedule_robots(conn: Connection, store: EventStore, event: Envelope) -> None:
+    moved = pipelines.ItemMovedToStage.model_validate(event.data)
+    await _enter(conn, event, moved.item_id, moved.entity_type_id, moved.to_pipeline_id, moved.to_stage_id)
+
+
+async def _enter(
+    conn: Connection, event: Envelope, item_id: str, entity_type_id: str, pipeline_id: str, stage_id: str
+) -> None:
+    tenant_id = event.tenant_id
+    before = await items.load(conn, tenant_id, item_id, lock=True)
+    if before is not None and before.visit_id is not None:
+        await end_visit(conn, tenant_id, item_id, before.visit_id, event.time)
+    entered_at = event.data.get("moved_at") and pipelines.ItemMovedToStage.model_validate(event.data).moved_at
+    await items.enter_stage(
+        conn,
+        tenant_id,
+        item_id,
+        entity_type_id=entity_type_id,
+        pipeline_id=pipeline_id,
+        stage_id=stage_id,
+        visit_id=event.id,
+        entered_at=entered_at or event.time,
+    )
+    item = await items.load(conn, tenant_id, item_id)
+    assert item is not None
+    robots = await robot_rows.robots_of_stage(conn, tenant_id, stage_id, enabled_only=True)
+    await schedule_robots_of_visit(conn, tenant_id, item, robots)

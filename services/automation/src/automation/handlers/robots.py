@@ -1,0 +1,54 @@
+"""Add, change and remove robots; each change is recorded as an event with the robot's new state."""
+
+from __future__ import annotations
+
+import uuid
+
+from conveyor_contracts.automation import RobotRemoved, RobotSaved
+from conveyor_kit.problems import not_found
+from conveyor_messaging.actor import Actor
+from conveyor_messaging.db import Connection
+from conveyor_messaging.eventstore import NO_STREAM, EventStore, NewEvent
+
+from automation.adapters import robots as robot_rows
+from automation.domain.robots import RobotSpec
+
+
+async def save_robot(
+    conn: Connection, store: EventStore, *, tenant_id: str, spec: RobotSpec, actor: Actor, robot_id: str | None = None,
+    expected_version: int | None = None,
+) -> robot_rows.Robot:  # fmt: skip
+    """Add a robot to a stage, or change one (optionally only if it is still at ``expected_version``).
+
+    Items already on the stage keep the runs scheduled for them; the change applies to later entries."""
+    existing = await robot_rows.load_robot(conn, tenant_id, robot_id) if robot_id else None
+    if robot_id and existing is None:
+        raise not_found(f"no robot {robot_id}")
+    version = existing.version if existing else NO_STREAM
+    robot = robot_rows.Robot(robot_id=robot_id or str(uuid.uuid4()), spec=spec, version=version + 1)
+    await robot_rows.save_robot(conn, tenant_id, robot)
+    dumped = spec.model_dump(mode="json", by_alias=True)
+    saved = RobotSaved(
+        robot_id=robot.robot_id, pipeline_id=spec.pipeline_id, stage_id=spec.stage_id, name=spec.name,
+        position=spec.position, timing=dumped["timing"], condition=dumped["condition"], action=dumped["action"],
+        wait_for_previous=spec.wait_for_previous, enabled=spec.enabled,
+    )  # fmt: skip
+    await store.append(
+        conn, stream_id=f"robot-{robot.robot_id}", tenant_id=tenant_id, aggregate_type="robot",
+        expected_version=expected_version if expected_version is not None else version,
+        events=[NewEvent.of(saved)], actor=actor,
+    )  # fmt: skip
+    return robot
+
+
+async def remove_robot(conn: Connection, store: EventStore, *, tenant_id: str, robot_id: str, actor: Actor) -> None:
+    """Remove a robot; timers already set for it find it gone and do nothing."""
+    existing = await robot_rows.load_robot(conn, tenant_id, robot_id)
+    if existing is None:
+        raise not_found(f"no robot {robot_id}")
+    await robot_rows.delete_robot(conn, tenant_id, robot_id)
+    removed = RobotRemoved(robot_id=robot_id, pipeline_id=existing.spec.pipeline_id, stage_id=existing.spec.stage_id)
+    await store.append(
+        conn, stream_id=f"robot-{robot_id}", tenant_id=tenant_id, aggregate_type="robot",
+        expected_version=existing.version, events=[NewEvent.of(removed)], actor=actor,
+    )  # fmt: skip

@@ -1,0 +1,118 @@
+"""Running a robot when its timer fires: check the visit and the condition, act, log, go on to the next."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+import structlog
+from conveyor_contracts.automation import RunOutcome, RunRecorded
+from conveyor_messaging.actor import Actor
+from conveyor_messaging.db import Connection
+from conveyor_messaging.eventstore import ANY_VERSION, EventStore, NewEvent
+from conveyor_timers import Timer, schedule
+
+from automation.adapters import items, runs
+from automation.adapters import robots as robot_rows
+from automation.domain.conditions import holds
+from automation.handlers.actions import ActionContext, NothingToDo, perform
+from automation.handlers.schedule_robots import ROBOT_TIMER, schedule_robot, visit_group
+from automation.ports import Clock
+
+log = structlog.get_logger("automation.robots")
+
+MAX_ATTEMPTS = 5
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff after the n-th failed attempt: 10 s, 40 s, 160 s, 640 s (at most an hour)."""
+    return timedelta(seconds=min(10 * 4 ** (attempts - 1), 3600))
+
+
+async def run_robot(conn: Connection, store: EventStore, clock: Clock, timer: Timer) -> None:
+    """The timer handler of kind ``robot``: one run (or one retry of it) of one robot on one item."""
+    tenant_id, run_id = timer.tenant_id, timer.payload["run_id"]
+    robot = await robot_rows.load_robot(conn, tenant_id, timer.payload["robot_id"])
+    item = await items.load(conn, tenant_id, timer.payload["item_id"], lock=True)
+    if robot is None:
+        return  # removed since; its timers were cancelled with it, this one was already claimed
+    now = clock.now()
+    await runs.open_run(
+        conn, tenant_id, run_id=run_id, item_id=timer.payload["item_id"], source_kind="robot",
+        source_id=robot.robot_id, source_name=robot.spec.name, visit_id=timer.payload["visit_id"], status="running",
+        due_at=timer.due_at, now=now,
+    )  # fmt: skip
+    run = await runs.load_run(conn, tenant_id, run_id, lock=True)
+    assert run is not None
+    if run.status in ("succeeded", "skipped", "cancelled"):
+        return
+    outcome: RunOutcome
+    if item is None or item.deleted or item.visit_id != run.visit_id:
+        outcome, detail, error = "skipped", {"reason": "the item left the stage"}, None
+    elif not holds(robot.spec.condition, item.view()):
+        outcome, detail, error = "skipped", {"reason": "the condition did not hold"}, None
+    else:
+        actor = Actor("robot", robot.robot_id)
+        context = ActionContext(conn, store, tenant_id, item, run_id, actor, now)
+        try:
+            async with conn.transaction():
+                detail = await perform(robot.spec.action, context)
+            outcome, error = "succeeded", None
+        except NothingToDo as reason:
+            outcome, detail, error = "skipped", {"reason": str(reason)}, None
+        except Exception as failure:  # the action's own fault: logged on the run, retried with backoff
+            outcome, detail, error = "failed", {}, f"{type(failure).__name__}: {failure}"
+    attempt = run.attempts + 1
+    if outcome == "failed" and attempt < MAX_ATTEMPTS:
+        outcome = "retrying"
+        due = now + retry_delay(attempt)
+        await schedule(
+            conn, tenant_id, f"run:{tenant_id}:{run_id}:retry-{attempt}", due, timer.payload, kind=ROBOT_TIMER,
+            group=visit_group(tenant_id, run.item_id, run.visit_id or ""),
+        )  # fmt: skip
+        detail = {**detail, "next_attempt_at": due.isoformat()}
+    await runs.finish(conn, tenant_id, run_id, status=outcome, now=now, error=error, detail=detail)
+    await record(conn, store, tenant_id, run.item_id, run_id, "robot", robot.robot_id, outcome, attempt, error)
+    log.info("robot_ran", robot_id=robot.robot_id, item_id=run.item_id, run_id=run_id, outcome=outcome)
+    if outcome in ("succeeded", "skipped") and item is not None and item.visit_id == run.visit_id:
+        await _start_the_next_waiting_robot(conn, tenant_id, robot, item, now)
+
+
+async def _start_the_next_waiting_robot(
+    conn: Connection, tenant_id: str, robot: robot_rows.Robot, item: items.ItemCopy, now: datetime
+) -> None:
+    stage_robots = await robot_rows.robots_of_stage(conn, tenant_id, robot.spec.stage_id, enabled_only=True)
+    ids = [r.robot_id for r in stage_robots]
+    if robot.robot_id not in ids:
+        return
+    following = stage_robots[ids.index(robot.robot_id) + 1 :]
+    if following and following[0].spec.wait_for_previous:
+        await schedule_robot(conn, tenant_id, following[0], item, base=now)
+
+
+async def record(
+    conn: Connection,
+    store: EventStore,
+    tenant_id: str,
+    item_id: str,
+    run_id: str,
+    source_kind: Literal["robot", "trigger"],
+    source_id: str,
+    outcome: RunOutcome,
+    attempt: int,
+    error: str | None,
+) -> None:
+    """Publish the run's outcome (timelines and reporting follow it)."""
+    event = RunRecorded(
+        run_id=run_id, item_id=item_id, source_kind=source_kind, source_id=source_id,
+        outcome=outcome, attempt=attempt, detail=error,
+    )  # fmt: skip
+    await store.append(
+        conn,
+        stream_id=f"run-{run_id}",
+        tenant_id=tenant_id,
+        aggregate_type="run",
+        expected_version=ANY_VERSION,
+        events=[NewEvent.of(event)],
+        actor=Actor("robot", source_id) if source_kind == "robot" else Actor.system("triggers"),
+    )

@@ -1,0 +1,83 @@
+"""When robots are due: one durable timer per robot and visit (idle robots: per visit and last change)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from conveyor_messaging.db import Connection
+from conveyor_timers import cancel_group, schedule
+
+from automation.adapters import runs
+from automation.adapters.items import ItemCopy
+from automation.adapters.robots import Robot
+
+ROBOT_TIMER = "robot"
+_RUN_IDS = uuid.UUID("6f1c0c1e-6a38-4f55-9c7d-0b0a8d4b2a11")
+
+
+def visit_group(tenant_id: str, item_id: str, visit_id: str) -> str:
+    return f"visit:{tenant_id}:{item_id}:{visit_id}"
+
+
+def idle_group(tenant_id: str, item_id: str, visit_id: str) -> str:
+    return f"idle:{tenant_id}:{item_id}:{visit_id}"
+
+
+def run_id_for(tenant_id: str, robot_id: str, item_id: str, visit_id: str, anchor: datetime | None) -> str:
+    """The same robot, item, visit (and, for idle robots, last change) always make the same run."""
+    name = f"{tenant_id}|{robot_id}|{item_id}|{visit_id}|{anchor.isoformat() if anchor else ''}"
+    return str(uuid.uuid5(_RUN_IDS, name))
+
+
+async def schedule_robots_of_visit(conn: Connection, tenant_id: str, item: ItemCopy, robots: list[Robot]) -> None:
+    """Every robot of the stage the item just entered, except those waiting for the one before them."""
+    assert item.entered_at is not None
+    for index, robot in enumerate(robots):
+        if robot.spec.enabled and not (robot.spec.wait_for_previous and index > 0):
+            await schedule_robot(conn, tenant_id, robot, item, base=item.entered_at)
+
+
+async def schedule_robot(conn: Connection, tenant_id: str, robot: Robot, item: ItemCopy, *, base: datetime) -> None:
+    """One timer for the robot's run on this visit; a date-field robot without its date is logged as skipped."""
+    assert item.visit_id is not None and item.last_change_at is not None
+    timing = robot.spec.timing
+    idle = timing.mode == "idle"
+    anchor = item.last_change_at if idle else None
+    run_id = run_id_for(tenant_id, robot.robot_id, item.item_id, item.visit_id, anchor)
+    due = timing.due(entered_at=base, last_change_at=item.last_change_at, fields=item.view())
+    if due is None:
+        if await runs.open_run(
+            conn, tenant_id, run_id=run_id, item_id=item.item_id, source_kind="robot", source_id=robot.robot_id,
+            source_name=robot.spec.name, visit_id=item.visit_id, status="skipped", due_at=None, now=base,
+        ):  # fmt: skip
+            await runs.finish(
+                conn, tenant_id, run_id, status="skipped", now=base, detail={"reason": f"{timing.field} is empty"}
+            )
+        return
+    group = idle_group if idle else visit_group
+    await schedule(
+        conn,
+        tenant_id,
+        f"run:{tenant_id}:{run_id}",
+        due,
+        {"run_id": run_id, "robot_id": robot.robot_id, "item_id": item.item_id, "visit_id": item.visit_id},
+        kind=ROBOT_TIMER,
+        group=group(tenant_id, item.item_id, item.visit_id),
+    )
+
+
+async def reschedule_idle_robots(conn: Connection, tenant_id: str, item: ItemCopy, robots: list[Robot]) -> None:
+    """The item changed: "no change for N days" counts again from now."""
+    assert item.visit_id is not None
+    await cancel_group(conn, tenant_id, idle_group(tenant_id, item.item_id, item.visit_id))
+    for robot in robots:
+        if robot.spec.enabled and robot.spec.timing.mode == "idle":
+            await schedule_robot(conn, tenant_id, robot, item, base=item.last_change_at or item.entered_at)  # type: ignore[arg-type]
+
+
+async def end_visit(conn: Connection, tenant_id: str, item_id: str, visit_id: str, now: datetime) -> None:
+    """The item left the stage: nothing scheduled for that visit runs."""
+    await cancel_group(conn, tenant_id, visit_group(tenant_id, item_id, visit_id))
+    await cancel_group(conn, tenant_id, idle_group(tenant_id, item_id, visit_id))
+    await runs.cancel_visit(conn, tenant_id, item_id, visit_id, now)

@@ -1,0 +1,126 @@
+"""Save, remove and fire triggers; a firing sends MoveItem to the pipelines service and is logged."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import datetime
+
+from conveyor_contracts.automation import TriggerRemoved, TriggerSaved
+from conveyor_contracts.pipelines import MoveItem
+from conveyor_kit.problems import Problem, not_found
+from conveyor_messaging.actor import Actor
+from conveyor_messaging.db import Connection
+from conveyor_messaging.envelope import Envelope
+from conveyor_messaging.eventstore import NO_STREAM, EventStore, NewEvent
+
+from automation.adapters import items, runs
+from automation.adapters import triggers as trigger_rows
+from automation.adapters.outbox import send_command
+from automation.domain.conditions import holds
+from automation.domain.triggers import TriggerSpec
+from automation.handlers.run_robot import record
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def save_trigger(
+    conn: Connection,
+    store: EventStore,
+    *,
+    tenant_id: str,
+    spec: TriggerSpec,
+    actor: Actor,
+    trigger_id: str | None = None,
+) -> tuple[trigger_rows.Trigger, str | None]:
+    """Add a trigger (with a new webhook secret, returned once) or change one; its secret stays."""
+    existing = await trigger_rows.load_trigger(conn, tenant_id, trigger_id) if trigger_id else None
+    if trigger_id and existing is None:
+        raise not_found(f"no trigger {trigger_id}")
+    secret = secrets.token_urlsafe(24) if existing is None else None
+    trigger = trigger_rows.Trigger(
+        trigger_id=trigger_id or str(uuid.uuid4()),
+        spec=spec,
+        secret_hash=existing.secret_hash if existing else _hash(secret or ""),
+        version=(existing.version if existing else 0) + 1,
+    )
+    await trigger_rows.save_trigger(conn, tenant_id, trigger)
+    saved = TriggerSaved(
+        trigger_id=trigger.trigger_id, pipeline_id=spec.pipeline_id, stage_id=spec.stage_id, name=spec.name,
+        kind=spec.kind, config=trigger_rows.config_of(spec), enabled=spec.enabled,
+    )  # fmt: skip
+    await store.append(
+        conn, stream_id=f"trigger-{trigger.trigger_id}", tenant_id=tenant_id, aggregate_type="trigger",
+        expected_version=existing.version if existing else NO_STREAM, events=[NewEvent.of(saved)], actor=actor,
+    )  # fmt: skip
+    return trigger, secret
+
+
+async def remove_trigger(conn: Connection, store: EventStore, *, tenant_id: str, trigger_id: str, actor: Actor) -> None:
+    existing = await trigger_rows.load_trigger(conn, tenant_id, trigger_id)
+    if existing is None:
+        raise not_found(f"no trigger {trigger_id}")
+    await trigger_rows.delete_trigger(conn, tenant_id, trigger_id)
+    await store.append(
+        conn, stream_id=f"trigger-{trigger_id}", tenant_id=tenant_id, aggregate_type="trigger",
+        expected_version=existing.version, events=[NewEvent.of(TriggerRemoved(trigger_id=trigger_id))], actor=actor,
+    )  # fmt: skip
+
+
+async def fire_webhook_trigger(
+    conn: Connection, store: EventStore, *, trigger_id: str, secret: str, item_id: str, call_id: str, now: datetime
+) -> str:
+    """An incoming call on a trigger's secret URL: move the item (of the trigger's pipeline) to its stage.
+
+    Unknown trigger, wrong secret and an item of another tenant or pipeline all answer 404 alike."""
+    found = await trigger_rows.find_webhook_trigger(conn, trigger_id)
+    if found is None or not hmac.compare_digest(found[1].secret_hash, _hash(secret)):
+        raise not_found("no such trigger")
+    tenant_id, trigger = found
+    item = await items.load(conn, tenant_id, item_id)
+    if item is None or item.deleted or item.pipeline_id != trigger.spec.pipeline_id:
+        raise not_found(f"no item {item_id} on this trigger's pipeline")
+    if not trigger.spec.enabled:
+        raise Problem(409, "Trigger disabled", "this trigger is switched off", slug="trigger-disabled")
+    return await _fire(conn, store, tenant_id, trigger, item, key=f"trigger:{trigger_id}:{call_id}", now=now)
+
+
+async def fire_field_triggers(
+    conn: Connection, store: EventStore, event: Envelope, item: items.ItemCopy, *, changed: set[str]
+) -> None:
+    """After a change: every field trigger of the item's pipeline whose field changed and now holds."""
+    if item.pipeline_id is None or item.deleted:
+        return
+    for trigger in await trigger_rows.triggers_of_pipeline(conn, event.tenant_id, item.pipeline_id, kind="field_value"):
+        when = trigger.spec.when
+        if not trigger.spec.enabled or when is None or item.stage_id == trigger.spec.stage_id:
+            continue
+        field = when.field.removeprefix("fields.")
+        if not ({field, f"fields.{field}"} & changed) or not holds(when, item.view()):
+            continue
+        await _fire(
+            conn, store, event.tenant_id, trigger, item, key=f"trigger:{trigger.trigger_id}:{event.id}", now=event.time
+        )
+
+
+async def _fire(
+    conn: Connection, store: EventStore, tenant_id: str, trigger: trigger_rows.Trigger, item: items.ItemCopy, *,
+    key: str, now: datetime,
+) -> str:  # fmt: skip
+    run_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant_id}|{key}"))
+    if not await runs.open_run(
+        conn, tenant_id, run_id=run_id, item_id=item.item_id, source_kind="trigger", source_id=trigger.trigger_id,
+        source_name=trigger.spec.name, visit_id=item.visit_id, status="running", due_at=now, now=now,
+    ):  # fmt: skip
+        return run_id
+    move = MoveItem(idempotency_key=run_id, item_id=item.item_id, to_stage_id=trigger.spec.stage_id)
+    await send_command(conn, store, tenant_id, move, key=run_id, actor=Actor.system(f"trigger-{trigger.trigger_id}"))
+    await runs.finish(
+        conn, tenant_id, run_id, status="succeeded", now=now, detail={"to_stage_id": trigger.spec.stage_id}
+    )
+    await record(conn, store, tenant_id, item.item_id, run_id, "trigger", trigger.trigger_id, "succeeded", 1, None)
+    return run_id

@@ -1,0 +1,39 @@
+"""The automation service's timer worker: which handler fires which kind of durable timer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from conveyor_messaging.db import Connection
+from conveyor_messaging.eventstore import EventStore
+from conveyor_timers import Timer, TimerHandler, TimerWorker
+from fastapi import FastAPI
+
+from automation.handlers.run_robot import run_robot
+from automation.handlers.schedule_robots import ROBOT_TIMER
+from automation.ports import Clock
+
+
+def timer_handlers(store: EventStore, clock: Clock) -> dict[str, TimerHandler]:
+    async def fire_robot(conn: Connection, timer: Timer) -> None:
+        await run_robot(conn, store, clock, timer)
+
+    return {ROBOT_TIMER: fire_robot}
+
+
+@asynccontextmanager
+async def timers_on_state(app: FastAPI) -> AsyncIterator[TimerWorker | None]:
+    """Run the timer worker for the app's lifetime (not on API-only replicas); ``app.state.timers``."""
+    settings = app.state.settings
+    if not settings.run_workers:
+        app.state.timers = None
+        yield None
+        return
+    worker = TimerWorker(app.state.pool, timer_handlers(app.state.backbone.store, app.state.clock), app.state.clock)
+    await worker.start()
+    app.state.timers = worker
+    try:
+        yield worker
+    finally:
+        await worker.stop()

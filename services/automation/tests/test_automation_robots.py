@@ -1,0 +1,283 @@
+"""Robots on a stage, driven by pipelines' and entities' events through Kafka and by the clock."""
+
+from __future__ import annotations
+
+from typing import Any
+from typing import Any as Automation  # the `automation` fixture of conftest.py
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+NOTIFY = "conveyor.notifications.notification_command.notify.v1"
+MOVE = "conveyor.pipelines.item_command.move.v1"
+UPDATE = "conveyor.entities.item_command.update_fields.v1"
+PIPE, NEW, PROPOSAL, WON = "pipe-sales", "st-new", "st-proposal", "st-won"
+
+
+def notify(body: str = "{{ assignee.first_name }}, call {{ item.client_name }}", **extra: Any) -> dict[str, Any]:
+    return {"type": "notify", "recipients": [{"kind": "assignee"}], "body": body, **extra}
+
+
+async def on_stage(automation: Automation, stage: str = PROPOSAL, **fields: Any) -> str:
+    item_id: str = await automation.item("deal", client_name="Acme", **fields)
+    await automation.move(item_id, "deal", PIPE, NEW, stage)
+    await automation.visits_settled([item_id], stage)
+    return item_id
+
+
+class TestRobotsRunWhenAnItemEntersTheirStage:
+    async def test_an_at_once_robot_notifies_the_assignee_with_its_template(self, automation: Automation) -> None:
+        await automation.user("manager-1", "Olga Petrova")
+        await automation.add_robot(pipeline_id=PIPE, stage_id=PROPOSAL, name="Remind", action=notify())
+
+        item_id = await on_stage(automation)
+
+        sent = await automation.eventually(lambda: automation.commands(NOTIFY), lambda found: len(found) == 1)
+        assert sent[0]["recipient_ids"] == ["manager-1"]
+        assert sent[0]["body"] == "Olga, call Acme"
+        assert sent[0]["item"]["item_id"] == item_id
+        log = await automation.log(item_id)
+        assert [(r["source_name"], r["status"]) for r in log["runs"]] == [("Remind", "succeeded")]
+
+    async def test_a_robot_of_another_stage_does_not_run(self, automation: Automation) -> None:
+        await automation.add_robot(pipeline_id=PIPE, stage_id=WON, name="Congratulate", action=notify())
+        await automation.add_robot(pipeline_id=PIPE, stage_id=PROPOSAL, name="Marker", action={"type": "wait"})
+
+        item_id = await on_stage(automation)
+
+        log = await automation.eventually(lambda: automation.log(item_id), lambda found: len(found["runs"]) == 1)
+        assert log["runs"][0]["source_name"] == "Marker"
+        assert await automation.commands(NOTIFY) == []
+
+    async def test_a_delayed_robot_waits_for_the_clock(self, automation: Automation) -> None:
+        robot = await automation.add_robot(
+            pipeline_id=PIPE, stage_id=PROPOSAL, name="Later", timing={"mode": "after_delay", "seconds": 3600},
+            action={"type": "set_fields", "fields": {"status": "waiting", "title": "Checked"}},
+        )  # fmt: skip
+        item_id = await on_stage(automation)
+        log = await automation.eventually(lambda: automation.log(item_id), lambda found: len(found["scheduled"]) == 1)
+        assert log["scheduled"][0]["robot_id"] == robot["robot_id"]
+
+        automation.advance(3599)
+        assert await automation.commands(UPDATE) == []
+        automation.advance(1)
+
+        sent = await automation.eventually(lambda: automation.commands(UPDATE), lambda found: len(found) == 1)
+        assert sent[0]["changes"] == {"title": "Checked", "fields": {"status": "waiting"}}
+
+    async def test_leaving_the_stage_cancels_what_was_scheduled(self, automation: Automation) -> None:
+        await automation.add_robot(
+            pipeline_id=PIPE, stage_id=PROPOSAL, name="Later", timing={"mode": "after_delay", "seconds": 600},
+            action=notify(),
+        )  # fmt: skip
+        item_id = await on_stage(automation)
+        await automation.move(item_id, "deal", PIPE, PROPOSAL, WON)
+        await automation.visits_settled([item_id], WON)
+
+        automation.advance(601)
+        await automation.add_robot(pipeline_id=PIPE, stage_id=NEW, name="Probe", action={"type": "wait"})
+        await automation.move(item_id, "deal", PIPE, WON, NEW)
+        await automation.eventually(lambda: automation.log(item_id), lambda found: len(found["runs"]) == 1)
+        assert await automation.commands(NOTIFY) == []
+
+    async def test_a_robot_whose_condition_fails_is_logged_as_skipped(self, automation: Automation) -> None:
+        await automation.add_robot(
+            pipeline_id=PIPE, stage_id=PROPOSAL, name="Big deals", action=notify(),
+            condition={"all": [{"field": "amount_eur", "op": "gt", "value": 1000}]},
+        )  # fmt: skip
+        item_id = await on_stage(automation, amount_eur=500)
+
+        log = await automation.eventually(lambda: automation.log(item_id), lambda found: len(found["runs"]) == 1)
+        assert log["runs"][0]["status"] == "skipped"
+        assert log["runs"][0]["detail"]["reason"] == "the condition did not hold"
+
+    async def test_a_robot_may_wait_for_the_one_before_it(self, automation: Automation) -> None:
+        await automation.add_robot(
+            pipeline_id=PIPE, stage_id=PROPOSAL, name="Pause", position=1,
+            timing={"mode": "after_delay", "seconds": 300}, action={"type": "wait"},
+        )  # fmt: skip
+        await automation.add_robot(
+            pipeline_id=PIPE, stage_id=PROPOSAL, name="Then move", position=2, wait_for_previous=True,
+            action={"type": "move_to_stage", "stage_id": WON},
+        )  # fmt: skip
+        await on_stage(automation)
+
+        automation.advance(299)
+        assert await automation.commands(MOVE) == []
+        automation.advance(1)
+
+        sent = await automation.eventually(lambda: automation.commands(MOVE), lambda found: len(found) == 1)
+        assert sent[0]["to_stage_id"] == WON
+
+
+class TestFailures:
+    async def test_a_failing_action_is_retried_with_backoff_and_by_hand(self, automation: Automation) -> None:
+        await automation.add_robot(
+            pipeline_id=PIPE, stage_id=PROPOSAL, name="Long title", action=notify(title="{{ item.headline }}")
+        )
+        item_id = await on_stage(automation, headline="x" * 600)  # longer than a notification title may be
+
+        log = await automation.eventually(
+            lambda: automation.log(item_id), lambda found: found["runs"] and found["runs"][0]["status"] == "retrying"
+        )
+        run = log["runs"][0]
+        assert "title" in run["error"] and run["attempts"] == 1
+        automation.advance(10)
+        await automation.eventually(lambda: automation.log(item_id), lambda found: found["runs"][0]["attempts"] == 2)
+
+        await automation.update(item_id, "deal", {"fields.headline": {"old": "x" * 600, "new": "Short"}})
+        await automation.eventually(
+            lambda: automation.copy_of(item_id), lambda copy: copy is not None and copy["fields"]["headline"] == "Short"
+        )
+        response = await automation.http.post(
+            f"/v1/items/{item_id}/automation-log/runs/{run['run_id']}/retry", headers=automation.headers()
+        )
+        assert response.status_code == 202, response.text
+        automation.advance(0)
+
+        log = await automation.eventually(
+            lambda: automation.log(item_id), lambda found: found["runs"][0]["status"] == "succeeded"
+        )
+        assert log["runs"][0]["attempts"] == 3
+        assert [c["title"] for c in await automation.commands(NOTIFY)] == ["Short"]
+
+    async def test_a_run_that_succeeded_cannot_be_retried(self, automation: Automation) -> None:
+        await automation.add_robot(pipeline_id=PIPE, stage_id=PROPOSAL, name="Mark", action={"type": "wait"})
+        item_id = await on_stage(automation)
+        log = await automation.eventually(lambda: automation.log(item_id), lambda found: len(found["runs"]) == 1)
+
+        response = await automation.http.post(
+            f"/v1/items/{item_id}/automation-log/runs/{log['runs'][0]['run_id']}/retry", headers=automation.headers()
+        )
+        assert response.status_code == 409
+
+
+class TestRecipients:
+    async def test_a_role_reaches_its_holders_and_an_absent_one_is_replaced_by_the_substitute(
+        self, automation: Automation
+    ) -> None:
+        from conveyor_contracts.directory import AbsenceRecorded
+
+        await automation.user("m-1", "Anna A", roles=("manager",))
+        await automation.user("m-2", "Boris B", roles=("manager",))
+        await automation.user("sub-1", "Vera V")
+        await automation.publish(
+            AbsenceRecorded(
+                absence_id="abs-1", user_id="m-2", starts_at=automation.now, ends_at=automation.now.replace(year=2027),
+                substitute_user_id="sub-1",
+            ),
+            subject="abs-1",
+        )  # fmt: skip
+        await automation.department("dep-sales", head="boss-1")
+        await automation.user("boss-1", "Gleb G")
+        await automation.user("manager-1", "Olga O", departments=("dep-sales",))
+        await automation.add_robot(
+            pipeline_id=PIPE, stage_id=PROPOSAL, name="Team",
+            action=notify(recipients=[{"kind": "role", "id": "manager"}, {"kind": "head_of_assignee"}]),
+        )  # fmt: skip
+
+        async def directory_loaded() -> list[dict[str, Any]]:
+            rows: list[dict[str, Any]] = await automation.fetch(
+                "SELECT * FROM directory_absences WHERE tenant_id = $1", automation.tenant
+            )
+            return rows
+
+        await automation.eventually(directory_loaded, lambda rows: len(rows) == 1)
+        await automation.eventually(
+            lambda: automation.fetch("SELECT * FROM directory_users WHERE tenant_id = $1", automation.tenant),
+            lambda rows: len(rows) == 5,
+        )
+        await on_stage(automation)
+
+        sent = await automation.eventually(lambda: automation.commands(NOTIFY), lambda found: len(found) == 1)
+        assert sent[0]["recipient_ids"] == ["m-1", "sub-1", "boss-1"]
+
+
+class TestRobotsApi:
+    async def test_a_template_reaching_for_python_internals_is_refused_when_saved(self, automation: Automation) -> None:
+        response = await automation.http.post(
+            "/v1/robots",
+            json={
+                "pipeline_id": PIPE,
+                "stage_id": PROPOSAL,
+                "name": "Bad",
+                "action": notify("{{ ''.__class__.__mro__ }}"),
+            },
+            headers=automation.headers(),
+        )
+        assert response.status_code == 422
+        assert "not allowed" in response.text
+
+    async def test_only_admins_configure_robots_and_other_tenants_see_nothing(self, automation: Automation) -> None:
+        robot = await automation.add_robot(pipeline_id=PIPE, stage_id=PROPOSAL, name="Mine", action={"type": "wait"})
+        spec = {"pipeline_id": PIPE, "stage_id": PROPOSAL, "name": "X", "action": {"type": "wait"}}
+
+        as_manager = await automation.http.post(
+            "/v1/robots", json=spec, headers=automation.headers("m-1", ("manager",))
+        )
+        tenant = automation.tenant
+        automation.tenant = "another-tenant"
+        elsewhere = await automation.http.get(f"/v1/robots/{robot['robot_id']}", headers=automation.headers())
+        automation.tenant = tenant
+
+        assert as_manager.status_code == 403
+        assert elsewhere.status_code == 404
+        listed = await automation.http.get("/v1/robots", params={"pipeline_id": PIPE}, headers=automation.headers())
+        assert [r["name"] for r in listed.json()] == ["Mine"]
+
+    async def test_changing_a_robot_checks_its_version(self, automation: Automation) -> None:
+        robot = await automation.add_robot(pipeline_id=PIPE, stage_id=PROPOSAL, name="One", action={"type": "wait"})
+        spec = {"pipeline_id": PIPE, "stage_id": PROPOSAL, "name": "Two", "action": {"type": "wait"}}
+
+        changed = await automation.http.put(
+            f"/v1/robots/{robot['robot_id']}", json=spec, headers={**automation.headers(), "If-Match": "1"}
+        )
+        stale = await automation.http.put(
+            f"/v1/robots/{robot['robot_id']}", json=spec, headers={**automation.headers(), "If-Match": "1"}
+        )
+
+        assert changed.status_code == 200 and changed.json()["version"] == 2
+        assert stale.status_code == 409
+
+
+class TestTriggers:
+    async def test_a_webhook_trigger_moves_the_item_to_its_stage(self, automation: Automation) -> None:
+        created = await automation.http.post(
+            "/v1/triggers",
+            json={"pipeline_id": PIPE, "stage_id": WON, "name": "Paid", "kind": "webhook"},
+            headers=automation.headers(),
+        )
+        assert created.status_code == 201, created.text
+        path = created.json()["webhook_path"]
+        item_id = await on_stage(automation)
+
+        wrong = await automation.http.post(path[:-3] + "abc", json={"item_id": item_id})
+        fired = await automation.http.post(path, json={"item_id": item_id}, headers={"Idempotency-Key": "pay-1"})
+        again = await automation.http.post(path, json={"item_id": item_id}, headers={"Idempotency-Key": "pay-1"})
+
+        assert wrong.status_code == 404
+        assert fired.status_code == 202 and again.json()["run_id"] == fired.json()["run_id"]
+        assert [(c["item_id"], c["to_stage_id"]) for c in await automation.commands(MOVE)] == [(item_id, WON)]
+        log = await automation.log(item_id)
+        assert [(r["source_kind"], r["source_name"], r["status"]) for r in log["runs"]] == [
+            ("trigger", "Paid", "succeeded")
+        ]
+
+    async def test_a_field_reaching_a_value_moves_the_item(self, automation: Automation) -> None:
+        created = await automation.http.post(
+            "/v1/triggers",
+            json={
+                "pipeline_id": PIPE, "stage_id": WON, "name": "Signed", "kind": "field_value",
+                "when": {"field": "contract", "op": "eq", "value": "signed"},
+            },
+            headers=automation.headers(),
+        )  # fmt: skip
+        assert created.status_code == 201, created.text
+        item_id = await on_stage(automation, contract="draft")
+
+        await automation.update(item_id, "deal", {"fields.contract": {"old": "draft", "new": "review"}})
+        await automation.update(item_id, "deal", {"fields.contract": {"old": "review", "new": "signed"}})
+
+        sent = await automation.eventually(lambda: automation.commands(MOVE), lambda found: len(found) == 1)
+        assert sent[0]["to_stage_id"] == WON
