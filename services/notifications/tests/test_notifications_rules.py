@@ -8,7 +8,7 @@ import pytest
 from conveyor_contracts.notifications import ReminderSpec
 from icalendar import Calendar
 from notifications.adapters.http_target import pinned
-from notifications.domain.calendar import Entry, Feed, due_times, overlapping
+from notifications.domain.calendar import Entry, Feed, due_times, overlapping, reminder_text
 from notifications.domain.preferences import channels_for
 from notifications.domain.signing import header_value, verify
 from notifications.domain.targets import TargetRefused, check_addresses, split_target
@@ -129,3 +129,10 @@ class TestPinnedConnection:
         target, headers, extensions = pinned("https://hooks.example.com:8443/in?a=1", "93.184.216.34")
         assert str(target) == "https://93.184.216.34:8443/in?a=1"
         assert headers == {"Host": "hooks.example.com:8443"} and extensions == {"sni_hostname": "hooks.example.com"}
+
+
+class TestReminderText:
+    def test_a_reminder_speaks_the_users_language(self) -> None:
+        entry = Entry(entry_id="e", title="ЖКХ-1", kind="meeting", start=T0, end=T0)
+        assert reminder_text(entry, "ru") == ("Напоминание: ЖКХ-1", "Встреча «ЖКХ-1» начнётся 2026-12-01 09:00 UTC.")
+        assert reminder_text(entry, "en")[1] == 'Meeting "ЖКХ-1" starts at 2026-12-01 09:00 UTC.'

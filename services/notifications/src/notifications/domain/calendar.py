@@ -106,3 +106,18 @@ def _event(entry: Entry, domain: str) -> Event:
     if entry.item_id:
         event.add("x-conveyor-item", entry.item_id)
     return event
+
+
+_KINDS = {
+    "en": {"call": "Call", "meeting": "Meeting", "reminder": "Reminder", "task": "Task", "other": "Event"},
+    "ru": {"call": "Звонок", "meeting": "Встреча", "reminder": "Напоминание", "task": "Задача", "other": "Событие"},
+}
+
+
+def reminder_text(entry: Entry, language: str) -> tuple[str, str]:
+    """Title and body of a reminder in the user's language (English unless Russian)."""
+    at = entry.start.strftime("%Y-%m-%d %H:%M UTC")
+    kind = _KINDS["ru" if language == "ru" else "en"].get(entry.kind, entry.kind)
+    if language == "ru":
+        return f"Напоминание: {entry.title}", f"{kind} «{entry.title}» начнётся {at}."
+    return f"Reminder: {entry.title}", f'{kind} "{entry.title}" starts at {at}.'

@@ -12,8 +12,8 @@ from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import ANY_VERSION, EventStore, NewEvent
 from conveyor_timers import Timer, TimerHandler, cancel_group, reschedule
 
-from notifications.adapters import calendar_repo
-from notifications.domain.calendar import Entry, due_times
+from notifications.adapters import calendar_repo, people
+from notifications.domain.calendar import Entry, due_times, reminder_text
 from notifications.handlers.deliver import Message, deliver
 
 log = structlog.get_logger(__name__)
@@ -57,11 +57,12 @@ def reminder_handler(store: EventStore, clock: Clock) -> TimerHandler:
         if entry is None or entry.status == "cancelled":
             return
         now, recipient = clock.now(), timer.payload["recipient_id"]
-        at = entry.start.strftime("%Y-%m-%d %H:%M UTC")
+        language = (await people.preferences(conn, timer.tenant_id, recipient))["language"]
+        title, body = reminder_text(entry, language)
         message = Message(
             kind="reminder",
-            title=f"Reminder: {entry.title}",
-            body=f'{entry.kind.capitalize()} "{entry.title}" starts at {at}.',
+            title=title,
+            body=body,
             item=ItemRef(item_id=entry.item_id, entity_type_id=entry.entity_type_id) if entry.item_id else None,
             source=f"reminder:{entry.entry_id}:{timer.due_at.isoformat()}",
         )
