@@ -6,7 +6,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Annotated, Any
 
@@ -117,6 +117,19 @@ class TestHs256Tokens:
         clock.advance(3600)
 
         assert (await api.get("/v1/whoami", headers=bearer(short_lived))).status_code == 401
+
+    async def test_times_follow_the_service_clock_even_far_ahead_of_the_wall_clock(
+        self, token: Mint, api: httpx.AsyncClient, clock: ControllableClock
+    ) -> None:
+        future = datetime(2031, 1, 1, tzinfo=UTC)  # a test clock moved years ahead
+        clock.set(future)
+
+        issued_then = await api.get("/v1/whoami", headers=bearer(token(now=future)))
+        issued_later = await api.get("/v1/whoami", headers=bearer(token(now=future + timedelta(hours=1))))
+
+        assert issued_then.status_code == 200
+        assert issued_later.status_code == 401
+        assert "future" in issued_later.json()["detail"]
 
     async def test_a_token_without_tenant_is_401(self, jwt_secret: str, api: httpx.AsyncClient) -> None:
         claims = {"sub": "user-1", "roles": [], "exp": int(NOW.timestamp()) + 60}

@@ -20,6 +20,14 @@ class Actor:
         return cls("user", user_id)
 
     @classmethod
+    def robot(cls, robot_id: str) -> Actor:
+        return cls("robot", robot_id)
+
+    @classmethod
+    def process(cls, instance_id: str) -> Actor:
+        return cls("process", instance_id)
+
+    @classmethod
     def system(cls, component: str) -> Actor:
         return cls("system", component)
 

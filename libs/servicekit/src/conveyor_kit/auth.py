@@ -60,10 +60,11 @@ class TokenVerifier:
                 algorithms=[algorithm],
                 audience=self._settings.jwt_audience,
                 issuer=self._settings.jwt_issuer,
-                # Expiry is checked below against the injectable clock, not time.time().
+                # Times are checked below against the injectable clock, not time.time().
                 options={
                     "verify_exp": False,
                     "verify_nbf": False,
+                    "verify_iat": False,
                     "verify_aud": self._settings.jwt_audience is not None,
                     "require": ["exp", "sub"],
                 },
@@ -92,6 +93,8 @@ def _check_times(claims: Mapping[str, Any], now: datetime) -> None:
         raise unauthorized("the bearer token has expired")
     if "nbf" in claims and float(claims["nbf"]) - LEEWAY_SECONDS > instant:
         raise unauthorized("the bearer token is not valid yet")
+    if "iat" in claims and float(claims["iat"]) - LEEWAY_SECONDS > instant:
+        raise unauthorized("the bearer token was issued in the future")
 
 
 def _principal(claims: dict[str, Any]) -> Principal:
