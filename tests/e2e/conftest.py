@@ -8,8 +8,9 @@ import contextlib
 import importlib
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -38,8 +39,9 @@ class ServiceClient:
     base_url: str
     http: httpx.AsyncClient
 
-    def auth(self, tenant: str, user: str, roles: tuple[str, ...]) -> dict[str, str]:
-        token = mint_token(tenant_id=tenant, user_id=user, roles=roles, secret=E2E_SECRET)
+    def auth(self, tenant: str, user: str, roles: tuple[str, ...], at: datetime | None = None) -> dict[str, str]:
+        """A bearer token; ``at`` mints it at that instant, for services whose test clock was moved."""
+        token = mint_token(tenant_id=tenant, user_id=user, roles=roles, secret=E2E_SECRET, now=at)
         return {"Authorization": f"Bearer {token}"}
 
     def as_user(self, tenant: str, user: str, *roles: str) -> UserClient:
@@ -54,9 +56,10 @@ class UserClient:
     tenant: str
     user: str
     roles: tuple[str, ...]
+    at: datetime | None = None  # tokens minted at this instant (a service whose test clock moved)
 
     async def call(self, method: str, path: str, body: Any = None, **kwargs: Any) -> httpx.Response:
-        headers = {**self.service.auth(self.tenant, self.user, self.roles), **kwargs.pop("headers", {})}
+        headers = {**self.service.auth(self.tenant, self.user, self.roles, self.at), **kwargs.pop("headers", {})}
         if body is not None:
             kwargs["json"] = body
         return await self.service.http.request(method, self.service.base_url + path, headers=headers, **kwargs)
@@ -150,6 +153,13 @@ async def pipelines_service(infra: Any, entities_service: ServiceClient) -> Asyn
     """The pipelines service, running for the whole session beside the entities service."""
     async with running_service(infra, "pipelines") as service:
         yield service
+
+
+@pytest.fixture
+def start_service(infra: Any) -> Callable[[str], contextlib.AbstractAsyncContextManager[ServiceClient]]:
+    """``async with start_service("automation") as service``: a service of the test's own (its own
+    database, consumer groups and test clock), for stories that move clocks forward by days."""
+    return lambda service: running_service(infra, service)
 
 
 @pytest.fixture

@@ -1,0 +1,188 @@
+"""The forgotten-client story (seed 003) through HTTP: entities, pipelines and automation running,
+their test clocks moved forward together by days."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+DAY = timedelta(days=1)
+DEALS, CHANGED, LEAVING = 12, 2, 1
+TEMPLATE = (
+    "{{ assignee.first_name }}, remind {{ item.client_name }} of yourself: do the terms of our proposal suit them?"
+)
+
+
+class Story:
+    """The three services, an admin of a fresh tenant, and one time for all of them."""
+
+    def __init__(self, services: dict[str, Any], settled: Any) -> None:
+        self.services = services
+        self.settled = settled
+        self.tenant = f"fc-{uuid.uuid4().hex[:8]}"
+        self.now = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
+
+    def admin(self, service: str) -> Any:
+        client = self.services[service].as_user(self.tenant, "admin-1", "admin")
+        client.at = self.now
+        return client
+
+    async def set_clocks(self, at: datetime) -> None:
+        self.now = at
+        for service in self.services.values():
+            response = await service.http.post(service.base_url + "/v1/test/clock", json={"set_to": at.isoformat()})
+            assert response.status_code == 200, response.text
+
+    async def log(self, item_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = await self.admin("automation").ok("GET", f"/v1/items/{item_id}/automation-log")
+        return found
+
+    async def logs(self, item_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return {item_id: await self.log(item_id) for item_id in item_ids}
+
+    async def reminders(self, item_ids: list[str]) -> list[dict[str, Any]]:
+        """Every robot run that notified someone, over the given deals."""
+        runs = []
+        for item_id in item_ids:
+            log = await self.automation_log_or_empty(item_id)
+            runs += [run | {"item_id": item_id} for run in log["runs"] if run["status"] == "succeeded"]
+        return runs
+
+    async def automation_log_or_empty(self, item_id: str) -> dict[str, Any]:
+        response = await self.admin("automation").call("GET", f"/v1/items/{item_id}/automation-log")
+        return response.json() if response.status_code == 200 else {"runs": [], "scheduled": []}
+
+
+async def set_up_sales(story: Story) -> tuple[str, str, dict[str, str]]:
+    entities, pipelines = story.admin("entities"), story.admin("pipelines")
+    deal_type = await entities.ok("POST", "/v1/entity-types", {"code": "deal", "name": "Deal"})
+    for code, label in [("client_name", "Client"), ("note", "Note")]:
+        await entities.ok(
+            "POST", f"/v1/entity-types/{deal_type['id']}/fields", {"code": code, "label": label, "kind": "string"}
+        )
+    await entities.ok("POST", "/v1/directory/departments", {"department_id": "sales", "name": "Sales"})
+    for user_id, name in [("head-1", "Irina Head"), ("manager-1", "Olga Petrova"), ("manager-2", "Pavel Ivanov")]:
+        body = {"user_id": user_id, "name": name, "email": f"{user_id}@example.test", "department_ids": ["sales"]}
+        await entities.ok("POST", "/v1/directory/users", body)
+    await entities.ok("PATCH", "/v1/directory/departments/sales", {"head_user_id": "head-1"})
+
+    found = await story.settled(
+        lambda: pipelines.ok("GET", "/v1/pipelines", params={"entity_type_id": deal_type["id"]}), lambda p: len(p) == 1
+    )
+    pipeline = found[0]
+    proposal = await pipelines.ok("POST", f"/v1/pipelines/{pipeline['pipeline_id']}/stages", {"name": "Proposal sent"})
+    stages = {s["name"]: s["stage_id"] for s in pipeline["stages"]} | {"Proposal sent": proposal["stage_id"]}
+    return deal_type["id"], pipeline["pipeline_id"], stages
+
+
+class TestForgottenClient:
+    async def test_a_week_without_change_reminds_the_manager_once_and_two_weeks_the_head(
+        self, start_service: Callable[[str], Any], settled: Any
+    ) -> None:
+        async with AsyncExitStack() as stack:
+            services = {
+                name: await stack.enter_async_context(start_service(name))
+                for name in ("entities", "pipelines", "automation")
+            }
+            story = Story(services, settled)
+            await story.set_clocks(story.now)
+            type_id, pipeline_id, stages = await set_up_sales(story)
+            automation = story.admin("automation")
+            for name, days, recipient in [("A week", 7, "assignee"), ("Two weeks", 14, "head_of_assignee")]:
+                await automation.ok(
+                    "POST", "/v1/robots",
+                    {"pipeline_id": pipeline_id, "stage_id": stages["Proposal sent"], "name": name,
+                     "timing": {"mode": "idle", "seconds": days * 86400},
+                     "action": {"type": "notify", "recipients": [{"kind": recipient}], "body": TEMPLATE}},
+                )  # fmt: skip
+            refused = await automation.call(
+                "POST", "/v1/robots",
+                {"pipeline_id": pipeline_id, "stage_id": stages["Proposal sent"], "name": "Sneaky",
+                 "action": {"type": "notify", "recipients": [{"kind": "assignee"}],
+                            "body": "{{ ''.__class__.__mro__ }}"}},
+            )  # fmt: skip
+            assert refused.status_code == 422
+
+            # Day 0: every deal is moved to "Proposal sent".
+            entities, pipelines = story.admin("entities"), story.admin("pipelines")
+            deals: list[str] = []
+            for n in range(DEALS):
+                body = {"entity_type_id": type_id, "title": f"Deal {n}", "assignee_id": f"manager-{n % 2 + 1}",
+                        "fields": {"client_name": f"Client {n}"}}  # fmt: skip
+                deals.append((await entities.ok("POST", "/v1/items", body))["id"])
+            for item_id in deals:
+                placed = await settled(
+                    lambda path=f"/v1/items/{item_id}": pipelines.call("GET", path), lambda r: r.status_code == 200
+                )
+                await pipelines.ok(
+                    "POST", f"/v1/items/{item_id}/move", {"to_stage_id": stages["Proposal sent"]},
+                    headers={"If-Match": placed.headers["ETag"]},
+                )  # fmt: skip
+            waiting = await settled(
+                lambda: story.logs(deals), lambda logs: all(len(log["scheduled"]) == 2 for log in logs.values())
+            )
+            assert all(len(log["scheduled"]) == 2 for log in waiting.values())
+
+            # Day 3: two deals change; day 5: one leaves the stage.
+            day0 = story.now
+            await story.set_clocks(day0 + 3 * DAY)
+            entities = story.admin("entities")
+            changed, leaving = deals[:CHANGED], deals[CHANGED : CHANGED + LEAVING]
+            for item_id in changed:
+                current = await entities.call("GET", f"/v1/items/{item_id}")
+                await entities.ok(
+                    "PATCH", f"/v1/items/{item_id}", {"fields": {"note": "called them"}},
+                    headers={"If-Match": current.headers["ETag"]},
+                )  # fmt: skip
+            await settled(
+                lambda: story.logs(changed),
+                lambda logs: all(
+                    s["due_at"] > (day0 + 9 * DAY).isoformat() for log in logs.values() for s in log["scheduled"]
+                ),
+            )  # fmt: skip
+            await story.set_clocks(day0 + 5 * DAY)
+            pipelines = story.admin("pipelines")
+            for item_id in leaving:
+                current = await pipelines.call("GET", f"/v1/items/{item_id}")
+                await pipelines.ok(
+                    "POST", f"/v1/items/{item_id}/move", {"to_stage_id": stages["Won"]},
+                    headers={"If-Match": current.headers["ETag"]},
+                )  # fmt: skip
+            await settled(lambda: story.log(leaving[0]), lambda log: log["scheduled"] == [])
+
+            # Day 7: one reminder per quiet deal, naming the right manager and client.
+            quiet = deals[CHANGED + LEAVING :]
+            await story.set_clocks(day0 + 7 * DAY)
+            sent = await settled(lambda: story.reminders(deals), lambda runs: len(runs) >= len(quiet), within=30)
+            assert sorted(run["item_id"] for run in sent) == sorted(quiet)
+            names = {"manager-1": "Olga", "manager-2": "Pavel"}
+            for run in sent:
+                n = deals.index(run["item_id"])
+                manager = f"manager-{n % 2 + 1}"
+                assert run["detail"]["recipient_ids"] == [manager]
+                assert run["detail"]["body"] == (
+                    f"{names[manager]}, remind Client {n} of yourself: do the terms of our proposal suit them?"
+                )
+
+            # Day 10: the changed deals; day 14: the head hears about the quiet ones; nothing twice.
+            await story.set_clocks(day0 + 10 * DAY)
+            sent = await settled(
+                lambda: story.reminders(deals), lambda runs: len(runs) >= len(quiet) + CHANGED, within=30
+            )
+            assert len(sent) == len(quiet) + CHANGED
+            await story.set_clocks(day0 + 14 * DAY)
+            sent = await settled(
+                lambda: story.reminders(deals), lambda runs: len(runs) >= 2 * len(quiet) + CHANGED, within=30
+            )
+            heads = [run for run in sent if run["source_name"] == "Two weeks"]
+            assert len(sent) == 2 * len(quiet) + CHANGED
+            assert sorted(run["item_id"] for run in heads) == sorted(quiet)
+            assert all(run["detail"]["recipient_ids"] == ["head-1"] for run in heads)
+            assert all(run["item_id"] not in leaving for run in sent)
