@@ -1,0 +1,57 @@
+"""What every endpoint of a service works with: the caller, the pool, the event store and the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from conveyor_access import ADMIN_ROLE
+from conveyor_messaging.actor import Actor
+from conveyor_messaging.eventstore import EventStore
+from conveyor_messaging.runtime import Backbone
+from fastapi import Depends
+
+from conveyor_kit.auth import Principal, current_principal
+from conveyor_kit.clock import Clock, clock_from
+from conveyor_kit.database import Pool, pool_from
+from conveyor_kit.problems import forbidden
+from conveyor_kit.workers import backbone_from
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """One request's caller and the service's means, so handlers take one argument, not five."""
+
+    principal: Principal
+    pool: Pool
+    store: EventStore
+    clock: Clock
+
+    @property
+    def tenant_id(self) -> str:
+        return self.principal.tenant_id
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.user(self.principal.user_id)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def require_admin(self) -> None:
+        """Configuration belongs to the tenant's admins; everyone else gets 403."""
+        if ADMIN_ROLE not in self.principal.roles:
+            raise forbidden("only the tenant's admins may do this")
+
+
+def request_context(
+    principal: Annotated[Principal, Depends(current_principal)],
+    pool: Annotated[Pool, Depends(pool_from)],
+    backbone: Annotated[Backbone, Depends(backbone_from)],
+    clock: Annotated[Clock, Depends(clock_from)],
+) -> RequestContext:
+    return RequestContext(principal=principal, pool=pool, store=backbone.store, clock=clock)
+
+
+ContextDep = Annotated[RequestContext, Depends(request_context)]
