@@ -44,7 +44,8 @@ UPDATE = "conveyor.entities.item_command.update_fields.v1"
 def moved(item_id: str) -> Envelope:
     event = ItemMovedToStage(
         item_id=item_id, entity_type_id="deal", from_pipeline_id="p", from_stage_id="st-new",
-        from_semantic="in_progress", to_pipeline_id="p", to_stage_id="st-proposal", to_semantic="in_progress", moved_at=datetime.now(UTC),
+        from_semantic="in_progress", to_pipeline_id="p", to_stage_id="st-proposal", to_semantic="in_progress",
+        moved_at=datetime.now(UTC),
     )  # fmt: skip
     return Envelope(
         type=event.type_name, source="/conveyor/pipelines", subject=item_id, tenant_id=TENANT,
