@@ -162,6 +162,13 @@ def start_service(infra: Any) -> Callable[[str], contextlib.AbstractAsyncContext
     return lambda service: running_service(infra, service)
 
 
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def reporting_service(infra: Any, entities_service: ServiceClient) -> AsyncIterator[ServiceClient]:
+    """The reporting service, running for the whole session beside the entities service."""
+    async with running_service(infra, "reporting") as service:
+        yield service
+
+
 @pytest.fixture
 def settled() -> Any:
     """``await settled(probe, accept)``: the probe's value once ``accept`` takes it (or after 15 s)."""

@@ -1,8 +1,6 @@
-"""Document registry and access scopes (shared/scenarios/document-registry.md), steps 1-3 and the
-tenant boundary of step 5, through HTTP only.
-
-Still to come: the kanban (pipelines service) and reporting API parts of step 3, and step 4
-(documents per manager per day), which belong to the pipelines' and reporting service's issues.
+"""Document registry and access scopes (shared/scenarios/document-registry.md), steps 1-5, through
+HTTP only: the entities service (documents, rights, lists, search, export), the pipelines service
+(the kanban) and the reporting service (documents per manager, kind and day).
 """
 
 from __future__ import annotations
@@ -27,7 +25,9 @@ async def titles(client: Any, type_id: str, *filters: str) -> list[str]:
 
 
 class TestDocumentRegistry:
-    async def test_managers_see_their_own_documents_and_directors_see_all(self, entities_service: Any) -> None:
+    async def test_managers_see_their_own_documents_and_directors_see_all(
+        self, entities_service: Any, pipelines_service: Any, reporting_service: Any, settled: Any
+    ) -> None:
         tenant = f"registry-{uuid.uuid4().hex[:8]}"
         admin = entities_service.as_user(tenant, "admin-1", "admin")
 
@@ -103,6 +103,47 @@ class TestDocumentRegistry:
         assert await titles(general, doc_type["id"]) == everything
         export = await general.call("GET", "/v1/exports/items.csv", params={"entity_type_id": doc_type["id"]})
         assert exported_titles(export.text) == everything
+
+        # 3 (kanban). The board of the documents' pipeline counts only what each caller may read.
+        board_of = {
+            who: pipelines_service.as_user(tenant, user, role)
+            for who, user, role in (("a", "manager-a", "manager"), ("director", "director-1", "commercial_director"))
+        }
+
+        async def board_counts(who: str) -> int:
+            response = await board_of[who].call("GET", f"/v1/pipelines?entity_type_id={doc_type['id']}")
+            pipelines = response.json() if response.status_code == 200 else []
+            if not pipelines:
+                return -1
+            board = await board_of[who].ok("GET", f"/v1/pipelines/{pipelines[0]['pipeline_id']}/board")
+            return sum(column["count"] for column in board["columns"])
+
+        assert await settled(lambda: board_counts("director"), lambda n: n == 4) == 4
+        assert await board_counts("a") == 2
+
+        # 4. Reporting: documents per manager, kind and day; directors see every row, a manager only theirs.
+        def registry_of(user: str, role: str) -> Any:
+            client = reporting_service.as_user(tenant, user, role)
+
+            async def rows() -> list[tuple[str, str, int]]:
+                response = await client.call(
+                    "GET", "/v1/reports/registry", params={"entity_type_id": doc_type["id"], "field": "kind"}
+                )
+                if response.status_code != 200:
+                    return []
+                return sorted((r["assignee_id"], r["label"], r["items"]) for r in response.json()["rows"])
+
+            return rows
+
+        every_row = [
+            ("manager-a", "contract", 1),
+            ("manager-a", "invoice", 1),
+            ("manager-b", "act", 1),
+            ("manager-b", "contract", 1),
+        ]
+        assert await settled(registry_of("general-1", "general_director"), lambda rows: rows == every_row) == every_row
+        assert await registry_of("director-1", "commercial_director")() == every_row
+        assert await registry_of("manager-a", "manager")() == every_row[:2]
 
         # 5. Another tenant sees nothing of this one.
         stranger = entities_service.as_user(f"other-{uuid.uuid4().hex[:8]}", "admin-1", "admin")
