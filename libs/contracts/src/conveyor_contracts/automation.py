@@ -6,6 +6,7 @@ the summary shown in docs/asyncapi.yaml. The service's issue adds them with its 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from conveyor_messaging.contracts import EventContract
@@ -64,3 +65,37 @@ class RunRecorded(EventContract, type_name="conveyor.automation.run.recorded.v1"
     outcome: RunOutcome
     attempt: int
     detail: str | None = None
+
+
+class TaskCreated(EventContract, type_name="conveyor.automation.task.created.v1"):
+    """A task entered someone's inbox: a user's, or every holder's of a role (resolved when created)."""
+
+    task_id: str
+    item_id: str | None
+    title: str
+    assignee_user_id: str | None
+    assignee_role: str | None
+    candidate_user_ids: list[str]
+    outcomes: list[dict[str, Any]]
+    due_at: datetime | None
+    source: str  # `robot:<id>` or `process:<id>`
+
+
+class TaskCompleted(EventContract, type_name="conveyor.automation.task.completed.v1"):
+    """A task was completed with one of its outcomes and the values of its form."""
+
+    task_id: str
+    item_id: str | None
+    outcome: str
+    values: dict[str, Any]
+    completed_by: str
+    overdue: bool
+
+
+class TaskDelegated(EventContract, type_name="conveyor.automation.task.delegated.v1"):
+    """A task was handed to another user."""
+
+    task_id: str
+    item_id: str | None
+    from_user_id: str | None
+    to_user_id: str

@@ -20,10 +20,15 @@ async def resolve(
     resolved: list[str] = []
     for recipient in recipients:
         for user_id in await _users(conn, tenant_id, recipient, item):
-            present = await substitute_for(conn, tenant_id, user_id, at) or user_id
-            if present not in resolved:
-                resolved.append(present)
+            person = await present(conn, tenant_id, user_id, at)
+            if person not in resolved:
+                resolved.append(person)
     return resolved
+
+
+async def present(conn: Connection, tenant_id: str, user_id: str, at: datetime) -> str:
+    """The user, or whoever stands in for them while they are away at ``at``."""
+    return await substitute_for(conn, tenant_id, user_id, at) or user_id
 
 
 async def _users(conn: Connection, tenant_id: str, recipient: Recipient, item: ItemCopy) -> list[str]:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from automation.domain import templates
 from automation.domain.conditions import Condition
+from automation.domain.tasks import DEFAULT_OUTCOMES, FormField, Outcome
 
 
 class _Spec(BaseModel):
@@ -101,6 +102,18 @@ class CallWebhook(_Spec):
     payload: dict[str, Any] = Field(default_factory=dict)
 
 
+class CreateTask(_Templated):
+    """A task in the inbox of a user, of a role's holders, or of the assignee's head."""
+
+    type: Literal["create_task"]
+    title: Template
+    description: Template | None = None
+    assignee: Recipient = Recipient(kind="assignee")
+    form: list[FormField] = Field(default_factory=list, max_length=50)
+    outcomes: list[Outcome] = Field(default_factory=lambda: list(DEFAULT_OUTCOMES), min_length=1, max_length=10)
+    due_in_seconds: int | None = Field(default=None, ge=0)
+
+
 class Wait(_Spec):
     """Does nothing; with a delay it holds back the robots that wait for it."""
 
@@ -112,6 +125,7 @@ Action = Annotated[
     | MoveToStage
     | ChangeAssignee
     | CreateItem
+    | CreateTask
     | Notify
     | SendEmail
     | CreateCalendarEntry

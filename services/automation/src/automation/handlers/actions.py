@@ -14,10 +14,12 @@ from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import EventStore
 
 from automation.adapters import people
+from automation.adapters import tasks as task_rows
 from automation.adapters.items import STANDARD_KEYS, ItemCopy
 from automation.adapters.outbox import send_command
 from automation.domain import robots as spec
 from automation.domain import templates
+from automation.handlers.tasks import create_task, role_candidates
 
 TOP_LEVEL_KEYS = frozenset({"title", "assignee_id", "observer_ids", *STANDARD_KEYS})
 
@@ -90,6 +92,8 @@ async def perform(action: spec.Action, ctx: ActionContext) -> dict[str, Any]:
             return {"assignee_id": users[0]}
         case spec.CreateItem():
             return await _create_item(action, ctx)
+        case spec.CreateTask():
+            return await _create_task(action, ctx)
         case spec.Notify(recipients=recipients, title=title, body=body):
             users = await ctx.users(recipients)
             if not users:
@@ -170,3 +174,25 @@ async def _create_calendar_entry(action: spec.CreateCalendarEntry, ctx: ActionCo
     )
     await ctx.send(entry)
     return {"entry_id": ctx.run_id, "title": entry.title, "start": start.isoformat()}
+
+
+async def _create_task(action: spec.CreateTask, ctx: ActionContext) -> dict[str, Any]:
+    role = action.assignee.id if action.assignee.kind == "role" else None
+    if role is not None:
+        user_id, candidates = None, await role_candidates(ctx.conn, ctx.tenant_id, role, ctx.now)
+    else:
+        users = await ctx.users([action.assignee])
+        if not users:
+            raise NothingToDo(f"nobody to give the task to ({action.assignee.kind})")
+        user_id, candidates = users[0], [users[0]]
+    task = task_rows.Task(
+        task_id=ctx.run_id, item_id=ctx.item.item_id, title=await ctx.render(action.title),
+        description=await ctx.render(action.description) if action.description else None,
+        assignee_user_id=user_id, assignee_role=role, candidate_user_ids=candidates, form=action.form,
+        outcomes=action.outcomes, due_at=ctx.now + timedelta(seconds=action.due_in_seconds)
+        if action.due_in_seconds is not None else None,
+        status="open", outcome=None, values=None, completed_by=None, completed_at=None, source=str(ctx.actor),
+        created_at=ctx.now, version=1,
+    )  # fmt: skip
+    await create_task(ctx.conn, ctx.store, ctx.tenant_id, task, ctx.actor)
+    return {"task_id": task.task_id, "assignee_user_id": user_id, "assignee_role": role, "candidates": candidates}

@@ -1,0 +1,131 @@
+"""Tasks as rows, and the inbox query: assigned to the user, to a role they hold, or to someone they stand in for."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from conveyor_messaging.db import Connection
+
+from automation.adapters.rows import from_jsonb
+from automation.domain.tasks import FormField, Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    task_id: str
+    item_id: str | None
+    title: str
+    description: str | None
+    assignee_user_id: str | None
+    assignee_role: str | None
+    candidate_user_ids: list[str]
+    form: list[FormField]
+    outcomes: list[Outcome]
+    due_at: datetime | None
+    status: str
+    outcome: str | None
+    values: dict[str, Any] | None
+    completed_by: str | None
+    completed_at: datetime | None
+    source: str
+    created_at: datetime
+    version: int
+
+    def overdue(self, now: datetime) -> bool:
+        end = self.completed_at or now
+        return self.due_at is not None and self.due_at < end
+
+
+def _task(row: Any) -> Task:
+    return Task(
+        task_id=row["task_id"], item_id=row["item_id"], title=row["title"], description=row["description"],
+        assignee_user_id=row["assignee_user_id"], assignee_role=row["assignee_role"],
+        candidate_user_ids=list(row["candidate_user_ids"]),
+        form=[FormField.model_validate(f) for f in from_jsonb(row["form"])],
+        outcomes=[Outcome.model_validate(o) for o in from_jsonb(row["outcomes"])],
+        due_at=row["due_at"], status=row["status"], outcome=row["outcome"],
+        values=from_jsonb(row["form_values"]) if row["form_values"] is not None else None,
+        completed_by=row["completed_by"], completed_at=row["completed_at"], source=row["source"],
+        created_at=row["created_at"], version=row["version"],
+    )  # fmt: skip
+
+
+async def insert(conn: Connection, tenant_id: str, task: Task) -> bool:
+    created = await conn.fetchval(
+        """INSERT INTO tasks (tenant_id, task_id, item_id, title, description, assignee_user_id, assignee_role,
+                              candidate_user_ids, form, outcomes, due_at, source, created_at, version)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10::text::jsonb, $11, $12, $13, 1)
+           ON CONFLICT (tenant_id, task_id) DO NOTHING RETURNING true""",
+        tenant_id, task.task_id, task.item_id, task.title, task.description, task.assignee_user_id,
+        task.assignee_role, task.candidate_user_ids, json.dumps([f.model_dump() for f in task.form]),
+        json.dumps([o.model_dump() for o in task.outcomes]), task.due_at, task.source, task.created_at,
+    )  # fmt: skip
+    return bool(created)
+
+
+async def load(conn: Connection, tenant_id: str, task_id: str, *, lock: bool = False) -> Task | None:
+    row = await conn.fetchrow(
+        "SELECT * FROM tasks WHERE tenant_id = $1 AND task_id = $2" + (" FOR UPDATE" if lock else ""),
+        tenant_id,
+        task_id,
+    )
+    return _task(row) if row else None
+
+
+async def complete(
+    conn: Connection, tenant_id: str, task_id: str, *, outcome: str, values: dict[str, Any], by: str, at: datetime
+) -> None:
+    await conn.execute(
+        """UPDATE tasks SET status = 'completed', outcome = $3, form_values = $4::text::jsonb, completed_by = $5,
+                            completed_at = $6, version = version + 1
+            WHERE tenant_id = $1 AND task_id = $2""",
+        tenant_id, task_id, outcome, json.dumps(values), by, at,
+    )  # fmt: skip
+
+
+async def reassign(conn: Connection, tenant_id: str, task_id: str, user_id: str) -> None:
+    await conn.execute(
+        "UPDATE tasks SET assignee_user_id = $3, assignee_role = NULL, candidate_user_ids = ARRAY[$3],"
+        " version = version + 1 WHERE tenant_id = $1 AND task_id = $2",
+        tenant_id,
+        task_id,
+        user_id,
+    )
+
+
+# Open tasks of the user, of a role they hold (the candidates resolved at creation), or of a user
+# who is away now and named them as substitute.
+_INBOX = """
+    SELECT t.* FROM tasks t
+     WHERE t.tenant_id = $1 AND t.status = 'open'
+       AND (t.assignee_user_id = $2
+            OR $2 = ANY(t.candidate_user_ids)
+            OR t.assignee_user_id IN (SELECT a.user_id FROM directory_absences a
+                                       WHERE a.tenant_id = $1 AND a.substitute_user_id = $2 AND NOT a.cancelled
+                                         AND a.starts_at <= $3 AND $3 < a.ends_at))
+     ORDER BY t.due_at NULLS LAST, t.created_at, t.task_id
+     LIMIT $4"""
+
+
+async def inbox(conn: Connection, tenant_id: str, user_id: str, now: datetime, *, limit: int = 200) -> list[Task]:
+    return [_task(row) for row in await conn.fetch(_INBOX, tenant_id, user_id, now, limit)]
+
+
+async def may_act_on(conn: Connection, tenant_id: str, task: Task, user_id: str, now: datetime) -> bool:
+    """Whether the task is in the user's inbox (the same rule as ``inbox``)."""
+    if task.assignee_user_id == user_id or user_id in task.candidate_user_ids:
+        return True
+    if task.assignee_user_id is None:
+        return False
+    standing_in = await conn.fetchval(
+        "SELECT true FROM directory_absences WHERE tenant_id = $1 AND user_id = $2 AND substitute_user_id = $3"
+        " AND NOT cancelled AND starts_at <= $4 AND $4 < ends_at LIMIT 1",
+        tenant_id,
+        task.assignee_user_id,
+        user_id,
+        now,
+    )
+    return bool(standing_in)

@@ -1,0 +1,80 @@
+"""HTTP: the task inbox; completing a task with its form and an outcome; delegating it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conveyor_access import ADMIN_ROLE
+from conveyor_kit.problems import forbidden, not_found
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from automation.adapters import tasks as task_rows
+from automation.entrypoints.deps import Ctx, CtxDep
+from automation.handlers.tasks import complete_task, delegate_task
+
+router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
+
+
+def task_view(task: task_rows.Task, ctx: Ctx) -> dict[str, Any]:
+    return {
+        "task_id": task.task_id, "item_id": task.item_id, "title": task.title, "description": task.description,
+        "assignee_user_id": task.assignee_user_id, "assignee_role": task.assignee_role,
+        "candidate_user_ids": task.candidate_user_ids, "form": [f.model_dump() for f in task.form],
+        "outcomes": [o.model_dump() for o in task.outcomes], "due_at": task.due_at, "overdue": task.overdue(ctx.now()),
+        "status": task.status, "outcome": task.outcome, "values": task.values, "completed_by": task.completed_by,
+        "completed_at": task.completed_at, "source": task.source, "created_at": task.created_at,
+    }  # fmt: skip
+
+
+@router.get("/inbox")
+async def inbox(ctx: CtxDep) -> list[dict[str, Any]]:
+    """The caller's open tasks: theirs, their role's, and those of people they stand in for; overdue marked."""
+    async with ctx.pool.acquire() as conn:
+        found = await task_rows.inbox(conn, ctx.tenant_id, ctx.principal.user_id, ctx.now())
+    return [task_view(t, ctx) for t in found]
+
+
+@router.get("/{task_id}")
+async def get_task(ctx: CtxDep, task_id: str) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn:
+        task = await task_rows.load(conn, ctx.tenant_id, task_id)
+        if task is None:
+            raise not_found(f"no task {task_id}")
+        allowed = ADMIN_ROLE in ctx.principal.roles or task.completed_by == ctx.principal.user_id
+        if not allowed and not await task_rows.may_act_on(conn, ctx.tenant_id, task, ctx.principal.user_id, ctx.now()):
+            raise forbidden("the task is not in your inbox")
+    return task_view(task, ctx)
+
+
+class Completion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: str = Field(min_length=1, max_length=100)
+    values: dict[str, Any] = Field(default_factory=dict)
+
+
+@router.post("/{task_id}/complete")
+async def complete(ctx: CtxDep, task_id: str, body: Completion) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        task = await complete_task(
+            conn, ctx.store, tenant_id=ctx.tenant_id, task_id=task_id, outcome=body.outcome, values=body.values,
+            user_id=ctx.principal.user_id, is_admin=ADMIN_ROLE in ctx.principal.roles, now=ctx.now(),
+        )  # fmt: skip
+    return task_view(task, ctx)
+
+
+class Delegation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to_user_id: str = Field(min_length=1, max_length=200)
+
+
+@router.post("/{task_id}/delegate")
+async def delegate(ctx: CtxDep, task_id: str, body: Delegation) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        task = await delegate_task(
+            conn, ctx.store, tenant_id=ctx.tenant_id, task_id=task_id, to_user_id=body.to_user_id,
+            user_id=ctx.principal.user_id, is_admin=ADMIN_ROLE in ctx.principal.roles, now=ctx.now(),
+        )  # fmt: skip
+    return task_view(task, ctx)
