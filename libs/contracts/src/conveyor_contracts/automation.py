@@ -60,7 +60,7 @@ class RunRecorded(EventContract, type_name="conveyor.automation.run.recorded.v1"
 
     run_id: str
     item_id: str
-    source_kind: Literal["robot", "trigger"]
+    source_kind: Literal["robot", "trigger", "process"]
     source_id: str
     outcome: RunOutcome
     attempt: int
@@ -99,3 +99,33 @@ class TaskDelegated(EventContract, type_name="conveyor.automation.task.delegated
     item_id: str | None
     from_user_id: str | None
     to_user_id: str
+
+
+class ProcessTemplateSaved(EventContract, type_name="conveyor.automation.process_template.saved.v1"):
+    """A business process template (BPMN 2.0) got a new version; running instances keep theirs."""
+
+    template_id: str
+    version: int
+    name: str
+    process_id: str
+    entity_type_id: str
+    start: dict[str, Any]
+
+
+class ProcessStarted(EventContract, type_name="conveyor.automation.process.started.v1"):
+    """A business process instance started on an item, on a template version."""
+
+    instance_id: str
+    template_id: str
+    template_version: int
+    item_id: str
+    started_by: str  # `user:<id>` (manual) or `system:on_create` / `system:on_change`
+
+
+class ProcessFinished(EventContract, type_name="conveyor.automation.process.finished.v1"):
+    """A business process instance reached an end."""
+
+    instance_id: str
+    template_id: str
+    item_id: str
+    end_event: str | None

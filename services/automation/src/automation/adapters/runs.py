@@ -122,7 +122,7 @@ async def finish(
 
 async def runs_of_item(conn: Connection, tenant_id: str, item_id: str, *, limit: int = 200) -> list[Run]:
     rows = await conn.fetch(
-        "SELECT * FROM automation_runs WHERE tenant_id = $1 AND item_id = $2 ORDER BY created_at, run_id LIMIT $3",
+        "SELECT * FROM automation_runs WHERE tenant_id = $1 AND item_id = $2 ORDER BY created_at, seq LIMIT $3",
         tenant_id,
         item_id,
         limit,

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from automation.bootstrap import bootstrap
 from automation.config import Settings
-from automation.entrypoints import log_api, robots_api, tasks_api, triggers_api
+from automation.entrypoints import log_api, processes_api, robots_api, tasks_api, triggers_api
 
 
 def create(settings: Settings | None = None) -> FastAPI:
@@ -21,7 +21,14 @@ def create(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         title="Conveyor automation",
         version=version("automation"),
-        routers=[whoami_router(), robots_api.router, triggers_api.router, log_api.router, tasks_api.router],
+        routers=[
+            whoami_router(),
+            robots_api.router,
+            triggers_api.router,
+            log_api.router,
+            tasks_api.router,
+            processes_api.router,
+        ],
         lifespan_hooks=[bootstrap],
         ready_checks=[check_workers],
     )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from automation.adapters import tasks as task_rows
 from automation.entrypoints.deps import Ctx, CtxDep
+from automation.handlers.processes import continue_after_task
 from automation.handlers.tasks import complete_task, delegate_task
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
@@ -61,6 +62,7 @@ async def complete(ctx: CtxDep, task_id: str, body: Completion) -> dict[str, Any
             conn, ctx.store, tenant_id=ctx.tenant_id, task_id=task_id, outcome=body.outcome, values=body.values,
             user_id=ctx.principal.user_id, is_admin=ADMIN_ROLE in ctx.principal.roles, now=ctx.now(),
         )  # fmt: skip
+        await continue_after_task(conn, ctx.store, ctx.tenant_id, task, ctx.now())
     return task_view(task, ctx)
 
 

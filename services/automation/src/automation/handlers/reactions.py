@@ -12,6 +12,7 @@ from conveyor_messaging.eventstore import EventStore
 
 from automation.adapters import items
 from automation.adapters import robots as robot_rows
+from automation.handlers.processes import start_processes_on
 from automation.handlers.schedule_robots import end_visit, reschedule_idle_robots, schedule_robots_of_visit
 from automation.handlers.triggers import fire_field_triggers
 
@@ -30,6 +31,11 @@ async def when_item_created_copy_it(conn: Connection, store: EventStore, event: 
         standard=standard,
         fields=created.fields,
     )
+    item = await items.load(conn, event.tenant_id, created.item_id)
+    assert item is not None
+    await start_processes_on(
+        conn, store, tenant_id=event.tenant_id, item=item, before=None, event_id=event.id, now=event.time
+    )
 
 
 async def when_item_updated_refresh_copy_and_count_idle_time_again(
@@ -39,10 +45,15 @@ async def when_item_updated_refresh_copy_and_count_idle_time_again(
     item = await items.load(conn, event.tenant_id, updated.item_id, lock=True)
     if item is None:
         return
+    before = item.view()
     item = _apply(item, updated.changes)
     await items.save_changes(conn, item, event.tenant_id, event.time)
     item = await items.load(conn, event.tenant_id, updated.item_id)
-    if item is None or item.stage_id is None or item.visit_id is None:
+    assert item is not None
+    await start_processes_on(
+        conn, store, tenant_id=event.tenant_id, item=item, before=before, event_id=event.id, now=event.time
+    )
+    if item.stage_id is None or item.visit_id is None:
         return
     robots = await robot_rows.robots_of_stage(conn, event.tenant_id, item.stage_id, enabled_only=True)
     await reschedule_idle_robots(conn, event.tenant_id, item, robots)

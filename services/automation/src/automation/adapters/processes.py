@@ -1,0 +1,121 @@
+"""Process templates (every version) and instances (their serialised workflow) as rows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from conveyor_messaging.db import Connection
+
+from automation.adapters.rows import from_jsonb
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateRow:
+    template_id: str
+    version: int
+    name: str
+    process_id: str
+    entity_type_id: str
+    start: dict[str, Any]
+    bpmn: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceRow:
+    instance_id: str
+    template_id: str
+    template_version: int
+    item_id: str
+    status: str
+    state: str
+    started_at: datetime
+    updated_at: datetime
+
+
+def _template(row: Any) -> TemplateRow:
+    return TemplateRow(
+        template_id=row["template_id"], version=row["version"], name=row["name"], process_id=row["process_id"],
+        entity_type_id=row["entity_type_id"], start=from_jsonb(row["start"]), bpmn=row["bpmn"],
+        created_at=row["created_at"],
+    )  # fmt: skip
+
+
+async def insert_template(conn: Connection, tenant_id: str, t: TemplateRow) -> None:
+    await conn.execute(
+        """INSERT INTO process_templates (tenant_id, template_id, version, name, process_id, entity_type_id, start,
+                                          bpmn, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8, $9)""",
+        tenant_id, t.template_id, t.version, t.name, t.process_id, t.entity_type_id, json.dumps(t.start), t.bpmn,
+        t.created_at,
+    )  # fmt: skip
+
+
+async def load_template(
+    conn: Connection, tenant_id: str, template_id: str, version: int | None = None
+) -> TemplateRow | None:
+    row = await conn.fetchrow(
+        "SELECT template_id, version, name, process_id, entity_type_id, start, bpmn, created_at FROM process_templates"
+        " WHERE tenant_id = $1 AND template_id = $2 AND ($3::int IS NULL OR version = $3)"
+        " ORDER BY version DESC LIMIT 1",
+        tenant_id,
+        template_id,
+        version,
+    )
+    return _template(row) if row else None
+
+
+async def latest_templates_of_type(conn: Connection, tenant_id: str, entity_type_id: str) -> list[TemplateRow]:
+    rows = await conn.fetch(
+        "SELECT DISTINCT ON (template_id) template_id, version, name, process_id, entity_type_id, start, bpmn,"
+        " created_at FROM process_templates WHERE tenant_id = $1 AND entity_type_id = $2"
+        " ORDER BY template_id, version DESC",
+        tenant_id,
+        entity_type_id,
+    )
+    return [_template(row) for row in rows]
+
+
+def _instance(row: Any) -> InstanceRow:
+    return InstanceRow(
+        instance_id=row["instance_id"], template_id=row["template_id"], template_version=row["template_version"],
+        item_id=row["item_id"], status=row["status"], state=row["state"], started_at=row["started_at"],
+        updated_at=row["updated_at"],
+    )  # fmt: skip
+
+
+async def save_instance(conn: Connection, tenant_id: str, i: InstanceRow) -> None:
+    await conn.execute(
+        """INSERT INTO process_instances (tenant_id, instance_id, template_id, template_version, item_id, status, state,
+                                          started_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (tenant_id, instance_id) DO UPDATE
+              SET status = EXCLUDED.status, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at""",
+        tenant_id, i.instance_id, i.template_id, i.template_version, i.item_id, i.status, i.state, i.started_at,
+        i.updated_at,
+    )  # fmt: skip
+
+
+async def load_instance(
+    conn: Connection, tenant_id: str, instance_id: str, *, lock: bool = False
+) -> InstanceRow | None:
+    row = await conn.fetchrow(
+        "SELECT instance_id, template_id, template_version, item_id, status, state, started_at, updated_at"
+        " FROM process_instances WHERE tenant_id = $1 AND instance_id = $2" + (" FOR UPDATE" if lock else ""),
+        tenant_id,
+        instance_id,
+    )
+    return _instance(row) if row else None
+
+
+async def instances_of_item(conn: Connection, tenant_id: str, item_id: str) -> list[InstanceRow]:
+    rows = await conn.fetch(
+        "SELECT instance_id, template_id, template_version, item_id, status, state, started_at, updated_at"
+        " FROM process_instances WHERE tenant_id = $1 AND item_id = $2 ORDER BY started_at, instance_id",
+        tenant_id,
+        item_id,
+    )
+    return [_instance(row) for row in rows]

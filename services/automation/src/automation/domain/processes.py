@@ -1,0 +1,193 @@
+"""Business processes on SpiffWorkflow: BPMN 2.0 templates, a script engine that cannot reach the host,
+user tasks described by ``spiffworkflow:properties``, one serialisation per run of steps."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from automation.domain import expressions
+from automation.domain.tasks import FormField, Outcome
+
+MAX_BPMN_BYTES = 2_000_000
+
+
+class InvalidTemplate(ValueError):
+    """The BPMN cannot be used: not parseable, no executable process, or an unsafe expression."""
+
+
+class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
+    """Gateways, conditions and scripts in our expression language (``domain.expressions``), never eval/exec.
+
+    A script is lines of ``name = expression``: it can set process variables and nothing else."""
+
+    def validate(self, expression: str) -> None:
+        expressions.parse(expression)
+
+    def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
+        try:
+            return expressions.evaluate(expression, {**(external_context or {}), **task.data})
+        except expressions.UnsafeExpression as error:
+            raise WorkflowTaskException(f"expression refused: {error}", task=task) from None
+
+    def execute(self, task: Any, script: str, external_context: dict[str, Any] | None = None) -> bool:
+        for name, value in _assignments(script):
+            task.data[name] = expressions.evaluate(value, {**(external_context or {}), **task.data})
+        return True
+
+    def call_service(self, task: Any, **kwargs: Any) -> Any:
+        raise WorkflowTaskException("service tasks are run by the automation service's actions", task=task)
+
+
+def _assignments(script: str) -> list[tuple[str, ast.Expression]]:
+    try:
+        module = ast.parse(script or "", mode="exec")
+    except SyntaxError as error:
+        raise expressions.UnsafeExpression(f"not a script: {error.msg}") from None
+    assignments = []
+    for statement in module.body:
+        if not (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and not statement.targets[0].id.startswith("_")
+        ):
+            raise expressions.UnsafeExpression("a script is lines of `name = expression`")
+        tree = expressions.parse(ast.unparse(statement.value))
+        assignments.append((statement.targets[0].id, tree))
+    return assignments
+
+
+SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+ENGINE = SafeScriptEngine()
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A parsed template: its executable process and every expression already checked."""
+
+    process_id: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+
+
+def parse_template(bpmn: str, process_id: str | None = None) -> Template:
+    """Parse BPMN 2.0 XML; check every condition and script with the safe engine."""
+    if len(bpmn.encode()) > MAX_BPMN_BYTES:
+        raise InvalidTemplate("a BPMN file is at most 2 MB")
+    parser = SpiffBpmnParser()
+    try:
+        parser.add_bpmn_str(bpmn.encode())
+        ids = parser.get_process_ids()
+        chosen = process_id or (ids[0] if ids else None)
+        if chosen is None:
+            raise InvalidTemplate("the file has no executable process")
+        spec = parser.get_spec(chosen)
+        subprocesses = parser.get_subprocess_specs(chosen)
+    except InvalidTemplate:
+        raise
+    except Exception as error:
+        raise InvalidTemplate(f"{type(error).__name__}: {error}") from None
+    for task_spec in [*spec.task_specs.values(), *(t for s in subprocesses.values() for t in s.task_specs.values())]:
+        _check_task_spec(task_spec)
+    return Template(process_id=chosen, spec=spec, subprocess_specs=subprocesses)
+
+
+def _check_task_spec(task_spec: Any) -> None:
+    try:
+        for condition, _target in getattr(task_spec, "cond_task_specs", []) or []:
+            source = getattr(condition, "args", [None])[0] if condition is not None else None
+            if isinstance(source, str):
+                expressions.parse(source)
+        script = getattr(task_spec, "script", None)
+        if isinstance(script, str):
+            _assignments(script)
+    except expressions.UnsafeExpression as error:
+        raise InvalidTemplate(f"{task_spec.bpmn_name or task_spec.name}: {error}") from None
+
+
+def start(template: Template, variables: dict[str, Any]) -> BpmnWorkflow:
+    workflow = BpmnWorkflow(template.spec, template.subprocess_specs, script_engine=ENGINE)
+    workflow.data.update(variables)
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(variables)
+    workflow.do_engine_steps()
+    return workflow
+
+
+def dumps(workflow: BpmnWorkflow) -> str:
+    text: str = SERIALIZER.serialize_json(workflow)
+    return text
+
+
+def loads(text: str) -> BpmnWorkflow:
+    workflow: BpmnWorkflow = SERIALIZER.deserialize_json(text)
+    workflow.script_engine = ENGINE
+    return workflow
+
+
+@dataclass(frozen=True, slots=True)
+class UserStep:
+    """A user task waiting for someone, as the inbox shows it."""
+
+    spiff_task_id: str
+    title: str
+    assignee: dict[str, str]
+    form: list[FormField]
+    outcomes: list[Outcome]
+    due_in_seconds: int | None
+
+
+def waiting_user_steps(workflow: BpmnWorkflow) -> list[UserStep]:
+    """Ready user tasks. ``spiffworkflow:properties`` describe them: ``assignee`` (``role:manager``,
+    ``user:u-1``, ``assignee``, ``head_of_assignee``), ``outcomes`` (``id:Label,…``; an outcome may
+    require fields: ``meeting:Meeting set:meeting_at``), ``form`` (``code:kind:Label,…``), ``due_in_seconds``."""
+    steps = []
+    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+        props: dict[str, str] = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
+        kind, _, ident = props.get("assignee", "assignee").partition(":")
+        steps.append(
+            UserStep(
+                spiff_task_id=str(task.id),
+                title=task.task_spec.bpmn_name or task.task_spec.name,
+                assignee={"kind": kind, **({"id": ident} if ident else {})},
+                form=[_field(item) for item in _items(props.get("form", ""))],
+                outcomes=[_outcome(item) for item in _items(props.get("outcomes", "done:Done"))],
+                due_in_seconds=int(props["due_in_seconds"]) if props.get("due_in_seconds") else None,
+            )
+        )
+    return steps
+
+
+def _items(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _field(item: str) -> FormField:
+    code, _, rest = item.partition(":")
+    kind, _, label = rest.partition(":")
+    return FormField.model_validate({"code": code, "kind": kind or "string", "label": label or code})
+
+
+def _outcome(item: str) -> Outcome:
+    ident, _, rest = item.partition(":")
+    label, _, requires = rest.partition(":")
+    return Outcome(id=ident, label=label or ident, requires=[r for r in requires.split("+") if r])
+
+
+def complete_user_step(workflow: BpmnWorkflow, spiff_task_id: str, outcome: str, values: dict[str, Any]) -> None:
+    """Complete a waiting user task with its outcome and values, then run until people are needed again."""
+    task = next(t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if str(t.id) == spiff_task_id)
+    task.data.update(values)
+    task.data["outcome"] = outcome
+    task.run()
+    workflow.do_engine_steps()

@@ -1,0 +1,116 @@
+"""HTTP: business process templates (BPMN 2.0 import and export) and instances."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conveyor_kit.problems import not_found
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from automation.adapters import processes as rows
+from automation.domain import processes as engine
+from automation.domain.process_start import StartRule
+from automation.entrypoints.deps import CtxDep
+from automation.handlers.processes import save_template, start_process
+
+router = APIRouter(prefix="/v1", tags=["business processes"])
+
+
+class TemplateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    entity_type_id: str = Field(min_length=1)
+    bpmn: str = Field(min_length=1, max_length=engine.MAX_BPMN_BYTES)
+    process_id: str | None = None
+    start: StartRule = StartRule()
+
+
+def template_view(t: rows.TemplateRow) -> dict[str, Any]:
+    return {
+        "template_id": t.template_id, "version": t.version, "name": t.name, "process_id": t.process_id,
+        "entity_type_id": t.entity_type_id, "start": t.start, "created_at": t.created_at,
+    }  # fmt: skip
+
+
+def instance_view(i: rows.InstanceRow) -> dict[str, Any]:
+    return {
+        "instance_id": i.instance_id, "template_id": i.template_id, "template_version": i.template_version,
+        "item_id": i.item_id, "status": i.status, "started_at": i.started_at, "updated_at": i.updated_at,
+    }  # fmt: skip
+
+
+@router.post("/process-templates", status_code=201)
+async def add_template(ctx: CtxDep, body: TemplateBody) -> dict[str, Any]:
+    ctx.require_admin()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        template = await save_template(
+            conn, ctx.store, tenant_id=ctx.tenant_id, name=body.name, entity_type_id=body.entity_type_id,
+            bpmn=body.bpmn, process_id=body.process_id, start=body.start, actor=ctx.actor, now=ctx.now(),
+        )  # fmt: skip
+    return template_view(template)
+
+
+@router.put("/process-templates/{template_id}")
+async def new_template_version(ctx: CtxDep, template_id: str, body: TemplateBody) -> dict[str, Any]:
+    ctx.require_admin()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        template = await save_template(
+            conn, ctx.store, tenant_id=ctx.tenant_id, name=body.name, entity_type_id=body.entity_type_id,
+            bpmn=body.bpmn, process_id=body.process_id, start=body.start, actor=ctx.actor, now=ctx.now(),
+            template_id=template_id,
+        )  # fmt: skip
+    return template_view(template)
+
+
+@router.get("/process-templates/{template_id}")
+async def get_template(ctx: CtxDep, template_id: str, version: int | None = None) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn:
+        template = await rows.load_template(conn, ctx.tenant_id, template_id, version)
+    if template is None:
+        raise not_found(f"no process template {template_id}")
+    return template_view(template)
+
+
+@router.get("/process-templates/{template_id}/bpmn")
+async def export_template(ctx: CtxDep, template_id: str, version: int | None = None) -> Response:
+    """The template's BPMN 2.0 XML, as uploaded: it opens in a standard modeller."""
+    async with ctx.pool.acquire() as conn:
+        template = await rows.load_template(conn, ctx.tenant_id, template_id, version)
+    if template is None:
+        raise not_found(f"no process template {template_id}")
+    return Response(content=template.bpmn, media_type="application/xml")
+
+
+class StartBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    template_id: str = Field(min_length=1)
+    item_id: str = Field(min_length=1)
+
+
+@router.post("/processes", status_code=201)
+async def start(ctx: CtxDep, body: StartBody) -> dict[str, Any]:
+    """Start a process on an item by hand."""
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        instance = await start_process(
+            conn, ctx.store, tenant_id=ctx.tenant_id, template_id=body.template_id, item_id=body.item_id,
+            started_by=str(ctx.actor), now=ctx.now(),
+        )  # fmt: skip
+    return instance_view(instance)
+
+
+@router.get("/processes/{instance_id}")
+async def get_instance(ctx: CtxDep, instance_id: str) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn:
+        instance = await rows.load_instance(conn, ctx.tenant_id, instance_id)
+    if instance is None:
+        raise not_found(f"no process {instance_id}")
+    return instance_view(instance)
+
+
+@router.get("/items/{item_id}/processes")
+async def processes_of_item(ctx: CtxDep, item_id: str) -> list[dict[str, Any]]:
+    async with ctx.pool.acquire() as conn:
+        return [instance_view(i) for i in await rows.instances_of_item(conn, ctx.tenant_id, item_id)]

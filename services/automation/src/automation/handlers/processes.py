@@ -1,0 +1,187 @@
+"""Save process templates; start instances; run them until people are needed; go on when a task is done.
+
+An instance is loaded, run and saved once per run of steps (never per task), in the transaction of
+what made it move; it keeps the template version it started with."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from conveyor_contracts.automation import ProcessFinished, ProcessStarted, ProcessTemplateSaved
+from conveyor_kit.problems import Problem, not_found
+from conveyor_messaging.actor import Actor
+from conveyor_messaging.db import Connection
+from conveyor_messaging.eventstore import ANY_VERSION, NO_STREAM, EventStore, NewEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+
+from automation.adapters import items, runs
+from automation.adapters import processes as rows
+from automation.adapters import tasks as task_rows
+from automation.adapters.people import resolve
+from automation.domain import processes as engine
+from automation.domain.conditions import holds
+from automation.domain.process_start import StartRule
+from automation.domain.robots import Recipient
+from automation.handlers.tasks import create_task, role_candidates
+
+
+async def save_template(
+    conn: Connection, store: EventStore, *, tenant_id: str, name: str, entity_type_id: str, bpmn: str,
+    process_id: str | None, start: StartRule, actor: Actor, now: datetime, template_id: str | None = None,
+) -> rows.TemplateRow:  # fmt: skip
+    """A new template, or a new version of one; the BPMN must parse and every expression be safe (422)."""
+    try:
+        parsed = engine.parse_template(bpmn, process_id)
+    except engine.InvalidTemplate as error:
+        raise Problem(422, "Invalid process", str(error), slug="invalid-process") from None
+    previous = await rows.load_template(conn, tenant_id, template_id) if template_id else None
+    if template_id and previous is None:
+        raise not_found(f"no process template {template_id}")
+    template = rows.TemplateRow(
+        template_id=template_id or str(uuid.uuid4()), version=(previous.version if previous else 0) + 1, name=name,
+        process_id=parsed.process_id, entity_type_id=entity_type_id, start=start.model_dump(mode="json"), bpmn=bpmn,
+        created_at=now,
+    )  # fmt: skip
+    await rows.insert_template(conn, tenant_id, template)
+    saved = ProcessTemplateSaved(
+        template_id=template.template_id, version=template.version, name=name, process_id=parsed.process_id,
+        entity_type_id=entity_type_id, start=template.start,
+    )  # fmt: skip
+    await store.append(
+        conn, stream_id=f"process-template-{template.template_id}", tenant_id=tenant_id,
+        aggregate_type="process_template", expected_version=previous.version if previous else NO_STREAM,
+        events=[NewEvent.of(saved)], actor=actor,
+    )  # fmt: skip
+    return template
+
+
+async def start_process(
+    conn: Connection, store: EventStore, *, tenant_id: str, template_id: str, item_id: str, started_by: str,
+    now: datetime, instance_id: str | None = None,
+) -> rows.InstanceRow:  # fmt: skip
+    template = await rows.load_template(conn, tenant_id, template_id)
+    item = await items.load(conn, tenant_id, item_id)
+    if template is None or item is None:
+        raise not_found(f"no template {template_id}" if template is None else f"no item {item_id}")
+    workflow = engine.start(engine.parse_template(template.bpmn, template.process_id), {"item": item.view()})
+    instance = rows.InstanceRow(
+        instance_id=instance_id or str(uuid.uuid4()), template_id=template_id, template_version=template.version,
+        item_id=item_id, status="running", state="", started_at=now, updated_at=now,
+    )  # fmt: skip
+    started = ProcessStarted(
+        instance_id=instance.instance_id, template_id=template_id, template_version=template.version,
+        item_id=item_id, started_by=started_by,
+    )  # fmt: skip
+    await _append(conn, store, tenant_id, instance.instance_id, started)
+    return await _after_steps(conn, store, tenant_id, instance, workflow, item, now, "started")
+
+
+async def continue_after_task(
+    conn: Connection, store: EventStore, tenant_id: str, task: task_rows.Task, now: datetime
+) -> rows.InstanceRow | None:
+    """A process's inbox task was completed: complete its user task and run on."""
+    if not task.source.startswith("process:") or task.outcome is None:
+        return None
+    instance_id, _, spiff_task_id = task.task_id.partition(":")
+    instance = await rows.load_instance(conn, tenant_id, instance_id, lock=True)
+    if instance is None or instance.status != "running":
+        return None
+    workflow = engine.loads(instance.state)
+    engine.complete_user_step(workflow, spiff_task_id, task.outcome, task.values or {})
+    item = await items.load(conn, tenant_id, instance.item_id)
+    assert item is not None
+    return await _after_steps(conn, store, tenant_id, instance, workflow, item, now, f"{task.title}: {task.outcome}")
+
+
+async def _after_steps(
+    conn: Connection, store: EventStore, tenant_id: str, instance: rows.InstanceRow, workflow: BpmnWorkflow,
+    item: items.ItemCopy, now: datetime, step: str,
+) -> rows.InstanceRow:  # fmt: skip
+    """Open inbox tasks for the user steps now waiting, log the step, save the instance once."""
+    actor = Actor("process", instance.instance_id)
+    for waiting in engine.waiting_user_steps(workflow):
+        await _open_task(conn, store, tenant_id, instance, waiting, item, actor, now)
+    finished = workflow.is_completed()
+    saved = rows.InstanceRow(
+        instance_id=instance.instance_id, template_id=instance.template_id,
+        template_version=instance.template_version, item_id=instance.item_id,
+        status="completed" if finished else "running", state=engine.dumps(workflow), started_at=instance.started_at,
+        updated_at=now,
+    )  # fmt: skip
+    await rows.save_instance(conn, tenant_id, saved)
+    run_id = str(uuid.uuid4())
+    await runs.open_run(
+        conn, tenant_id, run_id=run_id, item_id=instance.item_id, source_kind="process",
+        source_id=instance.instance_id, source_name=step, visit_id=None, status="succeeded", due_at=now, now=now,
+    )  # fmt: skip
+    await runs.finish(conn, tenant_id, run_id, status="succeeded", now=now, detail={"status": saved.status})
+    if finished:
+        end = _end_event(workflow)
+        done = ProcessFinished(
+            instance_id=instance.instance_id, template_id=instance.template_id, item_id=instance.item_id, end_event=end
+        )
+        await _append(conn, store, tenant_id, instance.instance_id, done)
+    return saved
+
+
+def _end_event(workflow: BpmnWorkflow) -> str | None:
+    from SpiffWorkflow.util.task import TaskState
+
+    ends = [
+        t.task_spec.bpmn_id
+        for t in workflow.get_tasks(state=TaskState.COMPLETED)
+        if type(t.task_spec).__name__ == "EndEvent" and t.workflow is workflow
+    ]
+    return ends[-1] if ends else None
+
+
+async def _open_task(
+    conn: Connection, store: EventStore, tenant_id: str, instance: rows.InstanceRow, waiting: engine.UserStep,
+    item: items.ItemCopy, actor: Actor, now: datetime,
+) -> None:  # fmt: skip
+    recipient = Recipient.model_validate(waiting.assignee)
+    if recipient.kind == "role" and recipient.id:
+        user_id, role, candidates = None, recipient.id, await role_candidates(conn, tenant_id, recipient.id, now)
+    else:
+        users = await resolve(conn, tenant_id, [recipient], item, now)
+        user_id, role, candidates = (users[0] if users else None), None, users[:1]
+    task = task_rows.Task(
+        task_id=f"{instance.instance_id}:{waiting.spiff_task_id}", item_id=instance.item_id, title=waiting.title,
+        description=None, assignee_user_id=user_id, assignee_role=role, candidate_user_ids=candidates,
+        form=waiting.form, outcomes=waiting.outcomes,
+        due_at=now + timedelta(seconds=waiting.due_in_seconds) if waiting.due_in_seconds is not None else None,
+        status="open", outcome=None, values=None, completed_by=None, completed_at=None,
+        source=f"process:{instance.instance_id}", created_at=now, version=1,
+    )  # fmt: skip
+    await create_task(conn, store, tenant_id, task, actor)
+
+
+async def _append(conn: Connection, store: EventStore, tenant_id: str, instance_id: str, event: Any) -> None:
+    await store.append(
+        conn, stream_id=f"process-{instance_id}", tenant_id=tenant_id, aggregate_type="process",
+        expected_version=ANY_VERSION, events=[NewEvent.of(event)], actor=Actor("process", instance_id),
+    )  # fmt: skip
+
+
+async def start_processes_on(
+    conn: Connection, store: EventStore, *, tenant_id: str, item: items.ItemCopy, before: dict[str, Any] | None,
+    event_id: str, now: datetime,
+) -> None:  # fmt: skip
+    """Start every template of the item's type whose rule fires: on create (``before`` is None), or on a
+    change that made its condition hold."""
+    if item.entity_type_id is None:
+        return
+    for template in await rows.latest_templates_of_type(conn, tenant_id, item.entity_type_id):
+        rule = StartRule.model_validate(template.start)
+        if rule.mode == "manual" or (rule.mode == "on_create") != (before is None):
+            continue
+        if not holds(rule.condition, item.view()) or (before is not None and holds(rule.condition, before)):
+            continue
+        instance_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant_id}|{template.template_id}|{event_id}"))
+        if await rows.load_instance(conn, tenant_id, instance_id) is None:
+            await start_process(
+                conn, store, tenant_id=tenant_id, template_id=template.template_id, item_id=item.item_id,
+                started_by=f"system:{rule.mode}", now=now, instance_id=instance_id,
+            )  # fmt: skip

@@ -1,0 +1,162 @@
+"""Business processes: the onboarding BPMN (docs/examples) started on a status change, driven through the inbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from typing import Any as Automation  # the `automation` fixture of conftest.py
+
+import pytest
+from automation.domain import processes as engine
+
+ONBOARDING = (Path(__file__).parents[3] / "docs" / "examples" / "onboarding.bpmn").read_text()
+STARTS_ON_PROGRESS = {
+    "mode": "on_change",
+    "condition": {"field": "status", "op": "eq", "value": "In progress"},
+}
+
+
+class TestSafeScriptEngine:
+    pytestmark = pytest.mark.unit
+
+    @pytest.mark.parametrize(
+        ("replaced", "attack"),
+        [
+            ('outcome == "meeting"', "__import__('os').system('id')"),
+            ('outcome == "meeting"', "outcome.__class__.__mro__"),
+            ('outcome == "meeting"', "open('/etc/passwd').read()"),
+        ],
+    )
+    def test_a_gateway_condition_that_reaches_the_host_is_refused_on_upload(self, replaced: str, attack: str) -> None:
+        with pytest.raises(engine.InvalidTemplate):
+            engine.parse_template(ONBOARDING.replace(replaced, attack.replace('"', "&quot;")))
+
+    def test_a_script_may_only_assign_safe_expressions(self) -> None:
+        script = (
+            '<bpmn:scriptTask id="s" name="Prepare"><bpmn:script>import os</bpmn:script></bpmn:scriptTask>'
+            '<bpmn:sequenceFlow id="f_s" sourceRef="s" targetRef="is_housing"/></bpmn:process>'
+        )
+        bpmn = ONBOARDING.replace('sourceRef="start" targetRef="is_housing"', 'sourceRef="start" targetRef="s"')
+        with pytest.raises(engine.InvalidTemplate, match="name = expression"):
+            engine.parse_template(bpmn.replace("</bpmn:process>", script))
+
+
+async def upload(automation: Automation, bpmn: str = ONBOARDING) -> dict[str, Any]:
+    response = await automation.http.post(
+        "/v1/process-templates",
+        json={"name": "Onboarding", "entity_type_id": "company", "bpmn": bpmn, "start": STARTS_ON_PROGRESS},
+        headers=automation.headers(),
+    )
+    assert response.status_code == 201, response.text
+    found: dict[str, Any] = response.json()
+    return found
+
+
+async def inbox(automation: Automation, user: str = "manager-1") -> list[dict[str, Any]]:
+    response = await automation.http.get("/v1/tasks/inbox", headers=automation.headers(user, ()))
+    assert response.status_code == 200, response.text
+    found: list[dict[str, Any]] = response.json()
+    return found
+
+
+async def answer(automation: Automation, task: dict[str, Any], outcome: str, **values: Any) -> None:
+    response = await automation.http.post(
+        f"/v1/tasks/{task['task_id']}/complete",
+        json={"outcome": outcome, "values": values},
+        headers=automation.headers("manager-1", ()),
+    )
+    assert response.status_code == 200, response.text
+
+
+async def processes(automation: Automation, item_id: str) -> list[dict[str, Any]]:
+    response = await automation.http.get(f"/v1/items/{item_id}/processes", headers=automation.headers())
+    found: list[dict[str, Any]] = response.json()
+    return found
+
+
+@pytest.mark.integration
+class TestOnboardingProcess:
+    async def test_it_starts_when_the_status_becomes_in_progress_and_loops_until_a_meeting_then_rejects(
+        self, automation: Automation
+    ) -> None:
+        await automation.user("manager-1", "Olga O")
+        template = await upload(automation)
+        item_id = await automation.item(
+            "company", assignee="manager-1", status="Imported", industry="Housing & utilities"
+        )
+        await automation.eventually(lambda: automation.copy_of(item_id), lambda copy: copy is not None)
+        assert await processes(automation, item_id) == []
+
+        await automation.update(item_id, "company", {"fields.status": {"old": "Imported", "new": "In progress"}})
+        tasks = await automation.eventually(lambda: inbox(automation), lambda found: len(found) == 1)
+        assert tasks[0]["title"] == "Was a meeting set?"
+        assert [o["id"] for o in tasks[0]["outcomes"]] == ["next_call", "meeting", "reject"]
+
+        await answer(automation, tasks[0], "next_call", next_call_at="2026-03-03T10:00:00Z")
+        again = await inbox(automation)
+        assert [t["title"] for t in again] == ["Was a meeting set?"] and again[0]["task_id"] != tasks[0]["task_id"]
+        await answer(automation, again[0], "meeting", meeting_at="2026-03-05T10:00:00Z")
+        held = await inbox(automation)
+        assert [t["title"] for t in held] == ["Was the meeting held?"]
+        await answer(automation, held[0], "reject")
+
+        assert await inbox(automation) == []
+        [instance] = await processes(automation, item_id)
+        assert (instance["status"], instance["template_version"]) == ("completed", template["version"])
+        finished = await automation.commands("conveyor.automation.process.finished.v1")
+        assert [f["end_event"] for f in finished] == ["rejected_ask_held"]
+        log = await automation.log(item_id)
+        assert [r["source_name"] for r in log["runs"] if r["source_kind"] == "process"] == [
+            "started",
+            "Was a meeting set?: next_call",
+            "Was a meeting set?: meeting",
+            "Was the meeting held?: reject",
+        ]
+
+    async def test_a_company_of_another_industry_ends_at_once(self, automation: Automation) -> None:
+        await upload(automation)
+        item_id = await automation.item("company", status="Imported", industry="Energy")
+        await automation.update(item_id, "company", {"fields.status": {"old": "Imported", "new": "In progress"}})
+
+        found = await automation.eventually(lambda: processes(automation, item_id), lambda p: len(p) == 1)
+        assert found[0]["status"] == "completed"
+        finished = await automation.commands("conveyor.automation.process.finished.v1")
+        assert [f["end_event"] for f in finished] == ["not_housing"]
+
+    async def test_a_running_instance_keeps_its_template_version_and_the_bpmn_exports_as_uploaded(
+        self, automation: Automation
+    ) -> None:
+        await automation.user("manager-1", "Olga O")
+        template = await upload(automation)
+        item_id = await automation.item("company", status="Imported", industry="Housing & utilities")
+        await automation.update(item_id, "company", {"fields.status": {"old": "Imported", "new": "In progress"}})
+        await automation.eventually(lambda: inbox(automation), lambda found: len(found) == 1)
+
+        changed = ONBOARDING.replace("Was the meeting held?", "Did the meeting take place?")
+        response = await automation.http.put(
+            f"/v1/process-templates/{template['template_id']}",
+            json={"name": "Onboarding", "entity_type_id": "company", "bpmn": changed, "start": STARTS_ON_PROGRESS},
+            headers=automation.headers(),
+        )
+        assert response.json()["version"] == 2
+        await answer(automation, (await inbox(automation))[0], "meeting", meeting_at="2026-03-05T10:00:00Z")
+
+        assert [t["title"] for t in await inbox(automation)] == ["Was the meeting held?"]
+        assert (await processes(automation, item_id))[0]["template_version"] == 1
+        exported = await automation.http.get(
+            f"/v1/process-templates/{template['template_id']}/bpmn", params={"version": 1}, headers=automation.headers()
+        )
+        assert exported.headers["content-type"].startswith("application/xml") and exported.text == ONBOARDING
+
+    async def test_a_template_with_an_unsafe_expression_is_refused(self, automation: Automation) -> None:
+        response = await automation.http.post(
+            "/v1/process-templates",
+            json={
+                "name": "Bad",
+                "entity_type_id": "company",
+                "bpmn": ONBOARDING.replace('outcome == "held"', "x.__class__"),
+            },
+            headers=automation.headers(),
+        )
+        assert response.status_code == 422
+        assert "not allowed" in response.json()["detail"]
