@@ -10,6 +10,35 @@ import pytest
 from automation.domain import processes as engine
 
 ONBOARDING = (Path(__file__).parents[3] / "docs" / "examples" / "onboarding.bpmn").read_text()
+ESCALATION = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" 
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d"
+    targetNamespace="https://conveyor.dev/bpmn">
+  <bpmn:process id="escalation" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:userTask id="call" name="Call the client"/>
+    <bpmn:boundaryEvent id="overdue" name="An hour passed" attachedToRef="call" cancelActivity="true">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>"PT1H"</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:userTask id="escalate" name="The call did not happen">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="assignee" value="user:head-1"/>
+      </spiffworkflow:properties></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:intermediateCatchEvent id="pause" name="Two hours later">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>"PT2H"</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="follow_up" name="Follow up"/>
+    <bpmn:endEvent id="escalated"/>
+    <bpmn:endEvent id="done"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="call" targetRef="pause"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="pause" targetRef="follow_up"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="follow_up" targetRef="done"/>
+    <bpmn:sequenceFlow id="f5" sourceRef="overdue" targetRef="escalate"/>
+    <bpmn:sequenceFlow id="f6" sourceRef="escalate" targetRef="escalated"/>
+  </bpmn:process>
+</bpmn:definitions>"""
 STARTS_ON_PROGRESS = {
     "mode": "on_change",
     "condition": {"field": "status", "op": "eq", "value": "In progress"},
@@ -160,3 +189,42 @@ class TestOnboardingProcess:
         )
         assert response.status_code == 422
         assert "not allowed" in response.json()["detail"]
+
+
+@pytest.mark.integration
+class TestProcessTimers:
+    async def test_a_boundary_timer_escalates_an_overdue_task_and_a_pause_waits_for_the_clock(
+        self, automation: Automation
+    ) -> None:
+        await automation.user("manager-1", "Olga O")
+        await automation.user("head-1", "Irina H")
+        response = await automation.http.post(
+            "/v1/process-templates",
+            json={"name": "Escalation", "entity_type_id": "company", "bpmn": ESCALATION, "start": {"mode": "manual"}},
+            headers=automation.headers(),
+        )
+        assert response.status_code == 201, response.text
+        template_id = response.json()["template_id"]
+        first = await automation.item("company", assignee="manager-1")
+        second = await automation.item("company", assignee="manager-1")
+        await automation.eventually(lambda: automation.copy_of(second), lambda copy: copy is not None)
+        for item_id in (first, second):
+            started = await automation.http.post(
+                "/v1/processes", json={"template_id": template_id, "item_id": item_id}, headers=automation.headers()
+            )
+            assert started.status_code == 201, started.text
+        calls = await inbox(automation)
+        assert [t["title"] for t in calls] == ["Call the client", "Call the client"]
+        await answer(automation, next(t for t in calls if t["item_id"] == second), "done")
+
+        automation.advance(3599)
+        assert await inbox(automation, "head-1") == []
+        automation.advance(1.001)  # SpiffWorkflow fires a timer strictly after its instant
+
+        escalated = await automation.eventually(lambda: inbox(automation, "head-1"), lambda found: len(found) == 1)
+        assert (escalated[0]["title"], escalated[0]["item_id"]) == ("The call did not happen", first)
+        assert await inbox(automation) == []  # the overdue call left the manager's inbox
+
+        automation.advance(3600)  # two hours after the second company's call
+        follow = await automation.eventually(lambda: inbox(automation), lambda found: len(found) == 1)
+        assert (follow[0]["title"], follow[0]["item_id"]) == ("Follow up", second)

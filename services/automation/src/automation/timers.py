@@ -10,6 +10,8 @@ from conveyor_messaging.eventstore import EventStore
 from conveyor_timers import Timer, TimerHandler, TimerWorker
 from fastapi import FastAPI
 
+from automation.domain.process_clock import use_clock
+from automation.handlers.processes import PROCESS_TIMER, wake_process
 from automation.handlers.run_robot import run_robot
 from automation.handlers.schedule_robots import ROBOT_TIMER
 from automation.ports import Clock
@@ -19,13 +21,17 @@ def timer_handlers(store: EventStore, clock: Clock) -> dict[str, TimerHandler]:
     async def fire_robot(conn: Connection, timer: Timer) -> None:
         await run_robot(conn, store, clock, timer)
 
-    return {ROBOT_TIMER: fire_robot}
+    async def wake_a_process(conn: Connection, timer: Timer) -> None:
+        await wake_process(conn, store, clock.now(), timer)
+
+    return {ROBOT_TIMER: fire_robot, PROCESS_TIMER: wake_a_process}
 
 
 @asynccontextmanager
 async def timers_on_state(app: FastAPI) -> AsyncIterator[TimerWorker | None]:
     """Run the timer worker for the app's lifetime (not on API-only replicas); ``app.state.timers``."""
     settings = app.state.settings
+    use_clock(app.state.clock)
     if not settings.run_workers:
         app.state.timers = None
         yield None

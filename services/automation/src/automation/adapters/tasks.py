@@ -129,3 +129,15 @@ async def may_act_on(conn: Connection, tenant_id: str, task: Task, user_id: str,
         now,
     )
     return bool(standing_in)
+
+
+async def cancel_open_of_source(conn: Connection, tenant_id: str, source: str, keep: list[str]) -> int:
+    """Close the open tasks of a process that no longer waits for them (a boundary timer took over)."""
+    result = await conn.execute(
+        "UPDATE tasks SET status = 'cancelled', version = version + 1"
+        " WHERE tenant_id = $1 AND source = $2 AND status = 'open' AND NOT (task_id = ANY($3::text[]))",
+        tenant_id,
+        source,
+        keep,
+    )
+    return int(result.split()[-1])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -15,7 +16,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from automation.domain import expressions
+from automation.domain import expressions, process_clock  # noqa: F401 (timers read the service clock)
 from automation.domain.tasks import FormField, Outcome
 
 MAX_BPMN_BYTES = 2_000_000
@@ -190,4 +191,20 @@ def complete_user_step(workflow: BpmnWorkflow, spiff_task_id: str, outcome: str,
     task.data.update(values)
     task.data["outcome"] = outcome
     task.run()
+    workflow.do_engine_steps()
+
+
+def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[str, datetime]]:
+    """Timer events the instance waits for: (name, due instant), for the durable timers to wake it."""
+    due = []
+    for event in workflow.waiting_events():
+        if "Timer" in event.event_type and isinstance(event.value, str):
+            instant = datetime.fromisoformat(event.value)
+            due.append((event.name or event.event_type, instant if instant.tzinfo else instant.replace(tzinfo=UTC)))
+    return due
+
+
+def wake(workflow: BpmnWorkflow) -> None:
+    """A timer is due: let waiting timer events fire and run on."""
+    workflow.refresh_timers()
     workflow.do_engine_steps()

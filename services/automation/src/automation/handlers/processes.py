@@ -14,6 +14,7 @@ from conveyor_kit.problems import Problem, not_found
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import ANY_VERSION, NO_STREAM, EventStore, NewEvent
+from conveyor_timers import Timer, schedule
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from automation.adapters import items, runs
@@ -25,6 +26,8 @@ from automation.domain.conditions import holds
 from automation.domain.process_start import StartRule
 from automation.domain.robots import Recipient
 from automation.handlers.tasks import create_task, role_candidates
+
+PROCESS_TIMER = "process"
 
 
 async def save_template(
@@ -95,14 +98,37 @@ async def continue_after_task(
     return await _after_steps(conn, store, tenant_id, instance, workflow, item, now, f"{task.title}: {task.outcome}")
 
 
+async def wake_process(conn: Connection, store: EventStore, now: datetime, timer: Timer) -> None:
+    """The timer handler of kind ``process``: a timer event of a waiting instance is due."""
+    tenant_id = timer.tenant_id
+    instance = await rows.load_instance(conn, tenant_id, timer.payload["instance_id"], lock=True)
+    if instance is None or instance.status != "running":
+        return
+    workflow = engine.loads(instance.state)
+    engine.wake(workflow)
+    item = await items.load(conn, tenant_id, instance.item_id)
+    assert item is not None
+    await _after_steps(conn, store, tenant_id, instance, workflow, item, now, f"timer: {timer.payload['timer']}")
+
+
 async def _after_steps(
     conn: Connection, store: EventStore, tenant_id: str, instance: rows.InstanceRow, workflow: BpmnWorkflow,
     item: items.ItemCopy, now: datetime, step: str,
 ) -> rows.InstanceRow:  # fmt: skip
     """Open inbox tasks for the user steps now waiting, log the step, save the instance once."""
     actor = Actor("process", instance.instance_id)
-    for waiting in engine.waiting_user_steps(workflow):
+    waiting_steps = engine.waiting_user_steps(workflow)
+    for waiting in waiting_steps:
         await _open_task(conn, store, tenant_id, instance, waiting, item, actor, now)
+    keep = [f"{instance.instance_id}:{w.spiff_task_id}" for w in waiting_steps]
+    await task_rows.cancel_open_of_source(conn, tenant_id, f"process:{instance.instance_id}", keep)
+    for name, due in engine.waiting_timers(workflow):
+        # SpiffWorkflow fires a timer strictly after its instant: wake the instance a millisecond later.
+        await schedule(
+            conn, tenant_id, f"process:{tenant_id}:{instance.instance_id}:{due.isoformat()}",
+            due + timedelta(milliseconds=1), {"instance_id": instance.instance_id, "timer": name}, kind=PROCESS_TIMER,
+            group=f"process:{tenant_id}:{instance.instance_id}",
+        )  # fmt: skip
     finished = workflow.is_completed()
     saved = rows.InstanceRow(
         instance_id=instance.instance_id, template_id=instance.template_id,
