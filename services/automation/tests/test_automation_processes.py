@@ -135,11 +135,30 @@ class TestOnboardingProcess:
         finished = await automation.commands("conveyor.automation.process.finished.v1")
         assert [f["end_event"] for f in finished] == ["rejected_ask_held"]
         log = await automation.log(item_id)
-        assert [r["source_name"] for r in log["runs"] if r["source_kind"] == "process"] == [
-            "started",
-            "Was a meeting set?: next_call",
-            "Was a meeting set?: meeting",
-            "Was the meeting held?: reject",
+        assert [(r["source_name"], r["status"]) for r in log["runs"] if r["source_kind"] == "process"] == [
+            ("started", "succeeded"),
+            ("action: create_calendar_entry", "succeeded"),
+            ("Was a meeting set?: next_call", "succeeded"),
+            ("action: set_fields", "succeeded"),
+            ("action: create_calendar_entry", "succeeded"),
+            ("Was a meeting set?: meeting", "succeeded"),
+            ("action: set_fields", "succeeded"),
+            ("Was the meeting held?: reject", "succeeded"),
+        ]
+        entries = await automation.commands("conveyor.notifications.calendar_command.create_entry.v1")
+        assert [(e["title"], e["start"], e["attendee_ids"], e["reminders"]) for e in entries] == [
+            (f"Call Deal {item_id[-4:]}", "2026-03-03T10:00:00Z", ["manager-1"], [{"minutes_before": 15, "at": None}]),
+            (
+                f"Meeting Deal {item_id[-4:]}",
+                "2026-03-05T10:00:00Z",
+                ["manager-1"],
+                [{"minutes_before": 60, "at": None}],
+            ),
+        ]
+        statuses = await automation.commands("conveyor.entities.item_command.update_fields.v1")
+        assert [(c["item_id"], c["changes"]) for c in statuses] == [
+            (item_id, {"fields": {"status": "Meeting set"}}),
+            (item_id, {"fields": {"status": "Rejected"}}),
         ]
 
     async def test_a_company_of_another_industry_ends_at_once(self, automation: Automation) -> None:

@@ -4,6 +4,9 @@ user tasks described by ``spiffworkflow:properties``, one serialisation per run 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +23,11 @@ from automation.domain import expressions, process_clock  # noqa: F401 (timers r
 from automation.domain.tasks import FormField, Outcome
 
 MAX_BPMN_BYTES = 2_000_000
+# Actions a service task may name (``spiffworkflow:serviceTaskOperator id="notify"``).
+SERVICE_ACTIONS = frozenset(
+    {"set_fields", "move_to_stage", "change_assignee", "create_item", "notify", "send_email", "create_calendar_entry",
+     "call_webhook"}
+)  # fmt: skip
 
 
 class InvalidTemplate(ValueError):
@@ -46,7 +54,37 @@ class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         return True
 
     def call_service(self, task: Any, **kwargs: Any) -> Any:
-        raise WorkflowTaskException("service tasks are run by the automation service's actions", task=task)
+        """A service task is one of our actions: noted here, performed after the run of steps."""
+        calls = _requested.get()
+        if calls is None:
+            raise WorkflowTaskException("service tasks run only inside a run of steps", task=task)
+        params = {name: param["value"] for name, param in (kwargs.get("operation_params") or {}).items()}
+        calls.append(ServiceCall(str(task.id), kwargs["operation_name"], params, dict(task.data)))
+        return "{}"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceCall:
+    """A service task reached in a run of steps: our action ``operation`` with evaluated ``params``."""
+
+    task_id: str
+    operation: str
+    params: dict[str, Any]
+    data: dict[str, Any]
+
+
+_requested: ContextVar[list[ServiceCall] | None] = ContextVar("service_calls", default=None)
+
+
+@contextmanager
+def collecting() -> Iterator[list[ServiceCall]]:
+    """Collect the service tasks the engine reaches inside the block (each run of steps)."""
+    calls: list[ServiceCall] = []
+    token = _requested.set(calls)
+    try:
+        yield calls
+    finally:
+        _requested.reset(token)
 
 
 def _assignments(script: str) -> list[tuple[str, ast.Expression]]:
@@ -112,6 +150,12 @@ def _check_task_spec(task_spec: Any) -> None:
         script = getattr(task_spec, "script", None)
         if isinstance(script, str):
             _assignments(script)
+        operation = getattr(task_spec, "operation_name", None)
+        if operation is not None:
+            if operation not in SERVICE_ACTIONS:
+                raise InvalidTemplate(f"{task_spec.bpmn_name or task_spec.name}: no action {operation!r}")
+            for param in (getattr(task_spec, "operation_params", None) or {}).values():
+                expressions.parse(param["value"])
     except expressions.UnsafeExpression as error:
         raise InvalidTemplate(f"{task_spec.bpmn_name or task_spec.name}: {error}") from None
 

@@ -37,6 +37,7 @@ class ActionContext:
     run_id: str
     actor: Actor
     now: datetime
+    variables: dict[str, Any] | None = None  # a process's variables, seen by templates as `vars`
 
     async def send(self, command: EventContract) -> bool:
         return await send_command(self.conn, self.store, self.tenant_id, command, key=self.run_id, actor=self.actor)
@@ -45,7 +46,8 @@ class ActionContext:
         return await people.resolve(self.conn, self.tenant_id, recipients, self.item, self.now)
 
     async def render(self, source: str) -> str:
-        return templates.render(source, await template_context(self.conn, self.tenant_id, self.item))
+        context = await template_context(self.conn, self.tenant_id, self.item)
+        return templates.render(source, {**context, "vars": self.variables or {}})
 
     def item_ref(self) -> notifications.ItemRef:
         return notifications.ItemRef(item_id=self.item.item_id, entity_type_id=self.item.entity_type_id)
@@ -151,7 +153,9 @@ async def _create_item(action: spec.CreateItem, ctx: ActionContext) -> dict[str,
 
 
 async def _create_calendar_entry(action: spec.CreateCalendarEntry, ctx: ActionContext) -> dict[str, Any]:
-    start = spec.parse_instant(ctx.item.view().get(action.start_field)) if action.start_field else ctx.now
+    start = action.start or (
+        spec.parse_instant(ctx.item.view().get(action.start_field)) if action.start_field else ctx.now
+    )
     if start is None:
         raise NothingToDo(f"{action.start_field} is empty")
     attendees = await ctx.users(action.attendees)

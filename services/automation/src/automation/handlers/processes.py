@@ -15,6 +15,7 @@ from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import ANY_VERSION, NO_STREAM, EventStore, NewEvent
 from conveyor_timers import Timer, schedule
+from pydantic import TypeAdapter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from automation.adapters import items, runs
@@ -24,10 +25,12 @@ from automation.adapters.people import resolve
 from automation.domain import processes as engine
 from automation.domain.conditions import holds
 from automation.domain.process_start import StartRule
-from automation.domain.robots import Recipient
+from automation.domain.robots import Action, Recipient
+from automation.handlers.actions import ActionContext, NothingToDo, perform
 from automation.handlers.tasks import create_task, role_candidates
 
 PROCESS_TIMER = "process"
+ACTIONS: TypeAdapter[Action] = TypeAdapter(Action)
 
 
 async def save_template(
@@ -68,7 +71,8 @@ async def start_process(
     item = await items.load(conn, tenant_id, item_id)
     if template is None or item is None:
         raise not_found(f"no template {template_id}" if template is None else f"no item {item_id}")
-    workflow = engine.start(engine.parse_template(template.bpmn, template.process_id), {"item": item.view()})
+    with engine.collecting() as calls:
+        workflow = engine.start(engine.parse_template(template.bpmn, template.process_id), {"item": item.view()})
     instance = rows.InstanceRow(
         instance_id=instance_id or str(uuid.uuid4()), template_id=template_id, template_version=template.version,
         item_id=item_id, status="running", state="", started_at=now, updated_at=now,
@@ -78,7 +82,7 @@ async def start_process(
         item_id=item_id, started_by=started_by,
     )  # fmt: skip
     await _append(conn, store, tenant_id, instance.instance_id, started)
-    return await _after_steps(conn, store, tenant_id, instance, workflow, item, now, "started")
+    return await _after_steps(conn, store, tenant_id, instance, workflow, item, now, "started", calls)
 
 
 async def continue_after_task(
@@ -92,10 +96,12 @@ async def continue_after_task(
     if instance is None or instance.status != "running":
         return None
     workflow = engine.loads(instance.state)
-    engine.complete_user_step(workflow, spiff_task_id, task.outcome, task.values or {})
+    with engine.collecting() as calls:
+        engine.complete_user_step(workflow, spiff_task_id, task.outcome, task.values or {})
     item = await items.load(conn, tenant_id, instance.item_id)
     assert item is not None
-    return await _after_steps(conn, store, tenant_id, instance, workflow, item, now, f"{task.title}: {task.outcome}")
+    step = f"{task.title}: {task.outcome}"
+    return await _after_steps(conn, store, tenant_id, instance, workflow, item, now, step, calls)
 
 
 async def wake_process(conn: Connection, store: EventStore, now: datetime, timer: Timer) -> None:
@@ -105,18 +111,23 @@ async def wake_process(conn: Connection, store: EventStore, now: datetime, timer
     if instance is None or instance.status != "running":
         return
     workflow = engine.loads(instance.state)
-    engine.wake(workflow)
+    with engine.collecting() as calls:
+        engine.wake(workflow)
     item = await items.load(conn, tenant_id, instance.item_id)
     assert item is not None
-    await _after_steps(conn, store, tenant_id, instance, workflow, item, now, f"timer: {timer.payload['timer']}")
+    step = f"timer: {timer.payload['timer']}"
+    await _after_steps(conn, store, tenant_id, instance, workflow, item, now, step, calls)
 
 
 async def _after_steps(
     conn: Connection, store: EventStore, tenant_id: str, instance: rows.InstanceRow, workflow: BpmnWorkflow,
-    item: items.ItemCopy, now: datetime, step: str,
+    item: items.ItemCopy, now: datetime, step: str, calls: list[engine.ServiceCall],
 ) -> rows.InstanceRow:  # fmt: skip
-    """Open inbox tasks for the user steps now waiting, log the step, save the instance once."""
+    """Perform the service tasks reached, open inbox tasks for the user steps now waiting, log the
+    step, save the instance once."""
     actor = Actor("process", instance.instance_id)
+    for call in calls:
+        await _perform(conn, store, tenant_id, instance, call, item, actor, now)
     waiting_steps = engine.waiting_user_steps(workflow)
     for waiting in waiting_steps:
         await _open_task(conn, store, tenant_id, instance, waiting, item, actor, now)
@@ -211,3 +222,52 @@ async def start_processes_on(
                 conn, store, tenant_id=tenant_id, template_id=template.template_id, item_id=item.item_id,
                 started_by=f"system:{rule.mode}", now=now, instance_id=instance_id,
             )  # fmt: skip
+
+
+async def _perform(
+    conn: Connection, store: EventStore, tenant_id: str, instance: rows.InstanceRow, call: engine.ServiceCall,
+    item: items.ItemCopy, actor: Actor, now: datetime,
+) -> None:  # fmt: skip
+    """One service task: our action, keyed by the instance and the task (a loop's rounds are distinct)."""
+    key = f"{instance.instance_id}:{call.task_id}"
+    context = ActionContext(conn, store, tenant_id, item, key, actor, now, variables=call.data)
+    outcome, detail, error = "succeeded", {}, None
+    try:
+        async with conn.transaction():
+            detail = await perform(service_action(call), context)
+    except NothingToDo as reason:
+        outcome, detail = "skipped", {"reason": str(reason)}
+    except Exception as failure:  # logged on the item; the process goes on
+        outcome, error = "failed", f"{type(failure).__name__}: {failure}"
+    await runs.open_run(
+        conn, tenant_id, run_id=key, item_id=instance.item_id, source_kind="process", source_id=instance.instance_id,
+        source_name=f"action: {call.operation}", visit_id=None, status="running", due_at=now, now=now,
+    )  # fmt: skip
+    await runs.finish(conn, tenant_id, key, status=outcome, now=now, error=error, detail=detail)
+
+
+def service_action(call: engine.ServiceCall) -> Action:
+    """A service task's parameters as one of our actions; recipients written as ``assignee``,
+    ``role:manager``, ``user:u-1``, ``head_of_assignee`` (comma-separated for lists)."""
+    params = dict(call.params)
+    for key in ("recipients", "attendees"):
+        if isinstance(params.get(key), str):
+            params[key] = _recipients(params[key])
+    for key in ("to", "assignee"):
+        if isinstance(params.get(key), str):
+            params[key] = _recipients(params[key])[0]
+    body = (
+        {"type": call.operation, "fields": params}
+        if call.operation == "set_fields"
+        else {"type": call.operation, **params}
+    )
+    action: Action = ACTIONS.validate_python(body)
+    return action
+
+
+def _recipients(text: str) -> list[dict[str, str]]:
+    found = []
+    for part in (p.strip() for p in text.split(",")):
+        kind, _, ident = part.partition(":")
+        found.append({"kind": kind, **({"id": ident} if ident else {})})
+    return found
