@@ -281,3 +281,41 @@ class TestTriggers:
 
         sent = await automation.eventually(lambda: automation.commands(MOVE), lambda found: len(found) == 1)
         assert sent[0]["to_stage_id"] == WON
+
+
+class TestListFields:
+    async def test_conditions_and_templates_see_the_labels_of_list_options(self, automation: Automation) -> None:
+        from conveyor_contracts import entities
+
+        status = entities.FieldDefinition(
+            field_id="f-1", code="status", label="Status", kind="list",
+            options=[
+                entities.Option(id="opt-imp", label="Imported"), entities.Option(id="opt-prog", label="In progress")
+            ],
+        )  # fmt: skip
+        industry = entities.FieldDefinition(
+            field_id="f-2", code="industry", label="Industry", kind="list", dictionary_id="dict-1"
+        )
+        await automation.publish(entities.FieldAdded(entity_type_id="deal", field=status), subject="deal")
+        await automation.publish(entities.FieldAdded(entity_type_id="deal", field=industry), subject="deal")
+        await automation.publish(
+            entities.DictionaryCreated(
+                dictionary_id="dict-1", code="industry", name="Industry",
+                options=[entities.Option(id="opt-h", label="Housing & utilities")],
+            ),
+            subject="dict-1",
+        )  # fmt: skip
+        await automation.add_robot(
+            pipeline_id=PIPE, stage_id=PROPOSAL, name="Labels",
+            condition={"all": [{"field": "status", "value": "In progress"}, {"expression": "industry != 'Energy'"}]},
+            action=notify("{{ item.status }} / {{ item.industry }}"),
+        )  # fmt: skip
+        await automation.eventually(
+            lambda: automation.fetch("SELECT 1 FROM automation_dictionaries WHERE tenant_id = $1", automation.tenant),
+            lambda rows: len(rows) == 1,
+        )
+
+        await on_stage(automation, status="opt-prog", industry="opt-h")
+
+        sent = await automation.eventually(lambda: automation.commands(NOTIFY), lambda found: len(found) == 1)
+        assert sent[0]["body"] == "In progress / Housing & utilities"

@@ -36,6 +36,12 @@ ITEMS = {
     entities.ItemDeleted.type_name: reactions.when_item_deleted_hold_its_robots,
     entities.ItemRestored.type_name: reactions.when_item_restored_release_its_robots,
 }
+DEFINITIONS = {
+    entities.FieldAdded.type_name: reactions.when_field_defined_keep_its_options,
+    entities.FieldChanged.type_name: reactions.when_field_defined_keep_its_options,
+    entities.DictionaryCreated.type_name: reactions.when_dictionary_saved_keep_its_options,
+    entities.DictionaryChanged.type_name: reactions.when_dictionary_saved_keep_its_options,
+}
 STAGES = {
     pipelines.ItemPlaced.type_name: reactions.when_item_placed_schedule_robots,
     pipelines.ItemMovedToStage.type_name: reactions.when_item_entered_stage_schedule_robots,
@@ -46,8 +52,13 @@ STAGES = {
 SUBSCRIPTIONS: list[Subscription] = [
     Subscription(
         name="items",
-        topics=[entities.ItemCreated.topic(), pipelines.ItemPlaced.topic()],
-        handle=route({t: _recording(r) for t, r in {**ITEMS, **STAGES}.items()}),
+        topics=[
+            entities.ItemCreated.topic(),
+            pipelines.ItemPlaced.topic(),
+            entities.FieldAdded.topic(),
+            entities.DictionaryCreated.topic(),
+        ],
+        handle=route({t: _recording(r) for t, r in {**ITEMS, **STAGES, **DEFINITIONS}.items()}),
     ),
     Subscription(name="directory", topics=DIRECTORY_TOPICS, handle=route(DIRECTORY_HANDLERS)),
 ]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from conveyor_messaging.db import Connection
 
+from automation.adapters.list_options import labels_of
 from automation.adapters.rows import from_jsonb
 
 STANDARD_KEYS = ("amount", "currency", "begin_date", "close_date", "source", "client_id")
@@ -29,12 +30,14 @@ class ItemCopy:
     visit_id: str | None
     entered_at: datetime | None
     last_change_at: datetime | None
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # list fields: option id → label
 
     def view(self) -> dict[str, Any]:
-        """What conditions and templates see as ``item``: custom fields by code, then the standard keys
-        (which win), and ``fields`` as a whole."""
+        """What conditions and templates see as ``item``: custom fields by code (list fields as their
+        options' labels), then the standard keys (which win), and ``fields`` as a whole."""
+        fields = {code: self._label(code, value) for code, value in self.fields.items()}
         return {
-            **self.fields,
+            **fields,
             **self.standard,
             "id": self.item_id,
             "item_id": self.item_id,
@@ -44,8 +47,16 @@ class ItemCopy:
             "observer_ids": list(self.observer_ids),
             "pipeline_id": self.pipeline_id,
             "stage_id": self.stage_id,
-            "fields": dict(self.fields),
+            "fields": fields,
         }
+
+    def _label(self, code: str, value: Any) -> Any:
+        options = self.labels.get(code)
+        if not options:
+            return value
+        if isinstance(value, list):
+            return [options.get(v, v) for v in value]
+        return options.get(value, value) if isinstance(value, str) else value
 
 
 async def load(conn: Connection, tenant_id: str, item_id: str, *, lock: bool = False) -> ItemCopy | None:
@@ -70,6 +81,7 @@ async def load(conn: Connection, tenant_id: str, item_id: str, *, lock: bool = F
         visit_id=row["visit_id"],
         entered_at=row["entered_at"],
         last_change_at=row["last_change_at"],
+        labels=await labels_of(conn, tenant_id, row["entity_type_id"]),
     )
 
 

@@ -10,7 +10,7 @@ from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore
 
-from automation.adapters import items
+from automation.adapters import items, list_options
 from automation.adapters import robots as robot_rows
 from automation.handlers.processes import start_processes_on
 from automation.handlers.schedule_robots import end_visit, reschedule_idle_robots, schedule_robots_of_visit
@@ -120,3 +120,17 @@ async def _enter(
     assert item is not None
     robots = await robot_rows.robots_of_stage(conn, tenant_id, stage_id, enabled_only=True)
     await schedule_robots_of_visit(conn, tenant_id, item, robots)
+
+
+async def when_field_defined_keep_its_options(conn: Connection, store: EventStore, event: Envelope) -> None:
+    defined = entities.FieldAdded.model_validate(event.data)
+    if defined.field.kind == "list":
+        options = [o.model_dump() for o in defined.field.options or []]
+        await list_options.save_field(
+            conn, event.tenant_id, defined.entity_type_id, defined.field.code, defined.field.dictionary_id, options
+        )
+
+
+async def when_dictionary_saved_keep_its_options(conn: Connection, store: EventStore, event: Envelope) -> None:
+    options = [entities.Option.model_validate(o).model_dump() for o in event.data["options"]]
+    await list_options.save_dictionary(conn, event.tenant_id, event.data["dictionary_id"], options)
