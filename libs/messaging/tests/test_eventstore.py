@@ -92,6 +92,29 @@ class TestOptimisticConcurrency:
             await append_one(store, conn, "rolled-back", 1)
 
 
+class TestBulkCreation:
+    async def test_many_new_streams_start_in_one_statement(self, pool: asyncpg.Pool) -> None:
+        streams = [(f"bulk-{n}", NewEvent(EVENT_TYPE, {"n": n})) for n in range(50)]
+        async with pool.acquire() as conn:
+            recorded = await store.append_new_streams(
+                conn, tenant_id="tenant-a", aggregate_type="thing", streams=streams, actor=Actor.user("importer")
+            )
+            assert [(r.stream_id, r.version, r.data["n"]) for r in recorded] == [(f"bulk-{n}", 1, n) for n in range(50)]
+            assert [e.data for e in await store.read_stream(conn, "bulk-7", tenant_id="tenant-a")] == [{"n": 7}]
+            assert await store.stream_version(conn, "bulk-49", tenant_id="tenant-a") == 1
+
+    async def test_one_existing_stream_refuses_the_whole_batch(self, pool: asyncpg.Pool) -> None:
+        async with pool.acquire() as conn:
+            await append_one(store, conn, "taken", 1)
+            streams = [("fresh-1", NewEvent(EVENT_TYPE, {})), ("taken", NewEvent(EVENT_TYPE, {}))]
+            with pytest.raises(ConcurrencyConflict) as caught:
+                await store.append_new_streams(
+                    conn, tenant_id="tenant-a", aggregate_type="thing", streams=streams, actor=Actor.user("u")
+                )
+            assert caught.value.stream_id == "taken"
+            assert await store.stream_version(conn, "fresh-1", tenant_id="tenant-a") == 0
+
+
 class TestReads:
     async def test_another_tenant_reads_nothing_and_cannot_append(self, pool: asyncpg.Pool) -> None:
         async with pool.acquire() as conn:

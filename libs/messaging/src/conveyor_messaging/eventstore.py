@@ -145,13 +145,33 @@ _WRITE = """
     SELECT position, commit_xid::text::bigint AS commit_xid, version, recorded_at{notify}
       FROM written ORDER BY version"""
 
+# Bulk creation: one head row and one first event per stream, joined on the stream id; a stream
+# that exists already yields no row, and the caller turns the shortfall into a conflict.
+_NEW_STREAMS = """
+    WITH wanted AS (
+        SELECT * FROM unnest($3::text[], $4::uuid[], $5::text[], $6::text[], $8::timestamptz[])
+               AS w(stream_id, event_id, type, data, occurred_at)
+    ), heads AS (
+        INSERT INTO event_streams (tenant_id, stream_id, aggregate_type, version, last_commit_xid)
+        SELECT $1, stream_id, $2, 1, pg_current_xact_id() FROM wanted
+        ON CONFLICT (tenant_id, stream_id) DO NOTHING
+        RETURNING stream_id, last_commit_xid
+    ), written AS (
+        INSERT INTO events (commit_xid, event_id, stream_id, version, tenant_id, type, data, metadata, occurred_at)
+        SELECT h.last_commit_xid, w.event_id, w.stream_id, 1, $1, w.type, w.data::jsonb, $7::text::jsonb,
+               w.occurred_at
+          FROM wanted w JOIN heads h USING (stream_id)
+        RETURNING stream_id, position, commit_xid, recorded_at
+    )
+    SELECT stream_id, position, commit_xid::text::bigint AS commit_xid, recorded_at{notify} FROM written"""
+
 
 class EventStore:
     """Appends and reads event streams in one service's database."""
 
     def __init__(self, *, source: str, notify: bool = True) -> None:
         self.source = source
-        notify_sql = f", pg_notify('{OUTBOX_CHANNEL}', '')" if notify else ""
+        self._notify_sql = notify_sql = f", pg_notify('{OUTBOX_CHANNEL}', '')" if notify else ""
         write = _WRITE.format(notify=notify_sql)
         self._sql = {
             "new": f"WITH head AS ({_CLAIM_NEW}){write}",
@@ -180,16 +200,7 @@ class EventStore:
             raise ValueError(f"invalid expected version {expected_version}")
         mode = "any" if expected_version == ANY_VERSION else "new" if expected_version == NO_STREAM else "expected"
         occurred = now or datetime.now(UTC)
-        # Ids bound by the HTTP middleware or the consumer carry the chain along: request or
-        # event → the events it causes → what consumers do with them.
-        context = structlog.contextvars.get_contextvars()
-        correlation_id = correlation_id or context.get("correlation_id")
-        causation_id = causation_id or context.get("causation_id") or context.get("request_id")
-        metadata = {"source": self.source, "actor": str(actor), "aggregate_type": aggregate_type}
-        if correlation_id:
-            metadata["correlation_id"] = correlation_id
-        if causation_id:
-            metadata["causation_id"] = causation_id
+        metadata = self._metadata(actor, aggregate_type, correlation_id, causation_id)
         meta_json = orjson.dumps(metadata).decode()
         data_texts = [orjson.dumps(e.data).decode() for e in events]
         rows = await conn.fetch(
@@ -226,6 +237,76 @@ class EventStore:
             )
             for row, event, text in zip(rows, events, data_texts, strict=True)
         ]
+
+    async def append_new_streams(
+        self,
+        conn: Connection,
+        *,
+        tenant_id: str,
+        aggregate_type: str,
+        streams: Sequence[tuple[str, NewEvent]],
+        actor: Actor,
+        now: datetime | None = None,
+    ) -> list[RecordedEvent]:
+        """Start many streams with their first event in one statement (bulk creation, e.g. imports).
+
+        Every stream must be new: if any exists already, nothing is written and ConcurrencyConflict
+        names the first of them.
+        """
+        if not streams:
+            return []
+        occurred = now or datetime.now(UTC)
+        metadata = self._metadata(actor, aggregate_type, None, None)
+        data_texts = [orjson.dumps(event.data).decode() for _, event in streams]
+        # A savepoint (or a transaction of its own) so that a refused batch leaves nothing behind.
+        async with conn.transaction():
+            rows = await conn.fetch(
+                _NEW_STREAMS.format(notify=self._notify_sql),
+                tenant_id,
+                aggregate_type,
+                [stream_id for stream_id, _ in streams],
+                [event.event_id for _, event in streams],
+                [event.type for _, event in streams],
+                data_texts,
+                orjson.dumps(metadata).decode(),
+                [event.occurred_at or occurred for _, event in streams],
+            )
+            if len(rows) != len(streams):
+                written = {row["stream_id"] for row in rows}
+                taken = next(stream_id for stream_id, _ in streams if stream_id not in written)
+                raise ConcurrencyConflict(taken, NO_STREAM, 1)
+        by_stream = {row["stream_id"]: row for row in rows}
+        return [
+            RecordedEvent(
+                position=by_stream[stream_id]["position"],
+                commit_xid=by_stream[stream_id]["commit_xid"],
+                event_id=event.event_id,
+                stream_id=stream_id,
+                version=1,
+                tenant_id=tenant_id,
+                type=event.type,
+                data_json=text.encode(),
+                metadata=metadata,
+                occurred_at=event.occurred_at or occurred,
+                recorded_at=by_stream[stream_id]["recorded_at"],
+            )
+            for (stream_id, event), text in zip(streams, data_texts, strict=True)
+        ]
+
+    def _metadata(
+        self, actor: Actor, aggregate_type: str, correlation_id: str | None, causation_id: str | None
+    ) -> dict[str, Any]:
+        # Ids bound by the HTTP middleware or the consumer carry the chain along: request or
+        # event → the events it causes → what consumers do with them.
+        context = structlog.contextvars.get_contextvars()
+        correlation_id = correlation_id or context.get("correlation_id")
+        causation_id = causation_id or context.get("causation_id") or context.get("request_id")
+        metadata: dict[str, Any] = {"source": self.source, "actor": str(actor), "aggregate_type": aggregate_type}
+        if correlation_id:
+            metadata["correlation_id"] = correlation_id
+        if causation_id:
+            metadata["causation_id"] = causation_id
+        return metadata
 
     async def read_stream(
         self,

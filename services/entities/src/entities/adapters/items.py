@@ -18,14 +18,27 @@ _STATE = (
 )
 
 
+_SAVE = (
+    f"INSERT INTO items (item_id, tenant_id, {_STATE})"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::numeric, $9, $10::date, $11::date, $12, $13, $14, $15, $16,"
+    "  $17, $18, $19, $20, $21, $22)"
+    " ON CONFLICT (item_id) DO UPDATE SET"
+    + ", ".join(f" {c.strip()} = EXCLUDED.{c.strip()}" for c in _STATE.split(","))
+)
+
+
 async def save(conn: Connection, tenant_id: str, item: Item) -> None:
     """Write the item's whole state (insert or replace); the pipeline copy is left alone."""
-    await conn.execute(
-        f"INSERT INTO items (item_id, tenant_id, {_STATE})"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::numeric, $9, $10::date, $11::date, $12, $13, $14, $15, $16,"
-        "  $17, $18, $19, $20, $21, $22)"
-        " ON CONFLICT (item_id) DO UPDATE SET"
-        + ", ".join(f" {c.strip()} = EXCLUDED.{c.strip()}" for c in _STATE.split(",")),
+    await conn.execute(_SAVE, *_row(tenant_id, item))
+
+
+async def save_many(conn: Connection, tenant_id: str, many: list[Item]) -> None:
+    """Write many items' states; asyncpg pipelines the statements in one round trip."""
+    await conn.executemany(_SAVE, [_row(tenant_id, item) for item in many])
+
+
+def _row(tenant_id: str, item: Item) -> tuple[Any, ...]:
+    return (
         item.item_id,
         tenant_id,
         item.entity_type_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from conveyor_contracts.entities import ItemCreated
@@ -28,21 +28,67 @@ async def create_item(
     item_id: str | None = None,
     schema: TypeSchema | None = None,
 ) -> Item:
-    """The new item. `values` are system fields (title, assignee_id...), `fields` custom ones by code.
-
-    An importer creating many items of one type passes the `schema` it loaded once.
-    """
+    """The new item. `values` are system fields (title, assignee_id...), `fields` custom ones by code."""
     schema = schema or await entity_types.schema_of(unit.conn, unit.tenant_id, entity_type_id)
     if schema is None:
         raise NotFound(f"entity type {entity_type_id} not found")
+    event = await decide_item(
+        unit,
+        schema,
+        values=values,
+        fields=fields,
+        requested_pipeline_id=requested_pipeline_id,
+        requested_stage_id=requested_stage_id,
+        item_id=item_id,
+    )
+    (recorded,) = await unit.store.append(
+        unit.conn,
+        stream_id=event.item_id,
+        tenant_id=unit.tenant_id,
+        aggregate_type="item",
+        expected_version=NO_STREAM,
+        events=[NewEvent.of(event)],
+        actor=unit.actor,
+        now=unit.now,
+    )
+    item = created(event.model_dump(mode="json"), unit.now, recorded.version)
+    await items.save(unit.conn, unit.tenant_id, item)
+    return item
+
+
+async def create_items(unit: Unit, events: Sequence[ItemCreated]) -> list[Item]:
+    """Record many decided items at once (an import's chunk): two statements instead of two per item."""
+    await unit.store.append_new_streams(
+        unit.conn,
+        tenant_id=unit.tenant_id,
+        aggregate_type="item",
+        streams=[(event.item_id, NewEvent.of(event)) for event in events],
+        actor=unit.actor,
+        now=unit.now,
+    )
+    made = [created(event.model_dump(mode="json"), unit.now, 1) for event in events]
+    await items.save_many(unit.conn, unit.tenant_id, made)
+    return made
+
+
+async def decide_item(
+    unit: Unit,
+    schema: TypeSchema,
+    *,
+    values: Mapping[str, Any],
+    fields: Mapping[str, Any],
+    requested_pipeline_id: str | None = None,
+    requested_stage_id: str | None = None,
+    item_id: str | None = None,
+) -> ItemCreated:
+    """Check a new item's values against its type and say what its ItemCreated is; writes nothing."""
     if schema.archived:
         raise Conflict("the entity type is archived: it takes no new items")
-    system, custom = _checked(schema, values, fields)
+    system, custom = checked_values(schema, values, fields)
     await check_links(unit, schema, custom[1])
-    item_id = item_id or str(uuid.uuid4())
     event = ItemCreated(
-        item_id=item_id,
-        entity_type_id=entity_type_id,
+        item_id=item_id or str(uuid.uuid4()),
+        entity_type_id=schema.entity_type_id,
         title=system["title"],
         assignee_id=system.get("assignee_id") or unit.author,
         observer_ids=system.get("observer_ids", []),
@@ -59,24 +105,13 @@ async def create_item(
     )
     if event.amount is not None and event.currency is None:
         raise Invalid.one("/currency", "an amount needs its currency (or a default currency on the type)")
-    (recorded,) = await unit.store.append(
-        unit.conn,
-        stream_id=item_id,
-        tenant_id=unit.tenant_id,
-        aggregate_type="item",
-        expected_version=NO_STREAM,
-        events=[NewEvent.of(event)],
-        actor=unit.actor,
-        now=unit.now,
-    )
-    item = created(event.model_dump(mode="json"), unit.now, recorded.version)
-    await items.save(unit.conn, unit.tenant_id, item)
-    return item
+    return event
 
 
-def _checked(
+def checked_values(
     schema: TypeSchema, values: Mapping[str, Any], fields: Mapping[str, Any]
 ) -> tuple[dict[str, Any], tuple[dict[str, Any], list[tuple[str, str]]]]:
+    """System and custom values checked against the type (what a create would store); raises Invalid."""
     errors: list[dict[str, str]] = []
     system: dict[str, Any] = {}
     custom: tuple[dict[str, Any], list[tuple[str, str]]] = ({}, [])

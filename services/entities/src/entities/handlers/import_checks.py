@@ -16,7 +16,7 @@ from entities.domain.csv_files import records
 from entities.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from entities.domain.import_rows import Plan, RowError, plan
 from entities.domain.schema import TypeSchema
-from entities.handlers.create_item import _checked
+from entities.handlers.create_item import checked_values
 from entities.handlers.relation_reader import Reader
 
 
@@ -54,7 +54,7 @@ class Prepared:
         if isinstance(values, list):
             return values
         try:
-            _checked(self.schema, values[0], values[1])  # the item handler's own checks, nothing written
+            checked_values(self.schema, values[0], values[1])  # the item handler's own checks, nothing written
         except Invalid as exc:
             return self.plan.row_errors(exc, line)
         return []

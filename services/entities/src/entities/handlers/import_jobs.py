@@ -27,7 +27,7 @@ from entities.adapters import import_store
 from entities.domain.csv_files import read_file
 from entities.domain.errors import Invalid
 from entities.domain.import_rows import RowError
-from entities.handlers.create_item import create_item
+from entities.handlers.create_item import create_items, decide_item
 from entities.handlers.import_checks import Prepared, prepare
 from entities.handlers.relation_reader import Reader
 from entities.handlers.unit import Unit
@@ -168,31 +168,33 @@ async def _import_chunk(
     transaction and then finds the chunk taken.
     """
     tenant_id = prepared.reader.tenant_id
-    entity_type_id = prepared.schema.entity_type_id
     async with pool.acquire() as conn, conn.transaction():
         if not await import_store.claim_chunk(conn, tenant_id, job_id, number, len(chunk)):
             return
         unit = Unit(
             conn=conn, store=store, tenant_id=tenant_id, actor=Actor.user(prepared.reader.user_id), now=clock.now()
         )
-        imported, errors = 0, []
+        decided, errors = [], []
         for cells, line in chunk:
             values = prepared.precheck(cells, line)
             if isinstance(values, list):
                 errors += values
                 continue
             try:
-                await create_item(
-                    unit,
-                    entity_type_id=entity_type_id,
-                    values=values[0],
-                    fields=values[1],
-                    item_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant_id}/{job_id}/{line}")),
-                    schema=prepared.schema,
+                decided.append(
+                    await decide_item(
+                        unit,
+                        prepared.schema,
+                        values=values[0],
+                        fields=values[1],
+                        item_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant_id}/{job_id}/{line}")),
+                    )
                 )
-                imported += 1
             except Invalid as exc:
                 errors += prepared.plan.row_errors(exc, line)
+        # The chunk's good rows are written together: one bulk append and one pipelined state write.
+        await create_items(unit, decided)
+        imported = len(decided)
         await import_store.record_progress(
             conn,
             tenant_id,
