@@ -122,7 +122,9 @@ class TestOnboardingProcess:
         assert [o["id"] for o in tasks[0]["outcomes"]] == ["next_call", "meeting", "reject"]
 
         await answer(automation, tasks[0], "next_call", next_call_at="2026-03-03T10:00:00Z")
-        again = await inbox(automation)
+        assert await inbox(automation) == []  # until the call's time
+        automation.advance(25 * 3600 + 0.001)
+        again = await automation.eventually(lambda: inbox(automation), lambda found: len(found) == 1)
         assert [t["title"] for t in again] == ["Was a meeting set?"] and again[0]["task_id"] != tasks[0]["task_id"]
         await answer(automation, again[0], "meeting", meeting_at="2026-03-05T10:00:00Z")
         held = await inbox(automation)
@@ -139,6 +141,7 @@ class TestOnboardingProcess:
             ("started", "succeeded"),
             ("action: create_calendar_entry", "succeeded"),
             ("Was a meeting set?: next_call", "succeeded"),
+            ("timer: Until the call", "succeeded"),
             ("action: set_fields", "succeeded"),
             ("action: create_calendar_entry", "succeeded"),
             ("Was a meeting set?: meeting", "succeeded"),

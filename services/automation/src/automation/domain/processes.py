@@ -242,7 +242,7 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[str, datetime]]:
     """Timer events the instance waits for: (name, due instant), for the durable timers to wake it."""
     due = []
     for event in workflow.waiting_events():
-        if "Timer" in event.event_type and isinstance(event.value, str):
+        if event.event_type.startswith(("TimeDate", "DurationTimer", "CycleTimer")) and isinstance(event.value, str):
             instant = datetime.fromisoformat(event.value)
             due.append((event.name or event.event_type, instant if instant.tzinfo else instant.replace(tzinfo=UTC)))
     return due
