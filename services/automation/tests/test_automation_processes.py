@@ -250,3 +250,26 @@ class TestProcessTimers:
         automation.advance(3600)  # two hours after the second company's call
         follow = await automation.eventually(lambda: inbox(automation), lambda found: len(found) == 1)
         assert (follow[0]["title"], follow[0]["item_id"]) == ("Follow up", second)
+
+
+@pytest.mark.integration
+class TestStartProcessAction:
+    async def test_a_robot_starts_a_process_when_the_item_enters_its_stage(self, automation: Automation) -> None:
+        await automation.user("manager-1", "Olga O")
+        response = await automation.http.post(
+            "/v1/process-templates",
+            json={"name": "Onboarding", "entity_type_id": "company", "bpmn": ONBOARDING, "start": {"mode": "manual"}},
+            headers=automation.headers(),
+        )
+        template = response.json()
+        await automation.add_robot(
+            pipeline_id="pipe-1", stage_id="st-onboarding", name="Start onboarding",
+            action={"type": "start_process", "template_id": template["template_id"]},
+        )  # fmt: skip
+        item_id = await automation.item("company", assignee="manager-1", industry="Housing & utilities")
+        await automation.move(item_id, "company", "pipe-1", None, "st-onboarding")
+
+        tasks = await automation.eventually(lambda: inbox(automation), lambda found: len(found) == 1)
+        assert (tasks[0]["item_id"], tasks[0]["title"]) == (item_id, "Was a meeting set?")
+        [instance] = await processes(automation, item_id)
+        assert instance["template_version"] == 1

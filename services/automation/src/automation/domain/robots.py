@@ -115,6 +115,13 @@ class CreateTask(_Templated):
     due_in_seconds: int | None = Field(default=None, ge=0)
 
 
+class StartProcess(_Spec):
+    """Start a business process template on the item."""
+
+    type: Literal["start_process"]
+    template_id: str = Field(min_length=1)
+
+
 class Wait(_Spec):
     """Does nothing; with a delay it holds back the robots that wait for it."""
 
@@ -131,6 +138,7 @@ Action = Annotated[
     | SendEmail
     | CreateCalendarEntry
     | CallWebhook
+    | StartProcess
     | Wait,
     Field(discriminator="type"),
 ]

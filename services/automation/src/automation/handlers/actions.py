@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -121,6 +122,14 @@ async def perform(action: spec.Action, ctx: ActionContext) -> dict[str, Any]:
             return {"to_user_ids": users, "to_addresses": addresses, "subject": email.subject}
         case spec.CreateCalendarEntry():
             return await _create_calendar_entry(action, ctx)
+        case spec.StartProcess(template_id=template_id):
+            from automation.handlers.processes import start_process  # processes run actions too
+
+            instance = await start_process(
+                ctx.conn, ctx.store, tenant_id=ctx.tenant_id, template_id=template_id, item_id=ctx.item.item_id,
+                started_by=str(ctx.actor), now=ctx.now, instance_id=str(uuid.uuid5(uuid.NAMESPACE_URL, ctx.run_id)),
+            )  # fmt: skip
+            return {"instance_id": instance.instance_id, "template_version": instance.template_version}
         case spec.CallWebhook(url=url, payload=payload):
             sent = {"item": ctx.item.view(), **payload}
             await ctx.send(notifications.CallWebhook(idempotency_key=ctx.run_id, url=url, payload=sent))

@@ -1,0 +1,90 @@
+"""The process engine without I/O: parallel branches, sub-processes, error ends, approval by several people."""
+
+from __future__ import annotations
+
+import pytest
+from automation.domain import processes as engine
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+
+pytestmark = pytest.mark.unit
+
+HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
+    ' id="d" targetNamespace="https://conveyor.dev/bpmn"><bpmn:process id="p" isExecutable="true">'
+)
+TAIL = "</bpmn:process></bpmn:definitions>"
+
+
+def flow(fid: str, src: str, dst: str, condition: str | None = None) -> str:
+    body = f"<bpmn:conditionExpression>{condition}</bpmn:conditionExpression>" if condition else ""
+    return f'<bpmn:sequenceFlow id="{fid}" sourceRef="{src}" targetRef="{dst}">{body}</bpmn:sequenceFlow>'
+
+
+def titles(workflow: BpmnWorkflow) -> list[str]:
+    return sorted(step.title for step in engine.waiting_user_steps(workflow))
+
+
+def finish(workflow: BpmnWorkflow, title: str, outcome: str = "done") -> None:
+    step = next(s for s in engine.waiting_user_steps(workflow) if s.title == title)
+    engine.complete_user_step(workflow, step.spiff_task_id, outcome, {})
+
+
+class TestProcessEngine:
+    def test_parallel_branches_wait_for_each_other_and_approval_needs_both_approvers(self) -> None:
+        bpmn = (
+            HEAD + '<bpmn:startEvent id="s"/><bpmn:parallelGateway id="split"/><bpmn:parallelGateway id="join"/>'
+            '<bpmn:userTask id="a" name="Head approves"/><bpmn:userTask id="b" name="Accounting approves"/>'
+            '<bpmn:scriptTask id="tally" name="Tally"><bpmn:script>approved = True</bpmn:script></bpmn:scriptTask>'
+            '<bpmn:endEvent id="e"/>'
+            + flow("f1", "s", "split") + flow("f2", "split", "a") + flow("f3", "split", "b") + flow("f4", "a", "join")
+            + flow("f5", "b", "join") + flow("f6", "join", "tally") + flow("f7", "tally", "e") + TAIL
+        )  # fmt: skip
+        workflow = engine.start(engine.parse_template(bpmn), {})
+        assert titles(workflow) == ["Accounting approves", "Head approves"]
+
+        finish(workflow, "Head approves", "approve")
+        workflow = engine.loads(engine.dumps(workflow))
+        assert titles(workflow) == ["Accounting approves"] and not workflow.is_completed()
+        finish(workflow, "Accounting approves", "approve")
+
+        assert workflow.is_completed() and workflow.data.get("approved") is True
+
+    def test_a_sub_process_runs_inside_and_a_loop_repeats_until_its_condition(self) -> None:
+        bpmn = (
+            HEAD + '<bpmn:startEvent id="s"/>'
+            '<bpmn:subProcess id="sub" name="Collect documents"><bpmn:startEvent id="ss"/>'
+            '<bpmn:userTask id="upload" name="Upload a document"/>'
+            '<bpmn:scriptTask id="count" name="Count">'
+            '<bpmn:script>n = (n if n else 0) + 1</bpmn:script></bpmn:scriptTask>'
+            '<bpmn:exclusiveGateway id="more" default="enough"/><bpmn:endEvent id="se"/>'
+            + flow("g1", "ss", "upload") + flow("g2", "upload", "count") + flow("g3", "count", "more")
+            + flow("again", "more", "upload", "n &lt; 3") + flow("enough", "more", "se")
+            + '</bpmn:subProcess><bpmn:endEvent id="e"/>' + flow("f1", "s", "sub") + flow("f2", "sub", "e") + TAIL
+        )  # fmt: skip
+        workflow = engine.start(engine.parse_template(bpmn), {})
+        for _ in range(3):
+            assert titles(workflow) == ["Upload a document"]
+            finish(workflow, "Upload a document")
+
+        assert workflow.is_completed()
+
+    def test_an_error_end_is_caught_by_a_boundary_error_event(self) -> None:
+        bpmn = (
+            '<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
+            ' id="d" targetNamespace="https://conveyor.dev/bpmn"><bpmn:error id="refused" errorCode="refused"/>'
+            '<bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s"/>'
+            '<bpmn:subProcess id="sub" name="Check"><bpmn:startEvent id="ss"/>'
+            '<bpmn:userTask id="check" name="Check the documents"/>'
+            '<bpmn:exclusiveGateway id="ok" default="fine"/><bpmn:endEvent id="se"/>'
+            '<bpmn:endEvent id="bad"><bpmn:errorEventDefinition errorRef="refused"/></bpmn:endEvent>'
+            + flow("g1", "ss", "check") + flow("g2", "check", "ok") + flow("no", "ok", "bad", 'outcome == "reject"')
+            + flow("fine", "ok", "se") + '</bpmn:subProcess>'
+            '<bpmn:boundaryEvent id="caught" attachedToRef="sub"><bpmn:errorEventDefinition errorRef="refused"/>'
+            '</bpmn:boundaryEvent><bpmn:userTask id="fix" name="Fix the documents"/><bpmn:endEvent id="e"/>'
+            '<bpmn:endEvent id="e2"/>' + flow("f1", "s", "sub") + flow("f2", "sub", "e") + flow("f3", "caught", "fix")
+            + flow("f4", "fix", "e2") + TAIL
+        )  # fmt: skip
+        workflow = engine.start(engine.parse_template(bpmn), {})
+        finish(workflow, "Check the documents", "reject")
+
+        assert titles(workflow) == ["Fix the documents"]
