@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from typing import Any as Automation  # the `automation` fixture of conftest.py
 
@@ -319,3 +320,32 @@ class TestListFields:
 
         sent = await automation.eventually(lambda: automation.commands(NOTIFY), lambda found: len(found) == 1)
         assert sent[0]["body"] == "In progress / Housing & utilities"
+
+
+class TestDateFieldRobots:
+    async def test_a_robot_before_a_date_moves_with_the_date_and_waits_for_an_empty_one(
+        self, automation: Automation
+    ) -> None:
+        await automation.add_robot(
+            pipeline_id=PIPE, stage_id=PROPOSAL, name="Before the meeting",
+            timing={"mode": "before_field", "field": "meeting_at", "seconds": 3600},
+            action={"type": "set_fields", "fields": {"reminded": "yes"}},
+        )  # fmt: skip
+        day1 = (automation.now + timedelta(days=1)).isoformat()
+        day2 = (automation.now + timedelta(days=2)).isoformat()
+        moved = await on_stage(automation, meeting_at=day1)
+        empty = await on_stage(automation)
+        await automation.eventually(lambda: automation.log(empty), lambda found: len(found["runs"]) == 1)
+
+        await automation.update(moved, "deal", {"fields.meeting_at": {"old": day1, "new": day2}})
+        await automation.update(empty, "deal", {"fields.meeting_at": {"old": None, "new": day1}})
+        await automation.eventually(
+            lambda: automation.log(moved), lambda found: found["scheduled"] and found["scheduled"][0]["due_at"] > day1
+        )
+        automation.advance(23 * 3600)
+
+        sent = await automation.eventually(lambda: automation.commands(UPDATE), lambda found: len(found) == 1)
+        assert sent[0]["item_id"] == empty
+        automation.advance(24 * 3600)
+        sent = await automation.eventually(lambda: automation.commands(UPDATE), lambda found: len(found) == 2)
+        assert sent[1]["item_id"] == moved

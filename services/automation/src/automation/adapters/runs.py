@@ -140,3 +140,13 @@ async def cancel_visit(conn: Connection, tenant_id: str, item_id: str, visit_id:
         visit_id,
         now,
     )
+
+
+async def reopen_skipped(conn: Connection, tenant_id: str, run_id: str) -> None:
+    """A run skipped for want of a date gets its chance again once the date is there."""
+    await conn.execute(
+        "UPDATE automation_runs SET status = 'scheduled', finished_at = NULL"
+        " WHERE tenant_id = $1 AND run_id = $2 AND status = 'skipped'",
+        tenant_id,
+        run_id,
+    )

@@ -13,7 +13,12 @@ from conveyor_messaging.eventstore import EventStore
 from automation.adapters import items, list_options
 from automation.adapters import robots as robot_rows
 from automation.handlers.processes import start_processes_on
-from automation.handlers.schedule_robots import end_visit, reschedule_idle_robots, schedule_robots_of_visit
+from automation.handlers.schedule_robots import (
+    end_visit,
+    reschedule_date_field_robots,
+    reschedule_idle_robots,
+    schedule_robots_of_visit,
+)
 from automation.handlers.triggers import fire_field_triggers
 
 
@@ -57,6 +62,7 @@ async def when_item_updated_refresh_copy_and_count_idle_time_again(
         return
     robots = await robot_rows.robots_of_stage(conn, event.tenant_id, item.stage_id, enabled_only=True)
     await reschedule_idle_robots(conn, event.tenant_id, item, robots)
+    await reschedule_date_field_robots(conn, event.tenant_id, item, robots, set(updated.changes))
     await fire_field_triggers(conn, store, event, item, changed=set(updated.changes))
 
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 
 from conveyor_messaging.db import Connection
-from conveyor_timers import cancel_group, schedule
+from conveyor_timers import cancel, cancel_group, reschedule, schedule
 
 from automation.adapters import runs
 from automation.adapters.items import ItemCopy
@@ -74,6 +74,29 @@ async def reschedule_idle_robots(conn: Connection, tenant_id: str, item: ItemCop
     for robot in robots:
         if robot.spec.enabled and robot.spec.timing.mode == "idle":
             await schedule_robot(conn, tenant_id, robot, item, base=item.last_change_at or item.entered_at)  # type: ignore[arg-type]
+
+
+async def reschedule_date_field_robots(
+    conn: Connection, tenant_id: str, item: ItemCopy, robots: list[Robot], changed: set[str]
+) -> None:
+    """A date field changed: robots timed before or after it move with it (unless they already ran)."""
+    assert item.visit_id is not None and item.entered_at is not None
+    for robot in robots:
+        timing = robot.spec.timing
+        if not robot.spec.enabled or timing.mode not in ("before_field", "after_field") or timing.field is None:
+            continue
+        if not {timing.field, f"fields.{timing.field}"} & changed:
+            continue
+        run_id = run_id_for(tenant_id, robot.robot_id, item.item_id, item.visit_id, None)
+        due = timing.due(entered_at=item.entered_at, last_change_at=item.entered_at, fields=item.view())
+        key = f"run:{tenant_id}:{run_id}"
+        if due is None:
+            await cancel(conn, key)
+            continue
+        payload = {"run_id": run_id, "robot_id": robot.robot_id, "item_id": item.item_id, "visit_id": item.visit_id}
+        group = visit_group(tenant_id, item.item_id, item.visit_id)
+        if await reschedule(conn, tenant_id, key, due, payload, kind=ROBOT_TIMER, group=group):
+            await runs.reopen_skipped(conn, tenant_id, run_id)  # skipped while the field was empty
 
 
 async def end_visit(conn: Connection, tenant_id: str, item_id: str, visit_id: str, now: datetime) -> None:
