@@ -232,3 +232,35 @@ class TestReports:
         assert rebuilt.status_code == 200 and rebuilt.json()["events"] >= 13
         assert after == before
         assert "conveyor.pipelines.item" in ready["checks"]["projection_lag"]["topics"]
+
+    async def test_forgotten_items_are_listed_with_their_last_change_as_json(self, api: Any) -> None:
+        ids = await tell_story(api)
+        idle = f"idle-{api.tenant}"
+        await api.publish(
+            entities.ItemCreated(item_id=idle, entity_type_id=ids["type"], title="Idle", created_by="admin-1"),
+            subject=idle,
+            at=T0,
+        )
+        await api.publish(
+            pipelines.ItemPlaced(
+                item_id=idle,
+                entity_type_id=ids["type"],
+                pipeline_id=ids["pipeline"],
+                stage_id=ids["review"],
+                stage_semantic="in_progress",
+            ),
+            subject=idle,
+            at=T0,
+            source="pipelines",
+        )
+
+        report = await api.report(
+            "/v1/reports/forgotten",
+            lambda r: idle in [row["item_id"] for row in r["rows"]],
+            pipeline_id=ids["pipeline"],
+        )
+
+        (row,) = [row for row in report["rows"] if row["item_id"] == idle]
+        assert row["stage"] == "Review"
+        assert datetime.fromisoformat(row["last_change"]) <= T0 + H
+        assert row["idle_days"] > 7

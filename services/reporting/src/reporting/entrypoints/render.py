@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 
@@ -16,7 +17,8 @@ def wants_csv(request: Request) -> bool:
 
 def render(request: Request, report: dict[str, Any], name: str) -> Response:
     if not wants_csv(request):
-        return JSONResponse(report)
+        # Rows carry datetimes and decimals: make them JSON values the way FastAPI does.
+        return JSONResponse(jsonable_encoder(report))
     rows: list[dict[str, Any]] = report["rows"]
     out = io.StringIO()
     if rows:
