@@ -22,13 +22,14 @@ import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
-from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from conveyor_contracts import entities, pipelines
 from conveyor_kit.migrations import upgrade_in_thread
 from conveyor_kit.tokens import mint_token
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.contracts import EventContract
 from conveyor_messaging.envelope import Envelope, to_kafka
+from conveyor_testing.kafka import start_groups_at_end
 
 E2E_SECRET = "e2e-test-secret-long-enough-for-hs256-tokens"
 
@@ -86,25 +87,6 @@ def journeys(rng: random.Random, items: int) -> list[list[tuple[int, float]]]:
     return result
 
 
-async def reset_groups(bootstrap: str, groups: dict[str, list[str]]) -> None:
-    client = AIOKafkaClient(bootstrap_servers=bootstrap)
-    await client.bootstrap()
-    try:
-        cluster = await client.fetch_all_metadata()
-    finally:
-        await client.close()
-    for group, topics in groups.items():
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-        await consumer.start()
-        try:
-            parts = [TopicPartition(t, p) for t in topics for p in sorted(cluster.partitions_for_topic(t) or ())]
-            if parts:
-                consumer.assign(parts)
-                await consumer.commit(dict(await consumer.end_offsets(parts)))
-        finally:
-            await consumer.stop()
-
-
 @pytest_asyncio.fixture(loop_scope="session")
 async def reporting(infra: Any) -> AsyncIterator[tuple[str, str]]:
     """The reporting service under uvicorn on a free port: (base URL, database DSN)."""
@@ -122,7 +104,7 @@ async def reporting(infra: Any) -> AsyncIterator[tuple[str, str]]:
     suffix = f".e2e-{uuid.uuid4().hex[:8]}"
     await upgrade_in_thread(MIGRATIONS_PATH, dsn)
     groups = {f"reporting.{s.name}{suffix}": list(s.topics) for s in SUBSCRIPTIONS}
-    await reset_groups(infra.kafka_bootstrap, {**groups, PROJECTIONS_GROUP + suffix: PROJECTION_TOPICS})
+    await start_groups_at_end(infra.kafka_bootstrap, {**groups, PROJECTIONS_GROUP + suffix: PROJECTION_TOPICS})
     port = free_port()
     settings = Settings(
         database_url=dsn,

@@ -11,12 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from conveyor_kit.migrations import upgrade_in_thread
 from conveyor_kit.tokens import mint_token
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.contracts import EventContract
 from conveyor_messaging.envelope import Envelope, to_kafka
+from conveyor_testing.kafka import start_groups_at_end
 from conveyor_testing.waiting import eventually
 from fastapi import FastAPI
 from reporting.bootstrap import PROJECTIONS_GROUP
@@ -79,30 +80,6 @@ class ReportingApi:
 
     async def eventually(self, probe: Callable[[], Awaitable[Any]], accept: Callable[[Any], bool]) -> Any:
         return await eventually(probe, accept)
-
-
-async def start_groups_at_end(bootstrap: str, groups: dict[str, list[str]]) -> None:
-    """Commit each new group's offsets at the end of its topics.
-
-    The partitions come from a full metadata request: a consumer that has subscribed to nothing
-    knows no partitions (``partitions_for_topic`` is None), and its group would replay every topic.
-    """
-    client = AIOKafkaClient(bootstrap_servers=bootstrap)
-    await client.bootstrap()
-    try:
-        cluster = await client.fetch_all_metadata()
-    finally:
-        await client.close()
-    for group, topics in groups.items():
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-        await consumer.start()
-        try:
-            partitions = [TopicPartition(t, p) for t in topics for p in sorted(cluster.partitions_for_topic(t) or ())]
-            if partitions:
-                consumer.assign(partitions)
-                await consumer.commit(dict(await consumer.end_offsets(partitions)))
-        finally:
-            await consumer.stop()
 
 
 @pytest.fixture

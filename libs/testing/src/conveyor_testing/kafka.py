@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from aiokafka import AIOKafkaClient, AIOKafkaConsumer, TopicPartition
 
 
-async def start_groups_at_end(bootstrap: str, groups: dict[str, Iterable[str]]) -> None:
+async def start_groups_at_end(bootstrap: str, groups: Mapping[str, Iterable[str]]) -> None:
     """Commit each new consumer group's offsets at the end of its topics.
 
     A test's service app gets groups of its own (``consumer_group_suffix``); without this they
