@@ -150,6 +150,22 @@ class TestOnboardingProcess:
             # Meeting, then every step to the launch; each status lands on the entities' item.
             await story.answer(teplo, "Was a meeting set?", "meeting", meeting_at="2026-12-03T10:00:00+00:00")
             await story.status_becomes(teplo, "Meeting set", option_ids)
+
+            # The process pauses until one hour before the meeting, then notifies the manager.
+            assert [t for t in await story.inbox() if t["item_id"] == teplo] == []
+            await story.move_automation_clock(datetime(2026, 12, 3, 8, 59, 59, tzinfo=UTC))
+            log = await story.admin("automation").ok("GET", f"/v1/items/{teplo}/automation-log")
+            assert [r for r in log["runs"] if r["source_name"] == "action: notify"] == []
+            await story.move_automation_clock(datetime(2026, 12, 3, 9, 0, 1, tzinfo=UTC))
+            await story.settled(
+                story.inbox,
+                lambda found: [t["title"] for t in found if t["item_id"] == teplo] == ["Was the meeting held?"],
+            )
+            log = await story.admin("automation").ok("GET", f"/v1/items/{teplo}/automation-log")
+            reminded = [r for r in log["runs"] if r["source_name"] == "action: notify"]
+            assert [(r["status"], r["detail"]) for r in reminded] == [
+                ("succeeded", {"recipient_ids": ["manager-1"], "body": "Meeting Teplo at 2026-12-03T10:00:00+00:00"})
+            ]
             for question, outcome, status in [
                 ("Was the meeting held?", "held", "Terms negotiation"),
                 ("Were the terms agreed?", "agreed", "Contract negotiation"),

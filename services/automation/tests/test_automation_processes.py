@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from typing import Any as Automation  # the `automation` fixture of conftest.py
@@ -9,6 +10,7 @@ from typing import Any as Automation  # the `automation` fixture of conftest.py
 import pytest
 from automation.domain import processes as engine
 
+NOTIFY = "conveyor.notifications.notification_command.notify.v1"
 ONBOARDING = (Path(__file__).parents[3] / "docs" / "examples" / "onboarding.bpmn").read_text()
 ESCALATION = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" 
@@ -127,8 +129,17 @@ class TestOnboardingProcess:
         again = await automation.eventually(lambda: inbox(automation), lambda found: len(found) == 1)
         assert [t["title"] for t in again] == ["Was a meeting set?"] and again[0]["task_id"] != tasks[0]["task_id"]
         await answer(automation, again[0], "meeting", meeting_at="2026-03-05T10:00:00Z")
-        held = await inbox(automation)
+        assert await inbox(automation) == []  # paused until an hour before the meeting
+        assert await automation.commands(NOTIFY) == []
+        hour_before = datetime(2026, 3, 5, 9, tzinfo=UTC)
+        automation.advance((hour_before - automation.now).total_seconds() - 1)
+        assert await inbox(automation) == [] and await automation.commands(NOTIFY) == []
+        automation.advance(2)
+        held = await automation.eventually(lambda: inbox(automation), lambda found: len(found) == 1)
         assert [t["title"] for t in held] == ["Was the meeting held?"]
+        [reminder] = await automation.commands(NOTIFY)
+        assert (reminder["recipient_ids"], reminder["title"]) == (["manager-1"], "Meeting in an hour")
+        assert reminder["body"] == f"Meeting Deal {item_id[-4:]} at 2026-03-05T10:00:00Z"
         await answer(automation, held[0], "reject")
 
         assert await inbox(automation) == []
@@ -145,6 +156,8 @@ class TestOnboardingProcess:
             ("action: set_fields", "succeeded"),
             ("action: create_calendar_entry", "succeeded"),
             ("Was a meeting set?: meeting", "succeeded"),
+            ("action: notify", "succeeded"),
+            ("timer: Until an hour before the meeting", "succeeded"),
             ("action: set_fields", "succeeded"),
             ("Was the meeting held?: reject", "succeeded"),
         ]
@@ -190,9 +203,11 @@ class TestOnboardingProcess:
             headers=automation.headers(),
         )
         assert response.json()["version"] == 2
-        await answer(automation, (await inbox(automation))[0], "meeting", meeting_at="2026-03-05T10:00:00Z")
+        await answer(automation, (await inbox(automation))[0], "meeting", meeting_at="2026-03-02T12:00:00Z")
+        automation.advance(2 * 3600 + 1)  # past an hour before the meeting
 
-        assert [t["title"] for t in await inbox(automation)] == ["Was the meeting held?"]
+        held = await automation.eventually(lambda: inbox(automation), lambda found: len(found) == 1)
+        assert [t["title"] for t in held] == ["Was the meeting held?"]
         assert (await processes(automation, item_id))[0]["template_version"] == 1
         exported = await automation.http.get(
             f"/v1/process-templates/{template['template_id']}/bpmn", params={"version": 1}, headers=automation.headers()

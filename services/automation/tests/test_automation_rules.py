@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from automation.domain import expressions, templates
@@ -106,6 +106,20 @@ class TestExpressions:
             "title.upper()",
             "2 ** 100000000",
             "b'bytes'",
+            "hours.__class__",
+            "days(1).__class__",
+            "days(1)['__class__']",
+            "date(meeting_at).astimezone()",
+            "print(1)",
+            "getattr(days, '__globals__')",
+            "hours()",
+            "hours(1, 2)",
+            "hours(x=1)",
+            "days(10 ** 20)",
+            "days(99999999999)",
+            "date(meeting_at) + date(meeting_at)",
+            "days(1) / 0",
+            "date('not a date')",
         ],
     )
     def test_expressions_cannot_reach_the_host(self, attack: str) -> None:
@@ -119,6 +133,49 @@ class TestExpressions:
     def test_a_key_starting_with_an_underscore_is_refused_at_run_time(self) -> None:
         with pytest.raises(expressions.UnsafeExpression):
             expressions.evaluate("fields[key]", {"fields": {"_x": 1}, "key": "_x"})
+
+
+class TestDateArithmetic:
+    DEAL: ClassVar[dict[str, Any]] = {
+        **ITEM,
+        "meeting_at": "2026-12-03T10:00:00+00:00",
+        "next_call_at": "2026-12-01T10:00:00Z",
+        "n": 2,
+    }
+
+    @pytest.mark.parametrize(
+        ("source", "expected"),
+        [
+            ("meeting_at - hours(1)", "2026-12-03T09:00:00+00:00"),
+            ("meeting_at + days(n)", "2026-12-05T10:00:00+00:00"),
+            ("meeting_at - minutes(90) - seconds(30)", "2026-12-03T08:29:30+00:00"),
+            ("days(1) + meeting_at", "2026-12-04T10:00:00+00:00"),
+            ("meeting_at - weeks(1)", "2026-11-26T10:00:00+00:00"),
+            ("date('2026-12-03') + hours(1.5)", "2026-12-03T01:30:00+00:00"),
+            ("date('2026-12-03T12:00:00+02:00') - hours(1)", "2026-12-03T11:00:00+02:00"),
+            ("date(meeting_at) - date(next_call_at)", "PT172800S"),
+            ("days(1) * 2 - hours(1)", "PT169200S"),
+            ("-hours(1)", "PT-3600S"),
+            ("date(meeting_at) > date(next_call_at)", True),
+            ("meeting_at - hours(1) > next_call_at", True),
+            ("meeting_at - days(3) < next_call_at", True),
+            ("date(meeting_at) == date('2026-12-03T12:00:00+02:00')", True),
+            ("date(meeting_at) - date(next_call_at) > days(1)", True),
+            ("date(meeting_at) - date(next_call_at) >= weeks(1)", False),
+            ("date('2026-12-03') < meeting_at", True),
+            ("date(meeting_at) > 5", False),
+        ],
+    )
+    def test_instants_and_durations(self, source: str, expected: Any) -> None:
+        assert expressions.evaluate(source, self.DEAL) == expected
+
+    def test_a_missing_date_is_refused_at_run_time_not_guessed(self) -> None:
+        with pytest.raises(expressions.UnsafeExpression):
+            expressions.evaluate("nothing - hours(1)", self.DEAL)
+
+    def test_an_instant_result_fits_a_timer(self) -> None:
+        due = expressions.evaluate("meeting_at - hours(1)", self.DEAL)
+        assert datetime.fromisoformat(due) == datetime(2026, 12, 3, 9, tzinfo=UTC)
 
 
 class TestTemplates:

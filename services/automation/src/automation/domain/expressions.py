@@ -2,9 +2,13 @@
 
 ``status == "won" and amount > 1000``, ``item.fields.industry in ["housing", "energy"]``,
 ``not assignee_id``. Names are looked up in the variables given (never in builtins); ``a.b`` reads
-key ``b`` of a mapping; names and keys starting with ``_`` are refused. There are no calls, no
-lambdas, no comprehensions, no imports and no attribute access to Python objects, so an expression
-can read the values it is given and nothing else. Parsing happens when a condition is saved.
+key ``b`` of a mapping; names and keys starting with ``_`` are refused. There are no lambdas, no
+comprehensions, no imports and no attribute access to Python objects, so an expression can read the
+values it is given and nothing else. The only calls are the date functions by name (``hours(1)``,
+``days(n)``, ``date("2026-12-03T10:00:00Z")``): ``item.meeting_at - hours(1)`` is an instant, two
+instants compare as instants, and ISO 8601 texts beside an instant or a duration read as instants.
+A result that is an instant is given back as ISO 8601 text (a duration as ``PT<seconds>S``), so it
+fits a timer and a JSON document alike. Parsing happens when a condition is saved.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -42,9 +47,12 @@ _ARITHMETIC: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
 }
 _ALLOWED = (
     ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.BinOp, ast.Compare,
-    ast.Constant, ast.Name, ast.Load, ast.Attribute, ast.Subscript, ast.List, ast.Tuple, ast.IfExp,
+    ast.Constant, ast.Name, ast.Load, ast.Attribute, ast.Subscript, ast.List, ast.Tuple, ast.IfExp, ast.Call,
     *_COMPARE, *_ARITHMETIC,
 )  # fmt: skip
+# The whole set of functions: durations from numbers, an instant from text. Nothing else can be called.
+_DURATIONS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800}
+FUNCTIONS = frozenset({*_DURATIONS, "date"})
 
 
 def parse(source: str) -> ast.Expression:
@@ -67,13 +75,22 @@ def parse(source: str) -> ast.Expression:
             raise UnsafeExpression(f"attribute {node.attr!r} is not allowed")
         if isinstance(node, ast.Constant) and not isinstance(node.value, str | int | float | bool | type(None)):
             raise UnsafeExpression("only text, numbers, true/false and None are constants")
+        if isinstance(node, ast.Call) and not (
+            isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS and len(node.args) == 1 and not node.keywords
+        ):
+            raise UnsafeExpression(f"Call is not allowed except {'/'.join(sorted(FUNCTIONS))} of one argument")
     return tree
 
 
 def evaluate(source: str | ast.Expression, variables: Mapping[str, Any]) -> Any:
     """The expression's value over ``variables`` (missing names and keys read as None)."""
     tree = parse(source) if isinstance(source, str) else source
-    return _eval(tree.body, variables)
+    value = _eval(tree.body, variables)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return f"PT{int(value.total_seconds())}S"
+    return value
 
 
 def _eval(node: ast.expr, env: Mapping[str, Any]) -> Any:
@@ -95,11 +112,14 @@ def _eval(node: ast.expr, env: Mapping[str, Any]) -> Any:
         case ast.UnaryOp(op=ast.Not(), operand=operand):
             return not _truth(_eval(operand, env))
         case ast.UnaryOp(operand=operand):
-            return -_number(_eval(operand, env))
+            value = _eval(operand, env)
+            return -value if isinstance(value, timedelta) else -_number(value)
         case ast.IfExp(test=test, body=body, orelse=orelse):
             return _eval(body if _truth(_eval(test, env)) else orelse, env)
         case ast.BinOp(left=left, op=arithmetic, right=right):
             return _arithmetic(arithmetic, _eval(left, env), _eval(right, env))
+        case ast.Call(func=ast.Name(id=function), args=[argument]):
+            return _call(function, _eval(argument, env))
         case ast.Compare(left=left, ops=ops, comparators=rights):
             current = _eval(left, env)
             for comparison, right_node in zip(ops, rights, strict=True):
@@ -127,6 +147,10 @@ def compare(op: type[ast.cmpop], left: Any, right: Any) -> bool:
 def _coerce(left: Any, right: Any) -> tuple[Any, Any]:
     if isinstance(left, bool) or isinstance(right, bool):
         return left, right
+    if isinstance(left, datetime) or isinstance(right, datetime):
+        start, end = instant(left), instant(right)
+        if start is not None and end is not None:
+            return start, end
     if isinstance(left, int | float | Decimal) or isinstance(right, int | float | Decimal):
         as_left, as_right = _maybe_number(left), _maybe_number(right)
         if as_left is not None and as_right is not None:
@@ -150,7 +174,61 @@ def _number(value: Any) -> Decimal:
     return number
 
 
+def _call(function: str, argument: Any) -> Any:
+    if function == "date":
+        found = instant(argument)
+        if found is None:
+            raise UnsafeExpression(f"{argument!r} is not a date")
+        return found
+    try:
+        return timedelta(seconds=float(_number(argument)) * _DURATIONS[function])
+    except OverflowError:
+        raise UnsafeExpression(f"{function}({argument}) is out of range") from None
+
+
+def instant(value: Any) -> datetime | None:
+    """An aware instant from a datetime, a date (00:00 UTC) or ISO 8601 text; None otherwise."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return None
+
+
+def _dates(op: ast.operator, left: Any, right: Any) -> Any:
+    """Arithmetic with an instant or a duration on one side: instant ± duration, instant - instant,
+    duration ± duration, duration * or / a number."""
+    try:
+        if isinstance(op, ast.Add | ast.Sub) and isinstance(right, timedelta):
+            if isinstance(left, timedelta):
+                return left + right if isinstance(op, ast.Add) else left - right
+            start = instant(left)
+            if start is not None:
+                return start + right if isinstance(op, ast.Add) else start - right
+        if isinstance(op, ast.Add) and isinstance(left, timedelta) and instant(right) is not None:
+            return _dates(op, right, left)
+        if isinstance(op, ast.Sub):
+            earlier, later = instant(right), instant(left)
+            if earlier is not None and later is not None:
+                return later - earlier
+        if isinstance(op, ast.Mult | ast.Div) and isinstance(left, timedelta):
+            factor = float(_number(right))
+            return left * factor if isinstance(op, ast.Mult) else left / factor
+        if isinstance(op, ast.Mult) and isinstance(right, timedelta):
+            return right * float(_number(left))
+    except (OverflowError, ZeroDivisionError):
+        raise UnsafeExpression("date arithmetic out of range") from None
+    raise UnsafeExpression(f"{type(op).__name__} does not apply to {left!r} and {right!r}")
+
+
 def _arithmetic(op: ast.operator, left: Any, right: Any) -> Any:
+    if any(isinstance(side, datetime | timedelta) for side in (left, right)):
+        return _dates(op, left, right)
     if isinstance(op, ast.Add) and isinstance(left, str) and isinstance(right, str):
         if len(left) + len(right) > 10_000:
             raise UnsafeExpression("text too long")

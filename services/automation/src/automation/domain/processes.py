@@ -147,6 +147,9 @@ def _check_task_spec(task_spec: Any) -> None:
             source = getattr(condition, "args", [None])[0] if condition is not None else None
             if isinstance(source, str):
                 expressions.parse(source)
+        timer = getattr(getattr(task_spec, "event_definition", None), "expression", None)
+        if isinstance(timer, str):
+            expressions.parse(timer)
         script = getattr(task_spec, "script", None)
         if isinstance(script, str):
             _assignments(script)
