@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from conveyor_contracts import directory, entities, entities_links, pipelines
+from reporting.adapters import analytics_flow
 
 pytestmark = pytest.mark.integration
 
@@ -264,3 +265,30 @@ class TestReports:
         assert row["stage"] == "Review"
         assert datetime.fromisoformat(row["last_change"]) <= T0 + H
         assert row["idle_days"] > 7
+
+    async def test_over_the_exact_limit_stage_time_reads_the_duration_buckets_kept_by_projector_and_rebuild(
+        self, api: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        ids = await tell_story(api)
+        params = {"pipeline_id": ids["pipeline"], **DAY}
+        exact = (await api.client.get("/v1/reports/stage-time", params=params, headers=api.headers())).json()
+        monkeypatch.setattr(analytics_flow, "EXACT_VISITS", 0)
+
+        bucketed = (await api.client.get("/v1/reports/stage-time", params=params, headers=api.headers())).json()
+        assert (await api.client.post("/v1/rebuild", headers=api.headers())).status_code == 200
+        rebuilt = (await api.client.get("/v1/reports/stage-time", params=params, headers=api.headers())).json()
+
+        assert exact["exact"] is True and bucketed["exact"] is False
+        for row, estimate in zip(exact["rows"], bucketed["rows"], strict=True):
+            assert (estimate["visits"], estimate["total_s"], estimate["mean_s"]) == (
+                row["visits"],
+                row["total_s"],
+                row["mean_s"],
+            )
+            for figure in ("median_s", "p90_s"):
+                assert (estimate[figure] is None) == (row[figure] is None)
+                if row[figure] is not None:
+                    assert estimate[figure] == pytest.approx(row[figure], rel=0.05)
+        assert by_stage(bucketed)["Request"]["items"] == 2  # first entries: a and b
+        assert bucketed["bottleneck_stage_id"] == exact["bottleneck_stage_id"]
+        assert rebuilt == bucketed

@@ -10,6 +10,7 @@ from conveyor_kit.problems import not_found
 from conveyor_messaging.db import Connection
 
 from reporting.adapters.visibility import visibility
+from reporting.domain import durations
 from reporting.domain.periods import Period, ratio
 
 
@@ -33,28 +34,24 @@ async def funnel(conn: Connection, principal: Principal, pipeline_id: str, perio
     stages = await _stages(conn, tenant, pipeline_id)
     type_id = stages[0]["entity_type_id"]
     seen = await visibility(conn, principal, type_id, assignee="i.assignee_id", pipeline="i.pipeline_id", first=5)
-    if seen.everything:  # the day's counters: fast for any size
+    if seen.everything:  # first entries per stage and day: a few rows a day whatever the size
         reached = dict(
             await conn.fetch(
-                """SELECT stage_id, sum(n)::bigint FROM projection.daily_counters
-                    WHERE tenant_id = $1 AND entity_type_id = $2 AND metric = 'entered' AND pipeline_id = $3
-                      AND day BETWEEN $4 AND $5 GROUP BY stage_id""",
+                """SELECT stage_id, sum(n)::bigint FROM projection.stage_entries
+                    WHERE tenant_id = $1 AND pipeline_id = $2 AND day BETWEEN $3 AND $4 GROUP BY stage_id""",
                 tenant,
-                type_id,
                 pipeline_id,
                 period.first,
                 period.last,
             )
         )
-    else:  # a narrower viewer: first entries of the items they may read now, from the visits
+    else:  # a narrower viewer: first entries of the items they may read now (visits carry the assignee)
+        seen = await visibility(conn, principal, type_id, assignee="v.assignee_id", pipeline="v.pipeline_id", first=5)
         reached = dict(
             await conn.fetch(
                 f"""SELECT v.stage_id, count(*) FROM projection.stage_visits v
-                      JOIN projection.items i ON i.tenant_id = v.tenant_id AND i.item_id = v.item_id
                      WHERE v.tenant_id = $1 AND v.pipeline_id = $2 AND v.entered_at >= $3 AND v.entered_at < $4
-                       AND NOT EXISTS (SELECT 1 FROM projection.stage_visits e WHERE e.tenant_id = v.tenant_id
-                                          AND e.item_id = v.item_id AND e.stage_id = v.stage_id AND e.seq < v.seq)
-                       AND {seen.sql} GROUP BY v.stage_id""",
+                       AND v.first_entry AND {seen.sql} GROUP BY v.stage_id""",
                 tenant,
                 pipeline_id,
                 period.start,
@@ -90,33 +87,67 @@ async def funnel(conn: Connection, principal: Principal, pipeline_id: str, perio
     return {"pipeline_id": pipeline_id, "period": period.as_dict(), "rows": rows}
 
 
+# Up to this many ended visits in a period, stage time is computed exactly from the visits.
+EXACT_VISITS = 50_000
+
+_EXACT = """SELECT v.stage_id, count(*) AS visits, count(DISTINCT v.item_id) AS items, avg(v.duration_s) AS mean_s,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY v.duration_s) AS median_s,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY v.duration_s) AS p90_s,
+       sum(v.duration_s) AS total_s
+  FROM projection.stage_visits v
+ WHERE v.tenant_id = $1 AND v.pipeline_id = $2 AND v.entered_at >= $3 AND v.entered_at < $4
+   AND v.left_at IS NOT NULL AND {seen}
+ GROUP BY v.stage_id"""
+
+
+async def _bucketed(conn: Connection, tenant: str, pipeline_id: str, period: Period) -> dict[str, dict[str, Any]]:
+    """Per stage, from the duration buckets: exact visits, mean and total; median and p90 from the buckets;
+    items counted as the visits that were their item's first entry into the stage."""
+    figures: dict[str, dict[str, Any]] = {}
+    for r in await conn.fetch(
+        """SELECT stage_id, bucket, sum(n)::bigint AS n, sum(total_s) AS total_s, sum(firsts)::bigint AS firsts
+             FROM projection.stage_durations
+            WHERE tenant_id = $1 AND pipeline_id = $2 AND day BETWEEN $3 AND $4
+            GROUP BY stage_id, bucket""",
+        tenant,
+        pipeline_id,
+        period.first,
+        period.last,
+    ):
+        f = figures.setdefault(r["stage_id"], {"visits": 0, "items": 0, "total_s": 0.0, "buckets": []})
+        f["visits"] += r["n"]
+        f["items"] += r["firsts"]
+        f["total_s"] += r["total_s"]
+        f["buckets"].append((r["bucket"], r["n"]))
+    for f in figures.values():
+        f["mean_s"] = f["total_s"] / f["visits"] if f["visits"] else None
+        f["median_s"] = durations.percentile(f["buckets"], 0.5)
+        f["p90_s"] = durations.percentile(f["buckets"], 0.9)
+    return {k: f for k, f in figures.items() if f["visits"]}
+
+
 async def stage_time(conn: Connection, principal: Principal, pipeline_id: str, period: Period) -> dict[str, Any]:
     """Per stage: visits that began in the period and have ended, their mean, median, p90 and total seconds;
-    per department the total; the bottleneck is the stage with the largest median."""
+    per department the total; the bottleneck is the stage with the largest median. Exact up to
+    ``EXACT_VISITS`` ended visits; beyond that (whoever sees everything) read from the duration buckets
+    (``exact`` false: median and p90 within a bucket's width, items as first entries)."""
     tenant = principal.tenant_id
     stages = await _stages(conn, tenant, pipeline_id)
     seen = await visibility(
-        conn, principal, stages[0]["entity_type_id"], assignee="i.assignee_id", pipeline="i.pipeline_id", first=5
+        conn, principal, stages[0]["entity_type_id"], assignee="v.assignee_id", pipeline="v.pipeline_id", first=5
     )
-    join = "" if seen.everything else "JOIN projection.items i ON i.tenant_id = v.tenant_id AND i.item_id = v.item_id"
-    figures = {
-        r["stage_id"]: r
-        for r in await conn.fetch(
-            f"""SELECT v.stage_id, count(*) AS visits, count(DISTINCT v.item_id) AS items, avg(v.duration_s) AS mean_s,
-                       percentile_cont(0.5) WITHIN GROUP (ORDER BY v.duration_s) AS median_s,
-                       percentile_cont(0.9) WITHIN GROUP (ORDER BY v.duration_s) AS p90_s,
-                       sum(v.duration_s) AS total_s
-                  FROM projection.stage_visits v {join}
-                 WHERE v.tenant_id = $1 AND v.pipeline_id = $2 AND v.entered_at >= $3 AND v.entered_at < $4
-                   AND v.left_at IS NOT NULL AND {seen.sql}
-                 GROUP BY v.stage_id""",
-            tenant,
-            pipeline_id,
-            period.start,
-            period.end,
-            *seen.params,
-        )
-    }
+    figures: dict[str, Any] = {}
+    exact = True
+    if seen.everything:
+        figures = await _bucketed(conn, tenant, pipeline_id, period)
+        exact = sum(f["visits"] for f in figures.values()) <= EXACT_VISITS
+    if exact:
+        figures = {
+            r["stage_id"]: dict(r)
+            for r in await conn.fetch(
+                _EXACT.format(seen=seen.sql), tenant, pipeline_id, period.start, period.end, *seen.params
+            )
+        }
     rows: list[dict[str, Any]] = []
     departments: dict[str, float] = {}
     for stage in stages:
@@ -140,6 +171,7 @@ async def stage_time(conn: Connection, principal: Principal, pipeline_id: str, p
     return {
         "pipeline_id": pipeline_id,
         "period": period.as_dict(),
+        "exact": exact,
         "rows": rows,
         "departments": [{"department": d, "total_s": t} for d, t in sorted(departments.items())],
         "bottleneck_stage_id": bottleneck,

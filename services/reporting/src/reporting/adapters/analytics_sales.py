@@ -37,26 +37,17 @@ async def throughput(
             {"period": r["period"].isoformat(), "created": 0, "won": 0, "lost": 0, "won_amount": "0"},
         )
         row[r["metric"]] = r["n"]
-    seen = await visibility(conn, principal, entity_type_id, assignee="assignee_id", pipeline="pipeline_id", first=5)
-    winners = await conn.fetch(
-        f"""SELECT assignee_id, count(*) AS won, coalesce(sum(amount), 0) AS amount FROM projection.items
-             WHERE tenant_id = $1 AND entity_type_id = $2 AND outcome = 'won' AND NOT deleted
-               AND closed_at >= $3 AND closed_at < $4 AND {seen.sql}
-             GROUP BY assignee_id ORDER BY amount DESC, assignee_id""",
-        tenant,
-        entity_type_id,
-        period.start,
-        period.end,
-        *seen.params,
-    )
-    # Amounts come from the items: an item's amount may reach reporting after its move was counted.
-    seen = await visibility(conn, principal, entity_type_id, assignee="assignee_id", pipeline="pipeline_id", first=6)
+    # Amounts come from the items (an item's amount may reach reporting after its move was counted): one pass
+    # over the won items for both groupings, index-only through the covering index on outcome and closed_at.
+    winners = []
     for r in await conn.fetch(
-        f"""SELECT date_trunc($5, closed_at AT TIME ZONE 'UTC')::date AS period, sum(amount) AS amount
-              FROM projection.items
+        f"""SELECT GROUPING(assignee_id) AS per_period, assignee_id,
+                   date_trunc($5, closed_at AT TIME ZONE 'UTC')::date AS period,
+                   count(*) AS won, coalesce(sum(amount), 0) AS amount FROM projection.items
              WHERE tenant_id = $1 AND entity_type_id = $2 AND outcome = 'won' AND NOT deleted
                AND closed_at >= $3 AND closed_at < $4 AND {seen.sql}
-             GROUP BY 1""",
+             GROUP BY GROUPING SETS ((assignee_id), (3))
+             ORDER BY amount DESC, assignee_id""",
         tenant,
         entity_type_id,
         period.start,
@@ -64,9 +55,10 @@ async def throughput(
         bucket.value,
         *seen.params,
     ):
-        key = r["period"].isoformat()
-        if key in buckets:
-            buckets[key]["won_amount"] = str(r["amount"] or 0)
+        if not r["per_period"]:
+            winners.append(r)
+        elif (key := r["period"].isoformat()) in buckets:
+            buckets[key]["won_amount"] = str(r["amount"])
     total = sum(r["amount"] for r in winners)
     return {
         "entity_type_id": entity_type_id,
@@ -91,16 +83,15 @@ async def products(
     """Units and amount of lines on deals won in the period, per bucket, per catalogue product and per line name."""
     seen = await visibility(conn, principal, deal_type_id, assignee="d.assignee_id", pipeline="d.pipeline_id", first=6)
     rows = await conn.fetch(
-        f"""SELECT date_trunc($5, d.closed_at AT TIME ZONE 'UTC')::date AS period, g.by, g.key, g.name,
-                   sum(l.quantity) AS units, sum(l.price * l.quantity) AS amount
+        f"""SELECT date_trunc($5, d.closed_at AT TIME ZONE 'UTC')::date AS period, GROUPING(l.name) AS per_product,
+                   l.product_id, l.name, min(p.name) AS product, sum(l.quantity) AS units,
+                   sum(l.price * l.quantity) AS amount
               FROM projection.product_lines l
               JOIN projection.items d ON d.tenant_id = l.tenant_id AND d.item_id = l.deal_item_id
               LEFT JOIN projection.products p ON p.tenant_id = l.tenant_id AND p.product_id = l.product_id
-             CROSS JOIN LATERAL (VALUES ('product', l.product_id, coalesce(p.name, l.product_id)),
-                                        ('line', l.name, l.name)) AS g(by, key, name)
              WHERE l.tenant_id = $1 AND d.entity_type_id = $2 AND d.outcome = 'won' AND NOT d.deleted
                AND d.closed_at >= $3 AND d.closed_at < $4 AND {seen.sql}
-             GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3""",
+             GROUP BY GROUPING SETS ((1, l.product_id), (1, l.name))""",
         principal.tenant_id,
         deal_type_id,
         period.start,
@@ -108,20 +99,30 @@ async def products(
         bucket.value,
         *seen.params,
     )
+    keyed = [
+        (
+            (r["period"], "product", r["product_id"], r["product"] or r["product_id"])
+            if r["per_product"]
+            else (r["period"], "line", r["name"], r["name"]),
+            r,
+        )
+        for r in rows
+    ]
+    grouped = sorted(keyed, key=lambda pair: pair[0])
     return {
         "entity_type_id": deal_type_id,
         "period": period.as_dict(),
         "bucket": bucket.value,
         "rows": [
             {
-                "period": r["period"].isoformat(),
-                "by": r["by"],
-                "key": r["key"],
-                "name": r["name"],
+                "period": period_.isoformat(),
+                "by": by,
+                "key": key,
+                "name": name,
                 "units": str(r["units"]),
                 "amount": str(r["amount"]),
             }
-            for r in rows
+            for (period_, by, key, name), r in grouped
         ],
     }
 

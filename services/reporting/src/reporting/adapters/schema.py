@@ -8,6 +8,8 @@ every swap, since a view follows the tables it was created on, not their names.
 
 from __future__ import annotations
 
+from reporting.domain.durations import BUCKETS_PER_DOUBLING
+
 LIVE = "projection"
 SHADOW = "projection_next"
 
@@ -116,6 +118,64 @@ CREATE TABLE IF NOT EXISTS journal (
 """
 
 
-def tables_ddl(schema: str) -> str:
-    """The projection tables inside ``schema`` (which must not exist yet)."""
+# Revision 0004: what the reports' query plans need (bench/README.md, reporting). Visits know whether they
+# are the item's first entry into the stage and the item's current assignee; first entries per stage and
+# day without the assignee (the funnel for whoever sees everything); ended visits per stage, day of entry
+# and duration bucket (stage time over long periods); partial covering indexes for the rest.
+_SPEED = """
+ALTER TABLE {s}.stage_visits ADD COLUMN first_entry boolean NOT NULL DEFAULT false, ADD COLUMN assignee_id text;
+CREATE INDEX ON {s}.stage_visits (tenant_id, pipeline_id, entered_at) INCLUDE (stage_id, assignee_id)
+    WHERE first_entry;
+CREATE INDEX ON {s}.stage_visits (tenant_id, pipeline_id, entered_at)
+    INCLUDE (stage_id, duration_s, item_id, assignee_id) WHERE left_at IS NOT NULL;
+DROP INDEX {s}.stage_visits_tenant_id_pipeline_id_entered_at_stage_id_dura_idx;
+CREATE TABLE {s}.stage_entries (
+    tenant_id text NOT NULL, pipeline_id text NOT NULL, day date NOT NULL, stage_id text NOT NULL,
+    n bigint NOT NULL, PRIMARY KEY (tenant_id, pipeline_id, day, stage_id));
+CREATE TABLE {s}.stage_durations (
+    tenant_id text NOT NULL, pipeline_id text NOT NULL, day date NOT NULL, stage_id text NOT NULL,
+    bucket int NOT NULL, n bigint NOT NULL, total_s double precision NOT NULL, firsts bigint NOT NULL,
+    PRIMARY KEY (tenant_id, pipeline_id, day, stage_id, bucket));
+CREATE INDEX ON {s}.items (tenant_id, pipeline_id, stage_id) INCLUDE (assignee_id) WHERE NOT deleted;
+CREATE INDEX ON {s}.items (tenant_id, entity_type_id, outcome, closed_at)
+    INCLUDE (assignee_id, amount, pipeline_id) WHERE NOT deleted;
+CREATE INDEX ON {s}.product_lines (tenant_id, deal_item_id) INCLUDE (product_id, name, price, quantity);
+"""
+
+# Fills the revision's columns and tables from what the projections already hold.
+BACKFILL = """
+UPDATE projection.stage_visits v SET first_entry = NOT EXISTS (
+    SELECT 1 FROM projection.stage_visits e
+     WHERE e.tenant_id = v.tenant_id AND e.item_id = v.item_id AND e.stage_id = v.stage_id AND e.seq < v.seq),
+    assignee_id = i.assignee_id
+  FROM projection.items i WHERE i.tenant_id = v.tenant_id AND i.item_id = v.item_id;
+INSERT INTO projection.stage_entries (tenant_id, pipeline_id, day, stage_id, n)
+SELECT tenant_id, pipeline_id, day, stage_id, sum(n) FROM projection.daily_counters WHERE metric = 'entered'
+ GROUP BY 1, 2, 3, 4;
+INSERT INTO projection.stage_durations (tenant_id, pipeline_id, day, stage_id, bucket, n, total_s, firsts)
+SELECT tenant_id, pipeline_id, (entered_at AT TIME ZONE 'UTC')::date, stage_id, reporting_duration_bucket(duration_s),
+       count(*), sum(duration_s), count(*) FILTER (WHERE first_entry)
+  FROM projection.stage_visits WHERE left_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5;
+"""
+
+# Durations fall into logarithmic buckets (domain/durations.py).
+BUCKET_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION reporting_duration_bucket(seconds double precision) RETURNS int
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN floor(ln(greatest(seconds, 0) + 1) * ({BUCKETS_PER_DOUBLING} / ln(2)))::int;
+"""
+
+
+def tables_ddl_v1(schema: str) -> str:
+    """The projection tables of revision 0002 inside ``schema`` (which must not exist yet)."""
     return _TABLES.format(s=schema)
+
+
+def speed_ddl_v2(schema: str) -> str:
+    """What revision 0004 adds to the projection tables inside ``schema``."""
+    return _SPEED.format(s=schema)
+
+
+def tables_ddl(schema: str) -> str:
+    """The projection tables as they are now inside ``schema`` (which must not exist yet): for a rebuild."""
+    return tables_ddl_v1(schema) + speed_ddl_v2(schema)

@@ -49,6 +49,20 @@ async def when_items_created_record_them(conn: Connection, s: str, events: Seque
             "at": event.time.isoformat(),
         }
     await conn.execute(_CREATE.format(s=s), rows_json(list(rows.values())))
+    await _assign_visits(conn, s, [(r["tenant_id"], r["item_id"]) for r in rows.values()])
+
+
+# Visits carry their item's current assignee (a narrow viewer's reports read them without the items).
+_ASSIGN_VISITS = """
+UPDATE {s}.stage_visits v SET assignee_id = i.assignee_id
+  FROM {s}.items i
+ WHERE (i.tenant_id, i.item_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+   AND v.tenant_id = i.tenant_id AND v.item_id = i.item_id AND v.assignee_id IS DISTINCT FROM i.assignee_id"""
+
+
+async def _assign_visits(conn: Connection, s: str, items: list[tuple[str, str]]) -> None:
+    if items:
+        await conn.execute(_ASSIGN_VISITS.format(s=s), [t for t, _ in items], [i for _, i in items])
 
 
 _UPDATE = """
@@ -76,6 +90,7 @@ async def when_items_updated_follow_their_values(conn: Connection, s: str, event
                 patch["p"][name] = new_value(change)
         patch["at"] = event.time.isoformat()
     await conn.execute(_UPDATE.format(s=s), rows_json(list(patches.values())))
+    await _assign_visits(conn, s, [k for k, p in patches.items() if "assignee_id" in p["p"]])
 
 
 async def when_items_binned_or_restored_mark_them(conn: Connection, s: str, events: Sequence[Envelope]) -> None:
@@ -92,10 +107,28 @@ async def when_items_binned_or_restored_mark_them(conn: Connection, s: str, even
     )
 
 
+# A purged item's visits leave the duration buckets they were counted in.
+_FORGET_DURATIONS = """
+WITH gone AS (
+    DELETE FROM {s}.stage_visits WHERE (tenant_id, item_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+    RETURNING tenant_id, pipeline_id, stage_id, entered_at, duration_s, first_entry, left_at
+), counted AS (
+    SELECT tenant_id, pipeline_id, (entered_at AT TIME ZONE 'UTC')::date AS day, stage_id,
+           reporting_duration_bucket(duration_s) AS bucket, count(*) AS n, sum(duration_s) AS total_s,
+           count(*) FILTER (WHERE first_entry) AS firsts
+      FROM gone WHERE left_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5
+)
+UPDATE {s}.stage_durations d SET n = d.n - c.n, total_s = d.total_s - c.total_s, firsts = d.firsts - c.firsts
+  FROM counted c
+ WHERE d.tenant_id = c.tenant_id AND d.pipeline_id = c.pipeline_id AND d.day = c.day AND d.stage_id = c.stage_id
+   AND d.bucket = c.bucket"""
+
+
 async def when_items_purged_forget_them(conn: Connection, s: str, events: Sequence[Envelope]) -> None:
     tenants = [e.tenant_id for e in events]
     ids = [e.data["item_id"] for e in events]
-    for table, column in (("items", "item_id"), ("stage_visits", "item_id"), ("product_lines", "line_item_id")):
+    await conn.execute(_FORGET_DURATIONS.format(s=s), tenants, ids)
+    for table, column in (("items", "item_id"), ("product_lines", "line_item_id")):
         await conn.execute(
             f"DELETE FROM {s}.{table} WHERE ({table}.tenant_id, {table}.{column}) IN"
             " (SELECT * FROM unnest($1::text[], $2::text[]))",

@@ -17,30 +17,52 @@ INSERT INTO {{s}}.stage_visits (event_id, tenant_id, item_id, entity_type_id, pi
 SELECT event_id, tenant_id, item_id, entity_type_id, pipeline_id, stage_id, at, actor FROM {_ROWS} ORDER BY ord
 ON CONFLICT (event_id) DO NOTHING"""
 
-# Every open visit of a touched item but its last one ends when the next one began.
-_CLOSE_VISITS = """
-UPDATE {s}.stage_visits v SET left_at = n.next_at, duration_s = extract(epoch FROM n.next_at - v.entered_at)
-  FROM (SELECT o.seq, lead(o.entered_at) OVER (PARTITION BY o.tenant_id, o.item_id ORDER BY o.seq) AS next_at
-          FROM {s}.stage_visits o
-         WHERE o.left_at IS NULL AND (o.tenant_id, o.item_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))) n
- WHERE v.seq = n.seq AND n.next_at IS NOT NULL"""
+# A new visit is the item's first entry into the stage unless an earlier visit there exists; it carries
+# the item's current assignee (kept current by the item reactions) so narrow viewers need no join.
+_MARK_VISITS = f"""
+UPDATE {{s}}.stage_visits v SET assignee_id = i.assignee_id,
+       first_entry = NOT EXISTS (SELECT 1 FROM {{s}}.stage_visits e WHERE e.tenant_id = v.tenant_id
+                                    AND e.item_id = v.item_id AND e.stage_id = v.stage_id AND e.seq < v.seq)
+  FROM {_ROWS} LEFT JOIN {{s}}.items i ON i.tenant_id = r.tenant_id AND i.item_id = r.item_id
+ WHERE v.event_id = r.event_id"""
 
-# First entries into a stage count for the funnel; entries into success / failure stages are won / lost.
+# Every open visit of a touched item but its last one ends when the next one began; ended visits are
+# counted per stage, day of entry and duration bucket.
+_CLOSE_VISITS = """
+WITH closed AS (
+    UPDATE {s}.stage_visits v SET left_at = n.next_at, duration_s = extract(epoch FROM n.next_at - v.entered_at)
+      FROM (SELECT o.seq, lead(o.entered_at) OVER (PARTITION BY o.tenant_id, o.item_id ORDER BY o.seq) AS next_at
+              FROM {s}.stage_visits o
+             WHERE o.left_at IS NULL AND (o.tenant_id, o.item_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))) n
+     WHERE v.seq = n.seq AND n.next_at IS NOT NULL
+    RETURNING v.tenant_id, v.pipeline_id, v.stage_id, v.entered_at, v.duration_s, v.first_entry
+)
+INSERT INTO {s}.stage_durations AS d (tenant_id, pipeline_id, day, stage_id, bucket, n, total_s, firsts)
+SELECT tenant_id, pipeline_id, (entered_at AT TIME ZONE 'UTC')::date, stage_id, reporting_duration_bucket(duration_s),
+       count(*), sum(duration_s), count(*) FILTER (WHERE first_entry)
+  FROM closed GROUP BY 1, 2, 3, 4, 5
+ON CONFLICT (tenant_id, pipeline_id, day, stage_id, bucket) DO UPDATE
+SET n = d.n + excluded.n, total_s = d.total_s + excluded.total_s, firsts = d.firsts + excluded.firsts"""
+
+# First entries into a stage count for the funnel (per assignee, and per stage alone in stage_entries);
+# entries into success / failure stages are won / lost.
 _COUNT = f"""
 WITH r AS (SELECT * FROM {_ROWS}),
 m AS (
     SELECT r.tenant_id, (r.at AT TIME ZONE 'UTC')::date AS day, coalesce(i.entity_type_id, r.entity_type_id) AS et,
            r.pipeline_id, r.stage_id, coalesce(i.assignee_id, '') AS assignee, 'entered' AS metric, 0::numeric AS amount
-      FROM r JOIN {{s}}.stage_visits v ON v.event_id = r.event_id
+      FROM r JOIN {{s}}.stage_visits v ON v.event_id = r.event_id AND v.first_entry
       LEFT JOIN {{s}}.items i ON i.tenant_id = r.tenant_id AND i.item_id = r.item_id
-     WHERE NOT EXISTS (SELECT 1 FROM {{s}}.stage_visits e WHERE e.tenant_id = v.tenant_id AND e.item_id = v.item_id
-                                                          AND e.stage_id = v.stage_id AND e.seq < v.seq)
     UNION ALL
     SELECT r.tenant_id, (r.at AT TIME ZONE 'UTC')::date, coalesce(i.entity_type_id, r.entity_type_id), r.pipeline_id,
            '', coalesce(i.assignee_id, ''), CASE r.semantic WHEN 'success' THEN 'won' ELSE 'lost' END,
            coalesce(i.amount, 0)
       FROM r LEFT JOIN {{s}}.items i ON i.tenant_id = r.tenant_id AND i.item_id = r.item_id
      WHERE r.semantic IN ('success', 'failure')
+), entries AS (
+    INSERT INTO {{s}}.stage_entries AS e (tenant_id, pipeline_id, day, stage_id, n)
+    SELECT tenant_id, pipeline_id, day, stage_id, count(*) FROM m WHERE metric = 'entered' GROUP BY 1, 2, 3, 4
+    ON CONFLICT (tenant_id, pipeline_id, day, stage_id) DO UPDATE SET n = e.n + excluded.n
 )
 INSERT INTO {{s}}.daily_counters AS c (tenant_id, day, entity_type_id, pipeline_id, stage_id, assignee_id, metric, n,
                                        amount)
@@ -83,6 +105,7 @@ async def when_items_entered_stages_time_their_visits(conn: Connection, s: str, 
         )
     payload = rows_json(rows)
     await conn.execute(_OPEN_VISITS.format(s=s), payload)
+    await conn.execute(_MARK_VISITS.format(s=s), payload)
     await conn.execute(_CLOSE_VISITS.format(s=s), [r["tenant_id"] for r in rows], [r["item_id"] for r in rows])
     await conn.execute(_COUNT.format(s=s), payload)
     last = {(r["tenant_id"], r["item_id"]): r for r in rows}
