@@ -8,14 +8,14 @@ service's other input: they run robots when they are due.
 from collections.abc import Awaitable, Callable
 
 from conveyor_access.directory import DIRECTORY_HANDLERS, DIRECTORY_TOPICS
-from conveyor_contracts import entities, pipelines
+from conveyor_contracts import entities, notifications, pipelines
 from conveyor_messaging.consumer import Handler, route
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore
 from conveyor_messaging.runtime import Subscription
 
-from automation.handlers import reactions
+from automation.handlers import calendar_held, reactions
 
 # The same store the service's backbone appends with: it holds SQL, no connection.
 STORE = EventStore(source="/conveyor/automation")
@@ -46,6 +46,11 @@ STAGES = {
     pipelines.ItemPlaced.type_name: reactions.when_item_placed_schedule_robots,
     pipelines.ItemMovedToStage.type_name: reactions.when_item_entered_stage_schedule_robots,
 }
+CALENDAR = {
+    notifications.CalendarEntryScheduled.type_name: calendar_held.when_calendar_entry_scheduled_wait_for_its_end,
+    notifications.CalendarEntryChanged.type_name: calendar_held.when_calendar_entry_scheduled_wait_for_its_end,
+    notifications.CalendarEntryCancelled.type_name: calendar_held.when_calendar_entry_cancelled_it_is_not_held,
+}
 
 # Items' fields and their stage visits share one consumer: both write the copy of the item, and one
 # consumer applies what it fetched in one transaction, so the two can never deadlock on a row.
@@ -61,4 +66,10 @@ SUBSCRIPTIONS: list[Subscription] = [
         handle=route({t: _recording(r) for t, r in {**ITEMS, **STAGES, **DEFINITIONS}.items()}),
     ),
     Subscription(name="directory", topics=DIRECTORY_TOPICS, handle=route(DIRECTORY_HANDLERS)),
+    # The notifications service's calendar: entries of items, for the "calendar entry held" trigger.
+    Subscription(
+        name="calendar",
+        topics=[notifications.CalendarEntryScheduled.topic()],
+        handle=route({t: _recording(r) for t, r in CALENDAR.items()}),
+    ),
 ]

@@ -11,6 +11,7 @@ from conveyor_timers import Timer, TimerHandler, TimerWorker
 from fastapi import FastAPI
 
 from automation.domain.process_clock import use_clock
+from automation.handlers.calendar_held import HELD_TIMER, entry_ended
 from automation.handlers.processes import PROCESS_TIMER, wake_process
 from automation.handlers.run_robot import run_robot
 from automation.handlers.schedule_robots import ROBOT_TIMER
@@ -24,7 +25,10 @@ def timer_handlers(store: EventStore, clock: Clock) -> dict[str, TimerHandler]:
     async def wake_a_process(conn: Connection, timer: Timer) -> None:
         await wake_process(conn, store, clock.now(), timer)
 
-    return {ROBOT_TIMER: fire_robot, PROCESS_TIMER: wake_a_process}
+    async def held_if_not_cancelled(conn: Connection, timer: Timer) -> None:
+        await entry_ended(conn, store, clock, timer)
+
+    return {ROBOT_TIMER: fire_robot, PROCESS_TIMER: wake_a_process, HELD_TIMER: held_if_not_cancelled}
 
 
 @asynccontextmanager

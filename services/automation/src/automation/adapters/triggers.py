@@ -24,13 +24,14 @@ def _trigger(row: Any) -> Trigger:
     config = from_jsonb(row["config"])
     spec = TriggerSpec(
         pipeline_id=row["pipeline_id"], stage_id=row["stage_id"], name=row["name"], kind=row["kind"],
-        when=config.get("when"), enabled=row["enabled"],
+        enabled=row["enabled"], **config,
     )  # fmt: skip
     return Trigger(trigger_id=row["trigger_id"], spec=spec, secret_hash=row["secret_hash"], version=row["version"])
 
 
 def config_of(spec: TriggerSpec) -> dict[str, Any]:
-    return {"when": spec.when.model_dump(mode="json")} if spec.when else {}
+    """What a kind of trigger needs besides its stage: ``when``, ``step``/``template_id``, ``entry_kind``."""
+    return spec.model_dump(mode="json", include={"when", "step", "template_id", "entry_kind"}, exclude_none=True)
 
 
 async def save_trigger(conn: Connection, tenant_id: str, trigger: Trigger) -> None:

@@ -251,6 +251,18 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[str, datetime]]:
     return due
 
 
+def reached_steps(workflow: BpmnWorkflow) -> list[tuple[str, str, str]]:
+    """Tasks and events the instance has reached (ready, waiting or done), sub-processes included:
+    ``(task id, BPMN id, name)``, for the process-step triggers."""
+    reached = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.COMPLETED
+    found = []
+    for task in workflow.get_tasks(state=reached):
+        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+        if bpmn_id:
+            found.append((str(task.id), bpmn_id, task.task_spec.bpmn_name or bpmn_id))
+    return found
+
+
 def wake(workflow: BpmnWorkflow) -> None:
     """A timer is due: let waiting timer events fire and run on."""
     workflow.refresh_timers()

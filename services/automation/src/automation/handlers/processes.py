@@ -28,6 +28,7 @@ from automation.domain.process_start import StartRule
 from automation.domain.robots import Action, Recipient
 from automation.handlers.actions import ActionContext, NothingToDo, perform
 from automation.handlers.tasks import create_task, role_candidates
+from automation.handlers.triggers import fire_process_step_triggers
 
 PROCESS_TIMER = "process"
 ACTIONS: TypeAdapter[Action] = TypeAdapter(Action)
@@ -140,6 +141,9 @@ async def _after_steps(
             due + timedelta(milliseconds=1), {"instance_id": instance.instance_id, "timer": name}, kind=PROCESS_TIMER,
             group=f"process:{tenant_id}:{instance.instance_id}",
         )  # fmt: skip
+    await fire_process_step_triggers(
+        conn, store, tenant_id, item, template_id=instance.template_id, reached=engine.reached_steps(workflow), now=now
+    )
     finished = workflow.is_completed()
     saved = rows.InstanceRow(
         instance_id=instance.instance_id, template_id=instance.template_id,

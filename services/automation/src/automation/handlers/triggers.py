@@ -124,3 +124,42 @@ async def _fire(
     )
     await record(conn, store, tenant_id, item.item_id, run_id, "trigger", trigger.trigger_id, "succeeded", 1, None)
     return run_id
+
+
+async def fire_process_step_triggers(
+    conn: Connection, store: EventStore, tenant_id: str, item: items.ItemCopy, *, template_id: str,
+    reached: list[tuple[str, str, str]], now: datetime,
+) -> None:  # fmt: skip
+    """A run of steps reached tasks ``(spiff task id, BPMN id, name)``: fire the item's pipeline's
+    process-step triggers naming one of them. Keyed by trigger and task, so a replay fires nothing
+    twice while each round of a loop is a new reach."""
+    if item.pipeline_id is None or item.deleted or not reached:
+        return
+    for trigger in await trigger_rows.triggers_of_pipeline(conn, tenant_id, item.pipeline_id, kind="process_step"):
+        spec = trigger.spec
+        if not spec.enabled or spec.template_id not in (None, template_id) or item.stage_id == spec.stage_id:
+            continue
+        for task_id, bpmn_id, name in reached:
+            if spec.step in (bpmn_id, name):
+                await _fire(
+                    conn, store, tenant_id, trigger, item, key=f"trigger:{trigger.trigger_id}:{task_id}", now=now
+                )
+                break
+
+
+async def fire_held_triggers(
+    conn: Connection, store: EventStore, tenant_id: str, item: items.ItemCopy, *, entry_id: str, entry_kind: str,
+    now: datetime,
+) -> None:  # fmt: skip
+    """A calendar entry of the item ended without being cancelled: fire the pipeline's held triggers."""
+    if item.pipeline_id is None or item.deleted:
+        return
+    for trigger in await trigger_rows.triggers_of_pipeline(
+        conn, tenant_id, item.pipeline_id, kind="calendar_entry_held"
+    ):
+        spec = trigger.spec
+        if not spec.enabled or spec.entry_kind not in (None, entry_kind) or item.stage_id == spec.stage_id:
+            continue
+        await _fire(
+            conn, store, tenant_id, trigger, item, key=f"trigger:{trigger.trigger_id}:entry:{entry_id}", now=now
+        )
