@@ -88,3 +88,58 @@ class TestProcessEngine:
         finish(workflow, "Check the documents", "reject")
 
         assert titles(workflow) == ["Fix the documents"]
+
+
+DEFS = (
+    '<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
+    ' id="d" targetNamespace="https://conveyor.dev/bpmn">'
+)
+CHECK = (
+    '<bpmn:process id="check" isExecutable="true"><bpmn:startEvent id="cs"/>'
+    '<bpmn:userTask id="verify" name="Verify the documents"/>'
+    '<bpmn:scriptTask id="mark" name="Mark"><bpmn:script>verified = outcome == "ok"</bpmn:script></bpmn:scriptTask>'
+    '<bpmn:endEvent id="ce"/>' + flow("c1", "cs", "verify") + flow("c2", "verify", "mark") + flow("c3", "mark", "ce")
+    + "</bpmn:process>"
+)  # fmt: skip
+MAIN = (
+    '<bpmn:process id="main" isExecutable="true"><bpmn:startEvent id="s"/>'
+    '<bpmn:callActivity id="call" name="Check the documents" calledElement="check"/>'
+    '<bpmn:exclusiveGateway id="gw" default="no"/><bpmn:userTask id="sign" name="Sign"/>'
+    '<bpmn:endEvent id="signed"/><bpmn:endEvent id="refused"/>'
+    + flow("f1", "s", "call") + flow("f2", "call", "gw") + flow("yes", "gw", "sign", "verified")
+    + flow("no", "gw", "refused") + flow("f3", "sign", "signed") + "</bpmn:process>"
+)  # fmt: skip
+
+
+class TestCallActivity:
+    @pytest.mark.parametrize(("outcome", "then"), [("ok", ["Sign"]), ("missing", [])])
+    def test_a_called_process_runs_with_the_callers_data_and_hands_its_variables_back(
+        self, outcome: str, then: list[str]
+    ) -> None:
+        template = engine.parse_template(DEFS + MAIN + CHECK + "</bpmn:definitions>", "main")
+        workflow = engine.start(template, {"item": {"title": "Teplo"}})
+        assert titles(workflow) == ["Verify the documents"]
+
+        workflow = engine.loads(engine.dumps(workflow))  # saved and loaded while inside the called process
+        finish(workflow, "Verify the documents", outcome)
+
+        assert titles(workflow) == then and workflow.is_completed() == (then == [])
+        assert {bpmn_id for _, bpmn_id, _ in engine.reached_steps(workflow)} >= {"call", "verify", "mark", "gw"}
+
+    def test_another_templates_process_is_called_when_given_and_refused_when_missing(self) -> None:
+        main = DEFS + MAIN + "</bpmn:definitions>"
+        assert engine.called_processes(main) == {"check"}
+        with pytest.raises(engine.InvalidTemplate, match="'check' was not found"):
+            engine.parse_template(main)
+
+        template = engine.parse_template(main, called={"check": DEFS + CHECK + "</bpmn:definitions>"})
+        assert template.process_id == "main"
+        workflow = engine.start(template, {})
+        finish(workflow, "Verify the documents", "ok")
+        finish(workflow, "Sign")
+        assert workflow.is_completed()
+
+    def test_a_called_templates_unsafe_script_is_refused(self) -> None:
+        unsafe = DEFS + CHECK.replace('outcome == "ok"', "outcome.__class__") + "</bpmn:definitions>"
+        with pytest.raises(engine.InvalidTemplate, match="__class__"):
+            engine.parse_template(DEFS + MAIN + "</bpmn:definitions>", called={"check": unsafe})

@@ -288,3 +288,80 @@ class TestStartProcessAction:
         assert (tasks[0]["item_id"], tasks[0]["title"]) == (item_id, "Was a meeting set?")
         [instance] = await processes(automation, item_id)
         assert instance["template_version"] == 1
+
+
+def _defs(body: str) -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
+        ' xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d"'
+        f' targetNamespace="https://conveyor.dev/bpmn">{body}</bpmn:definitions>'
+    )
+
+
+def _flow(fid: str, src: str, dst: str, condition: str | None = None) -> str:
+    body = f"<bpmn:conditionExpression>{condition}</bpmn:conditionExpression>" if condition else ""
+    return f'<bpmn:sequenceFlow id="{fid}" sourceRef="{src}" targetRef="{dst}">{body}</bpmn:sequenceFlow>'
+
+
+CHECK = _defs(
+    '<bpmn:process id="check_documents" isExecutable="true"><bpmn:startEvent id="cs"/>'
+    '<bpmn:serviceTask id="checking" name="Status: Checking"><bpmn:extensionElements>'
+    '<spiffworkflow:serviceTaskOperator id="set_fields"><spiffworkflow:parameters>'
+    "<spiffworkflow:parameter id=\"status\" type=\"str\" value='\"Checking\"'/>"
+    "</spiffworkflow:parameters></spiffworkflow:serviceTaskOperator></bpmn:extensionElements></bpmn:serviceTask>"
+    '<bpmn:userTask id="verify" name="Verify the documents"/>'
+    '<bpmn:scriptTask id="mark" name="Mark"><bpmn:script>verified = outcome == "done"</bpmn:script></bpmn:scriptTask>'
+    '<bpmn:endEvent id="ce"/>'
+    + _flow("c1", "cs", "checking") + _flow("c2", "checking", "verify") + _flow("c3", "verify", "mark")
+    + _flow("c4", "mark", "ce") + "</bpmn:process>"
+)  # fmt: skip
+CONTRACT = _defs(
+    '<bpmn:process id="contract" isExecutable="true"><bpmn:startEvent id="s"/>'
+    '<bpmn:callActivity id="call" name="Check the documents" calledElement="check_documents"/>'
+    '<bpmn:exclusiveGateway id="gw" default="no"/><bpmn:userTask id="sign" name="Sign the contract"/>'
+    '<bpmn:endEvent id="signed"/><bpmn:endEvent id="refused"/>'
+    + _flow("f1", "s", "call") + _flow("f2", "call", "gw") + _flow("yes", "gw", "sign", "verified")
+    + _flow("no", "gw", "refused") + _flow("f3", "sign", "signed") + "</bpmn:process>"
+)  # fmt: skip
+
+
+class TestCallActivity:
+    async def test_a_process_calls_another_template_through_the_inbox_and_goes_on_with_its_result(
+        self, automation: Automation
+    ) -> None:
+        await automation.user("manager-1", "Olga O")
+
+        async def save(name: str, bpmn: str) -> Any:
+            return await automation.http.post(
+                "/v1/process-templates",
+                json={"name": name, "entity_type_id": "company", "bpmn": bpmn, "start": {"mode": "manual"}},
+                headers=automation.headers(),
+            )
+
+        too_early = await save("Contract", CONTRACT)
+        assert too_early.status_code == 422 and "check_documents" in too_early.json()["detail"]
+        assert (await save("Check documents", CHECK)).status_code == 201
+        contract = await save("Contract", CONTRACT)
+        assert contract.status_code == 201, contract.text
+        item_id = await automation.item("company", assignee="manager-1", status="Imported")
+        await automation.eventually(lambda: automation.copy_of(item_id), lambda copy: copy is not None)
+
+        started = await automation.http.post(
+            "/v1/processes",
+            json={"template_id": contract.json()["template_id"], "item_id": item_id},
+            headers=automation.headers(),
+        )
+        assert started.status_code == 201, started.text
+        [verify] = await inbox(automation)
+        assert (verify["title"], verify["item_id"]) == ("Verify the documents", item_id)
+        await answer(automation, verify, "done")
+        [sign] = await inbox(automation)
+        assert sign["title"] == "Sign the contract"
+        await answer(automation, sign, "done")
+
+        [instance] = await processes(automation, item_id)
+        assert instance["status"] == "completed"
+        finished = await automation.commands("conveyor.automation.process.finished.v1")
+        assert [f["end_event"] for f in finished] == ["signed"]
+        statuses = await automation.commands("conveyor.entities.item_command.update_fields.v1")
+        assert [c["changes"] for c in statuses] == [{"fields": {"status": "Checking"}}]

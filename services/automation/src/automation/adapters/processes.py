@@ -79,6 +79,17 @@ async def latest_templates_of_type(conn: Connection, tenant_id: str, entity_type
     return [_template(row) for row in rows]
 
 
+async def latest_bpmn_with_process(conn: Connection, tenant_id: str, process_id: str) -> str | None:
+    """The BPMN of the newest template whose executable process is ``process_id`` (a call activity's target)."""
+    bpmn: str | None = await conn.fetchval(
+        "SELECT bpmn FROM process_templates WHERE tenant_id = $1 AND process_id = $2"
+        " ORDER BY created_at DESC, version DESC LIMIT 1",
+        tenant_id,
+        process_id,
+    )
+    return bpmn
+
+
 def _instance(row: Any) -> InstanceRow:
     return InstanceRow(
         instance_id=row["instance_id"], template_id=row["template_id"], template_version=row["template_version"],

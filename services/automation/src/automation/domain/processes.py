@@ -4,7 +4,7 @@ user tasks described by ``spiffworkflow:properties``, one serialisation per run 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -23,6 +23,7 @@ from automation.domain import expressions, process_clock  # noqa: F401 (timers r
 from automation.domain.tasks import FormField, Outcome
 
 MAX_BPMN_BYTES = 2_000_000
+MAX_CALLED_TEMPLATES = 20
 # Actions a service task may name (``spiffworkflow:serviceTaskOperator id="notify"``).
 SERVICE_ACTIONS = frozenset(
     {"set_fields", "move_to_stage", "change_assignee", "create_item", "notify", "send_email", "create_calendar_entry",
@@ -119,8 +120,19 @@ class Template:
     subprocess_specs: dict[str, Any]
 
 
-def parse_template(bpmn: str, process_id: str | None = None) -> Template:
-    """Parse BPMN 2.0 XML; check every condition and script with the safe engine."""
+def called_processes(bpmn: str) -> set[str]:
+    """Processes the file's call activities call that it does not define (other templates' processes)."""
+    parser = SpiffBpmnParser()
+    try:
+        parser.add_bpmn_str(bpmn.encode())
+    except Exception as error:
+        raise InvalidTemplate(f"{type(error).__name__}: {error}") from None
+    return {name for name in parser.get_process_dependencies() if name} - set(parser.get_process_ids())
+
+
+def parse_template(bpmn: str, process_id: str | None = None, called: Mapping[str, str] | None = None) -> Template:
+    """Parse BPMN 2.0 XML; check every condition and script with the safe engine. ``called`` holds the
+    BPMN of other templates whose processes the call activities call, by process id."""
     if len(bpmn.encode()) > MAX_BPMN_BYTES:
         raise InvalidTemplate("a BPMN file is at most 2 MB")
     parser = SpiffBpmnParser()
@@ -128,6 +140,8 @@ def parse_template(bpmn: str, process_id: str | None = None) -> Template:
         parser.add_bpmn_str(bpmn.encode())
         ids = parser.get_process_ids()
         chosen = process_id or (ids[0] if ids else None)
+        for other in (called or {}).values():
+            parser.add_bpmn_str(other.encode())
         if chosen is None:
             raise InvalidTemplate("the file has no executable process")
         spec = parser.get_spec(chosen)

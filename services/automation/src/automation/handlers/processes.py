@@ -40,7 +40,7 @@ async def save_template(
 ) -> rows.TemplateRow:  # fmt: skip
     """A new template, or a new version of one; the BPMN must parse and every expression be safe (422)."""
     try:
-        parsed = engine.parse_template(bpmn, process_id)
+        parsed = engine.parse_template(bpmn, process_id, await called_templates(conn, tenant_id, bpmn))
     except engine.InvalidTemplate as error:
         raise Problem(422, "Invalid process", str(error), slug="invalid-process") from None
     previous = await rows.load_template(conn, tenant_id, template_id) if template_id else None
@@ -64,6 +64,21 @@ async def save_template(
     return template
 
 
+async def called_templates(conn: Connection, tenant_id: str, bpmn: str) -> dict[str, str]:
+    """The BPMN of the tenant's templates that the call activities call, transitively (newest version of
+    each process; an instance then keeps them, as it keeps its own version). A missing one is left out,
+    so parsing names it."""
+    found: dict[str, str] = {}
+    wanted = engine.called_processes(bpmn)
+    while wanted and len(found) < engine.MAX_CALLED_TEMPLATES:
+        process_id = wanted.pop()
+        other = await rows.latest_bpmn_with_process(conn, tenant_id, process_id)
+        if other is not None:
+            found[process_id] = other
+            wanted |= engine.called_processes(other) - set(found)
+    return found
+
+
 async def start_process(
     conn: Connection, store: EventStore, *, tenant_id: str, template_id: str, item_id: str, started_by: str,
     now: datetime, instance_id: str | None = None,
@@ -72,8 +87,13 @@ async def start_process(
     item = await items.load(conn, tenant_id, item_id)
     if template is None or item is None:
         raise not_found(f"no template {template_id}" if template is None else f"no item {item_id}")
+    called = await called_templates(conn, tenant_id, template.bpmn)
+    try:
+        parsed = engine.parse_template(template.bpmn, template.process_id, called)
+    except engine.InvalidTemplate as error:  # a called template is gone or no longer fits
+        raise Problem(422, "Invalid process", str(error), slug="invalid-process") from None
     with engine.collecting() as calls:
-        workflow = engine.start(engine.parse_template(template.bpmn, template.process_id), {"item": item.view()})
+        workflow = engine.start(parsed, {"item": item.view()})
     instance = rows.InstanceRow(
         instance_id=instance_id or str(uuid.uuid4()), template_id=template_id, template_version=template.version,
         item_id=item_id, status="running", state="", started_at=now, updated_at=now,
