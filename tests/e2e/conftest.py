@@ -100,13 +100,17 @@ async def running_service(infra: Any, service: str) -> AsyncIterator[ServiceClie
     settings_cls = importlib.import_module(f"{service}.config").Settings
     create = importlib.import_module(f"{service}.entrypoints.http").create
     migrations_path = importlib.import_module(f"{service}.migrations").MIGRATIONS_PATH
-    subscriptions = importlib.import_module(f"{service}.routing").SUBSCRIPTIONS
+    routing = importlib.import_module(f"{service}.routing")
+    subscriptions = routing.SUBSCRIPTIONS
+    batch_consumers = getattr(routing, "BATCH_CONSUMERS", {})  # e.g. reporting's projections group
 
     admin_dsn = infra.postgres_dsn
     name, dsn = await _new_database(infra)
     suffix = f".e2e-{uuid.uuid4().hex[:8]}"
     await upgrade_in_thread(migrations_path, dsn)
-    await start_groups_at_end(infra.kafka_bootstrap, {f"{service}.{s.name}{suffix}": s.topics for s in subscriptions})
+    groups = {f"{service}.{s.name}{suffix}": s.topics for s in subscriptions}
+    groups.update({f"{service}.{name}{suffix}": topics for name, topics in batch_consumers.items()})
+    await start_groups_at_end(infra.kafka_bootstrap, groups)
     port = free_port()
     settings = settings_cls(
         database_url=dsn,

@@ -49,6 +49,10 @@ PROJECTION_TOPICS: list[str] = sorted(
     }
 )
 
+# Consumer groups the service runs besides SUBSCRIPTIONS (name → topics; the group is
+# ``reporting.<name><suffix>``), so tests can start them at the end of their topics too.
+BATCH_CONSUMERS: dict[str, list[str]] = {"projections": PROJECTION_TOPICS}
+
 SUBSCRIPTIONS: list[Subscription] = [
     Subscription(name="directory", topics=DIRECTORY_TOPICS, handle=route(DIRECTORY_HANDLERS)),
 ]
