@@ -143,3 +143,37 @@ class TestCallActivity:
         unsafe = DEFS + CHECK.replace('outcome == "ok"', "outcome.__class__") + "</bpmn:definitions>"
         with pytest.raises(engine.InvalidTemplate, match="__class__"):
             engine.parse_template(DEFS + MAIN + "</bpmn:definitions>", called={"check": unsafe})
+
+
+class TestCompactState:
+    BPMN = (
+        HEAD + '<bpmn:startEvent id="s"/><bpmn:userTask id="a" name="First"/><bpmn:userTask id="b" name="Second"/>'
+        '<bpmn:endEvent id="e"/>' + flow("f1", "s", "a") + flow("f2", "a", "b") + flow("f3", "b", "e") + TAIL
+    )  # fmt: skip
+
+    def test_the_definition_is_written_once_by_hash_and_the_tasks_apart(self) -> None:
+        import json
+
+        workflow = engine.start(engine.parse_template(self.BPMN), {"item": {"title": "Teplo"}})
+        digest, definition, tasks = engine.dumps(workflow).split("\n", 2)
+        assert len(digest) == 32 and '"task_specs"' in definition
+        assert "task_specs" not in tasks and json.loads(tasks)["definition"] == digest
+
+    def test_a_state_loads_after_a_restart_and_from_the_old_self_contained_form(self) -> None:
+        from automation.domain import process_state
+        from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+        from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+        workflow = engine.start(engine.parse_template(self.BPMN), {"item": {"title": "Teplo"}})
+        finish(workflow, "First")
+        state = engine.dumps(workflow)
+        old = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG)).serialize_json(workflow)
+
+        process_state._definitions.clear()  # a new process: nothing parsed yet
+        process_state._hash_of.clear()
+        for text in (state, old):
+            loaded = engine.loads(text)
+            assert titles(loaded) == ["Second"] and loaded.data == workflow.data
+            finish(loaded, "Second")
+            assert loaded.is_completed()
+            assert engine.dumps(loaded).split("\n", 1)[0] == state.split("\n", 1)[0]

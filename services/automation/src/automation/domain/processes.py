@@ -4,6 +4,7 @@ user tasks described by ``spiffworkflow:properties``, one serialisation per run 
 from __future__ import annotations
 
 import ast
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -13,14 +14,16 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from automation.domain import expressions, process_clock  # noqa: F401 (timers read the service clock)
+from automation.domain import expressions, process_clock, process_state  # noqa: F401 (timers read the service clock)
 from automation.domain.tasks import FormField, Outcome
+
+# SpiffWorkflow logs every task's state change at INFO: a line per task per step, which our run log
+# already says better; its warnings and errors still pass.
+logging.getLogger("spiff").setLevel(logging.WARNING)
 
 MAX_BPMN_BYTES = 2_000_000
 MAX_CALLED_TEMPLATES = 20
@@ -107,7 +110,6 @@ def _assignments(script: str) -> list[tuple[str, ast.Expression]]:
     return assignments
 
 
-SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
 ENGINE = SafeScriptEngine()
 
 
@@ -187,12 +189,12 @@ def start(template: Template, variables: dict[str, Any]) -> BpmnWorkflow:
 
 
 def dumps(workflow: BpmnWorkflow) -> str:
-    text: str = SERIALIZER.serialize_json(workflow)
-    return text
+    """The instance's state (``process_state``: its definition once, by hash, and its tasks)."""
+    return process_state.dumps(workflow)
 
 
 def loads(text: str) -> BpmnWorkflow:
-    workflow: BpmnWorkflow = SERIALIZER.deserialize_json(text)
+    workflow = process_state.loads(text)
     workflow.script_engine = ENGINE
     return workflow
 
