@@ -109,7 +109,7 @@ async def running_service(infra: Any, service: str) -> AsyncIterator[ServiceClie
     suffix = f".e2e-{uuid.uuid4().hex[:8]}"
     await upgrade_in_thread(migrations_path, dsn)
     groups = {f"{service}.{s.name}{suffix}": s.topics for s in subscriptions}
-    groups.update({f"{service}.{name}{suffix}": topics for name, topics in batch_consumers.items()})
+    groups.update({f"{service}.{group}{suffix}": topics for group, topics in batch_consumers.items()})
     await start_groups_at_end(infra.kafka_bootstrap, groups)
     port = free_port()
     settings = settings_cls(

@@ -9,7 +9,7 @@ from conveyor_kit.auth import Principal
 from conveyor_kit.problems import not_found
 from conveyor_messaging.db import Connection
 
-from reporting.adapters.visibility import visibility
+from reporting.adapters.visibility import Visibility, visibility, visibility_in_pipeline
 from reporting.domain import durations
 from reporting.domain.periods import Period, ratio
 
@@ -33,7 +33,7 @@ async def funnel(conn: Connection, principal: Principal, pipeline_id: str, perio
     tenant = principal.tenant_id
     stages = await _stages(conn, tenant, pipeline_id)
     type_id = stages[0]["entity_type_id"]
-    seen = await visibility(conn, principal, type_id, assignee="i.assignee_id", pipeline="i.pipeline_id", first=5)
+    seen = await visibility_in_pipeline(conn, principal, type_id, pipeline_id, assignee="v.assignee_id", first=5)
     if seen.everything:  # first entries per stage and day: a few rows a day whatever the size
         reached = dict(
             await conn.fetch(
@@ -46,7 +46,6 @@ async def funnel(conn: Connection, principal: Principal, pipeline_id: str, perio
             )
         )
     else:  # a narrower viewer: first entries of the items they may read now (visits carry the assignee)
-        seen = await visibility(conn, principal, type_id, assignee="v.assignee_id", pipeline="v.pipeline_id", first=5)
         reached = dict(
             await conn.fetch(
                 f"""SELECT v.stage_id, count(*) FROM projection.stage_visits v
@@ -59,7 +58,7 @@ async def funnel(conn: Connection, principal: Principal, pipeline_id: str, perio
                 *seen.params,
             )
         )
-    seen_now = await visibility(conn, principal, type_id, assignee="assignee_id", pipeline="pipeline_id", first=3)
+    seen_now = await visibility_in_pipeline(conn, principal, type_id, pipeline_id, assignee="assignee_id", first=3)
     current = dict(
         await conn.fetch(
             f"""SELECT stage_id, count(*) FROM projection.items
@@ -100,20 +99,35 @@ _EXACT = """SELECT v.stage_id, count(*) AS visits, count(DISTINCT v.item_id) AS 
  GROUP BY v.stage_id"""
 
 
-async def _bucketed(conn: Connection, tenant: str, pipeline_id: str, period: Period) -> dict[str, dict[str, Any]]:
-    """Per stage, from the duration buckets: exact visits, mean and total; median and p90 from the buckets;
+# Ended visits per stage and duration bucket, from the visits themselves (a narrower viewer's, by the
+# assignee the visits carry): a hash aggregate, no sort.
+_BUCKETS_OF_VISITS = """SELECT v.stage_id, reporting_duration_bucket(v.duration_s) AS bucket, count(*) AS n,
+       sum(v.duration_s) AS total_s, count(*) FILTER (WHERE v.first_entry) AS firsts
+  FROM projection.stage_visits v
+ WHERE v.tenant_id = $1 AND v.pipeline_id = $2 AND v.entered_at >= $3 AND v.entered_at < $4
+   AND v.left_at IS NOT NULL AND {seen}
+ GROUP BY 1, 2"""
+
+_BUCKETS_OF_DAYS = """SELECT stage_id, bucket, sum(n)::bigint AS n, sum(total_s) AS total_s,
+       sum(firsts)::bigint AS firsts
+  FROM projection.stage_durations
+ WHERE tenant_id = $1 AND pipeline_id = $2 AND day BETWEEN $3 AND $4
+ GROUP BY stage_id, bucket"""
+
+
+async def _bucketed(
+    conn: Connection, tenant: str, pipeline_id: str, period: Period, seen: Visibility
+) -> dict[str, dict[str, Any]]:
+    """Per stage, from duration buckets: exact visits, mean and total; median and p90 from the buckets;
     items counted as the visits that were their item's first entry into the stage."""
+    if seen.everything:
+        rows = await conn.fetch(_BUCKETS_OF_DAYS, tenant, pipeline_id, period.first, period.last)
+    else:
+        rows = await conn.fetch(
+            _BUCKETS_OF_VISITS.format(seen=seen.sql), tenant, pipeline_id, period.start, period.end, *seen.params
+        )
     figures: dict[str, dict[str, Any]] = {}
-    for r in await conn.fetch(
-        """SELECT stage_id, bucket, sum(n)::bigint AS n, sum(total_s) AS total_s, sum(firsts)::bigint AS firsts
-             FROM projection.stage_durations
-            WHERE tenant_id = $1 AND pipeline_id = $2 AND day BETWEEN $3 AND $4
-            GROUP BY stage_id, bucket""",
-        tenant,
-        pipeline_id,
-        period.first,
-        period.last,
-    ):
+    for r in rows:
         f = figures.setdefault(r["stage_id"], {"visits": 0, "items": 0, "total_s": 0.0, "buckets": []})
         f["visits"] += r["n"]
         f["items"] += r["firsts"]
@@ -129,18 +143,15 @@ async def _bucketed(conn: Connection, tenant: str, pipeline_id: str, period: Per
 async def stage_time(conn: Connection, principal: Principal, pipeline_id: str, period: Period) -> dict[str, Any]:
     """Per stage: visits that began in the period and have ended, their mean, median, p90 and total seconds;
     per department the total; the bottleneck is the stage with the largest median. Exact up to
-    ``EXACT_VISITS`` ended visits; beyond that (whoever sees everything) read from the duration buckets
+    ``EXACT_VISITS`` ended visits the caller may read; beyond that read from duration buckets
     (``exact`` false: median and p90 within a bucket's width, items as first entries)."""
     tenant = principal.tenant_id
     stages = await _stages(conn, tenant, pipeline_id)
-    seen = await visibility(
-        conn, principal, stages[0]["entity_type_id"], assignee="v.assignee_id", pipeline="v.pipeline_id", first=5
+    seen = await visibility_in_pipeline(
+        conn, principal, stages[0]["entity_type_id"], pipeline_id, assignee="v.assignee_id", first=5
     )
-    figures: dict[str, Any] = {}
-    exact = True
-    if seen.everything:
-        figures = await _bucketed(conn, tenant, pipeline_id, period)
-        exact = sum(f["visits"] for f in figures.values()) <= EXACT_VISITS
+    figures = await _bucketed(conn, tenant, pipeline_id, period, seen)
+    exact = sum(f["visits"] for f in figures.values()) <= EXACT_VISITS
     if exact:
         figures = {
             r["stage_id"]: dict(r)

@@ -128,6 +128,10 @@ CREATE INDEX ON {s}.stage_visits (tenant_id, pipeline_id, entered_at) INCLUDE (s
     WHERE first_entry;
 CREATE INDEX ON {s}.stage_visits (tenant_id, pipeline_id, entered_at)
     INCLUDE (stage_id, duration_s, item_id, assignee_id) WHERE left_at IS NOT NULL;
+CREATE INDEX ON {s}.stage_visits (tenant_id, pipeline_id, assignee_id, entered_at) INCLUDE (stage_id)
+    WHERE first_entry;
+CREATE INDEX ON {s}.stage_visits (tenant_id, pipeline_id, assignee_id, entered_at)
+    INCLUDE (stage_id, duration_s, item_id, first_entry) WHERE left_at IS NOT NULL;
 DROP INDEX {s}.stage_visits_tenant_id_pipeline_id_entered_at_stage_id_dura_idx;
 CREATE TABLE {s}.stage_entries (
     tenant_id text NOT NULL, pipeline_id text NOT NULL, day date NOT NULL, stage_id text NOT NULL,

@@ -58,3 +58,16 @@ async def visibility(
     if all(s is Scope.ALL for s in by_scope) and unplaced is Scope.ALL:
         return Visibility("TRUE", [])
     return Visibility("(" + " OR ".join(parts) + ")", params)
+
+
+async def visibility_in_pipeline(
+    conn: Connection, principal: Principal, entity_type_id: str, pipeline_id: str, *, assignee: str, first: int
+) -> Visibility:
+    """Rows of one pipeline the caller may read: a condition on the assignee alone (an index can use it)."""
+    viewer = await load_viewer(conn, principal.tenant_id, principal.user_id, principal.roles)
+    if viewer.is_admin:
+        return Visibility("TRUE", [])
+    grants = await load_grants(conn, principal.tenant_id, entity_type_id)
+    scope = scope_for(viewer, grants, entity_type_id=entity_type_id, action=Action.READ, pipeline_id=pipeline_id)
+    condition, params = sql_condition(scope, viewer, assignee_column=assignee, param=first)
+    return Visibility(condition, params)
