@@ -12,19 +12,20 @@ from reporting.handlers import rows_json
 _ROWS = """jsonb_to_recordset($1::jsonb) AS r(ord int, event_id text, tenant_id text, item_id text,
     entity_type_id text, pipeline_id text, stage_id text, semantic text, at timestamptz, actor text)"""
 
+# A new visit is the item's first entry into the stage unless an earlier visit there exists (in the table
+# or earlier in the run); it carries the item's current assignee (kept current by the item reactions) so
+# narrow viewers' reports need no join.
 _OPEN_VISITS = f"""
-INSERT INTO {{s}}.stage_visits (event_id, tenant_id, item_id, entity_type_id, pipeline_id, stage_id, entered_at, actor)
-SELECT event_id, tenant_id, item_id, entity_type_id, pipeline_id, stage_id, at, actor FROM {_ROWS} ORDER BY ord
-ON CONFLICT (event_id) DO NOTHING"""
-
-# A new visit is the item's first entry into the stage unless an earlier visit there exists; it carries
-# the item's current assignee (kept current by the item reactions) so narrow viewers need no join.
-_MARK_VISITS = f"""
-UPDATE {{s}}.stage_visits v SET assignee_id = i.assignee_id,
-       first_entry = NOT EXISTS (SELECT 1 FROM {{s}}.stage_visits e WHERE e.tenant_id = v.tenant_id
-                                    AND e.item_id = v.item_id AND e.stage_id = v.stage_id AND e.seq < v.seq)
+INSERT INTO {{s}}.stage_visits (event_id, tenant_id, item_id, entity_type_id, pipeline_id, stage_id, entered_at, actor,
+                               first_entry, assignee_id)
+SELECT r.event_id, r.tenant_id, r.item_id, r.entity_type_id, r.pipeline_id, r.stage_id, r.at, r.actor,
+       row_number() OVER (PARTITION BY r.tenant_id, r.item_id, r.stage_id ORDER BY r.ord) = 1
+       AND NOT EXISTS (SELECT 1 FROM {{s}}.stage_visits e
+                        WHERE e.tenant_id = r.tenant_id AND e.item_id = r.item_id AND e.stage_id = r.stage_id),
+       i.assignee_id
   FROM {_ROWS} LEFT JOIN {{s}}.items i ON i.tenant_id = r.tenant_id AND i.item_id = r.item_id
- WHERE v.event_id = r.event_id"""
+ ORDER BY r.ord
+ON CONFLICT (event_id) DO NOTHING"""
 
 # Every open visit of a touched item but its last one ends when the next one began; ended visits are
 # counted per stage, day of entry and duration bucket.
@@ -105,7 +106,6 @@ async def when_items_entered_stages_time_their_visits(conn: Connection, s: str, 
         )
     payload = rows_json(rows)
     await conn.execute(_OPEN_VISITS.format(s=s), payload)
-    await conn.execute(_MARK_VISITS.format(s=s), payload)
     await conn.execute(_CLOSE_VISITS.format(s=s), [r["tenant_id"] for r in rows], [r["item_id"] for r in rows])
     await conn.execute(_COUNT.format(s=s), payload)
     last = {(r["tenant_id"], r["item_id"]): r for r in rows}
