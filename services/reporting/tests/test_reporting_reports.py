@@ -292,3 +292,22 @@ class TestReports:
         assert by_stage(bucketed)["Request"]["items"] == 2  # first entries: a and b
         assert bucketed["bottleneck_stage_id"] == exact["bottleneck_stage_id"]
         assert rebuilt == bucketed
+
+    async def test_a_manager_over_the_exact_limit_gets_buckets_of_their_own_visits(
+        self, api: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        ids = await tell_story(api)
+        manager = api.headers("manager-2", ("manager",))
+        params = {"pipeline_id": ids["pipeline"], **DAY}
+        exact = (await api.client.get("/v1/reports/stage-time", params=params, headers=manager)).json()
+        monkeypatch.setattr(analytics_flow, "EXACT_VISITS", 0)
+
+        bucketed = (await api.client.get("/v1/reports/stage-time", params=params, headers=manager)).json()
+
+        assert (exact["exact"], bucketed["exact"]) == (True, False)
+        assert by_stage(bucketed)["Request"]["visits"] == by_stage(exact)["Request"]["visits"] == 1
+        assert by_stage(bucketed)["Request"]["total_s"] == by_stage(exact)["Request"]["total_s"]
+        assert by_stage(bucketed)["Request"]["median_s"] == pytest.approx(
+            by_stage(exact)["Request"]["median_s"], rel=0.05
+        )
+        assert by_stage(bucketed)["Review"]["visits"] == 0
