@@ -141,6 +141,7 @@ CREATE TABLE {s}.stage_durations (
     bucket int NOT NULL, n bigint NOT NULL, total_s double precision NOT NULL, firsts bigint NOT NULL,
     PRIMARY KEY (tenant_id, pipeline_id, day, stage_id, bucket));
 CREATE INDEX ON {s}.items (tenant_id, pipeline_id, stage_id) INCLUDE (assignee_id) WHERE NOT deleted;
+CREATE INDEX ON {s}.items (tenant_id, pipeline_id, assignee_id, stage_id) WHERE NOT deleted;
 CREATE INDEX ON {s}.items (tenant_id, entity_type_id, outcome, closed_at)
     INCLUDE (assignee_id, amount, pipeline_id) WHERE NOT deleted;
 CREATE INDEX ON {s}.product_lines (tenant_id, deal_item_id) INCLUDE (product_id, name, price, quantity);
