@@ -54,6 +54,7 @@ from reporting.adapters.consumer import ProjectionConsumer
 from reporting.adapters.rebuild import rebuild
 from reporting.bootstrap import PROJECTIONS_GROUP
 from reporting.config import Settings
+from reporting.domain.durations import bucket_of
 from reporting.entrypoints.http import create
 from reporting.migrations import MIGRATIONS_PATH
 from reporting.routing import PROJECTION_TOPICS, PROJECTIONS, SUBSCRIPTIONS
@@ -504,8 +505,10 @@ VISIT_COLUMNS = [
     "left_at",
     "duration_s",
     "actor",
+    "first_entry",
+    "assignee_id",
 ]
-LOADED = ["items", "stage_visits", "daily_counters", "product_lines"]
+LOADED = ["items", "stage_visits", "daily_counters", "product_lines", "stage_entries", "stage_durations"]
 
 
 class Loader:
@@ -522,6 +525,9 @@ class Loader:
         self.amounts: dict[tuple[str, date, str, str, str, str, str], Decimal] = {}
         self.visit_count = 0
         self.deals: list[str] = []
+        # what the projector keeps besides: first entries per stage and day, ended visits per duration bucket
+        self.entries: Counter[tuple[str, str, date, str]] = Counter()
+        self.durations: dict[tuple[str, str, date, str, int], list[float]] = {}
 
     async def flush(self, force: bool = False) -> None:
         if force or len(self.visits) >= 200_000 or len(self.items) >= 50_000:
@@ -555,6 +561,15 @@ class Loader:
                 break
             nxt = at + timedelta(seconds=stay_seconds(rng))
             ends = v + 1 < len(path) and nxt <= self.now
+            first = stage.stage_id not in seen
+            if ends:
+                seconds = (nxt - at).total_seconds()
+                cell = self.durations.setdefault(
+                    (tenant, pipeline_id, at.date(), stage.stage_id, bucket_of(seconds)), [0, 0.0, 0]
+                )
+                cell[0] += 1
+                cell[1] += seconds
+                cell[2] += first
             self.visits.append(
                 (
                     f"ev-{tenant}-{n}-{v}",
@@ -567,11 +582,14 @@ class Loader:
                     nxt if ends else None,
                     (nxt - at).total_seconds() if ends else None,
                     f"user:{assignee}",
+                    first,
+                    assignee,
                 )
             )
             self.visit_count += 1
-            if stage.stage_id not in seen:
+            if first:
                 seen.add(stage.stage_id)
+                self.entries[(tenant, pipeline_id, at.date(), stage.stage_id)] += 1
                 self.count((tenant, at.date(), "deal", pipeline_id, stage.stage_id, assignee, "entered"))
             if stage.semantic != "in_progress":
                 metric = "won" if stage.semantic == "success" else "lost"
@@ -769,6 +787,18 @@ async def load(dsn: str, now: datetime) -> dict[str, float]:
                 "n",
                 "amount",
             ],
+        )
+        await conn.copy_records_to_table(
+            "stage_entries",
+            schema_name="projection",
+            records=[(*k, n) for k, n in loader.entries.items()],
+            columns=["tenant_id", "pipeline_id", "day", "stage_id", "n"],
+        )
+        await conn.copy_records_to_table(
+            "stage_durations",
+            schema_name="projection",
+            records=[(*k, *cell) for k, cell in loader.durations.items()],
+            columns=["tenant_id", "pipeline_id", "day", "stage_id", "bucket", "n", "total_s", "firsts"],
         )
         copied = time.perf_counter()
         for statement in rebuild_indexes:
