@@ -35,23 +35,10 @@ _UPSERT_DEPARTMENT = """
      WHERE d.version < EXCLUDED.version"""
 
 
-async def when_user_registered_keep_them(conn: Connection, event: Envelope) -> None:
-    e = events.UserRegistered.model_validate(event.data)
-    await conn.execute(
-        _UPSERT_USER,
-        event.tenant_id,
-        e.user_id,
-        e.name,
-        e.email,
-        e.department_ids,
-        e.roles,
-        e.active,
-        event.aggregate_version,
-    )
-
-
-async def when_user_changed_keep_the_change(conn: Connection, event: Envelope) -> None:
-    e = events.UserChanged.model_validate(event.data)
+async def when_user_state_arrives_keep_it(conn: Connection, event: Envelope) -> None:
+    """Registered and changed both carry the whole user: one upsert, applied only if newer."""
+    contract = events.UserRegistered if event.type == events.UserRegistered.type_name else events.UserChanged
+    e = contract.model_validate(event.data)
     await conn.execute(
         _UPSERT_USER,
         event.tenant_id,
@@ -76,21 +63,12 @@ async def when_user_deactivated_mark_them_inactive(conn: Connection, event: Enve
     )
 
 
-async def when_department_created_keep_it(conn: Connection, event: Envelope) -> None:
-    e = events.DepartmentCreated.model_validate(event.data)
-    await conn.execute(
-        _UPSERT_DEPARTMENT,
-        event.tenant_id,
-        e.department_id,
-        e.name,
-        e.parent_id,
-        e.head_user_id,
-        event.aggregate_version,
+async def when_department_state_arrives_keep_it(conn: Connection, event: Envelope) -> None:
+    """Created and changed both carry the whole department: one upsert, applied only if newer."""
+    contract = (
+        events.DepartmentCreated if event.type == events.DepartmentCreated.type_name else events.DepartmentChanged
     )
-
-
-async def when_department_changed_keep_the_change(conn: Connection, event: Envelope) -> None:
-    e = events.DepartmentChanged.model_validate(event.data)
+    e = contract.model_validate(event.data)
     await conn.execute(
         _UPSERT_DEPARTMENT,
         event.tenant_id,
@@ -160,11 +138,11 @@ async def when_role_grants_set_replace_them(conn: Connection, event: Envelope) -
 
 
 DIRECTORY_HANDLERS: dict[str, Handler] = {
-    events.UserRegistered.type_name: when_user_registered_keep_them,
-    events.UserChanged.type_name: when_user_changed_keep_the_change,
+    events.UserRegistered.type_name: when_user_state_arrives_keep_it,
+    events.UserChanged.type_name: when_user_state_arrives_keep_it,
     events.UserDeactivated.type_name: when_user_deactivated_mark_them_inactive,
-    events.DepartmentCreated.type_name: when_department_created_keep_it,
-    events.DepartmentChanged.type_name: when_department_changed_keep_the_change,
+    events.DepartmentCreated.type_name: when_department_state_arrives_keep_it,
+    events.DepartmentChanged.type_name: when_department_state_arrives_keep_it,
     events.DepartmentRemoved.type_name: when_department_removed_mark_it_removed,
     events.AbsenceRecorded.type_name: when_absence_recorded_keep_it,
     events.AbsenceCancelled.type_name: when_absence_cancelled_mark_it_cancelled,
