@@ -11,17 +11,12 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from conveyor_kit.migrations import upgrade_in_thread
 from conveyor_kit.tokens import mint_token
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.contracts import EventContract
 from conveyor_messaging.envelope import Envelope, to_kafka
-from conveyor_testing.kafka import start_groups_at_end
+from conveyor_testing.service_app import service_app
 from conveyor_testing.waiting import eventually
-from entities.config import Settings
-from entities.entrypoints.http import create
-from entities.migrations import MIGRATIONS_PATH
-from entities.routing import SUBSCRIPTIONS
 from fastapi import FastAPI
 
 ENTITIES_SECRET = "entities-test-secret-long-enough-for-hs256"
@@ -87,26 +82,13 @@ class EntitiesApi:
 
 @pytest.fixture
 async def entities(fresh_database: str, infra: Any) -> AsyncIterator[EntitiesApi]:
-    await upgrade_in_thread(MIGRATIONS_PATH, fresh_database)
-    suffix = f".test-{uuid.uuid4().hex[:8]}"
-    for sub in SUBSCRIPTIONS:
-        await start_groups_at_end(infra.kafka_bootstrap, {f"entities.{sub.name}{suffix}": sub.topics})
-    settings = Settings(
+    async with service_app(
+        "entities",
         database_url=fresh_database,
-        kafka_bootstrap_servers=infra.kafka_bootstrap,
-        environment="test",
+        kafka_bootstrap=infra.kafka_bootstrap,
         jwt_secret=ENTITIES_SECRET,
-        consumer_group_suffix=suffix,
         test_clock_enabled=True,
-    )
-    app = create(settings)
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all")
-    await producer.start()
-    try:
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://entities.test") as client,
-        ):
-            yield EntitiesApi(client=client, app=app, producer=producer, tenant=f"tenant-{uuid.uuid4().hex[:8]}")
-    finally:
-        await producer.stop()
+    ) as running:
+        yield EntitiesApi(
+            client=running.client, app=running.app, producer=running.producer, tenant=f"tenant-{uuid.uuid4().hex[:8]}"
+        )

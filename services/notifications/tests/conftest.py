@@ -19,17 +19,12 @@ from aiokafka import AIOKafkaProducer
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope as SmtpEnvelope
 from conveyor_kit.clock import ControllableClock
-from conveyor_kit.migrations import upgrade_in_thread
 from conveyor_kit.tokens import mint_token
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.contracts import EventContract
 from conveyor_messaging.envelope import Envelope, to_kafka
-from conveyor_testing.kafka import start_groups_at_end
+from conveyor_testing.service_app import service_app
 from fastapi import FastAPI
-from notifications.config import Settings
-from notifications.entrypoints.http import create
-from notifications.migrations import MIGRATIONS_PATH
-from notifications.routing import SUBSCRIPTIONS
 
 SECRET = "notifications-test-secret-long-enough-for-hs256"
 
@@ -136,16 +131,11 @@ class NotificationsApi:
 
 @pytest.fixture
 async def api(fresh_database: str, infra: Any, mailbox: Mailbox) -> AsyncIterator[NotificationsApi]:
-    await upgrade_in_thread(MIGRATIONS_PATH, fresh_database)
-    suffix = f".test-{uuid.uuid4().hex[:8]}"
-    for sub in SUBSCRIPTIONS:
-        await start_groups_at_end(infra.kafka_bootstrap, {f"notifications.{sub.name}{suffix}": sub.topics})
-    settings = Settings(
+    async with service_app(
+        "notifications",
         database_url=fresh_database,
-        kafka_bootstrap_servers=infra.kafka_bootstrap,
-        environment="test",
+        kafka_bootstrap=infra.kafka_bootstrap,
         jwt_secret=SECRET,
-        consumer_group_suffix=suffix,
         test_clock_enabled=True,
         smtp_host="127.0.0.1",
         smtp_port=mailbox.port,
@@ -154,15 +144,7 @@ async def api(fresh_database: str, infra: Any, mailbox: Mailbox) -> AsyncIterato
         webhook_max_attempts=3,
         webhook_disable_after_failures=3,
         poll_interval_seconds=0.05,
-    )
-    app = create(settings)
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all")
-    await producer.start()
-    try:
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notifications.test") as client,
-        ):
-            yield NotificationsApi(client=client, app=app, producer=producer, tenant=f"tenant-{uuid.uuid4().hex[:8]}")
-    finally:
-        await producer.stop()
+    ) as running:
+        yield NotificationsApi(
+            client=running.client, app=running.app, producer=running.producer, tenant=f"tenant-{uuid.uuid4().hex[:8]}"
+        )

@@ -12,18 +12,13 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from conveyor_contracts import entities
-from conveyor_kit.migrations import upgrade_in_thread
 from conveyor_kit.tokens import mint_token
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.contracts import EventContract
 from conveyor_messaging.envelope import Envelope, to_kafka
-from conveyor_testing.kafka import start_groups_at_end
+from conveyor_testing.service_app import service_app
 from conveyor_testing.waiting import eventually
 from fastapi import FastAPI
-from pipelines.config import Settings
-from pipelines.entrypoints.http import create
-from pipelines.migrations import MIGRATIONS_PATH
-from pipelines.routing import SUBSCRIPTIONS
 
 SECRET = "pipelines-test-secret-long-enough-for-hs256"
 
@@ -105,25 +100,9 @@ class PipelinesApi:
 
 @pytest.fixture
 async def api(fresh_database: str, infra: Any) -> AsyncIterator[PipelinesApi]:
-    await upgrade_in_thread(MIGRATIONS_PATH, fresh_database)
-    suffix = f".test-{uuid.uuid4().hex[:8]}"
-    for sub in SUBSCRIPTIONS:
-        await start_groups_at_end(infra.kafka_bootstrap, {f"pipelines.{sub.name}{suffix}": sub.topics})
-    settings = Settings(
-        database_url=fresh_database,
-        kafka_bootstrap_servers=infra.kafka_bootstrap,
-        environment="test",
-        jwt_secret=SECRET,
-        consumer_group_suffix=suffix,
-    )
-    app = create(settings)
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all")
-    await producer.start()
-    try:
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pipelines.test") as client,
-        ):
-            yield PipelinesApi(client=client, app=app, producer=producer, tenant=f"tenant-{uuid.uuid4().hex[:8]}")
-    finally:
-        await producer.stop()
+    async with service_app(
+        "pipelines", database_url=fresh_database, kafka_bootstrap=infra.kafka_bootstrap, jwt_secret=SECRET
+    ) as running:
+        yield PipelinesApi(
+            client=running.client, app=running.app, producer=running.producer, tenant=f"tenant-{uuid.uuid4().hex[:8]}"
+        )
