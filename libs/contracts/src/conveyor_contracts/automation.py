@@ -44,7 +44,7 @@ class TriggerSaved(EventContract, type_name="conveyor.automation.trigger.saved.v
     pipeline_id: str
     stage_id: str
     name: str
-    kind: Literal["webhook", "field_value", "process_step", "calendar_entry_held"]
+    kind: Literal["webhook", "field_value", "process_step", "calendar_entry_held", "idle"]
     config: dict[str, Any]
     enabled: bool
 

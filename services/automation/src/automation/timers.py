@@ -12,9 +12,11 @@ from fastapi import FastAPI
 
 from automation.domain.process_clock import use_clock
 from automation.handlers.calendar_held import HELD_TIMER, entry_ended
+from automation.handlers.idle_triggers import IDLE_TRIGGER_TIMER
 from automation.handlers.processes import PROCESS_TIMER, wake_process
 from automation.handlers.run_robot import run_robot
 from automation.handlers.schedule_robots import ROBOT_TIMER
+from automation.handlers.triggers import fire_idle_trigger
 from automation.ports import Clock
 
 
@@ -28,7 +30,15 @@ def timer_handlers(store: EventStore, clock: Clock) -> dict[str, TimerHandler]:
     async def held_if_not_cancelled(conn: Connection, timer: Timer) -> None:
         await entry_ended(conn, store, clock, timer)
 
-    return {ROBOT_TIMER: fire_robot, PROCESS_TIMER: wake_a_process, HELD_TIMER: held_if_not_cancelled}
+    async def move_if_still_idle(conn: Connection, timer: Timer) -> None:
+        await fire_idle_trigger(conn, store, clock, timer)
+
+    return {
+        ROBOT_TIMER: fire_robot,
+        PROCESS_TIMER: wake_a_process,
+        HELD_TIMER: held_if_not_cancelled,
+        IDLE_TRIGGER_TIMER: move_if_still_idle,
+    }
 
 
 @asynccontextmanager

@@ -85,6 +85,27 @@ async def load(conn: Connection, tenant_id: str, item_id: str, *, lock: bool = F
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """An item's current stay on a stage, and when it last changed there."""
+
+    item_id: str
+    visit_id: str
+    last_change_at: datetime
+
+
+async def visits_on_stage(conn: Connection, tenant_id: str, pipeline_id: str, stage_id: str) -> list[Visit]:
+    """The items (not deleted) on a stage now."""
+    rows = await conn.fetch(
+        "SELECT item_id, visit_id, last_change_at FROM automation_items"
+        " WHERE tenant_id = $1 AND stage_id = $2 AND pipeline_id = $3 AND NOT deleted AND visit_id IS NOT NULL",
+        tenant_id,
+        stage_id,
+        pipeline_id,
+    )
+    return [Visit(row["item_id"], row["visit_id"], row["last_change_at"]) for row in rows]
+
+
 async def save_created(
     conn: Connection,
     tenant_id: str,

@@ -11,6 +11,8 @@ from conveyor_messaging.db import Connection
 from automation.adapters.rows import from_jsonb
 from automation.domain.triggers import TriggerSpec
 
+_CONFIG = {"when", "step", "template_id", "entry_kind", "from_stage_id", "days", "hours"}
+
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
@@ -30,8 +32,9 @@ def _trigger(row: Any) -> Trigger:
 
 
 def config_of(spec: TriggerSpec) -> dict[str, Any]:
-    """What a kind of trigger needs besides its stage: ``when``, ``step``/``template_id``, ``entry_kind``."""
-    return spec.model_dump(mode="json", include={"when", "step", "template_id", "entry_kind"}, exclude_none=True)
+    """What a kind of trigger needs besides its stage: ``when``, ``step``/``template_id``, ``entry_kind``,
+    ``from_stage_id``/``days``/``hours``."""
+    return spec.model_dump(mode="json", include=_CONFIG, exclude_none=True)
 
 
 async def save_trigger(conn: Connection, tenant_id: str, trigger: Trigger) -> None:

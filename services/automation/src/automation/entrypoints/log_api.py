@@ -41,7 +41,12 @@ async def automation_log(ctx: CtxDep, item_id: str) -> dict[str, Any]:
         "stage_id": item.stage_id if item else None,
         "runs": [run_view(r) for r in found],
         "scheduled": [
-            {"robot_id": t.payload.get("robot_id"), "run_id": t.payload.get("run_id"), "due_at": t.due_at}
+            {
+                "robot_id": t.payload.get("robot_id"),
+                "trigger_id": t.payload.get("trigger_id"),
+                "run_id": t.payload.get("run_id"),
+                "due_at": t.due_at,
+            }
             for t in sorted(upcoming, key=lambda t: t.due_at)
         ],
     }

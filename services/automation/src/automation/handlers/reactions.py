@@ -12,11 +12,13 @@ from conveyor_messaging.eventstore import EventStore
 
 from automation.adapters import items, list_options
 from automation.adapters import robots as robot_rows
+from automation.handlers.idle_triggers import arm_idle_triggers
 from automation.handlers.processes import start_processes_on
 from automation.handlers.schedule_robots import (
+    cancel_idle_timers,
     end_visit,
     reschedule_date_field_robots,
-    reschedule_idle_robots,
+    schedule_idle_robots,
     schedule_robots_of_visit,
 )
 from automation.handlers.triggers import fire_field_triggers
@@ -50,7 +52,7 @@ async def when_item_updated_refresh_copy_and_count_idle_time_again(
     item = await items.load(conn, event.tenant_id, updated.item_id, lock=True)
     if item is None:
         return
-    before = item.view()
+    before, idle_since = item.view(), item.last_change_at
     item = _apply(item, updated.changes)
     await items.save_changes(conn, item, event.tenant_id, event.time)
     item = await items.load(conn, event.tenant_id, updated.item_id)
@@ -61,7 +63,12 @@ async def when_item_updated_refresh_copy_and_count_idle_time_again(
     if item.stage_id is None or item.visit_id is None:
         return
     robots = await robot_rows.robots_of_stage(conn, event.tenant_id, item.stage_id, enabled_only=True)
-    await reschedule_idle_robots(conn, event.tenant_id, item, robots)
+    # A change at (or, arriving late, before) the instant idle time already counts from moves nothing:
+    # its timers stay as they are (cancelled and set again, their same keys would stay cancelled).
+    if item.last_change_at != idle_since:
+        await cancel_idle_timers(conn, event.tenant_id, item)
+        await schedule_idle_robots(conn, event.tenant_id, item, robots)
+        await arm_idle_triggers(conn, event.tenant_id, item)
     await reschedule_date_field_robots(conn, event.tenant_id, item, robots, set(updated.changes))
     await fire_field_triggers(conn, store, event, item, changed=set(updated.changes))
 
@@ -126,6 +133,7 @@ async def _enter(
     assert item is not None
     robots = await robot_rows.robots_of_stage(conn, tenant_id, stage_id, enabled_only=True)
     await schedule_robots_of_visit(conn, tenant_id, item, robots)
+    await arm_idle_triggers(conn, tenant_id, item)
 
 
 async def when_field_defined_keep_its_options(conn: Connection, store: EventStore, event: Envelope) -> None:

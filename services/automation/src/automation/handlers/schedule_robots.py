@@ -67,10 +67,15 @@ async def schedule_robot(conn: Connection, tenant_id: str, robot: Robot, item: I
     )
 
 
-async def reschedule_idle_robots(conn: Connection, tenant_id: str, item: ItemCopy, robots: list[Robot]) -> None:
-    """The item changed: "no change for N days" counts again from now."""
+async def cancel_idle_timers(conn: Connection, tenant_id: str, item: ItemCopy) -> None:
+    """The item changed: every "no change for N days" timer of its visit (robots' and triggers') is
+    void; they are set again from the change."""
     assert item.visit_id is not None
     await cancel_group(conn, tenant_id, idle_group(tenant_id, item.item_id, item.visit_id))
+
+
+async def schedule_idle_robots(conn: Connection, tenant_id: str, item: ItemCopy, robots: list[Robot]) -> None:
+    """The item changed: idle robots count again from the change."""
     for robot in robots:
         if robot.spec.enabled and robot.spec.timing.mode == "idle":
             await schedule_robot(conn, tenant_id, robot, item, base=item.last_change_at or item.entered_at)  # type: ignore[arg-type]

@@ -15,13 +15,16 @@ from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import NO_STREAM, EventStore, NewEvent
+from conveyor_timers import Timer
 
 from automation.adapters import items, runs
 from automation.adapters import triggers as trigger_rows
 from automation.adapters.outbox import send_command
 from automation.domain.conditions import holds
 from automation.domain.triggers import TriggerSpec
+from automation.handlers.idle_triggers import rearm_for_trigger
 from automation.handlers.run_robot import record
+from automation.ports import Clock
 
 
 def _hash(secret: str) -> str:
@@ -49,6 +52,7 @@ async def save_trigger(
         version=(existing.version if existing else 0) + 1,
     )
     await trigger_rows.save_trigger(conn, tenant_id, trigger)
+    await rearm_for_trigger(conn, tenant_id, trigger.trigger_id, before=existing.spec if existing else None, after=spec)
     saved = TriggerSaved(
         trigger_id=trigger.trigger_id, pipeline_id=spec.pipeline_id, stage_id=spec.stage_id, name=spec.name,
         kind=spec.kind, config=trigger_rows.config_of(spec), enabled=spec.enabled,
@@ -65,6 +69,7 @@ async def remove_trigger(conn: Connection, store: EventStore, *, tenant_id: str,
     if existing is None:
         raise not_found(f"no trigger {trigger_id}")
     await trigger_rows.delete_trigger(conn, tenant_id, trigger_id)
+    await rearm_for_trigger(conn, tenant_id, trigger_id, before=existing.spec, after=None)
     await store.append(
         conn, stream_id=f"trigger-{trigger_id}", tenant_id=tenant_id, aggregate_type="trigger",
         expected_version=existing.version, events=[NewEvent.of(TriggerRemoved(trigger_id=trigger_id))], actor=actor,
@@ -109,7 +114,7 @@ async def fire_field_triggers(
 
 async def _fire(
     conn: Connection, store: EventStore, tenant_id: str, trigger: trigger_rows.Trigger, item: items.ItemCopy, *,
-    key: str, now: datetime,
+    key: str, now: datetime, detail: dict[str, str] | None = None,
 ) -> str:  # fmt: skip
     run_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant_id}|{key}"))
     if not await runs.open_run(
@@ -119,9 +124,8 @@ async def _fire(
         return run_id
     move = MoveItem(idempotency_key=run_id, item_id=item.item_id, to_stage_id=trigger.spec.stage_id)
     await send_command(conn, store, tenant_id, move, key=run_id, actor=Actor.system(f"trigger-{trigger.trigger_id}"))
-    await runs.finish(
-        conn, tenant_id, run_id, status="succeeded", now=now, detail={"to_stage_id": trigger.spec.stage_id}
-    )
+    detail = {"to_stage_id": trigger.spec.stage_id, **(detail or {})}
+    await runs.finish(conn, tenant_id, run_id, status="succeeded", now=now, detail=detail)
     await record(conn, store, tenant_id, item.item_id, run_id, "trigger", trigger.trigger_id, "succeeded", 1, None)
     return run_id
 
@@ -163,3 +167,27 @@ async def fire_held_triggers(
         await _fire(
             conn, store, tenant_id, trigger, item, key=f"trigger:{trigger.trigger_id}:entry:{entry_id}", now=now
         )
+
+
+async def fire_idle_trigger(conn: Connection, store: EventStore, clock: Clock, timer: Timer) -> None:
+    """The timer of an idle trigger: the item sat unchanged on the watched stage for the trigger's time.
+
+    The timer was cancelled if the item changed or left meanwhile; the checks here are for a trigger
+    switched off or pointed elsewhere since (its timers are not all found then) and for a change that
+    committed while the timer was being claimed."""
+    tenant_id, payload = timer.tenant_id, timer.payload
+    trigger = await trigger_rows.load_trigger(conn, tenant_id, payload["trigger_id"])
+    item = await items.load(conn, tenant_id, payload["item_id"], lock=True)
+    if trigger is None or item is None or item.deleted or item.last_change_at is None:
+        return
+    spec = trigger.spec
+    watching = spec.kind == "idle" and spec.enabled and spec.from_stage_id == item.stage_id
+    since = datetime.fromisoformat(payload["since"])
+    still_idle = item.visit_id == payload["visit_id"] and item.last_change_at == since
+    if not (watching and still_idle and item.pipeline_id == spec.pipeline_id):
+        return
+    key = f"trigger:{trigger.trigger_id}:idle:{item.visit_id}:{payload['since']}"
+    await _fire(
+        conn, store, tenant_id, trigger, item, key=key, now=clock.now(),
+        detail={"from_stage_id": item.stage_id or "", "unchanged_since": payload["since"]},
+    )  # fmt: skip
