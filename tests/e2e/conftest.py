@@ -94,30 +94,55 @@ async def _drop_database(admin_dsn: str, name: str) -> None:
         await conn.close()
 
 
+@dataclass(frozen=True)
+class ServiceHome:
+    """What a service keeps between runs: its database and its consumer groups (their suffix, and the
+    topics of each). ``async with home.run() as service`` runs it; a second run is a restart."""
+
+    infra: Any
+    service: str
+    dsn: str
+    suffix: str
+    groups: dict[str, list[str]]
+
+    def run(self) -> contextlib.AbstractAsyncContextManager[ServiceClient]:
+        return _serve(self)
+
+
 @contextlib.asynccontextmanager
-async def running_service(infra: Any, service: str) -> AsyncIterator[ServiceClient]:
-    """One service on a free port (uvicorn, in this process), its own database and consumer groups."""
-    settings_cls = importlib.import_module(f"{service}.config").Settings
-    create = importlib.import_module(f"{service}.entrypoints.http").create
+async def service_home(infra: Any, service: str) -> AsyncIterator[ServiceHome]:
+    """A fresh database (migrated) and consumer groups of the service's own, started at the end of
+    their topics; the database is dropped afterwards."""
     migrations_path = importlib.import_module(f"{service}.migrations").MIGRATIONS_PATH
     routing = importlib.import_module(f"{service}.routing")
-    subscriptions = routing.SUBSCRIPTIONS
     batch_consumers = getattr(routing, "BATCH_CONSUMERS", {})  # e.g. reporting's projections group
 
-    admin_dsn = infra.postgres_dsn
     name, dsn = await _new_database(infra)
-    suffix = f".e2e-{uuid.uuid4().hex[:8]}"
-    await upgrade_in_thread(migrations_path, dsn)
-    groups = {f"{service}.{s.name}{suffix}": s.topics for s in subscriptions}
-    groups.update({f"{service}.{group}{suffix}": topics for group, topics in batch_consumers.items()})
-    await start_groups_at_end(infra.kafka_bootstrap, groups)
+    try:
+        suffix = f".e2e-{uuid.uuid4().hex[:8]}"
+        await upgrade_in_thread(migrations_path, dsn)
+        groups = {f"{service}.{s.name}{suffix}": list(s.topics) for s in routing.SUBSCRIPTIONS}
+        groups.update({f"{service}.{group}{suffix}": list(topics) for group, topics in batch_consumers.items()})
+        await start_groups_at_end(infra.kafka_bootstrap, groups)
+        yield ServiceHome(infra=infra, service=service, dsn=dsn, suffix=suffix, groups=groups)
+    finally:
+        with contextlib.suppress(Exception):
+            await _drop_database(infra.postgres_dsn, name)
+
+
+@contextlib.asynccontextmanager
+async def _serve(home: ServiceHome) -> AsyncIterator[ServiceClient]:
+    """The service on its home's database and consumer groups, on a free port (uvicorn, in this
+    process), until the block ends."""
+    settings_cls = importlib.import_module(f"{home.service}.config").Settings
+    create = importlib.import_module(f"{home.service}.entrypoints.http").create
     port = free_port()
     settings = settings_cls(
-        database_url=dsn,
-        kafka_bootstrap_servers=infra.kafka_bootstrap,
+        database_url=home.dsn,
+        kafka_bootstrap_servers=home.infra.kafka_bootstrap,
         environment="test",
         jwt_secret=E2E_SECRET,
-        consumer_group_suffix=suffix,
+        consumer_group_suffix=home.suffix,
         test_clock_enabled=True,
         host="127.0.0.1",
         port=port,
@@ -135,14 +160,19 @@ async def running_service(infra: Any, service: str) -> AsyncIterator[ServiceClie
                     task.result()
                 await asyncio.sleep(0.1)
             else:
-                raise AssertionError(f"the {service} service never became ready")
+                raise AssertionError(f"the {home.service} service never became ready")
             yield ServiceClient(base_url=base_url, http=http)
     finally:
         server.should_exit = True
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, 15)
-        with contextlib.suppress(Exception):
-            await _drop_database(admin_dsn, name)
+
+
+@contextlib.asynccontextmanager
+async def running_service(infra: Any, service: str) -> AsyncIterator[ServiceClient]:
+    """One service on a free port (uvicorn, in this process), its own database and consumer groups."""
+    async with service_home(infra, service) as home, home.run() as running:
+        yield running
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -164,6 +194,13 @@ def start_service(infra: Any) -> Callable[[str], contextlib.AbstractAsyncContext
     """``async with start_service("automation") as service``: a service of the test's own (its own
     database, consumer groups and test clock), for stories that move clocks forward by days."""
     return lambda service: running_service(infra, service)
+
+
+@pytest.fixture
+def service_homes(infra: Any) -> Callable[[str], contextlib.AbstractAsyncContextManager[ServiceHome]]:
+    """``async with service_homes("automation") as home``, then ``async with home.run() as service`` as
+    often as the story restarts the service: the same database and consumer groups every time."""
+    return lambda service: service_home(infra, service)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

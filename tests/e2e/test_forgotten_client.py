@@ -1,15 +1,19 @@
 """The forgotten-client story (seed 003) through HTTP: entities, pipelines and automation running,
-their test clocks moved forward together by days."""
+their test clocks moved forward together by days. The automation service is stopped and started
+again twice on its database and consumer groups, and each time Kafka delivers it every event of the
+story again (its groups rewound to where they started): the counts stay exact."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -59,6 +63,92 @@ class Story:
         response = await self.admin("automation").call("GET", f"/v1/items/{item_id}/automation-log")
         return response.json() if response.status_code == 200 else {"runs": [], "scheduled": []}
 
+    async def scheduled(self, item_ids: list[str]) -> list[int]:
+        """How many runs each deal has waiting."""
+        return [len(log["scheduled"]) for log in (await self.logs(item_ids)).values()]
+
+
+Offsets = dict[str, dict[TopicPartition, int]]
+
+
+async def committed_offsets(bootstrap: str, groups: Mapping[str, list[str]]) -> Offsets:
+    """Where each consumer group stands now, partition by partition."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        found = {group: await admin.list_consumer_group_offsets(group) for group in groups}
+    finally:
+        await admin.close()
+    return {
+        group: {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0} for group, offsets in found.items()
+    }
+
+
+async def rewind(bootstrap: str, offsets: Offsets) -> None:
+    """Commit the groups back to ``offsets`` (the service stopped: its groups have no members), so
+    Kafka delivers everything after them again when it starts."""
+    for group, positions in offsets.items():
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            consumer.assign(list(positions))
+            await consumer.commit(positions)
+        finally:
+            await consumer.stop()
+
+
+async def lag(bootstrap: str, groups: Mapping[str, list[str]]) -> int:
+    """How many events the groups have still to consume (0: all of them applied and committed)."""
+    offsets = await committed_offsets(bootstrap, groups)
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await probe.start()
+    try:
+        behind = 0
+        for positions in offsets.values():
+            ends = await probe.end_offsets(list(positions))
+            behind += sum(ends[tp] - offset for tp, offset in positions.items())
+        return behind
+    finally:
+        await probe.stop()
+
+
+class AutomationRuns:
+    """The story's automation service: started, stopped and started again on one database and one
+    set of consumer groups, as a restarted deployment would be."""
+
+    def __init__(self, home: Any, story: Story) -> None:
+        self.home = home
+        self.story = story
+        self.bootstrap: str = home.infra.kafka_bootstrap
+        self._run: AsyncExitStack | None = None
+        self.started_at: Offsets = {}
+
+    async def start(self) -> None:
+        if not self.started_at:
+            self.started_at = await committed_offsets(self.bootstrap, self.home.groups)
+        self._run = AsyncExitStack()
+        service = await self._run.enter_async_context(self.home.run())
+        self.story.services["automation"] = service
+        response = await service.http.post(
+            service.base_url + "/v1/test/clock", json={"set_to": self.story.now.isoformat()}
+        )  # a new process starts on the wall clock: put it back on the story's time
+        assert response.status_code == 200, response.text
+
+    async def stop(self) -> None:
+        if self._run is not None:
+            await self._run.aclose()
+            self._run = None
+            del self.story.services["automation"]
+
+    async def start_with_everything_delivered_again(self) -> None:
+        """Start (after a stop) with its groups rewound to where the story began: Kafka delivers
+        every event of the story again; wait until it has consumed them all."""
+        await rewind(self.bootstrap, self.started_at)
+        assert await lag(self.bootstrap, self.home.groups) > 0, "nothing to deliver again"
+        await self.start()
+        behind = await self.story.settled(lambda: lag(self.bootstrap, self.home.groups), lambda n: n == 0, within=60)
+        assert behind == 0
+
 
 async def set_up_sales(story: Story) -> tuple[str, str, dict[str, str]]:
     entities, pipelines = story.admin("entities"), story.admin("pipelines")
@@ -84,14 +174,16 @@ async def set_up_sales(story: Story) -> tuple[str, str, dict[str, str]]:
 
 class TestForgottenClient:
     async def test_a_week_without_change_reminds_the_manager_once_and_two_weeks_the_head(
-        self, start_service: Callable[[str], Any], settled: Any
+        self, start_service: Callable[[str], Any], service_homes: Callable[[str], Any], settled: Any
     ) -> None:
         async with AsyncExitStack() as stack:
             services = {
-                name: await stack.enter_async_context(start_service(name))
-                for name in ("entities", "pipelines", "automation")
+                name: await stack.enter_async_context(start_service(name)) for name in ("entities", "pipelines")
             }
             story = Story(services, settled)
+            automation_runs = AutomationRuns(await stack.enter_async_context(service_homes("automation")), story)
+            stack.push_async_callback(automation_runs.stop)
+            await automation_runs.start()
             await story.set_clocks(story.now)
             type_id, pipeline_id, stages = await set_up_sales(story)
             automation = story.admin("automation")
@@ -125,16 +217,15 @@ class TestForgottenClient:
                     "POST", f"/v1/items/{item_id}/move", {"to_stage_id": stages["Proposal sent"]},
                     headers={"If-Match": placed.headers["ETag"]},
                 )  # fmt: skip
-            waiting = await settled(
-                lambda: story.logs(deals), lambda logs: all(len(log["scheduled"]) == 2 for log in logs.values())
-            )
-            assert all(len(log["scheduled"]) == 2 for log in waiting.values())
+            waiting = await settled(lambda: story.scheduled(deals), lambda counts: counts == [2] * DEALS)
+            assert waiting == [2] * DEALS
 
-            # Day 3: two deals change; day 5: one leaves the stage.
+            # Day 3: two deals change.
             day0 = story.now
             await story.set_clocks(day0 + 3 * DAY)
             entities = story.admin("entities")
             changed, leaving = deals[:CHANGED], deals[CHANGED : CHANGED + LEAVING]
+            quiet = deals[CHANGED + LEAVING :]
             for item_id in changed:
                 current = await entities.call("GET", f"/v1/items/{item_id}")
                 await entities.ok(
@@ -147,6 +238,10 @@ class TestForgottenClient:
                     s["due_at"] > (day0 + 9 * DAY).isoformat() for log in logs.values() for s in log["scheduled"]
                 ),
             )  # fmt: skip
+
+            # The automation service stops; on day 5 one deal leaves the stage while it is down. It
+            # starts again and Kafka delivers it every event of the story once more.
+            await automation_runs.stop()
             await story.set_clocks(day0 + 5 * DAY)
             pipelines = story.admin("pipelines")
             for item_id in leaving:
@@ -155,12 +250,15 @@ class TestForgottenClient:
                     "POST", f"/v1/items/{item_id}/move", {"to_stage_id": stages["Won"]},
                     headers={"If-Match": current.headers["ETag"]},
                 )  # fmt: skip
-            await settled(lambda: story.log(leaving[0]), lambda log: log["scheduled"] == [])
+            await automation_runs.start_with_everything_delivered_again()
+            assert await story.scheduled(leaving) == [0] * LEAVING
+            assert await story.scheduled(changed + quiet) == [2] * (CHANGED + len(quiet))
+            assert await story.reminders(deals) == []
 
             # Day 7: one reminder per quiet deal, naming the right manager and client.
-            quiet = deals[CHANGED + LEAVING :]
             await story.set_clocks(day0 + 7 * DAY)
-            sent = await settled(lambda: story.reminders(deals), lambda runs: len(runs) >= len(quiet), within=30)
+            await settled(lambda: story.scheduled(quiet), lambda counts: counts == [1] * len(quiet), within=30)
+            sent = await story.reminders(deals)
             assert sorted(run["item_id"] for run in sent) == sorted(quiet)
             names = {"manager-1": "Olga", "manager-2": "Pavel"}
             for run in sent:
@@ -171,18 +269,30 @@ class TestForgottenClient:
                     f"{names[manager]}, remind Client {n} of yourself: do the terms of our proposal suit them?"
                 )
 
-            # Day 10: the changed deals; day 14: the head hears about the quiet ones; nothing twice.
+            # Stopped and started again, every event delivered once more: nothing runs twice.
+            await automation_runs.stop()
+            await automation_runs.start_with_everything_delivered_again()
+            assert await story.scheduled(quiet) == [1] * len(quiet)
+            assert await story.scheduled(changed) == [2] * CHANGED
+            assert len(await story.reminders(deals)) == len(quiet)
+
+            # Day 10: the changed deals; day 14: the head hears about the quiet ones, day 17 about the
+            # changed ones. Each reminder once, none lost, none for the deal that left.
             await story.set_clocks(day0 + 10 * DAY)
-            sent = await settled(
-                lambda: story.reminders(deals), lambda runs: len(runs) >= len(quiet) + CHANGED, within=30
-            )
+            await settled(lambda: story.scheduled(changed), lambda counts: counts == [1] * CHANGED, within=30)
+            sent = await story.reminders(deals)
             assert len(sent) == len(quiet) + CHANGED
             await story.set_clocks(day0 + 14 * DAY)
-            sent = await settled(
-                lambda: story.reminders(deals), lambda runs: len(runs) >= 2 * len(quiet) + CHANGED, within=30
-            )
+            await settled(lambda: story.scheduled(quiet), lambda counts: counts == [0] * len(quiet), within=30)
+            sent = await story.reminders(deals)
             heads = [run for run in sent if run["source_name"] == "Two weeks"]
             assert len(sent) == 2 * len(quiet) + CHANGED
             assert sorted(run["item_id"] for run in heads) == sorted(quiet)
             assert all(run["detail"]["recipient_ids"] == ["head-1"] for run in heads)
-            assert all(run["item_id"] not in leaving for run in sent)
+            await story.set_clocks(day0 + 17 * DAY)
+            await settled(lambda: story.scheduled(changed), lambda counts: counts == [0] * CHANGED, within=30)
+            sent = await story.reminders(deals)
+            per_deal = {item_id: [run["source_name"] for run in sent if run["item_id"] == item_id] for item_id in deals}
+            assert {item_id: sorted(names) for item_id, names in per_deal.items()} == {
+                item_id: [] if item_id in leaving else ["A week", "Two weeks"] for item_id in deals
+            }
