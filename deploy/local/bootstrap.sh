@@ -6,7 +6,9 @@
 #
 # Idempotent: every step first checks whether its tool is already there, so a second
 # run does no installing and takes about a second. A new machine may lack any of
-# PostgreSQL, a JDK, Maven or uv, so this script is the one place that installs them.
+# PostgreSQL, a JDK, Maven, uv or Node.js, so this script is the one place that installs them.
+# Node.js (and npm) serve one check: tools/bpmn-check reads docs/examples/*.bpmn the way
+# standard BPMN modellers do; its node_modules come from its package-lock.json (`npm ci`).
 set -euo pipefail
 
 # shellcheck source=lib/common.sh
@@ -107,6 +109,27 @@ ensure_uv() {
     command -v uv >/dev/null 2>&1 || die "uv installed but not on PATH (check ~/.local/bin)"
 }
 
+ensure_node() {
+    if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+        return
+    fi
+    apt_install nodejs npm
+}
+
+# `npm ci` wipes and reinstalls node_modules, so it runs only when the lock file changed since the
+# last install (its hash is kept beside the modules).
+npm_ci() {
+    local dir="$1" stamp lock_hash
+    stamp="$dir/node_modules/.conveyor-lock.sha256"
+    lock_hash="$(sha256sum "$dir/package-lock.json" | awk '{print $1}')"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$lock_hash" ]]; then
+        return
+    fi
+    log "npm ci in ${dir#"$REPO_ROOT"/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    printf '%s\n' "$lock_hash" >"$stamp"
+}
+
 ensure_misc
 ensure_postgres
 ensure_java
@@ -117,5 +140,7 @@ if [[ $SYSTEM_ONLY == false ]]; then
     # --frozen: install exactly what uv.lock says; never re-resolve behind anyone's back.
     log "uv sync --frozen"
     (cd "$REPO_ROOT" && uv sync --frozen --quiet)
+    ensure_node
+    npm_ci "$REPO_ROOT/tools/bpmn-check"
 fi
 log "prerequisites ok: postgres $(pg_bindir), java $(java_major), $(command -v mvn), $(uv --version)"
