@@ -68,6 +68,8 @@ INGEST_EVENTS = int(os.environ.get("BENCH_REPORTING_INGEST_EVENTS", "200000"))
 KAFKA_EVENTS = int(os.environ.get("BENCH_REPORTING_KAFKA_EVENTS", "50000"))
 REBUILD_EVENTS = int(os.environ.get("BENCH_REPORTING_REBUILD_EVENTS", "1000000"))
 PARTS = os.environ.get("BENCH_REPORTING_PARTS", "ingest,kafka,rebuild,queries").split(",")
+# A database name for the queries part: loaded once and kept (reused, after migrating it, when it holds items).
+KEEP = os.environ.get("BENCH_REPORTING_DATABASE", "")
 BATCH = 2000  # the projections consumer's batch size (reporting.bootstrap)
 SECRET = "bench-secret-long-enough-for-hs256-tokens"
 MAIN = "acme"
@@ -868,13 +870,43 @@ def cases(rng: random.Random, today: date) -> dict[str, list[dict[str, str]]]:
     }
 
 
+async def kept_database(admin_dsn: str, name: str) -> tuple[str, bool]:
+    """The kept database ``name`` (created if missing) and whether it already holds a loaded dataset."""
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    dsn = admin_dsn.rsplit("/", 1)[0] + "/" + name
+    conn = await asyncpg.connect(dsn)
+    try:
+        loaded = await conn.fetchval("SELECT to_regclass('projection.items') IS NOT NULL")
+        loaded = loaded and await conn.fetchval("SELECT EXISTS (SELECT 1 FROM projection.items)")
+    finally:
+        await conn.close()
+    return dsn, bool(loaded)
+
+
 async def queries(admin_dsn: str, kafka: str) -> tuple[dict[str, float], dict[str, str]]:
-    dsn = await new_database(admin_dsn, "bench_reporting_queries")
+    if KEEP:
+        dsn, loaded = await kept_database(admin_dsn, KEEP)
+    else:
+        dsn, loaded = await new_database(admin_dsn, "bench_reporting_queries"), False
     try:
         await upgrade_in_thread(MIGRATIONS_PATH, dsn)
         now = datetime.now(UTC)
-        figures: dict[str, float] = await load(dsn, now)
-        print(f"loaded: {figures}")
+        figures: dict[str, float] = {}
+        if loaded:
+            conn = await asyncpg.connect(dsn)
+            try:  # the dataset's clock: periods end on the day it was loaded
+                now = await conn.fetchval("SELECT max(created_at) FROM projection.items")
+            finally:
+                await conn.close()
+            print(f"reusing {KEEP}, loaded up to {now}")
+        else:
+            figures = await load(dsn, now)
+            print(f"loaded: {figures}")
         settings = Settings(
             database_url=dsn,
             kafka_bootstrap_servers=kafka,
@@ -923,7 +955,8 @@ async def queries(admin_dsn: str, kafka: str) -> tuple[dict[str, float], dict[st
                     )
         return figures, targets
     finally:
-        await drop_database(admin_dsn, dsn)
+        if not KEEP:
+            await drop_database(admin_dsn, dsn)
 
 
 async def main() -> None:
