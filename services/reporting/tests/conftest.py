@@ -53,6 +53,7 @@ class ReportingApi:
         at: datetime | None = None,
         source: str = "entities",
         version: int = 1,
+        actor: Actor | None = None,
     ) -> Envelope:
         envelope = Envelope(
             type=event.type_name,
@@ -60,7 +61,7 @@ class ReportingApi:
             subject=subject,
             tenant_id=self.tenant,
             data=event.model_dump(mode="json"),
-            actor=Actor.user("admin-1"),
+            actor=actor or Actor.user("admin-1"),
             aggregate_version=version,
             time=at or datetime.now(UTC),
         )
@@ -71,8 +72,10 @@ class ReportingApi:
     async def report(self, path: str, accept: Callable[[Any], bool], **params: Any) -> Any:
         """The report once ``accept`` takes it (events travel through Kafka first)."""
 
+        headers = params.pop("_headers", None) or self.headers()
+
         async def fetch() -> Any:
-            response = await self.client.get(path, params=params, headers=params.pop("_headers", self.headers()))
+            response = await self.client.get(path, params=params, headers=headers)
             assert response.status_code == 200, response.text
             return response.json()
 

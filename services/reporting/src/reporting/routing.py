@@ -7,11 +7,11 @@ service's events are projected by adding their topic to ``PROJECTION_TOPICS`` an
 """
 
 from conveyor_access.directory import DIRECTORY_HANDLERS, DIRECTORY_TOPICS
-from conveyor_contracts import entities, entities_links, pipelines
+from conveyor_contracts import automation, entities, entities_links, pipelines
 from conveyor_messaging.consumer import route
 from conveyor_messaging.runtime import Subscription
 
-from reporting.handlers import Projection, catalogue, items, stages
+from reporting.handlers import Projection, catalogue, items, processes, stages
 
 PROJECTIONS: dict[str, Projection] = {
     entities.EntityTypeCreated.type_name: catalogue.when_entity_type_defined_name_it,
@@ -36,6 +36,12 @@ PROJECTIONS: dict[str, Projection] = {
     entities_links.ItemBoundToProduct.type_name: items.when_items_bound_to_products_remember_them,
     pipelines.ItemPlaced.type_name: stages.when_items_entered_stages_time_their_visits,
     pipelines.ItemMovedToStage.type_name: stages.when_items_entered_stages_time_their_visits,
+    automation.ProcessTemplateSaved.type_name: processes.when_templates_saved_name_them,
+    automation.ProcessStarted.type_name: processes.when_processes_start_or_end_follow_them,
+    automation.ProcessFinished.type_name: processes.when_processes_start_or_end_follow_them,
+    automation.TaskCreated.type_name: processes.when_process_tasks_change_time_their_steps,
+    automation.TaskCompleted.type_name: processes.when_process_tasks_change_time_their_steps,
+    automation.TaskDelegated.type_name: processes.when_process_tasks_change_time_their_steps,
 }
 
 PROJECTION_TOPICS: list[str] = sorted(
@@ -46,6 +52,9 @@ PROJECTION_TOPICS: list[str] = sorted(
         entities_links.ProductCreated.topic(),
         pipelines.PipelineCreated.topic(),
         pipelines.ItemPlaced.topic(),
+        automation.ProcessTemplateSaved.topic(),
+        automation.ProcessStarted.topic(),
+        automation.TaskCreated.topic(),
     }
 )
 

@@ -61,7 +61,7 @@ CREATE TABLE {s}.daily_counters (
 CREATE INDEX ON {s}.daily_counters (tenant_id, pipeline_id, metric, day);
 """
 
-VIEWS = """
+_VIEWS_V1 = """
 CREATE OR REPLACE VIEW reporting.items AS
 SELECT i.tenant_id, i.item_id, i.entity_type_id, t.name AS entity_type, i.title, i.assignee_id,
        i.amount, i.currency, i.fields, i.pipeline_id, s.pipeline_name AS pipeline, i.stage_id, s.name AS stage,
@@ -96,9 +96,37 @@ SELECT l.tenant_id, l.line_item_id, l.name AS line_name, l.product_id, p.name AS
 CREATE OR REPLACE VIEW reporting.daily_counters AS
 SELECT tenant_id, day, entity_type_id, pipeline_id, stage_id, assignee_id, metric, n, amount
   FROM projection.daily_counters;
+"""
+
+_PROCESS_VIEWS = """
+-- A template is named by its newest version; an instance keeps the version it started on.
+CREATE OR REPLACE VIEW reporting.process_instances AS
+SELECT p.tenant_id, p.instance_id, p.template_id, t.name AS template, p.template_version, t.entity_type_id,
+       p.item_id, p.started_by, p.started_at, p.finished_at, p.end_event,
+       CASE WHEN p.finished_at IS NULL THEN 'running' ELSE 'finished' END AS status
+  FROM projection.process_instances p
+  LEFT JOIN LATERAL (SELECT name, entity_type_id FROM projection.process_templates t
+                      WHERE t.tenant_id = p.tenant_id AND t.template_id = p.template_id
+                      ORDER BY version DESC LIMIT 1) t ON true;
+CREATE OR REPLACE VIEW reporting.process_steps AS
+SELECT s.tenant_id, s.instance_id, p.template_id, p.template, p.template_version, p.entity_type_id, s.item_id,
+       s.task_id, s.step, s.assignee_user_id, s.assignee_role, s.entered_at, s.left_at, s.duration_s, s.outcome,
+       p.status AS instance_status
+  FROM projection.process_steps s
+  LEFT JOIN reporting.process_instances p ON p.tenant_id = s.tenant_id AND p.instance_id = s.instance_id;
+"""
+
+_GRANTS = """
 GRANT USAGE ON SCHEMA reporting TO reporting_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA reporting TO reporting_reader;
 """
+
+# The views as revision 0002 created them (a migration keeps creating what it created then).
+VIEWS_V1 = _VIEWS_V1 + _GRANTS
+# What revision 0005 adds.
+PROCESS_VIEWS = _PROCESS_VIEWS + _GRANTS
+# Every view over the current tables: created again after a rebuild's swap.
+VIEWS = _VIEWS_V1 + _PROCESS_VIEWS + _GRANTS
 
 # Views read through projection and public tables with the owner's rights; the reader sees only them.
 ROLE_AND_SETTINGS = """
@@ -171,6 +199,36 @@ CREATE OR REPLACE FUNCTION reporting_duration_bucket(seconds double precision) R
 """
 
 
+# Revision 0005: business processes. Automation publishes no event per BPMN step; the steps that take time
+# are its user tasks (where an instance waits for people), so a step is a task of a process instance
+# (task.created opens it, task.completed closes it; the instance's end closes what is still open).
+# Instances and steps come from different topics and may arrive in either order: they are joined when read.
+_PROCESSES = """
+CREATE TABLE {s}.process_templates (
+    tenant_id text NOT NULL, template_id text NOT NULL, version int NOT NULL, name text NOT NULL,
+    process_id text NOT NULL, entity_type_id text NOT NULL, saved_at timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, template_id, version));
+CREATE INDEX ON {s}.process_templates (tenant_id, entity_type_id);
+CREATE TABLE {s}.process_instances (
+    tenant_id text NOT NULL, instance_id text NOT NULL, template_id text NOT NULL, template_version int,
+    item_id text NOT NULL, started_by text, started_at timestamptz, finished_at timestamptz, end_event text,
+    PRIMARY KEY (tenant_id, instance_id));
+CREATE INDEX ON {s}.process_instances (tenant_id, template_id) WHERE finished_at IS NULL;
+CREATE INDEX ON {s}.process_instances (tenant_id, item_id);
+CREATE TABLE {s}.process_steps (
+    tenant_id text NOT NULL, task_id text NOT NULL, instance_id text NOT NULL, item_id text,
+    step text NOT NULL, assignee_user_id text, assignee_role text,
+    entered_at timestamptz NOT NULL, left_at timestamptz, duration_s double precision, outcome text,
+    PRIMARY KEY (tenant_id, task_id));
+CREATE INDEX ON {s}.process_steps (tenant_id, instance_id);
+CREATE INDEX ON {s}.process_steps (tenant_id, item_id);
+CREATE INDEX ON {s}.process_steps (tenant_id, entered_at) INCLUDE (instance_id, step, duration_s, item_id)
+    WHERE left_at IS NOT NULL;
+CREATE INDEX ON {s}.process_steps (tenant_id, instance_id) INCLUDE (step, entered_at, item_id)
+    WHERE left_at IS NULL;
+"""
+
+
 def tables_ddl_v1(schema: str) -> str:
     """The projection tables of revision 0002 inside ``schema`` (which must not exist yet)."""
     return _TABLES.format(s=schema)
@@ -181,6 +239,11 @@ def speed_ddl_v2(schema: str) -> str:
     return _SPEED.format(s=schema)
 
 
+def processes_ddl_v3(schema: str) -> str:
+    """What revision 0005 adds to the projection tables inside ``schema``."""
+    return _PROCESSES.format(s=schema)
+
+
 def tables_ddl(schema: str) -> str:
     """The projection tables as they are now inside ``schema`` (which must not exist yet): for a rebuild."""
-    return tables_ddl_v1(schema) + speed_ddl_v2(schema)
+    return tables_ddl_v1(schema) + speed_ddl_v2(schema) + processes_ddl_v3(schema)

@@ -71,3 +71,10 @@ async def visibility_in_pipeline(
     scope = scope_for(viewer, grants, entity_type_id=entity_type_id, action=Action.READ, pipeline_id=pipeline_id)
     condition, params = sql_condition(scope, viewer, assignee_column=assignee, param=first)
     return Visibility(condition, params)
+
+
+async def item_visibility(conn: Connection, principal: Principal, entity_type_id: str, *, first: int) -> Visibility:
+    """``visibility`` of the rows joined to the items as ``i``."""
+    return await visibility(
+        conn, principal, entity_type_id, assignee="i.assignee_id", pipeline="i.pipeline_id", first=first
+    )

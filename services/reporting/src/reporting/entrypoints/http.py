@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from reporting.bootstrap import bootstrap
 from reporting.config import Settings
-from reporting.entrypoints import admin, analytics
+from reporting.entrypoints import admin, analytics, analytics_time
 
 
 def create(settings: Settings | None = None) -> FastAPI:
@@ -21,7 +21,7 @@ def create(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         title="Conveyor reporting",
         version=version("reporting"),
-        routers=[whoami_router(), analytics.router, admin.router],
+        routers=[whoami_router(), analytics.router, analytics_time.router, admin.router],
         lifespan_hooks=[bootstrap],
         ready_checks=[check_workers, admin.check_projection_lag],
     )

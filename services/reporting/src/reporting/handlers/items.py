@@ -128,7 +128,13 @@ async def when_items_purged_forget_them(conn: Connection, s: str, events: Sequen
     tenants = [e.tenant_id for e in events]
     ids = [e.data["item_id"] for e in events]
     await conn.execute(_FORGET_DURATIONS.format(s=s), tenants, ids)
-    for table, column in (("items", "item_id"), ("product_lines", "line_item_id")):
+    forgotten = (
+        ("items", "item_id"),
+        ("product_lines", "line_item_id"),
+        ("process_steps", "item_id"),
+        ("process_instances", "item_id"),
+    )
+    for table, column in forgotten:
         await conn.execute(
             f"DELETE FROM {s}.{table} WHERE ({table}.tenant_id, {table}.{column}) IN"
             " (SELECT * FROM unnest($1::text[], $2::text[]))",

@@ -1,0 +1,44 @@
+"""Time analytics under /v1/analytics: time per business-process step.
+JSON or CSV like the reports, only the caller's tenant and the items their rights let them read."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from conveyor_kit.problems import Problem
+from fastapi import APIRouter, Query, Request, Response
+
+from reporting.adapters import analytics_process
+from reporting.domain.periods import Period
+from reporting.entrypoints.analytics import Caller, From, Now, To, reading
+from reporting.entrypoints.render import render
+
+router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
+
+Code = Annotated[str, Query(min_length=1, max_length=200)]
+
+
+@router.get("/process-steps")
+async def process_steps(
+    request: Request,
+    caller: Caller,
+    clock: Now,
+    entity_type_id: Code,
+    template_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    first: From = None,
+    last: To = None,
+) -> Response:
+    """Per template of the entity type and step: time of the steps that began in the period (default the
+    last 30 days) and ended; instances waiting there now. CSV: the rows."""
+    now = clock.now()
+    period = Period.of(first, last, now.date())
+    _ordered(period.first, period.last)
+    async with reading(request) as conn:
+        report = await analytics_process.process_steps(conn, caller, entity_type_id, template_id, period, now)
+    return render(request, report, "process-steps")
+
+
+def _ordered(first: date | None, last: date | None) -> None:
+    if first is not None and last is not None and first > last:
+        raise Problem(422, "Invalid period", "`from` is after `to`", slug="validation-error")
