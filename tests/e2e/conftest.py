@@ -105,8 +105,8 @@ class ServiceHome:
     suffix: str
     groups: dict[str, list[str]]
 
-    def run(self) -> contextlib.AbstractAsyncContextManager[ServiceClient]:
-        return _serve(self)
+    def run(self, **overrides: Any) -> contextlib.AbstractAsyncContextManager[ServiceClient]:
+        return _serve(self, **overrides)
 
 
 @contextlib.asynccontextmanager
@@ -131,7 +131,7 @@ async def service_home(infra: Any, service: str) -> AsyncIterator[ServiceHome]:
 
 
 @contextlib.asynccontextmanager
-async def _serve(home: ServiceHome) -> AsyncIterator[ServiceClient]:
+async def _serve(home: ServiceHome, **overrides: Any) -> AsyncIterator[ServiceClient]:
     """The service on its home's database and consumer groups, on a free port (uvicorn, in this
     process), until the block ends."""
     settings_cls = importlib.import_module(f"{home.service}.config").Settings
@@ -146,6 +146,7 @@ async def _serve(home: ServiceHome) -> AsyncIterator[ServiceClient]:
         test_clock_enabled=True,
         host="127.0.0.1",
         port=port,
+        **overrides,
     )
     server = uvicorn.Server(uvicorn.Config(create(settings), host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
@@ -169,9 +170,10 @@ async def _serve(home: ServiceHome) -> AsyncIterator[ServiceClient]:
 
 
 @contextlib.asynccontextmanager
-async def running_service(infra: Any, service: str) -> AsyncIterator[ServiceClient]:
-    """One service on a free port (uvicorn, in this process), its own database and consumer groups."""
-    async with service_home(infra, service) as home, home.run() as running:
+async def running_service(infra: Any, service: str, **overrides: Any) -> AsyncIterator[ServiceClient]:
+    """One service on a free port (uvicorn, in this process), its own database and consumer groups;
+    ``overrides`` are more of its settings (e.g. the notifications service's SMTP port)."""
+    async with service_home(infra, service) as home, home.run(**overrides) as running:
         yield running
 
 
@@ -190,10 +192,17 @@ async def pipelines_service(infra: Any, entities_service: ServiceClient) -> Asyn
 
 
 @pytest.fixture
-def start_service(infra: Any) -> Callable[[str], contextlib.AbstractAsyncContextManager[ServiceClient]]:
+def start_service(infra: Any) -> Callable[..., contextlib.AbstractAsyncContextManager[ServiceClient]]:
     """``async with start_service("automation") as service``: a service of the test's own (its own
-    database, consumer groups and test clock), for stories that move clocks forward by days."""
-    return lambda service: running_service(infra, service)
+    database, consumer groups and test clock), for stories that move clocks forward by days;
+    ``start_service("notifications", smtp_port=port)`` adds settings."""
+    return lambda service, **overrides: running_service(infra, service, **overrides)
+
+
+@pytest.fixture(scope="session")
+def start_shared_service(infra: Any) -> Callable[..., contextlib.AbstractAsyncContextManager[ServiceClient]]:
+    """``start_service`` for module-scoped fixtures: a story played once, whose outcome several tests read."""
+    return lambda service, **overrides: running_service(infra, service, **overrides)
 
 
 @pytest.fixture
