@@ -116,6 +116,17 @@ SELECT s.tenant_id, s.instance_id, p.template_id, p.template, p.template_version
   LEFT JOIN reporting.process_instances p ON p.tenant_id = s.tenant_id AND p.instance_id = s.instance_id;
 """
 
+# Visits of items in the recycle bin are left out, as the API leaves them out.
+_FIELD_VIEWS = """
+CREATE OR REPLACE VIEW reporting.field_visits AS
+SELECT v.tenant_id, v.item_id, v.entity_type_id, v.field, f.label AS field_label, v.value,
+       coalesce(f.options->>v.value, v.value) AS value_label, i.assignee_id, v.entered_at, v.left_at, v.duration_s
+  FROM projection.field_visits v
+  JOIN projection.items i ON i.tenant_id = v.tenant_id AND i.item_id = v.item_id AND NOT i.deleted
+  LEFT JOIN projection.fields f ON f.tenant_id = v.tenant_id AND f.entity_type_id = v.entity_type_id
+                               AND f.code = v.field;
+"""
+
 _GRANTS = """
 GRANT USAGE ON SCHEMA reporting TO reporting_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA reporting TO reporting_reader;
@@ -125,8 +136,10 @@ GRANT SELECT ON ALL TABLES IN SCHEMA reporting TO reporting_reader;
 VIEWS_V1 = _VIEWS_V1 + _GRANTS
 # What revision 0005 adds.
 PROCESS_VIEWS = _PROCESS_VIEWS + _GRANTS
+# What revision 0006 adds.
+FIELD_VIEWS = _FIELD_VIEWS + _GRANTS
 # Every view over the current tables: created again after a rebuild's swap.
-VIEWS = _VIEWS_V1 + _PROCESS_VIEWS + _GRANTS
+VIEWS = _VIEWS_V1 + _PROCESS_VIEWS + _FIELD_VIEWS + _GRANTS
 
 # Views read through projection and public tables with the owner's rights; the reader sees only them.
 ROLE_AND_SETTINGS = """
@@ -228,6 +241,18 @@ CREATE INDEX ON {s}.process_steps (tenant_id, instance_id) INCLUDE (step, entere
     WHERE left_at IS NULL;
 """
 
+# Revision 0006: how long items held each value of their list fields (a status kept in a field, not a stage).
+# A visit opens when an item gets the value and ends when the value changes or is cleared.
+_FIELDS = """
+CREATE TABLE {s}.field_visits (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, tenant_id text NOT NULL, item_id text NOT NULL,
+    entity_type_id text NOT NULL, field text NOT NULL, value text NOT NULL,
+    entered_at timestamptz NOT NULL, left_at timestamptz, duration_s double precision);
+CREATE INDEX ON {s}.field_visits (tenant_id, item_id, field);
+CREATE INDEX ON {s}.field_visits (tenant_id, entity_type_id, field, entered_at)
+    INCLUDE (value, duration_s, item_id);
+"""
+
 
 def tables_ddl_v1(schema: str) -> str:
     """The projection tables of revision 0002 inside ``schema`` (which must not exist yet)."""
@@ -244,6 +269,11 @@ def processes_ddl_v3(schema: str) -> str:
     return _PROCESSES.format(s=schema)
 
 
+def fields_ddl_v4(schema: str) -> str:
+    """What revision 0006 adds to the projection tables inside ``schema``."""
+    return _FIELDS.format(s=schema)
+
+
 def tables_ddl(schema: str) -> str:
     """The projection tables as they are now inside ``schema`` (which must not exist yet): for a rebuild."""
-    return tables_ddl_v1(schema) + speed_ddl_v2(schema) + processes_ddl_v3(schema)
+    return tables_ddl_v1(schema) + speed_ddl_v2(schema) + processes_ddl_v3(schema) + fields_ddl_v4(schema)

@@ -41,3 +41,28 @@ class Period:
 def ratio(part: float, whole: float) -> float | None:
     """``part / whole`` rounded to 4 places; None when the whole is nothing."""
     return round(part / whole, 4) if whole else None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenPeriod:
+    """The days ``first`` to ``last`` (UTC, both included); a day not given leaves that end open."""
+
+    first: date | None
+    last: date | None
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time(), UTC) if self.first else datetime.min.replace(tzinfo=UTC)
+
+    @property
+    def end(self) -> datetime:
+        """The first instant after the period."""
+        if self.last is None:
+            return datetime.max.replace(tzinfo=UTC)
+        return datetime.combine(self.last + timedelta(days=1), time(), UTC)
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "from": self.first.isoformat() if self.first else None,
+            "to": self.last.isoformat() if self.last else None,
+        }

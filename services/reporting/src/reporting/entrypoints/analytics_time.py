@@ -1,4 +1,4 @@
-"""Time analytics under /v1/analytics: time per business-process step.
+"""Time analytics under /v1/analytics: time per business-process step and per value of a list field.
 JSON or CSV like the reports, only the caller's tenant and the items their rights let them read."""
 
 from __future__ import annotations
@@ -9,14 +9,16 @@ from typing import Annotated
 from conveyor_kit.problems import Problem
 from fastapi import APIRouter, Query, Request, Response
 
-from reporting.adapters import analytics_process
-from reporting.domain.periods import Period
+from reporting.adapters import analytics_fields, analytics_process
+from reporting.domain.periods import OpenPeriod, Period
 from reporting.entrypoints.analytics import Caller, From, Now, To, reading
 from reporting.entrypoints.render import render
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 
 Code = Annotated[str, Query(min_length=1, max_length=200)]
+Since = Annotated[date | None, Query(alias="from", description="first day (UTC); none: from the beginning")]
+Until = Annotated[date | None, Query(alias="to", description="last day (UTC), included; none: up to now")]
 
 
 @router.get("/process-steps")
@@ -37,6 +39,26 @@ async def process_steps(
     async with reading(request) as conn:
         report = await analytics_process.process_steps(conn, caller, entity_type_id, template_id, period, now)
     return render(request, report, "process-steps")
+
+
+@router.get("/field-time")
+async def field_time(
+    request: Request,
+    caller: Caller,
+    clock: Now,
+    entity_type_id: Code,
+    field: Code,
+    first: Since = None,
+    last: Until = None,
+) -> Response:
+    """Per value of a list field: items holding it now, and the visits to it that began in the period (every
+    visit when no period is given; open visits count up to now). CSV: the values."""
+    _ordered(first, last)
+    async with reading(request) as conn:
+        report = await analytics_fields.field_time(
+            conn, caller, entity_type_id, field, OpenPeriod(first, last), clock.now()
+        )
+    return render(request, report, "field-time", rows_key="values")
 
 
 def _ordered(first: date | None, last: date | None) -> None:

@@ -22,12 +22,13 @@ def _decimal(value: object) -> int | float:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def render(request: Request, report: dict[str, Any], name: str) -> Response:
+def render(request: Request, report: dict[str, Any], name: str, rows_key: str = "rows") -> Response:
+    """The report as JSON, or the list under ``rows_key`` as CSV."""
     if not wants_csv(request):
         # Rows carry datetimes and decimals; orjson writes thousands of rows in a few milliseconds, where
         # jsonable_encoder took hundreds (decimals become numbers as FastAPI would make them).
         return Response(orjson.dumps(report, default=_decimal), media_type="application/json")
-    rows: list[dict[str, Any]] = report["rows"]
+    rows: list[dict[str, Any]] = report[rows_key]
     out = io.StringIO()
     if rows:
         writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")

@@ -6,7 +6,7 @@ from typing import Any
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 
-from reporting.handlers import new_value
+from reporting.handlers import fields, new_value
 
 
 async def when_entity_type_defined_name_it(conn: Connection, s: str, events: Sequence[Envelope]) -> None:
@@ -42,6 +42,9 @@ async def when_field_defined_label_its_values(conn: Connection, s: str, events: 
             field["label"],
             field["kind"],
             options,
+        )
+        await fields.forget_fields_that_are_not_lists(
+            conn, s, event.tenant_id, event.data["entity_type_id"], field["code"], field["kind"]
         )
 
 

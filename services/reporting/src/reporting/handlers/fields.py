@@ -1,0 +1,97 @@
+"""How long items hold each value of their list fields: a visit per value held, from item created / updated.
+
+A field is followed unless reporting knows it is not a list field: definitions travel on another topic
+than items, so an item may come before its type's field; the visits of a field that turns out to be of
+another kind are dropped when its definition arrives (``forget_fields_that_are_not_lists``). Only single
+values are followed (a list field's value is an option id; several values are not one visit).
+"""
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from conveyor_messaging.db import Connection
+from conveyor_messaging.envelope import Envelope
+
+from reporting.handlers import new_value, rows_json
+
+FOLLOWED_KIND = "list"
+_FIELD_PREFIX = "fields."
+
+_ROWS = """jsonb_to_recordset($1::jsonb) AS r(ord int, tenant_id text, item_id text, entity_type_id text, field text,
+    value text, at timestamptz)"""
+
+# Whether reporting follows the field of a row.
+_FOLLOWED = f"""NOT EXISTS (SELECT 1 FROM {{s}}.fields f WHERE f.tenant_id = r.tenant_id
+    AND f.entity_type_id = r.entity_type_id AND f.code = r.field AND f.kind <> '{FOLLOWED_KIND}')"""
+
+_OPEN = f"""
+INSERT INTO {{s}}.field_visits (tenant_id, item_id, entity_type_id, field, value, entered_at)
+SELECT r.tenant_id, r.item_id, r.entity_type_id, r.field, r.value, r.at FROM {_ROWS}
+ WHERE {_FOLLOWED}"""
+
+# The open visit of each changed field ends at its first change in the run; every change to a value opens a
+# visit that ends at the field's next change in the run, if any.
+_CHANGE = f"""
+WITH r AS (SELECT * FROM {_ROWS}),
+first AS (
+    SELECT DISTINCT ON (tenant_id, item_id, field) tenant_id, item_id, field, at FROM r
+     ORDER BY tenant_id, item_id, field, ord
+), closed AS (
+    UPDATE {{s}}.field_visits v
+       SET left_at = first.at, duration_s = extract(epoch FROM first.at - v.entered_at)
+      FROM first
+     WHERE v.tenant_id = first.tenant_id AND v.item_id = first.item_id AND v.field = first.field
+       AND v.left_at IS NULL
+)
+INSERT INTO {{s}}.field_visits (tenant_id, item_id, entity_type_id, field, value, entered_at, left_at, duration_s)
+SELECT r.tenant_id, r.item_id, r.entity_type_id, r.field, r.value, r.at, r.next_at,
+       extract(epoch FROM r.next_at - r.at)
+  FROM (SELECT *, lead(at) OVER (PARTITION BY tenant_id, item_id, field ORDER BY ord) AS next_at FROM r) r
+ WHERE r.value IS NOT NULL AND {_FOLLOWED}"""
+
+
+def _row(event: Envelope, ord_: int, field: str, value: object) -> dict[str, Any]:
+    return {
+        "ord": ord_,
+        "tenant_id": event.tenant_id,
+        "item_id": event.data["item_id"],
+        "entity_type_id": event.data["entity_type_id"],
+        "field": field,
+        "value": value if isinstance(value, str) else None,
+        "at": event.time.isoformat(),
+    }
+
+
+async def open_visits_of_new_items(conn: Connection, s: str, created: Iterable[Envelope]) -> None:
+    rows = [
+        _row(event, n, field, value)
+        for n, event in enumerate(created)
+        for field, value in (event.data.get("fields") or {}).items()
+        if isinstance(value, str)
+    ]
+    if rows:
+        await conn.execute(_OPEN.format(s=s), rows_json(rows))
+
+
+async def follow_changed_values(conn: Connection, s: str, updated: Sequence[Envelope]) -> None:
+    # One event changes a field once: the event's place in the run orders the changes of a field.
+    rows = [
+        _row(event, n, name.removeprefix(_FIELD_PREFIX), new_value(change))
+        for n, event in enumerate(updated)
+        for name, change in event.data.get("changes", {}).items()
+        if name.startswith(_FIELD_PREFIX)
+    ]
+    if rows:
+        await conn.execute(_CHANGE.format(s=s), rows_json(rows))
+
+
+async def forget_fields_that_are_not_lists(
+    conn: Connection, s: str, tenant_id: str, entity_type_id: str, field: str, kind: str
+) -> None:
+    if kind != FOLLOWED_KIND:
+        await conn.execute(
+            f"DELETE FROM {s}.field_visits WHERE tenant_id = $1 AND entity_type_id = $2 AND field = $3",
+            tenant_id,
+            entity_type_id,
+            field,
+        )
