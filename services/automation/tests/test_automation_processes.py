@@ -9,6 +9,8 @@ from typing import Any as Automation  # the `automation` fixture of conftest.py
 
 import pytest
 from automation.domain import processes as engine
+from automation.domain.process_start import StartRule
+from pydantic import ValidationError
 
 NOTIFY = "conveyor.notifications.notification_command.notify.v1"
 ONBOARDING = (Path(__file__).parents[3] / "docs" / "examples" / "onboarding.bpmn").read_text()
@@ -70,6 +72,47 @@ class TestSafeScriptEngine:
         bpmn = ONBOARDING.replace('sourceRef="start" targetRef="is_housing"', 'sourceRef="start" targetRef="s"')
         with pytest.raises(engine.InvalidTemplate, match="name = expression"):
             engine.parse_template(bpmn.replace("</bpmn:process>", script))
+
+
+class TestStartRule:
+    """Issue #5: start "when Processing status changes from Imported to In progress"."""
+
+    pytestmark = pytest.mark.unit
+
+    FROM_IMPORTED = StartRule.model_validate(
+        STARTS_ON_PROGRESS | {"was": {"field": "status", "op": "eq", "value": "Imported"}}
+    )
+
+    @pytest.mark.parametrize(
+        ("before", "after", "starts"),
+        [
+            ({"status": "Imported"}, {"status": "In progress"}, True),
+            ({"status": "Rejected"}, {"status": "In progress"}, False),  # reopened: not a new onboarding
+            ({"status": "In progress"}, {"status": "In progress"}, False),  # another field changed
+            ({"status": "Imported"}, {"status": "Rejected"}, False),
+            (None, {"status": "In progress"}, False),  # created: not a change
+        ],
+    )
+    def test_was_names_the_value_the_change_comes_from(
+        self, before: dict[str, Any] | None, after: dict[str, Any], starts: bool
+    ) -> None:
+        assert self.FROM_IMPORTED.fires(before, after) is starts
+
+    def test_without_was_any_change_that_makes_the_condition_hold_starts(self) -> None:
+        rule = StartRule.model_validate(STARTS_ON_PROGRESS)
+        assert rule.fires({"status": "Rejected"}, {"status": "In progress"})
+        assert not rule.fires({"status": "In progress"}, {"status": "In progress"})
+
+    def test_on_create_and_manual(self) -> None:
+        created = StartRule.model_validate({"mode": "on_create", "condition": STARTS_ON_PROGRESS["condition"]})
+        assert created.fires(None, {"status": "In progress"})
+        assert not created.fires(None, {"status": "Imported"})
+        assert not created.fires({"status": "Imported"}, {"status": "In progress"})
+        assert not StartRule().fires(None, {"status": "In progress"})
+
+    def test_was_belongs_to_a_change_only(self) -> None:
+        with pytest.raises(ValidationError, match="only an on_change start"):
+            StartRule.model_validate({"mode": "on_create", "was": {"field": "status", "op": "eq", "value": "x"}})
 
 
 async def upload(automation: Automation, bpmn: str = ONBOARDING) -> dict[str, Any]:

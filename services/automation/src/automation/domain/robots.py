@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
+from conveyor_contracts.notifications import CalendarEntryKind
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from automation.domain import templates
@@ -88,6 +89,7 @@ class SendEmail(_Templated):
 
 class CreateCalendarEntry(_Templated):
     type: Literal["create_calendar_entry"]
+    kind: CalendarEntryKind = "meeting"  # a call shows as a call in the calendar and its reminder
     title: Template
     description: Template | None = None
     start_field: str | None = None  # a date field of the item; none: when the robot runs

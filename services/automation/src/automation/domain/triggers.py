@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
+from conveyor_contracts.notifications import CalendarEntryKind
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from automation.domain.conditions import FieldCondition
 
 TriggerKind = Literal["webhook", "field_value", "process_step", "calendar_entry_held", "idle"]
-EntryKind = Literal["call", "meeting", "reminder", "task", "other"]
 MAX_IDLE = timedelta(days=3650)
 
 
@@ -31,7 +31,7 @@ class TriggerSpec(BaseModel):
     when: FieldCondition | None = None
     step: str | None = Field(default=None, min_length=1, max_length=200)
     template_id: str | None = Field(default=None, min_length=1)
-    entry_kind: EntryKind | None = None
+    entry_kind: CalendarEntryKind | None = None
     from_stage_id: str | None = Field(default=None, min_length=1)
     days: int | None = Field(default=None, ge=0, le=MAX_IDLE.days)
     hours: int | None = Field(default=None, ge=0, le=MAX_IDLE.days * 24)

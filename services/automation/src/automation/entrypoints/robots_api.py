@@ -34,7 +34,7 @@ async def list_robots(
 async def add_robot(ctx: CtxDep, body: RobotSpec) -> dict[str, Any]:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        robot = await save_robot(conn, ctx.store, tenant_id=ctx.tenant_id, spec=body, actor=ctx.actor)
+        robot = await save_robot(conn, ctx.store, tenant_id=ctx.tenant_id, spec=body, actor=ctx.actor, now=ctx.now())
     return robot_view(robot)
 
 
@@ -55,7 +55,7 @@ async def change_robot(
     async with ctx.pool.acquire() as conn, conn.transaction():
         robot = await save_robot(
             conn, ctx.store, tenant_id=ctx.tenant_id, spec=body, actor=ctx.actor, robot_id=robot_id,
-            expected_version=if_match,
+            expected_version=if_match, now=ctx.now(),
         )  # fmt: skip
     return robot_view(robot)
 
@@ -64,5 +64,5 @@ async def change_robot(
 async def delete_robot(ctx: CtxDep, robot_id: str) -> Response:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await remove_robot(conn, ctx.store, tenant_id=ctx.tenant_id, robot_id=robot_id, actor=ctx.actor)
+        await remove_robot(conn, ctx.store, tenant_id=ctx.tenant_id, robot_id=robot_id, actor=ctx.actor, now=ctx.now())
     return Response(status_code=204)

@@ -41,7 +41,9 @@ async def list_triggers(ctx: CtxDep, pipeline_id: Annotated[str, Query(min_lengt
 async def add_trigger(ctx: CtxDep, body: TriggerSpec) -> dict[str, Any]:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        trigger, secret = await save_trigger(conn, ctx.store, tenant_id=ctx.tenant_id, spec=body, actor=ctx.actor)
+        trigger, secret = await save_trigger(
+            conn, ctx.store, tenant_id=ctx.tenant_id, spec=body, actor=ctx.actor, now=ctx.now()
+        )
     return trigger_view(trigger, secret)
 
 
@@ -50,7 +52,13 @@ async def change_trigger(ctx: CtxDep, trigger_id: str, body: TriggerSpec) -> dic
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
         trigger, _ = await save_trigger(
-            conn, ctx.store, tenant_id=ctx.tenant_id, spec=body, actor=ctx.actor, trigger_id=trigger_id
+            conn,
+            ctx.store,
+            tenant_id=ctx.tenant_id,
+            spec=body,
+            actor=ctx.actor,
+            trigger_id=trigger_id,
+            now=ctx.now(),
         )
     return trigger_view(trigger)
 
@@ -59,7 +67,9 @@ async def change_trigger(ctx: CtxDep, trigger_id: str, body: TriggerSpec) -> dic
 async def delete_trigger(ctx: CtxDep, trigger_id: str) -> Response:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await remove_trigger(conn, ctx.store, tenant_id=ctx.tenant_id, trigger_id=trigger_id, actor=ctx.actor)
+        await remove_trigger(
+            conn, ctx.store, tenant_id=ctx.tenant_id, trigger_id=trigger_id, actor=ctx.actor, now=ctx.now()
+        )
     return Response(status_code=204)
 
 

@@ -41,7 +41,9 @@ class ActionContext:
     variables: dict[str, Any] | None = None  # a process's variables, seen by templates as `vars`
 
     async def send(self, command: EventContract) -> bool:
-        return await send_command(self.conn, self.store, self.tenant_id, command, key=self.run_id, actor=self.actor)
+        return await send_command(
+            self.conn, self.store, self.tenant_id, command, key=self.run_id, actor=self.actor, now=self.now
+        )
 
     async def users(self, recipients: list[spec.Recipient]) -> list[str]:
         return await people.resolve(self.conn, self.tenant_id, recipients, self.item, self.now)
@@ -176,6 +178,7 @@ async def _create_calendar_entry(action: spec.CreateCalendarEntry, ctx: ActionCo
     entry = notifications.CreateCalendarEntry(
         idempotency_key=ctx.run_id,
         entry_id=ctx.run_id,
+        kind=action.kind,
         title=await ctx.render(action.title),
         description=await ctx.render(action.description) if action.description else None,
         start=start,

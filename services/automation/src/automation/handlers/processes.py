@@ -23,7 +23,6 @@ from automation.adapters import processes as rows
 from automation.adapters import tasks as task_rows
 from automation.adapters.people import resolve
 from automation.domain import processes as engine
-from automation.domain.conditions import holds
 from automation.domain.process_start import StartRule
 from automation.domain.robots import Action, Recipient
 from automation.handlers.actions import ActionContext, NothingToDo, perform
@@ -59,7 +58,7 @@ async def save_template(
     await store.append(
         conn, stream_id=f"process-template-{template.template_id}", tenant_id=tenant_id,
         aggregate_type="process_template", expected_version=previous.version if previous else NO_STREAM,
-        events=[NewEvent.of(saved)], actor=actor,
+        events=[NewEvent.of(saved)], actor=actor, now=now,
     )  # fmt: skip
     return template
 
@@ -102,7 +101,7 @@ async def start_process(
         instance_id=instance.instance_id, template_id=template_id, template_version=template.version,
         item_id=item_id, started_by=started_by,
     )  # fmt: skip
-    await _append(conn, store, tenant_id, instance.instance_id, started)
+    await _append(conn, store, tenant_id, instance.instance_id, started, now)
     return await _after_steps(conn, store, tenant_id, instance, workflow, item, now, "started", calls)
 
 
@@ -183,7 +182,7 @@ async def _after_steps(
         done = ProcessFinished(
             instance_id=instance.instance_id, template_id=instance.template_id, item_id=instance.item_id, end_event=end
         )
-        await _append(conn, store, tenant_id, instance.instance_id, done)
+        await _append(conn, store, tenant_id, instance.instance_id, done, now)
     return saved
 
 
@@ -219,10 +218,12 @@ async def _open_task(
     await create_task(conn, store, tenant_id, task, actor)
 
 
-async def _append(conn: Connection, store: EventStore, tenant_id: str, instance_id: str, event: Any) -> None:
+async def _append(
+    conn: Connection, store: EventStore, tenant_id: str, instance_id: str, event: Any, now: datetime
+) -> None:
     await store.append(
         conn, stream_id=f"process-{instance_id}", tenant_id=tenant_id, aggregate_type="process",
-        expected_version=ANY_VERSION, events=[NewEvent.of(event)], actor=Actor("process", instance_id),
+        expected_version=ANY_VERSION, events=[NewEvent.of(event)], actor=Actor("process", instance_id), now=now,
     )  # fmt: skip
 
 
@@ -236,9 +237,7 @@ async def start_processes_on(
         return
     for template in await rows.latest_templates_of_type(conn, tenant_id, item.entity_type_id):
         rule = StartRule.model_validate(template.start)
-        if rule.mode == "manual" or (rule.mode == "on_create") != (before is None):
-            continue
-        if not holds(rule.condition, item.view()) or (before is not None and holds(rule.condition, before)):
+        if not rule.fires(before, item.view()):
             continue
         instance_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant_id}|{template.template_id}|{event_id}"))
         if await rows.load_instance(conn, tenant_id, instance_id) is None:

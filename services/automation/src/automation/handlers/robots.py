@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from conveyor_contracts.automation import RobotRemoved, RobotSaved
 from conveyor_kit.problems import not_found
@@ -16,7 +17,7 @@ from automation.domain.robots import RobotSpec
 
 async def save_robot(
     conn: Connection, store: EventStore, *, tenant_id: str, spec: RobotSpec, actor: Actor, robot_id: str | None = None,
-    expected_version: int | None = None,
+    expected_version: int | None = None, now: datetime,
 ) -> robot_rows.Robot:  # fmt: skip
     """Add a robot to a stage, or change one (optionally only if it is still at ``expected_version``).
 
@@ -36,12 +37,14 @@ async def save_robot(
     await store.append(
         conn, stream_id=f"robot-{robot.robot_id}", tenant_id=tenant_id, aggregate_type="robot",
         expected_version=expected_version if expected_version is not None else version,
-        events=[NewEvent.of(saved)], actor=actor,
+        events=[NewEvent.of(saved)], actor=actor, now=now,
     )  # fmt: skip
     return robot
 
 
-async def remove_robot(conn: Connection, store: EventStore, *, tenant_id: str, robot_id: str, actor: Actor) -> None:
+async def remove_robot(
+    conn: Connection, store: EventStore, *, tenant_id: str, robot_id: str, actor: Actor, now: datetime
+) -> None:
     """Remove a robot; timers already set for it find it gone and do nothing."""
     existing = await robot_rows.load_robot(conn, tenant_id, robot_id)
     if existing is None:
@@ -50,5 +53,5 @@ async def remove_robot(conn: Connection, store: EventStore, *, tenant_id: str, r
     removed = RobotRemoved(robot_id=robot_id, pipeline_id=existing.spec.pipeline_id, stage_id=existing.spec.stage_id)
     await store.append(
         conn, stream_id=f"robot-{robot_id}", tenant_id=tenant_id, aggregate_type="robot",
-        expected_version=existing.version, events=[NewEvent.of(removed)], actor=actor,
+        expected_version=existing.version, events=[NewEvent.of(removed)], actor=actor, now=now,
     )  # fmt: skip

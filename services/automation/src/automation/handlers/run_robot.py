@@ -72,7 +72,7 @@ async def run_robot(conn: Connection, store: EventStore, clock: Clock, timer: Ti
         )  # fmt: skip
         detail = {**detail, "next_attempt_at": due.isoformat()}
     await runs.finish(conn, tenant_id, run_id, status=outcome, now=now, error=error, detail=detail)
-    await record(conn, store, tenant_id, run.item_id, run_id, "robot", robot.robot_id, outcome, attempt, error)
+    await record(conn, store, tenant_id, run.item_id, run_id, "robot", robot.robot_id, outcome, attempt, error, now)
     log.info("robot_ran", robot_id=robot.robot_id, item_id=run.item_id, run_id=run_id, outcome=outcome)
     if outcome in ("succeeded", "skipped") and item is not None and item.visit_id == run.visit_id:
         await _start_the_next_waiting_robot(conn, tenant_id, robot, item, now)
@@ -101,6 +101,7 @@ async def record(
     outcome: RunOutcome,
     attempt: int,
     error: str | None,
+    now: datetime,
 ) -> None:
     """Publish the run's outcome (timelines and reporting follow it)."""
     event = RunRecorded(
@@ -115,4 +116,5 @@ async def record(
         expected_version=ANY_VERSION,
         events=[NewEvent.of(event)],
         actor=Actor("robot", source_id) if source_kind == "robot" else Actor.system("triggers"),
+        now=now,
     )

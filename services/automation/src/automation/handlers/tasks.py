@@ -26,7 +26,7 @@ async def create_task(conn: Connection, store: EventStore, tenant_id: str, task:
         assignee_role=task.assignee_role, candidate_user_ids=task.candidate_user_ids,
         outcomes=[o.model_dump() for o in task.outcomes], due_at=task.due_at, source=task.source,
     )  # fmt: skip
-    await _record(conn, store, tenant_id, task.task_id, NO_STREAM, created, actor)
+    await _record(conn, store, tenant_id, task.task_id, NO_STREAM, created, actor, task.created_at)
     return True
 
 
@@ -54,7 +54,7 @@ async def complete_task(
         task_id=task_id, item_id=task.item_id, outcome=outcome, values=values, completed_by=user_id,
         overdue=task.overdue(now),
     )  # fmt: skip
-    await _record(conn, store, tenant_id, task_id, task.version, completed, Actor.user(user_id))
+    await _record(conn, store, tenant_id, task_id, task.version, completed, Actor.user(user_id), now)
     done = await task_rows.load(conn, tenant_id, task_id)
     assert done is not None
     return done
@@ -72,7 +72,7 @@ async def delegate_task(
         raise Problem(422, "Unknown user", f"{to_user_id} is not an active user", slug="unknown-user")
     await task_rows.reassign(conn, tenant_id, task_id, to_user_id)
     delegated = TaskDelegated(task_id=task_id, item_id=task.item_id, from_user_id=user_id, to_user_id=to_user_id)
-    await _record(conn, store, tenant_id, task_id, task.version, delegated, Actor.user(user_id))
+    await _record(conn, store, tenant_id, task_id, task.version, delegated, Actor.user(user_id), now)
     moved = await task_rows.load(conn, tenant_id, task_id)
     assert moved is not None
     return moved
@@ -92,9 +92,16 @@ async def _open_task_of(
 
 
 async def _record(
-    conn: Connection, store: EventStore, tenant_id: str, task_id: str, version: int, event: Any, actor: Actor
+    conn: Connection,
+    store: EventStore,
+    tenant_id: str,
+    task_id: str,
+    version: int,
+    event: Any,
+    actor: Actor,
+    now: datetime,
 ) -> None:
     await store.append(
         conn, stream_id=f"task-{task_id}", tenant_id=tenant_id, aggregate_type="task", expected_version=version,
-        events=[NewEvent.of(event)], actor=actor,
+        events=[NewEvent.of(event)], actor=actor, now=now,
     )  # fmt: skip

@@ -39,6 +39,7 @@ async def save_trigger(
     spec: TriggerSpec,
     actor: Actor,
     trigger_id: str | None = None,
+    now: datetime,
 ) -> tuple[trigger_rows.Trigger, str | None]:
     """Add a trigger (with a new webhook secret, returned once) or change one; its secret stays."""
     existing = await trigger_rows.load_trigger(conn, tenant_id, trigger_id) if trigger_id else None
@@ -59,12 +60,14 @@ async def save_trigger(
     )  # fmt: skip
     await store.append(
         conn, stream_id=f"trigger-{trigger.trigger_id}", tenant_id=tenant_id, aggregate_type="trigger",
-        expected_version=existing.version if existing else NO_STREAM, events=[NewEvent.of(saved)], actor=actor,
+        expected_version=existing.version if existing else NO_STREAM, events=[NewEvent.of(saved)], actor=actor, now=now,
     )  # fmt: skip
     return trigger, secret
 
 
-async def remove_trigger(conn: Connection, store: EventStore, *, tenant_id: str, trigger_id: str, actor: Actor) -> None:
+async def remove_trigger(
+    conn: Connection, store: EventStore, *, tenant_id: str, trigger_id: str, actor: Actor, now: datetime
+) -> None:
     existing = await trigger_rows.load_trigger(conn, tenant_id, trigger_id)
     if existing is None:
         raise not_found(f"no trigger {trigger_id}")
@@ -73,6 +76,7 @@ async def remove_trigger(conn: Connection, store: EventStore, *, tenant_id: str,
     await store.append(
         conn, stream_id=f"trigger-{trigger_id}", tenant_id=tenant_id, aggregate_type="trigger",
         expected_version=existing.version, events=[NewEvent.of(TriggerRemoved(trigger_id=trigger_id))], actor=actor,
+        now=now,
     )  # fmt: skip
 
 
@@ -123,10 +127,12 @@ async def _fire(
     ):  # fmt: skip
         return run_id
     move = MoveItem(idempotency_key=run_id, item_id=item.item_id, to_stage_id=trigger.spec.stage_id)
-    await send_command(conn, store, tenant_id, move, key=run_id, actor=Actor.system(f"trigger-{trigger.trigger_id}"))
+    await send_command(
+        conn, store, tenant_id, move, key=run_id, actor=Actor.system(f"trigger-{trigger.trigger_id}"), now=now
+    )
     detail = {"to_stage_id": trigger.spec.stage_id, **(detail or {})}
     await runs.finish(conn, tenant_id, run_id, status="succeeded", now=now, detail=detail)
-    await record(conn, store, tenant_id, item.item_id, run_id, "trigger", trigger.trigger_id, "succeeded", 1, None)
+    await record(conn, store, tenant_id, item.item_id, run_id, "trigger", trigger.trigger_id, "succeeded", 1, None, now)
     return run_id
 
 
