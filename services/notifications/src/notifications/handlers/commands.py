@@ -46,6 +46,7 @@ async def _reject(conn: Connection, store: EventStore, event: Envelope, key: str
         expected_version=ANY_VERSION,
         events=[NewEvent.of(CommandRejected(idempotency_key=key, command_type=event.type, reason=reason))],
         actor=event.actor,
+        now=event.time,  # the command's time, i.e. the sender's clock
     )
 
 

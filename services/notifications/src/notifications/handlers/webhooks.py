@@ -123,7 +123,7 @@ async def record_attempt(
             attempts=attempts,
             status_code=outcome.status_code or 0,
         )
-        return await _publish(conn, store, tenant, delivery_id, event)
+        return await _publish(conn, store, tenant, delivery_id, event, now)
     if attempts >= settings.webhook_max_attempts:
         await _give_up(conn, store, delivery, outcome.error or "failed", now)
     else:
@@ -152,7 +152,7 @@ async def _give_up(conn: Connection, store: EventStore, delivery: dict[str, Any]
         attempts=delivery["attempts"],
         error=error,
     )
-    await _publish(conn, store, tenant, delivery_id, failed)
+    await _publish(conn, store, tenant, delivery_id, failed, now)
 
 
 async def _count_failure(
@@ -184,10 +184,12 @@ async def _count_failure(
     disabled = WebhookSubscriptionDisabled(
         subscription_id=subscription, url=row["url"], consecutive_failures=row["consecutive_failures"]
     )
-    await _publish(conn, store, tenant, f"subscription-{subscription}", disabled)
+    await _publish(conn, store, tenant, f"subscription-{subscription}", disabled, now)
 
 
-async def _publish(conn: Connection, store: EventStore, tenant: str, stream: str, event: Any) -> None:
+async def _publish(
+    conn: Connection, store: EventStore, tenant: str, stream: str, event: Any, now: datetime
+) -> None:
     await store.append(
         conn,
         stream_id=f"webhook-{stream}",
@@ -196,6 +198,7 @@ async def _publish(conn: Connection, store: EventStore, tenant: str, stream: str
         expected_version=ANY_VERSION,
         events=[NewEvent.of(event)],
         actor=WORKER,
+        now=now,
     )
 
 
