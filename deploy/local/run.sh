@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Run the whole product locally.
 #
-#   deploy/local/run.sh           infra up, migrate every service, then serve all five
-#                                 under honcho (one terminal, per-service log prefixes;
-#                                 Ctrl-C stops them all)
-#   deploy/local/run.sh migrate   infra up and migrate every service, nothing else
+#   deploy/local/run.sh           infra up, migrate every service, create its Kafka topics, then
+#                                 serve all five under honcho (one terminal, per-service log
+#                                 prefixes; Ctrl-C stops them all)
+#   deploy/local/run.sh migrate   infra up, migrate every service and create its topics, nothing else
 set -euo pipefail
 
 # shellcheck source=lib/common.sh
@@ -38,6 +38,11 @@ done
 for svc in "${SERVICES[@]}"; do
     log "migrating $svc (database conveyor_$svc)"
     uv run --frozen --no-sync python -m "$svc" migrate
+done
+# The topics exist before the services start: no consumer waits on "topic not found" for a relay
+# to auto-create it with the broker's defaults (docs/operations.md, "Topics and partitions").
+for svc in "${SERVICES[@]}"; do
+    uv run --frozen --no-sync python -m "$svc" topics --partitions 3
 done
 
 if [[ "$MODE" == migrate ]]; then

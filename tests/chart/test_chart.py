@@ -63,7 +63,7 @@ def _assert_locked_down(pod: Manifest) -> None:
     assert pod_security["runAsUser"] == 10001
     assert pod_security["seccompProfile"] == {"type": "RuntimeDefault"}
     assert pod["automountServiceAccountToken"] is False
-    for spec in pod["containers"]:
+    for spec in pod["containers"] + pod.get("initContainers", []):
         security = spec["securityContext"]
         assert security["readOnlyRootFilesystem"] is True
         assert security["allowPrivilegeEscalation"] is False
@@ -107,6 +107,21 @@ def test_migration_job_is_a_pre_install_and_pre_upgrade_hook(default: Rendered, 
     # The migration pods must never be selected by the Deployment's Service or PDB.
     service_selector = default.get("Service", fullname(service))["spec"]["selector"]
     assert not service_selector.items() <= job["spec"]["template"]["metadata"]["labels"].items()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_migration_job_creates_the_topics_first_with_the_same_settings(default: Rendered, service: str) -> None:
+    pod = default.get("Job", f"{fullname(service)}-migrate")["spec"]["template"]["spec"]
+    (topics,) = pod["initContainers"]
+    (migrate,) = pod["containers"]
+    assert topics["args"] == ["topics", "--partitions", "3", "--replication-factor", "1"]
+    assert topics["image"] == migrate["image"]
+    assert env_names(topics) == env_names(migrate)
+
+
+def test_topic_creation_can_be_left_to_the_operator() -> None:
+    pod = render(sets={"migrations.topics.enabled": "false"}).get("Job", f"{fullname('entities')}-migrate")
+    assert "initContainers" not in pod["spec"]["template"]["spec"]
 
 
 def test_no_secret_value_is_in_a_configmap_or_a_plain_env_value(all_features: Rendered) -> None:

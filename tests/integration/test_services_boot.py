@@ -141,6 +141,49 @@ class TestServiceBoot:
         assert any(name.endswith("-relay") for name in workers["workers"])
 
 
+class TestTopicsCommand:
+    async def test_it_creates_what_the_service_publishes_and_consumes_and_its_dead_letters(
+        self, svc: Service, infra: Any
+    ) -> None:
+        from aiokafka.admin import AIOKafkaAdminClient
+        from conveyor_messaging.topics import consumers_of, service_topics
+
+        routing = importlib.import_module(f"{svc.name}.routing")
+        consumers = {**consumers_of(routing.SUBSCRIPTIONS), **getattr(routing, "BATCH_CONSUMERS", {})}
+        suffix = f".t{uuid.uuid4().hex[:8]}"  # dead-letter topics no other test has made
+        wanted = {plan.name for plan in service_topics(svc.name, consumers, group_suffix=suffix)}
+        dead_letters = {f"conveyor.deadletter.{svc.name}.{name}{suffix}" for name in consumers}
+        assert dead_letters < wanted
+
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", svc.name, "topics", "--partitions", "1",
+            env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
+                 f"{svc.prefix}CONSUMER_GROUP_SUFFIX": suffix},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        output, _ = await process.communicate()
+        assert process.returncode == 0, output.decode()
+        admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap)
+        await admin.start()
+        try:
+            assert wanted <= set(await admin.list_topics())
+            for name in dead_letters:
+                assert f"created {name}" in output.decode()
+            await admin.delete_topics(sorted(dead_letters))
+        finally:
+            await admin.close()
+
+    def test_a_service_with_contracts_publishes_their_topics(self, svc: Service) -> None:
+        from conveyor_messaging.topics import service_topics
+
+        importlib.import_module(f"{svc.name}.entrypoints.http")  # the service's own contracts, registered
+        published = [p.name for p in service_topics(svc.name, {}) if p.name.startswith(f"conveyor.{svc.name}.")]
+        if svc.name == "reporting":
+            assert published == []  # reporting only reads
+        else:
+            assert published, f"{svc.name} publishes nothing?"
+
+
 class TestServiceBackbone:
     async def test_an_event_the_service_appends_reaches_kafka_through_its_relay(
         self, svc: Service, migrated_database: str, infra: Any

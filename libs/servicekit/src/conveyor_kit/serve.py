@@ -1,13 +1,17 @@
-"""A service's command line: `python -m <service> serve` runs uvicorn, `migrate` runs Alembic."""
+"""A service's command line: `python -m <service> serve` runs uvicorn, `migrate` runs Alembic,
+`topics` creates its Kafka topics."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 import uvicorn
+from conveyor_messaging.kafka import KafkaSecurity
+from conveyor_messaging.topics import ensure_topics, service_topics
 from fastapi import FastAPI
 from pydantic import model_validator
 
@@ -38,15 +42,37 @@ def service_main(
     app_factory: Callable[[S], FastAPI],
     migrations_path: Path,
     argv: Sequence[str] | None = None,
+    *,
+    consumers: Mapping[str, Sequence[str]] | None = None,
 ) -> int:
-    """Dispatch `serve` or `migrate [--revision R]`; the whole of a service's `__main__`."""
+    """Dispatch `serve`, `migrate [--revision R]` or `topics [--partitions N] [--replication-factor R]`;
+    the whole of a service's `__main__`. ``consumers``: the service's consumer groups (name → topics),
+    whose topics and dead-letter topics `topics` creates besides the ones the service publishes."""
     service = settings_cls.model_config.get("env_prefix", "").rstrip("_").lower()
     parser = argparse.ArgumentParser(prog=f"python -m {service}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the HTTP API (and workers, if enabled)")
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("--revision", default="heads", help="target revision (default: every branch head)")
+    topics = commands.add_parser("topics", help="create the Kafka topics the service publishes and consumes")
+    topics.add_argument("--partitions", type=int, default=3, help="for new topics (default: 3)")
+    topics.add_argument("--replication-factor", type=int, default=1, help="for new topics (default: 1)")
     args = parser.parse_args(argv)
+
+    if args.command == "topics":
+        task_settings = _for_migrations(settings_cls)
+        configure_logging(task_settings.log_level)
+        plans = service_topics(service, consumers or {}, group_suffix=task_settings.consumer_group_suffix)
+        created, present = asyncio.run(
+            ensure_topics(
+                task_settings.kafka_bootstrap_servers, plans, partitions=args.partitions,
+                replication_factor=args.replication_factor, security=KafkaSecurity.from_env(),
+            )
+        )  # fmt: skip
+        print(f"{service} topics: {len(created)} created, {len(present)} already there")
+        for name in created:
+            print(f"  created {name}")
+        return 0
 
     if args.command == "migrate":
         migration_settings = _for_migrations(settings_cls)
@@ -60,8 +86,8 @@ def service_main(
 
 
 def _for_migrations(settings_cls: type[S]) -> S:
-    """The settings without the production checks of serving: migrating needs only the database,
-    and a migration job should not have to carry the JWT secret."""
+    """The settings without the production checks of serving: migrating needs only the database (and
+    creating topics only Kafka), and a migration job should not have to carry the JWT secret."""
 
     class MigrationSettings(settings_cls):  # type: ignore[valid-type,misc]
         @model_validator(mode="after")

@@ -1,10 +1,14 @@
-"""`python -m reporting serve|migrate`."""
+"""`python -m reporting serve|migrate|topics`."""
 
 from conveyor_kit.serve import service_main
+from conveyor_messaging.topics import consumers_of
 
 from reporting.config import Settings
 from reporting.entrypoints.http import create
 from reporting.migrations import MIGRATIONS_PATH
+from reporting.routing import BATCH_CONSUMERS, SUBSCRIPTIONS
 
 if __name__ == "__main__":
-    raise SystemExit(service_main(Settings, create, MIGRATIONS_PATH))
+    raise SystemExit(
+        service_main(Settings, create, MIGRATIONS_PATH, consumers={**consumers_of(SUBSCRIPTIONS), **BATCH_CONSUMERS})
+    )
