@@ -8,24 +8,25 @@ from typing import Any
 from conveyor_kit.auth import Principal
 from conveyor_messaging.db import Connection
 
-from reporting.adapters.visibility import item_visibility
+from reporting.adapters.visibility import rights
 from reporting.domain.periods import OpenPeriod
 
-# Visits that began in the period, of items out of the recycle bin that the caller may read; a visit still
-# open counts up to now, as a stage visit's time runs until the item leaves the stage.
+# Visits that began in the period, of items out of the recycle bin that the caller may read (the visits carry
+# their item's assignee, pipeline and bin mark); a visit still open counts up to now, as a stage visit's time
+# runs until the item leaves the stage.
 _TIMED = """SELECT v.value, count(*) AS visits, sum(d.seconds) AS total_seconds, avg(d.seconds) AS mean_seconds,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY d.seconds) AS median_seconds,
        percentile_cont(0.9) WITHIN GROUP (ORDER BY d.seconds) AS p90_seconds
   FROM projection.field_visits v
-  JOIN projection.items i ON i.tenant_id = v.tenant_id AND i.item_id = v.item_id
   CROSS JOIN LATERAL (SELECT coalesce(v.duration_s, greatest(extract(epoch FROM $4 - v.entered_at), 0)) AS seconds) d
- WHERE v.tenant_id = $1 AND v.entity_type_id = $2 AND v.field = $3 AND NOT i.deleted
+ WHERE v.tenant_id = $1 AND v.entity_type_id = $2 AND v.field = $3 AND NOT v.item_deleted
    AND v.entered_at >= $5 AND v.entered_at < $6 AND {seen}
  GROUP BY v.value"""
 
-_CURRENT = """SELECT i.fields->>$3 AS value, count(*) AS items
-  FROM projection.items i
- WHERE i.tenant_id = $1 AND i.entity_type_id = $2 AND NOT i.deleted AND jsonb_typeof(i.fields->$3) = 'string'
+# Items holding a value now: the open visits.
+_CURRENT = """SELECT v.value, count(*) AS items
+  FROM projection.field_visits v
+ WHERE v.tenant_id = $1 AND v.entity_type_id = $2 AND v.field = $3 AND v.left_at IS NULL AND NOT v.item_deleted
    AND {seen}
  GROUP BY 1"""
 
@@ -36,11 +37,12 @@ async def field_time(
     """Per value of ``field``: items holding it now, and its visits that began in the period (count, total,
     mean, median and p90 seconds)."""
     tenant = principal.tenant_id
-    seen = await item_visibility(conn, principal, entity_type_id, first=7)
+    may_read = await rights(conn, principal, entity_type_id)
+    seen = may_read.condition(assignee="v.item_assignee_id", pipeline="v.item_pipeline_id", first=7)
     timed = await conn.fetch(
         _TIMED.format(seen=seen.sql), tenant, entity_type_id, field, now, period.start, period.end, *seen.params
     )
-    current_seen = await item_visibility(conn, principal, entity_type_id, first=4)
+    current_seen = may_read.condition(assignee="v.item_assignee_id", pipeline="v.item_pipeline_id", first=4)
     current = dict(
         await conn.fetch(_CURRENT.format(seen=current_seen.sql), tenant, entity_type_id, field, *current_seen.params)
     )

@@ -9,38 +9,37 @@ from conveyor_kit.auth import Principal
 from conveyor_kit.problems import not_found
 from conveyor_messaging.db import Connection
 
-from reporting.adapters.visibility import item_visibility
+from reporting.adapters.visibility import rights
 from reporting.domain.periods import Period
 
-# The steps of the templates' instances whose item the caller may read ($1 tenant, $2 template ids).
-_SEEN_STEPS = """FROM projection.process_steps s
-  JOIN projection.process_instances p ON p.tenant_id = s.tenant_id AND p.instance_id = s.instance_id
-  LEFT JOIN projection.items i ON i.tenant_id = s.tenant_id AND i.item_id = s.item_id
- WHERE s.tenant_id = $1 AND p.template_id = ANY($2::text[]) AND {seen}"""
-
-# Steps that began in the period and have ended, as stage time counts visits.
-_TIMED = f"""SELECT p.template_id, s.step, count(*) AS visits, sum(s.duration_s) AS total_seconds,
+# Steps of the templates ($2) that began in the period and have ended, as stage time counts visits; a step
+# carries its template and its item's assignee and pipeline, so no instance or item is joined.
+_TIMED = """SELECT s.template_id, s.step, count(*) AS visits, sum(s.duration_s) AS total_seconds,
        avg(s.duration_s) AS mean_seconds,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY s.duration_s) AS median_seconds,
        percentile_cont(0.9) WITHIN GROUP (ORDER BY s.duration_s) AS p90_seconds
-  {_SEEN_STEPS} AND s.left_at IS NOT NULL AND s.entered_at >= $3 AND s.entered_at < $4
+  FROM projection.process_steps s
+ WHERE s.tenant_id = $1 AND s.template_id = ANY($2::text[]) AND s.left_at IS NOT NULL
+   AND s.entered_at >= $3 AND s.entered_at < $4 AND {seen}
  GROUP BY 1, 2"""
 
-# Open steps of running instances: an instance waiting at two branches of one step counts once there.
-_WAITING = f"""SELECT p.template_id, s.step, count(DISTINCT s.instance_id) AS waiting, min(s.entered_at) AS since
-  {_SEEN_STEPS} AND s.left_at IS NULL AND p.finished_at IS NULL
+# Open steps (a step is closed when its instance ends): an instance waiting at two branches of one step counts
+# once there.
+_WAITING = """SELECT s.template_id, s.step, count(DISTINCT s.instance_id) AS waiting, min(s.entered_at) AS since
+  FROM projection.process_steps s
+ WHERE s.tenant_id = $1 AND s.template_id = ANY($2::text[]) AND s.left_at IS NULL AND {seen}
  GROUP BY 1, 2"""
 
 # Running instances with no open step wait for something else (a timer, a message): since their last move.
 _WAITING_ELSEWHERE = """SELECT p.template_id, count(*) AS waiting,
-       min(greatest(p.started_at, last.left_at)) AS since
+       min(greatest(p.started_at, (SELECT max(s.left_at) FROM projection.process_steps s
+                                    WHERE s.tenant_id = p.tenant_id AND s.instance_id = p.instance_id))) AS since
   FROM projection.process_instances p
   LEFT JOIN projection.items i ON i.tenant_id = p.tenant_id AND i.item_id = p.item_id
-  CROSS JOIN LATERAL (SELECT max(s.left_at) AS left_at, bool_or(s.left_at IS NULL) AS open
-                        FROM projection.process_steps s
-                       WHERE s.tenant_id = p.tenant_id AND s.instance_id = p.instance_id) last
  WHERE p.tenant_id = $1 AND p.template_id = ANY($2::text[]) AND p.finished_at IS NULL
-   AND NOT coalesce(last.open, false) AND {seen}
+   AND NOT EXISTS (SELECT 1 FROM projection.process_steps o
+                    WHERE o.tenant_id = p.tenant_id AND o.instance_id = p.instance_id AND o.left_at IS NULL)
+   AND {seen}
  GROUP BY 1"""
 
 
@@ -72,12 +71,14 @@ async def process_steps(
     tenant = principal.tenant_id
     templates = await _templates(conn, tenant, entity_type_id, template_id)
     ids = list(templates)
-    seen = await item_visibility(conn, principal, entity_type_id, first=5)
+    may_read = await rights(conn, principal, entity_type_id)
+    seen = may_read.condition(assignee="s.item_assignee_id", pipeline="s.item_pipeline_id", first=5)
     timed = await conn.fetch(_TIMED.format(seen=seen.sql), tenant, ids, period.start, period.end, *seen.params)
-    # the waiting queries have no period: their visibility parameters start at $3
-    now_seen = await item_visibility(conn, principal, entity_type_id, first=3)
-    waiting = await conn.fetch(_WAITING.format(seen=now_seen.sql), tenant, ids, *now_seen.params)
-    elsewhere = await conn.fetch(_WAITING_ELSEWHERE.format(seen=now_seen.sql), tenant, ids, *now_seen.params)
+    # the waiting queries have no period: their conditions' parameters start at $3
+    seen = may_read.condition(assignee="s.item_assignee_id", pipeline="s.item_pipeline_id", first=3)
+    waiting = await conn.fetch(_WAITING.format(seen=seen.sql), tenant, ids, *seen.params)
+    seen = may_read.condition(assignee="i.assignee_id", pipeline="i.pipeline_id", first=3)
+    elsewhere = await conn.fetch(_WAITING_ELSEWHERE.format(seen=seen.sql), tenant, ids, *seen.params)
     rows: dict[tuple[str, str | None], dict[str, Any]] = {}
 
     def row(template: str, step: str | None) -> dict[str, Any]:

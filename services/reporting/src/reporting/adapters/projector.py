@@ -1,5 +1,6 @@
 """Applies a batch of events to a set of projection tables: consecutive events with the same reaction
-go to it together, then the product lines of the touched items are refreshed in two statements."""
+go to it together, then what copies the touched items is refreshed: their product lines, and the field visits
+and process steps that carry the item's assignee, pipeline and bin mark."""
 
 from __future__ import annotations
 
@@ -25,6 +26,27 @@ SELECT i.tenant_id, i.item_id, i.parent_item_id, i.product_id, i.title,
 ON CONFLICT (tenant_id, line_item_id) DO UPDATE
 SET deal_item_id = excluded.deal_item_id, product_id = excluded.product_id, name = excluded.name,
     price = excluded.price, quantity = excluded.quantity"""
+
+# Rows that reports filter by their item's rights carry the item's assignee and pipeline (field visits also its
+# bin mark); they follow the touched items, whichever came first.
+_FOLLOWERS = {
+    "field_visits": {"item_assignee_id": "assignee_id", "item_pipeline_id": "pipeline_id", "item_deleted": "deleted"},
+    "process_steps": {"item_assignee_id": "assignee_id", "item_pipeline_id": "pipeline_id"},
+}
+_FOLLOW_ITEMS = """
+UPDATE {{s}}.{table} t SET ({copies}) = ROW({values})
+  FROM unnest($1::text[], $2::text[]) AS k(tenant_id, item_id)
+  JOIN {{s}}.items i ON i.tenant_id = k.tenant_id AND i.item_id = k.item_id
+ WHERE t.tenant_id = k.tenant_id AND t.item_id = k.item_id AND ({own}) IS DISTINCT FROM ({values})"""
+_FOLLOW = [
+    _FOLLOW_ITEMS.format(
+        table=table,
+        copies=", ".join(columns),
+        own=", ".join(f"t.{c}" for c in columns),
+        values=", ".join(f"i.{c}" for c in columns.values()),
+    )
+    for table, columns in _FOLLOWERS.items()
+]
 
 _DROP_LINES = """
 DELETE FROM {s}.product_lines l
@@ -59,3 +81,5 @@ async def project(
         tenants, ids = [t for t, _ in touched], [i for _, i in touched]
         await conn.execute(_REFRESH_LINES.format(s=schema), tenants, ids)
         await conn.execute(_DROP_LINES.format(s=schema), tenants, ids)
+        for follow in _FOLLOW:
+            await conn.execute(follow.format(s=schema), tenants, ids)

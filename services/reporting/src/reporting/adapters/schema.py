@@ -120,11 +120,12 @@ SELECT s.tenant_id, s.instance_id, p.template_id, p.template, p.template_version
 _FIELD_VIEWS = """
 CREATE OR REPLACE VIEW reporting.field_visits AS
 SELECT v.tenant_id, v.item_id, v.entity_type_id, v.field, f.label AS field_label, v.value,
-       coalesce(f.options->>v.value, v.value) AS value_label, i.assignee_id, v.entered_at, v.left_at, v.duration_s
+       coalesce(f.options->>v.value, v.value) AS value_label, v.item_assignee_id AS assignee_id, v.entered_at,
+       v.left_at, v.duration_s
   FROM projection.field_visits v
-  JOIN projection.items i ON i.tenant_id = v.tenant_id AND i.item_id = v.item_id AND NOT i.deleted
   LEFT JOIN projection.fields f ON f.tenant_id = v.tenant_id AND f.entity_type_id = v.entity_type_id
-                               AND f.code = v.field;
+                               AND f.code = v.field
+ WHERE NOT v.item_deleted;
 """
 
 _GRANTS = """
@@ -214,8 +215,9 @@ CREATE OR REPLACE FUNCTION reporting_duration_bucket(seconds double precision) R
 
 # Revision 0005: business processes. Automation publishes no event per BPMN step; the steps that take time
 # are its user tasks (where an instance waits for people), so a step is a task of a process instance
-# (task.created opens it, task.completed closes it; the instance's end closes what is still open).
-# Instances and steps come from different topics and may arrive in either order: they are joined when read.
+# (task.created opens it, task.completed closes it; the instance's end closes what is still open). A step
+# carries its instance's template and its item's assignee and pipeline (the reader's rights), so the report
+# reads one index; they are filled in whichever order instances, steps and items arrive.
 _PROCESSES = """
 CREATE TABLE {s}.process_templates (
     tenant_id text NOT NULL, template_id text NOT NULL, version int NOT NULL, name text NOT NULL,
@@ -229,28 +231,32 @@ CREATE TABLE {s}.process_instances (
 CREATE INDEX ON {s}.process_instances (tenant_id, template_id) WHERE finished_at IS NULL;
 CREATE INDEX ON {s}.process_instances (tenant_id, item_id);
 CREATE TABLE {s}.process_steps (
-    tenant_id text NOT NULL, task_id text NOT NULL, instance_id text NOT NULL, item_id text,
+    tenant_id text NOT NULL, task_id text NOT NULL, instance_id text NOT NULL, template_id text, item_id text,
     step text NOT NULL, assignee_user_id text, assignee_role text,
     entered_at timestamptz NOT NULL, left_at timestamptz, duration_s double precision, outcome text,
-    PRIMARY KEY (tenant_id, task_id));
-CREATE INDEX ON {s}.process_steps (tenant_id, instance_id);
+    item_assignee_id text, item_pipeline_id text, PRIMARY KEY (tenant_id, task_id));
+CREATE INDEX ON {s}.process_steps (tenant_id, instance_id) INCLUDE (left_at);
 CREATE INDEX ON {s}.process_steps (tenant_id, item_id);
-CREATE INDEX ON {s}.process_steps (tenant_id, entered_at) INCLUDE (instance_id, step, duration_s, item_id)
-    WHERE left_at IS NOT NULL;
-CREATE INDEX ON {s}.process_steps (tenant_id, instance_id) INCLUDE (step, entered_at, item_id)
-    WHERE left_at IS NULL;
+CREATE INDEX ON {s}.process_steps (tenant_id, entered_at)
+    INCLUDE (template_id, step, duration_s, item_assignee_id, item_pipeline_id) WHERE left_at IS NOT NULL;
+CREATE INDEX ON {s}.process_steps (tenant_id, template_id)
+    INCLUDE (step, entered_at, instance_id, item_assignee_id, item_pipeline_id) WHERE left_at IS NULL;
 """
 
 # Revision 0006: how long items held each value of their list fields (a status kept in a field, not a stage).
-# A visit opens when an item gets the value and ends when the value changes or is cleared.
+# A visit opens when an item gets the value and ends when the value changes or is cleared; it carries its
+# item's assignee, pipeline and bin mark (the reader's rights) so that the report joins no items.
 _FIELDS = """
 CREATE TABLE {s}.field_visits (
     seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, tenant_id text NOT NULL, item_id text NOT NULL,
     entity_type_id text NOT NULL, field text NOT NULL, value text NOT NULL,
-    entered_at timestamptz NOT NULL, left_at timestamptz, duration_s double precision);
+    entered_at timestamptz NOT NULL, left_at timestamptz, duration_s double precision,
+    item_assignee_id text, item_pipeline_id text, item_deleted boolean NOT NULL DEFAULT false);
 CREATE INDEX ON {s}.field_visits (tenant_id, item_id, field);
 CREATE INDEX ON {s}.field_visits (tenant_id, entity_type_id, field, entered_at)
-    INCLUDE (value, duration_s, item_id);
+    INCLUDE (value, duration_s, item_assignee_id, item_pipeline_id) WHERE NOT item_deleted;
+CREATE INDEX ON {s}.field_visits (tenant_id, entity_type_id, field)
+    INCLUDE (value, item_assignee_id, item_pipeline_id) WHERE left_at IS NULL AND NOT item_deleted;
 """
 
 

@@ -24,9 +24,14 @@ _ROWS = """jsonb_to_recordset($1::jsonb) AS r(ord int, tenant_id text, item_id t
 _FOLLOWED = f"""NOT EXISTS (SELECT 1 FROM {{s}}.fields f WHERE f.tenant_id = r.tenant_id
     AND f.entity_type_id = r.entity_type_id AND f.code = r.field AND f.kind <> '{FOLLOWED_KIND}')"""
 
+# A new visit carries its item's assignee, pipeline and bin mark (the projector keeps them current).
+_ITEM = "LEFT JOIN {s}.items i ON i.tenant_id = r.tenant_id AND i.item_id = r.item_id"
+_ITEM_COLUMNS = "item_assignee_id, item_pipeline_id, item_deleted"
+_ITEM_VALUES = "i.assignee_id, i.pipeline_id, coalesce(i.deleted, false)"
+
 _OPEN = f"""
-INSERT INTO {{s}}.field_visits (tenant_id, item_id, entity_type_id, field, value, entered_at)
-SELECT r.tenant_id, r.item_id, r.entity_type_id, r.field, r.value, r.at FROM {_ROWS}
+INSERT INTO {{s}}.field_visits (tenant_id, item_id, entity_type_id, field, value, entered_at, {_ITEM_COLUMNS})
+SELECT r.tenant_id, r.item_id, r.entity_type_id, r.field, r.value, r.at, {_ITEM_VALUES} FROM {_ROWS} {_ITEM}
  WHERE {_FOLLOWED}"""
 
 # The open visit of each changed field ends at its first change in the run; every change to a value opens a
@@ -43,10 +48,11 @@ first AS (
      WHERE v.tenant_id = first.tenant_id AND v.item_id = first.item_id AND v.field = first.field
        AND v.left_at IS NULL
 )
-INSERT INTO {{s}}.field_visits (tenant_id, item_id, entity_type_id, field, value, entered_at, left_at, duration_s)
+INSERT INTO {{s}}.field_visits (tenant_id, item_id, entity_type_id, field, value, entered_at, left_at, duration_s,
+                                {_ITEM_COLUMNS})
 SELECT r.tenant_id, r.item_id, r.entity_type_id, r.field, r.value, r.at, r.next_at,
-       extract(epoch FROM r.next_at - r.at)
-  FROM (SELECT *, lead(at) OVER (PARTITION BY tenant_id, item_id, field ORDER BY ord) AS next_at FROM r) r
+       extract(epoch FROM r.next_at - r.at), {_ITEM_VALUES}
+  FROM (SELECT *, lead(at) OVER (PARTITION BY tenant_id, item_id, field ORDER BY ord) AS next_at FROM r) r {_ITEM}
  WHERE r.value IS NOT NULL AND {_FOLLOWED}"""
 
 

@@ -68,6 +68,13 @@ UPDATE {{s}}.process_steps t
    AND p.finished_at IS NOT NULL AND t.tenant_id = p.tenant_id AND t.instance_id = p.instance_id
    AND t.left_at IS NULL"""
 
+# Steps recorded before their instance learn its template.
+_NAME_STEPS = """
+UPDATE {s}.process_steps t SET template_id = p.template_id
+  FROM {s}.process_instances p
+ WHERE (p.tenant_id, p.instance_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+   AND t.tenant_id = p.tenant_id AND t.instance_id = p.instance_id AND t.template_id IS NULL"""
+
 
 async def when_processes_start_or_end_follow_them(conn: Connection, s: str, events: Sequence[Envelope]) -> None:
     # One row per instance: a run may hold both the start and the end of one instance.
@@ -86,20 +93,23 @@ async def when_processes_start_or_end_follow_them(conn: Connection, s: str, even
         else:
             row.update(finished_at=at, end_event=d.get("end_event"))
     await conn.execute(_INSTANCES.format(s=s), rows_json(list(folded.values())))
+    await conn.execute(_NAME_STEPS.format(s=s), [t for t, _ in folded], [i for _, i in folded])
     ended = [key for key, row in folded.items() if row["finished_at"] is not None]
     if ended:
         await conn.execute(_CLOSE_ENDED.format(s=s), [t for t, _ in ended], [i for _, i in ended])
 
 
 _OPEN_STEPS = f"""
-INSERT INTO {{s}}.process_steps AS t (tenant_id, task_id, instance_id, item_id, step, assignee_user_id,
-                                      assignee_role, entered_at, left_at, duration_s, outcome)
-SELECT r.tenant_id, r.task_id, r.instance_id, r.item_id, r.step, r.assignee_user_id, r.assignee_role, r.at,
-       p.finished_at, extract(epoch FROM p.finished_at - r.at),
-       CASE WHEN p.finished_at IS NOT NULL THEN '{ENDED_WITH_PROCESS}' END
+INSERT INTO {{s}}.process_steps AS t (tenant_id, task_id, instance_id, template_id, item_id, step, assignee_user_id,
+                                      assignee_role, entered_at, left_at, duration_s, outcome, item_assignee_id,
+                                      item_pipeline_id)
+SELECT r.tenant_id, r.task_id, r.instance_id, p.template_id, r.item_id, r.step, r.assignee_user_id, r.assignee_role,
+       r.at, p.finished_at, extract(epoch FROM p.finished_at - r.at),
+       CASE WHEN p.finished_at IS NOT NULL THEN '{ENDED_WITH_PROCESS}' END, i.assignee_id, i.pipeline_id
   FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, task_id text, instance_id text, item_id text, step text,
        assignee_user_id text, assignee_role text, at timestamptz)
   LEFT JOIN {{s}}.process_instances p ON p.tenant_id = r.tenant_id AND p.instance_id = r.instance_id
+  LEFT JOIN {{s}}.items i ON i.tenant_id = r.tenant_id AND i.item_id = r.item_id
 ON CONFLICT (tenant_id, task_id) DO NOTHING"""
 
 # A completion is the task's last event: it closes the step even if the instance's end closed it first.
