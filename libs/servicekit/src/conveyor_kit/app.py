@@ -19,8 +19,10 @@ from conveyor_kit.middleware import (
     REQUEST_ID_HEADER,
     BodySizeLimitMiddleware,
     CorrelationIdMiddleware,
+    NulCharacterGuardMiddleware,
     UnhandledErrorMiddleware,
 )
+from conveyor_kit.openapi import install_problem_openapi
 from conveyor_kit.problems import install_problem_handlers
 from conveyor_kit.settings import ServiceSettings
 
@@ -76,8 +78,10 @@ def create_app(
     app.state.token_verifier = TokenVerifier(settings)
 
     install_problem_handlers(app)
+    install_problem_openapi(app)
     # Added innermost first: the last one added sees the request first.
     app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(NulCharacterGuardMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(CorrelationIdMiddleware)

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import State
 
 from conveyor_kit.logging import get_logger
+from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import Problem
 
 CheckResult = tuple[bool, dict[str, Any]]
@@ -78,7 +79,7 @@ def health_router(checks: Sequence[ReadyCheck]) -> APIRouter:
     async def live() -> dict[str, str]:
         return {"status": "live"}
 
-    @router.get("/ready", response_model=None)
+    @router.get("/ready", response_model=None, responses=problem_responses(503))
     async def ready(request: Request) -> JSONResponse:
         state = request.app.state
         timeout = state.settings.ready_check_timeout_seconds

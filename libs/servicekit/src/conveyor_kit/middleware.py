@@ -12,7 +12,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from conveyor_kit.logging import get_logger
-from conveyor_kit.problems import Problem, internal_error_response, payload_too_large
+from conveyor_kit.problems import Problem, internal_error_response, nul_character, payload_too_large
 
 CORRELATION_HEADER = "X-Correlation-ID"
 CAUSATION_HEADER = "X-Causation-ID"
@@ -108,6 +108,60 @@ class BodySizeLimitMiddleware:
             return message
 
         await self.app(scope, receive_within_limit, send)
+
+
+# A JSON string escape of U+0000 that is not itself an escaped backslash followed by "u0000".
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _has_nul(text: bytes) -> bool:
+    return b"\x00" in text or b"%00" in text
+
+
+class NulCharacterGuardMiddleware:
+    """Refuses U+0000 in the path, the query or a JSON body with 400 problem+json.
+
+    PostgreSQL cannot store NUL in text or jsonb, so without this a NUL anywhere a value reaches
+    the database is an error deep in a query (a 500) instead of the client's mistake.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if _has_nul(scope.get("raw_path") or scope["path"].encode()) or _has_nul(scope.get("query_string", b"")):
+            await nul_character("the URL").response(scope["path"])(scope, receive, send)
+            return
+        content_type = Headers(scope=scope).get("content-type", "")
+        if "json" not in content_type:
+            await self.app(scope, receive, send)
+            return
+        # Bodies are bounded by BodySizeLimitMiddleware (outside this one), so reading one whole is safe.
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if _JSON_NUL.search(body):
+            await nul_character("the JSON body").response(scope["path"])(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
 
 class UnhandledErrorMiddleware:

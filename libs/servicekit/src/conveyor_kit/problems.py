@@ -101,6 +101,11 @@ def payload_too_large(limit: int) -> Problem:
     )
 
 
+def nul_character(where: str) -> Problem:
+    """400: text with U+0000, which no value stored in PostgreSQL may hold."""
+    return Problem(400, "Bad request", f"{where} contains a NUL character (U+0000)", slug="nul-character")
+
+
 def _field(loc: tuple[int | str, ...] | list[int | str]) -> str:
     # A JSON pointer into the request: `/body/items/0/name`, `/query/limit`.
     return "/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in loc)
