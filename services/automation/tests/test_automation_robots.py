@@ -210,6 +210,17 @@ class TestRobotsApi:
         assert response.status_code == 422
         assert "not allowed" in response.text
 
+    async def test_a_position_beyond_the_integer_column_is_a_422_not_a_500(self, automation: Automation) -> None:
+        # Found by schemathesis (tests/security): 3834353521 overflowed the int4 column.
+        spec = {"pipeline_id": PIPE, "stage_id": PROPOSAL, "name": "Far", "action": {"type": "wait"}}
+
+        response = await automation.http.post(
+            "/v1/robots", json={**spec, "position": 3_834_353_521}, headers=automation.headers()
+        )
+
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "/body/position"
+
     async def test_only_admins_configure_robots_and_other_tenants_see_nothing(self, automation: Automation) -> None:
         robot = await automation.add_robot(pipeline_id=PIPE, stage_id=PROPOSAL, name="Mine", action={"type": "wait"})
         spec = {"pipeline_id": PIPE, "stage_id": PROPOSAL, "name": "X", "action": {"type": "wait"}}

@@ -170,6 +170,16 @@ class TestStages:
         assert item["stage_id"] == wholesale["stages"][0]["stage_id"]
         assert [p["is_default"] for p in await api.pipelines(type_id)] == [False, True]
 
+    async def test_a_sort_beyond_the_integer_column_is_a_422_not_a_500(self, api: PipelinesApi) -> None:
+        sales = await general(api, await api.entity_type())
+
+        response = await api.client.patch(
+            f"/v1/pipelines/{sales['pipeline_id']}", json={"sort": 2**31}, headers=api.headers()
+        )
+
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "/body/sort"
+
 
 class TestTunnels:
     async def test_entering_a_stage_with_a_move_tunnel_moves_the_item_on(self, api: PipelinesApi) -> None:

@@ -180,7 +180,7 @@ class RobotSpec(_Spec):
     pipeline_id: str = Field(min_length=1)
     stage_id: str = Field(min_length=1)
     name: str = Field(min_length=1, max_length=200)
-    position: int = 0
+    position: int = Field(default=0, ge=-(2**31), le=2**31 - 1)  # an integer column
     timing: Timing = Timing()
     condition: Condition | None = None
     action: Action

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import not_found
 from conveyor_timers import pending
 from fastapi import APIRouter
@@ -13,7 +14,7 @@ from automation.entrypoints.deps import CtxDep
 from automation.handlers.retry_run import retry_run
 from automation.handlers.schedule_robots import idle_group, visit_group
 
-router = APIRouter(prefix="/v1", tags=["automation log"])
+router = APIRouter(prefix="/v1", tags=["automation log"], responses=problem_responses(403, 404, 409))
 
 
 def run_view(run: runs.Run) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conveyor_kit.openapi import problem_responses, text_body
 from conveyor_kit.problems import not_found
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,7 +15,7 @@ from automation.domain.process_start import StartRule
 from automation.entrypoints.deps import CtxDep
 from automation.handlers.processes import save_template, start_process
 
-router = APIRouter(prefix="/v1", tags=["business processes"])
+router = APIRouter(prefix="/v1", tags=["business processes"], responses=problem_responses(403, 404, 409))
 
 
 class TemplateBody(BaseModel):
@@ -73,7 +74,7 @@ async def get_template(ctx: CtxDep, template_id: str, version: int | None = None
     return template_view(template)
 
 
-@router.get("/process-templates/{template_id}/bpmn")
+@router.get("/process-templates/{template_id}/bpmn", response_class=Response, responses=text_body("application/xml"))
 async def export_template(ctx: CtxDep, template_id: str, version: int | None = None) -> Response:
     """The template's BPMN 2.0 XML, as uploaded: it opens in a standard modeller."""
     async with ctx.pool.acquire() as conn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import not_found
 from fastapi import APIRouter, Header, Query, Response
 
@@ -12,7 +13,7 @@ from automation.domain.robots import RobotSpec
 from automation.entrypoints.deps import CtxDep
 from automation.handlers.robots import remove_robot, save_robot
 
-router = APIRouter(prefix="/v1/robots", tags=["robots"])
+router = APIRouter(prefix="/v1/robots", tags=["robots"], responses=problem_responses(403, 404, 409))
 
 
 def robot_view(robot: robot_rows.Robot) -> dict[str, Any]:

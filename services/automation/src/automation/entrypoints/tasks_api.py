@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from conveyor_access import ADMIN_ROLE
+from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import forbidden, not_found
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,7 +15,7 @@ from automation.entrypoints.deps import Ctx, CtxDep
 from automation.handlers.processes import continue_after_task
 from automation.handlers.tasks import complete_task, delegate_task
 
-router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
+router = APIRouter(prefix="/v1/tasks", tags=["tasks"], responses=problem_responses(403, 404, 409))
 
 
 def task_view(task: task_rows.Task, ctx: Ctx) -> dict[str, Any]:

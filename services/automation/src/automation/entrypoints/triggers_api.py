@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import asyncpg
 from conveyor_kit.clock import Clock, clock_from
 from conveyor_kit.database import pool_from
+from conveyor_kit.openapi import problem_responses
 from conveyor_kit.workers import backbone_from
 from conveyor_messaging.runtime import Backbone
 from fastapi import APIRouter, Depends, Header, Query, Response
@@ -17,7 +18,7 @@ from automation.domain.triggers import TriggerSpec
 from automation.entrypoints.deps import CtxDep
 from automation.handlers.triggers import fire_webhook_trigger, remove_trigger, save_trigger
 
-router = APIRouter(prefix="/v1", tags=["triggers"])
+router = APIRouter(prefix="/v1", tags=["triggers"], responses=problem_responses(403, 404, 409))
 
 
 def trigger_view(trigger: trigger_rows.Trigger, secret: str | None = None) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import asyncpg
 from conveyor_access import Action
+from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import not_found
 from conveyor_messaging.actor import Actor
 from fastapi import APIRouter, Query
@@ -15,7 +16,7 @@ from entities.adapters import catalogue_store
 from entities.entrypoints.relations_http import Admin, Caller, Now, Pool, Store, items_json, reader_of
 from entities.handlers.catalogue_products import bind_item_to_product, change_product, create_product, items_of_product
 
-router = APIRouter(prefix="/v1", tags=["catalogue"])
+router = APIRouter(prefix="/v1", tags=["catalogue"], responses=problem_responses(403, 404, 409))
 Price = str | int | float
 
 

@@ -8,7 +8,8 @@ from typing import Annotated
 from conveyor_access import Action
 from conveyor_kit.auth import Principal, current_principal
 from conveyor_kit.database import pool_from
-from fastapi import APIRouter, Depends, Query, Request
+from conveyor_kit.openapi import problem_responses, text_body
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from entities.adapters import entity_types
@@ -20,11 +21,16 @@ from entities.domain.errors import NotFound
 from entities.domain.listing import MAX_LIMIT, OPS, Filter, ListQuery, Sort, parse_filter
 from entities.entrypoints.items_list_api import SearchBody
 
-router = APIRouter(prefix="/v1/exports", tags=["items"])
+router = APIRouter(prefix="/v1/exports", tags=["items"], responses=problem_responses(404))
 Caller = Annotated[Principal, Depends(current_principal)]
 
 
-@router.get("/items.csv", summary="Export a filtered list of items as CSV (the filters of GET /v1/items)")
+@router.get(
+    "/items.csv",
+    response_class=Response,
+    responses=text_body("text/csv"),
+    summary="Export a filtered list of items as CSV (the filters of GET /v1/items)",
+)
 async def export_items(
     request: Request,
     principal: Caller,
@@ -46,7 +52,12 @@ async def export_items(
     return await _export(request, principal, query)
 
 
-@router.post("/items", summary="Export a filtered list of items as CSV (the body of POST /v1/items/search)")
+@router.post(
+    "/items",
+    response_class=Response,
+    responses=text_body("text/csv"),
+    summary="Export a filtered list of items as CSV (the body of POST /v1/items/search)",
+)
 async def export_search(body: SearchBody, request: Request, principal: Caller) -> StreamingResponse:
     query = ListQuery(
         entity_type_id=body.entity_type_id,

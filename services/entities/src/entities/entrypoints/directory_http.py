@@ -16,6 +16,7 @@ from conveyor_access import ADMIN_ROLE
 from conveyor_kit.auth import Principal, current_principal, require_roles
 from conveyor_kit.clock import clock_from
 from conveyor_kit.database import pool_from
+from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import Problem, conflict, not_found
 from conveyor_kit.workers import backbone_from
 from conveyor_messaging.actor import Actor
@@ -58,7 +59,7 @@ async def writing(request: Request, principal: Principal) -> AsyncIterator[Direc
 
 
 def directory_router() -> APIRouter:
-    router = APIRouter(prefix="/v1/directory", tags=["directory"])
+    router = APIRouter(prefix="/v1/directory", tags=["directory"], responses=problem_responses(403, 404, 409))
 
     # ------------------------------------------------------------ users
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from conveyor_access import Action
 from conveyor_kit.auth import Principal, current_principal
+from conveyor_kit.openapi import problem_responses
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.eventstore import RecordedEvent
 from fastapi import APIRouter, Depends, Request
@@ -17,7 +18,7 @@ from entities.domain.item import Item, fold
 from entities.entrypoints.work import guard, unit_of_work
 from entities.handlers.unit import Unit
 
-router = APIRouter(prefix="/v1/items", tags=["items"])
+router = APIRouter(prefix="/v1/items", tags=["items"], responses=problem_responses(404))
 
 _WHAT = {"created": "created", "updated": "changed", "deleted": "deleted", "restored": "restored", "purged": "purged"}
 

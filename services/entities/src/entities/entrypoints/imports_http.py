@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import Problem, not_found
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,7 +15,7 @@ from entities.entrypoints.imports_runner import start_import_task
 from entities.entrypoints.relations_http import Caller, Now, Pool, Store, reader_of
 from entities.handlers.import_jobs import dry_run, start_import, upload_file
 
-router = APIRouter(prefix="/v1", tags=["imports"])
+router = APIRouter(prefix="/v1", tags=["imports"], responses=problem_responses(403, 404, 409))
 
 
 class ImportRequest(BaseModel):

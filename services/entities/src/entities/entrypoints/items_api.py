@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from conveyor_access import Action
 from conveyor_kit.auth import Principal, current_principal
+from conveyor_kit.openapi import problem_responses
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
@@ -21,7 +22,7 @@ from entities.handlers.delete_item import delete_item, purge_item, restore_item
 from entities.handlers.unit import Unit
 from entities.handlers.update_item import update_item
 
-router = APIRouter(prefix="/v1/items", tags=["items"])
+router = APIRouter(prefix="/v1/items", tags=["items"], responses=problem_responses(403, 404, 409, 412, 428))
 Caller = Annotated[Principal, Depends(current_principal)]
 IfMatch = Annotated[str | None, Header(description='the ETag of the version you read, e.g. "3"')]
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from conveyor_access import Action
 from conveyor_kit.auth import Principal, current_principal
+from conveyor_kit.openapi import problem_responses
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,7 +17,7 @@ from entities.domain.listing import MAX_LIMIT, OPS, Filter, ListQuery, Sort, par
 from entities.entrypoints.item_views import item_json
 from entities.entrypoints.work import access, unit_of_work
 
-router = APIRouter(prefix="/v1/items", tags=["items"])
+router = APIRouter(prefix="/v1/items", tags=["items"], responses=problem_responses(404))
 Caller = Annotated[Principal, Depends(current_principal)]
 
 

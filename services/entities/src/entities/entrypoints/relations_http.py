@@ -8,6 +8,7 @@ import asyncpg
 from conveyor_kit.auth import Principal, current_principal, require_roles
 from conveyor_kit.clock import Clock, clock_from
 from conveyor_kit.database import pool_from
+from conveyor_kit.openapi import problem_responses
 from conveyor_kit.workers import backbone_from
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
@@ -22,7 +23,7 @@ from entities.entrypoints.item_views import item_json
 from entities.handlers.relation_links import define_relation, link_items, list_linked, unlink_items
 from entities.handlers.relation_reader import Reader
 
-router = APIRouter(prefix="/v1", tags=["relations"])
+router = APIRouter(prefix="/v1", tags=["relations"], responses=problem_responses(403, 404, 409))
 Pool = Annotated[asyncpg.Pool, Depends(pool_from)]
 Caller = Annotated[Principal, Depends(current_principal)]
 Admin = Annotated[Principal, Depends(require_roles("admin"))]

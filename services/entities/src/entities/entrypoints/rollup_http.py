@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from conveyor_kit.openapi import problem_responses
 from conveyor_messaging.actor import Actor
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,7 +13,7 @@ from entities.adapters import rollup_store
 from entities.entrypoints.relations_http import Admin, Caller, Now, Pool, Store
 from entities.handlers.rollup_rules import define_rollup_rule
 
-router = APIRouter(prefix="/v1", tags=["relations"])
+router = APIRouter(prefix="/v1", tags=["relations"], responses=problem_responses(403, 404, 409))
 FieldKey = Field(min_length=1, max_length=110, pattern=r"^(amount|fields\.[a-z][a-z0-9_]*)$")
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import asyncpg
 from conveyor_contracts.entities import FieldDefinition
 from conveyor_kit.auth import Principal, current_principal, require_roles
+from conveyor_kit.openapi import problem_responses
 from fastapi import APIRouter, Depends, Header, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,7 +19,7 @@ from entities.entrypoints.work import etag, expected_version, unit_of_work
 from entities.handlers.define_entity_types import archive_entity_type, change_entity_type, create_entity_type
 from entities.handlers.define_fields import add_field, change_field
 
-router = APIRouter(prefix="/v1/entity-types", tags=["entity types"])
+router = APIRouter(prefix="/v1/entity-types", tags=["entity types"], responses=problem_responses(403, 404, 409, 412))
 Caller = Annotated[Principal, Depends(current_principal)]
 Admin = Annotated[Principal, Depends(require_roles("admin"))]
 IfMatch = Annotated[str | None, Header()]

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from conveyor_contracts.notifications import CalendarEntryKind, ItemRef, ReminderSpec
+from conveyor_kit.openapi import problem_responses, text_body
 from conveyor_kit.problems import Problem, not_found
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -18,7 +19,7 @@ from notifications.domain.calendar import Entry, EntryRefused, Feed, end_of, ove
 from notifications.entrypoints.deps import CtxDep
 from notifications.handlers.calendar_entries import cancel_entry, change_entry, schedule_entry
 
-router = APIRouter(prefix="/v1/calendar", tags=["calendar"])
+router = APIRouter(prefix="/v1/calendar", tags=["calendar"], responses=problem_responses(404, 409))
 
 
 class NewEntry(BaseModel):
@@ -172,10 +173,10 @@ async def revoke_feed(ctx: CtxDep) -> Response:
     return Response(status_code=204)
 
 
-feed_router = APIRouter(prefix="/v1/calendar/feeds", tags=["calendar"])
+feed_router = APIRouter(prefix="/v1/calendar/feeds", tags=["calendar"], responses=problem_responses(404))
 
 
-@feed_router.get("/{token}.ics")
+@feed_router.get("/{token}.ics", response_class=Response, responses=text_body("text/calendar"))
 async def feed(token: str, request: Request) -> Response:
     """The iCalendar feed; the unguessable token in the URL is the only credential, as calendar apps expect."""
     pool = request.app.state.pool

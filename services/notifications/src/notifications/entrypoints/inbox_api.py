@@ -9,16 +9,17 @@ from datetime import datetime
 from typing import Any
 
 from conveyor_contracts.notifications import NotificationsRead
+from conveyor_kit.openapi import problem_responses, text_body
 from conveyor_kit.problems import not_found
 from conveyor_messaging.eventstore import ANY_VERSION, NewEvent
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from notifications.adapters import inbox
 from notifications.entrypoints.deps import CtxDep
 
-router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
+router = APIRouter(prefix="/v1/notifications", tags=["notifications"], responses=problem_responses(404))
 KEEPALIVE_SECONDS = 15.0
 
 
@@ -73,7 +74,7 @@ async def mark_read(body: MarkRead, ctx: CtxDep) -> dict[str, Any]:
         return {"marked": changed, "unread": await inbox.unread_count(conn, ctx.tenant_id, ctx.principal.user_id)}
 
 
-@router.get("/stream")
+@router.get("/stream", response_class=Response, responses=text_body("text/event-stream"))
 async def stream(request: Request, ctx: CtxDep) -> StreamingResponse:
     """Server-Sent Events: one ``notification`` event per new notification of the caller, keep-alives between."""
     hub = request.app.state.live

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conveyor_kit.openapi import problem_responses
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
@@ -12,7 +13,7 @@ from notifications.domain.preferences import DEFAULTS, Channel
 from notifications.domain.templates import LANGUAGES
 from notifications.entrypoints.deps import CtxDep
 
-router = APIRouter(prefix="/v1", tags=["preferences"])
+router = APIRouter(prefix="/v1", tags=["preferences"], responses=problem_responses(403))
 
 
 class Preferences(BaseModel):

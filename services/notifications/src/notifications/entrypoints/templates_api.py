@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import Problem, not_found
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -12,7 +13,7 @@ from notifications.adapters import templates_repo
 from notifications.domain.templates import TemplateRefused, check_variants, render
 from notifications.entrypoints.deps import CtxDep
 
-router = APIRouter(prefix="/v1/templates", tags=["templates"])
+router = APIRouter(prefix="/v1/templates", tags=["templates"], responses=problem_responses(403, 404))
 
 
 class Variant(BaseModel):

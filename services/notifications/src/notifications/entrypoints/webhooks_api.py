@@ -7,6 +7,7 @@ import secrets
 import uuid
 from typing import Any
 
+from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import Problem, not_found
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -15,7 +16,7 @@ from notifications.adapters.http_target import check_target
 from notifications.domain.targets import TargetRefused
 from notifications.entrypoints.deps import CtxDep
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=problem_responses(403, 404))
 
 
 class NewSubscription(BaseModel):

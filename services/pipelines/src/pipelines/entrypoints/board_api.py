@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from conveyor_access import Action
+from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import not_found
 from fastapi import APIRouter, Query, Request
 
@@ -13,7 +14,7 @@ from pipelines.adapters.access import access_for
 from pipelines.entrypoints.deps import Ctx, CtxDep
 from pipelines.entrypoints.views import stage_view
 
-router = APIRouter(prefix="/v1/pipelines", tags=["board"])
+router = APIRouter(prefix="/v1/pipelines", tags=["board"], responses=problem_responses(404))
 
 Limit = Annotated[int, Query(ge=1, le=100)]
 FIELD_PREFIX = "field."

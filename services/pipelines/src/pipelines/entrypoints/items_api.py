@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from conveyor_access import Action
+from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import Problem, not_found
 from fastapi import APIRouter, Header, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,7 +16,7 @@ from pipelines.entrypoints.deps import Ctx, CtxDep
 from pipelines.entrypoints.views import item_view
 from pipelines.handlers.move_item import Mover, move_item
 
-router = APIRouter(prefix="/v1/items", tags=["items"])
+router = APIRouter(prefix="/v1/items", tags=["items"], responses=problem_responses(403, 404, 409, 428))
 
 
 class MoveRequest(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import not_found
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,7 +18,7 @@ from pipelines.handlers import stages as stage_handlers
 from pipelines.handlers.change_pipeline import change_pipeline
 from pipelines.handlers.open_pipeline import open_pipeline
 
-router = APIRouter(prefix="/v1/pipelines", tags=["pipelines"])
+router = APIRouter(prefix="/v1/pipelines", tags=["pipelines"], responses=problem_responses(403, 404, 409))
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
@@ -44,7 +45,7 @@ class NewPipeline(Strict):
 
 class PipelineChanges(Strict):
     name: Name | None = None
-    sort: int | None = None
+    sort: int | None = Field(default=None, ge=-(2**31), le=2**31 - 1)  # an integer column
     is_default: bool | None = None
     card_fields: list[str] | None = Field(default=None, max_length=20)
     transition_rules: list[TransitionRule] | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from conveyor_contracts.pipelines import TunnelAction
+from conveyor_kit.openapi import problem_responses
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,7 +14,7 @@ from pipelines.entrypoints.deps import CtxDep
 from pipelines.entrypoints.views import tunnel_view
 from pipelines.handlers.tunnels import remove_tunnel, save_tunnel
 
-router = APIRouter(prefix="/v1/tunnels", tags=["tunnels"])
+router = APIRouter(prefix="/v1/tunnels", tags=["tunnels"], responses=problem_responses(403, 404, 409))
 
 
 class NewTunnel(BaseModel):

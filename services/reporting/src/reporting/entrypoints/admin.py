@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from conveyor_access import ADMIN_ROLE
 from conveyor_kit.auth import Principal, require_roles
 from conveyor_kit.database import pool_from
+from conveyor_kit.openapi import problem_responses
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from starlette.datastructures import State
@@ -14,7 +15,7 @@ from starlette.datastructures import State
 from reporting.adapters.rebuild import rebuild
 from reporting.routing import PROJECTIONS
 
-router = APIRouter(prefix="/v1", tags=["administration"])
+router = APIRouter(prefix="/v1", tags=["administration"], responses=problem_responses(403, 404))
 
 Admin = Annotated[Principal, Depends(require_roles(ADMIN_ROLE))]
 

@@ -11,6 +11,7 @@ from typing import Annotated
 from conveyor_kit.auth import Principal, current_principal
 from conveyor_kit.clock import Clock, clock_from
 from conveyor_kit.database import pool_from
+from conveyor_kit.openapi import problem_responses, text_body
 from conveyor_messaging.db import Connection
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -28,7 +29,7 @@ async def reading(request: Request) -> AsyncIterator[Connection]:
         yield conn
 
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=problem_responses(404))
 
 Caller = Annotated[Principal, Depends(current_principal)]
 Now = Annotated[Clock, Depends(clock_from)]
@@ -37,7 +38,7 @@ To = Annotated[date | None, Query(alias="to", description="last day (UTC), inclu
 Per = Annotated[Bucket, Query(description="day, week or month")]
 
 
-@router.get("/funnel")
+@router.get("/funnel", responses=text_body("text/csv"))
 async def funnel(
     request: Request, caller: Caller, clock: Now, pipeline_id: str, first: From = None, last: To = None
 ) -> Response:
@@ -46,7 +47,7 @@ async def funnel(
         return render(request, await analytics_flow.funnel(conn, caller, pipeline_id, period), "funnel")
 
 
-@router.get("/stage-time")
+@router.get("/stage-time", responses=text_body("text/csv"))
 async def stage_time(
     request: Request, caller: Caller, clock: Now, pipeline_id: str, first: From = None, last: To = None
 ) -> Response:
@@ -55,7 +56,7 @@ async def stage_time(
         return render(request, await analytics_flow.stage_time(conn, caller, pipeline_id, period), "stage-time")
 
 
-@router.get("/forgotten")
+@router.get("/forgotten", responses=text_body("text/csv"))
 async def forgotten(
     request: Request, caller: Caller, clock: Now, pipeline_id: str, days: Annotated[int, Query(ge=1, le=3650)] = 7
 ) -> Response:
@@ -64,7 +65,7 @@ async def forgotten(
     return render(request, report, "forgotten")
 
 
-@router.get("/throughput")
+@router.get("/throughput", responses=text_body("text/csv"))
 async def throughput(
     request: Request,
     caller: Caller,
@@ -80,7 +81,7 @@ async def throughput(
     return render(request, report, "throughput")
 
 
-@router.get("/products")
+@router.get("/products", responses=text_body("text/csv"))
 async def products(
     request: Request,
     caller: Caller,
@@ -95,7 +96,7 @@ async def products(
         return render(request, await analytics_sales.products(conn, caller, entity_type_id, period, per), "products")
 
 
-@router.get("/registry")
+@router.get("/registry", responses=text_body("text/csv"))
 async def registry(
     request: Request, caller: Caller, clock: Now, entity_type_id: str, field: str, first: From = None, last: To = None
 ) -> Response:
