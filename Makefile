@@ -13,7 +13,7 @@ K ?=
 ARGS ?=
 
 .PHONY: help setup run infra-up infra-down infra-status infra-reset migrate \
-        test test-unit test-integration e2e bench lint token contracts chart-check
+        test test-unit test-integration test-security e2e bench lint token contracts chart-check
 
 help: ## List the targets with a one-line description
 	@echo "Usage: make <target> [K=expr] [ARGS=...]"
@@ -55,6 +55,9 @@ test-unit: ## Run the unit tests only (-m unit; no infrastructure needed)
 
 test-integration: infra-up ## Run the integration tests only (-m integration)
 	$(call run_pytest,-m integration)
+
+test-security: infra-up ## Fuzzing, tenant/scope leaks, hostile input, secrets in logs (CONVEYOR_FUZZ_PROFILE=long: the long run)
+	$(call run_pytest,tests/security -m security)
 
 e2e: infra-up ## Run tests/e2e (K=expr passes -k expr)
 	$(call run_pytest,tests/e2e $(if $(K),-k '$(K)'))

@@ -1,0 +1,127 @@
+"""Fixtures of the security suite: the five services running once for the session, every log line
+they write, a loopback SMTP server that refuses the services' login, and users' headers."""
+
+from __future__ import annotations
+
+import io
+import logging
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+from conveyor_kit.logging import configure_logging
+from security_stack import ServiceStack
+
+SMTP_USERNAME = "conveyor-mailer"
+SMTP_PASSWORD = "smtp-pa55word-never-logged"
+
+
+class LogTap(logging.Handler):
+    """Every log line of every service, rendered by the services' own formatter (JSON lines)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.buffer = io.StringIO()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception as error:  # a line that cannot be rendered is still evidence
+            line = f"unrenderable log record {record.msg!r}: {error!r}"
+        with self.lock or _NO_LOCK:
+            self.buffer.write(line + "\n")
+
+    def text(self) -> str:
+        return self.buffer.getvalue()
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: Any) -> None:
+        return None
+
+
+_NO_LOCK = _NoLock()
+
+
+class _RefusingMailbox:
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        return "250 OK"
+
+
+def _refuse_login(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+    # A failing login makes every e-mail a failed delivery, the path most likely to log details.
+    return AuthResult(success=False, handled=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def smtp_port() -> Iterator[int]:
+    port = _free_port()
+    controller = Controller(
+        _RefusingMailbox(),
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=_refuse_login,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def log_tap() -> Iterator[LogTap]:
+    """Installed before the services start, so it sees their whole life, startup included.
+
+    Logging is configured here first (the services' apps then keep it), so the tap formats lines
+    with the services' own formatter, redaction included.
+    """
+    configure_logging("INFO")
+    root = logging.getLogger()
+    tap = LogTap()
+    tap.setFormatter(root.handlers[0].formatter)
+    root.addHandler(tap)
+    try:
+        yield tap
+    finally:
+        root.removeHandler(tap)
+
+
+@pytest.fixture(scope="session")
+def stack(infra: Any, smtp_port: int, log_tap: LogTap) -> Iterator[ServiceStack]:
+    """The five services for the whole session (real uvicorn, real PostgreSQL and Kafka)."""
+    services = ServiceStack(
+        postgres_dsn=infra.postgres_dsn,
+        kafka_bootstrap=infra.kafka_bootstrap,
+        overrides={
+            "notifications": {
+                "smtp_port": smtp_port,
+                "smtp_username": SMTP_USERNAME,
+                "smtp_password": SMTP_PASSWORD,
+                "smtp_timeout_seconds": 2.0,
+                "email_max_attempts": 1,
+                "webhook_timeout_seconds": 2.0,
+                "webhook_max_attempts": 2,
+                "webhook_backoff_seconds": 0.2,
+            }
+        },
+    )
+    services.start()
+    try:
+        yield services
+    finally:
+        services.stop()

@@ -1,0 +1,176 @@
+"""All five services under uvicorn in a thread of their own, on real PostgreSQL and Kafka.
+
+The security suite mixes synchronous tests (schemathesis drives them with a blocking client) and
+asynchronous ones; a server in the test session's event loop would stand still during the first
+kind. So the services get a loop in a background thread, and tests reach them only over HTTP.
+Each service has a fresh database, consumer groups of its own started at the end of the shared
+topics, and no test clock (the production shape: schemathesis cannot move time and expire tokens).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import socket
+import threading
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import httpx
+import uvicorn
+from conveyor_kit.migrations import upgrade_in_thread
+from conveyor_kit.tokens import mint_token
+from conveyor_testing.kafka import start_groups_at_end
+
+SERVICES = ("entities", "pipelines", "automation", "notifications", "reporting")
+JWT_SECRET = "security-suite-secret-long-enough-for-hs256-tokens"
+# Trust authentication ignores it, but every service's DSN carries it, so a log line or an error
+# body that echoes a database URL is caught by the secrets test.
+DATABASE_PASSWORD = "db-pa55word-never-logged"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def bearer(tenant: str, user: str, *roles: str) -> dict[str, str]:
+    """The Authorization header of a user of a tenant with these roles, as the services verify it."""
+    token = mint_token(tenant_id=tenant, user_id=user, roles=roles, secret=JWT_SECRET, ttl_seconds=4 * 3600)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _with_password(dsn: str, database: str) -> str:
+    scheme, _, rest = dsn.partition("://")
+    credentials, _, host_and_path = rest.rpartition("@")
+    user = credentials.split(":", 1)[0] or "conveyor"
+    host = host_and_path.split("/", 1)[0]
+    return f"{scheme.split('+', 1)[0]}://{user}:{DATABASE_PASSWORD}@{host}/{database}"
+
+
+def _plain(dsn: str) -> str:
+    scheme, sep, rest = dsn.partition("://")
+    return scheme.split("+", 1)[0] + sep + rest
+
+
+@dataclass
+class ServiceStack:
+    """The five services' base URLs once ``start()`` returned; ``stop()`` shuts them down."""
+
+    postgres_dsn: str
+    kafka_bootstrap: str
+    # Per-service settings on top of the defaults, e.g. notifications' SMTP server.
+    overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
+    _loop: asyncio.AbstractEventLoop | None = None
+    _thread: threading.Thread | None = None
+    _stop: asyncio.Event | None = None
+    _migrating: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _ready: threading.Event = field(default_factory=threading.Event)
+    _error: BaseException | None = None
+    _databases: list[str] = field(default_factory=list)
+
+    def start(self, within: float = 240.0) -> None:
+        self._thread = threading.Thread(target=self._run, name="security-stack", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(within):
+            raise TimeoutError(f"the services did not start within {within:.0f} s")
+        if self._error is not None:
+            raise RuntimeError("the services did not start") from self._error
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(60)
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as error:  # reported to the thread waiting in start()
+            self._error = error
+            self._ready.set()
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        self._migrating = asyncio.Lock()
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                prepared = await asyncio.gather(*(self._prepare(service) for service in SERVICES))
+                for service, settings in zip(SERVICES, prepared, strict=True):
+                    self.urls[service] = await stack.enter_async_context(_serving(service, settings))
+                self._ready.set()
+                await self._stop.wait()
+        finally:
+            await self._drop_databases()
+
+    async def _prepare(self, service: str) -> Any:
+        """A fresh migrated database, consumer groups at the end of their topics, and the settings."""
+        name = f"sec_{service}_{uuid.uuid4().hex[:10]}"
+        conn = await asyncpg.connect(_plain(self.postgres_dsn))
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        self._databases.append(name)
+        dsn = _with_password(self.postgres_dsn, name)
+        async with self._migrating:  # alembic's migration context is one per process
+            await upgrade_in_thread(importlib.import_module(f"{service}.migrations").MIGRATIONS_PATH, dsn)
+        routing = importlib.import_module(f"{service}.routing")
+        suffix = f".sec-{uuid.uuid4().hex[:8]}"
+        groups = {f"{service}.{s.name}{suffix}": s.topics for s in routing.SUBSCRIPTIONS}
+        groups.update({f"{service}.{g}{suffix}": t for g, t in getattr(routing, "BATCH_CONSUMERS", {}).items()})
+        await start_groups_at_end(self.kafka_bootstrap, groups)
+        settings_cls = importlib.import_module(f"{service}.config").Settings
+        return settings_cls(
+            database_url=dsn,
+            kafka_bootstrap_servers=self.kafka_bootstrap,
+            environment="test",
+            jwt_secret=JWT_SECRET,
+            consumer_group_suffix=suffix,
+            host="127.0.0.1",
+            port=free_port(),
+            **self.overrides.get(service, {}),
+        )
+
+    async def _drop_databases(self) -> None:
+        with contextlib.suppress(Exception):
+            conn = await asyncpg.connect(_plain(self.postgres_dsn))
+            try:
+                for name in self._databases:
+                    with contextlib.suppress(Exception):
+                        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            finally:
+                await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def _serving(service: str, settings: Any) -> AsyncIterator[str]:
+    create = importlib.import_module(f"{service}.entrypoints.http").create
+    config = uvicorn.Config(create(settings), host="127.0.0.1", port=settings.port, log_config=None, access_log=False)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    base_url = f"http://127.0.0.1:{settings.port}"
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            for _ in range(600):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get(base_url + "/health/ready")).status_code == 200:
+                        break
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError(f"the {service} service never became ready")
+        yield base_url
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 15)
