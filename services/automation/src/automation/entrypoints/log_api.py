@@ -10,6 +10,7 @@ from conveyor_timers import pending
 from fastapi import APIRouter
 
 from automation.adapters import items, runs
+from automation.adapters.access import may_read
 from automation.entrypoints.deps import CtxDep
 from automation.handlers.retry_run import retry_run
 from automation.handlers.schedule_robots import idle_group, visit_group
@@ -29,6 +30,8 @@ def run_view(run: runs.Run) -> dict[str, Any]:
 async def automation_log(ctx: CtxDep, item_id: str) -> dict[str, Any]:
     """What ran on the item (oldest first) and what is scheduled for its current visit to a stage."""
     async with ctx.pool.acquire() as conn:
+        if not await may_read(conn, ctx.principal, item_id):
+            raise not_found(f"no item {item_id}")  # as for an item that does not exist
         item = await items.load(conn, ctx.tenant_id, item_id)
         found = await runs.runs_of_item(conn, ctx.tenant_id, item_id)
         upcoming = []

@@ -9,7 +9,9 @@ from conveyor_kit.problems import not_found
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from automation.adapters import items
 from automation.adapters import processes as rows
+from automation.adapters.access import may_read
 from automation.domain import processes as engine
 from automation.domain.process_start import StartRule
 from automation.entrypoints.deps import CtxDep
@@ -95,6 +97,8 @@ class StartBody(BaseModel):
 async def start(ctx: CtxDep, body: StartBody) -> dict[str, Any]:
     """Start a process on an item by hand."""
     async with ctx.pool.acquire() as conn, conn.transaction():
+        if not await may_read(conn, ctx.principal, body.item_id):
+            raise not_found(f"no item {body.item_id}")
         instance = await start_process(
             conn, ctx.store, tenant_id=ctx.tenant_id, template_id=body.template_id, item_id=body.item_id,
             started_by=str(ctx.actor), now=ctx.now(),
@@ -106,7 +110,8 @@ async def start(ctx: CtxDep, body: StartBody) -> dict[str, Any]:
 async def get_instance(ctx: CtxDep, instance_id: str) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
         instance = await rows.load_instance(conn, ctx.tenant_id, instance_id)
-    if instance is None:
+        readable = instance is not None and await may_read(conn, ctx.principal, instance.item_id)
+    if instance is None or not readable:
         raise not_found(f"no process {instance_id}")
     return instance_view(instance)
 
@@ -114,4 +119,10 @@ async def get_instance(ctx: CtxDep, instance_id: str) -> dict[str, Any]:
 @router.get("/items/{item_id}/processes")
 async def processes_of_item(ctx: CtxDep, item_id: str) -> list[dict[str, Any]]:
     async with ctx.pool.acquire() as conn:
-        return [instance_view(i) for i in await rows.instances_of_item(conn, ctx.tenant_id, item_id)]
+        instances = await rows.instances_of_item(conn, ctx.tenant_id, item_id)
+        # Like every item path: 404 for an item that is unknown or that the caller may not read.
+        if not await may_read(conn, ctx.principal, item_id) or (
+            not instances and not await items.load(conn, ctx.tenant_id, item_id)
+        ):
+            raise not_found(f"no item {item_id}")
+    return [instance_view(i) for i in instances]
