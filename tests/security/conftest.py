@@ -6,14 +6,16 @@ from __future__ import annotations
 import io
 import logging
 import socket
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from conveyor_kit.logging import configure_logging
-from security_stack import ServiceStack
+from security_stack import RECEIVER_HOST, Receiver, ServiceStack
 
 SMTP_USERNAME = "conveyor-mailer"
 SMTP_PASSWORD = "smtp-pa55word-never-logged"
@@ -84,6 +86,32 @@ def smtp_port() -> Iterator[int]:
 
 
 @pytest.fixture(scope="session")
+def receiver() -> Iterator[Receiver]:
+    found = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            found.calls.append((self.path, dict(self.headers.items()), body))
+            self.send_response(500 if self.path.startswith("/fail") else 204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer((RECEIVER_HOST, 0), Handler)
+    found.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield found
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
 def log_tap() -> Iterator[LogTap]:
     """Installed before the services start, so it sees their whole life, startup included.
 
@@ -102,7 +130,7 @@ def log_tap() -> Iterator[LogTap]:
 
 
 @pytest.fixture(scope="session")
-def stack(infra: Any, smtp_port: int, log_tap: LogTap) -> Iterator[ServiceStack]:
+def stack(infra: Any, smtp_port: int, log_tap: LogTap, receiver: Receiver) -> Iterator[ServiceStack]:
     """The five services for the whole session (real uvicorn, real PostgreSQL and Kafka)."""
     services = ServiceStack(
         postgres_dsn=infra.postgres_dsn,
@@ -117,6 +145,7 @@ def stack(infra: Any, smtp_port: int, log_tap: LogTap) -> Iterator[ServiceStack]
                 "webhook_timeout_seconds": 2.0,
                 "webhook_max_attempts": 2,
                 "webhook_backoff_seconds": 0.2,
+                "webhook_allow_hosts": [RECEIVER_HOST],
             }
         },
     )

@@ -33,6 +33,25 @@ JWT_SECRET = "security-suite-secret-long-enough-for-hs256-tokens"
 DATABASE_PASSWORD = "db-pa55word-never-logged"
 
 
+# The one internal address the notifications service may call (its webhook allow-list): the test
+# receiver listens here, and every other private address stays refused.
+RECEIVER_HOST = "127.0.0.7"
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver on RECEIVER_HOST: paths under /fail answer 500, others 204."""
+
+    port: int = 0
+    calls: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return f"http://{RECEIVER_HOST}:{self.port}{path}"
+
+    def bodies(self, path: str) -> list[bytes]:
+        return [body for called, _, body in list(self.calls) if called == path]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
