@@ -3,7 +3,6 @@ they write, a loopback SMTP server that refuses the services' login, and users' 
 
 from __future__ import annotations
 
-import io
 import logging
 import socket
 import threading
@@ -15,40 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from conveyor_kit.logging import configure_logging
-from security_stack import RECEIVER_HOST, Receiver, ServiceStack
-
-SMTP_USERNAME = "conveyor-mailer"
-SMTP_PASSWORD = "smtp-pa55word-never-logged"
-
-
-class LogTap(logging.Handler):
-    """Every log line of every service, rendered by the services' own formatter (JSON lines)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.buffer = io.StringIO()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            line = self.format(record)
-        except Exception as error:  # a line that cannot be rendered is still evidence
-            line = f"unrenderable log record {record.msg!r}: {error!r}"
-        with self.lock or _NO_LOCK:
-            self.buffer.write(line + "\n")
-
-    def text(self) -> str:
-        return self.buffer.getvalue()
-
-
-class _NoLock:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *args: Any) -> None:
-        return None
-
-
-_NO_LOCK = _NoLock()
+from security_stack import RECEIVER_HOST, SMTP_PASSWORD, SMTP_USERNAME, LogTap, Receiver, ServiceStack
 
 
 class _RefusingMailbox:

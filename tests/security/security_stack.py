@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import io
+import logging
 import socket
 import threading
 import uuid
@@ -50,6 +52,40 @@ class Receiver:
 
     def bodies(self, path: str) -> list[bytes]:
         return [body for called, _, body in list(self.calls) if called == path]
+
+
+SMTP_USERNAME = "conveyor-mailer"
+SMTP_PASSWORD = "smtp-pa55word-never-logged"
+
+
+class LogTap(logging.Handler):
+    """Every log line of every service, rendered by the services' own formatter (JSON lines)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.buffer = io.StringIO()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception as error:  # a line that cannot be rendered is still evidence
+            line = f"unrenderable log record {record.msg!r}: {error!r}"
+        with self.lock or _NO_LOCK:
+            self.buffer.write(line + "\n")
+
+    def text(self) -> str:
+        return self.buffer.getvalue()
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: Any) -> None:
+        return None
+
+
+_NO_LOCK = _NoLock()
 
 
 def free_port() -> int:

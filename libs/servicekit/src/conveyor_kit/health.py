@@ -15,7 +15,7 @@ from starlette.datastructures import State
 
 from conveyor_kit.logging import get_logger
 from conveyor_kit.openapi import problem_responses
-from conveyor_kit.problems import Problem
+from conveyor_kit.problems import Problem, public_path
 
 CheckResult = tuple[bool, dict[str, Any]]
 # A readiness check gets the app's state (pool, settings, …) and says whether it is fine.
@@ -89,6 +89,6 @@ def health_router(checks: Sequence[ReadyCheck]) -> APIRouter:
             return JSONResponse({"status": "ready", "checks": report})
         log.warning("not_ready", checks=report)
         problem = Problem(503, "Not ready", "a dependency is unavailable", slug="not-ready", checks=report)
-        return problem.response(request.url.path)
+        return problem.response(public_path(request.scope))
 
     return router

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import Any
 
@@ -17,9 +18,27 @@ CONTEXT_KEYS = ("correlation_id", "causation_id", "tenant_id", "request_id")
 _configured = False
 
 
+# Secrets that turn up inside text, whatever its key: a bearer token, a JWT, a URL's password.
+_SECRET_PATTERNS = (
+    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[redacted]"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), "[redacted]"),
+    (re.compile(r"(://[^/\s:@]+:)[^/\s@]+@"), r"\1[redacted]@"),
+)
+
+
+def redact_text(text: str) -> str:
+    """``text`` with bearer tokens, JWTs and passwords in URLs replaced by ``[redacted]``."""
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def _redact(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     for key in event_dict.keys() & _REDACTED_KEYS:
         event_dict[key] = "[redacted]"
+    for key, value in event_dict.items():
+        if isinstance(value, str):
+            event_dict[key] = redact_text(value)
     return event_dict
 
 
@@ -52,6 +71,7 @@ def configure_logging(level: str = "INFO", *, json: bool | None = None, force: b
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             *([structlog.processors.format_exc_info] if render_json else []),
+            _redact,  # again: a traceback is text only from here on
             renderer,
         ],
     )

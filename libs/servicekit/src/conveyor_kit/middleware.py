@@ -12,7 +12,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from conveyor_kit.logging import get_logger
-from conveyor_kit.problems import Problem, internal_error_response, nul_character, payload_too_large
+from conveyor_kit.problems import Problem, internal_error_response, nul_character, payload_too_large, public_path
 
 CORRELATION_HEADER = "X-Correlation-ID"
 CAUSATION_HEADER = "X-Causation-ID"
@@ -66,7 +66,7 @@ class CorrelationIdMiddleware:
         try:
             await self.app(scope, receive, send_with_ids)
         finally:
-            path: str = scope["path"]
+            path = public_path(scope)
             level = logging.DEBUG if path.startswith(_QUIET_PATHS) else logging.INFO
             log.log(
                 level,
@@ -93,7 +93,7 @@ class BodySizeLimitMiddleware:
             return
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await payload_too_large(self.max_bytes).response(scope["path"])(scope, receive, send)
+            await payload_too_large(self.max_bytes).response(public_path(scope))(scope, receive, send)
             return
         received = 0
 
@@ -133,7 +133,7 @@ class NulCharacterGuardMiddleware:
             await self.app(scope, receive, send)
             return
         if _has_nul(scope.get("raw_path") or scope["path"].encode()) or _has_nul(scope.get("query_string", b"")):
-            await nul_character("the URL").response(scope["path"])(scope, receive, send)
+            await nul_character("the URL").response(public_path(scope))(scope, receive, send)
             return
         content_type = Headers(scope=scope).get("content-type", "")
         if "json" not in content_type:
@@ -150,7 +150,7 @@ class NulCharacterGuardMiddleware:
                 break
         body = b"".join(chunks)
         if _JSON_NUL.search(body):
-            await nul_character("the JSON body").response(scope["path"])(scope, receive, send)
+            await nul_character("the JSON body").response(public_path(scope))(scope, receive, send)
             return
         replayed = False
 
@@ -186,9 +186,9 @@ class UnhandledErrorMiddleware:
         except Problem as problem:
             if started:
                 raise
-            await problem.response(scope["path"])(scope, receive, send)
+            await problem.response(public_path(scope))(scope, receive, send)
         except Exception:
-            log.exception("unhandled_error", method=scope["method"], path=scope["path"])
+            log.exception("unhandled_error", method=scope["method"], path=public_path(scope))
             if started:
                 raise
             await internal_error_response(scope["path"])(scope, receive, send)

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import Scope
 
 from conveyor_kit.logging import get_logger
 
@@ -19,6 +20,24 @@ PROBLEM_TYPE_BASE = "https://conveyor.dev/problems/"
 _STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
 
 log = get_logger(__name__)
+
+
+# Path parameters that are credentials: a webhook trigger's secret, an iCalendar feed's token.
+_SECRET_PATH_PARAMS = frozenset({"secret", "token"})
+# An unmatched path may still carry a credential (a typo in the route); long segments are hidden.
+_LONG_SEGMENT = 24
+
+
+def public_path(scope: Scope) -> str:
+    """The request's path as a log line or a problem's `instance` may show it: the values of credential
+    path parameters redacted."""
+    path: str = scope["path"]
+    if scope.get("route") is None:
+        return "/".join("[redacted]" if len(part) >= _LONG_SEGMENT else part for part in path.split("/"))
+    for name, value in (scope.get("path_params") or {}).items():
+        if name in _SECRET_PATH_PARAMS and value:
+            path = path.replace(str(value), "[redacted]")
+    return path
 
 
 def _slug(status: int) -> str:
@@ -113,7 +132,7 @@ def _field(loc: tuple[int | str, ...] | list[int | str]) -> str:
 
 async def _on_problem(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, Problem)
-    return exc.response(request.url.path)
+    return exc.response(public_path(request.scope))
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> ProblemResponse:
@@ -126,7 +145,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> ProblemRespo
         slug="validation-error",
         errors=errors,
     )
-    return problem.response(request.url.path)
+    return problem.response(public_path(request.scope))
 
 
 async def _on_http_exception(request: Request, exc: Exception) -> ProblemResponse:
@@ -136,7 +155,7 @@ async def _on_http_exception(request: Request, exc: Exception) -> ProblemRespons
     extensions = {} if isinstance(detail, str) or detail is None else {"errors": detail}
     text = detail if isinstance(detail, str) and detail != phrase else None
     problem = Problem(exc.status_code, detail=text, headers=exc.headers, **extensions)
-    return problem.response(request.url.path)
+    return problem.response(public_path(request.scope))
 
 
 async def _on_concurrency_conflict(request: Request, exc: Exception) -> ProblemResponse:
@@ -149,7 +168,7 @@ async def _on_concurrency_conflict(request: Request, exc: Exception) -> ProblemR
         expected_version=exc.expected,
         current_version=exc.actual,
     )
-    return problem.response(request.url.path)
+    return problem.response(public_path(request.scope))
 
 
 def internal_error_response(instance: str | None = None) -> ProblemResponse:

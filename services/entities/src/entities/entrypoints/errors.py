@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncpg
-from conveyor_kit.problems import Problem, conflict, forbidden, not_found
+from conveyor_kit.problems import Problem, conflict, forbidden, not_found, public_path
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
@@ -34,12 +34,12 @@ def problem_for(exc: DomainError) -> Problem:
 
 async def _on_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return problem_for(exc).response(request.url.path)
+    return problem_for(exc).response(public_path(request.scope))
 
 
 async def _on_unique_violation(request: Request, exc: Exception) -> Response:
     # Two requests racing for the same code (or id): the second one loses.
-    return conflict("it exists already (a concurrent request created it)").response(request.url.path)
+    return conflict("it exists already (a concurrent request created it)").response(public_path(request.scope))
 
 
 def install_domain_errors(app: FastAPI) -> None:
