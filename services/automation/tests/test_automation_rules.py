@@ -219,6 +219,23 @@ class TestTemplates:
         with pytest.raises(templates.UnsafeTemplate):
             templates.check(attack)
 
+    @pytest.mark.parametrize(
+        "bomb",
+        [
+            "{% for a in 'xxxxxxxxxx' %}" * 7 + "y" + "{% endfor %}" * 7,  # ten million rounds over constants
+            "{% for a in observers %}{% for b in observers %}{% endfor %}{% endfor %}",
+            "{% for a in [1, 2, 3] %}{{ a }}{% endfor %}",
+        ],
+    )
+    def test_loops_over_constants_or_inside_loops_are_refused(self, bomb: str) -> None:
+        # Found by tests/security: a loop bomb rendered in the timer worker would stall the service.
+        with pytest.raises(templates.UnsafeTemplate, match="loop"):
+            templates.check(bomb)
+
+    def test_a_render_stops_at_its_size_limit(self) -> None:
+        with pytest.raises(templates.UnsafeTemplate, match="longer than"):
+            templates.render("{% for c in item.title %}{{ item.title }}{% endfor %}", {"item": {"title": "x" * 1000}})
+
     def test_a_robot_with_such_a_template_is_refused_when_saved(self) -> None:
         with pytest.raises(ValidationError, match="not allowed"):
             RobotSpec.model_validate(

@@ -46,6 +46,27 @@ class TestTemplates:
         with pytest.raises(TemplateRefused):
             check(source, {"name"})
 
+    @pytest.mark.parametrize(
+        "bomb",
+        [
+            "{% for a in 'xxxxxxxxxx' %}" * 7 + "y" + "{% endfor %}" * 7,  # ten million rounds over constants
+            "{% for a in name %}{% for b in name %}{% endfor %}{% endfor %}",
+            "{{ 9 ** 9 ** 9 }}",  # folded at compile time: the preview would never answer
+            "{{ name * 1000000000 }}",
+        ],
+    )
+    def test_templates_that_multiply_work_without_bound_are_refused(self, bomb: str) -> None:
+        # Found by tests/security: a preview of the first rendered 10 MB; eight loops would take minutes.
+        with pytest.raises(TemplateRefused):
+            check(bomb, {"name"})
+
+    def test_a_render_stops_at_its_size_limit(self) -> None:
+        variants: dict[str, dict[str, str | None]] = {
+            "en": {"subject": "s", "text": "{% for c in n %}{{ n }}{% endfor %}"}
+        }
+        with pytest.raises(TemplateRefused, match="longer than"):
+            render(variants, "en", {"n": "x" * 1000})
+
     def test_filters_on_given_variables_are_fine(self) -> None:
         check("{{ name|upper }} {% if n > 1 %}{{ n }}{% endif %}", {"name", "n"})
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from conveyor_kit.bounded import TooLarge, join_within
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -22,6 +23,8 @@ FILTERS = frozenset(
 )  # fmt: skip
 TESTS = frozenset({"defined", "undefined", "none", "number", "string", "even", "odd", "in", "eq", "ne"})
 MAX_LENGTH = 20_000
+# What one render may produce: far beyond any message, far below what hurts the service.
+MAX_OUTPUT = 100_000
 
 _NODES = (
     nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name, nodes.Getattr, nodes.Getitem, nodes.Const,
@@ -52,7 +55,19 @@ def check(source: str) -> str:
         allowed.add("loop")
     for node in tree.find_all(nodes.Node):
         _check_node(node, allowed)
+    _check_loops(tree)
     return source
+
+
+def _check_loops(tree: nodes.Template) -> None:
+    """A loop runs over the item's data, once: a loop over a constant or inside another loop multiplies
+    work without bound (``{% for a in 'xxxxxxxxxx' %}`` seven deep is ten million rounds)."""
+    for loop in tree.find_all(nodes.For):
+        if not any(True for _ in loop.iter.find_all(nodes.Name)) and not isinstance(loop.iter, nodes.Name):
+            raise UnsafeTemplate("a loop must run over the item's data, not over a constant")
+        for inner in (*loop.body, *loop.else_):
+            if isinstance(inner, nodes.For) or any(True for _ in inner.find_all(nodes.For)):
+                raise UnsafeTemplate("loops inside loops are not allowed")
 
 
 def _check_node(node: nodes.Node, allowed: set[str]) -> None:
@@ -80,4 +95,7 @@ def render(source: str, context: Mapping[str, Any]) -> str:
     """Render a checked template with only the known names."""
     check(source)
     visible = {name: context[name] for name in NAMES if name in context}
-    return _ENV.from_string(source).render(visible)
+    try:
+        return join_within(_ENV.from_string(source).generate(visible), MAX_OUTPUT)
+    except TooLarge as error:
+        raise UnsafeTemplate(str(error)) from None

@@ -5,12 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from conveyor_kit.bounded import join_within
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.meta import find_undeclared_variables
 from jinja2.sandbox import SandboxedEnvironment
 
 LANGUAGES = ("en", "ru")
 PARTS = ("subject", "text", "html")
+
+# What one part of one render may produce: far beyond any message, far below what hurts the service.
+MAX_OUTPUT = 100_000
+# Arithmetic that can take unbounded time or memory at compile or render time (`9 ** 9 ** 9`, `'x' * 10**9`).
+_ARITHMETIC = (nodes.Pow, nodes.Mul, nodes.Div, nodes.FloorDiv, nodes.Mod)
 
 _TEXT = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 _HTML = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
@@ -45,6 +51,15 @@ def check(source: str, variables: set[str]) -> None:
             raise TemplateRefused(f"reaches for a private attribute: {name}")
     for _ in tree.find_all(nodes.Call):
         raise TemplateRefused("calls a function or method; templates may only use variables and filters")
+    for _ in tree.find_all(_ARITHMETIC):
+        raise TemplateRefused("multiplies, divides or raises to a power; templates show values, they do not compute")
+    for loop in tree.find_all(nodes.For):
+        if not any(True for _ in loop.iter.find_all(nodes.Name)) and not isinstance(loop.iter, nodes.Name):
+            raise TemplateRefused("loops over a constant; a loop must run over a variable")
+        if any(True for inner in (*loop.body, *loop.else_) for _ in inner.find_all(nodes.For)) or any(
+            isinstance(inner, nodes.For) for inner in (*loop.body, *loop.else_)
+        ):
+            raise TemplateRefused("has a loop inside a loop")
 
 
 def check_variants(variants: dict[str, dict[str, str | None]], variables: set[str]) -> None:
@@ -78,10 +93,10 @@ def render(variants: dict[str, dict[str, str | None]], language: str | None, val
     """Render the variant for ``language``; a missing variable raises ``TemplateRefused``."""
     parts = variants[pick_language(variants, language)]
     try:
-        subject = _TEXT.from_string(parts["subject"] or "").render(values).strip()
-        text = _TEXT.from_string(parts["text"] or "").render(values)
+        subject = join_within(_TEXT.from_string(parts["subject"] or "").generate(values), MAX_OUTPUT).strip()
+        text = join_within(_TEXT.from_string(parts["text"] or "").generate(values), MAX_OUTPUT)
         html_source = parts.get("html")
-        html = _HTML.from_string(html_source).render(values) if html_source else None
+        html = join_within(_HTML.from_string(html_source).generate(values), MAX_OUTPUT) if html_source else None
     except Exception as error:  # undefined variables, sandbox refusals at render time
         raise TemplateRefused(f"cannot render: {error}") from None
     return Rendered(subject=subject, text=text, html=html)
