@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -59,7 +60,11 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             found.calls.append((self.path, dict(self.headers.items()), body))
-            self.send_response(500 if self.path.startswith("/fail") else 204)
+            if self.path.startswith("/redirect"):
+                self.send_response(302)
+                self.send_header("Location", parse_qs(urlsplit(self.path).query)["to"][0])
+            else:
+                self.send_response(500 if self.path.startswith("/fail") else 204)
             self.send_header("Content-Length", "0")
             self.end_headers()
 

@@ -42,7 +42,8 @@ RECEIVER_HOST = "127.0.0.7"
 
 @dataclass
 class Receiver:
-    """A webhook receiver on RECEIVER_HOST: paths under /fail answer 500, others 204."""
+    """A webhook receiver on RECEIVER_HOST: paths under /fail answer 500, under /redirect a 302 to
+    their `?to=`, others 204."""
 
     port: int = 0
     calls: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)

@@ -69,3 +69,18 @@ class TestNulCharacters:
 
         assert response.status_code == 200
         assert response.json() == {"name": "a", "q": "ok", "body": body}
+
+    async def test_a_streamed_oversize_json_body_is_still_a_413_problem(
+        self, make_app: Callable[..., FastAPI], client_for: Client
+    ) -> None:
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b'{"text": "'
+            for _ in range(40):
+                yield b"x" * 32 * 1024
+            yield b'"}'
+
+        async with client_for(make_app(routers=[echo()], max_body_bytes=1024 * 1024)) as api:
+            response = await api.post("/v1/echo/a", content=chunks(), headers={"content-type": "application/json"})
+
+        assert response.status_code == 413
+        assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE

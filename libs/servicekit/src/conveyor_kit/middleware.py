@@ -118,6 +118,18 @@ def _has_nul(text: bytes) -> bool:
     return b"\x00" in text or b"%00" in text
 
 
+async def _whole_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
 class NulCharacterGuardMiddleware:
     """Refuses U+0000 in the path, the query or a JSON body with 400 problem+json.
 
@@ -140,15 +152,11 @@ class NulCharacterGuardMiddleware:
             await self.app(scope, receive, send)
             return
         # Bodies are bounded by BodySizeLimitMiddleware (outside this one), so reading one whole is safe.
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        try:
+            body = await _whole_body(receive)
+        except Problem as problem:  # the body limit, raised while streaming: outside the app's handlers
+            await problem.response(public_path(scope))(scope, receive, send)
+            return
         if _JSON_NUL.search(body):
             await nul_character("the JSON body").response(public_path(scope))(scope, receive, send)
             return
