@@ -230,6 +230,19 @@ class TestOnboardingProcess:
         finished = await automation.commands("conveyor.automation.process.finished.v1")
         assert [f["end_event"] for f in finished] == ["not_housing"]
 
+    async def test_a_version_beyond_the_integer_column_is_a_422_not_a_500(self, automation: Automation) -> None:
+        # Found by schemathesis (tests/security): ?version=5921178247555162095151480832 was a 500.
+        template = await upload(automation)
+
+        for path in ("", "/bpmn"):
+            response = await automation.http.get(
+                f"/v1/process-templates/{template['template_id']}{path}",
+                params={"version": str(2**31)},
+                headers=automation.headers(),
+            )
+            assert response.status_code == 422
+            assert response.json()["errors"][0]["field"] == "/query/version"
+
     async def test_a_running_instance_keeps_its_template_version_and_the_bpmn_exports_as_uploaded(
         self, automation: Automation
     ) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from conveyor_kit.openapi import problem_responses, text_body
 from conveyor_kit.problems import not_found
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from automation.adapters import items
@@ -18,6 +18,10 @@ from automation.entrypoints.deps import CtxDep
 from automation.handlers.processes import save_template, start_process
 
 router = APIRouter(prefix="/v1", tags=["business processes"], responses=problem_responses(403, 404, 409))
+
+
+# A template's version is an integer column: a larger number is no version at all (422, not a 500).
+Version = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
 class TemplateBody(BaseModel):
@@ -68,7 +72,7 @@ async def new_template_version(ctx: CtxDep, template_id: str, body: TemplateBody
 
 
 @router.get("/process-templates/{template_id}")
-async def get_template(ctx: CtxDep, template_id: str, version: int | None = None) -> dict[str, Any]:
+async def get_template(ctx: CtxDep, template_id: str, version: Version = None) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
         template = await rows.load_template(conn, ctx.tenant_id, template_id, version)
     if template is None:
@@ -77,7 +81,7 @@ async def get_template(ctx: CtxDep, template_id: str, version: int | None = None
 
 
 @router.get("/process-templates/{template_id}/bpmn", response_class=Response, responses=text_body("application/xml"))
-async def export_template(ctx: CtxDep, template_id: str, version: int | None = None) -> Response:
+async def export_template(ctx: CtxDep, template_id: str, version: Version = None) -> Response:
     """The template's BPMN 2.0 XML, as uploaded: it opens in a standard modeller."""
     async with ctx.pool.acquire() as conn:
         template = await rows.load_template(conn, ctx.tenant_id, template_id, version)

@@ -94,7 +94,7 @@ async def read(
     request: Request,
     principal: Caller,
     as_of: Annotated[datetime | None, Query(description="the item as it was at this instant")] = None,
-    version: Annotated[int | None, Query(ge=1, description="the item as it was at this version")] = None,
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="the item as it was at this version")] = None,
 ) -> JSONResponse:
     async with unit_of_work(request, principal) as unit:
         row = await items.get_row(unit.conn, unit.tenant_id, item_id)
