@@ -24,7 +24,7 @@ class Profile:
 
 
 PROFILES = {
-    "short": Profile(max_examples=3, coverage_mode="positive", stateful_examples=5, steps=6),
+    "short": Profile(max_examples=2, coverage_mode="positive", stateful_examples=4, steps=5),
     "long": Profile(max_examples=200, coverage_mode="all", stateful_examples=100, steps=20),
 }
 PROFILE = PROFILES[os.environ.get("CONVEYOR_FUZZ_PROFILE", "short")]

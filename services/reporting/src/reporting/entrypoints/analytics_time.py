@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
+from conveyor_kit.openapi import problem_responses, text_body
 from conveyor_kit.problems import Problem
 from fastapi import APIRouter, Query, Request, Response
 
@@ -14,14 +15,14 @@ from reporting.domain.periods import OpenPeriod, Period
 from reporting.entrypoints.analytics import Caller, From, Now, To, reading
 from reporting.entrypoints.render import render
 
-router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
+router = APIRouter(prefix="/v1/analytics", tags=["analytics"], responses=problem_responses(404))
 
 Code = Annotated[str, Query(min_length=1, max_length=200)]
 Since = Annotated[date | None, Query(alias="from", description="first day (UTC); none: from the beginning")]
 Until = Annotated[date | None, Query(alias="to", description="last day (UTC), included; none: up to now")]
 
 
-@router.get("/process-steps")
+@router.get("/process-steps", responses=text_body("text/csv"))
 async def process_steps(
     request: Request,
     caller: Caller,
@@ -41,7 +42,7 @@ async def process_steps(
     return render(request, report, "process-steps")
 
 
-@router.get("/field-time")
+@router.get("/field-time", responses=text_body("text/csv"))
 async def field_time(
     request: Request,
     caller: Caller,
