@@ -193,6 +193,34 @@ class TestReports:
             ("product", "Ball", "3", "31.5"),
         ]
 
+    async def test_product_lines_follow_their_deal_binned_restored_and_reassigned(self, api: Any) -> None:
+        ids = await tell_story(api)
+        params = {"entity_type_id": ids["type"], **DAY, "per": "month"}
+        manager_1, manager_2 = api.headers("manager-1", ("manager",)), api.headers("manager-2", ("manager",))
+        deal = {"item_id": ids["a"], "entity_type_id": ids["type"]}
+
+        await api.publish(entities.ItemDeleted(**deal), subject=ids["a"], at=T0 + 11 * H)
+        binned = await api.report("/v1/reports/products", lambda r: r["rows"] == [], **params)
+        await api.publish(entities.ItemRestored(**deal), subject=ids["a"], at=T0 + 12 * H)
+        restored = await api.report("/v1/reports/products", lambda r: len(r["rows"]) == 2, **params)
+        mine_before = await api.report("/v1/reports/products", lambda r: True, _headers=manager_1, **params)
+        await api.publish(
+            entities.ItemUpdated(**deal, changes={"assignee_id": {"old": "manager-1", "new": "manager-2"}}),
+            subject=ids["a"],
+            at=T0 + 13 * H,
+        )
+        theirs = await api.report("/v1/reports/products", lambda r: len(r["rows"]) == 2, _headers=manager_2, **params)
+        mine_after = (await api.client.get("/v1/reports/products", params=params, headers=manager_1)).json()
+
+        assert binned["rows"] == []
+        assert [(r["by"], r["units"], r["amount"]) for r in restored["rows"]] == [
+            ("line", "3", "31.5"),
+            ("product", "3", "31.5"),
+        ]
+        assert len(mine_before["rows"]) == 2
+        assert theirs["rows"] == restored["rows"]
+        assert mine_after["rows"] == []
+
     async def test_a_manager_sees_only_their_own_items(self, api: Any) -> None:
         ids = await tell_story(api)
         manager = api.headers("manager-2", ("manager",))

@@ -81,16 +81,18 @@ async def products(
     conn: Connection, principal: Principal, deal_type_id: str, period: Period, bucket: Bucket
 ) -> dict[str, Any]:
     """Units and amount of lines on deals won in the period, per bucket, per catalogue product and per line name."""
-    seen = await visibility(conn, principal, deal_type_id, assignee="d.assignee_id", pipeline="d.pipeline_id", first=6)
+    seen = await visibility(
+        conn, principal, deal_type_id, assignee="l.deal_assignee_id", pipeline="l.deal_pipeline_id", first=6
+    )
+    # The lines carry their deal's outcome, close time, assignee and pipeline: one index range, no join of deals;
+    # products are named after grouping (joining the catalogue to every line took two thirds of the time).
     rows = await conn.fetch(
-        f"""SELECT date_trunc($5, d.closed_at AT TIME ZONE 'UTC')::date AS period, GROUPING(l.name) AS per_product,
-                   l.product_id, l.name, min(p.name) AS product, sum(l.quantity) AS units,
-                   sum(l.price * l.quantity) AS amount
+        f"""SELECT date_trunc($5, l.deal_closed_at AT TIME ZONE 'UTC')::date AS period,
+                   GROUPING(l.name) AS per_product, l.product_id, l.name,
+                   sum(l.quantity) AS units, sum(l.price * l.quantity) AS amount
               FROM projection.product_lines l
-              JOIN projection.items d ON d.tenant_id = l.tenant_id AND d.item_id = l.deal_item_id
-              LEFT JOIN projection.products p ON p.tenant_id = l.tenant_id AND p.product_id = l.product_id
-             WHERE l.tenant_id = $1 AND d.entity_type_id = $2 AND d.outcome = 'won' AND NOT d.deleted
-               AND d.closed_at >= $3 AND d.closed_at < $4 AND {seen.sql}
+             WHERE l.tenant_id = $1 AND l.deal_entity_type_id = $2 AND l.deal_outcome = 'won' AND NOT l.deal_deleted
+               AND l.deal_closed_at >= $3 AND l.deal_closed_at < $4 AND {seen.sql}
              GROUP BY GROUPING SETS ((1, l.product_id), (1, l.name))""",
         principal.tenant_id,
         deal_type_id,
@@ -99,9 +101,16 @@ async def products(
         bucket.value,
         *seen.params,
     )
+    names: dict[str, str] = dict(
+        await conn.fetch(
+            "SELECT product_id, name FROM projection.products WHERE tenant_id = $1 AND product_id = ANY($2::text[])",
+            principal.tenant_id,
+            list({r["product_id"] for r in rows if r["per_product"]}),
+        )
+    )
     keyed = [
         (
-            (r["period"], "product", r["product_id"], r["product"] or r["product_id"])
+            (r["period"], "product", r["product_id"], names.get(r["product_id"]) or r["product_id"])
             if r["per_product"]
             else (r["period"], "line", r["name"], r["name"]),
             r,

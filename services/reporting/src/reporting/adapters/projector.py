@@ -1,6 +1,6 @@
 """Applies a batch of events to a set of projection tables: consecutive events with the same reaction
-go to it together, then what copies the touched items is refreshed: their product lines, and the field visits
-and process steps that carry the item's assignee, pipeline and bin mark."""
+go to it together, then what copies the touched items is refreshed: the product lines of the items, and the rows
+that carry copies of them (lines of a deal, field visits, process steps)."""
 
 from __future__ import annotations
 
@@ -16,36 +16,61 @@ _NUMBER = """(CASE jsonb_typeof(i.fields->'{0}') WHEN 'number' THEN (i.fields->>
                   WHEN 'string' THEN nullif(i.fields->>'{0}', '')::numeric
                   WHEN 'object' THEN (i.fields->'{0}'->>'amount')::numeric END)"""
 
+# Rows that reports filter by an item carry copies of it: a product line its deal's type, outcome, close time,
+# assignee, pipeline and bin mark (the products report joins no deals); field visits and process steps their
+# item's assignee, pipeline (and bin mark). table: (the column naming the item, {copy: the item's column}).
+_FOLLOWERS = {
+    "product_lines": (
+        "deal_item_id",
+        {"deal_entity_type_id": "entity_type_id", "deal_outcome": "outcome", "deal_closed_at": "closed_at",
+         "deal_assignee_id": "assignee_id", "deal_pipeline_id": "pipeline_id", "deal_deleted": "deleted"},
+    ),
+    "field_visits": (
+        "item_id", {"item_assignee_id": "assignee_id", "item_pipeline_id": "pipeline_id", "item_deleted": "deleted"}
+    ),
+    "process_steps": ("item_id", {"item_assignee_id": "assignee_id", "item_pipeline_id": "pipeline_id"}),
+}  # fmt: skip
+
+
+def _copies(table: str, alias: str) -> tuple[str, str]:
+    """The copy columns of ``table`` and the values they copy from the item ``alias`` (an item that is gone
+    leaves them empty and not binned)."""
+    columns = _FOLLOWERS[table][1]
+    values = [f"coalesce({alias}.{c}, false)" if c == "deleted" else f"{alias}.{c}" for c in columns.values()]
+    return ", ".join(columns), ", ".join(values)
+
+
+_DEAL_COLUMNS, _DEAL_VALUES = _copies("product_lines", "d")
+
 _REFRESH_LINES = f"""
-INSERT INTO {{s}}.product_lines AS l (tenant_id, line_item_id, deal_item_id, product_id, name, price, quantity)
+INSERT INTO {{s}}.product_lines AS l (tenant_id, line_item_id, deal_item_id, product_id, name, price, quantity,
+                                      {_DEAL_COLUMNS})
 SELECT i.tenant_id, i.item_id, i.parent_item_id, i.product_id, i.title,
-       coalesce({_NUMBER.format("price")}, 0), coalesce({_NUMBER.format("quantity")}, 0)
+       coalesce({_NUMBER.format("price")}, 0), coalesce({_NUMBER.format("quantity")}, 0), {_DEAL_VALUES}
   FROM {{s}}.items i
+  LEFT JOIN {{s}}.items d ON d.tenant_id = i.tenant_id AND d.item_id = i.parent_item_id
  WHERE (i.tenant_id, i.item_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
    AND i.product_id IS NOT NULL AND NOT i.deleted
 ON CONFLICT (tenant_id, line_item_id) DO UPDATE
 SET deal_item_id = excluded.deal_item_id, product_id = excluded.product_id, name = excluded.name,
-    price = excluded.price, quantity = excluded.quantity"""
+    price = excluded.price, quantity = excluded.quantity,
+    ({_DEAL_COLUMNS}) = ROW({_DEAL_COLUMNS.replace("deal_", "excluded.deal_")})"""
 
-# Rows that reports filter by their item's rights carry the item's assignee and pipeline (field visits also its
-# bin mark); they follow the touched items, whichever came first.
-_FOLLOWERS = {
-    "field_visits": {"item_assignee_id": "assignee_id", "item_pipeline_id": "pipeline_id", "item_deleted": "deleted"},
-    "process_steps": {"item_assignee_id": "assignee_id", "item_pipeline_id": "pipeline_id"},
-}
+# The rows of the touched items follow them, whichever came first (a deal moved to won, reassigned, binned...).
 _FOLLOW_ITEMS = """
 UPDATE {{s}}.{table} t SET ({copies}) = ROW({values})
   FROM unnest($1::text[], $2::text[]) AS k(tenant_id, item_id)
-  JOIN {{s}}.items i ON i.tenant_id = k.tenant_id AND i.item_id = k.item_id
- WHERE t.tenant_id = k.tenant_id AND t.item_id = k.item_id AND ({own}) IS DISTINCT FROM ({values})"""
+  LEFT JOIN {{s}}.items i ON i.tenant_id = k.tenant_id AND i.item_id = k.item_id
+ WHERE t.tenant_id = k.tenant_id AND t.{key} = k.item_id AND ({own}) IS DISTINCT FROM ({values})"""
 _FOLLOW = [
     _FOLLOW_ITEMS.format(
         table=table,
-        copies=", ".join(columns),
+        key=key,
+        copies=_copies(table, "i")[0],
         own=", ".join(f"t.{c}" for c in columns),
-        values=", ".join(f"i.{c}" for c in columns.values()),
+        values=_copies(table, "i")[1],
     )
-    for table, columns in _FOLLOWERS.items()
+    for table, (key, columns) in _FOLLOWERS.items()
 ]
 
 _DROP_LINES = """

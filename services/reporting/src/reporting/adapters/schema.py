@@ -259,6 +259,27 @@ CREATE INDEX ON {s}.field_visits (tenant_id, entity_type_id, field)
     INCLUDE (value, item_assignee_id, item_pipeline_id) WHERE left_at IS NULL AND NOT item_deleted;
 """
 
+# Revision 0007: a product line carries its deal's type, outcome, close time, assignee, pipeline and bin mark
+# (kept by the projector whenever the deal or the line changes), so the products report reads the lines of
+# the deals won in a period from one index instead of joining a year of won deals (bench/README.md).
+_LINE_DEALS = """
+ALTER TABLE {s}.product_lines ADD COLUMN deal_entity_type_id text, ADD COLUMN deal_outcome text,
+    ADD COLUMN deal_closed_at timestamptz, ADD COLUMN deal_assignee_id text, ADD COLUMN deal_pipeline_id text,
+    ADD COLUMN deal_deleted boolean NOT NULL DEFAULT false;
+CREATE INDEX ON {s}.product_lines (tenant_id, deal_entity_type_id, deal_closed_at)
+    INCLUDE (product_id, name, price, quantity, deal_assignee_id, deal_pipeline_id)
+    WHERE deal_outcome = 'won' AND NOT deal_deleted;
+DROP INDEX {s}.product_lines_tenant_id_deal_item_id_product_id_name_price__idx;
+"""
+
+# Fills the revision's columns from the deals the projections hold.
+LINE_DEALS_BACKFILL = """
+UPDATE projection.product_lines l
+   SET deal_entity_type_id = d.entity_type_id, deal_outcome = d.outcome, deal_closed_at = d.closed_at,
+       deal_assignee_id = d.assignee_id, deal_pipeline_id = d.pipeline_id, deal_deleted = d.deleted
+  FROM projection.items d WHERE d.tenant_id = l.tenant_id AND d.item_id = l.deal_item_id;
+"""
+
 
 def tables_ddl_v1(schema: str) -> str:
     """The projection tables of revision 0002 inside ``schema`` (which must not exist yet)."""
@@ -280,6 +301,13 @@ def fields_ddl_v4(schema: str) -> str:
     return _FIELDS.format(s=schema)
 
 
+def line_deals_ddl_v5(schema: str) -> str:
+    """What revision 0007 adds to the projection tables inside ``schema``."""
+    return _LINE_DEALS.format(s=schema)
+
+
 def tables_ddl(schema: str) -> str:
     """The projection tables as they are now inside ``schema`` (which must not exist yet): for a rebuild."""
-    return tables_ddl_v1(schema) + speed_ddl_v2(schema) + processes_ddl_v3(schema) + fields_ddl_v4(schema)
+    return "".join(
+        ddl(schema) for ddl in (tables_ddl_v1, speed_ddl_v2, processes_ddl_v3, fields_ddl_v4, line_deals_ddl_v5)
+    )
