@@ -24,6 +24,7 @@ import asyncpg
 import pytest
 from conveyor_contracts import directory, entities
 from conveyor_kit.clock import ControllableClock
+from reporting.adapters import analytics_fields
 
 pytestmark = pytest.mark.integration
 
@@ -133,7 +134,7 @@ class TestFieldTime:
             figures("prog", 0, 2, 9000.0, 4500.0, 4500.0, 6660.0),
         ]
         assert report["labels"] == {"imp": "Imported", "meet": "Meeting set", "prog": "In progress"}
-        assert report["period"] == {"from": None, "to": None}
+        assert report["period"] == {"from": None, "to": None} and report["exact"] is True
 
     async def test_a_manager_sees_their_own_items_and_a_period_counts_the_visits_begun_in_it(self, api: Any) -> None:
         ids = await tell_story(api)
@@ -182,6 +183,26 @@ class TestFieldTime:
         assert [(v["value"], v["current_items"], v["visits"], v["total_seconds"]) for v in mine["values"]] == [
             ("imp", 0, 1, 14400.0),
         ]
+
+    async def test_over_the_exact_limit_median_and_p90_come_from_duration_buckets(
+        self, api: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        ids = await tell_story(api)
+        params = {"entity_type_id": ids["company"], "field": "status"}
+        exact = (await field_time(api, params)).json()
+        monkeypatch.setattr(analytics_fields, "EXACT_VISITS", 0)
+
+        bucketed = (await field_time(api, params)).json()
+
+        assert (exact["exact"], bucketed["exact"]) == (True, False)
+        for row, estimate in zip(exact["values"], bucketed["values"], strict=True):
+            assert {k: estimate[k] for k in ("value", "current_items", "visits")} == {
+                k: row[k] for k in ("value", "current_items", "visits")
+            }
+            for figure in ("total_seconds", "mean_seconds"):
+                assert estimate[figure] == pytest.approx(row[figure])
+            for figure in ("median_seconds", "p90_seconds"):
+                assert estimate[figure] == pytest.approx(row[figure], rel=0.05)
 
     async def test_csv_the_view_and_a_rebuild_give_the_same_figures(self, api: Any) -> None:
         ids = await tell_story(api)

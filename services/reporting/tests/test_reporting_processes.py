@@ -29,6 +29,7 @@ from conveyor_contracts import automation, directory, entities
 from conveyor_kit.clock import ControllableClock
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.envelope import Envelope
+from reporting.adapters import analytics_process
 
 pytestmark = pytest.mark.integration
 
@@ -209,6 +210,27 @@ class TestProcessSteps:
             {"template_id": onboarding, "template": "Onboarding", "step": None, **NOBODY_DONE,
              **waiting(T0 + 8 * H, 2 * 3600.0, 1)},
         ]  # fmt: skip
+
+    async def test_over_the_exact_limit_median_and_p90_come_from_duration_buckets(
+        self, api: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        ids = await tell_story(api)
+        params = {"entity_type_id": ids["company"], **MONTH}
+        exact = (await api.client.get("/v1/analytics/process-steps", params=params, headers=api.headers())).json()
+        monkeypatch.setattr(analytics_process, "EXACT_VISITS", 0)
+
+        bucketed = (await api.client.get("/v1/analytics/process-steps", params=params, headers=api.headers())).json()
+
+        assert (exact["exact"], bucketed["exact"]) == (True, False)
+        for row, estimate in zip(exact["rows"], bucketed["rows"], strict=True):
+            assert {k: v for k, v in estimate.items() if not k.endswith("_seconds")} == {
+                k: v for k, v in row.items() if not k.endswith("_seconds")
+            }
+            assert estimate["total_seconds"] == pytest.approx(row["total_seconds"])
+            for figure in ("mean_seconds", "median_seconds", "p90_seconds"):
+                assert (estimate[figure] is None) == (row[figure] is None)
+                if row[figure] is not None:
+                    assert estimate[figure] == pytest.approx(row[figure], rel=0.05)
 
     async def test_a_manager_sees_the_steps_of_their_own_items_only(self, api: Any) -> None:
         ids = await tell_story(api)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
@@ -9,19 +10,29 @@ from conveyor_kit.auth import Principal
 from conveyor_messaging.db import Connection
 
 from reporting.adapters.visibility import rights
+from reporting.domain import durations
 from reporting.domain.periods import OpenPeriod
 
 # Visits that began in the period, of items out of the recycle bin that the caller may read (the visits carry
 # their item's assignee, pipeline and bin mark); a visit still open counts up to now, as a stage visit's time
 # runs until the item leaves the stage.
-_TIMED = """SELECT v.value, count(*) AS visits, sum(d.seconds) AS total_seconds, avg(d.seconds) AS mean_seconds,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY d.seconds) AS median_seconds,
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY d.seconds) AS p90_seconds
-  FROM projection.field_visits v
+_VISITS = """FROM projection.field_visits v
   CROSS JOIN LATERAL (SELECT coalesce(v.duration_s, greatest(extract(epoch FROM $4 - v.entered_at), 0)) AS seconds) d
  WHERE v.tenant_id = $1 AND v.entity_type_id = $2 AND v.field = $3 AND NOT v.item_deleted
-   AND v.entered_at >= $5 AND v.entered_at < $6 AND {seen}
+   AND v.entered_at >= $5 AND v.entered_at < $6 AND {seen}"""
+
+_EXACT = f"""SELECT v.value, count(*) AS visits, sum(d.seconds) AS total_seconds, avg(d.seconds) AS mean_seconds,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY d.seconds) AS median_seconds,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY d.seconds) AS p90_seconds
+  {_VISITS}
  GROUP BY v.value"""
+
+# The same visits counted per value and duration bucket: a hash aggregate, no sort.
+_BUCKETED = f"""SELECT v.value, reporting_duration_bucket(d.seconds) AS bucket, count(*) AS n, sum(d.seconds) AS total
+  {_VISITS}
+ GROUP BY 1, 2"""
+
+EXACT_VISITS = durations.EXACT_VISITS
 
 # Items holding a value now: the open visits.
 _CURRENT = """SELECT v.value, count(*) AS items
@@ -35,18 +46,24 @@ async def field_time(
     conn: Connection, principal: Principal, entity_type_id: str, field: str, period: OpenPeriod, now: datetime
 ) -> dict[str, Any]:
     """Per value of ``field``: items holding it now, and its visits that began in the period (count, total,
-    mean, median and p90 seconds)."""
+    mean, median and p90 seconds). Exact up to ``EXACT_VISITS`` visits the caller may read; beyond, median and
+    p90 are read from duration buckets (``exact`` false; within a bucket's width, about 9 %)."""
     tenant = principal.tenant_id
     may_read = await rights(conn, principal, entity_type_id)
     seen = may_read.condition(assignee="v.item_assignee_id", pipeline="v.item_pipeline_id", first=7)
-    timed = await conn.fetch(
-        _TIMED.format(seen=seen.sql), tenant, entity_type_id, field, now, period.start, period.end, *seen.params
-    )
+    args = (tenant, entity_type_id, field, now, period.start, period.end, *seen.params)
+    buckets: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
+    for r in await conn.fetch(_BUCKETED.format(seen=seen.sql), *args):
+        buckets[r["value"]].append((r["bucket"], r["n"], r["total"]))
+    exact = sum(n for counted in buckets.values() for _, n, _ in counted) <= EXACT_VISITS
+    if exact:
+        figures = {r["value"]: dict(r) for r in await conn.fetch(_EXACT.format(seen=seen.sql), *args)}
+    else:
+        figures = {value: durations.summary(counted) for value, counted in buckets.items()}
     current_seen = may_read.condition(assignee="v.item_assignee_id", pipeline="v.item_pipeline_id", first=4)
     current = dict(
         await conn.fetch(_CURRENT.format(seen=current_seen.sql), tenant, entity_type_id, field, *current_seen.params)
     )
-    figures = {r["value"]: r for r in timed}
     values = []
     for value in sorted(figures.keys() | current.keys()):
         f = figures.get(value)
@@ -71,6 +88,7 @@ async def field_time(
         "entity_type_id": entity_type_id,
         "field": field,
         "period": period.as_dict(),
+        "exact": exact,
         "values": values,
         "labels": {v["value"]: (options or {}).get(v["value"], v["value"]) for v in values},
     }

@@ -39,3 +39,22 @@ def _ranked(ordered: Sequence[tuple[int, int]], rank: int) -> float:
             return float(2 ** ((bucket + (rank - before + 0.5) / n) / BUCKETS_PER_DOUBLING) - 1)
         before += n
     raise ValueError(f"rank {rank} beyond {before} durations")
+
+
+# Up to this many durations a report sorts them for exact percentiles; beyond, it reads them in buckets.
+EXACT_VISITS = 50_000
+
+
+def summary(buckets: Sequence[tuple[int, int, float]]) -> dict[str, float | int | None]:
+    """Count, total and mean (exact) and median and p90 (within a bucket) of the durations counted as
+    ``(bucket, count, total seconds)``."""
+    count = sum(n for _, n, _ in buckets)
+    total = sum(seconds for _, _, seconds in buckets)
+    counted = [(b, n) for b, n, _ in buckets]
+    return {
+        "visits": count,
+        "total_seconds": total,
+        "mean_seconds": total / count if count else None,
+        "median_seconds": percentile(counted, 0.5),
+        "p90_seconds": percentile(counted, 0.9),
+    }
