@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
 from conveyor_kit.auth import Principal
 from conveyor_messaging.db import Connection
 
+from reporting.adapters import timing
 from reporting.adapters.visibility import rights
 from reporting.domain import durations
 from reporting.domain.periods import OpenPeriod
@@ -16,21 +16,10 @@ from reporting.domain.periods import OpenPeriod
 # Visits that began in the period, of items out of the recycle bin that the caller may read (the visits carry
 # their item's assignee, pipeline and bin mark); a visit still open counts up to now, as a stage visit's time
 # runs until the item leaves the stage.
-_VISITS = """FROM projection.field_visits v
-  CROSS JOIN LATERAL (SELECT coalesce(v.duration_s, greatest(extract(epoch FROM $4 - v.entered_at), 0)) AS seconds) d
+_VISITS = """SELECT v.value, coalesce(v.duration_s, greatest(extract(epoch FROM $4 - v.entered_at), 0)) AS seconds
+  FROM projection.field_visits v
  WHERE v.tenant_id = $1 AND v.entity_type_id = $2 AND v.field = $3 AND NOT v.item_deleted
    AND v.entered_at >= $5 AND v.entered_at < $6 AND {seen}"""
-
-_EXACT = f"""SELECT v.value, count(*) AS visits, sum(d.seconds) AS total_seconds, avg(d.seconds) AS mean_seconds,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY d.seconds) AS median_seconds,
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY d.seconds) AS p90_seconds
-  {_VISITS}
- GROUP BY v.value"""
-
-# The same visits counted per value and duration bucket: a hash aggregate, no sort.
-_BUCKETED = f"""SELECT v.value, reporting_duration_bucket(d.seconds) AS bucket, count(*) AS n, sum(d.seconds) AS total
-  {_VISITS}
- GROUP BY 1, 2"""
 
 EXACT_VISITS = durations.EXACT_VISITS
 
@@ -51,15 +40,11 @@ async def field_time(
     tenant = principal.tenant_id
     may_read = await rights(conn, principal, entity_type_id)
     seen = may_read.condition(assignee="v.item_assignee_id", pipeline="v.item_pipeline_id", first=7)
-    args = (tenant, entity_type_id, field, now, period.start, period.end, *seen.params)
-    buckets: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
-    for r in await conn.fetch(_BUCKETED.format(seen=seen.sql), *args):
-        buckets[r["value"]].append((r["bucket"], r["n"], r["total"]))
-    exact = sum(n for counted in buckets.values() for _, n, _ in counted) <= EXACT_VISITS
-    if exact:
-        figures = {r["value"]: dict(r) for r in await conn.fetch(_EXACT.format(seen=seen.sql), *args)}
-    else:
-        figures = {value: durations.summary(counted) for value, counted in buckets.items()}
+    timed = await conn.fetch(
+        timing.exact_or_bucketed(_VISITS.format(seen=seen.sql), ["value"], EXACT_VISITS),
+        *(tenant, entity_type_id, field, now, period.start, period.end, *seen.params),
+    )
+    exact, figures = timing.figures(timed, lambda r: str(r["value"]))
     current_seen = may_read.condition(assignee="v.item_assignee_id", pipeline="v.item_pipeline_id", first=4)
     current = dict(
         await conn.fetch(_CURRENT.format(seen=current_seen.sql), tenant, entity_type_id, field, *current_seen.params)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
@@ -10,28 +9,17 @@ from conveyor_kit.auth import Principal
 from conveyor_kit.problems import not_found
 from conveyor_messaging.db import Connection
 
+from reporting.adapters import timing
 from reporting.adapters.visibility import rights
 from reporting.domain import durations
 from reporting.domain.periods import Period
 
 # Steps of the templates ($2) that began in the period and have ended, as stage time counts visits; a step
 # carries its template and its item's assignee and pipeline, so no instance or item is joined.
-_ENDED = """FROM projection.process_steps s
+_ENDED = """SELECT s.template_id, s.step, s.duration_s AS seconds
+  FROM projection.process_steps s
  WHERE s.tenant_id = $1 AND s.template_id = ANY($2::text[]) AND s.left_at IS NOT NULL
    AND s.entered_at >= $3 AND s.entered_at < $4 AND {seen}"""
-
-_EXACT = f"""SELECT s.template_id, s.step, count(*) AS visits, sum(s.duration_s) AS total_seconds,
-       avg(s.duration_s) AS mean_seconds,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY s.duration_s) AS median_seconds,
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY s.duration_s) AS p90_seconds
-  {_ENDED}
- GROUP BY 1, 2"""
-
-# The same steps counted per duration bucket: a hash aggregate, no sort.
-_BUCKETED = f"""SELECT s.template_id, s.step, reporting_duration_bucket(s.duration_s) AS bucket, count(*) AS n,
-       sum(s.duration_s) AS total
-  {_ENDED}
- GROUP BY 1, 2, 3"""
 
 EXACT_VISITS = durations.EXACT_VISITS
 
@@ -86,15 +74,11 @@ async def process_steps(
     ids = list(templates)
     may_read = await rights(conn, principal, entity_type_id)
     seen = may_read.condition(assignee="s.item_assignee_id", pipeline="s.item_pipeline_id", first=5)
-    args = (tenant, ids, period.start, period.end, *seen.params)
-    buckets: dict[tuple[str, str], list[tuple[int, int, float]]] = defaultdict(list)
-    for r in await conn.fetch(_BUCKETED.format(seen=seen.sql), *args):
-        buckets[(r["template_id"], r["step"])].append((r["bucket"], r["n"], r["total"]))
-    exact = sum(n for counted in buckets.values() for _, n, _ in counted) <= EXACT_VISITS
-    if exact:
-        timed = {(r["template_id"], r["step"]): dict(r) for r in await conn.fetch(_EXACT.format(seen=seen.sql), *args)}
-    else:
-        timed = {key: durations.summary(counted) for key, counted in buckets.items()}
+    ended = await conn.fetch(
+        timing.exact_or_bucketed(_ENDED.format(seen=seen.sql), ["template_id", "step"], EXACT_VISITS),
+        *(tenant, ids, period.start, period.end, *seen.params),
+    )
+    exact, timed = timing.figures(ended, lambda r: (r["template_id"], r["step"]))
     # the waiting queries have no period: their conditions' parameters start at $3
     seen = may_read.condition(assignee="s.item_assignee_id", pipeline="s.item_pipeline_id", first=3)
     waiting = await conn.fetch(_WAITING.format(seen=seen.sql), tenant, ids, *seen.params)
@@ -111,7 +95,7 @@ async def process_steps(
         )  # fmt: skip
 
     for (template, step), figures in timed.items():
-        row(template, step).update({k: v for k, v in figures.items() if k not in ("template_id", "step")})
+        row(template, step).update(figures)
     for r in [*waiting, *elsewhere]:
         row(r["template_id"], r.get("step")).update(
             waiting=r["waiting"],
