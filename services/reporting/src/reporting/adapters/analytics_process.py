@@ -35,7 +35,6 @@ _WAITING_ELSEWHERE = """SELECT p.template_id, count(*) AS waiting,
        min(greatest(p.started_at, (SELECT max(s.left_at) FROM projection.process_steps s
                                     WHERE s.tenant_id = p.tenant_id AND s.instance_id = p.instance_id))) AS since
   FROM projection.process_instances p
-  LEFT JOIN projection.items i ON i.tenant_id = p.tenant_id AND i.item_id = p.item_id
  WHERE p.tenant_id = $1 AND p.template_id = ANY($2::text[]) AND p.finished_at IS NULL
    AND NOT EXISTS (SELECT 1 FROM projection.process_steps o
                     WHERE o.tenant_id = p.tenant_id AND o.instance_id = p.instance_id AND o.left_at IS NULL)
@@ -82,7 +81,7 @@ async def process_steps(
     # the waiting queries have no period: their conditions' parameters start at $3
     seen = may_read.condition(assignee="s.item_assignee_id", pipeline="s.item_pipeline_id", first=3)
     waiting = await conn.fetch(_WAITING.format(seen=seen.sql), tenant, ids, *seen.params)
-    seen = may_read.condition(assignee="i.assignee_id", pipeline="i.pipeline_id", first=3)
+    seen = may_read.condition(assignee="p.item_assignee_id", pipeline="p.item_pipeline_id", first=3)
     elsewhere = await conn.fetch(_WAITING_ELSEWHERE.format(seen=seen.sql), tenant, ids, *seen.params)
     rows: dict[tuple[str, str | None], dict[str, Any]] = {}
 

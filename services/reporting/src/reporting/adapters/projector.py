@@ -17,8 +17,9 @@ _NUMBER = """(CASE jsonb_typeof(i.fields->'{0}') WHEN 'number' THEN (i.fields->>
                   WHEN 'object' THEN (i.fields->'{0}'->>'amount')::numeric END)"""
 
 # Rows that reports filter by an item carry copies of it: a product line its deal's type, outcome, close time,
-# assignee, pipeline and bin mark (the products report joins no deals); field visits and process steps their
-# item's assignee, pipeline (and bin mark). table: (the column naming the item, {copy: the item's column}).
+# assignee, pipeline and bin mark (the products report joins no deals); field visits, process steps and
+# instances their item's assignee, pipeline (and bin mark).
+# table: (the column naming the item, {copy: the item's column}).
 _FOLLOWERS = {
     "product_lines": (
         "deal_item_id",
@@ -29,6 +30,7 @@ _FOLLOWERS = {
         "item_id", {"item_assignee_id": "assignee_id", "item_pipeline_id": "pipeline_id", "item_deleted": "deleted"}
     ),
     "process_steps": ("item_id", {"item_assignee_id": "assignee_id", "item_pipeline_id": "pipeline_id"}),
+    "process_instances": ("item_id", {"item_assignee_id": "assignee_id", "item_pipeline_id": "pipeline_id"}),
 }  # fmt: skip
 
 

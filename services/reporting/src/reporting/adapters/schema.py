@@ -280,6 +280,17 @@ UPDATE projection.product_lines l
   FROM projection.items d WHERE d.tenant_id = l.tenant_id AND d.item_id = l.deal_item_id;
 """
 
+# Revision 0008: an instance carries its item's assignee and pipeline too (where instances wait for a timer is
+# read without joining the items).
+_INSTANCE_RIGHTS = """
+ALTER TABLE {s}.process_instances ADD COLUMN item_assignee_id text, ADD COLUMN item_pipeline_id text;
+"""
+
+INSTANCE_RIGHTS_BACKFILL = """
+UPDATE projection.process_instances p SET item_assignee_id = i.assignee_id, item_pipeline_id = i.pipeline_id
+  FROM projection.items i WHERE i.tenant_id = p.tenant_id AND i.item_id = p.item_id;
+"""
+
 
 def tables_ddl_v1(schema: str) -> str:
     """The projection tables of revision 0002 inside ``schema`` (which must not exist yet)."""
@@ -306,8 +317,21 @@ def line_deals_ddl_v5(schema: str) -> str:
     return _LINE_DEALS.format(s=schema)
 
 
+def instance_rights_ddl_v6(schema: str) -> str:
+    """What revision 0008 adds to the projection tables inside ``schema``."""
+    return _INSTANCE_RIGHTS.format(s=schema)
+
+
 def tables_ddl(schema: str) -> str:
     """The projection tables as they are now inside ``schema`` (which must not exist yet): for a rebuild."""
     return "".join(
-        ddl(schema) for ddl in (tables_ddl_v1, speed_ddl_v2, processes_ddl_v3, fields_ddl_v4, line_deals_ddl_v5)
+        ddl(schema)
+        for ddl in (
+            tables_ddl_v1,
+            speed_ddl_v2,
+            processes_ddl_v3,
+            fields_ddl_v4,
+            line_deals_ddl_v5,
+            instance_rights_ddl_v6,
+        )
     )

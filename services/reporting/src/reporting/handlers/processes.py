@@ -47,10 +47,12 @@ async def when_templates_saved_name_them(conn: Connection, s: str, events: Seque
 
 _INSTANCES = """
 INSERT INTO {s}.process_instances AS p (tenant_id, instance_id, template_id, template_version, item_id, started_by,
-                                        started_at, finished_at, end_event)
-SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, instance_id text, template_id text,
+                                        started_at, finished_at, end_event, item_assignee_id, item_pipeline_id)
+SELECT r.*, i.assignee_id, i.pipeline_id
+  FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, instance_id text, template_id text,
        template_version int, item_id text, started_by text, started_at timestamptz, finished_at timestamptz,
        end_event text)
+  LEFT JOIN {s}.items i ON i.tenant_id = r.tenant_id AND i.item_id = r.item_id
 ON CONFLICT (tenant_id, instance_id) DO UPDATE
 SET template_version = coalesce(excluded.template_version, p.template_version),
     started_by = coalesce(excluded.started_by, p.started_by),
