@@ -1,5 +1,9 @@
 """How long items hold each value of their list fields: a visit per value held, from item created / updated.
 
+The projector calls ``follow_values`` once per batch, after the reactions, with the batch's events in their
+order: the visits are written once the items are up to date, so they copy the item's assignee, pipeline and
+bin mark as they are (an item is usually placed on its pipeline in the batch that creates it).
+
 A field is followed unless reporting knows it is not a list field: definitions travel on another topic
 than items, so an item may come before its type's field; the visits of a field that turns out to be of
 another kind are dropped when its definition arrives (``forget_fields_that_are_not_lists``). Only single
@@ -9,6 +13,7 @@ values are followed (a list field's value is an option id; several values are no
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from conveyor_contracts.entities import ItemCreated, ItemUpdated
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 
@@ -24,18 +29,14 @@ _ROWS = """jsonb_to_recordset($1::jsonb) AS r(ord int, tenant_id text, item_id t
 _FOLLOWED = f"""NOT EXISTS (SELECT 1 FROM {{s}}.fields f WHERE f.tenant_id = r.tenant_id
     AND f.entity_type_id = r.entity_type_id AND f.code = r.field AND f.kind <> '{FOLLOWED_KIND}')"""
 
-# A new visit carries its item's assignee, pipeline and bin mark (the projector keeps them current).
-_ITEM = "LEFT JOIN {s}.items i ON i.tenant_id = r.tenant_id AND i.item_id = r.item_id"
+# A new visit copies its item's assignee, pipeline and bin mark (the projector keeps them current); an item that
+# is gone (purged later in the batch) gets none.
+_ITEM = "JOIN {s}.items i ON i.tenant_id = r.tenant_id AND i.item_id = r.item_id"
 _ITEM_COLUMNS = "item_assignee_id, item_pipeline_id, item_deleted"
-_ITEM_VALUES = "i.assignee_id, i.pipeline_id, coalesce(i.deleted, false)"
+_ITEM_VALUES = "i.assignee_id, i.pipeline_id, i.deleted"
 
-_OPEN = f"""
-INSERT INTO {{s}}.field_visits (tenant_id, item_id, entity_type_id, field, value, entered_at, {_ITEM_COLUMNS})
-SELECT r.tenant_id, r.item_id, r.entity_type_id, r.field, r.value, r.at, {_ITEM_VALUES} FROM {_ROWS} {_ITEM}
- WHERE {_FOLLOWED}"""
-
-# The open visit of each changed field ends at its first change in the run; every change to a value opens a
-# visit that ends at the field's next change in the run, if any.
+# The open visit of each changed field ends at its first change in the batch; every change to a value opens a
+# visit that ends at the field's next change in the batch, if any.
 _CHANGE = f"""
 WITH r AS (SELECT * FROM {_ROWS}),
 first AS (
@@ -68,25 +69,23 @@ def _row(event: Envelope, ord_: int, field: str, value: object) -> dict[str, Any
     }
 
 
-async def open_visits_of_new_items(conn: Connection, s: str, created: Iterable[Envelope]) -> None:
-    rows = [
-        _row(event, n, field, value)
-        for n, event in enumerate(created)
-        for field, value in (event.data.get("fields") or {}).items()
-        if isinstance(value, str)
-    ]
-    if rows:
-        await conn.execute(_OPEN.format(s=s), rows_json(rows))
+def _changes(event: Envelope) -> Iterable[tuple[str, object]]:
+    """``(field, new value)`` of an item event: every value of a new item, the changed ones of an update."""
+    if event.type == ItemCreated.type_name:
+        return ((f, v) for f, v in (event.data.get("fields") or {}).items() if isinstance(v, str))
+    if event.type == ItemUpdated.type_name:
+        return (
+            (name.removeprefix(_FIELD_PREFIX), new_value(change))
+            for name, change in event.data.get("changes", {}).items()
+            if name.startswith(_FIELD_PREFIX)
+        )
+    return ()
 
 
-async def follow_changed_values(conn: Connection, s: str, updated: Sequence[Envelope]) -> None:
-    # One event changes a field once: the event's place in the run orders the changes of a field.
-    rows = [
-        _row(event, n, name.removeprefix(_FIELD_PREFIX), new_value(change))
-        for n, event in enumerate(updated)
-        for name, change in event.data.get("changes", {}).items()
-        if name.startswith(_FIELD_PREFIX)
-    ]
+async def follow_values(conn: Connection, s: str, events: Sequence[Envelope]) -> None:
+    """The visits of the values the batch's items got, in the batch's order (one event changes a field once,
+    so its place in the batch orders the field's changes)."""
+    rows = [_row(event, n, field, value) for n, event in enumerate(events) for field, value in _changes(event)]
     if rows:
         await conn.execute(_CHANGE.format(s=s), rows_json(rows))
 

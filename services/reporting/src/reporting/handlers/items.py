@@ -6,7 +6,7 @@ from typing import Any
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 
-from reporting.handlers import fields, new_value, rows_json
+from reporting.handlers import new_value, rows_json
 
 _SYSTEM = ("title", "assignee_id", "amount", "currency")
 
@@ -35,10 +35,8 @@ SET n = c.n + excluded.n, amount = c.amount + excluded.amount"""
 
 async def when_items_created_record_them(conn: Connection, s: str, events: Sequence[Envelope]) -> None:
     rows: dict[tuple[str, str], dict[str, Any]] = {}
-    latest: dict[tuple[str, str], Envelope] = {}
     for event in events:
         d = event.data
-        latest[(event.tenant_id, d["item_id"])] = event
         rows[(event.tenant_id, d["item_id"])] = {
             "tenant_id": event.tenant_id,
             "item_id": d["item_id"],
@@ -52,7 +50,6 @@ async def when_items_created_record_them(conn: Connection, s: str, events: Seque
         }
     await conn.execute(_CREATE.format(s=s), rows_json(list(rows.values())))
     await _assign_visits(conn, s, [(r["tenant_id"], r["item_id"]) for r in rows.values()])
-    await fields.open_visits_of_new_items(conn, s, latest.values())
 
 
 # Visits carry their item's current assignee (a narrow viewer's reports read them without the items).
@@ -94,7 +91,6 @@ async def when_items_updated_follow_their_values(conn: Connection, s: str, event
         patch["at"] = event.time.isoformat()
     await conn.execute(_UPDATE.format(s=s), rows_json(list(patches.values())))
     await _assign_visits(conn, s, [k for k, p in patches.items() if "assignee_id" in p["p"]])
-    await fields.follow_changed_values(conn, s, events)
 
 
 async def when_items_binned_or_restored_mark_them(conn: Connection, s: str, events: Sequence[Envelope]) -> None:
