@@ -85,15 +85,19 @@ async def products(
         conn, principal, deal_type_id, assignee="l.deal_assignee_id", pipeline="l.deal_pipeline_id", first=6
     )
     # The lines carry their deal's outcome, close time, assignee and pipeline: one index range, no join of deals;
-    # products are named after grouping (joining the catalogue to every line took two thirds of the time).
+    # products are named after grouping (joining the catalogue to every line took two thirds of the time). A
+    # year per week is some 30,000 rows: they come sorted (lines before products, by key in code point order)
+    # and with their sums as text, which halved the time spent on them in Python.
     rows = await conn.fetch(
         f"""SELECT date_trunc($5, l.deal_closed_at AT TIME ZONE 'UTC')::date AS period,
                    GROUPING(l.name) AS per_product, l.product_id, l.name,
-                   sum(l.quantity) AS units, sum(l.price * l.quantity) AS amount
+                   sum(l.quantity)::text AS units, sum(l.price * l.quantity)::text AS amount
               FROM projection.product_lines l
              WHERE l.tenant_id = $1 AND l.deal_entity_type_id = $2 AND l.deal_outcome = 'won' AND NOT l.deal_deleted
                AND l.deal_closed_at >= $3 AND l.deal_closed_at < $4 AND {seen.sql}
-             GROUP BY GROUPING SETS ((1, l.product_id), (1, l.name))""",
+             GROUP BY GROUPING SETS ((1, l.product_id), (1, l.name))
+             ORDER BY 1, 2, coalesce(l.name, l.product_id) COLLATE "C"
+        """,
         principal.tenant_id,
         deal_type_id,
         period.start,
@@ -108,30 +112,20 @@ async def products(
             list({r["product_id"] for r in rows if r["per_product"]}),
         )
     )
-    keyed = [
-        (
-            (r["period"], "product", r["product_id"], names.get(r["product_id"]) or r["product_id"])
-            if r["per_product"]
-            else (r["period"], "line", r["name"], r["name"]),
-            r,
-        )
-        for r in rows
-    ]
-    grouped = sorted(keyed, key=lambda pair: pair[0])
     return {
         "entity_type_id": deal_type_id,
         "period": period.as_dict(),
         "bucket": bucket.value,
         "rows": [
             {
-                "period": period_.isoformat(),
-                "by": by,
-                "key": key,
-                "name": name,
-                "units": str(r["units"]),
-                "amount": str(r["amount"]),
+                "period": r["period"].isoformat(),
+                "by": "product" if r["per_product"] else "line",
+                "key": r["product_id"] if r["per_product"] else r["name"],
+                "name": (names.get(r["product_id"]) or r["product_id"]) if r["per_product"] else r["name"],
+                "units": r["units"],
+                "amount": r["amount"],
             }
-            for (period_, by, key, name), r in grouped
+            for r in rows
         ],
     }
 
