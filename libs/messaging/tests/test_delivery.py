@@ -7,6 +7,7 @@ import os
 import random
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
@@ -42,11 +43,21 @@ async def projection(pool: asyncpg.Pool) -> asyncpg.Pool:
     return pool
 
 
-async def write_streams(pool: asyncpg.Pool, streams: int, versions: int, *, hold: float = 0.0) -> None:
-    """One writer task per stream, each appending versions 1..n; optionally holding transactions open."""
+async def write_streams(
+    pool: asyncpg.Pool,
+    streams: int,
+    versions: int,
+    *,
+    hold: float = 0.0,
+    gate: Callable[[int], Awaitable[None]] | None = None,
+) -> None:
+    """One writer task per stream, each appending versions 1..n; optionally holding transactions open,
+    and waiting on ``gate(version)`` before each version."""
 
     async def writer(s: int) -> None:
         for version in range(1, versions + 1):
+            if gate is not None:
+                await gate(version)
             async with pool.acquire() as conn, conn.transaction():
                 await append_one(store, conn, f"stream-{s}", version)
                 if hold:
@@ -214,9 +225,18 @@ class TestFailures:
                 await asyncio.sleep(0.01)
 
         streams, versions = 20, 120
+        kills = 0
+
+        async def a_quarter_per_kill(version: int) -> None:
+            # The writers cannot finish before the relay was killed three times, however slowly a
+            # loaded machine starts it again: the last quarter of the versions waits for the third kill.
+            while kills < (version - 1) * 4 // versions:
+                await asyncio.sleep(0.01)
+
         async with projection_consumer(projection, infra.kafka_bootstrap, thing_topic):
-            writing = asyncio.create_task(write_streams(projection, streams, versions, hold=0.03))
-            kills = 0
+            writing = asyncio.create_task(
+                write_streams(projection, streams, versions, hold=0.03, gate=a_quarter_per_kill)
+            )
             relay = await start_relay()
             while not writing.done():
                 await asyncio.wait_for(until_relay_is_publishing(await relayed_so_far()), 30)

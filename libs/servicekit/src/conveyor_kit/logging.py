@@ -85,6 +85,10 @@ def configure_logging(level: str = "INFO", *, json: bool | None = None, force: b
         named = logging.getLogger(name)
         named.handlers.clear()
         named.propagate = True
+    # httpx logs every request's full URL at INFO; an outgoing webhook's URL may carry its receiver's
+    # token in the query. The services log their own calls (without query strings) where it matters.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     # Library warnings (e.g. PyJWT's short-key warning) become log lines too.
     logging.captureWarnings(True)
     _configured = True
