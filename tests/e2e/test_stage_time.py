@@ -23,6 +23,7 @@ import pytest
 import pytest_asyncio
 import uvicorn
 from aiokafka import AIOKafkaProducer
+from conveyor_access import OPERATOR_ROLE
 from conveyor_contracts import entities, pipelines
 from conveyor_kit.migrations import upgrade_in_thread
 from conveyor_kit.tokens import mint_token
@@ -309,6 +310,9 @@ async def test_stage_time_story(reporting: tuple[str, str], infra: Any) -> None:
             assert viewed[name]["department"] == dict(STAGES)[name]
 
         # 5. rebuilding from the log gives exactly the same figures
-        rebuilt = await http.post(f"{base_url}/v1/rebuild", headers=headers)
+        operator = mint_token(tenant_id=tenant, user_id="ops", roles=(OPERATOR_ROLE,), secret=E2E_SECRET)
+        refused = await http.post(f"{base_url}/v1/rebuild", headers=headers)  # the tenant's admin
+        assert refused.status_code == 403, refused.text
+        rebuilt = await http.post(f"{base_url}/v1/rebuild", headers={"Authorization": f"Bearer {operator}"})
         assert rebuilt.status_code == 200, rebuilt.text
         assert await report() == body

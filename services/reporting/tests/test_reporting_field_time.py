@@ -22,6 +22,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from conveyor_access import OPERATOR_ROLE as OPERATOR
 from conveyor_contracts import directory, entities
 from conveyor_kit.clock import ControllableClock
 from reporting.adapters import analytics_fields
@@ -211,7 +212,7 @@ class TestFieldTime:
 
         text = (await field_time(api, {**params, "format": "csv"})).text
         viewed, now = await view_figures(api, ids["company"])
-        rebuilt = await api.client.post("/v1/rebuild", headers=api.headers())
+        rebuilt = await api.client.post("/v1/rebuild", headers=api.headers(roles=(OPERATOR,)))
         after = (await field_time(api, params)).json()
 
         lines = text.splitlines()

@@ -25,6 +25,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from conveyor_access import OPERATOR_ROLE as OPERATOR
 from conveyor_contracts import automation, directory, entities
 from conveyor_kit.clock import ControllableClock
 from conveyor_messaging.actor import Actor
@@ -272,7 +273,7 @@ class TestProcessSteps:
             )
         ).text
         by_view = await view_figures(api, ids["company"])
-        rebuilt = await api.client.post("/v1/rebuild", headers=api.headers())
+        rebuilt = await api.client.post("/v1/rebuild", headers=api.headers(roles=(OPERATOR,)))
         after = (await api.client.get("/v1/analytics/process-steps", params=params, headers=api.headers())).json()
 
         assert [r["step"] for r in before["rows"]] == ["Meeting held?", ASK, None]

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from conveyor_access import OPERATOR_ROLE as OPERATOR
 from conveyor_contracts import directory, entities, entities_links, pipelines
 from reporting.adapters import analytics_flow
 
@@ -252,7 +253,7 @@ class TestReports:
                 "/v1/reports/stage-time", params=params, headers={**api.headers(), "Accept": "text/csv"}
             )
         ).text
-        rebuilt = await api.client.post("/v1/rebuild", headers=api.headers())
+        rebuilt = await api.client.post("/v1/rebuild", headers=api.headers(roles=(OPERATOR,)))
         after = (await api.client.get("/v1/reports/stage-time", params=params, headers=api.headers())).json()
         ready = (await api.client.get("/health/ready")).json()
 
@@ -303,7 +304,7 @@ class TestReports:
         monkeypatch.setattr(analytics_flow, "EXACT_VISITS", 0)
 
         bucketed = (await api.client.get("/v1/reports/stage-time", params=params, headers=api.headers())).json()
-        assert (await api.client.post("/v1/rebuild", headers=api.headers())).status_code == 200
+        assert (await api.client.post("/v1/rebuild", headers=api.headers(roles=(OPERATOR,)))).status_code == 200
         rebuilt = (await api.client.get("/v1/reports/stage-time", params=params, headers=api.headers())).json()
 
         assert exact["exact"] is True and bucketed["exact"] is False

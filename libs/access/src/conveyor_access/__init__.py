@@ -10,6 +10,7 @@ the ``Viewer`` (from their copy of the directory), so a rule never goes stale wh
 
 from conveyor_access.rules import (
     ADMIN_ROLE,
+    OPERATOR_ROLE,
     Action,
     Grant,
     Scope,
@@ -19,4 +20,4 @@ from conveyor_access.rules import (
     sql_condition,
 )
 
-__all__ = ["ADMIN_ROLE", "Action", "Grant", "Scope", "Viewer", "permits", "scope_for", "sql_condition"]
+__all__ = ["ADMIN_ROLE", "OPERATOR_ROLE", "Action", "Grant", "Scope", "Viewer", "permits", "scope_for", "sql_condition"]

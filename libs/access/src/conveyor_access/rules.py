@@ -9,6 +9,11 @@ from enum import StrEnum
 ADMIN_ROLE = "admin"
 """Tenant administrators: every action on everything of their tenant, whatever the grants say."""
 
+OPERATOR_ROLE = "platform-operator"
+"""The platform's operators (the identity provider gives it to the ops team, never to a tenant's
+users): maintenance that reaches every tenant at once, such as rebuilding reporting's projections.
+It reads no tenant's data; a tenant admin does not have it."""
+
 
 class Action(StrEnum):
     READ = "read"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from conveyor_access import ADMIN_ROLE
+from conveyor_access import ADMIN_ROLE, OPERATOR_ROLE
 from conveyor_kit.auth import Principal, require_roles
 from conveyor_kit.database import pool_from
 from conveyor_kit.openapi import problem_responses
@@ -18,6 +18,8 @@ from reporting.routing import PROJECTIONS
 router = APIRouter(prefix="/v1", tags=["administration"], responses=problem_responses(403, 404))
 
 Admin = Annotated[Principal, Depends(require_roles(ADMIN_ROLE))]
+# Rebuilding replaces the shared tables of every tenant: a platform operator's act, not a tenant admin's.
+Operator = Annotated[Principal, Depends(require_roles(OPERATOR_ROLE))]
 
 
 class StageDepartment(BaseModel):
@@ -48,8 +50,9 @@ async def stage_departments(request: Request, admin: Admin) -> list[dict[str, st
 
 
 @router.post("/rebuild")
-async def rebuild_projections(request: Request, admin: Admin) -> dict[str, Any]:
-    """Rebuild every projection from the journal and swap it in (all tenants: the tables are shared)."""
+async def rebuild_projections(request: Request, operator: Operator) -> dict[str, Any]:
+    """Rebuild every projection from the journal and swap it in (all tenants: the tables are shared,
+    so only a platform operator may; a tenant admin gets 403)."""
     return await rebuild(pool_from(request), PROJECTIONS)
 
 
