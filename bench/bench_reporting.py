@@ -138,6 +138,28 @@ def catalogue_events(tenant: str, at: datetime) -> list[Envelope]:
             time=at,
         )
     ]
+    lists = {"region": [f"r{n}" for n in range(10)], "source": ["web", "phone", "referral"]}
+    for code, options in lists.items():  # list fields: the projections follow how long deals hold each value
+        events.append(
+            Envelope(
+                type=entities.FieldAdded.type_name,
+                source="/conveyor/entities",
+                subject="deal",
+                tenant_id=tenant,
+                data={
+                    "entity_type_id": "deal",
+                    "field": {
+                        "field_id": f"deal-{code}",
+                        "code": code,
+                        "label": code.title(),
+                        "kind": "list",
+                        "options": [{"id": o, "label": o, "hidden": False} for o in options],
+                    },
+                },
+                actor=Actor.user("admin"),
+                time=at,
+            )
+        )
     for pipeline_id, stages, _ in PIPELINES[MAIN]:
         infos = [
             {
@@ -510,6 +532,21 @@ VISIT_COLUMNS = [
     "first_entry",
     "assignee_id",
 ]
+LINE_COLUMNS = [
+    "tenant_id",
+    "line_item_id",
+    "deal_item_id",
+    "product_id",
+    "name",
+    "price",
+    "quantity",
+    "deal_entity_type_id",
+    "deal_outcome",
+    "deal_closed_at",
+    "deal_assignee_id",
+    "deal_pipeline_id",
+    "deal_deleted",
+]
 LOADED = ["items", "stage_visits", "daily_counters", "product_lines", "stage_entries", "stage_durations"]
 
 
@@ -526,7 +563,8 @@ class Loader:
         self.counters: Counter[tuple[str, date, str, str, str, str, str]] = Counter()
         self.amounts: dict[tuple[str, date, str, str, str, str, str], Decimal] = {}
         self.visit_count = 0
-        self.deals: list[str] = []
+        # won deals of the main tenant: (item id, closed at, assignee, pipeline, binned) for their product lines
+        self.deals: list[tuple[str, datetime, str, str, bool]] = []
         # what the projector keeps besides: first entries per stage and day, ended visits per duration bucket
         self.entries: Counter[tuple[str, str, date, str]] = Counter()
         self.durations: dict[tuple[str, str, date, str, int], list[float]] = {}
@@ -600,6 +638,7 @@ class Loader:
             at = nxt
         closed = entered if last.semantic != "in_progress" else None
         outcome = {"success": "won", "failure": "lost"}.get(last.semantic)
+        binned = rng.random() < 0.01
         self.items.append(
             (
                 tenant,
@@ -618,13 +657,13 @@ class Loader:
                 max(created, entered),
                 closed,
                 outcome,
-                rng.random() < 0.01,
+                binned,
                 None,
                 None,
             )
         )
-        if tenant == MAIN and outcome == "won":
-            self.deals.append(item_id)
+        if tenant == MAIN and outcome == "won" and closed is not None:
+            self.deals.append((item_id, closed, assignee, pipeline_id, binned))
         await self.flush()
 
     async def document(self, n: int) -> None:
@@ -660,7 +699,7 @@ class Loader:
 
     async def line(self, n: int) -> None:
         rng = self.rng
-        deal = rng.choice(self.deals)
+        deal, closed, assignee, pipeline_id, binned = rng.choice(self.deals)
         product = f"prod-{min(rng.randrange(PRODUCTS), rng.randrange(PRODUCTS))}"
         name = f"Line {product} {rng.choice(['S', 'M', 'L'])}"
         price, quantity = Decimal(rng.randrange(100, 100_000)) / 100, Decimal(1 + rng.randrange(10))
@@ -690,7 +729,10 @@ class Loader:
                 deal,
             )
         )
-        self.lines.append((MAIN, f"{MAIN}-line{n}", deal, product, name, price, quantity))
+        self.lines.append(
+            (MAIN, f"{MAIN}-line{n}", deal, product, name, price, quantity, "deal", "won", closed, assignee,
+             pipeline_id, binned)
+        )  # fmt: skip
         await self.flush()
 
 
@@ -771,7 +813,7 @@ async def load(dsn: str, now: datetime) -> dict[str, float]:
             "product_lines",
             schema_name="projection",
             records=loader.lines,
-            columns=["tenant_id", "line_item_id", "deal_item_id", "product_id", "name", "price", "quantity"],
+            columns=LINE_COLUMNS,
         )
         counters = [(*k, n, loader.amounts.get(k, Decimal(0))) for k, n in loader.counters.items()]
         await conn.copy_records_to_table(
@@ -829,6 +871,104 @@ async def load(dsn: str, now: datetime) -> dict[str, float]:
         await conn.close()
 
 
+FIELD_VISIT_COLUMNS = ["tenant_id", "item_id", "entity_type_id", "field", "item_assignee_id", "item_pipeline_id",
+                       "item_deleted", "value", "entered_at", "left_at", "duration_s"]  # fmt: skip
+STEP_COLUMNS = ["tenant_id", "task_id", "instance_id", "template_id", "item_id", "item_assignee_id",
+                "item_pipeline_id", "step", "assignee_role", "entered_at", "left_at", "duration_s",
+                "outcome"]  # fmt: skip
+INSTANCE_COLUMNS = ["tenant_id", "instance_id", "template_id", "template_version", "item_id", "started_by",
+                    "started_at", "finished_at", "end_event"]  # fmt: skip
+# (template id, name, its user steps) of the deals' business processes
+TEMPLATES = [
+    ("approval", "Discount approval", ["Check the terms", "Head approves", "Finance approves", "Sign"]),
+    ("onboarding", "Client onboarding", ["Was a meeting set?", "Meeting held?", "Terms agreed?", "Contract signed?"]),
+    ("supplier", "Supplier check", ["Check the tax id", "Call the supplier"]),
+]
+INSTANCES = int(os.environ.get("BENCH_REPORTING_INSTANCES", "60000"))
+
+
+async def load_extras(conn: asyncpg.Connection, now: datetime) -> dict[str, float]:
+    """What revisions 0005 and 0006 project, from the loaded items: the history of each document's ``kind``
+    (changed up to twice, the last value held now), each deal's ``source`` (held since creation), and
+    ``INSTANCES`` business-process instances on the main tenant's deals, 85 % ended, 10 % waiting at a user
+    step, 5 % waiting for a timer."""
+    began = time.perf_counter()
+    rng = random.Random(17)
+    visits: list[tuple[Any, ...]] = []
+    kinds = [f"kind-{k}" for k in range(8)]
+    async with conn.transaction():
+        async for r in conn.cursor(
+            "SELECT tenant_id, item_id, entity_type_id, assignee_id, pipeline_id, deleted, created_at,"
+            " fields->>'kind' AS kind, fields->>'source' AS source"
+            " FROM projection.items WHERE entity_type_id IN ('document', 'deal')"
+        ):
+            item = (r["tenant_id"], r["item_id"], r["entity_type_id"])
+            item_rights = (r["assignee_id"], r["pipeline_id"], r["deleted"])
+            if r["entity_type_id"] == "deal":
+                visits.append((*item, "source", *item_rights, r["source"], r["created_at"], None, None))
+                continue
+            held = [*(rng.choice(kinds) for _ in range(min(rng.randrange(4), 2))), r["kind"]]
+            at = r["created_at"]
+            for n, kind in enumerate(held):
+                ends = at + timedelta(seconds=min(math.exp(rng.gauss(math.log(3 * 86400), 1.0)), 90 * 86400))
+                if n == len(held) - 1 or ends > now:
+                    visits.append((*item, "kind", *item_rights, r["kind"], at, None, None))
+                    break
+                visits.append((*item, "kind", *item_rights, kind, at, ends, (ends - at).total_seconds()))
+                at = ends
+    await conn.copy_records_to_table(
+        "field_visits", schema_name="projection", records=visits, columns=FIELD_VISIT_COLUMNS
+    )
+    deals = await conn.fetch(
+        "SELECT item_id, assignee_id, pipeline_id, created_at FROM projection.items"
+        " WHERE tenant_id = $1 AND entity_type_id = 'deal'"
+        " ORDER BY item_id LIMIT $2",
+        MAIN,
+        INSTANCES * 3,
+    )
+    await conn.executemany(
+        "INSERT INTO projection.process_templates (tenant_id, template_id, version, name, process_id, entity_type_id,"
+        " saved_at) VALUES ($1, $2, 1, $3, $2, 'deal', $4)",
+        [(MAIN, t, name, now - timedelta(days=800)) for t, name, _ in TEMPLATES],
+    )
+    instances: list[tuple[Any, ...]] = []
+    steps: list[tuple[Any, ...]] = []
+    for n, deal in enumerate(rng.sample(list(deals), min(INSTANCES, len(deals)))):
+        template, _, names = rng.choices(TEMPLATES, [5, 3, 2])[0]
+        instance = f"pi-{n}"
+        started = deal["created_at"] + timedelta(hours=rng.random() * 48)
+        fate = rng.random()  # < 0.85 ended, < 0.95 waiting at a step, else waiting for a timer
+        taken = names if fate < 0.85 else names[: 1 + rng.randrange(len(names))]
+        at, waiting = started, False
+        for k, step in enumerate(taken):
+            ends = at + timedelta(seconds=min(math.exp(rng.gauss(math.log(86400), 1.2)), 30 * 86400))
+            still_open = (0.85 <= fate < 0.95 and k == len(taken) - 1) or ends > now
+            steps.append(
+                (MAIN, f"{instance}:{k}", instance, template, deal["item_id"], deal["assignee_id"],
+                 deal["pipeline_id"], step, "manager", at,
+                 None if still_open else ends, None if still_open else (ends - at).total_seconds(),
+                 None if still_open else rng.choice(["done", "approved", "rejected"]))
+            )  # fmt: skip
+            if still_open:
+                waiting = True
+                break
+            at = ends
+        finished = at if fate < 0.85 and not waiting else None
+        instances.append((MAIN, instance, template, 1, deal["item_id"], "system:on_create", started, finished, None))
+    await conn.copy_records_to_table(
+        "process_instances", schema_name="projection", records=instances, columns=INSTANCE_COLUMNS
+    )
+    await conn.copy_records_to_table("process_steps", schema_name="projection", records=steps, columns=STEP_COLUMNS)
+    for table in ("field_visits", "process_templates", "process_instances", "process_steps"):
+        await conn.execute(f"VACUUM ANALYZE projection.{table}")
+    return {
+        "field_visits": len(visits),
+        "process_instances": len(instances),
+        "process_steps": len(steps),
+        "load_extras_s": time.perf_counter() - began,
+    }
+
+
 async def directory(conn: asyncpg.Connection) -> None:
     """The main tenant's users in 10 departments; managers read their department's deals and documents."""
     await conn.executemany(
@@ -867,7 +1007,15 @@ def cases(rng: random.Random, today: date) -> dict[str, list[dict[str, str]]]:
         "products": [{"entity_type_id": "deal", "per": rng.choice(per[1:]), **period()} for _ in range(REQUESTS)],
         "registry": [{"entity_type_id": "document", "field": "kind", **period()} for _ in range(REQUESTS)],
         "forgotten": [{"pipeline_id": pipeline(), "days": str(rng.choice([3, 7, 14, 30]))} for _ in range(REQUESTS)],
+        "process_steps": [{"entity_type_id": "deal", **period()} for _ in range(REQUESTS)],
+        # every other request without a period: every visit since the beginning
+        "field_time": [
+            {"entity_type_id": "document", "field": "kind", **(period() if n % 2 else {})} for n in range(REQUESTS)
+        ],
     }
+
+
+PATHS = {"process_steps": "/v1/analytics/process-steps", "field_time": "/v1/analytics/field-time"}
 
 
 async def kept_database(admin_dsn: str, name: str) -> tuple[str, bool]:
@@ -907,6 +1055,14 @@ async def queries(admin_dsn: str, kafka: str) -> tuple[dict[str, float], dict[st
         else:
             figures = await load(dsn, now)
             print(f"loaded: {figures}")
+        conn = await asyncpg.connect(dsn)
+        try:  # a dataset kept from before revisions 0005 and 0006 gets their tables filled
+            if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM projection.field_visits)"):
+                extras = await load_extras(conn, now)
+                figures.update(extras)
+                print(f"loaded: {extras}")
+        finally:
+            await conn.close()
         settings = Settings(
             database_url=dsn,
             kafka_bootstrap_servers=kafka,
@@ -928,7 +1084,7 @@ async def queries(admin_dsn: str, kafka: str) -> tuple[dict[str, float], dict[st
             for endpoint, params_list in cases(random.Random(5), now.date()).items():
                 for viewer, token in viewers.items():
                     headers = {"Authorization": f"Bearer {token}"}
-                    url = f"/v1/reports/{endpoint.replace('_', '-')}"
+                    url = PATHS.get(endpoint, f"/v1/reports/{endpoint.replace('_', '-')}")
                     if (await client.get(url, headers=headers, params=params_list[0])).status_code == 500:
                         # a report the JSON renderer cannot serialise: time its CSV form (same query) instead
                         print(f"{endpoint} {viewer}: JSON answer is 500, timing ?format=csv")
@@ -943,7 +1099,9 @@ async def queries(admin_dsn: str, kafka: str) -> tuple[dict[str, float], dict[st
                         times.append((time.perf_counter() - began) * 1000)
                         response.raise_for_status()
                         rows += (
-                            len(response.json()["rows"]) if "format" not in params else response.text.count("\n") - 1
+                            len(response.json().get("rows", response.json().get("values", [])))
+                            if "format" not in params
+                            else response.text.count("\n") - 1
                         )
                     figures[f"{endpoint}_{viewer}_p50_ms"] = percentile(times, 50)
                     figures[f"{endpoint}_{viewer}_p95_ms"] = percentile(times, 95)
