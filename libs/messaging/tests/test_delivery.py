@@ -28,6 +28,7 @@ from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore, NewEvent
+from conveyor_messaging.kafka import make_producer
 from conveyor_messaging.relay import OutboxRelay, default_topic
 from conveyor_testing.plugin import Infra
 from conveyor_testing.waiting import eventually
@@ -252,6 +253,36 @@ class TestFailures:
                 relay.kill()
                 await relay.wait()
         assert kills >= 3
+
+    async def test_kafka_away_until_batches_expire_loses_and_reorders_nothing(
+        self,
+        projection: asyncpg.Pool,
+        infra: Infra,
+        topic_prefix: str,
+        thing_topic: str,
+    ) -> None:
+        # Found by tests/faults (Kafka stopped under load): batches that expired while the broker was
+        # away left the idempotent producer's sequence numbers ahead of the broker's, which then
+        # refused every later batch (OutOfOrderSequenceNumber) and the relay never published again.
+        if not infra.can_control_kafka:
+            pytest.skip("this Kafka is not ours to stop")
+
+        def producer_whose_batches_expire_soon() -> AIOKafkaProducer:
+            return make_producer(infra.kafka_bootstrap, request_timeout_ms=2000)
+
+        relay = OutboxRelay(
+            pool=projection, new_producer=producer_whose_batches_expire_soon, store=store,
+            topic=default_topic(topic_prefix), batch_size=20,
+        )  # fmt: skip
+        streams, versions = 10, 40
+        async with running(relay.run()), projection_consumer(projection, infra.kafka_bootstrap, thing_topic):
+            writing = asyncio.create_task(write_streams(projection, streams, versions, hold=0.05))
+            await asyncio.sleep(1.0)
+            await infra.stop_kafka()
+            await asyncio.sleep(6.0)  # several batches expire meanwhile
+            await infra.start_kafka()
+            await writing
+            await assert_applied_exactly_once_in_order(projection, streams * versions)
 
     async def test_kafka_restarted_under_load_loses_and_reorders_nothing(
         self,

@@ -46,9 +46,14 @@ class KafkaSecurity:
 
 
 def make_producer(
-    bootstrap_servers: str, *, client_id: str = "conveyor", security: KafkaSecurity | None = None
+    bootstrap_servers: str,
+    *,
+    client_id: str = "conveyor",
+    security: KafkaSecurity | None = None,
+    request_timeout_ms: int = 30_000,
 ) -> AIOKafkaProducer:
-    """Idempotent producer with acks=all: no duplicates from its own retries, no loss on ack."""
+    """Idempotent producer with acks=all: no duplicates from its own retries, no loss on ack.
+    A batch not acknowledged within ``request_timeout_ms`` fails (expires)."""
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
         client_id=client_id,
@@ -56,7 +61,7 @@ def make_producer(
         acks="all",
         linger_ms=2,
         max_batch_size=512 * 1024,
-        request_timeout_ms=30_000,
+        request_timeout_ms=request_timeout_ms,
         retry_backoff_ms=200,
         **(security or KafkaSecurity.from_env()).client_options(),
     )

@@ -5,6 +5,11 @@ a batch with an idempotent acks=all producer keyed by stream id, waits for every
 and only then moves its checkpoint. A crash between the two re-sends part of a batch; consumers
 skip what they have already applied. One relay per database publishes at a time: the others wait
 on a PostgreSQL advisory lock, so several replicas of a service can run safely.
+
+A batch that fails is sent again whole. Given a ``new_producer`` factory, the relay sends it with a
+new producer: an idempotent producer whose batches expired while the broker was away has used up
+sequence numbers the broker never saw, and the broker refuses everything it sends afterwards
+(``OutOfOrderSequenceNumber``) until a new producer id starts the sequences again.
 """
 
 from __future__ import annotations
@@ -40,16 +45,25 @@ class OutboxRelay:
         self,
         *,
         pool: asyncpg.Pool,
-        producer: AIOKafkaProducer,
         store: EventStore,
+        producer: AIOKafkaProducer | None = None,
+        new_producer: Callable[[], AIOKafkaProducer] | None = None,
         name: str = "outbox",
         topic: TopicFor | None = None,
         batch_size: int = 1000,
         idle_wait: float = 1.0,
         leader_retry: float = 2.0,
+        max_publish_backoff: float = 0.5,
     ) -> None:
+        """``producer``: a started producer the caller owns; or ``new_producer``: a factory of
+        unstarted ones, which the relay starts, replaces after a failed batch, and stops."""
+        if producer is None and new_producer is None:
+            raise ValueError("give the relay a producer or a way to make one")
         self._pool = pool
         self._producer = producer
+        self._new_producer = new_producer
+        self._retiring: set[asyncio.Task[None]] = set()
+        self._max_publish_backoff = max_publish_backoff
         self._store = store
         self.name = name
         self._topic = topic or default_topic()
@@ -65,6 +79,16 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Relay until stopped; survives database and Kafka outages by retrying with backoff."""
+        try:
+            await self._run()
+        finally:
+            if self._new_producer is not None and self._producer is not None:
+                self._retire(self._producer)
+                self._producer = None
+            if self._retiring:
+                await asyncio.wait(self._retiring, timeout=10)
+
+    async def _run(self) -> None:
         backoff = 0.1
         while not self._stopping.is_set():
             try:
@@ -118,23 +142,55 @@ class OutboxRelay:
         attempt = 0
         while True:
             try:
+                producer = await self._started_producer()
                 acks = []
                 for event in batch:
                     key, value, headers = to_kafka(event.to_envelope(with_data=False), data_json=event.data_json)
-                    acks.append(await self._producer.send(self._topic(event), value=value, key=key, headers=headers))
+                    acks.append(await producer.send(self._topic(event), value=value, key=key, headers=headers))
                 await asyncio.gather(*acks)
                 break
             except Exception as exc:  # any Kafka failure: the same batch goes again, order kept by key
                 attempt += 1
                 metrics.RELAY_FAILURES.labels(self.name).inc()
-                delay = min(0.1 * 2**attempt, 5.0)
+                # Short: the backlog should start draining within half a second of the broker's return.
+                delay = min(0.1 * 2**attempt, self._max_publish_backoff)
                 log.warning("relay_publish_failed", relay=self.name, error=repr(exc), attempt=attempt, retry_in=delay)
                 if self._stopping.is_set():
                     raise
+                self._renew_producer()
                 await self._sleep(delay)
         metrics.RELAYED.labels(self.name).inc(len(batch))
         newest = batch[-1].recorded_at
         metrics.RELAY_LAG.labels(self.name).set((datetime.now(UTC) - newest).total_seconds())
+
+    async def _started_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            assert self._new_producer is not None
+            producer = self._new_producer()
+            try:
+                await producer.start()
+            except BaseException:
+                self._retire(producer)
+                raise
+            self._producer = producer
+        return self._producer
+
+    def _renew_producer(self) -> None:
+        """Drop the producer the failed batch went through; the next attempt starts a new one."""
+        if self._new_producer is not None and self._producer is not None:
+            self._retire(self._producer)
+            self._producer = None
+
+    def _retire(self, producer: AIOKafkaProducer) -> None:
+        # Stopping waits for the producer's pending batches, which may wait for a broker that is
+        # away: in the background, so the relay goes on meanwhile.
+        async def stop() -> None:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+
+        task = asyncio.create_task(stop(), name=f"{self.name}-retired-producer")
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
 
     async def load_checkpoint(self, conn: Connection) -> Checkpoint:
         row = await conn.fetchrow(

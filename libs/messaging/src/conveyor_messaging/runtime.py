@@ -68,7 +68,8 @@ class Backbone:
         await self._producer.start()
         self._relay = OutboxRelay(
             pool=self._pool,
-            producer=self._producer,
+            # Its own producers: after a failed batch it starts a new one (see relay.py).
+            new_producer=lambda: make_producer(self._bootstrap, client_id=f"conveyor-{self.service}-relay"),
             store=self.store,
             name=self.service,
             topic=default_topic(self._prefix),
