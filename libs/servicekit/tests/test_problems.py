@@ -6,6 +6,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from conveyor_kit.problems import (
@@ -57,6 +58,14 @@ def routes() -> APIRouter:
     @router.get("/crash")
     async def crash() -> None:
         raise RuntimeError("password=hunter2 at db.internal:5432")
+
+    @router.get("/database-away")
+    async def database_away() -> None:
+        raise ConnectionRefusedError(111, "Connect call failed ('10.0.0.7', 5432)")
+
+    @router.get("/database-misused")
+    async def database_misused() -> None:
+        raise asyncpg.InterfaceError("cannot perform operation: another operation is in progress")
 
     return router
 
@@ -166,3 +175,19 @@ class TestUnhandledErrors:
         }
         assert "hunter2" not in response.text
         assert response.headers["x-correlation-id"]
+
+    async def test_a_database_that_is_away_is_a_503_to_try_again_without_its_address(
+        self, api: httpx.AsyncClient
+    ) -> None:
+        response = await api.get("/v1/database-away")
+
+        assert response.status_code == 503
+        assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
+        assert response.headers["retry-after"] == "5"
+        assert response.json()["type"] == "https://conveyor.dev/problems/service-unavailable"
+        assert "10.0.0.7" not in response.text
+
+    async def test_a_misused_connection_is_still_a_500(self, api: httpx.AsyncClient) -> None:
+        response = await api.get("/v1/database-misused")
+
+        assert response.status_code == 500

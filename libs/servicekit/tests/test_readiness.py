@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from conveyor_kit.app import create_app
@@ -27,6 +30,15 @@ def json_routes() -> APIRouter:
     async def roundtrip(request: Request) -> Any:
         async with pool_from(request).acquire() as connection:
             return await connection.fetchval("select $1::jsonb", {"stage": "won", "n": [1, 2]})
+
+    @router.get("/slow/{tag}")
+    async def slow(request: Request, tag: str, between_statements: bool = False) -> Any:
+        async with pool_from(request).acquire() as connection:
+            await connection.execute(f"SET application_name = '{tag}'")
+            if between_statements:
+                await asyncio.sleep(2)
+                return await connection.fetchval("select 1")
+            return await connection.fetchval("select pg_sleep(10)")
 
     return router
 
@@ -121,3 +133,46 @@ class TestDatabasePool:
             response = await api.get("/v1/roundtrip")
 
         assert response.json() == {"stage": "won", "n": [1, 2]}
+
+
+class TestDatabaseAway:
+    """Found by tests/faults (PostgreSQL stopped under load): requests answered 500 while the database
+    was away; they answer 503 problem+json with Retry-After, at once, and the pool recovers by itself."""
+
+    async def test_a_database_that_refuses_connections_is_503_at_once(
+        self, service_app: Callable[..., FastAPI], client_for: Client
+    ) -> None:
+        app = service_app(database_url="postgresql://conveyor@127.0.0.1:1/nowhere")
+
+        async with running(app, client_for) as api:
+            response = await api.get("/v1/roundtrip")
+
+        assert response.status_code == 503
+        assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
+        assert response.headers["retry-after"] == "5"
+        body = response.json()
+        assert (body["status"], body["type"]) == (503, "https://conveyor.dev/problems/service-unavailable")
+        assert body["instance"] == "/v1/roundtrip"
+
+    @pytest.mark.parametrize("between_statements", [False, True], ids=["mid-statement", "between-statements"])
+    async def test_a_connection_cut_is_503_and_the_next_request_works(
+        self, service_app: Callable[..., FastAPI], client_for: Client, fresh_database: str, between_statements: bool
+    ) -> None:
+        tag = f"cut-{uuid.uuid4().hex[:8]}"
+        async with running(service_app(), client_for) as api:
+            params = {"between_statements": str(between_statements).lower()}
+            request = asyncio.create_task(api.get(f"/v1/slow/{tag}", params=params))
+            admin = await asyncpg.connect(fresh_database)
+            try:
+                while not await admin.fetchval(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", tag
+                ):
+                    await asyncio.sleep(0.05)
+            finally:
+                await admin.close()
+            response = await request
+            after = await api.get("/v1/roundtrip")
+
+        assert response.status_code == 503, response.text
+        assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
+        assert after.status_code == 200

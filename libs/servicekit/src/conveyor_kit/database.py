@@ -21,6 +21,9 @@ else:
     Connection = asyncpg.Connection
 
 
+CONNECT_TIMEOUT_SECONDS = 5.0
+
+
 def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
@@ -41,6 +44,8 @@ async def create_pool(settings: ServiceSettings, *, max_size: int = 10) -> Pool:
         max_size=max_size,
         init=register_json_codecs,
         command_timeout=30,
+        # A database that does not answer fails a request within seconds (503), not after a minute.
+        timeout=CONNECT_TIMEOUT_SECONDS,
     )
     assert pool is not None
     return pool

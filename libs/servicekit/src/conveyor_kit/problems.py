@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from conveyor_messaging.eventstore import ConcurrencyConflict
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -171,6 +172,43 @@ async def _on_concurrency_conflict(request: Request, exc: Exception) -> ProblemR
     return problem.response(public_path(request.scope))
 
 
+# What a request meets while the service's database is away (stopped, restarting, unreachable) or
+# does not answer in time. It is not the request's fault and it passes: 503, try again shortly.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    ConnectionError,  # refused or reset: nothing listens, or the server went away
+    TimeoutError,  # connecting, or a statement beyond the pool's command timeout
+    asyncpg.PostgresConnectionError,  # class 08: the connection failed or was lost mid-statement
+    asyncpg.CannotConnectNowError,  # the server is starting up or shutting down
+    asyncpg.AdminShutdownError,  # terminated by a shutdown or an administrator
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,  # only a lost connection, see _LOST_CONNECTION
+)
+RETRY_AFTER_SECONDS = 5
+
+
+def service_unavailable(detail: str) -> Problem:
+    """503: a dependency is away; the client may try again after ``Retry-After`` seconds."""
+    return Problem(
+        503, "Service unavailable", detail, slug="service-unavailable",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )  # fmt: skip
+
+
+# asyncpg reports a connection the server closed between two statements as an InterfaceError (the
+# pool took it back, or it is closed); other InterfaceErrors are misuse, which stays a 500.
+_LOST_CONNECTION = ("connection is closed", "released back to the pool", "connection was closed")
+
+
+async def _on_database_unavailable(request: Request, exc: Exception) -> ProblemResponse:
+    if isinstance(exc, asyncpg.InterfaceError) and not any(text in str(exc) for text in _LOST_CONNECTION):
+        raise exc
+    path = public_path(request.scope)
+    log.warning("database_unavailable", method=request.method, path=path, error=repr(exc)[:300])
+    problem = service_unavailable("the service cannot reach its database right now; try again shortly")
+    return problem.response(path)
+
+
 def internal_error_response(instance: str | None = None) -> ProblemResponse:
     """The 500 answer: nothing about the cause, which is in the log under the correlation id."""
     problem = Problem(500, "Internal server error", slug="internal-error")
@@ -183,3 +221,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(HTTPException, _on_http_exception)
     app.add_exception_handler(ConcurrencyConflict, _on_concurrency_conflict)
+    for unavailable in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(unavailable, _on_database_unavailable)
