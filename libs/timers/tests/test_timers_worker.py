@@ -123,6 +123,19 @@ class TestCancelAndReschedule:
         await worker(pool, clock).fire_due()
         assert await effects(pool) == ["b-1"]
 
+    async def test_cancelling_a_group_as_of_an_instant_keeps_what_was_due_by_then(
+        self, pool: asyncpg.Pool, clock: ControllableClock
+    ) -> None:
+        # A reaction that runs late (a consumer catching up) cancels only what was still to come.
+        for key, due_in in [("due-early", 10), ("due-then", 20), ("due-later", 30)]:
+            await add(pool, key, due_in, clock, kind="effect", group="visit")
+        async with pool.acquire() as conn:
+            assert await cancel_group(conn, TENANT, "visit", due_after=clock.now() + timedelta(seconds=20)) == 1
+
+        clock.advance(60)
+        await worker(pool, clock).fire_due()
+        assert await effects(pool) == ["due-early", "due-then"]
+
     async def test_rescheduling_moves_a_pending_timer(self, pool: asyncpg.Pool, clock: ControllableClock) -> None:
         await add(pool, "t-1", 10, clock, kind="effect")
         async with pool.acquire() as conn:

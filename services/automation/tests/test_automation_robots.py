@@ -112,6 +112,48 @@ class TestRobotsRunWhenAnItemEntersTheirStage:
         assert sent[0]["to_stage_id"] == WON
 
 
+class TestAVisitTheServiceHearsOfLate:
+    """The service was down (or behind) while an item came and went: what was due during the visit
+    runs once, as it would have without the delay (found by tests/faults, the chaos run)."""
+
+    async def test_an_at_once_robot_still_runs_for_an_item_that_has_left_its_stage(
+        self, automation_harness: tuple[Automation, Any]
+    ) -> None:
+        automation, running = automation_harness
+        async with running():
+            await automation.add_robot(pipeline_id=PIPE, stage_id=PROPOSAL, name="Tell", action=notify())
+        item_id: str = await automation.item("deal", client_name="Acme")
+        await automation.place(item_id, "deal", PIPE, NEW)
+        await automation.move(item_id, "deal", PIPE, NEW, PROPOSAL)
+        await automation.move(item_id, "deal", PIPE, PROPOSAL, NEW)
+
+        async with running():
+            await automation.visits_settled([item_id], NEW)
+            sent = await automation.eventually(lambda: automation.commands(NOTIFY), lambda found: len(found) == 1)
+            log = await automation.eventually(lambda: automation.log(item_id), lambda found: found["runs"])
+        assert sent[0]["item"]["item_id"] == item_id
+        assert [(r["source_name"], r["status"]) for r in log["runs"]] == [("Tell", "succeeded")]
+
+    async def test_a_late_move_robot_does_not_undo_where_the_item_went_since(
+        self, automation_harness: tuple[Automation, Any]
+    ) -> None:
+        automation, running = automation_harness
+        async with running():
+            await automation.add_robot(
+                pipeline_id=PIPE, stage_id=PROPOSAL, name="On to won", action={"type": "move_to_stage", "stage_id": WON}
+            )
+        item_id: str = await automation.item("deal")
+        await automation.move(item_id, "deal", PIPE, NEW, PROPOSAL)
+        await automation.move(item_id, "deal", PIPE, PROPOSAL, NEW)
+
+        async with running():
+            await automation.visits_settled([item_id], NEW)
+            log = await automation.eventually(lambda: automation.log(item_id), lambda found: found["runs"])
+            assert await automation.commands(MOVE) == []
+        assert [(r["source_name"], r["status"]) for r in log["runs"]] == [("On to won", "skipped")]
+        assert log["runs"][0]["detail"]["reason"] == "the item left the stage"
+
+
 class TestFailures:
     async def test_a_failing_action_is_retried_with_backoff_and_by_hand(self, automation: Automation) -> None:
         await automation.add_robot(

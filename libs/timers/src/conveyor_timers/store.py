@@ -97,12 +97,19 @@ async def cancel(conn: Connection, key: str) -> bool:
     return result != "UPDATE 0"
 
 
-async def cancel_group(conn: Connection, tenant_id: str, group: str) -> int:
-    """Cancel every pending timer of ``group``; returns how many."""
+async def cancel_group(conn: Connection, tenant_id: str, group: str, *, due_after: datetime | None = None) -> int:
+    """Cancel every pending timer of ``group``; returns how many.
+
+    ``due_after``: only those due later than that instant. A reaction to an event that happened at
+    that instant cancels what was still to come then; timers already due then stay, so the outcome
+    does not depend on how far behind the reacting consumer was (a restart, a backlog).
+    """
     result = await conn.execute(
-        "UPDATE timers SET state = 'cancelled' WHERE tenant_id = $1 AND group_key = $2 AND state = 'pending'",
+        "UPDATE timers SET state = 'cancelled' WHERE tenant_id = $1 AND group_key = $2 AND state = 'pending'"
+        " AND ($3::timestamptz IS NULL OR due_at > $3)",
         tenant_id,
         group,
+        _aware(due_after) if due_after is not None else None,
     )
     return int(result.split()[-1])
 

@@ -130,15 +130,21 @@ async def runs_of_item(conn: Connection, tenant_id: str, item_id: str, *, limit:
     return [_run(row) for row in rows]
 
 
-async def cancel_visit(conn: Connection, tenant_id: str, item_id: str, visit_id: str, now: datetime) -> None:
-    """Runs still waiting for a visit the item has ended are cancelled (their timers are too)."""
+async def cancel_visit(
+    conn: Connection, tenant_id: str, item_id: str, visit_id: str, now: datetime, timer_groups: list[str]
+) -> None:
+    """Runs still waiting for a visit the item has ended are cancelled, unless a timer of theirs
+    (in ``timer_groups``) is still pending: that one was due before the item left."""
     await conn.execute(
-        "UPDATE automation_runs SET status = 'cancelled', finished_at = $4"
-        " WHERE tenant_id = $1 AND item_id = $2 AND visit_id = $3 AND status IN ('scheduled', 'retrying')",
+        "UPDATE automation_runs r SET status = 'cancelled', finished_at = $4"
+        " WHERE tenant_id = $1 AND item_id = $2 AND visit_id = $3 AND status IN ('scheduled', 'retrying')"
+        "   AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.tenant_id = $1 AND t.group_key = ANY($5::text[])"
+        "                     AND t.state = 'pending' AND t.payload->>'run_id' = r.run_id)",
         tenant_id,
         item_id,
         visit_id,
         now,
+        timer_groups,
     )
 
 

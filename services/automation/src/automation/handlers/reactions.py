@@ -116,9 +116,9 @@ async def _enter(
 ) -> None:
     tenant_id = event.tenant_id
     before = await items.load(conn, tenant_id, item_id, lock=True)
-    if before is not None and before.visit_id is not None:
-        await end_visit(conn, tenant_id, item_id, before.visit_id, event.time)
     entered_at = event.data.get("moved_at") and pipelines.ItemMovedToStage.model_validate(event.data).moved_at
+    if before is not None and before.visit_id is not None:
+        await end_visit(conn, tenant_id, item_id, before.visit_id, entered_at or event.time)
     await items.enter_stage(
         conn,
         tenant_id,

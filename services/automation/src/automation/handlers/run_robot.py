@@ -15,6 +15,7 @@ from conveyor_timers import Timer, schedule
 from automation.adapters import items, runs
 from automation.adapters import robots as robot_rows
 from automation.domain.conditions import holds
+from automation.domain.robots import MoveToStage
 from automation.handlers.actions import ActionContext, NothingToDo, perform
 from automation.handlers.schedule_robots import ROBOT_TIMER, schedule_robot, visit_group
 from automation.ports import Clock
@@ -47,7 +48,9 @@ async def run_robot(conn: Connection, store: EventStore, clock: Clock, timer: Ti
     if run.status in ("succeeded", "skipped", "cancelled"):
         return
     outcome: RunOutcome
-    if item is None or item.deleted or item.visit_id != run.visit_id:
+    # A timer of a visit that has ended was due before the item left (end_visit cancels the others):
+    # it runs, but a move would undo wherever the item went since, so that one is skipped.
+    if item is None or item.deleted or (item.visit_id != run.visit_id and isinstance(robot.spec.action, MoveToStage)):
         outcome, detail, error = "skipped", {"reason": "the item left the stage"}, None
     elif not holds(robot.spec.condition, item.view()):
         outcome, detail, error = "skipped", {"reason": "the condition did not hold"}, None

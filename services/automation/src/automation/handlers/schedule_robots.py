@@ -71,7 +71,9 @@ async def cancel_idle_timers(conn: Connection, tenant_id: str, item: ItemCopy) -
     """The item changed: every "no change for N days" timer of its visit (robots' and triggers') is
     void; they are set again from the change."""
     assert item.visit_id is not None
-    await cancel_group(conn, tenant_id, idle_group(tenant_id, item.item_id, item.visit_id))
+    # Only what was still to come at the change: an idle run that was due before it stays due.
+    group = idle_group(tenant_id, item.item_id, item.visit_id)
+    await cancel_group(conn, tenant_id, group, due_after=item.last_change_at)
 
 
 async def schedule_idle_robots(conn: Connection, tenant_id: str, item: ItemCopy, robots: list[Robot]) -> None:
@@ -104,8 +106,13 @@ async def reschedule_date_field_robots(
             await runs.reopen_skipped(conn, tenant_id, run_id)  # skipped while the field was empty
 
 
-async def end_visit(conn: Connection, tenant_id: str, item_id: str, visit_id: str, now: datetime) -> None:
-    """The item left the stage: nothing scheduled for that visit runs."""
-    await cancel_group(conn, tenant_id, visit_group(tenant_id, item_id, visit_id))
-    await cancel_group(conn, tenant_id, idle_group(tenant_id, item_id, visit_id))
-    await runs.cancel_visit(conn, tenant_id, item_id, visit_id, now)
+async def end_visit(conn: Connection, tenant_id: str, item_id: str, visit_id: str, left_at: datetime) -> None:
+    """The item left the stage at ``left_at``: what was scheduled for a later time never runs.
+
+    Runs due by then still run, however late this service hears of the move (a restart, a backlog):
+    an at-once robot runs once for every entry, whether or not the item is still there when it fires.
+    """
+    groups = [visit_group(tenant_id, item_id, visit_id), idle_group(tenant_id, item_id, visit_id)]
+    for group in groups:
+        await cancel_group(conn, tenant_id, group, due_after=left_at)
+    await runs.cancel_visit(conn, tenant_id, item_id, visit_id, left_at, groups)
