@@ -271,6 +271,45 @@ class TestStageChanges:
             assert f"{stage_id}-2" in item["title"]
         assert await inbox("mover") == []
 
+    async def test_a_move_read_before_its_items_creation_is_told_once_the_creation_arrives(
+        self, api: NotificationsApi
+    ) -> None:
+        # Found by tests/faults (chaos): after a restart the consumer may read conveyor.pipelines.item
+        # before the item's creation on conveyor.entities.item; the notice used to be dropped.
+        item_id = f"item-{uuid.uuid4().hex[:8]}"
+        await api.client.put("/v1/settings", headers=api.headers(), json={"stage_change_notifications": True})
+        moved = pipelines.ItemMovedToStage(
+            item_id=item_id, entity_type_id="company", from_pipeline_id="p", from_stage_id="s0",
+            from_semantic="in_progress", to_pipeline_id="p", to_stage_id="s1", to_semantic="in_progress",
+            moved_by="user:mover",
+        )  # fmt: skip
+        await api.publish(moved, subject=item_id, source="/conveyor/pipelines")
+        await eventually(lambda: _waiting_moves(api, item_id), lambda found: found == 1)
+
+        created = entities.ItemCreated(
+            item_id=item_id, entity_type_id="company", title="ЖКХ-2", assignee_id="max", created_by="admin-1"
+        )
+        await api.publish(created, subject=item_id, source="/conveyor/entities")
+        await api.publish(created, subject=item_id, source="/conveyor/entities")  # a redelivery tells nobody twice
+
+        async def inbox() -> Any:
+            return (await api.client.get("/v1/notifications", headers=api.headers("max"))).json()["items"]
+
+        [notice] = await eventually(inbox, lambda items: len(items) >= 1)
+        assert notice["kind"] == "stage_changed" and notice["item"]["item_id"] == item_id
+        assert await _waiting_moves(api, item_id) == 0
+        await asyncio.sleep(0.5)
+        assert len(await inbox()) == 1
+
+
+async def _waiting_moves(api: NotificationsApi, item_id: str) -> int:
+    async with api.app.state.pool.acquire() as conn:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM moves_waiting_for_item WHERE tenant_id = $1 AND item_id = $2", api.tenant, item_id
+            )
+        )
+
 
 async def _serve(api: NotificationsApi) -> tuple[uvicorn.Server, str]:
     """The same app (its lifespan already running) behind a real HTTP server: ASGI test transports buffer streams."""

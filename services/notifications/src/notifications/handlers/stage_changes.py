@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from conveyor_contracts import entities, pipelines
 from conveyor_contracts.notifications import ItemRef
+from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore
 
-from notifications.adapters import people
+from notifications.adapters import people, waiting_moves
 from notifications.handlers.deliver import Message, deliver
 
 
@@ -24,6 +27,10 @@ async def when_item_created_remember_its_people(conn: Connection, store: EventSt
         created.assignee_id,
         created.observer_ids,
     )
+    for move in await waiting_moves.take(conn, event.tenant_id, created.item_id):
+        moved = pipelines.ItemMovedToStage.model_validate(move.moved)
+        actor = Actor.parse(move.actor)
+        await _tell_its_people(conn, store, event.tenant_id, moved, move.event_id, actor, move.occurred_at)
 
 
 async def when_item_updated_follow_its_people(conn: Connection, store: EventStore, event: Envelope) -> None:
@@ -58,34 +65,49 @@ async def when_stage_named_remember_it(conn: Connection, store: EventStore, even
 
 
 async def when_item_moved_to_stage_tell_its_people(conn: Connection, store: EventStore, event: Envelope) -> None:
-    """Assignee and observers hear of the move when the tenant turned that on; the mover is not told."""
+    """Assignee and observers hear of the move when the tenant turned that on; the mover is not told.
+
+    A move of an item whose creation this service has not applied yet (it travels on another topic,
+    and a restarted consumer may read the moves first) waits for it instead of being dropped.
+    """
     moved = pipelines.ItemMovedToStage.model_validate(event.data)
     if not (await people.tenant_settings(conn, event.tenant_id))["stage_change_notifications"]:
         return
-    item = await conn.fetchrow(
-        "SELECT * FROM item_watchers WHERE tenant_id = $1 AND item_id = $2", event.tenant_id, moved.item_id
-    )
-    if item is None:
+    if not await _watched(conn, event.tenant_id, moved.item_id):
+        await waiting_moves.park(conn, event, moved.item_id)
         return
-    stage = await conn.fetchval(
-        "SELECT name FROM stage_names WHERE tenant_id = $1 AND stage_id = $2", event.tenant_id, moved.to_stage_id
+    await _tell_its_people(conn, store, event.tenant_id, moved, event.id, event.actor, event.time)
+
+
+async def _watched(conn: Connection, tenant_id: str, item_id: str) -> bool:
+    found = await conn.fetchval("SELECT 1 FROM item_watchers WHERE tenant_id = $1 AND item_id = $2", tenant_id, item_id)
+    return found is not None
+
+
+async def _tell_its_people(
+    conn: Connection,
+    store: EventStore,
+    tenant_id: str,
+    moved: pipelines.ItemMovedToStage,
+    event_id: str,
+    actor: Actor,
+    at: datetime,
+) -> None:
+    item = await conn.fetchrow(
+        "SELECT * FROM item_watchers WHERE tenant_id = $1 AND item_id = $2", tenant_id, moved.item_id
     )
-    mover = moved.moved_by or str(event.actor)
+    assert item is not None
+    stage = await conn.fetchval(
+        "SELECT name FROM stage_names WHERE tenant_id = $1 AND stage_id = $2", tenant_id, moved.to_stage_id
+    )
+    mover = moved.moved_by or str(actor)
     recipients = [item["assignee_id"], *item["observer_ids"]]
     message = Message(
         kind="stage_changed",
         title=f"{item['title']}: {stage or moved.to_stage_id}",
         body=f'"{item["title"]}" moved to stage "{stage or moved.to_stage_id}".',
         item=ItemRef(item_id=moved.item_id, entity_type_id=moved.entity_type_id),
-        source=f"event:{event.id}",
+        source=f"event:{event_id}",
     )
     for recipient in dict.fromkeys(r for r in recipients if r and f"user:{r}" != mover):
-        await deliver(
-            conn,
-            store,
-            tenant_id=event.tenant_id,
-            recipient_id=recipient,
-            message=message,
-            actor=event.actor,
-            now=event.time,
-        )
+        await deliver(conn, store, tenant_id=tenant_id, recipient_id=recipient, message=message, actor=actor, now=at)
