@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import socket
@@ -18,6 +19,7 @@ import uvicorn
 from conveyor_contracts import entities, pipelines
 from conveyor_contracts.notifications import Notify, SendEmail
 from conveyor_testing.waiting import eventually
+from notifications.adapters.live import LIVE_LISTENER
 
 pytestmark = pytest.mark.integration
 
@@ -223,6 +225,29 @@ class TestLiveStream:
         finally:
             server.should_exit = True
         assert [r["title"] for r in received] == ["for zoe"]
+
+    async def test_streams_deliver_again_after_the_listening_connection_was_cut(self, api: NotificationsApi) -> None:
+        # Found by tests/faults (PostgreSQL stopped under load): the process's one LISTEN connection
+        # died with the database and was never opened again, so live streams stayed silent for good.
+        hub = api.app.state.live
+        queue = hub.subscribe(api.tenant, "zoe")
+        async with api.app.state.pool.acquire() as conn:
+            cut = await conn.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND application_name = $1",
+                LIVE_LISTENER,
+            )
+        assert cut == 1
+
+        async def delivered() -> bool:
+            command = Notify(idempotency_key=key(), recipient_ids=["zoe"], title="after the cut")
+            await api.publish(command, subject=command.idempotency_key)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(queue.get(), 2)
+                return True
+            return False
+
+        assert await eventually(delivered, bool, within=30)
 
 
 class TestStageChanges:
