@@ -5,7 +5,7 @@
 #   infra.sh down               stop both (data is kept under .local/)
 #   infra.sh status             pid, port and whether each component answers
 #   infra.sh start-kafka | stop-kafka | restart-kafka     (fault-injection in tests)
-#   infra.sh restart-postgres
+#   infra.sh stop-postgres | start-postgres | restart-postgres
 #   infra.sh reset              down, then delete all local data (jars are kept)
 #
 # State lives in "$REPO_ROOT/.local"; see docs/local-infrastructure.md.
@@ -99,6 +99,8 @@ case "${1:-}" in
     start-kafka) with_lock kafka_start ;;
     stop-kafka) with_lock kafka_stop ;;
     restart-kafka) with_lock cmd_restart_kafka ;;
+    stop-postgres) with_lock pg_stop ;;
+    start-postgres) with_lock pg_start ;;
     restart-postgres) with_lock cmd_restart_postgres ;;
     reset) with_lock cmd_reset ;;
     *) usage ;;

@@ -128,10 +128,19 @@ kafka_probe() {
     "$py" "$DEPLOY_DIR/lib/kafka_probe.py" "$HOST:$KAFKA_PORT" "${1:-5}"
 }
 
+# The JVM we started is alive. Not kafka_running: right after the fork the child is still the
+# shell on its way to exec java, and its command line does not name the config yet, so that check
+# failed a start on a loaded machine ("Kafka exited during startup" while it was starting).
+kafka_started_alive() {
+    local pid
+    pid="$(kafka_pid)"
+    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null
+}
+
 kafka_wait_ready() {
     local deadline=$((SECONDS + KAFKA_READY_TIMEOUT))
     while ((SECONDS < deadline)); do
-        if ! kafka_running; then
+        if ! kafka_started_alive; then
             tail -n 30 "$KAFKA_LOGS/server.log" "$KAFKA_LOGS/kafka.out" >&2 2>/dev/null || true
             die "Kafka exited during startup; see $KAFKA_LOGS/server.log and $KAFKA_LOGS/kafka.out"
         fi

@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from aiokafka import AIOKafkaClient, AIOKafkaConsumer, TopicPartition
+
+
+async def cluster_metadata(bootstrap: str) -> Any:
+    """Every topic and partition the cluster has (aiokafka's ``ClusterMetadata``)."""
+    client = AIOKafkaClient(bootstrap_servers=bootstrap)
+    await client.bootstrap()
+    try:
+        # A consumer that subscribed to nothing knows no partitions: ask the cluster itself.
+        return await client.fetch_all_metadata()
+    finally:
+        await client.close()
 
 
 async def start_groups_at_end(bootstrap: str, groups: Mapping[str, Iterable[str]]) -> None:
@@ -14,13 +26,7 @@ async def start_groups_at_end(bootstrap: str, groups: Mapping[str, Iterable[str]
     would start from the earliest offset and replay everything other tests published before.
     Topics that do not exist yet have no history to skip.
     """
-    client = AIOKafkaClient(bootstrap_servers=bootstrap)
-    await client.bootstrap()
-    try:
-        # A consumer that subscribed to nothing knows no partitions: ask the cluster itself.
-        metadata = await client.fetch_all_metadata()
-    finally:
-        await client.close()
+    metadata = await cluster_metadata(bootstrap)
     for group, topics in groups.items():
         partitions = [TopicPartition(t, p) for t in topics for p in sorted(metadata.partitions_for_topic(t) or ())]
         if not partitions:

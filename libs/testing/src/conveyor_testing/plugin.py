@@ -21,7 +21,8 @@ Fixtures:
     ``.postgres_dsn`` (admin DSN), ``.kafka_bootstrap``, ``.source``,
     ``.can_control_kafka`` and ``await .restart_kafka() / .stop_kafka() / .start_kafka()``
     (skip the test when the source is ``env``). ``start_kafka`` and ``restart_kafka``
-    return once the broker answers metadata requests again.
+    return once the broker answers metadata requests again. ``await .stop_postgres() /
+    .start_postgres()`` likewise for the local source only (a container's port would change).
 ``fresh_database`` (function, async)
     DSN of a brand-new empty database ``t_<uuid hex>``; dropped at session end.
 ``make_topic`` (function, async factory)
@@ -75,6 +76,11 @@ class _KafkaControl(Protocol):
     async def restart(self) -> None: ...
 
 
+class _PostgresControl(Protocol):
+    async def stop_postgres(self) -> None: ...
+    async def start_postgres(self) -> None: ...
+
+
 @dataclass
 class Infra:
     """Where this test session's PostgreSQL and Kafka are, and (maybe) how to bounce Kafka."""
@@ -83,8 +89,10 @@ class Infra:
     kafka_bootstrap: str
     source: Source
     _control: _KafkaControl | None = field(default=None, repr=False)
-    # True while a test has stopped Kafka; the per-test guard starts it again.
+    _postgres_control: _PostgresControl | None = field(default=None, repr=False)
+    # True while a test has stopped Kafka (PostgreSQL); the per-test guard starts it again.
     _kafka_stopped: bool = field(default=False, repr=False)
+    _postgres_stopped: bool = field(default=False, repr=False)
 
     @property
     def can_control_kafka(self) -> bool:
@@ -117,6 +125,23 @@ class Infra:
         self._kafka_stopped = True
         await control.restart()
         self._kafka_stopped = False
+
+    def _require_postgres_control(self) -> _PostgresControl:
+        if self._postgres_control is None:
+            pytest.skip(f"PostgreSQL comes from {self.source}; this session cannot stop or start it")
+        return self._postgres_control
+
+    async def stop_postgres(self) -> None:
+        """Stop the whole PostgreSQL server (every database on it): clients are disconnected."""
+        control = self._require_postgres_control()
+        self._postgres_stopped = True
+        await control.stop_postgres()
+
+    async def start_postgres(self) -> None:
+        """Start it again; returns once it accepts connections."""
+        control = self._require_postgres_control()
+        await control.start_postgres()
+        self._postgres_stopped = False
 
 
 # --------------------------------------------------------------------------- helpers
@@ -203,6 +228,12 @@ class _LocalControl:
     async def restart(self) -> None:
         await self._run("restart-kafka")
 
+    async def stop_postgres(self) -> None:
+        await self._run("stop-postgres")
+
+    async def start_postgres(self) -> None:
+        await self._run("start-postgres")  # pg_ctl -w: returns once it accepts connections
+
 
 def _run_infra_sh(script: Path, command: str) -> None:
     result = subprocess.run(
@@ -243,7 +274,8 @@ def _local_infra() -> Infra:
         postgres_dsn=data["postgres_dsn"],
         kafka_bootstrap=data["kafka_bootstrap"],
         source="local",
-        _control=_LocalControl(Path(data.get("control") or script)),
+        _control=(control := _LocalControl(Path(data.get("control") or script))),
+        _postgres_control=control,
     )
 
 
@@ -366,10 +398,13 @@ def infra() -> Iterator[Infra]:
 
 
 def _ensure_kafka_started(resolved: Infra) -> None:
-    """A test that stopped Kafka and then failed must not leave it down for everyone else."""
+    """A test that stopped Kafka (or PostgreSQL) and then failed must not leave it down for everyone else."""
     if resolved._kafka_stopped and resolved._control is not None:
         _log("a test left Kafka stopped; starting it again")
         asyncio.run(resolved.start_kafka())
+    if resolved._postgres_stopped and resolved._postgres_control is not None:
+        _log("a test left PostgreSQL stopped; starting it again")
+        asyncio.run(resolved.start_postgres())
 
 
 @pytest.fixture(autouse=True)
