@@ -13,7 +13,7 @@ K ?=
 ARGS ?=
 
 .PHONY: help setup run infra-up infra-down infra-status infra-reset migrate \
-        test test-unit test-integration test-security e2e bench lint token contracts chart-check
+        test test-unit test-integration test-security test-faults e2e bench lint token contracts chart-check
 
 help: ## List the targets with a one-line description
 	@echo "Usage: make <target> [K=expr] [ARGS=...]"
@@ -47,8 +47,8 @@ define run_pytest
 	exit $$rc
 endef
 
-test: infra-up ## Run the whole pytest suite (unit, integration, e2e)
-	$(call run_pytest,)
+test: infra-up ## Run the whole pytest suite (unit, integration, e2e) except the fault tests
+	$(call run_pytest,-m 'not faults')
 
 test-unit: ## Run the unit tests only (-m unit; no infrastructure needed)
 	$(call run_pytest,-m unit)
@@ -58,6 +58,10 @@ test-integration: infra-up ## Run the integration tests only (-m integration)
 
 test-security: infra-up ## Fuzzing, tenant/scope leaks, hostile input, secrets in logs (CONVEYOR_FUZZ_PROFILE=long: the long run)
 	$(call run_pytest,tests/security -m security)
+
+# The fault tests bounce this checkout's Kafka and PostgreSQL: never run them against shared infra.
+test-faults: infra-up ## Kill services, stop Kafka/PostgreSQL under load (~6 min; CONVEYOR_FAULTS_PROFILE=long: ~50 min)
+	$(call run_pytest,tests/faults -m faults $(if $(K),-k '$(K)'))
 
 e2e: infra-up ## Run tests/e2e (K=expr passes -k expr)
 	$(call run_pytest,tests/e2e $(if $(K),-k '$(K)'))
