@@ -13,7 +13,7 @@ K ?=
 ARGS ?=
 
 .PHONY: help setup run infra-up infra-down infra-status infra-reset migrate \
-        test test-unit test-integration test-security test-faults e2e bench lint token contracts chart-check
+        test test-unit test-integration test-security test-faults e2e bench bench-system lint token contracts chart-check
 
 help: ## List the targets with a one-line description
 	@echo "Usage: make <target> [K=expr] [ARGS=...]"
@@ -73,6 +73,9 @@ bench: infra-up ## Run every bench/bench_*.py benchmark script
 		echo "==> $(UV_RUN) python $$script"; \
 		$(UV_RUN) python "$$script"; \
 	done
+
+bench-system: infra-up ## Load the five services as OS processes (bench/system/run.py; ARGS="--minutes 2 --profile")
+	$(UV_RUN) python bench/system/run.py $(ARGS)
 
 lint: ## ruff check and mypy (strict) over libs and services
 	@rc=0; \
