@@ -31,6 +31,9 @@ class Subscription:
     name: str
     topics: Sequence[str]
     handle: Handler
+    # How long events may wait to be fetched together (``make_consumer``'s ``batch_wait_ms``); None:
+    # each is fetched as soon as it arrives. For consumers whose work may be late by that much.
+    batch_wait_ms: int | None = None
 
 
 class Backbone:
@@ -78,7 +81,11 @@ class Backbone:
         for sub in self._subscriptions:
             group = f"{self.service}.{sub.name}{self._group_suffix}"
             kafka_consumer = make_consumer(
-                self._bootstrap, group_id=group, topics=[self._prefix + t for t in sub.topics], client_id=group
+                self._bootstrap,
+                group_id=group,
+                topics=[self._prefix + t for t in sub.topics],
+                client_id=group,
+                batch_wait_ms=sub.batch_wait_ms,
             )
             consumer = EventConsumer(
                 name=group, pool=self._pool, consumer=kafka_consumer, producer=self._producer, handle=sub.handle

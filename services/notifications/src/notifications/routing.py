@@ -82,7 +82,12 @@ SUBSCRIPTIONS: list[Subscription] = [
         handle=route({t: _recording(r) for t, r in ITEMS.items()}),
     ),
     Subscription(name="directory", topics=DIRECTORY_TOPICS, handle=route(DIRECTORY_HANDLERS)),
+    # It reads every domain topic: fetched one event at a time, its fetches (75 partitions each) cost
+    # the service more than all else it does; a webhook may leave 100 ms later (bench/README.md, system).
     Subscription(
-        name="webhooks", topics=WEBHOOK_TOPICS, handle=_recording(webhooks.when_event_published_queue_webhooks)
+        name="webhooks",
+        topics=WEBHOOK_TOPICS,
+        handle=_recording(webhooks.when_event_published_queue_webhooks),
+        batch_wait_ms=100,
     ),
 ]
