@@ -10,7 +10,7 @@ from conveyor_access import ADMIN_ROLE
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.eventstore import EventStore
 from conveyor_messaging.runtime import Backbone
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from conveyor_kit.auth import Principal, current_principal
 from conveyor_kit.clock import Clock, clock_from
@@ -45,13 +45,14 @@ class RequestContext:
             raise forbidden("only the tenant's admins may do this")
 
 
-def request_context(
-    principal: Annotated[Principal, Depends(current_principal)],
-    pool: Annotated[Pool, Depends(pool_from)],
-    backbone: Annotated[Backbone, Depends(backbone_from)],
-    clock: Annotated[Clock, Depends(clock_from)],
+async def request_context(
+    request: Request, principal: Annotated[Principal, Depends(current_principal)]
 ) -> RequestContext:
-    return RequestContext(principal=principal, pool=pool, store=backbone.store, clock=clock)
+    # async, and the pool, backbone and clock read here rather than as dependencies of their own:
+    # FastAPI runs every plain `def` dependency in a worker thread, and four thread round trips per
+    # request cost pipelines a fifth of its request handling (bench/README.md, system).
+    backbone: Backbone = backbone_from(request)
+    return RequestContext(principal=principal, pool=pool_from(request), store=backbone.store, clock=clock_from(request))
 
 
 ContextDep = Annotated[RequestContext, Depends(request_context)]
