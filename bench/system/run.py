@@ -24,6 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/_infra.py
 
+import dbstats
 import structlog
 from _infra import RESULTS, endpoints, report
 from api import Api, new_client
@@ -142,8 +143,12 @@ async def main() -> None:
                 lag.max_lag = dict.fromkeys(lag.max_lag, 0)
                 print(f"steady: {rate:.1f} commands/s for {args.minutes:g} min", flush=True)
                 profiles = start_profiles(pids, args.minutes * 60, OUT / "profiles") if args.profile else []
+                dsns = {name: service.dsn for name, service in stack.services.items()}
+                counted = await dbstats.snapshot(dsns)
                 async with sampler.running():
                     steady = await run_phase("steady", rate, args.minutes * 60, mix, probe)
+                phase = steady["_phase"]
+                database = dbstats.figures(counted, await dbstats.snapshot(dsns), phase.commands_ok, phase.elapsed_s)
                 for profile in profiles:
                     with contextlib.suppress(Exception):
                         profile.wait(60)
@@ -156,6 +161,7 @@ async def main() -> None:
             figures["fallback_creates"] = mix.fallbacks
             figures |= await timer_lag(stack.services["automation"].dsn)
             figures |= sampler.figures(steady["achieved_commands_per_s"])
+            figures |= database
             figures["kafka_lag_max_total"] = sum(lag_max.values())
             figures["kafka_lag_end_total"] = lag.total()
             figures |= {f"kafka_lag_max_{g.rsplit('.bench-', 1)[0]}": n for g, n in lag_max.items()}
