@@ -80,6 +80,7 @@ SUBSCRIPTIONS: list[Subscription] = [
         name="items",
         topics=[entities.ItemCreated.topic(), pipelines.ItemMovedToStage.topic(), pipelines.PipelineCreated.topic()],
         handle=route({t: _recording(r) for t, r in ITEMS.items()}),
+        batch_wait_ms=100,  # every item event, for the occasional stage-change notice: batches are cheaper
     ),
     Subscription(name="directory", topics=DIRECTORY_TOPICS, handle=route(DIRECTORY_HANDLERS)),
     # It reads every domain topic: fetched one event at a time, its fetches (75 partitions each) cost
