@@ -158,6 +158,34 @@ class TestReads:
             await pool.release(slow)
             await pool.release(fast)
 
+    async def test_read_next_gives_what_may_be_published_and_says_when_more_waits(self, pool: asyncpg.Pool) -> None:
+        """The relay's poll: the events below the horizon, and whether committed ones wait behind it."""
+        slow = await pool.acquire()
+        fast = await pool.acquire()
+        try:
+            await append_one(store, fast, "first", 1)
+            first, _ = await eventually(lambda: store.read_next(fast), lambda found: len(found[0]) == 1)
+            slow_tx = slow.transaction()
+            await slow_tx.start()
+            await append_one(store, slow, "slow", 1)  # takes the lower position, commits last
+            await append_one(store, fast, "fast", 1)
+
+            assert await store.read_next(fast, after=first[0].checkpoint) == ([], True)
+
+            await slow_tx.commit()
+            ready, _ = await eventually(
+                lambda: store.read_next(fast, after=first[0].checkpoint), lambda found: len(found[0]) == 2
+            )
+            assert sorted(e.stream_id for e in ready) == ["fast", "slow"]
+            assert [e.data["seq"] for e in ready] == [1, 1]
+            assert await store.read_next(fast, after=ready[-1].checkpoint) == ([], False)
+            assert [e.event_id for e in ready] == [
+                e.event_id for e in await store.read_all(fast, after=first[0].checkpoint)
+            ]
+        finally:
+            await pool.release(slow)
+            await pool.release(fast)
+
     async def test_sixteen_writers_with_open_transactions_are_read_exactly_once(self, pool: asyncpg.Pool) -> None:
         """Writers hold their transactions open 0-200 ms while a reader follows the commit order."""
         rounds, writers = 12, 16

@@ -7,6 +7,7 @@ also the transactional outbox: the relay publishes what this module appended onc
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -346,6 +347,31 @@ class EventStore:
             limit,
         )
         return [_recorded(row) for row in rows]
+
+    async def read_next(
+        self, conn: Connection, *, after: Checkpoint = START, limit: int = 500
+    ) -> tuple[list[RecordedEvent], bool]:
+        """``read_all`` and ``has_held_back`` in one statement, for a relay that polls: the events it
+        may publish, and whether committed ones wait behind a still-open transaction.
+
+        Rows below the horizon sort before every row at or above it (the order is by ``commit_xid``),
+        so the ones to publish are the leading rows marked final; a row after them is held back.
+        Held-back rows come without their data, and at most ``limit`` rows are read either way.
+        """
+        rows = await conn.fetch(
+            "WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)"
+            " SELECT e.position, e.commit_xid::text::bigint, e.event_id, e.stream_id, e.version, e.tenant_id, e.type,"
+            "  CASE WHEN e.commit_xid < h.xmin THEN e.data::text END,"
+            "  CASE WHEN e.commit_xid < h.xmin THEN e.metadata::text END,"
+            "  e.occurred_at, e.recorded_at, e.commit_xid < h.xmin AS final"
+            " FROM events e, horizon h WHERE (e.commit_xid, e.position) > ($1::text::xid8, $2::bigint)"
+            " ORDER BY e.commit_xid, e.position LIMIT $3",
+            str(after.commit_xid),
+            after.position,
+            limit,
+        )
+        events = [_recorded(row) for row in itertools.takewhile(lambda row: row["final"], rows)]
+        return events, len(events) < len(rows)
 
     async def has_held_back(self, conn: Connection, *, after: Checkpoint) -> bool:
         """True when committed events wait behind a still-open transaction (read again soon)."""

@@ -122,14 +122,14 @@ class OutboxRelay:
         held_back_wait = 0.002
         while not self._stopping.is_set():
             self._wakeup.clear()
-            batch = await self._store.read_all(conn, after=checkpoint, limit=self._batch_size)
+            batch, held_back = await self._store.read_next(conn, after=checkpoint, limit=self._batch_size)
             if batch:
                 await self._publish(batch)
                 checkpoint = batch[-1].checkpoint
                 await self._save_checkpoint(conn, checkpoint)
                 held_back_wait = 0.002
                 continue
-            if await self._store.has_held_back(conn, after=checkpoint):
+            if held_back:
                 # Committed events wait behind an open transaction that may never notify: look again soon.
                 await self._sleep(held_back_wait)
                 held_back_wait = min(held_back_wait * 2, 0.01)
