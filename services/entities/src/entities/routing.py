@@ -69,8 +69,5 @@ SUBSCRIPTIONS: list[Subscription] = [
                 ItemUnlinked.type_name: when_items_were_linked_or_unlinked_roll_up_the_parent(STORE),
             }
         ),
-        # Every item event passes through here, most with no parent to roll up: in batches of up to
-        # 100 ms they cost a transaction and an offset commit per batch, not per event.
-        batch_wait_ms=100,
     ),
 ]
