@@ -34,6 +34,7 @@ class Phase:
     start_lag_ms: list[float] = field(default_factory=list)
     commands_ok: int = 0
     not_sent: int = 0
+    max_in_flight: int = 0
     elapsed_s: float = 0.0
 
     def record(self, endpoint: str, latency_ms: float, status: int, *, command: bool) -> None:
@@ -84,6 +85,7 @@ async def drive(phase: Phase, requests_per_s: float, fire: Fire) -> None:
         task = asyncio.create_task(fire(phase, intended))
         in_flight.add(task)
         task.add_done_callback(in_flight.discard)
+        phase.max_in_flight = max(phase.max_in_flight, len(in_flight))
     if in_flight:
         await asyncio.wait(in_flight, timeout=60)
     phase.elapsed_s = time.monotonic() - began

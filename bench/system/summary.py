@@ -41,6 +41,7 @@ def phase_figures(phase: Phase) -> dict[str, Any]:
         "api_p95_ms": phase.p(95),
         "api_p99_ms": phase.p(99),
         "generator_start_lag_p99_ms": percentile(phase.start_lag_ms, 99),
+        "requests_in_flight_max": phase.max_in_flight,
     }
     for endpoint in sorted(phase.latencies_ms):
         values = phase.latencies_ms[endpoint]
