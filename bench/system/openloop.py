@@ -33,6 +33,7 @@ class Phase:
     statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
     start_lag_ms: list[float] = field(default_factory=list)
     commands_ok: int = 0
+    commands_answered: int = 0
     not_sent: int = 0
     max_in_flight: int = 0
     elapsed_s: float = 0.0
@@ -40,8 +41,9 @@ class Phase:
     def record(self, endpoint: str, latency_ms: float, status: int, *, command: bool) -> None:
         self.latencies_ms[endpoint].append(latency_ms)
         self.statuses[(endpoint, status)] += 1
-        if command and 200 <= status < 300:
-            self.commands_ok += 1
+        if command:
+            self.commands_answered += 1
+            self.commands_ok += 200 <= status < 300
 
     @property
     def achieved_commands_per_s(self) -> float:

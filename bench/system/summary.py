@@ -54,10 +54,13 @@ def phase_figures(phase: Phase) -> dict[str, Any]:
 
 
 def sustainable(phase: Phase, robot_ms: list[float], projection_ms: list[float], p99_limit_ms: float) -> bool:
-    """Kept up: nearly everything offered was done, almost nothing failed, the API answered within the
-    limit at p99, and the asynchronous paths (robots, projections) did not fall behind."""
+    """Kept up: the generator sent what was offered and ≥ 95 % of the commands succeeded, almost nothing
+    failed, the API answered within the limit at p99, and the asynchronous paths (robots, projections)
+    did not fall behind. (Not the achieved rate against the offered one: the mix draws commands at
+    random, and the rate counts the stragglers' wait, each worth a few per cent on a short step.)"""
     return (
-        phase.achieved_commands_per_s >= 0.95 * phase.offered_commands_per_s
+        phase.commands_ok >= 0.95 * phase.commands_answered
+        and phase.not_sent == 0
         and phase.failures <= 0.01 * max(1, phase.requests)
         and phase.p(99) <= p99_limit_ms
         and percentile(robot_ms, 99) <= 5_000
