@@ -154,8 +154,12 @@ async def main() -> None:
                         profile.wait(60)
                 lag_max = dict(lag.max_lag)
                 await settle(mix, lag)
-                summarise_step(steady, True)
+                steady["sustained"] = sustainable(
+                    steady["_phase"], steady["_robot_ms"], steady["_projection_ms"], args.p99_limit_ms
+                )
+                summarise_step(steady, steady["sustained"])
             figures |= {k: v for k, v in steady.items() if not k.startswith("_")}
+            figures["sustained"] = int(steady["sustained"])
             figures["moves_without_robot_effect"] = items.awaiting_robot()
             figures["projection_probes_given_up"] = probe.gave_up
             figures["fallback_creates"] = mix.fallbacks
