@@ -217,8 +217,11 @@ class EventConsumer:
             # next owner redelivers these records and the processed marks skip them.
             log.info("offset_commit_skipped", consumer=self.name, error=repr(exc))
             return
+        # A rebalance may have taken some of these partitions while the commit was on its way;
+        # aiokafka refuses (AssertionError) to tell the high watermark of a partition not assigned.
+        assigned = self._consumer.assignment()
         for tp, next_offset in offsets.items():
-            highwater = self._consumer.highwater(tp)
+            highwater = self._consumer.highwater(tp) if tp in assigned else None
             if highwater is not None:
                 lag = max(highwater - next_offset, 0)
                 metrics.CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(lag)
