@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 from typing import Any as Automation  # the `automation` fixture of conftest.py
 
 import pytest
+from conveyor_contracts import entities
 
 pytestmark = pytest.mark.integration
 
@@ -132,6 +134,38 @@ class TestAVisitTheServiceHearsOfLate:
             sent = await automation.eventually(lambda: automation.commands(NOTIFY), lambda found: len(found) == 1)
             log = await automation.eventually(lambda: automation.log(item_id), lambda found: found["runs"])
         assert sent[0]["item"]["item_id"] == item_id
+        assert [(r["source_name"], r["status"]) for r in log["runs"]] == [("Tell", "succeeded")]
+
+    async def test_a_robot_waits_for_the_items_creation_when_its_placement_came_first(
+        self, automation: Automation
+    ) -> None:
+        # Found by tests/faults (automation replicas coming and going): the two topics do not order
+        # each other, and a robot that fired on a copy made from the placement alone had nobody to
+        # notify (skipped) although the item has an assignee.
+        await automation.add_robot(pipeline_id=PIPE, stage_id=PROPOSAL, name="Tell", action=notify())
+        item_id = f"item-{uuid.uuid4().hex[:12]}"
+        await automation.move(item_id, "deal", PIPE, NEW, PROPOSAL)
+        await automation.visits_settled([item_id], PROPOSAL)
+
+        async def waiting() -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = await automation.fetch(
+                "SELECT timer_key FROM timers WHERE state = 'pending' AND timer_key LIKE '%until-created%'"
+            )
+            return found
+
+        await automation.eventually(waiting, lambda found: len(found) == 1)
+        assert await automation.commands(NOTIFY) == []
+        created = entities.ItemCreated(
+            item_id=item_id, entity_type_id="deal", title="Deal late", assignee_id="manager-1",
+            created_by="admin-1", fields={"client_name": "Acme"},
+        )  # fmt: skip
+        await automation.publish(created, subject=item_id)
+        await automation.eventually(lambda: automation.copy_of(item_id), lambda copy: copy and copy["created"])
+        automation.advance(30)
+
+        sent = await automation.eventually(lambda: automation.commands(NOTIFY), lambda found: len(found) == 1)
+        assert sent[0]["recipient_ids"] == ["manager-1"] and sent[0]["body"] == "manager-1, call Acme"
+        log = await automation.log(item_id)
         assert [(r["source_name"], r["status"]) for r in log["runs"]] == [("Tell", "succeeded")]
 
     async def test_a_late_move_robot_does_not_undo_where_the_item_went_since(

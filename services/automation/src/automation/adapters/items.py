@@ -31,6 +31,9 @@ class ItemCopy:
     entered_at: datetime | None
     last_change_at: datetime | None
     labels: dict[str, dict[str, str]] = field(default_factory=dict)  # list fields: option id → label
+    # False while only a placement has arrived: the item's creation (on another topic) is still on
+    # its way, so there is no assignee, title or field to act on yet.
+    created: bool = True
 
     def view(self) -> dict[str, Any]:
         """What conditions and templates see as ``item``: custom fields by code (list fields as their
@@ -82,6 +85,7 @@ async def load(conn: Connection, tenant_id: str, item_id: str, *, lock: bool = F
         entered_at=row["entered_at"],
         last_change_at=row["last_change_at"],
         labels=await labels_of(conn, tenant_id, row["entity_type_id"]),
+        created=row["created"],
     )
 
 
@@ -125,7 +129,7 @@ async def save_created(
            ON CONFLICT (tenant_id, item_id) DO UPDATE
               SET entity_type_id = EXCLUDED.entity_type_id, title = EXCLUDED.title,
                   assignee_id = EXCLUDED.assignee_id, observer_ids = EXCLUDED.observer_ids,
-                  standard = EXCLUDED.standard, fields = EXCLUDED.fields""",
+                  standard = EXCLUDED.standard, fields = EXCLUDED.fields, created = true""",
         tenant_id,
         item_id,
         entity_type_id,
@@ -174,8 +178,9 @@ async def enter_stage(
 ) -> None:
     await conn.execute(
         """INSERT INTO automation_items
-               (tenant_id, item_id, entity_type_id, pipeline_id, stage_id, visit_id, entered_at, last_change_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+               (tenant_id, item_id, entity_type_id, pipeline_id, stage_id, visit_id, entered_at, last_change_at,
+                created)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $7, false)
            ON CONFLICT (tenant_id, item_id) DO UPDATE
               SET pipeline_id = EXCLUDED.pipeline_id, stage_id = EXCLUDED.stage_id, visit_id = EXCLUDED.visit_id,
                   entered_at = EXCLUDED.entered_at, last_change_at = EXCLUDED.entered_at""",

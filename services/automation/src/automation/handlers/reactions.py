@@ -43,6 +43,11 @@ async def when_item_created_copy_it(conn: Connection, store: EventStore, event: 
     await start_processes_on(
         conn, store, tenant_id=event.tenant_id, item=item, before=None, event_id=event.id, now=event.time
     )
+    if item.stage_id is not None and item.visit_id is not None:
+        # Its placement came first (another topic): robots timed by a date field wait for that date.
+        robots = await robot_rows.robots_of_stage(conn, event.tenant_id, item.stage_id, enabled_only=True)
+        dates = {field for robot in robots if (field := robot.spec.timing.field)}
+        await reschedule_date_field_robots(conn, event.tenant_id, item, robots, dates)
 
 
 async def when_item_updated_refresh_copy_and_count_idle_time_again(

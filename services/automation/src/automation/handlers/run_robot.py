@@ -23,6 +23,7 @@ from automation.ports import Clock
 log = structlog.get_logger("automation.robots")
 
 MAX_ATTEMPTS = 5
+MAX_WAITS_FOR_CREATION = 200  # about 1.5 hours of looking again
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -38,6 +39,9 @@ async def run_robot(conn: Connection, store: EventStore, clock: Clock, timer: Ti
     if robot is None:
         return  # removed since; its timers were cancelled with it, this one was already claimed
     now = clock.now()
+    if item is not None and not item.created:
+        await _wait_for_the_items_creation(conn, tenant_id, timer, now)
+        return
     await runs.open_run(
         conn, tenant_id, run_id=run_id, item_id=timer.payload["item_id"], source_kind="robot",
         source_id=robot.robot_id, source_name=robot.spec.name, visit_id=timer.payload["visit_id"], status="running",
@@ -79,6 +83,20 @@ async def run_robot(conn: Connection, store: EventStore, clock: Clock, timer: Ti
     log.info("robot_ran", robot_id=robot.robot_id, item_id=run.item_id, run_id=run_id, outcome=outcome)
     if outcome in ("succeeded", "skipped") and item is not None and item.visit_id == run.visit_id:
         await _start_the_next_waiting_robot(conn, tenant_id, robot, item, now)
+
+
+async def _wait_for_the_items_creation(conn: Connection, tenant_id: str, timer: Timer, now: datetime) -> None:
+    """Only the item's placement has arrived; its creation (another topic) is on its way: look again
+    soon. The new timer is in no visit's group: leaving the stage meanwhile must not cancel a run that
+    was due while the item was there."""
+    waited = int(timer.payload.get("waited_for_creation", 0)) + 1
+    if waited > MAX_WAITS_FOR_CREATION:
+        log.error("robot_item_never_created", run_id=timer.payload["run_id"], item_id=timer.payload["item_id"])
+        return
+    await schedule(
+        conn, tenant_id, f"run:{tenant_id}:{timer.payload['run_id']}:until-created-{waited}",
+        now + timedelta(seconds=min(waited, 30)), {**timer.payload, "waited_for_creation": waited}, kind=ROBOT_TIMER,
+    )  # fmt: skip
 
 
 async def _start_the_next_waiting_robot(

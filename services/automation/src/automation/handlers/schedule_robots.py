@@ -46,6 +46,8 @@ async def schedule_robot(conn: Connection, tenant_id: str, robot: Robot, item: I
     anchor = item.last_change_at if idle else None
     run_id = run_id_for(tenant_id, robot.robot_id, item.item_id, item.visit_id, anchor)
     due = timing.due(entered_at=base, last_change_at=item.last_change_at, fields=item.view())
+    if due is None and not item.created:
+        return  # its date is not known before its creation: scheduled when that arrives
     if due is None:
         if await runs.open_run(
             conn, tenant_id, run_id=run_id, item_id=item.item_id, source_kind="robot", source_id=robot.robot_id,
