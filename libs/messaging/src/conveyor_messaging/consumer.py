@@ -25,7 +25,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt, wait_exponential
 
 from conveyor_messaging import metrics
-from conveyor_messaging.db import Connection
+from conveyor_messaging.db import DATABASE_AWAY, Connection
 from conveyor_messaging.envelope import Envelope, MalformedMessage, from_kafka
 
 log = structlog.get_logger(__name__)
@@ -34,13 +34,7 @@ T = TypeVar("T")
 
 Handler = Callable[[Connection, Envelope], Awaitable[None]]
 
-INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    asyncpg.InterfaceError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.AdminShutdownError,
-)
+INFRASTRUCTURE_ERRORS = DATABASE_AWAY
 
 
 def route(handlers: Mapping[str, Handler]) -> Handler:

@@ -23,3 +23,6 @@ CONSUMER_LAG = Gauge(
 HANDLE_SECONDS = Histogram(
     "conveyor_consumer_batch_seconds", "Time to apply one batch in one transaction", ["consumer"]
 )
+WORKER_RESTARTS = Counter(
+    "conveyor_worker_restarts_total", "Relays and consumers started again after an unexpected error", ["worker"]
+)

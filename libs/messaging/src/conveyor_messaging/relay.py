@@ -25,7 +25,7 @@ from aiokafka import AIOKafkaProducer
 
 from conveyor_messaging import metrics
 from conveyor_messaging.contracts import topic_for
-from conveyor_messaging.db import Connection
+from conveyor_messaging.db import DATABASE_FAILURES, Connection
 from conveyor_messaging.envelope import to_kafka
 from conveyor_messaging.eventstore import OUTBOX_CHANNEL, START, Checkpoint, EventStore, RecordedEvent
 
@@ -104,7 +104,7 @@ class OutboxRelay:
                             await conn.remove_listener(OUTBOX_CHANNEL, self._on_notify)
                             await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", self._lock_key)
                 backoff = 0.1
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except DATABASE_FAILURES as exc:
                 metrics.RELAY_FAILURES.labels(self.name).inc()
                 log.warning("relay_database_unavailable", relay=self.name, error=str(exc), retry_in=backoff)
                 await self._sleep(backoff)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+import functools
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,12 +17,16 @@ import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
 
+from conveyor_messaging import metrics
 from conveyor_messaging.consumer import EventConsumer, Handler, run_consumer
 from conveyor_messaging.eventstore import EventStore
 from conveyor_messaging.kafka import make_consumer, make_producer
 from conveyor_messaging.relay import OutboxRelay, default_topic
 
 log = structlog.get_logger(__name__)
+
+FIRST_RESTART_DELAY = 1.0
+MAX_RESTART_DELAY = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +65,10 @@ class Backbone:
         self._group_suffix = group_suffix
         self._producer: AIOKafkaProducer | None = None
         self._relay: OutboxRelay | None = None
-        self._consumers: list[EventConsumer] = []
+        self._consumers: dict[str, EventConsumer] = {}  # the current life of each consumer
         self._tasks: list[asyncio.Task[None]] = []
+        self._restarting: set[str] = set()
+        self._stopped = asyncio.Event()
 
     async def start(self) -> None:
         if not self._run_workers:
@@ -77,27 +84,62 @@ class Backbone:
             name=self.service,
             topic=default_topic(self._prefix),
         )
-        self._tasks.append(asyncio.create_task(self._relay.run(), name=f"{self.service}-relay"))
+        self._supervise(f"{self.service}-relay", self._relay.run)
         for sub in self._subscriptions:
             group = f"{self.service}.{sub.name}{self._group_suffix}"
-            kafka_consumer = make_consumer(
-                self._bootstrap,
-                group_id=group,
-                topics=[self._prefix + t for t in sub.topics],
-                client_id=group,
-                batch_wait_ms=sub.batch_wait_ms,
-            )
-            consumer = EventConsumer(
-                name=group, pool=self._pool, consumer=kafka_consumer, producer=self._producer, handle=sub.handle
-            )
-            self._consumers.append(consumer)
-            self._tasks.append(asyncio.create_task(run_consumer(kafka_consumer, consumer), name=group))
-        log.info("backbone_started", service=self.service, consumers=[c.name for c in self._consumers])
+            self._supervise(group, functools.partial(self._consume, sub, group))
+        log.info("backbone_started", service=self.service, consumers=[t.get_name() for t in self._tasks[1:]])
+
+    async def _consume(self, sub: Subscription, group: str) -> None:
+        """One life of a consumer: a new Kafka consumer each time (a stopped one cannot start again)."""
+        kafka_consumer = make_consumer(
+            self._bootstrap,
+            group_id=group,
+            topics=[self._prefix + t for t in sub.topics],
+            client_id=group,
+            batch_wait_ms=sub.batch_wait_ms,
+        )
+        assert self._producer is not None
+        consumer = EventConsumer(
+            name=group, pool=self._pool, consumer=kafka_consumer, producer=self._producer, handle=sub.handle
+        )
+        self._consumers[group] = consumer
+        if self._stopped.is_set():
+            return
+        await run_consumer(kafka_consumer, consumer)
+
+    def _supervise(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
+        self._tasks.append(asyncio.create_task(self._keep_running(name, run), name=name))
+
+    async def _keep_running(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
+        """Run a worker until the backbone stops, starting it again whenever it dies.
+
+        The workers retry what they expect (the database or Kafka away) by themselves; this is for
+        what nobody expected. Without it one such error stopped a relay or a consumer for the rest
+        of the process's life, with /health/ready the only sign. The worker restarts with backoff,
+        and /health/ready reports it as restarting meanwhile.
+        """
+        delay = FIRST_RESTART_DELAY
+        while not self._stopped.is_set():
+            try:
+                await run()
+                return
+            except Exception as exc:  # what the worker did not expect; CancelledError passes
+                if self._stopped.is_set():
+                    return
+                metrics.WORKER_RESTARTS.labels(name).inc()
+                log.exception("backbone_worker_died", task=name, error=repr(exc), restart_in=delay)
+                self._restarting.add(name)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopped.wait(), delay)
+                self._restarting.discard(name)
+                delay = min(delay * 2, MAX_RESTART_DELAY)
 
     async def stop(self) -> None:
+        self._stopped.set()
         if self._relay:
             self._relay.stop()
-        for consumer in self._consumers:
+        for consumer in self._consumers.values():
             consumer.stop()
         done, pending = await asyncio.wait(self._tasks, timeout=10) if self._tasks else (set(), set())
         for task in pending:
@@ -116,4 +158,6 @@ class Backbone:
         if not self._run_workers:
             return True, {"workers": "disabled"}
         dead = [t.get_name() for t in self._tasks if t.done()]
-        return not dead, {"workers": [t.get_name() for t in self._tasks], "stopped": dead}
+        restarting = sorted(self._restarting)
+        details = {"workers": [t.get_name() for t in self._tasks], "stopped": dead, "restarting": restarting}
+        return not dead and not restarting, details

@@ -183,6 +183,7 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     asyncpg.CrashShutdownError,
     asyncpg.TooManyConnectionsError,
     asyncpg.InterfaceError,  # only a lost connection, see _LOST_CONNECTION
+    asyncpg.InternalClientError,  # a connection the server's shutdown left half-way through a statement
 )
 RETRY_AFTER_SECONDS = 5
 

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import asyncpg
 import structlog
-from conveyor_messaging.db import Connection
+from conveyor_messaging.db import DATABASE_AWAY, DATABASE_FAILURES, Connection
 
 from conveyor_timers.schema import TIMERS_CHANNEL
 from conveyor_timers.store import Timer, timer_from
@@ -98,7 +98,7 @@ class TimerWorker:
             try:
                 fired = await self.fire_due()
                 delay = 0.0 if fired >= self._batch_size else await self._seconds_to_next_due()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except DATABASE_FAILURES as error:
                 log.warning("timers_unavailable", error=repr(error))
                 delay = self._max_idle
             if delay > 0:
@@ -119,7 +119,7 @@ class TimerWorker:
                 if handler is None:
                     raise LookupError(f"no handler for timers of kind {timer.kind!r}")
                 await handler(conn, timer)
-        except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError):
+        except DATABASE_AWAY:
             raise
         except Exception as error:
             await self._put_back(conn, timer, error)
