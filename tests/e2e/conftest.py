@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -17,19 +16,12 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from conveyor_kit.migrations import upgrade_in_thread
 from conveyor_kit.tokens import mint_token
 from conveyor_testing.kafka import start_groups_at_end
+from conveyor_testing.services import consumer_groups, free_port, serving_in_process
 
 E2E_SECRET = "e2e-test-secret-long-enough-for-hs256-tokens"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -114,15 +106,12 @@ async def service_home(infra: Any, service: str) -> AsyncIterator[ServiceHome]:
     """A fresh database (migrated) and consumer groups of the service's own, started at the end of
     their topics; the database is dropped afterwards."""
     migrations_path = importlib.import_module(f"{service}.migrations").MIGRATIONS_PATH
-    routing = importlib.import_module(f"{service}.routing")
-    batch_consumers = getattr(routing, "BATCH_CONSUMERS", {})  # e.g. reporting's projections group
 
     name, dsn = await _new_database(infra)
     try:
         suffix = f".e2e-{uuid.uuid4().hex[:8]}"
         await upgrade_in_thread(migrations_path, dsn)
-        groups = {f"{service}.{s.name}{suffix}": list(s.topics) for s in routing.SUBSCRIPTIONS}
-        groups.update({f"{service}.{group}{suffix}": list(topics) for group, topics in batch_consumers.items()})
+        groups = consumer_groups(service, suffix)
         await start_groups_at_end(infra.kafka_bootstrap, groups)
         yield ServiceHome(infra=infra, service=service, dsn=dsn, suffix=suffix, groups=groups)
     finally:
@@ -134,10 +123,7 @@ async def service_home(infra: Any, service: str) -> AsyncIterator[ServiceHome]:
 async def _serve(home: ServiceHome, **overrides: Any) -> AsyncIterator[ServiceClient]:
     """The service on its home's database and consumer groups, on a free port (uvicorn, in this
     process), until the block ends."""
-    settings_cls = importlib.import_module(f"{home.service}.config").Settings
-    create = importlib.import_module(f"{home.service}.entrypoints.http").create
-    port = free_port()
-    settings = settings_cls(
+    settings = importlib.import_module(f"{home.service}.config").Settings(
         database_url=home.dsn,
         kafka_bootstrap_servers=home.infra.kafka_bootstrap,
         environment="test",
@@ -145,28 +131,14 @@ async def _serve(home: ServiceHome, **overrides: Any) -> AsyncIterator[ServiceCl
         consumer_group_suffix=home.suffix,
         test_clock_enabled=True,
         host="127.0.0.1",
-        port=port,
+        port=free_port(),
         **overrides,
     )
-    server = uvicorn.Server(uvicorn.Config(create(settings), host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(timeout=30) as http:
-            for _ in range(300):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await http.get(base_url + "/health/ready")).status_code == 200:
-                        break
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.1)
-            else:
-                raise AssertionError(f"the {home.service} service never became ready")
-            yield ServiceClient(base_url=base_url, http=http)
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 15)
+    async with (
+        serving_in_process(home.service, settings, within=30, log_level="warning") as base_url,
+        httpx.AsyncClient(timeout=30) as http,
+    ):
+        yield ServiceClient(base_url=base_url, http=http)
 
 
 @contextlib.asynccontextmanager

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import socket
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -34,6 +33,7 @@ from conveyor_kit.tokens import mint_token
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.envelope import Envelope, to_kafka
 from conveyor_testing.kafka import start_groups_at_end
+from conveyor_testing.services import free_port
 from icalendar import Calendar
 from notifications.config import Settings
 from notifications.domain.signing import verify
@@ -44,13 +44,6 @@ from notifications.routing import SUBSCRIPTIONS
 pytestmark = pytest.mark.e2e
 SECRET = "e2e-notifications-secret-long-enough-for-hs256"
 TEN_YEARS = 10 * 365 * 24 * 3600
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Mailbox:
@@ -123,7 +116,7 @@ class Notifications:
 
 @pytest.fixture(scope="module")
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), _free_port()
+    box, port = Mailbox(), free_port()
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     yield box, port
@@ -148,7 +141,7 @@ async def service(infra: Any, mailbox: tuple[Mailbox, int]) -> AsyncIterator[Not
     await start_groups_at_end(
         infra.kafka_bootstrap, {f"notifications.{s.name}{suffix}": s.topics for s in SUBSCRIPTIONS}
     )
-    port = _free_port()
+    port = free_port()
     settings = Settings(
         database_url=dsn,
         kafka_bootstrap_servers=infra.kafka_bootstrap,

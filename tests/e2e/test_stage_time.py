@@ -5,7 +5,6 @@ are checked against a hand computation made here from the same seeded events."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import io
 import itertools
@@ -21,27 +20,15 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from aiokafka import AIOKafkaProducer
 from conveyor_access import OPERATOR_ROLE
 from conveyor_contracts import entities, pipelines
-from conveyor_kit.migrations import upgrade_in_thread
 from conveyor_kit.tokens import mint_token
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.contracts import EventContract
 from conveyor_messaging.envelope import Envelope, to_kafka
-from conveyor_testing.kafka import start_groups_at_end
 
 E2E_SECRET = "e2e-test-secret-long-enough-for-hs256-tokens"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -89,50 +76,10 @@ def journeys(rng: random.Random, items: int) -> list[list[tuple[int, float]]]:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def reporting(infra: Any) -> AsyncIterator[tuple[str, str]]:
+async def reporting(service_homes: Any) -> AsyncIterator[tuple[str, str]]:
     """The reporting service under uvicorn on a free port: (base URL, database DSN)."""
-    from reporting.bootstrap import PROJECTIONS_GROUP
-    from reporting.config import Settings
-    from reporting.entrypoints.http import create
-    from reporting.migrations import MIGRATIONS_PATH
-    from reporting.routing import PROJECTION_TOPICS, SUBSCRIPTIONS
-
-    name = f"e2e_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(infra.postgres_dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    dsn = infra.dsn_for(name)
-    suffix = f".e2e-{uuid.uuid4().hex[:8]}"
-    await upgrade_in_thread(MIGRATIONS_PATH, dsn)
-    groups = {f"reporting.{s.name}{suffix}": list(s.topics) for s in SUBSCRIPTIONS}
-    await start_groups_at_end(infra.kafka_bootstrap, {**groups, PROJECTIONS_GROUP + suffix: PROJECTION_TOPICS})
-    port = free_port()
-    settings = Settings(
-        database_url=dsn,
-        kafka_bootstrap_servers=infra.kafka_bootstrap,
-        environment="test",
-        jwt_secret=E2E_SECRET,
-        consumer_group_suffix=suffix,
-        host="127.0.0.1",
-        port=port,
-    )
-    server = uvicorn.Server(uvicorn.Config(create(settings), host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    try:
-        async with httpx.AsyncClient(timeout=30) as http:
-            for _ in range(300):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await http.get(f"http://127.0.0.1:{port}/health/ready")).status_code == 200:
-                        break
-                await asyncio.sleep(0.1)
-        yield f"http://127.0.0.1:{port}", dsn
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 15)
-        admin = await asyncpg.connect(infra.postgres_dsn)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with service_homes("reporting") as home, home.run() as service:
+        yield service.base_url, home.dsn
 
 
 @pytest.mark.asyncio(loop_scope="session")

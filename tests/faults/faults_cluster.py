@@ -1,7 +1,7 @@
-"""The five services as real OS processes (`python -m <service> serve`, as deploy/local/run.sh runs
-them) on the test session's PostgreSQL and Kafka: each with a database of its own, consumer groups
-of its own started at the end of the shared topics, and a port of its own. A process can be killed
-with SIGKILL and started again; extra replicas of a service join its consumer groups."""
+"""The five services as real OS processes (`conveyor_testing.services.ServiceProcess`) on the test
+session's PostgreSQL and Kafka: each with a database of its own, consumer groups of its own started
+at the end of the shared topics, and a port of its own. A process can be killed with SIGKILL and
+started again; extra replicas of a service join its consumer groups."""
 
 from __future__ import annotations
 
@@ -9,11 +9,6 @@ import asyncio
 import contextlib
 import importlib
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -24,93 +19,10 @@ import httpx
 from conveyor_kit.migrations import upgrade_in_thread
 from conveyor_kit.tokens import mint_token
 from conveyor_testing.kafka import start_groups_at_end
+from conveyor_testing.services import READY_WITHIN, SERVICES, ServiceProcess, consumer_groups, free_port
 from faults_db import connection
 
-SERVICES = ("entities", "pipelines", "automation", "notifications", "reporting")
 JWT_SECRET = "faults-test-secret-long-enough-for-hs256-tokens"
-READY_WITHIN = 90.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def consumer_groups(service: str, suffix: str) -> dict[str, list[str]]:
-    """Every consumer group the service runs (its routing table's and its batch consumers') → topics."""
-    routing = importlib.import_module(f"{service}.routing")
-    groups = {f"{service}.{s.name}{suffix}": list(s.topics) for s in routing.SUBSCRIPTIONS}
-    for name, topics in getattr(routing, "BATCH_CONSUMERS", {}).items():
-        groups[f"{service}.{name}{suffix}"] = list(topics)
-    return groups
-
-
-@dataclass
-class ServiceProcess:
-    """One running copy of a service: its command line environment, port and log file."""
-
-    service: str
-    port: int
-    env: dict[str, str]
-    log_path: Path
-    process: subprocess.Popen[bytes] | None = None
-    starts: int = 0
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def start(self) -> None:
-        env = {**self.env, f"{self.service.upper()}_PORT": str(self.port)}
-        with self.log_path.open("ab") as log:
-            log.write(f"\n=== start {self.starts + 1} at {time.strftime('%H:%M:%S')} ===\n".encode())
-            log.flush()
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", self.service, "serve"],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # a Ctrl-C of the test run is not delivered to it twice
-            )
-        self.starts += 1
-
-    async def kill(self) -> None:
-        """SIGKILL: no shutdown at all, as a crash or an OOM kill would leave things."""
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            await asyncio.to_thread(self.process.wait)
-
-    async def stop(self) -> None:
-        """SIGTERM: a graceful stop (requests finish, consumers leave their groups)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(asyncio.to_thread(self.process.wait), 30)
-            except TimeoutError:
-                await self.kill()
-
-    async def until_ready(self, http: httpx.AsyncClient, within: float = READY_WITHIN) -> None:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise AssertionError(f"{self.service} exited with {self.process.returncode}; see {self.log_path}")
-            with contextlib.suppress(httpx.TransportError):
-                if (await http.get(self.base_url + "/health/ready", timeout=5)).status_code == 200:
-                    return
-            await asyncio.sleep(0.2)
-        raise AssertionError(f"{self.service} (port {self.port}) not ready within {within:g}s; see {self.log_path}")
-
-    def log_tail(self, lines: int = 40) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        return ""
 
 
 @dataclass

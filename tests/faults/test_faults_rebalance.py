@@ -16,7 +16,8 @@ import json
 import time
 
 import pytest
-from faults_cluster import Cluster, ServiceProcess
+from conveyor_testing.services import ServiceProcess
+from faults_cluster import Cluster
 from faults_profile import PROFILE, Profile
 from faults_scenario import Scenario
 

@@ -4,7 +4,6 @@ they write, a loopback SMTP server that refuses the services' login, and users' 
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from conveyor_kit.logging import configure_logging
+from conveyor_testing.services import free_port
 from security_stack import RECEIVER_HOST, SMTP_PASSWORD, SMTP_USERNAME, LogTap, Receiver, ServiceStack
 
 
@@ -28,16 +28,9 @@ def _refuse_login(server: Any, session: Any, envelope: Any, mechanism: str, auth
     return AuthResult(success=False, handled=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def smtp_port() -> Iterator[int]:
-    port = _free_port()
+    port = free_port()
     controller = Controller(
         _RefusingMailbox(),
         hostname="127.0.0.1",

@@ -14,21 +14,18 @@ import contextlib
 import importlib
 import io
 import logging
-import socket
 import threading
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-import httpx
-import uvicorn
 from conveyor_kit.migrations import upgrade_in_thread
 from conveyor_kit.tokens import mint_token
 from conveyor_testing.kafka import start_groups_at_end
+from conveyor_testing.services import SERVICES, consumer_groups, free_port, serving_in_process
 
-SERVICES = ("entities", "pipelines", "automation", "notifications", "reporting")
 JWT_SECRET = "security-suite-secret-long-enough-for-hs256-tokens"
 # Trust authentication ignores it, but every service's DSN carries it, so a log line or an error
 # body that echoes a database URL is caught by the secrets test.
@@ -87,13 +84,6 @@ class _NoLock:
 
 
 _NO_LOCK = _NoLock()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def bearer(tenant: str, user: str, *roles: str) -> dict[str, str]:
@@ -161,7 +151,9 @@ class ServiceStack:
             async with contextlib.AsyncExitStack() as stack:
                 prepared = await asyncio.gather(*(self._prepare(service) for service in SERVICES))
                 for service, settings in zip(SERVICES, prepared, strict=True):
-                    self.urls[service] = await stack.enter_async_context(_serving(service, settings))
+                    self.urls[service] = await stack.enter_async_context(
+                        serving_in_process(service, settings, within=60, log_config=None, access_log=False)
+                    )
                 self._ready.set()
                 await self._stop.wait()
         finally:
@@ -179,11 +171,8 @@ class ServiceStack:
         dsn = _with_password(self.postgres_dsn, name)
         async with self._migrating:  # alembic's migration context is one per process
             await upgrade_in_thread(importlib.import_module(f"{service}.migrations").MIGRATIONS_PATH, dsn)
-        routing = importlib.import_module(f"{service}.routing")
         suffix = f".sec-{uuid.uuid4().hex[:8]}"
-        groups = {f"{service}.{s.name}{suffix}": s.topics for s in routing.SUBSCRIPTIONS}
-        groups.update({f"{service}.{g}{suffix}": t for g, t in getattr(routing, "BATCH_CONSUMERS", {}).items()})
-        await start_groups_at_end(self.kafka_bootstrap, groups)
+        await start_groups_at_end(self.kafka_bootstrap, consumer_groups(service, suffix))
         settings_cls = importlib.import_module(f"{service}.config").Settings
         return settings_cls(
             database_url=dsn,
@@ -205,28 +194,3 @@ class ServiceStack:
                         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             finally:
                 await conn.close()
-
-
-@contextlib.asynccontextmanager
-async def _serving(service: str, settings: Any) -> AsyncIterator[str]:
-    create = importlib.import_module(f"{service}.entrypoints.http").create
-    config = uvicorn.Config(create(settings), host="127.0.0.1", port=settings.port, log_config=None, access_log=False)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    base_url = f"http://127.0.0.1:{settings.port}"
-    try:
-        async with httpx.AsyncClient(timeout=10) as http:
-            for _ in range(600):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await http.get(base_url + "/health/ready")).status_code == 200:
-                        break
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.1)
-            else:
-                raise AssertionError(f"the {service} service never became ready")
-        yield base_url
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 15)

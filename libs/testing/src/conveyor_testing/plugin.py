@@ -52,6 +52,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import pytest_asyncio
 
+from conveyor_testing.services import free_port
+
 Source = Literal["env", "testcontainers", "local"]
 
 ENV_KAFKA = "KAFKA_BOOTSTRAP_SERVERS"
@@ -326,12 +328,6 @@ class _ContainerControl:
         await self.start()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _testcontainers_infra(stack: contextlib.ExitStack) -> Infra:
     from testcontainers.community.kafka import KafkaContainer
     from testcontainers.community.postgres import PostgresContainer
@@ -341,7 +337,7 @@ def _testcontainers_infra(stack: contextlib.ExitStack) -> Infra:
     ).with_command("postgres -c max_connections=300")
     # The advertised listener is baked into the container at first start, so the host
     # port must not change across stop/start: pin it instead of letting Docker pick.
-    kafka = KafkaContainer(TC_KAFKA_IMAGE).with_kraft().with_bind_ports(9093, _free_port())
+    kafka = KafkaContainer(TC_KAFKA_IMAGE).with_kraft().with_bind_ports(9093, free_port())
     stack.enter_context(postgres)
     stack.enter_context(kafka)
     bootstrap = kafka.get_bootstrap_server()

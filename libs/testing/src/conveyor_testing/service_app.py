@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from conveyor_testing.kafka import start_groups_at_end
+from conveyor_testing.services import consumer_groups
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,11 @@ async def service_app(
     settings_cls = importlib.import_module(f"{service}.config").Settings
     create = importlib.import_module(f"{service}.entrypoints.http").create
     migrations_path = importlib.import_module(f"{service}.migrations").MIGRATIONS_PATH
-    subscriptions = importlib.import_module(f"{service}.routing").SUBSCRIPTIONS
 
     await upgrade_in_thread(migrations_path, database_url)
     suffix = f".test-{uuid.uuid4().hex[:8]}"
-    await start_groups_at_end(kafka_bootstrap, {f"{service}.{s.name}{suffix}": s.topics for s in subscriptions})
+    # Every group: a batch consumer (reporting's projections) left out would replay the shared topics.
+    await start_groups_at_end(kafka_bootstrap, consumer_groups(service, suffix))
     app: FastAPI = create(
         settings_cls(
             database_url=database_url,
