@@ -26,9 +26,10 @@ from backbone_support import (
 )
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
-from conveyor_messaging.envelope import Envelope
+from conveyor_messaging.consumer import EventConsumer, run_consumer
+from conveyor_messaging.envelope import Envelope, from_kafka
 from conveyor_messaging.eventstore import EventStore, NewEvent
-from conveyor_messaging.kafka import make_producer
+from conveyor_messaging.kafka import make_consumer, make_producer
 from conveyor_messaging.relay import OutboxRelay, default_topic
 from conveyor_testing.plugin import Infra
 from conveyor_testing.waiting import eventually
@@ -283,6 +284,50 @@ class TestFailures:
             await infra.start_kafka()
             await writing
             await assert_applied_exactly_once_in_order(projection, streams * versions)
+
+    async def test_dead_letters_sent_while_kafka_is_away_arrive_once_it_is_back(
+        self,
+        projection: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        infra: Infra,
+        topic_prefix: str,
+        thing_topic: str,
+    ) -> None:
+        # The relay needed a new producer after batches expired while the broker was away
+        # (OutOfOrderSequenceNumber). Consumers send their dead letters one at a time through the
+        # process's one producer, never renewed: with its batches expiring mid-outage, they still arrive.
+        if not infra.can_control_kafka:
+            pytest.skip("this Kafka is not ours to stop")
+        refused_once, let_go = asyncio.Event(), asyncio.Event()
+
+        async def refuse(conn: Connection, event: Envelope) -> None:
+            refused_once.set()
+            await let_go.wait()
+            raise ValueError("no event of this kind is ever applied")
+
+        kafka_consumer = make_consumer(infra.kafka_bootstrap, group_id=f"{thing_topic}-refusing", topics=[thing_topic])
+        expiring_soon = make_producer(infra.kafka_bootstrap, request_timeout_ms=2000)
+        await expiring_soon.start()
+        consumer = EventConsumer(
+            name="refusing", pool=projection, consumer=kafka_consumer, producer=expiring_soon, handle=refuse,
+            dead_letter_topic=f"{thing_topic}.deadletter", first_backoff=0.01, max_backoff=0.05,
+        )  # fmt: skip
+        relay = OutboxRelay(pool=projection, producer=producer, store=store, topic=default_topic(topic_prefix))
+        streams, versions = 4, 5
+        await write_streams(projection, streams, versions)
+        async with running(relay.run(), run_consumer(kafka_consumer, consumer)) as tasks:
+            await asyncio.wait_for(refused_once.wait(), 60)
+            await infra.stop_kafka()
+            let_go.set()
+            await asyncio.sleep(6.0)  # the first dead letters' batches expire meanwhile
+            await infra.start_kafka()
+            letters = await read_topic(infra.kafka_bootstrap, [f"{thing_topic}.deadletter"], streams * versions)
+            consuming = not tasks[1].done()
+        await expiring_soon.stop()
+        written = await projection.fetch("SELECT event_id::text FROM events")
+        dead = {from_kafka(r.key, r.value, r.headers).id for r in letters}
+        assert consuming, "the consumer ended"
+        assert dead == {row["event_id"] for row in written}
 
     async def test_kafka_restarted_under_load_loses_and_reorders_nothing(
         self,
