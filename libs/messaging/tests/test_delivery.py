@@ -25,8 +25,8 @@ from backbone_support import (
     wait_for_count,
 )
 from conveyor_messaging.actor import Actor
-from conveyor_messaging.db import Connection
 from conveyor_messaging.consumer import EventConsumer, run_consumer
+from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope, from_kafka
 from conveyor_messaging.eventstore import EventStore, NewEvent
 from conveyor_messaging.kafka import make_consumer, make_producer
