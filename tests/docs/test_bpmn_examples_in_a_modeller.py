@@ -45,7 +45,7 @@ BROKEN: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
          "SequenceFlow 'f_to_launched' has 0 BPMNEdges"],
     ),
     "an edge without waypoints": (
-        [('<di:waypoint x="2180" y="218"/><di:waypoint x="2230" y="218"/>', "")],
+        [('<di:waypoint x="2560" y="218"/><di:waypoint x="2610" y="218"/>', "")],
         ["the BPMNEdge of SequenceFlow 'f_to_launched' has fewer than two di:waypoints"],
     ),
     "an unresolved reference": (

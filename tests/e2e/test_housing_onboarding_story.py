@@ -10,8 +10,8 @@ docs/examples/onboarding.bpmn to the status change; steps 4-6 play four imported
 | --------------------------- | ------------------------------------------------------------------------------- |
 | A (2, declared "Торговля")  | the manager corrects the industry to Retail and sets In progress: ends at once  |
 | B (7)                       | dragged to "In progress" on the board (a robot sets the status); next call      |
-|                             | twice (the question comes back each time), meeting, held, agreed, signed,       |
-|                             | launched                                                                        |
+|                             | twice (the question comes back each time), meeting, held, agreed, ready to      |
+|                             | sign, signed, launched                                                          |
 | C (9)                       | rejected at the first question                                                  |
 | D (13)                      | meeting, held, rejected at the terms                                            |
 
@@ -70,7 +70,7 @@ B_MEETING_ANSWER = at(2, 11, 30)
 D_MEETING, D_HELD = at(2, 14), at(2, 15)
 B_MEETING = at(3, 10)
 B_HELD = D_REJECTED = at(3, 11)
-B_AGREED, B_SIGNED, B_LAUNCHED = at(4, 10), at(5, 10), at(8, 10)
+B_AGREED, B_READY, B_SIGNED, B_LAUNCHED = at(4, 10), at(4, 16), at(5, 10), at(8, 10)
 REPORTED = at(8, 12)
 SECOND, HOUR = timedelta(seconds=1), timedelta(hours=1)
 COUNTS = {"Imported": 491, "In progress": 1, "Launched": 1, "Rejected": 2}
@@ -455,6 +455,7 @@ async def to_the_launch(played: Played) -> None:
     for instant, question, outcome, status in [
         (B_HELD, HELD, "held", "Terms negotiation"),
         (B_AGREED, AGREED, "agreed", "Contract negotiation"),
+        (B_READY, "Is the contract ready to sign?", "ready", "Contract signing"),
         (B_SIGNED, "Was the contract signed?", "signed", "Launch preparation"),
         (B_LAUNCHED, "Was the client launched?", "launched", "Launched"),
     ]:
@@ -548,16 +549,19 @@ class TestHousingOnboardingStory:
         [instance] = await story.admin("automation").ok("GET", f"/v1/items/{played.b.item_id}/processes")
         process = ("process", instance["instance_id"])
         path = [
-            ("Imported", "In progress", ("robot", played.robot_id)),
-            ("In progress", "Meeting set", process),
-            ("Meeting set", "Terms negotiation", process),
-            ("Terms negotiation", "Contract negotiation", process),
-            ("Contract negotiation", "Launch preparation", process),
-            ("Launch preparation", "Launched", process),
+            ("Meeting set", "Terms negotiation"),
+            ("Terms negotiation", "Contract negotiation"),
+            ("Contract negotiation", "Contract signing"),
+            ("Contract signing", "Launch preparation"),
+            ("Launch preparation", "Launched"),
         ]
         assert await self.status_changes(story, played.b) == [
             ("created", "user", "admin-1", (None, ids["Imported"])),
-            *[("changed", *who, (ids[old], ids[new])) for old, new, who in path],
+            ("changed", "robot", played.robot_id, (ids["Imported"], ids["In progress"])),
+            ("changed", *process, None),  # "Next call at", twice: the call loop
+            ("changed", *process, None),
+            ("changed", *process, (ids["In progress"], ids["Meeting set"])),  # with "Meeting at"
+            *[("changed", *process, (ids[old], ids[new])) for old, new in path],
         ]
         assert await self.status_changes(story, played.a) == [
             ("created", "user", "admin-1", (None, ids["Imported"])),
@@ -567,7 +571,20 @@ class TestHousingOnboardingStory:
     async def test_every_change_carries_the_time_it_was_made(self, played: Played) -> None:
         timeline = await played.story.admin("entities").ok("GET", f"/v1/items/{played.b.item_id}/timeline")
         instants = [datetime.fromisoformat(e["at"]) for e in timeline["entries"]]
-        assert instants == [IMPORTED, STARTED, B_MEETING_ANSWER, B_HELD, B_AGREED, B_SIGNED, B_LAUNCHED]
+        assert instants == [
+            IMPORTED, STARTED, FIRST_ANSWERS, SECOND_CALL_ANSWER, B_MEETING_ANSWER,
+            B_HELD, B_AGREED, B_READY, B_SIGNED, B_LAUNCHED,
+        ]  # fmt: skip
+
+    async def test_the_process_writes_the_dates_it_was_given_into_the_company(self, played: Played) -> None:
+        async def dates(company: Company) -> tuple[datetime | None, ...]:
+            item = await played.story.admin("entities").ok("GET", f"/v1/items/{company.item_id}")
+            found = (item["fields"].get("next_call_at"), item["fields"].get("meeting_at"))
+            return tuple(datetime.fromisoformat(value) if value else None for value in found)
+
+        assert await dates(played.b) == (CALL_2, B_MEETING)  # the second call's date replaced the first
+        assert await dates(played.d) == (None, D_MEETING)
+        assert await dates(played.c) == (None, None)
 
     async def test_reports_count_companies_per_status(self, played: Played) -> None:
         day = IMPORTED.date().isoformat()
@@ -587,7 +604,8 @@ class TestHousingOnboardingStory:
             "In progress": [171.0, 26.5, 1.0, 1.0],  # A is still there; B until its meeting; C and D an hour
             "Meeting set": [29.0, 23.5],  # D, B
             "Terms negotiation": [20.0, 23.0],  # D, B
-            "Contract negotiation": [24.0],
+            "Contract negotiation": [6.0],
+            "Contract signing": [18.0],
             "Launch preparation": [72.0],
             "Launched": [2.0],
             "Rejected": [170.0, 121.0],  # C, D

@@ -193,6 +193,7 @@ class TestOnboardingProcess:
         log = await automation.log(item_id)
         assert [(r["source_name"], r["status"]) for r in log["runs"] if r["source_kind"] == "process"] == [
             ("started", "succeeded"),
+            ("action: set_fields", "succeeded"),  # "Next call at"
             ("action: create_calendar_entry", "succeeded"),
             ("Was a meeting set?: next_call", "succeeded"),
             ("timer: Until the call", "succeeded"),
@@ -216,7 +217,8 @@ class TestOnboardingProcess:
         ]
         statuses = await automation.commands("conveyor.entities.item_command.update_fields.v1")
         assert [(c["item_id"], c["changes"]) for c in statuses] == [
-            (item_id, {"fields": {"status": "Meeting set"}}),
+            (item_id, {"fields": {"next_call_at": "2026-03-03T10:00:00Z"}}),
+            (item_id, {"fields": {"status": "Meeting set", "meeting_at": "2026-03-05T10:00:00Z"}}),
             (item_id, {"fields": {"status": "Rejected"}}),
         ]
 
