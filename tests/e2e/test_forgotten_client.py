@@ -172,6 +172,34 @@ async def set_up_sales(story: Story) -> tuple[str, str, dict[str, str]]:
     return deal_type["id"], pipeline["pipeline_id"], stages
 
 
+async def deals_on(story: Story, type_id: str, stage_id: str, count: int) -> list[str]:
+    """``count`` new deals (assignees alternating between the two managers), each moved to the stage."""
+    entities, pipelines = story.admin("entities"), story.admin("pipelines")
+    deals: list[str] = []
+    for n in range(count):
+        body = {"entity_type_id": type_id, "title": f"Deal {n}", "assignee_id": f"manager-{n % 2 + 1}",
+                "fields": {"client_name": f"Client {n}"}}  # fmt: skip
+        deals.append((await entities.ok("POST", "/v1/items", body))["id"])
+    for item_id in deals:
+        placed = await story.settled(
+            lambda path=f"/v1/items/{item_id}": pipelines.call("GET", path), lambda r: r.status_code == 200
+        )
+        await pipelines.ok(
+            "POST", f"/v1/items/{item_id}/move", {"to_stage_id": stage_id},
+            headers={"If-Match": placed.headers["ETag"]},
+        )  # fmt: skip
+    return deals
+
+
+async def change_a_field(story: Story, item_id: str) -> None:
+    entities = story.admin("entities")
+    current = await entities.call("GET", f"/v1/items/{item_id}")
+    await entities.ok(
+        "PATCH", f"/v1/items/{item_id}", {"fields": {"note": "called them"}},
+        headers={"If-Match": current.headers["ETag"]},
+    )  # fmt: skip
+
+
 class TestForgottenClient:
     async def test_a_week_without_change_reminds_the_manager_once_and_two_weeks_the_head(
         self, start_service: Callable[[str], Any], service_homes: Callable[[str], Any], settled: Any
@@ -203,35 +231,17 @@ class TestForgottenClient:
             assert refused.status_code == 422
 
             # Day 0: every deal is moved to "Proposal sent".
-            entities, pipelines = story.admin("entities"), story.admin("pipelines")
-            deals: list[str] = []
-            for n in range(DEALS):
-                body = {"entity_type_id": type_id, "title": f"Deal {n}", "assignee_id": f"manager-{n % 2 + 1}",
-                        "fields": {"client_name": f"Client {n}"}}  # fmt: skip
-                deals.append((await entities.ok("POST", "/v1/items", body))["id"])
-            for item_id in deals:
-                placed = await settled(
-                    lambda path=f"/v1/items/{item_id}": pipelines.call("GET", path), lambda r: r.status_code == 200
-                )
-                await pipelines.ok(
-                    "POST", f"/v1/items/{item_id}/move", {"to_stage_id": stages["Proposal sent"]},
-                    headers={"If-Match": placed.headers["ETag"]},
-                )  # fmt: skip
+            deals = await deals_on(story, type_id, stages["Proposal sent"], DEALS)
             waiting = await settled(lambda: story.scheduled(deals), lambda counts: counts == [2] * DEALS)
             assert waiting == [2] * DEALS
 
             # Day 3: two deals change.
             day0 = story.now
             await story.set_clocks(day0 + 3 * DAY)
-            entities = story.admin("entities")
             changed, leaving = deals[:CHANGED], deals[CHANGED : CHANGED + LEAVING]
             quiet = deals[CHANGED + LEAVING :]
             for item_id in changed:
-                current = await entities.call("GET", f"/v1/items/{item_id}")
-                await entities.ok(
-                    "PATCH", f"/v1/items/{item_id}", {"fields": {"note": "called them"}},
-                    headers={"If-Match": current.headers["ETag"]},
-                )  # fmt: skip
+                await change_a_field(story, item_id)
             await settled(
                 lambda: story.logs(changed),
                 lambda logs: all(
@@ -296,3 +306,55 @@ class TestForgottenClient:
             assert {item_id: sorted(names) for item_id, names in per_deal.items()} == {
                 item_id: [] if item_id in leaving else ["A week", "Two weeks"] for item_id in deals
             }
+
+    async def test_an_idle_trigger_moves_the_deals_nobody_touched_for_a_week_to_lost(
+        self, start_service: Callable[[str], Any], settled: Any
+    ) -> None:
+        # The trigger's side of the story: not a reminder but a move, carried out by pipelines.
+        async with AsyncExitStack() as stack:
+            services = {
+                name: await stack.enter_async_context(start_service(name))
+                for name in ("entities", "pipelines", "automation")
+            }
+            story = Story(services, settled)
+            await story.set_clocks(story.now)
+            type_id, pipeline_id, stages = await set_up_sales(story)
+            trigger = await story.admin("automation").ok(
+                "POST", "/v1/triggers",
+                {"pipeline_id": pipeline_id, "stage_id": stages["Lost"], "name": "Gone quiet", "kind": "idle",
+                 "from_stage_id": stages["Proposal sent"], "days": 7},
+            )  # fmt: skip
+            day0 = story.now
+            deals = await deals_on(story, type_id, stages["Proposal sent"], 4)
+            await settled(lambda: story.scheduled(deals), lambda counts: counts == [1] * len(deals))
+            changed, quiet = deals[0], deals[1:]
+
+            async def stage_names() -> list[str]:
+                pipelines = story.admin("pipelines")
+                names = {stage_id: name for name, stage_id in stages.items()}
+                return [names[(await pipelines.ok("GET", f"/v1/items/{d}"))["stage_id"]] for d in deals]
+
+            await story.set_clocks(day0 + 3 * DAY)
+            await change_a_field(story, changed)
+            await settled(
+                lambda: story.log(changed),
+                lambda log: [s["due_at"] for s in log["scheduled"]] == [(day0 + 10 * DAY).isoformat()],
+            )
+
+            await story.set_clocks(day0 + 7 * DAY - timedelta(minutes=1))
+            assert await stage_names() == ["Proposal sent"] * 4
+            await story.set_clocks(day0 + 7 * DAY)
+            moved = await settled(stage_names, lambda names: names == ["Proposal sent"] + ["Lost"] * 3, within=30)
+            assert moved == ["Proposal sent"] + ["Lost"] * 3
+            for item_id in quiet:
+                runs = (await story.log(item_id))["runs"]
+                assert [(r["source_kind"], r["source_id"], r["status"]) for r in runs] == [
+                    ("trigger", trigger["trigger_id"], "succeeded")
+                ]
+
+            await story.set_clocks(day0 + 10 * DAY)
+            moved = await settled(stage_names, lambda names: names == ["Lost"] * 4, within=30)
+            assert moved == ["Lost"] * 4
+            await story.set_clocks(day0 + 30 * DAY)  # on "Lost" now: the trigger watches "Proposal sent" only
+            assert [len((await story.log(d))["runs"]) for d in deals] == [1] * 4
+            assert await story.scheduled(deals) == [0] * 4
