@@ -17,6 +17,7 @@ import io
 import random
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -36,6 +37,47 @@ async def deal_amount(admin: Any, deal_id: str) -> Any:
     return (await admin.ok("GET", f"/v1/items/{deal_id}"))["amount"]
 
 
+async def define_deals_with_lines(
+    admin: Any,
+    *,
+    deal_settings: dict[str, Any] | None = None,
+    line_settings: dict[str, Any] | None = None,
+    extra_line_fields: Sequence[dict[str, Any]] = (),
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The product "Ball" (base price 300), "Deal", and "Product line" (price, quantity) bound to the
+    catalogue and linked to its deal (one deal, many lines): (ball, deal type, line type, relation)."""
+    ball = await admin.ok(
+        "POST", "/v1/products", {"name": "Ball", "sku": "BALL", "base_price": "300", "currency": "RUB"}
+    )
+    deal_type = await admin.ok(
+        "POST", "/v1/entity-types", {"code": "deal", "name": "Deal", "settings": deal_settings or {}}
+    )
+    line_type = await admin.ok(
+        "POST",
+        "/v1/entity-types",
+        {"code": "product_line", "name": "Product line",
+         "settings": {"catalogue_binding": True, **(line_settings or {})}},
+    )  # fmt: skip
+    for field in (
+        {"code": "price", "label": "Price", "kind": "decimal"},
+        {"code": "quantity", "label": "Quantity", "kind": "integer"},
+        *extra_line_fields,
+    ):
+        await admin.ok("POST", f"/v1/entity-types/{line_type['id']}/fields", field)
+    relation = await admin.ok(
+        "POST",
+        "/v1/relations",
+        {
+            "code": "deal_product_lines",
+            "name": "Product lines",
+            "parent_entity_type_id": deal_type["id"],
+            "child_entity_type_id": line_type["id"],
+            "cardinality": "one_to_many",
+        },
+    )
+    return ball, deal_type, line_type, relation
+
+
 class TestProductRollup:
     async def test_the_deal_amount_is_the_sum_of_its_lines_made_by_the_rollup_rule(
         self, entities_service: Any, settled: Any
@@ -43,34 +85,9 @@ class TestProductRollup:
         admin = entities_service.as_user(f"shop-{uuid.uuid4().hex[:8]}", "admin-1", "admin")
 
         # 1. A catalogue holds the product "Ball" (base price 300).
-        ball = await admin.ok(
-            "POST", "/v1/products", {"name": "Ball", "sku": "BALL", "base_price": "300", "currency": "RUB"}
-        )
-
         # 2. "Product line" is linked to "Deal" (one deal, many lines) and bound to the catalogue.
-        deal_type = await admin.ok(
-            "POST", "/v1/entity-types", {"code": "deal", "name": "Deal", "settings": {"default_currency": "RUB"}}
-        )
-        line_type = await admin.ok(
-            "POST",
-            "/v1/entity-types",
-            {"code": "product_line", "name": "Product line", "settings": {"catalogue_binding": True}},
-        )
-        for field in (
-            {"code": "price", "label": "Price", "kind": "decimal"},
-            {"code": "quantity", "label": "Quantity", "kind": "integer"},
-        ):
-            await admin.ok("POST", f"/v1/entity-types/{line_type['id']}/fields", field)
-        relation = await admin.ok(
-            "POST",
-            "/v1/relations",
-            {
-                "code": "deal_product_lines",
-                "name": "Product lines",
-                "parent_entity_type_id": deal_type["id"],
-                "child_entity_type_id": line_type["id"],
-                "cardinality": "one_to_many",
-            },
+        ball, deal_type, line_type, relation = await define_deals_with_lines(
+            admin, deal_settings={"default_currency": "RUB"}
         )
         rule = await admin.ok(
             "POST",
@@ -168,35 +185,10 @@ class TestProductReport:
         admin = entities_service.as_user(tenant, "admin-1", "admin")
         rng = random.Random(4)
         async with start_service("pipelines") as pipelines_service:  # its own clock: deals won on past days
-            ball = await admin.ok(
-                "POST", "/v1/products", {"name": "Ball", "sku": "BALL", "base_price": "300", "currency": "RUB"}
-            )
-            deal_type = await admin.ok("POST", "/v1/entity-types", {"code": "deal", "name": "Deal", "settings": {}})
-            line_type = await admin.ok(
-                "POST",
-                "/v1/entity-types",
-                {
-                    "code": "product_line",
-                    "name": "Product line",
-                    "settings": {"catalogue_binding": True, "pipelines_enabled": False},
-                },
-            )
-            for field in (
-                {"code": "price", "label": "Price", "kind": "decimal"},
-                {"code": "quantity", "label": "Quantity", "kind": "integer"},
-                {"code": "ref", "label": "Ref", "kind": "string"},
-            ):
-                await admin.ok("POST", f"/v1/entity-types/{line_type['id']}/fields", field)
-            relation = await admin.ok(
-                "POST",
-                "/v1/relations",
-                {
-                    "code": "deal_product_lines",
-                    "name": "Product lines",
-                    "parent_entity_type_id": deal_type["id"],
-                    "child_entity_type_id": line_type["id"],
-                    "cardinality": "one_to_many",
-                },
+            ball, deal_type, line_type, relation = await define_deals_with_lines(
+                admin,
+                line_settings={"pipelines_enabled": False},
+                extra_line_fields=[{"code": "ref", "label": "Ref", "kind": "string"}],
             )
             # Deals: three won on each day of WON_ON, one lost, one left open.
             outcome_of: dict[str, date | str | None] = {}
