@@ -23,6 +23,9 @@ fi
 PG_PORT="${_env_pg_port:-${CONVEYOR_PG_PORT:-15432}}"
 KAFKA_PORT="${_env_kafka_port:-${CONVEYOR_KAFKA_PORT:-19092}}"
 KAFKA_CONTROLLER_PORT="${_env_kafka_controller_port:-${CONVEYOR_KAFKA_CONTROLLER_PORT:-19093}}"
+# What this script resolved is what the scripts it runs use: sourcing ports.env above also changed the
+# exported variables, and run.sh's infra.sh would otherwise take the file's ports for the environment's.
+export CONVEYOR_PG_PORT=$PG_PORT CONVEYOR_KAFKA_PORT=$KAFKA_PORT CONVEYOR_KAFKA_CONTROLLER_PORT=$KAFKA_CONTROLLER_PORT
 HOST=127.0.0.1
 
 # The five service databases; each service owns exactly one.
