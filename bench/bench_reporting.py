@@ -52,6 +52,7 @@ from conveyor_messaging.envelope import Envelope, to_kafka
 from conveyor_testing.kafka import start_groups_at_end
 from reporting.adapters.consumer import ProjectionConsumer
 from reporting.adapters.rebuild import rebuild
+from reporting.adapters.schema import FIELD_DURATIONS_BACKFILL
 from reporting.bootstrap import PROJECTIONS_GROUP
 from reporting.config import Settings
 from reporting.domain.durations import bucket_of
@@ -888,8 +889,9 @@ INSTANCES = int(os.environ.get("BENCH_REPORTING_INSTANCES", "60000"))
 
 
 async def load_extras(conn: asyncpg.Connection, now: datetime) -> dict[str, float]:
-    """What revisions 0005 and 0006 project, from the loaded items: the history of each document's ``kind``
-    (changed up to twice, the last value held now), each deal's ``source`` (held since creation), and
+    """What revisions 0005, 0006 and 0010 project, from the loaded items: the history of each document's ``kind``
+    (changed up to twice, the last value held now), each deal's ``source`` (held since creation), the ended ones
+    counted per month and duration bucket, and
     ``INSTANCES`` business-process instances on the main tenant's deals, 85 % ended, 10 % waiting at a user
     step, 5 % waiting for a timer."""
     began = time.perf_counter()
@@ -919,6 +921,7 @@ async def load_extras(conn: asyncpg.Connection, now: datetime) -> dict[str, floa
     await conn.copy_records_to_table(
         "field_visits", schema_name="projection", records=visits, columns=FIELD_VISIT_COLUMNS
     )
+    await conn.execute(FIELD_DURATIONS_BACKFILL)  # the ended visits per month and bucket, as the projector counts them
     deals = await conn.fetch(
         "SELECT item_id, assignee_id, pipeline_id, created_at FROM projection.items"
         " WHERE tenant_id = $1 AND entity_type_id = 'deal'"
@@ -959,7 +962,7 @@ async def load_extras(conn: asyncpg.Connection, now: datetime) -> dict[str, floa
         "process_instances", schema_name="projection", records=instances, columns=INSTANCE_COLUMNS
     )
     await conn.copy_records_to_table("process_steps", schema_name="projection", records=steps, columns=STEP_COLUMNS)
-    for table in ("field_visits", "process_templates", "process_instances", "process_steps"):
+    for table in ("field_visits", "field_durations", "process_templates", "process_instances", "process_steps"):
         await conn.execute(f"VACUUM ANALYZE projection.{table}")
     return {
         "field_visits": len(visits),

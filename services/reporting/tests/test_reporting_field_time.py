@@ -109,6 +109,11 @@ def visits(report: dict[str, Any]) -> int:
     return sum(v["visits"] for v in report["values"])
 
 
+def counted(report: dict[str, Any]) -> list[tuple[str, int, int, float]]:
+    """Per value: items holding it now, visits and total seconds (exact whether or not the report is)."""
+    return [(v["value"], v["current_items"], v["visits"], v["total_seconds"]) for v in report["values"]]
+
+
 def figures(value: str, current: int, n: int, total: float, mean: float, median: float, p90: float) -> dict[str, Any]:
     return {
         "value": value,
@@ -204,6 +209,50 @@ class TestFieldTime:
                 assert estimate[figure] == pytest.approx(row[figure])
             for figure in ("median_seconds", "p90_seconds"):
                 assert estimate[figure] == pytest.approx(row[figure], rel=0.05)
+
+    @pytest.mark.parametrize(
+        "period",
+        [
+            {"from": "2026-02-15", "to": "2026-04-10"},  # March, the story's month, read from field_durations
+            {"from": "2026-03-02"},  # March before the first whole month: from the visits
+            {"to": "2026-03-02"},  # March after the last whole month: from the visits
+            {"from": "2026-03-03"},  # nothing began in it
+        ],
+    )
+    async def test_beyond_the_limit_whole_months_and_the_days_around_them_count_every_visit_once(
+        self, api: Any, monkeypatch: pytest.MonkeyPatch, period: dict[str, str]
+    ) -> None:
+        ids = await tell_story(api)
+        params = {"entity_type_id": ids["company"], "field": "status", **period}
+        exact = (await field_time(api, params)).json()
+        monkeypatch.setattr(analytics_fields, "EXACT_VISITS", 0)
+
+        bucketed = (await field_time(api, params)).json()
+
+        assert counted(bucketed) == counted(exact)
+        assert bucketed["exact"] is (visits(exact) == 0)
+
+    async def test_binned_restored_and_purged_items_leave_and_rejoin_the_counted_durations(
+        self, api: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        ids = await tell_story(api)
+        params = {"entity_type_id": ids["company"], "field": "status"}
+        company = ids["company"]
+        monkeypatch.setattr(analytics_fields, "EXACT_VISITS", 0)
+
+        await api.publish(entities.ItemDeleted(item_id=ids["c1"], entity_type_id=company), subject=ids["c1"])
+        binned = await api.report("/v1/analytics/field-time", lambda r: visits(r) == 4, **params)
+        await api.publish(entities.ItemRestored(item_id=ids["c1"], entity_type_id=company), subject=ids["c1"])
+        restored = await api.report("/v1/analytics/field-time", lambda r: visits(r) == 7, **params)
+        await api.publish(entities.ItemPurged(item_id=ids["c2"], entity_type_id=company), subject=ids["c2"])
+        purged = await api.report("/v1/analytics/field-time", lambda r: visits(r) == 4, **params)
+
+        # c1 binned: c2's imp 2h and 2h30 (open), c3's imp 4h; c2's prog 30m
+        assert counted(binned) == [("imp", 1, 3, 30600.0), ("prog", 0, 1, 1800.0)]
+        assert counted(restored) == [("imp", 1, 4, 34200.0), ("meet", 1, 1, 7200.0), ("prog", 0, 2, 9000.0)]
+        # c2 purged: c1's imp 1h, c3's imp 4h; c1's meet 2h (open); c1's prog 2h
+        assert counted(purged) == [("imp", 0, 2, 18000.0), ("meet", 1, 1, 7200.0), ("prog", 0, 1, 7200.0)]
+        assert binned["exact"] is restored["exact"] is purged["exact"] is False
 
     async def test_csv_the_view_and_a_rebuild_give_the_same_figures(self, api: Any) -> None:
         ids = await tell_story(api)

@@ -19,7 +19,8 @@ _NUMBER = """(CASE jsonb_typeof(i.fields->'{0}') WHEN 'number' THEN (i.fields->>
 
 # Rows that reports filter by an item carry copies of it: a product line its deal's type, outcome, close time,
 # assignee, pipeline and bin mark (the products report joins no deals); field visits, process steps and
-# instances their item's assignee, pipeline (and bin mark).
+# instances their item's assignee and pipeline (field visits get their bin mark from the bin's reaction, which
+# takes them out of field_durations or puts them back).
 # table: (the column naming the item, {copy: the item's column}).
 _FOLLOWERS = {
     "product_lines": (
@@ -27,9 +28,7 @@ _FOLLOWERS = {
         {"deal_entity_type_id": "entity_type_id", "deal_outcome": "outcome", "deal_closed_at": "closed_at",
          "deal_assignee_id": "assignee_id", "deal_pipeline_id": "pipeline_id", "deal_deleted": "deleted"},
     ),
-    "field_visits": (
-        "item_id", {"item_assignee_id": "assignee_id", "item_pipeline_id": "pipeline_id", "item_deleted": "deleted"}
-    ),
+    "field_visits": ("item_id", {"item_assignee_id": "assignee_id", "item_pipeline_id": "pipeline_id"}),
     "process_steps": ("item_id", {"item_assignee_id": "assignee_id", "item_pipeline_id": "pipeline_id"}),
     "process_instances": ("item_id", {"item_assignee_id": "assignee_id", "item_pipeline_id": "pipeline_id"}),
 }  # fmt: skip

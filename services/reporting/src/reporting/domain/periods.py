@@ -61,6 +61,16 @@ class OpenPeriod:
             return datetime.max.replace(tzinfo=UTC)
         return datetime.combine(self.last + timedelta(days=1), time(), UTC)
 
+    def whole_months(self) -> tuple[datetime, datetime]:
+        """``(low, high)``: the calendar months from ``low`` up to ``high`` lie wholly in the period, the days
+        before ``low`` and from ``high`` do not; no whole month gives ``low == high == end``."""
+        start, end = self.start, self.end
+        low = start.replace(day=1)
+        if low < start:
+            low = low.replace(year=low.year + low.month // 12, month=low.month % 12 + 1)
+        high = end.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        return (low, high) if low < high else (end, end)
+
     def as_dict(self) -> dict[str, str | None]:
         return {
             "from": self.first.isoformat() if self.first else None,

@@ -17,6 +17,7 @@ from conveyor_contracts.entities import ItemCreated, ItemUpdated
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 
+from reporting.adapters.schema import VISIT_MONTH
 from reporting.handlers import new_value, rows_json
 
 FOLLOWED_KIND = "list"
@@ -35,8 +36,21 @@ _ITEM = "JOIN {s}.items i ON i.tenant_id = r.tenant_id AND i.item_id = r.item_id
 _ITEM_COLUMNS = "item_assignee_id, item_pipeline_id, item_deleted"
 _ITEM_VALUES = "i.assignee_id, i.pipeline_id, i.deleted"
 
+# Ended visits of items out of the recycle bin are counted per month of entry, value and duration bucket:
+# ``ended`` names rows (tenant_id, entity_type_id, field, value, entered_at, duration_s, sign), sign 1 to add a
+# visit and -1 to take it out.
+COUNT_ENDED = f"""
+INSERT INTO {{s}}.field_durations AS d (tenant_id, entity_type_id, field, month, value, bucket, n, total_s)
+SELECT tenant_id, entity_type_id, field, {VISIT_MONTH.format("entered_at")}, value,
+       reporting_duration_bucket(duration_s), sum(sign), sum(sign * duration_s)
+  FROM ended WHERE duration_s IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6
+ON CONFLICT (tenant_id, entity_type_id, field, month, value, bucket) DO UPDATE
+SET n = d.n + excluded.n, total_s = d.total_s + excluded.total_s"""
+
+_ENDED = "tenant_id, entity_type_id, field, value, entered_at, duration_s"
+
 # The open visit of each changed field ends at its first change in the batch; every change to a value opens a
-# visit that ends at the field's next change in the batch, if any.
+# visit that ends at the field's next change in the batch, if any. The visits that ended are counted.
 _CHANGE = f"""
 WITH r AS (SELECT * FROM {_ROWS}),
 first AS (
@@ -48,13 +62,37 @@ first AS (
       FROM first
      WHERE v.tenant_id = first.tenant_id AND v.item_id = first.item_id AND v.field = first.field
        AND v.left_at IS NULL
-)
-INSERT INTO {{s}}.field_visits (tenant_id, item_id, entity_type_id, field, value, entered_at, left_at, duration_s,
-                                {_ITEM_COLUMNS})
-SELECT r.tenant_id, r.item_id, r.entity_type_id, r.field, r.value, r.at, r.next_at,
-       extract(epoch FROM r.next_at - r.at), {_ITEM_VALUES}
-  FROM (SELECT *, lead(at) OVER (PARTITION BY tenant_id, item_id, field ORDER BY ord) AS next_at FROM r) r {_ITEM}
- WHERE r.value IS NOT NULL AND {_FOLLOWED}"""
+    RETURNING v.tenant_id, v.entity_type_id, v.field, v.value, v.entered_at, v.duration_s, v.item_deleted
+), opened AS (
+    INSERT INTO {{s}}.field_visits (tenant_id, item_id, entity_type_id, field, value, entered_at, left_at, duration_s,
+                                    {_ITEM_COLUMNS})
+    SELECT r.tenant_id, r.item_id, r.entity_type_id, r.field, r.value, r.at, r.next_at,
+           extract(epoch FROM r.next_at - r.at), {_ITEM_VALUES}
+      FROM (SELECT *, lead(at) OVER (PARTITION BY tenant_id, item_id, field ORDER BY ord) AS next_at FROM r) r {_ITEM}
+     WHERE r.value IS NOT NULL AND {_FOLLOWED}
+    RETURNING {_ENDED}, item_deleted
+), ended AS (
+    SELECT {_ENDED}, 1 AS sign FROM closed WHERE NOT item_deleted
+    UNION ALL
+    SELECT {_ENDED}, 1 FROM opened WHERE NOT item_deleted
+){COUNT_ENDED}"""
+
+# A purged item's visits leave the counts.
+_FORGET = f"""
+WITH gone AS (
+    DELETE FROM {{s}}.field_visits WHERE (tenant_id, item_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+    RETURNING {_ENDED}, item_deleted
+), ended AS (SELECT {_ENDED}, -1 AS sign FROM gone WHERE NOT item_deleted){COUNT_ENDED}"""
+
+# Binned items' visits leave the counts, restored ones' come back.
+_BIN = f"""
+WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, item_id text, deleted boolean)),
+ended AS (
+    UPDATE {{s}}.field_visits v SET item_deleted = r.deleted
+      FROM r WHERE v.tenant_id = r.tenant_id AND v.item_id = r.item_id AND v.item_deleted <> r.deleted
+    RETURNING v.tenant_id, v.entity_type_id, v.field, v.value, v.entered_at, v.duration_s,
+              CASE WHEN r.deleted THEN -1 ELSE 1 END AS sign
+){COUNT_ENDED}"""
 
 
 def _row(event: Envelope, ord_: int, field: str, value: object) -> dict[str, Any]:
@@ -90,13 +128,23 @@ async def follow_values(conn: Connection, s: str, events: Sequence[Envelope]) ->
         await conn.execute(_CHANGE.format(s=s), rows_json(rows))
 
 
+async def forget_visits_of_purged_items(conn: Connection, s: str, tenants: list[str], item_ids: list[str]) -> None:
+    await conn.execute(_FORGET.format(s=s), tenants, item_ids)
+
+
+async def mark_visits_of_binned_items(conn: Connection, s: str, rows: list[dict[str, Any]]) -> None:
+    """``rows``: ``tenant_id``, ``item_id`` and ``deleted`` (binned or restored) per item."""
+    await conn.execute(_BIN.format(s=s), rows_json(rows))
+
+
 async def forget_fields_that_are_not_lists(
     conn: Connection, s: str, tenant_id: str, entity_type_id: str, field: str, kind: str
 ) -> None:
     if kind != FOLLOWED_KIND:
-        await conn.execute(
-            f"DELETE FROM {s}.field_visits WHERE tenant_id = $1 AND entity_type_id = $2 AND field = $3",
-            tenant_id,
-            entity_type_id,
-            field,
-        )
+        for table in ("field_visits", "field_durations"):
+            await conn.execute(
+                f"DELETE FROM {s}.{table} WHERE tenant_id = $1 AND entity_type_id = $2 AND field = $3",
+                tenant_id,
+                entity_type_id,
+                field,
+            )

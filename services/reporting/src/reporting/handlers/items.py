@@ -6,7 +6,7 @@ from typing import Any
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 
-from reporting.handlers import new_value, rows_json
+from reporting.handlers import fields, new_value, rows_json
 
 _SYSTEM = ("title", "assignee_id", "amount", "currency")
 
@@ -98,13 +98,14 @@ async def when_items_binned_or_restored_mark_them(conn: Connection, s: str, even
         {"tenant_id": e.tenant_id, "item_id": e.data["item_id"], "deleted": e.type.endswith(".deleted.v1")}
         for e in events
     ]
-    last = {(r["tenant_id"], r["item_id"]): r for r in rows}
+    last = list({(r["tenant_id"], r["item_id"]): r for r in rows}.values())
     await conn.execute(
         f"""UPDATE {s}.items i SET deleted = r.deleted
               FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, item_id text, deleted boolean)
              WHERE i.tenant_id = r.tenant_id AND i.item_id = r.item_id""",
-        rows_json(list(last.values())),
+        rows_json(last),
     )
+    await fields.mark_visits_of_binned_items(conn, s, last)
 
 
 # A purged item's visits leave the duration buckets they were counted in.
@@ -128,10 +129,10 @@ async def when_items_purged_forget_them(conn: Connection, s: str, events: Sequen
     tenants = [e.tenant_id for e in events]
     ids = [e.data["item_id"] for e in events]
     await conn.execute(_FORGET_DURATIONS.format(s=s), tenants, ids)
+    await fields.forget_visits_of_purged_items(conn, s, tenants, ids)
     forgotten = (
         ("items", "item_id"),
         ("product_lines", "line_item_id"),
-        ("field_visits", "item_id"),
         ("process_steps", "item_id"),
         ("process_instances", "item_id"),
     )
