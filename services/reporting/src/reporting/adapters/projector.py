@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from conveyor_contracts import entities, pipelines
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 
@@ -59,13 +60,17 @@ SET deal_item_id = excluded.deal_item_id, product_id = excluded.product_id, name
     ({_DEAL_COLUMNS}) = ROW({_DEAL_COLUMNS.replace("deal_", "excluded.deal_")})"""
 
 # The rows of the touched items follow them, whichever came first (a deal moved to won, reassigned, binned...).
+# Product lines follow every touched item; the rows that copy only the assignee and pipeline follow the items
+# whose assignee or pipeline the batch may have set (most events are moves within a pipeline, which change
+# neither): field visits, which never come before their item, after a placement, a move to another pipeline or a
+# reassignment; process steps and instances, which may, after the item's creation too.
 _FOLLOW_ITEMS = """
 UPDATE {{s}}.{table} t SET ({copies}) = ROW({values})
   FROM unnest($1::text[], $2::text[]) AS k(tenant_id, item_id)
   LEFT JOIN {{s}}.items i ON i.tenant_id = k.tenant_id AND i.item_id = k.item_id
  WHERE t.tenant_id = k.tenant_id AND t.{key} = k.item_id AND ({own}) IS DISTINCT FROM ({values})"""
-_FOLLOW = [
-    _FOLLOW_ITEMS.format(
+_FOLLOW = {
+    table: _FOLLOW_ITEMS.format(
         table=table,
         key=key,
         copies=_copies(table, "i")[0],
@@ -73,7 +78,17 @@ _FOLLOW = [
         values=_copies(table, "i")[1],
     )
     for table, (key, columns) in _FOLLOWERS.items()
-]
+}
+
+
+def _places_or_assigns(event: Envelope) -> bool:
+    """Whether ``event`` may set its item's pipeline or assignee (an item's creation does not count)."""
+    if event.type == pipelines.ItemPlaced.type_name:
+        return True
+    if event.type == pipelines.ItemMovedToStage.type_name:
+        return bool(event.data.get("from_pipeline_id") != event.data.get("to_pipeline_id"))
+    return event.type == entities.ItemUpdated.type_name and "assignee_id" in event.data.get("changes", {})
+
 
 _DROP_LINES = """
 DELETE FROM {s}.product_lines l
@@ -98,6 +113,8 @@ async def project(
     run: list[Envelope] = []
     current: Projection | None = None
     touched: dict[tuple[str, str], None] = {}
+    placed: dict[tuple[str, str], None] = {}  # placed, moved to another pipeline or reassigned
+    created: dict[tuple[str, str], None] = {}
     for event in events:
         reaction = projections.get(event.type)
         if reaction is None:
@@ -105,6 +122,10 @@ async def project(
         item_id = event.data.get("item_id") or event.data.get("child_item_id")
         if isinstance(item_id, str):
             touched[(event.tenant_id, item_id)] = None
+            if _places_or_assigns(event):
+                placed[(event.tenant_id, item_id)] = None
+            elif event.type == entities.ItemCreated.type_name:
+                created[(event.tenant_id, item_id)] = None
         if reaction is not current and run:
             assert current is not None
             await current(conn, schema, run)
@@ -118,5 +139,9 @@ async def project(
         tenants, ids = [t for t, _ in touched], [i for _, i in touched]
         await conn.execute(_REFRESH_LINES.format(s=schema), tenants, ids)
         await conn.execute(_DROP_LINES.format(s=schema), tenants, ids)
-        for follow in _FOLLOW:
-            await conn.execute(follow.format(s=schema), tenants, ids)
+        await conn.execute(_FOLLOW["product_lines"].format(s=schema), tenants, ids)
+    for tables, items in ((["field_visits"], placed), (["process_steps", "process_instances"], placed | created)):
+        if items:
+            tenants, ids = [t for t, _ in items], [i for _, i in items]
+            for table in tables:
+                await conn.execute(_FOLLOW[table].format(s=schema), tenants, ids)

@@ -24,7 +24,7 @@ FOLLOWED_KIND = "list"
 _FIELD_PREFIX = "fields."
 
 _ROWS = """jsonb_to_recordset($1::jsonb) AS r(ord int, tenant_id text, item_id text, entity_type_id text, field text,
-    value text, at timestamptz)"""
+    value text, at timestamptz, changed boolean)"""
 
 # Whether reporting follows the field of a row.
 _FOLLOWED = f"""NOT EXISTS (SELECT 1 FROM {{s}}.fields f WHERE f.tenant_id = r.tenant_id
@@ -49,12 +49,13 @@ SET n = d.n + excluded.n, total_s = d.total_s + excluded.total_s"""
 
 _ENDED = "tenant_id, entity_type_id, field, value, entered_at, duration_s"
 
-# The open visit of each changed field ends at its first change in the batch; every change to a value opens a
-# visit that ends at the field's next change in the batch, if any. The visits that ended are counted.
+# The open visit of each changed field ends at its first change in the batch (a new item has none to end); every
+# change to a value opens a visit that ends at the field's next change in the batch, if any. The visits that ended
+# are counted.
 _CHANGE = f"""
 WITH r AS (SELECT * FROM {_ROWS}),
 first AS (
-    SELECT DISTINCT ON (tenant_id, item_id, field) tenant_id, item_id, field, at FROM r
+    SELECT DISTINCT ON (tenant_id, item_id, field) tenant_id, item_id, field, at FROM r WHERE changed
      ORDER BY tenant_id, item_id, field, ord
 ), closed AS (
     UPDATE {{s}}.field_visits v
@@ -104,6 +105,7 @@ def _row(event: Envelope, ord_: int, field: str, value: object) -> dict[str, Any
         "field": field,
         "value": value if isinstance(value, str) else None,
         "at": event.time.isoformat(),
+        "changed": event.type == ItemUpdated.type_name,
     }
 
 
