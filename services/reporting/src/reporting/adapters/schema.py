@@ -343,6 +343,24 @@ CREATE INDEX ON {s}.daily_counters (tenant_id, entity_type_id, metric, day)
 """
 
 
+# Indexes that only reports read (the reactions probe others): a rebuild builds them once after replaying the
+# journal instead of updating them for every projected row. Their names are PostgreSQL's for the DDL above.
+REPORT_INDEXES = (
+    "daily_counters_tenant_id_entity_type_id_metric_day_pipeline_idx",
+    "field_visits_tenant_id_entity_type_id_field_entered_at_val_idx1",
+    "field_visits_tenant_id_entity_type_id_field_entered_at_valu_idx",
+    "items_tenant_id_entity_type_id_created_at_idx",
+    "items_tenant_id_entity_type_id_outcome_closed_at_assignee_i_idx",
+    "items_tenant_id_pipeline_id_assignee_id_stage_id_idx",
+    "process_steps_tenant_id_entered_at_template_id_step_duratio_idx",
+    "process_steps_tenant_id_template_id_step_entered_at_instanc_idx",
+    "product_lines_tenant_id_deal_entity_type_id_deal_closed_at__idx",
+    "stage_visits_tenant_id_pipeline_id_assignee_id_entered_at__idx1",
+    "stage_visits_tenant_id_pipeline_id_assignee_id_entered_at_s_idx",
+    "stage_visits_tenant_id_pipeline_id_entered_at_stage_id_dur_idx1",
+)
+
+
 def tables_ddl_v1(schema: str) -> str:
     """The projection tables of revision 0002 inside ``schema`` (which must not exist yet)."""
     return _TABLES.format(s=schema)
