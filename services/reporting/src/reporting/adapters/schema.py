@@ -361,64 +361,27 @@ REPORT_INDEXES = (
 )
 
 
-def tables_ddl_v1(schema: str) -> str:
-    """The projection tables of revision 0002 inside ``schema`` (which must not exist yet)."""
-    return _TABLES.format(s=schema)
+# Each revision's change to the projection tables, in order; ``{s}`` stands for the schema. The
+# revision's migration runs it on the live schema, and a rebuild runs them all, in this order, into
+# the shadow schema: a revision that changes the tables adds its text here.
+PROJECTION_REVISIONS = {
+    "0002": _TABLES,
+    "0004": _SPEED,
+    "0005": _PROCESSES,
+    "0006": _FIELDS,
+    "0007": _LINE_DEALS,
+    "0008": _INSTANCE_RIGHTS,
+    "0009": _COUNTERS_COVERED,
+    "0010": _FIELD_DURATIONS,
+    "0011": _FEWER_INDEXES,
+}
 
 
-def speed_ddl_v2(schema: str) -> str:
-    """What revision 0004 adds to the projection tables inside ``schema``."""
-    return _SPEED.format(s=schema)
-
-
-def processes_ddl_v3(schema: str) -> str:
-    """What revision 0005 adds to the projection tables inside ``schema``."""
-    return _PROCESSES.format(s=schema)
-
-
-def fields_ddl_v4(schema: str) -> str:
-    """What revision 0006 adds to the projection tables inside ``schema``."""
-    return _FIELDS.format(s=schema)
-
-
-def line_deals_ddl_v5(schema: str) -> str:
-    """What revision 0007 adds to the projection tables inside ``schema``."""
-    return _LINE_DEALS.format(s=schema)
-
-
-def instance_rights_ddl_v6(schema: str) -> str:
-    """What revision 0008 adds to the projection tables inside ``schema``."""
-    return _INSTANCE_RIGHTS.format(s=schema)
-
-
-def counters_covered_ddl_v7(schema: str) -> str:
-    """What revision 0009 changes in the projection tables inside ``schema``."""
-    return _COUNTERS_COVERED.format(s=schema)
-
-
-def field_durations_ddl_v8(schema: str) -> str:
-    """What revision 0010 adds to the projection tables inside ``schema``."""
-    return _FIELD_DURATIONS.format(s=schema)
-
-
-def fewer_indexes_ddl_v9(schema: str) -> str:
-    """What revision 0011 changes in the projection tables inside ``schema``."""
-    return _FEWER_INDEXES.format(s=schema)
+def projection_ddl(revision: str, schema: str) -> str:
+    """What ``revision`` (e.g. "0004") does to the projection tables inside ``schema``."""
+    return PROJECTION_REVISIONS[revision].format(s=schema)
 
 
 def tables_ddl(schema: str) -> str:
     """The projection tables as they are now inside ``schema`` (which must not exist yet): for a rebuild."""
-    return "".join(
-        ddl(schema)
-        for ddl in (
-            tables_ddl_v1,
-            speed_ddl_v2,
-            processes_ddl_v3,
-            fields_ddl_v4,
-            line_deals_ddl_v5,
-            instance_rights_ddl_v6,
-            counters_covered_ddl_v7,
-            field_durations_ddl_v8,
-            fewer_indexes_ddl_v9,
-        )
-    )
+    return "".join(projection_ddl(revision, schema) for revision in PROJECTION_REVISIONS)

@@ -6,7 +6,7 @@ Revision ID: 0002_reporting_projections
 
 from conveyor_kit.migrations import execute_script
 
-from reporting.adapters.schema import LIVE, ROLE_AND_SETTINGS, VIEWS_V1, tables_ddl_v1
+from reporting.adapters.schema import LIVE, ROLE_AND_SETTINGS, VIEWS_V1, projection_ddl
 
 revision = "0002_reporting_projections"
 down_revision = "0001"
@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    execute_script(ROLE_AND_SETTINGS + tables_ddl_v1(LIVE) + VIEWS_V1)
+    execute_script(ROLE_AND_SETTINGS + projection_ddl("0002", LIVE) + VIEWS_V1)
 
 
 def downgrade() -> None:

@@ -7,7 +7,7 @@ Revision ID: 0004_reporting_speed
 
 from conveyor_kit.migrations import execute_script
 
-from reporting.adapters.schema import BACKFILL, BUCKET_FUNCTION, LIVE, speed_ddl_v2
+from reporting.adapters.schema import BACKFILL, BUCKET_FUNCTION, LIVE, projection_ddl
 
 revision = "0004_reporting_speed"
 down_revision = "0003_reporting_directory"
@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    execute_script(BUCKET_FUNCTION + speed_ddl_v2(LIVE) + BACKFILL)
+    execute_script(BUCKET_FUNCTION + projection_ddl("0004", LIVE) + BACKFILL)
 
 
 def downgrade() -> None:

@@ -7,7 +7,7 @@ Revision ID: 0005_reporting_processes
 
 from conveyor_kit.migrations import execute_script
 
-from reporting.adapters.schema import LIVE, PROCESS_VIEWS, processes_ddl_v3
+from reporting.adapters.schema import LIVE, PROCESS_VIEWS, projection_ddl
 
 revision = "0005_reporting_processes"
 down_revision = "0004_reporting_speed"
@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    execute_script(processes_ddl_v3(LIVE) + PROCESS_VIEWS)
+    execute_script(projection_ddl("0005", LIVE) + PROCESS_VIEWS)
 
 
 def downgrade() -> None:

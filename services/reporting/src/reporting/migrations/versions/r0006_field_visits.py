@@ -6,7 +6,7 @@ Revision ID: 0006_reporting_field_visits
 
 from conveyor_kit.migrations import execute_script
 
-from reporting.adapters.schema import FIELD_VIEWS, LIVE, fields_ddl_v4
+from reporting.adapters.schema import FIELD_VIEWS, LIVE, projection_ddl
 
 revision = "0006_reporting_field_visits"
 down_revision = "0005_reporting_processes"
@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    execute_script(fields_ddl_v4(LIVE) + FIELD_VIEWS)
+    execute_script(projection_ddl("0006", LIVE) + FIELD_VIEWS)
 
 
 def downgrade() -> None:

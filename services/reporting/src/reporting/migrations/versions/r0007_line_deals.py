@@ -6,7 +6,7 @@ Revision ID: 0007_reporting_line_deals
 
 from conveyor_kit.migrations import execute_script
 
-from reporting.adapters.schema import LINE_DEALS_BACKFILL, LIVE, line_deals_ddl_v5
+from reporting.adapters.schema import LINE_DEALS_BACKFILL, LIVE, projection_ddl
 
 revision = "0007_reporting_line_deals"
 down_revision = "0006_reporting_field_visits"
@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    execute_script(line_deals_ddl_v5(LIVE) + LINE_DEALS_BACKFILL)
+    execute_script(projection_ddl("0007", LIVE) + LINE_DEALS_BACKFILL)
 
 
 def downgrade() -> None:

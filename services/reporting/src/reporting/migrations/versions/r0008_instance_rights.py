@@ -5,7 +5,7 @@ Revision ID: 0008_reporting_instance_rights
 
 from conveyor_kit.migrations import execute_script
 
-from reporting.adapters.schema import INSTANCE_RIGHTS_BACKFILL, LIVE, instance_rights_ddl_v6
+from reporting.adapters.schema import INSTANCE_RIGHTS_BACKFILL, LIVE, projection_ddl
 
 revision = "0008_reporting_instance_rights"
 down_revision = "0007_reporting_line_deals"
@@ -14,7 +14,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    execute_script(instance_rights_ddl_v6(LIVE) + INSTANCE_RIGHTS_BACKFILL)
+    execute_script(projection_ddl("0008", LIVE) + INSTANCE_RIGHTS_BACKFILL)
 
 
 def downgrade() -> None:

@@ -6,7 +6,7 @@ Revision ID: 0009_reporting_counters_covered
 
 from conveyor_kit.migrations import execute_script
 
-from reporting.adapters.schema import LIVE, counters_covered_ddl_v7
+from reporting.adapters.schema import LIVE, projection_ddl
 
 revision = "0009_reporting_counters_covered"
 down_revision = "0008_reporting_instance_rights"
@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    execute_script(counters_covered_ddl_v7(LIVE))
+    execute_script(projection_ddl("0009", LIVE))
 
 
 def downgrade() -> None:

@@ -6,7 +6,7 @@ Revision ID: 0010_reporting_field_durations
 
 from conveyor_kit.migrations import execute_script
 
-from reporting.adapters.schema import FIELD_DURATIONS_BACKFILL, LIVE, field_durations_ddl_v8
+from reporting.adapters.schema import FIELD_DURATIONS_BACKFILL, LIVE, projection_ddl
 
 revision = "0010_reporting_field_durations"
 down_revision = "0009_reporting_counters_covered"
@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    execute_script(field_durations_ddl_v8(LIVE) + FIELD_DURATIONS_BACKFILL)
+    execute_script(projection_ddl("0010", LIVE) + FIELD_DURATIONS_BACKFILL)
 
 
 def downgrade() -> None:

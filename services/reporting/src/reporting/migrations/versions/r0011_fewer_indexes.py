@@ -6,7 +6,7 @@ Revision ID: 0011_reporting_fewer_indexes
 
 from conveyor_kit.migrations import execute_script
 
-from reporting.adapters.schema import LIVE, fewer_indexes_ddl_v9
+from reporting.adapters.schema import LIVE, projection_ddl
 
 revision = "0011_reporting_fewer_indexes"
 down_revision = "0010_reporting_field_durations"
@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    execute_script(fewer_indexes_ddl_v9(LIVE))
+    execute_script(projection_ddl("0011", LIVE))
 
 
 def downgrade() -> None:
