@@ -44,10 +44,12 @@ async def when_item_created_copy_it(conn: Connection, store: EventStore, event: 
         conn, store, tenant_id=event.tenant_id, item=item, before=None, event_id=event.id, now=event.time
     )
     if item.stage_id is not None and item.visit_id is not None:
-        # Its placement came first (another topic): robots timed by a date field wait for that date.
+        # Its placement came first (another topic): the robots timed by a date field were left for
+        # now, and are scheduled (or logged as skipped, the date being empty) as on entering the stage.
         robots = await robot_rows.robots_of_stage(conn, event.tenant_id, item.stage_id, enabled_only=True)
-        dates = {field for robot in robots if (field := robot.spec.timing.field)}
-        await reschedule_date_field_robots(conn, event.tenant_id, item, robots, dates)
+        await schedule_robots_of_visit(
+            conn, event.tenant_id, item, [r for r in robots if r.spec.timing.mode in ("before_field", "after_field")]
+        )
 
 
 async def when_item_updated_refresh_copy_and_count_idle_time_again(
