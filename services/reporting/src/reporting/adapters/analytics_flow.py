@@ -87,7 +87,7 @@ async def funnel(conn: Connection, principal: Principal, pipeline_id: str, perio
 
 
 # Up to this many ended visits in a period, stage time is computed exactly from the visits.
-EXACT_VISITS = 50_000
+EXACT_VISITS = durations.EXACT_VISITS
 
 _EXACT = """SELECT v.stage_id, count(*) AS visits, count(DISTINCT v.item_id) AS items, avg(v.duration_s) AS mean_s,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY v.duration_s) AS median_s,

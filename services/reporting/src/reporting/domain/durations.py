@@ -42,7 +42,10 @@ def _ranked(ordered: Sequence[tuple[int, int]], rank: int) -> float:
 
 
 # Up to this many durations a report sorts them for exact percentiles; beyond, it reads them in buckets.
-EXACT_VISITS = 50_000
+# Sorting costs about 2 ms per 1,000 durations of PostgreSQL's CPU on every request: at 50,000 (the
+# first limit) a mid-sized tenant's stage-time report took 107 ms of it each time, and under the
+# system benchmark's mix those reports used most of a core (bench/README.md, "system").
+EXACT_VISITS = 10_000
 
 
 def summary(buckets: Sequence[tuple[int, int, float]]) -> dict[str, float | int | None]:
