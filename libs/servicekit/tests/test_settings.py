@@ -56,6 +56,18 @@ class TestEnvironmentVariables:
         assert settings.environment == "development"
         assert settings.port == 8099
 
+    def test_the_consumer_batch_wait_has_a_shared_variable_and_bounds(
+        self, monkeypatch: pytest.MonkeyPatch, settings_cls: type[Any]
+    ) -> None:
+        assert settings_cls().consumer_batch_wait_ms is None  # each event fetched as soon as it is there
+
+        monkeypatch.setenv("CONVEYOR_CONSUMER_BATCH_WAIT_MS", "25")
+        assert settings_cls().consumer_batch_wait_ms == 25
+
+        monkeypatch.setenv("KITTEST_CONSUMER_BATCH_WAIT_MS", "-1")
+        with pytest.raises(ValidationError, match="KITTEST_CONSUMER_BATCH_WAIT_MS"):
+            settings_cls()
+
     def test_cors_origins_are_comma_separated(self, monkeypatch: pytest.MonkeyPatch, settings_cls: type[Any]) -> None:
         monkeypatch.setenv("KITTEST_CORS_ORIGINS", "http://a.test, http://b.test")
         assert settings_cls().cors_origins == ["http://a.test", "http://b.test"]

@@ -54,6 +54,7 @@ class Backbone:
         topic_prefix: str = "",
         run_workers: bool = True,
         group_suffix: str = "",
+        default_batch_wait_ms: int | None = None,
     ) -> None:
         self.service = service
         self.store = EventStore(source=f"/conveyor/{service}")
@@ -63,6 +64,7 @@ class Backbone:
         self._prefix = topic_prefix
         self._run_workers = run_workers
         self._group_suffix = group_suffix
+        self._default_batch_wait_ms = default_batch_wait_ms  # for subscriptions without their own
         self._producer: AIOKafkaProducer | None = None
         self._relay: OutboxRelay | None = None
         self._consumers: dict[str, EventConsumer] = {}  # the current life of each consumer
@@ -90,6 +92,10 @@ class Backbone:
             self._supervise(group, functools.partial(self._consume, sub, group))
         log.info("backbone_started", service=self.service, consumers=[t.get_name() for t in self._tasks[1:]])
 
+    def batch_wait_of(self, sub: Subscription) -> int | None:
+        """The subscription's own batch wait, else the service's default (``consumer_batch_wait_ms``)."""
+        return self._default_batch_wait_ms if sub.batch_wait_ms is None else sub.batch_wait_ms
+
     async def _consume(self, sub: Subscription, group: str) -> None:
         """One life of a consumer: a new Kafka consumer each time (a stopped one cannot start again)."""
         kafka_consumer = make_consumer(
@@ -97,7 +103,7 @@ class Backbone:
             group_id=group,
             topics=[self._prefix + t for t in sub.topics],
             client_id=group,
-            batch_wait_ms=sub.batch_wait_ms,
+            batch_wait_ms=self.batch_wait_of(sub),
         )
         assert self._producer is not None
         consumer = EventConsumer(

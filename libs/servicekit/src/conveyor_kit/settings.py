@@ -10,6 +10,7 @@ from pydantic import (
     AfterValidator,
     AliasChoices,
     BeforeValidator,
+    Field,
     PostgresDsn,
     SecretStr,
     model_validator,
@@ -54,6 +55,7 @@ SHARED_FALLBACKS: dict[str, str] = {
     "jwt_issuer": "CONVEYOR_JWT_ISSUER",
     "jwt_audience": "CONVEYOR_JWT_AUDIENCE",
     "test_clock_enabled": "CONVEYOR_TEST_CLOCK_ENABLED",
+    "consumer_batch_wait_ms": "CONVEYOR_CONSUMER_BATCH_WAIT_MS",
 }
 
 
@@ -81,6 +83,10 @@ class ServiceSettings(BaseSettings):
     # service with its own database on the same Kafka (a test, a blue/green deployment) needs its
     # own groups, or the two would split the partitions between them.
     consumer_group_suffix: str = ""
+    # How long a consumer lets events gather before fetching them (for the subscriptions that do
+    # not set their own): one fetch, one transaction and one offset commit for all of them, at the
+    # price of up to that much latency per hop. None: fetch each event as soon as it is there.
+    consumer_batch_wait_ms: int | None = Field(default=None, ge=0, le=5000)
     test_clock_enabled: bool = False
     max_body_bytes: int = 1024 * 1024
     root_path: str = ""  # the path prefix an ingress serves the service under, e.g. "/entities"

@@ -27,6 +27,7 @@ async def backbone_on_state(app: FastAPI, subscriptions: Sequence[Subscription] 
         subscriptions=subscriptions,
         run_workers=settings.run_workers,
         group_suffix=settings.consumer_group_suffix,
+        default_batch_wait_ms=settings.consumer_batch_wait_ms,
     )
     await backbone.start()
     app.state.backbone = backbone
