@@ -19,6 +19,8 @@ class LagSampler:
         self.every_s = every_s
         self.max_lag: dict[str, int] = dict.fromkeys(self.groups, 0)
         self.last: dict[str, int] = {}
+        self.samples = 0  # taken; a lag of 0 from no sample at all would be a lie
+        self.failures: list[str] = []
         self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
         self._probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
 
@@ -47,8 +49,11 @@ class LagSampler:
 
     async def _loop(self) -> None:
         while True:
-            with contextlib.suppress(Exception):  # a missed sample is not worth stopping the run
+            try:
                 await self.sample()
+                self.samples += 1
+            except Exception as error:  # a missed sample is not worth stopping the run
+                self.failures.append(repr(error))
             await asyncio.sleep(self.every_s)
 
     @contextlib.asynccontextmanager

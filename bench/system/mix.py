@@ -10,8 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-import httpx
-from api import ADMIN, Api
+from api import ADMIN, NO_ANSWER, Api, Response
 from items import Item
 from openloop import Phase
 from seed import Tenant, deal_body, manager
@@ -50,12 +49,12 @@ class Mix:
         await self.choose()(phase, intended)
 
     async def _timed(
-        self, phase: Phase, endpoint: str, intended: float, request: Awaitable[httpx.Response]
-    ) -> httpx.Response | None:
+        self, phase: Phase, endpoint: str, intended: float, request: Awaitable[Response]
+    ) -> Response | None:
         try:
             response = await request
             status = response.status_code
-        except httpx.HTTPError:
+        except NO_ANSWER:
             response, status = None, 599  # no answer at all (timeout, refused)
         latency_ms = (asyncio.get_running_loop().time() - intended) * 1000
         phase.record(endpoint, latency_ms, status, command=endpoint in COMMAND_ENDPOINTS)

@@ -145,10 +145,15 @@ async def main() -> None:
                 profiles = start_profiles(pids, args.minutes * 60, OUT / "profiles") if args.profile else []
                 dsns = {name: service.dsn for name, service in stack.services.items()}
                 counted = await dbstats.snapshot(dsns)
+                statements = await dbstats.reset_statements(admin_dsn)
                 async with sampler.running():
                     steady = await run_phase("steady", rate, args.minutes * 60, mix, probe)
                 phase = steady["_phase"]
                 database = dbstats.figures(counted, await dbstats.snapshot(dsns), phase.commands_ok, phase.elapsed_s)
+                if statements:  # where PostgreSQL's time went, for bench/README.md's analysis
+                    top = await dbstats.top_statements(admin_dsn, dsns, phase.commands_ok)
+                    (OUT / "statements.txt").write_text("\n".join(top) + "\n")
+                    print("PostgreSQL's top statements (bench/results/system/statements.txt):", *top[:8], sep="\n  ")
                 for profile in profiles:
                     with contextlib.suppress(Exception):
                         profile.wait(60)
@@ -166,6 +171,9 @@ async def main() -> None:
             figures |= await timer_lag(stack.services["automation"].dsn)
             figures |= sampler.figures(steady["achieved_commands_per_s"])
             figures |= database
+            figures["kafka_lag_samples"] = lag.samples
+            if lag.failures:
+                print(f"kafka lag: {len(lag.failures)} samples failed, the last: {lag.failures[-1]}")
             figures["kafka_lag_max_total"] = sum(lag_max.values())
             figures["kafka_lag_end_total"] = lag.total()
             figures |= {f"kafka_lag_max_{g.rsplit('.bench-', 1)[0]}": n for g, n in lag_max.items()}

@@ -55,6 +55,10 @@ shared_buffers = 256MB
 # Durability settings (fsync, synchronous_commit, full_page_writes) stay at their
 # defaults on purpose: benchmarks here must measure what production would do.
 log_min_duration_statement = 1000
+# Which statements the time goes to (bench/system reads it when it is there; about 1-2 % of a
+# statement's cost, as most production servers run it).
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = top
 log_line_prefix = '%m [%p] %q%u@%d '
 CONF
 }
