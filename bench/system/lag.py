@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Mapping
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from background import in_background
+from conveyor_kit.background import in_background
 
 
 class LagSampler:

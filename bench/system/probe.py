@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator
 
 import asyncpg
-from background import in_background
+from conveyor_kit.background import in_background
 from mix import Mix
 
 POLL_S = 0.01

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
-from background import in_background
+from conveyor_kit.background import in_background
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from background import in_background
+from conveyor_kit.background import in_background
 from items import Item, Items
 
 ENTITY_ITEMS = "conveyor.entities.item"
