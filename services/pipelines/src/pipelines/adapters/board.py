@@ -1,7 +1,8 @@
 """The board query: per stage, count and amount sum, and one page of cards, within the caller's rights.
 
-Every query runs on the `items_board` index (tenant, pipeline, stage, updated_at desc, item_id desc,
-including assignee and amount), so counts, sums and first pages are index scans per column.
+Counts and sums come from the kept column counts (`board_counts`), except under a field filter:
+those are counted from the items. Pages run on the `items_board` index (tenant, pipeline, stage,
+updated_at desc, item_id desc, including assignee and amount): one index scan per column.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import orjson
 from conveyor_access import Scope, Viewer, sql_condition
 from conveyor_kit.problems import Problem
 from conveyor_messaging.db import Connection
+
+from pipelines.adapters import board_counts
 
 CARD_COLUMNS = "item_id, stage_id, title, assignee_id, amount, currency, fields, updated_at, version"
 
@@ -41,14 +44,14 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise Problem(422, "Invalid cursor", "the cursor is not one this API gave", slug="invalid-cursor") from exc
 
 
-def _conditions(flt: BoardFilter, params: list[Any]) -> str:
+def _conditions(flt: BoardFilter, params: list[Any], assignee: str = "i.assignee_id") -> str:
     """The WHERE tail for rights and filters; appends its parameters to `params`."""
-    rights, values = sql_condition(flt.scope, flt.viewer, assignee_column="i.assignee_id", param=len(params) + 1)
+    rights, values = sql_condition(flt.scope, flt.viewer, assignee_column=assignee, param=len(params) + 1)
     params.extend(values)
     parts = [rights]
     if flt.assignee_ids:
         params.append(flt.assignee_ids)
-        parts.append(f"i.assignee_id = ANY(${len(params)}::text[])")
+        parts.append(f"{assignee} = ANY(${len(params)}::text[])")
     for code, value in sorted(flt.field_values.items()):
         params.extend([code, value])
         parts.append(f"(i.fields ->> ${len(params) - 1}) = ${len(params)}")
@@ -58,6 +61,17 @@ def _conditions(flt: BoardFilter, params: list[Any]) -> str:
 async def column_totals(
     conn: Connection, tenant_id: str, pipeline_id: str, flt: BoardFilter
 ) -> dict[str, tuple[int, Any]]:
+    """Per stage with items: (count, amount sum)."""
+    if not flt.field_values:  # rights and assignee filters are by assignee, as the counts are kept
+        params: list[Any] = [tenant_id, pipeline_id]
+        return await board_counts.column_totals(conn, _conditions(flt, params, assignee="c.assignee_id"), params)
+    return await counted_totals(conn, tenant_id, pipeline_id, flt)
+
+
+async def counted_totals(
+    conn: Connection, tenant_id: str, pipeline_id: str, flt: BoardFilter
+) -> dict[str, tuple[int, Any]]:
+    """The same totals counted from the items themselves (any filter)."""
     params: list[Any] = [tenant_id, pipeline_id]
     where = _conditions(flt, params)
     rows = await conn.fetch(
