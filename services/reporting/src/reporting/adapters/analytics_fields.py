@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -71,7 +72,7 @@ async def field_time(
     visits = (tenant, entity_type_id, field, now, period.start, period.end)
     if seen.everything:
         rows = await conn.fetch(_BUCKETED, *visits, *period.whole_months())
-        current = {r["value"]: 0 for r in rows if r["open"]}
+        current: dict[str, int] = Counter()
         for r in rows:
             if r["open"]:
                 current[r["value"]] += r["n"]

@@ -70,9 +70,8 @@ CREATE TRIGGER items_board_count_update AFTER UPDATE ON items
         OR OLD.deleted IS DISTINCT FROM NEW.deleted
     ) EXECUTE FUNCTION board_count_change();
 
--- The items already there. Writers of items wait for this migration's lock until it commits, so no
--- change slips in between the triggers and this count.
-LOCK TABLE items IN SHARE MODE;
+-- The items already there. Creating the triggers locked items against writes until this migration
+-- commits, so no change slips in between the triggers and this count.
 INSERT INTO board_counts (tenant_id, pipeline_id, stage_id, assignee_id, items, amount)
 SELECT tenant_id, pipeline_id, stage_id, coalesce(assignee_id, ''), count(*), coalesce(sum(amount), 0)
   FROM items
