@@ -58,11 +58,12 @@ async def funnel(conn: Connection, principal: Principal, pipeline_id: str, perio
                 *seen.params,
             )
         )
+    # On the stage now: the kept counts per stage and assignee (revision 0012), a few rows whatever the size.
     seen_now = await visibility_in_pipeline(conn, principal, type_id, pipeline_id, assignee="assignee_id", first=3)
     current = dict(
         await conn.fetch(
-            f"""SELECT stage_id, count(*) FROM projection.items
-                 WHERE tenant_id = $1 AND pipeline_id = $2 AND NOT deleted AND {seen_now.sql} GROUP BY stage_id""",
+            f"""SELECT stage_id, sum(n)::bigint FROM projection.stage_counts
+                 WHERE tenant_id = $1 AND pipeline_id = $2 AND {seen_now.sql} GROUP BY stage_id""",
             tenant,
             pipeline_id,
             *seen_now.params,
