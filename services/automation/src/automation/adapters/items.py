@@ -9,7 +9,7 @@ from typing import Any
 
 from conveyor_messaging.db import Connection
 
-from automation.adapters.list_options import labels_of
+from automation.adapters.list_options import OPTIONS_OF_ITEM, labels
 from automation.adapters.rows import from_jsonb
 
 STANDARD_KEYS = ("amount", "currency", "begin_date", "close_date", "source", "client_id")
@@ -64,7 +64,8 @@ class ItemCopy:
 
 async def load(conn: Connection, tenant_id: str, item_id: str, *, lock: bool = False) -> ItemCopy | None:
     row = await conn.fetchrow(
-        "SELECT * FROM automation_items WHERE tenant_id = $1 AND item_id = $2" + (" FOR UPDATE" if lock else ""),
+        f"SELECT i.*, {OPTIONS_OF_ITEM.format(item='i')} AS list_options FROM automation_items i"
+        " WHERE i.tenant_id = $1 AND i.item_id = $2" + (" FOR UPDATE OF i" if lock else ""),
         tenant_id,
         item_id,
     )
@@ -84,7 +85,7 @@ async def load(conn: Connection, tenant_id: str, item_id: str, *, lock: bool = F
         visit_id=row["visit_id"],
         entered_at=row["entered_at"],
         last_change_at=row["last_change_at"],
-        labels=await labels_of(conn, tenant_id, row["entity_type_id"]),
+        labels=labels(row["list_options"]),
         created=row["created"],
     )
 

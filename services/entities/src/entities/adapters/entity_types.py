@@ -84,20 +84,30 @@ async def save_field(conn: Connection, tenant_id: str, type_id: str, field: Fiel
     )
 
 
+# The type's row, its field definitions in order and the options of the dictionaries they use, in one statement:
+# every item command validates against the schema, and three round trips were a fifth of the service's queries.
+_SCHEMA = """
+SELECT t.*,
+       (SELECT coalesce(jsonb_agg(f.definition ORDER BY f.position), '[]')
+          FROM entity_fields f WHERE f.tenant_id = t.tenant_id AND f.entity_type_id = t.entity_type_id) AS definitions,
+       (SELECT coalesce(jsonb_object_agg(d.dictionary_id, d.options), '{}')
+          FROM dictionaries d
+         WHERE d.tenant_id = t.tenant_id
+           AND d.dictionary_id IN (SELECT f.definition->>'dictionary_id' FROM entity_fields f
+                                    WHERE f.tenant_id = t.tenant_id AND f.entity_type_id = t.entity_type_id)
+       ) AS dictionary_options
+  FROM entity_types t WHERE t.tenant_id = $1 AND t.entity_type_id = $2"""
+
+
 async def schema_of(conn: Connection, tenant_id: str, type_id: str) -> TypeSchema | None:
     """The type's rules with every list field's options (its own or its dictionary's)."""
-    row = await get_type(conn, tenant_id, type_id)
+    row = await conn.fetchrow(_SCHEMA, tenant_id, type_id)
     if row is None:
         return None
-    fields = await fields_of(conn, tenant_id, type_id)
-    dictionary_ids = sorted({f.dictionary_id for f in fields if f.dictionary_id})
+    fields = [FieldDefinition.model_validate(d) for d in row["definitions"]]
     dictionaries = {
-        r["dictionary_id"]: [Option.model_validate(o) for o in r["options"]]
-        for r in await conn.fetch(
-            "SELECT dictionary_id, options FROM dictionaries WHERE tenant_id = $1 AND dictionary_id = ANY($2)",
-            tenant_id,
-            dictionary_ids,
-        )
+        dictionary_id: [Option.model_validate(o) for o in options]
+        for dictionary_id, options in row["dictionary_options"].items()
     }
     options = {
         f.code: (dictionaries.get(f.dictionary_id, []) if f.dictionary_id else list(f.options or []))
