@@ -1018,7 +1018,7 @@ def cases(rng: random.Random, today: date) -> dict[str, list[dict[str, str]]]:
     }
 
 
-PATHS = {"process_steps": "/v1/analytics/process-steps", "field_time": "/v1/analytics/field-time"}
+PATHS = {"process_steps": "/v1/reports/process-steps", "field_time": "/v1/reports/field-time"}
 
 
 async def kept_database(admin_dsn: str, name: str) -> tuple[str, bool]:

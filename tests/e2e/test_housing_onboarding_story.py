@@ -623,7 +623,7 @@ class TestHousingOnboardingStory:
         params = {"entity_type_id": played.type_id, "field": "status"}
 
         async def field_time() -> dict[str, Any]:
-            report = await played.story.admin("reporting").ok("GET", "/v1/analytics/field-time", params=params)
+            report = await played.story.admin("reporting").ok("GET", "/v1/reports/field-time", params=params)
             return {row["value"]: row for row in report["values"] if row["visits"]}
 
         await eventually(field_time, lambda found: found == wanted, within=20)

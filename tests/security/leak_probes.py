@@ -279,6 +279,11 @@ PROBES: dict[str, Probe] = {
     ),
     # Keyed by (tenant, stage): a stage the projections have not seen yet may be given its department
     # ahead (the pipeline's events are still on their way), so an unknown id lands in the caller's tenant.
+    "reporting GET /v1/reports/process-steps": Probe(BLIND, query=_item_query, lists_items=True),
+    "reporting GET /v1/reports/field-time": Probe(
+        BLIND, query=lambda ids: {"entity_type_id": ids["type_id"], "field": "kind"}, lists_items=True
+    ),
+    # The same handlers under their first, deprecated paths.
     "reporting GET /v1/analytics/process-steps": Probe(BLIND, query=_item_query, lists_items=True),
     "reporting GET /v1/analytics/field-time": Probe(
         BLIND, query=lambda ids: {"entity_type_id": ids["type_id"], "field": "kind"}, lists_items=True

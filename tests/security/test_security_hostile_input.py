@@ -268,9 +268,7 @@ class TestBodies:
         declared = await beside_an_ordinary_caller(
             ground,
             service,
-            ground.admin.call(
-                service, *POSTS[service], content=big, headers={"content-type": "application/json"}
-            ),
+            ground.admin.call(service, *POSTS[service], content=big, headers={"content-type": "application/json"}),
         )
         chunked = await beside_an_ordinary_caller(
             ground,
@@ -290,9 +288,7 @@ class TestBodies:
         answer = await beside_an_ordinary_caller(
             ground,
             service,
-            ground.admin.call(
-                service, *POSTS[service], content=nested, headers={"content-type": "application/json"}
-            ),
+            ground.admin.call(service, *POSTS[service], content=nested, headers={"content-type": "application/json"}),
         )
 
         assert_refused(answer, 400, 422)

@@ -72,11 +72,11 @@ async def tell_story(api: Any) -> dict[str, str]:
         )
     await api.producer.flush()
     # before their definitions both fields are followed
-    await api.report("/v1/analytics/field-time", lambda r: visits(r) == 4, entity_type_id=company, field="contact")
+    await api.report("/v1/reports/field-time", lambda r: visits(r) == 4, entity_type_id=company, field="contact")
     for definition in (field("status", "list", STATUS), field("contact", "string")):
         await api.publish(entities.FieldAdded(entity_type_id=company, field=definition), subject=company)
     await api.producer.flush()
-    await api.report("/v1/analytics/field-time", lambda r: visits(r) == 0, entity_type_id=company, field="contact")
+    await api.report("/v1/reports/field-time", lambda r: visits(r) == 0, entity_type_id=company, field="contact")
 
     def change(key: str, at: timedelta, **fields: Any) -> Any:
         changes = {f"fields.{code}": {"old": None, "new": value} for code, value in fields.items()}
@@ -92,7 +92,7 @@ async def tell_story(api: Any) -> dict[str, str]:
     await api.producer.flush()
     api.app.state.clock = ControllableClock(T0 + 5 * H)
     await api.report(
-        "/v1/analytics/field-time",
+        "/v1/reports/field-time",
         lambda r: [v["visits"] for v in r["values"]] == [4, 1, 2],
         entity_type_id=company,
         field="status",
@@ -102,7 +102,7 @@ async def tell_story(api: Any) -> dict[str, str]:
 
 async def field_time(api: Any, params: dict[str, str], headers: dict[str, str] | None = None) -> Any:
     """The response to ``params``, asked by the admin unless ``headers`` say otherwise."""
-    return await api.client.get("/v1/analytics/field-time", params=params, headers=headers or api.headers())
+    return await api.client.get("/v1/reports/field-time", params=params, headers=headers or api.headers())
 
 
 def visits(report: dict[str, Any]) -> int:
@@ -142,6 +142,19 @@ class TestFieldTime:
         assert report["labels"] == {"imp": "Imported", "meet": "Meeting set", "prog": "In progress"}
         assert report["period"] == {"from": None, "to": None} and report["exact"] is True
 
+    async def test_the_first_path_under_v1_analytics_answers_the_same_and_is_marked_deprecated(self, api: Any) -> None:
+        ids = await tell_story(api)
+        params = {"entity_type_id": ids["company"], "field": "status"}
+
+        report = await field_time(api, params)
+        legacy = await api.client.get("/v1/analytics/field-time", params=params, headers=api.headers())
+        paths = (await api.client.get("/v1/openapi.json")).json()["paths"]
+
+        assert legacy.status_code == 200 and legacy.json() == report.json()
+        for name in ("field-time", "process-steps"):
+            assert paths[f"/v1/analytics/{name}"]["get"].get("deprecated") is True
+            assert not paths[f"/v1/reports/{name}"]["get"].get("deprecated")
+
     async def test_a_manager_sees_their_own_items_and_a_period_counts_the_visits_begun_in_it(self, api: Any) -> None:
         ids = await tell_story(api)
         params = {"entity_type_id": ids["company"], "field": "status"}
@@ -174,7 +187,7 @@ class TestFieldTime:
 
         await api.publish(reassigned, subject=ids["c1"], at=T0 + 5 * H, version=3)
         theirs = await api.report(
-            "/v1/analytics/field-time",
+            "/v1/reports/field-time",
             lambda r: "meet" in [v["value"] for v in r["values"]],
             _headers=api.headers("manager-2", ("manager",)),
             **params,
@@ -241,11 +254,11 @@ class TestFieldTime:
         monkeypatch.setattr(analytics_fields, "EXACT_VISITS", 0)
 
         await api.publish(entities.ItemDeleted(item_id=ids["c1"], entity_type_id=company), subject=ids["c1"])
-        binned = await api.report("/v1/analytics/field-time", lambda r: visits(r) == 4, **params)
+        binned = await api.report("/v1/reports/field-time", lambda r: visits(r) == 4, **params)
         await api.publish(entities.ItemRestored(item_id=ids["c1"], entity_type_id=company), subject=ids["c1"])
-        restored = await api.report("/v1/analytics/field-time", lambda r: visits(r) == 7, **params)
+        restored = await api.report("/v1/reports/field-time", lambda r: visits(r) == 7, **params)
         await api.publish(entities.ItemPurged(item_id=ids["c2"], entity_type_id=company), subject=ids["c2"])
-        purged = await api.report("/v1/analytics/field-time", lambda r: visits(r) == 4, **params)
+        purged = await api.report("/v1/reports/field-time", lambda r: visits(r) == 4, **params)
 
         # c1 binned: c2's imp 2h and 2h30 (open), c3's imp 4h; c2's prog 30m
         assert counted(binned) == [("imp", 1, 3, 30600.0), ("prog", 0, 1, 1800.0)]

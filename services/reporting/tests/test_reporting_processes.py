@@ -158,7 +158,7 @@ async def tell_story(api: Any) -> dict[str, str]:
     await api.producer.flush()
     api.app.state.clock = ControllableClock(T0 + 10 * H)
     await api.report(
-        "/v1/analytics/process-steps",
+        "/v1/reports/process-steps",
         lambda r: len(r["rows"]) == 4 and r["rows"][2]["visits"] == 5 and r["rows"][3]["waiting"] == 1,
         entity_type_id=ids["company"],
         **MONTH,
@@ -196,7 +196,7 @@ class TestProcessSteps:
         ids = await tell_story(api)
 
         response = await api.client.get(
-            "/v1/analytics/process-steps", params={"entity_type_id": ids["company"], **MONTH}, headers=api.headers()
+            "/v1/reports/process-steps", params={"entity_type_id": ids["company"], **MONTH}, headers=api.headers()
         )
 
         assert response.status_code == 200
@@ -217,10 +217,10 @@ class TestProcessSteps:
     ) -> None:
         ids = await tell_story(api)
         params = {"entity_type_id": ids["company"], **MONTH}
-        exact = (await api.client.get("/v1/analytics/process-steps", params=params, headers=api.headers())).json()
+        exact = (await api.client.get("/v1/reports/process-steps", params=params, headers=api.headers())).json()
         monkeypatch.setattr(analytics_process, "EXACT_VISITS", 0)
 
-        bucketed = (await api.client.get("/v1/analytics/process-steps", params=params, headers=api.headers())).json()
+        bucketed = (await api.client.get("/v1/reports/process-steps", params=params, headers=api.headers())).json()
 
         assert (exact["exact"], bucketed["exact"]) == (True, False)
         for row, estimate in zip(exact["rows"], bucketed["rows"], strict=True):
@@ -239,11 +239,11 @@ class TestProcessSteps:
 
         mine = (
             await api.client.get(
-                "/v1/analytics/process-steps", params={"entity_type_id": ids["company"], **MONTH}, headers=manager
+                "/v1/reports/process-steps", params={"entity_type_id": ids["company"], **MONTH}, headers=manager
             )
         ).json()
         stranger = await api.client.get(
-            "/v1/analytics/process-steps",
+            "/v1/reports/process-steps",
             params={"entity_type_id": ids["company"], "template_id": ids["onboarding"]},
             headers=api.headers(tenant="someone-else"),
         )
@@ -258,23 +258,21 @@ class TestProcessSteps:
     async def test_one_template_a_period_csv_the_views_and_a_rebuild_agree(self, api: Any) -> None:
         ids = await tell_story(api)
         params = {"entity_type_id": ids["company"], "template_id": ids["onboarding"], **MONTH}
-        before = (await api.client.get("/v1/analytics/process-steps", params=params, headers=api.headers())).json()
+        before = (await api.client.get("/v1/reports/process-steps", params=params, headers=api.headers())).json()
 
         later = (
             await api.client.get(
-                "/v1/analytics/process-steps",
+                "/v1/reports/process-steps",
                 params={**params, "from": "2026-03-03", "to": "2026-03-31"},
                 headers=api.headers(),
             )
         ).json()
         text = (
-            await api.client.get(
-                "/v1/analytics/process-steps", params={**params, "format": "csv"}, headers=api.headers()
-            )
+            await api.client.get("/v1/reports/process-steps", params={**params, "format": "csv"}, headers=api.headers())
         ).text
         by_view = await view_figures(api, ids["company"])
         rebuilt = await api.client.post("/v1/rebuild", headers=api.headers(roles=(OPERATOR,)))
-        after = (await api.client.get("/v1/analytics/process-steps", params=params, headers=api.headers())).json()
+        after = (await api.client.get("/v1/reports/process-steps", params=params, headers=api.headers())).json()
 
         assert [r["step"] for r in before["rows"]] == ["Meeting held?", ASK, None]
         assert [(r["step"], r["visits"], r["waiting"]) for r in later["rows"]] == [

@@ -1,5 +1,8 @@
-"""Time analytics under /v1/analytics: time per business-process step and per value of a list field.
-JSON or CSV like the reports, only the caller's tenant and the items their rights let them read."""
+"""Time reports: time per business-process step and per value of a list field, under /v1/reports like the
+others. JSON or CSV like the reports, only the caller's tenant and the items their rights let them read.
+
+They were first published under /v1/analytics; those paths stay as deprecated aliases (the same handlers),
+so clients written against them keep working while new ones use one prefix for every report."""
 
 from __future__ import annotations
 
@@ -15,14 +18,14 @@ from reporting.domain.periods import OpenPeriod, Period
 from reporting.entrypoints.analytics import Caller, From, Now, To, reading
 from reporting.entrypoints.render import render
 
-router = APIRouter(prefix="/v1/analytics", tags=["analytics"], responses=problem_responses(404))
+router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=problem_responses(404))
+legacy_router = APIRouter(prefix="/v1/analytics", tags=["reports"], responses=problem_responses(404), deprecated=True)
 
 Code = Annotated[str, Query(min_length=1, max_length=200)]
 Since = Annotated[date | None, Query(alias="from", description="first day (UTC); none: from the beginning")]
 Until = Annotated[date | None, Query(alias="to", description="last day (UTC), included; none: up to now")]
 
 
-@router.get("/process-steps", responses=text_body("text/csv"))
 async def process_steps(
     request: Request,
     caller: Caller,
@@ -42,7 +45,6 @@ async def process_steps(
     return render(request, report, "process-steps")
 
 
-@router.get("/field-time", responses=text_body("text/csv"))
 async def field_time(
     request: Request,
     caller: Caller,
@@ -60,6 +62,11 @@ async def field_time(
             conn, caller, entity_type_id, field, OpenPeriod(first, last), clock.now()
         )
     return render(request, report, "field-time", rows_key="values")
+
+
+for _router in (router, legacy_router):
+    _router.add_api_route("/process-steps", process_steps, methods=["GET"], responses=text_body("text/csv"))
+    _router.add_api_route("/field-time", field_time, methods=["GET"], responses=text_body("text/csv"))
 
 
 def _ordered(first: date | None, last: date | None) -> None:
