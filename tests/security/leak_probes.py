@@ -277,8 +277,6 @@ PROBES: dict[str, Probe] = {
     "reporting GET /v1/reports/registry": Probe(
         BLIND, query=lambda ids: {"entity_type_id": ids["type_id"], "field": "kind"}, lists_items=True
     ),
-    # Keyed by (tenant, stage): a stage the projections have not seen yet may be given its department
-    # ahead (the pipeline's events are still on their way), so an unknown id lands in the caller's tenant.
     "reporting GET /v1/reports/process-steps": Probe(BLIND, query=_item_query, lists_items=True),
     "reporting GET /v1/reports/field-time": Probe(
         BLIND, query=lambda ids: {"entity_type_id": ids["type_id"], "field": "kind"}, lists_items=True
@@ -288,6 +286,8 @@ PROBES: dict[str, Probe] = {
     "reporting GET /v1/analytics/field-time": Probe(
         BLIND, query=lambda ids: {"entity_type_id": ids["type_id"], "field": "kind"}, lists_items=True
     ),
+    # Keyed by (tenant, stage): a stage the projections have not seen yet may be given its department
+    # ahead (the pipeline's events are still on their way), so an unknown id lands in the caller's tenant.
     "reporting PUT /v1/stage-departments/{stage_id}": Probe(BLIND, lambda ids: {"department": "Spies"}),
     "reporting GET /v1/stage-departments": Probe(BLIND),
     "reporting POST /v1/rebuild": Probe(BLIND),

@@ -45,7 +45,7 @@ class ReportingApi:
         token = mint_token(tenant_id=tenant or self.tenant, user_id=user, roles=roles, secret=SECRET)
         return {"Authorization": f"Bearer {token}"}
 
-    async def publish(
+    def envelope(
         self,
         event: EventContract,
         *,
@@ -55,7 +55,8 @@ class ReportingApi:
         version: int = 1,
         actor: Actor | None = None,
     ) -> Envelope:
-        envelope = Envelope(
+        """``event`` of the test's tenant as the service that owns it would publish it."""
+        return Envelope(
             type=event.type_name,
             source=f"/conveyor/{source}",
             subject=subject,
@@ -65,6 +66,10 @@ class ReportingApi:
             aggregate_version=version,
             time=at or datetime.now(UTC),
         )
+
+    async def publish(self, event: EventContract, *, subject: str, **how: Any) -> Envelope:
+        """Send ``event`` to its topic; ``how`` as for ``envelope`` (time, source, version, actor)."""
+        envelope = self.envelope(event, subject=subject, **how)
         key, value, headers = to_kafka(envelope)
         await self.producer.send(event.topic(), value=value, key=key, headers=headers)
         return envelope

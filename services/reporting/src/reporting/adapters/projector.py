@@ -108,11 +108,12 @@ async def project(
     # The statements below probe big tables by a batch's keys. With the default random_page_cost (4, spinning
     # disks) the planner hashes the whole of product_lines or process_instances for 1,500 keys (48 and 23 ms a
     # batch at 1M items); the projections are cached, where an index probe costs about what a sequential read
-    # does (5 and 4 ms). And a batch's rows come from `jsonb_to_recordset`, which the planner takes for 100 rows
-    # whatever the batch: below about 45,000 items it found reading the whole of items (3 ms at 25,000) cheaper
-    # than 100 probes, for a batch of 20. Every statement here reaches rows by the batch's keys, so sequential
-    # scans are off: their cost grows with the tables, a batch's should not. Only this transaction: the reports
-    # keep their plans.
+    # does (5 and 4 ms). And the planner takes a batch from `jsonb_to_recordset` or `unnest` for 10-100 rows
+    # whatever its size, with statistics that lag behind tables growing faster than autovacuum analyzes them:
+    # under the system benchmark it read whole tables (stage and field visits, product lines) for batches of a
+    # few dozen events. Every statement here reaches rows by the batch's keys, so sequential scans are off: their
+    # cost grows with the tables, a batch's should not (refreshing product lines went from 4.7 to 0.6 ms a batch).
+    # Only this transaction: the reports keep their plans.
     await conn.execute(f"SET LOCAL random_page_cost = {PROBE_COST}; SET LOCAL enable_seqscan = off")
     run: list[Envelope] = []
     current: Projection | None = None
