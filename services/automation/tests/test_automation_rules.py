@@ -232,6 +232,22 @@ class TestTemplates:
         with pytest.raises(templates.UnsafeTemplate, match="loop"):
             templates.check(bomb)
 
+    def test_a_refused_template_is_refused_every_time_it_is_used(self) -> None:
+        # Checked and compiled templates are kept per source; a refusal must not be.
+        attack = "{{ ''.__class__.__mro__ }}"
+        for _ in range(3):
+            with pytest.raises(templates.UnsafeTemplate):
+                templates.check(attack)
+            with pytest.raises(templates.UnsafeTemplate):
+                templates.render(attack, {"item": {}})
+
+    def test_a_kept_template_renders_each_callers_own_values(self) -> None:
+        source = "{{ item.title }} for {{ assignee.name }}"
+        assert templates.check(source) == source
+        for title, name in (("Deal A", "Olga"), ("Deal B", "Ivan"), ("Deal C", "")):
+            assignee = {"name": name} if name else {}
+            assert templates.render(source, {"item": {"title": title}, "assignee": assignee}) == f"{title} for {name}"
+
     def test_a_render_stops_at_its_size_limit(self) -> None:
         with pytest.raises(templates.UnsafeTemplate, match="longer than"):
             templates.render("{% for c in item.title %}{{ item.title }}{% endfor %}", {"item": {"title": "x" * 1000}})
