@@ -62,15 +62,22 @@ class ItemCopy:
         return options.get(value, value) if isinstance(value, str) else value
 
 
+# Each write below returns the copy as ``load`` reads it: the reactions go on with the item as it now
+# is, without reading it again (one statement fewer per item event, bench/README.md, system).
+_COPY = f"i.*, {OPTIONS_OF_ITEM.format(item='i')} AS list_options"
+
+
 async def load(conn: Connection, tenant_id: str, item_id: str, *, lock: bool = False) -> ItemCopy | None:
     row = await conn.fetchrow(
-        f"SELECT i.*, {OPTIONS_OF_ITEM.format(item='i')} AS list_options FROM automation_items i"
-        " WHERE i.tenant_id = $1 AND i.item_id = $2" + (" FOR UPDATE OF i" if lock else ""),
+        f"SELECT {_COPY} FROM automation_items i WHERE i.tenant_id = $1 AND i.item_id = $2"
+        + (" FOR UPDATE OF i" if lock else ""),
         tenant_id,
         item_id,
     )
-    if row is None:
-        return None
+    return _copy(row) if row is not None else None
+
+
+def _copy(row: Any) -> ItemCopy:
     return ItemCopy(
         item_id=row["item_id"],
         entity_type_id=row["entity_type_id"],
@@ -122,15 +129,17 @@ async def save_created(
     observer_ids: list[str],
     standard: dict[str, Any],
     fields: dict[str, Any],
-) -> None:
-    await conn.execute(
-        """INSERT INTO automation_items
+) -> ItemCopy:
+    """Copy a created item (its placement may have come first); returns the copy."""
+    row = await conn.fetchrow(
+        f"""INSERT INTO automation_items AS i
                (tenant_id, item_id, entity_type_id, title, assignee_id, observer_ids, standard, fields)
            VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8::text::jsonb)
            ON CONFLICT (tenant_id, item_id) DO UPDATE
               SET entity_type_id = EXCLUDED.entity_type_id, title = EXCLUDED.title,
                   assignee_id = EXCLUDED.assignee_id, observer_ids = EXCLUDED.observer_ids,
-                  standard = EXCLUDED.standard, fields = EXCLUDED.fields, created = true""",
+                  standard = EXCLUDED.standard, fields = EXCLUDED.fields, created = true
+           RETURNING {_COPY}""",
         tenant_id,
         item_id,
         entity_type_id,
@@ -140,15 +149,18 @@ async def save_created(
         json.dumps(standard),
         json.dumps(fields),
     )
+    return _copy(row)
 
 
-async def save_changes(conn: Connection, item: ItemCopy, tenant_id: str, changed_at: datetime) -> None:
-    await conn.execute(
-        """UPDATE automation_items
+async def save_changes(conn: Connection, item: ItemCopy, tenant_id: str, changed_at: datetime) -> ItemCopy | None:
+    """Write the item's values; returns the copy (None if there is none)."""
+    row = await conn.fetchrow(
+        f"""UPDATE automation_items i
               SET title = $3, assignee_id = $4, observer_ids = $5, standard = $6::text::jsonb,
                   fields = $7::text::jsonb, last_change_at = CASE WHEN stage_id IS NULL THEN last_change_at
                                                                  ELSE greatest(last_change_at, $8) END
-            WHERE tenant_id = $1 AND item_id = $2""",
+            WHERE tenant_id = $1 AND item_id = $2
+        RETURNING {_COPY}""",
         tenant_id,
         item.item_id,
         item.title,
@@ -158,6 +170,7 @@ async def save_changes(conn: Connection, item: ItemCopy, tenant_id: str, changed
         json.dumps(item.fields),
         changed_at,
     )
+    return _copy(row) if row is not None else None
 
 
 async def set_deleted(conn: Connection, tenant_id: str, item_id: str, deleted: bool) -> None:
@@ -176,15 +189,17 @@ async def enter_stage(
     stage_id: str,
     visit_id: str,
     entered_at: datetime,
-) -> None:
-    await conn.execute(
-        """INSERT INTO automation_items
+) -> ItemCopy:
+    """Put the item on its new stage (the copy is created if its creation has not arrived yet); returns the copy."""
+    row = await conn.fetchrow(
+        f"""INSERT INTO automation_items AS i
                (tenant_id, item_id, entity_type_id, pipeline_id, stage_id, visit_id, entered_at, last_change_at,
                 created)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $7, false)
            ON CONFLICT (tenant_id, item_id) DO UPDATE
               SET pipeline_id = EXCLUDED.pipeline_id, stage_id = EXCLUDED.stage_id, visit_id = EXCLUDED.visit_id,
-                  entered_at = EXCLUDED.entered_at, last_change_at = EXCLUDED.entered_at""",
+                  entered_at = EXCLUDED.entered_at, last_change_at = EXCLUDED.entered_at
+           RETURNING {_COPY}""",
         tenant_id,
         item_id,
         entity_type_id,
@@ -193,3 +208,4 @@ async def enter_stage(
         visit_id,
         entered_at,
     )
+    return _copy(row)

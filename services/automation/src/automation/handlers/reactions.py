@@ -27,7 +27,7 @@ from automation.handlers.triggers import fire_field_triggers
 async def when_item_created_copy_it(conn: Connection, store: EventStore, event: Envelope) -> None:
     created = entities.ItemCreated.model_validate(event.data)
     standard = {key: getattr(created, key) for key in items.STANDARD_KEYS}
-    await items.save_created(
+    item = await items.save_created(
         conn,
         event.tenant_id,
         created.item_id,
@@ -38,8 +38,6 @@ async def when_item_created_copy_it(conn: Connection, store: EventStore, event: 
         standard=standard,
         fields=created.fields,
     )
-    item = await items.load(conn, event.tenant_id, created.item_id)
-    assert item is not None
     await start_processes_on(
         conn, store, tenant_id=event.tenant_id, item=item, before=None, event_id=event.id, now=event.time
     )
@@ -60,10 +58,8 @@ async def when_item_updated_refresh_copy_and_count_idle_time_again(
     if item is None:
         return
     before, idle_since = item.view(), item.last_change_at
-    item = _apply(item, updated.changes)
-    await items.save_changes(conn, item, event.tenant_id, event.time)
-    item = await items.load(conn, event.tenant_id, updated.item_id)
-    assert item is not None
+    item = await items.save_changes(conn, _apply(item, updated.changes), event.tenant_id, event.time)
+    assert item is not None  # its row is locked since it was read
     await start_processes_on(
         conn, store, tenant_id=event.tenant_id, item=item, before=before, event_id=event.id, now=event.time
     )
@@ -126,7 +122,7 @@ async def _enter(
     entered_at = event.data.get("moved_at") and pipelines.ItemMovedToStage.model_validate(event.data).moved_at
     if before is not None and before.visit_id is not None:
         await end_visit(conn, tenant_id, item_id, before.visit_id, entered_at or event.time)
-    await items.enter_stage(
+    item = await items.enter_stage(
         conn,
         tenant_id,
         item_id,
@@ -136,8 +132,6 @@ async def _enter(
         visit_id=event.id,
         entered_at=entered_at or event.time,
     )
-    item = await items.load(conn, tenant_id, item_id)
-    assert item is not None
     robots = await robot_rows.robots_of_stage(conn, tenant_id, stage_id, enabled_only=True)
     await schedule_robots_of_visit(conn, tenant_id, item, robots)
     await arm_idle_triggers(conn, tenant_id, item)
