@@ -54,9 +54,27 @@ class Access:
         return f"({condition})", values
 
 
+# What one unit of work has read of a caller's rights: their viewer and each type's grants.
+KnownRights = dict[str, tuple[Viewer, tuple[Grant, ...]]]
+
+
 async def access_for(
-    conn: Connection, *, tenant_id: str, user_id: str, roles: frozenset[str], entity_type_id: str, action: Action
+    conn: Connection,
+    *,
+    tenant_id: str,
+    user_id: str,
+    roles: frozenset[str],
+    entity_type_id: str,
+    action: Action,
+    known: KnownRights | None = None,
 ) -> Access:
-    viewer = await load_viewer(conn, tenant_id, user_id, roles)
-    grants = tuple(await load_grants(conn, tenant_id, entity_type_id)) if not viewer.is_admin else ()
+    """The caller's rights for one action on one type. ``known``: what this unit of work has read already
+    (filled here); a request that checks reading and then changing reads the directory once."""
+    if known is not None and entity_type_id in known:
+        viewer, grants = known[entity_type_id]
+    else:
+        viewer = await load_viewer(conn, tenant_id, user_id, roles)
+        grants = tuple(await load_grants(conn, tenant_id, entity_type_id)) if not viewer.is_admin else ()
+        if known is not None:
+            known[entity_type_id] = (viewer, grants)
     return Access(viewer=viewer, grants=grants, entity_type_id=entity_type_id, action=action)

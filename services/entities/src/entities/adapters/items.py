@@ -27,13 +27,17 @@ _SAVE = (
 )
 
 
-async def save(conn: Connection, tenant_id: str, item: Item) -> None:
-    """Write the item's whole state (insert or replace); the pipeline copy is left alone."""
-    await conn.execute(_SAVE, *_row(tenant_id, item))
+async def save(conn: Connection, tenant_id: str, item: Item) -> dict[str, Any]:
+    """Write the item's whole state (insert or replace); the pipeline copy is left alone, and returned
+    (``placement``)."""
+    row = await conn.fetchrow(_SAVE + " RETURNING pipeline_id, stage_id, stage_semantic", *_row(tenant_id, item))
+    assert row is not None
+    return placement(row)
 
 
 async def save_many(conn: Connection, tenant_id: str, many: list[Item]) -> None:
-    """Write many items' states; asyncpg pipelines the statements in one round trip."""
+    """Write many items' states; asyncpg pipelines the statements in one round trip (``_SAVE`` without
+    ``save``'s RETURNING, which executemany would not give back)."""
     await conn.executemany(_SAVE, [_row(tenant_id, item) for item in many])
 
 

@@ -11,7 +11,7 @@ from conveyor_kit.openapi import problem_responses
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from entities.adapters import entity_types, items, receipts
+from entities.adapters import items, receipts
 from entities.domain.errors import Forbidden, NotFound
 from entities.domain.item import Item
 from entities.entrypoints import history
@@ -19,6 +19,7 @@ from entities.entrypoints.item_views import ItemDraft, ItemPatch, item_json
 from entities.entrypoints.work import access, etag, expected_version, guard, unit_of_work
 from entities.handlers.create_item import create_item
 from entities.handlers.delete_item import delete_item, purge_item, restore_item
+from entities.handlers.schemas import schema_for
 from entities.handlers.unit import Unit
 from entities.handlers.update_item import update_item
 
@@ -28,9 +29,13 @@ IfMatch = Annotated[str | None, Header(description='the ETag of the version you 
 
 
 async def _answer(unit: Unit, item: Item, code: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
-    schema = await entity_types.schema_of(unit.conn, unit.tenant_id, item.entity_type_id)
-    row = await items.get_row(unit.conn, unit.tenant_id, item.item_id)
-    body = item_json(item, schema, items.placement(row) if row else None)
+    """The item as the API shows it, from what the request has read or written (read again if not)."""
+    schema = await schema_for(unit, item.entity_type_id)
+    placement = unit.known_placements.get(item.item_id)
+    if placement is None:
+        row = await items.get_row(unit.conn, unit.tenant_id, item.item_id)
+        placement = items.placement(row) if row else None
+    body = item_json(item, schema, placement)
     return JSONResponse(body, code, headers={"ETag": etag(item.version), **(headers or {})})
 
 
@@ -73,7 +78,7 @@ async def create(
 
 
 async def _type_visible(unit: Unit, entity_type_id: str) -> None:
-    if await entity_types.get_type(unit.conn, unit.tenant_id, entity_type_id) is None:
+    if await schema_for(unit, entity_type_id) is None:
         raise NotFound(f"entity type {entity_type_id} not found")
 
 
@@ -101,11 +106,12 @@ async def read(
         if row is None:
             raise NotFound(f"item {item_id} not found")
         current = items.to_item(row)
+        unit.known_placements[item_id] = items.placement(row)
         await guard(unit, principal, Action.READ)(current, row["pipeline_id"])
         if as_of is None and version is None:
             return await _answer(unit, current)
         past = await history.item_as_it_was(unit, item_id, as_of=as_of, version=version)
-        schema = await entity_types.schema_of(unit.conn, unit.tenant_id, past.entity_type_id)
+        schema = await schema_for(unit, past.entity_type_id)
         return JSONResponse(item_json(past, schema), headers={"ETag": etag(past.version)})
 
 

@@ -42,6 +42,7 @@ async def access(unit: Unit, principal: Principal, entity_type_id: str, action: 
         roles=principal.roles,
         entity_type_id=entity_type_id,
         action=action,
+        known=unit.known_rights,
     )
 
 

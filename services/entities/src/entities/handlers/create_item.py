@@ -9,11 +9,12 @@ from typing import Any
 from conveyor_contracts.entities import ItemCreated
 from conveyor_messaging.eventstore import NO_STREAM, NewEvent
 
-from entities.adapters import entity_types, items
+from entities.adapters import items
 from entities.domain.errors import Conflict, Invalid, NotFound
 from entities.domain.item import Item, created
 from entities.domain.schema import TypeSchema
 from entities.domain.system_values import check_system
+from entities.handlers.schemas import schema_for
 from entities.handlers.unit import Unit
 
 
@@ -29,7 +30,7 @@ async def create_item(
     schema: TypeSchema | None = None,
 ) -> Item:
     """The new item. `values` are system fields (title, assignee_id...), `fields` custom ones by code."""
-    schema = schema or await entity_types.schema_of(unit.conn, unit.tenant_id, entity_type_id)
+    schema = schema or await schema_for(unit, entity_type_id)
     if schema is None:
         raise NotFound(f"entity type {entity_type_id} not found")
     event = await decide_item(
@@ -52,7 +53,7 @@ async def create_item(
         now=unit.now,
     )
     item = created(event.model_dump(mode="json"), unit.now, recorded.version)
-    await items.save(unit.conn, unit.tenant_id, item)
+    unit.known_placements[item.item_id] = await items.save(unit.conn, unit.tenant_id, item)
     return item
 
 

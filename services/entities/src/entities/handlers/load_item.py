@@ -23,6 +23,7 @@ async def load_item(unit: Unit, item_id: str, *, guard: Guard | None, expected_v
     if row is None:
         raise NotFound(f"item {item_id} not found")
     item = items.to_item(row)
+    unit.known_placements[item_id] = items.placement(row)
     if guard is not None:
         await guard(item, row["pipeline_id"])
     if expected_version is not None and expected_version != item.version:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
@@ -23,6 +24,12 @@ class Unit:
     tenant_id: str
     actor: Actor
     now: datetime
+    # What the unit has read and a later step of the same request needs again, read once (an identity
+    # map): the caller's rights (``adapters.access.KnownRights``), types' schemas by id
+    # (``schema_for``), and items' placements by id (``load_item`` and ``create_item`` note them).
+    known_rights: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    known_schemas: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    known_placements: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def author(self) -> str:

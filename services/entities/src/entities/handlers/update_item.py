@@ -8,12 +8,13 @@ from typing import Any
 from conveyor_contracts.entities import ItemUpdated
 from conveyor_messaging.eventstore import NewEvent
 
-from entities.adapters import entity_types, items
+from entities.adapters import items
 from entities.domain.errors import Invalid, NotFound
 from entities.domain.item import Item, with_changes
 from entities.domain.system_values import check_system
 from entities.handlers.create_item import check_links
 from entities.handlers.load_item import Guard, load_item, record
+from entities.handlers.schemas import schema_for
 from entities.handlers.unit import Unit
 
 
@@ -29,7 +30,7 @@ async def update_item(
 ) -> Item:
     """The item after the change; unchanged (and no event) when every value sent is already so."""
     item = await load_item(unit, item_id, guard=guard, expected_version=expected_version)
-    schema = await entity_types.schema_of(unit.conn, unit.tenant_id, item.entity_type_id)
+    schema = await schema_for(unit, item.entity_type_id)
     if schema is None:
         raise NotFound(f"entity type {item.entity_type_id} not found")
     errors: list[dict[str, str]] = []
@@ -60,5 +61,5 @@ async def update_item(
     )
     version = await record(unit, item, [NewEvent.of(event)])
     after = with_changes(item, changes, at=unit.now, version=version, by=unit.author)
-    await items.save(unit.conn, unit.tenant_id, after)
+    unit.known_placements[item.item_id] = await items.save(unit.conn, unit.tenant_id, after)
     return after
