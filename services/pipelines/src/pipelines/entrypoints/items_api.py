@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from conveyor_access import Action
 from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import Problem, not_found
+from conveyor_messaging.db import Connection
 from fastapi import APIRouter, Header, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipelines.adapters import items
-from pipelines.adapters.access import access_for
+from pipelines.adapters.access import Access, access_for
 from pipelines.entrypoints.deps import Ctx, CtxDep
 from pipelines.entrypoints.views import item_view
 from pipelines.handlers.move_item import Mover, move_item
@@ -38,13 +39,19 @@ def _if_match(value: str | None) -> int | None:
 async def _visible(ctx: Ctx, item_id: str) -> items.ItemCopy:
     """The item if the caller may read it; otherwise 404, so existence is not revealed."""
     async with ctx.pool.acquire() as conn:
-        item = await items.load_item(conn, ctx.tenant_id, item_id)
-        if item is None or item.deleted:
-            raise not_found(f"item {item_id} not found")
-        access = await access_for(conn, ctx.principal, item.entity_type_id)
+        return (await _readable(conn, ctx, item_id))[0]
+
+
+async def _readable(conn: Connection, ctx: Ctx, item_id: str) -> tuple[items.ItemCopy, Access]:
+    """The item and the caller's rights on its type, if they may read it; otherwise 404. Items not on a
+    board yet are not found either: this service shows only placed items."""
+    item = await items.load_item(conn, ctx.tenant_id, item_id)
+    if item is None or item.deleted:
+        raise not_found(f"item {item_id} not found")
+    access = await access_for(conn, ctx.principal, item.entity_type_id)
     if item.pipeline_id is None or not access.may(Action.READ, item.pipeline_id, item.assignee_id):
         raise not_found(f"item {item_id} not found")
-    return item
+    return item, access
 
 
 @router.get("/{item_id}")
@@ -71,9 +78,9 @@ async def move(
             "send If-Match or expected_version with the item's version",
             slug="version-required",
         )
-    item = await _visible(ctx, item_id)
+    # One connection and one reading of the caller's rights for the whole request.
     async with ctx.pool.acquire() as conn, conn.transaction():
-        access = await access_for(conn, ctx.principal, item.entity_type_id)
+        _, access = await _readable(conn, ctx, item_id)
         moved = await move_item(
             conn,
             ctx.store,
