@@ -34,6 +34,8 @@ class ItemCopy:
     # False while only a placement has arrived: the item's creation (on another topic) is still on
     # its way, so there is no assignee, title or field to act on yet.
     created: bool = True
+    # The tenant's configuration generation when the copy was read (revision 0010, kept_config).
+    config_generation: str | None = None
 
     def view(self) -> dict[str, Any]:
         """What conditions and templates see as ``item``: custom fields by code (list fields as their
@@ -64,7 +66,10 @@ class ItemCopy:
 
 # Each write below returns the copy as ``load`` reads it: the reactions go on with the item as it now
 # is, without reading it again (one statement fewer per item event, bench/README.md, system).
-_COPY = f"i.*, {OPTIONS_OF_ITEM.format(item='i')} AS list_options"
+_COPY = (
+    f"i.*, {OPTIONS_OF_ITEM.format(item='i')} AS list_options,"
+    " (SELECT g.generation::text FROM config_generations g WHERE g.tenant_id = i.tenant_id) AS config_generation"
+)
 
 
 async def load(conn: Connection, tenant_id: str, item_id: str, *, lock: bool = False) -> ItemCopy | None:
@@ -94,6 +99,7 @@ def _copy(row: Any) -> ItemCopy:
         last_change_at=row["last_change_at"],
         labels=labels(row["list_options"]),
         created=row["created"],
+        config_generation=row["config_generation"],
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from conveyor_messaging.db import Connection
 
+from automation.adapters.kept_config import KEPT
 from automation.adapters.rows import from_jsonb
 
 
@@ -68,15 +69,23 @@ async def load_template(
     return _template(row) if row else None
 
 
-async def latest_templates_of_type(conn: Connection, tenant_id: str, entity_type_id: str) -> list[TemplateRow]:
-    rows = await conn.fetch(
-        "SELECT DISTINCT ON (template_id) template_id, version, name, process_id, entity_type_id, start, bpmn,"
-        " created_at FROM process_templates WHERE tenant_id = $1 AND entity_type_id = $2"
-        " ORDER BY template_id, version DESC",
-        tenant_id,
-        entity_type_id,
-    )
-    return [_template(row) for row in rows]
+async def latest_templates_of_type(
+    conn: Connection, tenant_id: str, entity_type_id: str, *, generation: str | None = None
+) -> list[TemplateRow]:
+    """The newest version of each template of the type. ``generation``: the tenant's, read with the item
+    (kept_config)."""
+
+    async def load() -> list[TemplateRow]:
+        rows = await conn.fetch(
+            "SELECT DISTINCT ON (template_id) template_id, version, name, process_id, entity_type_id, start, bpmn,"
+            " created_at FROM process_templates WHERE tenant_id = $1 AND entity_type_id = $2"
+            " ORDER BY template_id, version DESC",
+            tenant_id,
+            entity_type_id,
+        )
+        return [_template(row) for row in rows]
+
+    return await KEPT.read(generation, ("latest_templates_of_type", tenant_id, entity_type_id), load)
 
 
 async def latest_bpmn_with_process(conn: Connection, tenant_id: str, process_id: str) -> str | None:

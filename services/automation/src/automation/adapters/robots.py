@@ -8,6 +8,7 @@ from typing import Any
 
 from conveyor_messaging.db import Connection
 
+from automation.adapters.kept_config import KEPT
 from automation.adapters.rows import from_jsonb
 from automation.domain.robots import RobotSpec
 
@@ -73,16 +74,21 @@ async def delete_robot(conn: Connection, tenant_id: str, robot_id: str) -> None:
 
 
 async def robots_of_stage(
-    conn: Connection, tenant_id: str, stage_id: str, *, enabled_only: bool = False
+    conn: Connection, tenant_id: str, stage_id: str, *, enabled_only: bool = False, generation: str | None = None
 ) -> list[Robot]:
-    rows = await conn.fetch(
-        "SELECT * FROM robots WHERE tenant_id = $1 AND stage_id = $2"
-        + (" AND enabled" if enabled_only else "")
-        + " ORDER BY position, robot_id",
-        tenant_id,
-        stage_id,
-    )
-    return [_robot(row) for row in rows]
+    """The stage's robots in their order. ``generation``: the tenant's, read with the item (kept_config)."""
+
+    async def load() -> list[Robot]:
+        rows = await conn.fetch(
+            "SELECT * FROM robots WHERE tenant_id = $1 AND stage_id = $2"
+            + (" AND enabled" if enabled_only else "")
+            + " ORDER BY position, robot_id",
+            tenant_id,
+            stage_id,
+        )
+        return [_robot(row) for row in rows]
+
+    return await KEPT.read(generation, ("robots_of_stage", tenant_id, stage_id, enabled_only), load)
 
 
 async def robots_of_pipeline(conn: Connection, tenant_id: str, pipeline_id: str) -> list[Robot]:

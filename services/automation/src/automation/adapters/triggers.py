@@ -8,6 +8,7 @@ from typing import Any
 
 from conveyor_messaging.db import Connection
 
+from automation.adapters.kept_config import KEPT
 from automation.adapters.rows import from_jsonb
 from automation.domain.triggers import TriggerSpec
 
@@ -76,13 +77,18 @@ async def delete_trigger(conn: Connection, tenant_id: str, trigger_id: str) -> N
 
 
 async def triggers_of_pipeline(
-    conn: Connection, tenant_id: str, pipeline_id: str, *, kind: str | None = None
+    conn: Connection, tenant_id: str, pipeline_id: str, *, kind: str | None = None, generation: str | None = None
 ) -> list[Trigger]:
-    rows = await conn.fetch(
-        "SELECT * FROM triggers WHERE tenant_id = $1 AND pipeline_id = $2 AND ($3::text IS NULL OR kind = $3)"
-        " ORDER BY name, trigger_id",
-        tenant_id,
-        pipeline_id,
-        kind,
-    )
-    return [_trigger(row) for row in rows]
+    """The pipeline's triggers (of one kind). ``generation``: the tenant's, read with the item (kept_config)."""
+
+    async def load() -> list[Trigger]:
+        rows = await conn.fetch(
+            "SELECT * FROM triggers WHERE tenant_id = $1 AND pipeline_id = $2 AND ($3::text IS NULL OR kind = $3)"
+            " ORDER BY name, trigger_id",
+            tenant_id,
+            pipeline_id,
+            kind,
+        )
+        return [_trigger(row) for row in rows]
+
+    return await KEPT.read(generation, ("triggers_of_pipeline", tenant_id, pipeline_id, kind), load)

@@ -42,7 +42,10 @@ async def arm_idle_triggers(conn: Connection, tenant_id: str, item: items.ItemCo
     if item.deleted or item.pipeline_id is None or item.visit_id is None or item.last_change_at is None:
         return
     visit = items.Visit(item.item_id, item.visit_id, item.last_change_at)
-    for trigger in await trigger_rows.triggers_of_pipeline(conn, tenant_id, item.pipeline_id, kind="idle"):
+    kept = item.config_generation
+    for trigger in await trigger_rows.triggers_of_pipeline(
+        conn, tenant_id, item.pipeline_id, kind="idle", generation=kept
+    ):
         if trigger.spec.enabled and trigger.spec.from_stage_id == item.stage_id:
             await _arm(conn, tenant_id, trigger.trigger_id, trigger.spec, visit)
 

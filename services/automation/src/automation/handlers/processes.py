@@ -235,7 +235,10 @@ async def start_processes_on(
     change that made its condition hold."""
     if item.entity_type_id is None:
         return
-    for template in await rows.latest_templates_of_type(conn, tenant_id, item.entity_type_id):
+    templates = await rows.latest_templates_of_type(
+        conn, tenant_id, item.entity_type_id, generation=item.config_generation
+    )
+    for template in templates:
         rule = StartRule.model_validate(template.start)
         if not rule.fires(before, item.view()):
             continue

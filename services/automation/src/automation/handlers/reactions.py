@@ -44,7 +44,9 @@ async def when_item_created_copy_it(conn: Connection, store: EventStore, event: 
     if item.stage_id is not None and item.visit_id is not None:
         # Its placement came first (another topic): the robots timed by a date field were left for
         # now, and are scheduled (or logged as skipped, the date being empty) as on entering the stage.
-        robots = await robot_rows.robots_of_stage(conn, event.tenant_id, item.stage_id, enabled_only=True)
+        robots = await robot_rows.robots_of_stage(
+            conn, event.tenant_id, item.stage_id, enabled_only=True, generation=item.config_generation
+        )
         await schedule_robots_of_visit(
             conn, event.tenant_id, item, [r for r in robots if r.spec.timing.mode in ("before_field", "after_field")]
         )
@@ -65,7 +67,9 @@ async def when_item_updated_refresh_copy_and_count_idle_time_again(
     )
     if item.stage_id is None or item.visit_id is None:
         return
-    robots = await robot_rows.robots_of_stage(conn, event.tenant_id, item.stage_id, enabled_only=True)
+    robots = await robot_rows.robots_of_stage(
+        conn, event.tenant_id, item.stage_id, enabled_only=True, generation=item.config_generation
+    )
     # A change at (or, arriving late, before) the instant idle time already counts from moves nothing:
     # its timers stay as they are (cancelled and set again, their same keys would stay cancelled).
     if item.last_change_at != idle_since:
@@ -132,7 +136,9 @@ async def _enter(
         visit_id=event.id,
         entered_at=entered_at or event.time,
     )
-    robots = await robot_rows.robots_of_stage(conn, tenant_id, stage_id, enabled_only=True)
+    robots = await robot_rows.robots_of_stage(
+        conn, tenant_id, stage_id, enabled_only=True, generation=item.config_generation
+    )
     await schedule_robots_of_visit(conn, tenant_id, item, robots)
     await arm_idle_triggers(conn, tenant_id, item)
 

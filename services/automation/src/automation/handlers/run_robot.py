@@ -102,7 +102,9 @@ async def _wait_for_the_items_creation(conn: Connection, tenant_id: str, timer: 
 async def _start_the_next_waiting_robot(
     conn: Connection, tenant_id: str, robot: robot_rows.Robot, item: items.ItemCopy, now: datetime
 ) -> None:
-    stage_robots = await robot_rows.robots_of_stage(conn, tenant_id, robot.spec.stage_id, enabled_only=True)
+    stage_robots = await robot_rows.robots_of_stage(
+        conn, tenant_id, robot.spec.stage_id, enabled_only=True, generation=item.config_generation
+    )
     ids = [r.robot_id for r in stage_robots]
     if robot.robot_id not in ids:
         return

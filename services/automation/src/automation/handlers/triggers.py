@@ -104,7 +104,10 @@ async def fire_field_triggers(
     """After a change: every field trigger of the item's pipeline whose field changed and now holds."""
     if item.pipeline_id is None or item.deleted:
         return
-    for trigger in await trigger_rows.triggers_of_pipeline(conn, event.tenant_id, item.pipeline_id, kind="field_value"):
+    field_triggers = await trigger_rows.triggers_of_pipeline(
+        conn, event.tenant_id, item.pipeline_id, kind="field_value", generation=item.config_generation
+    )
+    for trigger in field_triggers:
         when = trigger.spec.when
         if not trigger.spec.enabled or when is None or item.stage_id == trigger.spec.stage_id:
             continue
@@ -145,7 +148,10 @@ async def fire_process_step_triggers(
     twice while each round of a loop is a new reach."""
     if item.pipeline_id is None or item.deleted or not reached:
         return
-    for trigger in await trigger_rows.triggers_of_pipeline(conn, tenant_id, item.pipeline_id, kind="process_step"):
+    step_triggers = await trigger_rows.triggers_of_pipeline(
+        conn, tenant_id, item.pipeline_id, kind="process_step", generation=item.config_generation
+    )
+    for trigger in step_triggers:
         spec = trigger.spec
         if not spec.enabled or spec.template_id not in (None, template_id) or item.stage_id == spec.stage_id:
             continue
@@ -165,7 +171,7 @@ async def fire_held_triggers(
     if item.pipeline_id is None or item.deleted:
         return
     for trigger in await trigger_rows.triggers_of_pipeline(
-        conn, tenant_id, item.pipeline_id, kind="calendar_entry_held"
+        conn, tenant_id, item.pipeline_id, kind="calendar_entry_held", generation=item.config_generation
     ):
         spec = trigger.spec
         if not spec.enabled or spec.entry_kind not in (None, entry_kind) or item.stage_id == spec.stage_id:
