@@ -18,6 +18,7 @@ from prometheus_client import Gauge
 from reporting.adapters import journal
 from reporting.adapters.projector import project
 from reporting.adapters.schema import LIVE
+from reporting.adapters.statistics import FreshStatistics
 from reporting.handlers import Projection
 
 log = structlog.get_logger(__name__)
@@ -39,6 +40,7 @@ class ProjectionConsumer(EventConsumer):
         self._projections = projections
         super().__init__(handle=self._project_one, **kwargs)
         self.lag: dict[str, dict[str, float]] = {}
+        self._statistics = FreshStatistics(LIVE)
 
     async def _apply_in_one_transaction(self, batch: list[tuple[ConsumerRecord, Envelope]]) -> list[ConsumerRecord]:
         async with self._pool.acquire() as conn, conn.transaction():
@@ -57,6 +59,7 @@ class ProjectionConsumer(EventConsumer):
             if applied:
                 await journal.record(conn, [(record.topic, event) for record, event in applied])
                 await project(conn, LIVE, [event for _, event in applied], self._projections)
+        await self._statistics.keep(self._pool)
         now = time.time()
         for record, event in applied:
             self._topic(record.topic)["seconds"] = max(now - event.time.timestamp(), 0.0)
