@@ -13,9 +13,10 @@ from typing import Annotated, Any
 import httpx
 import jwt
 import pytest
-from conveyor_kit.auth import Principal, require_roles
+from conveyor_kit.auth import VERIFIED_FOR_SECONDS, Principal, TokenVerifier, require_roles
 from conveyor_kit.clock import ControllableClock
-from conveyor_kit.problems import PROBLEM_MEDIA_TYPE
+from conveyor_kit.problems import PROBLEM_MEDIA_TYPE, Problem
+from conveyor_kit.settings import ServiceSettings
 from conveyor_kit.tokens import mint_token
 from conveyor_kit.whoami import whoami_router
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -259,3 +260,54 @@ class TestRs256WithJwks:
 
         assert response.status_code == 503
         assert response.json()["type"] == "https://conveyor.dev/problems/identity-provider-unavailable"
+
+
+class TestVerifiedTokensAreKept:
+    """A token's signature is checked once a minute at most; its times, on every request."""
+
+    @pytest.fixture
+    def decodes(self, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+        seen: list[str] = []
+        decode = jwt.decode
+
+        def counting(token: str, *args: Any, **kwargs: Any) -> Any:
+            seen.append(token)
+            return decode(token, *args, **kwargs)
+
+        monkeypatch.setattr(jwt, "decode", counting)
+        return seen
+
+    async def test_a_token_is_decoded_once_a_minute_and_its_times_checked_every_time(
+        self, token: Mint, jwt_secret: str, decodes: list[str]
+    ) -> None:
+        monotonic = [0.0]
+        verifier = TokenVerifier(ServiceSettings(jwt_secret=jwt_secret), monotonic=lambda: monotonic[0])
+        sent = token(ttl_seconds=600)
+
+        first = await verifier.verify(sent, NOW)
+        again = await verifier.verify(sent, NOW + timedelta(seconds=30))
+        with pytest.raises(Problem) as expired:
+            await verifier.verify(sent, NOW + timedelta(hours=1))
+        monotonic[0] += VERIFIED_FOR_SECONDS + 1
+        later = await verifier.verify(sent, NOW)
+
+        assert first == again == later and first.user_id == "user-1"
+        assert expired.value.status_code == 401
+        assert decodes == [sent, sent]
+
+    async def test_a_changed_token_is_checked_whatever_was_kept(
+        self, token: Mint, jwt_secret: str, decodes: list[str]
+    ) -> None:
+        verifier = TokenVerifier(ServiceSettings(jwt_secret=jwt_secret))
+        sent = token()
+        await verifier.verify(sent, NOW)
+        head, payload, signature = sent.split(".")
+        forged = ".".join([head, payload, signature[::-1]])
+        other_claims = token(user_id="user-2", secret="another-secret-that-is-long-enough-for-hs256")
+
+        with pytest.raises(Problem) as forged_refused:
+            await verifier.verify(forged, NOW)
+        with pytest.raises(Problem) as other_refused:
+            await verifier.verify(other_claims, NOW)
+
+        assert forged_refused.value.status_code == other_refused.value.status_code == 401

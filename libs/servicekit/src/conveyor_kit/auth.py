@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +23,11 @@ from conveyor_kit.settings import ServiceSettings
 # Clocks of the token issuer and the service drift apart a little.
 LEEWAY_SECONDS = 10
 JWKS_FETCH_TIMEOUT_SECONDS = 5
+# A client sends the same token with request after request: its signature and claims are checked once and
+# kept (by the token's exact text) for this long, so a key withdrawn from the JWKS stops being honoured within
+# a minute; its times are checked on every request. About 3 % of a service's CPU under load (bench/README.md).
+VERIFIED_FOR_SECONDS = 60.0
+VERIFIED_TOKENS = 4096
 
 log = get_logger(__name__)
 
@@ -41,8 +48,10 @@ class Principal:
 class TokenVerifier:
     """Checks a bearer token: HS256 with the shared secret, or RS256 against a JWKS."""
 
-    def __init__(self, settings: ServiceSettings) -> None:
+    def __init__(self, settings: ServiceSettings, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._settings = settings
+        self._monotonic = monotonic
+        self._verified: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
         # PyJWKClient caches keys and refetches on an unknown `kid`; it fetches nothing yet.
         self._jwks = (
             jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, timeout=JWKS_FETCH_TIMEOUT_SECONDS)
@@ -52,6 +61,23 @@ class TokenVerifier:
 
     async def verify(self, token: str, now: datetime) -> Principal:
         """The principal the token speaks for; `Problem` 401 when it speaks for no one."""
+        claims = self._recently_verified(token) or await self._decode(token)
+        _check_times(claims, now)
+        return _principal(claims)
+
+    def _recently_verified(self, token: str) -> dict[str, Any] | None:
+        kept = self._verified.get(token)
+        if kept is None:
+            return None
+        verified_at, claims = kept
+        if self._monotonic() - verified_at > VERIFIED_FOR_SECONDS:
+            del self._verified[token]
+            return None
+        self._verified.move_to_end(token)
+        return claims
+
+    async def _decode(self, token: str) -> dict[str, Any]:
+        """Check the signature, audience and issuer; the claims (kept: ``VERIFIED_FOR_SECONDS``)."""
         try:
             key, algorithm = await self._key_for(token)
             claims: dict[str, Any] = jwt.decode(
@@ -76,8 +102,10 @@ class TokenVerifier:
         except (jwt.PyJWTError, ValueError) as exc:
             log.info("token_rejected", reason=type(exc).__name__)
             raise unauthorized("the bearer token is invalid") from exc
-        _check_times(claims, now)
-        return _principal(claims)
+        self._verified[token] = (self._monotonic(), claims)
+        if len(self._verified) > VERIFIED_TOKENS:
+            self._verified.popitem(last=False)
+        return claims
 
     async def _key_for(self, token: str) -> tuple[Any, str]:
         if self._jwks is None:
