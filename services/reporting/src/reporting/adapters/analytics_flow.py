@@ -90,10 +90,13 @@ async def funnel(conn: Connection, principal: Principal, pipeline_id: str, perio
 # Up to this many ended visits in a period, stage time is computed exactly from the visits.
 EXACT_VISITS = durations.EXACT_VISITS
 
-_EXACT = """SELECT v.stage_id, count(*) AS visits, count(DISTINCT v.item_id) AS items, avg(v.duration_s) AS mean_s,
+# Mean and total add up as numeric: floating-point sums depend on the order the rows come in, which a plan
+# change (or a rebuild's fresh tables) changes, and the same visits must give the same figures.
+_EXACT = """SELECT v.stage_id, count(*) AS visits, count(DISTINCT v.item_id) AS items,
+       avg(v.duration_s::numeric)::float8 AS mean_s,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY v.duration_s) AS median_s,
        percentile_cont(0.9) WITHIN GROUP (ORDER BY v.duration_s) AS p90_s,
-       sum(v.duration_s) AS total_s
+       sum(v.duration_s::numeric)::float8 AS total_s
   FROM projection.stage_visits v
  WHERE v.tenant_id = $1 AND v.pipeline_id = $2 AND v.entered_at >= $3 AND v.entered_at < $4
    AND v.left_at IS NOT NULL AND {seen}
