@@ -64,6 +64,12 @@ class Automation:
         robot: dict[str, Any] = response.json()
         return robot
 
+    async def add_trigger(self, **spec: Any) -> dict[str, Any]:
+        response = await self.http.post("/v1/triggers", json=spec, headers=self.headers())
+        assert response.status_code == 201, response.text
+        trigger: dict[str, Any] = response.json()
+        return trigger
+
     async def log(self, item_id: str) -> dict[str, Any]:
         response = await self.http.get(f"/v1/items/{item_id}/automation-log", headers=self.headers())
         assert response.status_code == 200, response.text

@@ -70,15 +70,10 @@ class TestAChangeIsSeenByTheNextEvent:
         )
         before = await generation(automation)
 
-        created = await automation.http.post(
-            "/v1/triggers",
-            json={
-                "pipeline_id": PIPE, "stage_id": WON, "name": "Signed", "kind": "field_value",
-                "when": {"field": "contract", "op": "eq", "value": "signed"},
-            },
-            headers=automation.headers(),
+        await automation.add_trigger(
+            pipeline_id=PIPE, stage_id=WON, name="Signed", kind="field_value",
+            when={"field": "contract", "op": "eq", "value": "signed"},
         )  # fmt: skip
-        assert created.status_code == 201, created.text
         await automation.update(item_id, "deal", {"fields.contract": {"old": "signed", "new": "signed!"}})
         await automation.update(item_id, "deal", {"fields.contract": {"old": "signed!", "new": "signed"}})
 

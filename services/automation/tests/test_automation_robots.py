@@ -353,15 +353,10 @@ class TestTriggers:
         ]
 
     async def test_a_field_reaching_a_value_moves_the_item(self, automation: Automation) -> None:
-        created = await automation.http.post(
-            "/v1/triggers",
-            json={
-                "pipeline_id": PIPE, "stage_id": WON, "name": "Signed", "kind": "field_value",
-                "when": {"field": "contract", "op": "eq", "value": "signed"},
-            },
-            headers=automation.headers(),
+        await automation.add_trigger(
+            pipeline_id=PIPE, stage_id=WON, name="Signed", kind="field_value",
+            when={"field": "contract", "op": "eq", "value": "signed"},
         )  # fmt: skip
-        assert created.status_code == 201, created.text
         item_id = await on_stage(automation, contract="draft")
 
         await automation.update(item_id, "deal", {"fields.contract": {"old": "draft", "new": "review"}})
