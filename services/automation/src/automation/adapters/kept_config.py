@@ -46,8 +46,5 @@ class KeptConfig:
             self._entries.move_to_end(key)
         return list(kept)
 
-    def clear(self) -> None:
-        self._entries.clear()
-
 
 KEPT = KeptConfig()
