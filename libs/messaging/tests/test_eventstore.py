@@ -18,6 +18,7 @@ from conveyor_messaging.eventstore import (
     EventStore,
     NewEvent,
 )
+from conveyor_testing.plugin import Infra, _asyncpg_dsn
 from conveyor_testing.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -185,6 +186,34 @@ class TestReads:
         finally:
             await pool.release(slow)
             await pool.release(fast)
+
+    async def test_a_transaction_open_in_another_database_holds_nothing_back(
+        self, pool: asyncpg.Pool, infra: Infra
+    ) -> None:
+        """Transaction ids are cluster-wide; another service's long transaction must not stop this relay."""
+        elsewhere = await asyncpg.connect(_asyncpg_dsn(infra.postgres_dsn))  # the maintenance database
+        try:
+            async with elsewhere.transaction():
+                await elsewhere.execute("SELECT pg_current_xact_id()")  # takes an xid, and keeps it open
+                async with pool.acquire() as conn:
+                    await append_one(store, conn, "after-the-open-one", 1)  # a later xid, committed
+                    ready, held_back = await eventually(
+                        lambda: store.read_next(conn), lambda found: len(found[0]) == 1, within=5
+                    )
+                    assert [e.stream_id for e in ready] == ["after-the-open-one"]
+                    assert not held_back
+                    assert [e.stream_id for e in await store.read_all(conn)] == ["after-the-open-one"]
+        finally:
+            await elsewhere.close()
+
+    async def test_a_transaction_open_in_this_database_still_holds_later_commits_back(self, pool: asyncpg.Pool) -> None:
+        """The same open transaction in the store's own database may still commit events below them."""
+        async with pool.acquire() as open_here, open_here.transaction():
+            await open_here.execute("SELECT pg_current_xact_id()")
+            async with pool.acquire() as conn:
+                await append_one(store, conn, "behind-the-open-one", 1)
+                assert await store.read_next(conn) == ([], True)
+                assert await store.read_all(conn) == []
 
     async def test_sixteen_writers_with_open_transactions_are_read_exactly_once(self, pool: asyncpg.Pool) -> None:
         """Writers hold their transactions open 0-200 ms while a reader follows the commit order."""
