@@ -28,10 +28,10 @@ from conveyor_messaging.actor import Actor
 from conveyor_messaging.consumer import EventConsumer, run_consumer
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope, from_kafka
-from conveyor_messaging.eventstore import EventStore, NewEvent
+from conveyor_messaging.eventstore import EventStore, NewEvent, RecordedEvent
 from conveyor_messaging.kafka import make_consumer, make_producer
 from conveyor_messaging.relay import OutboxRelay, default_topic
-from conveyor_testing.plugin import Infra
+from conveyor_testing.plugin import Infra, _asyncpg_dsn
 from conveyor_testing.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -168,6 +168,53 @@ class TestRelayAndConsumer:
         assert len(attempts) >= 3, "the poison event is retried before it is given up"
         assert b"can never be applied" in dict(dead.headers)["dlq_error"]
         assert await projection.fetchval("SELECT count(*) FROM processed_events WHERE event_id = $1", attempts[0]) == 0
+
+
+class BatchRecordingRelay(OutboxRelay):
+    """The relay, telling which events went out together."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.batches: list[list[str]] = []
+
+    async def _publish(self, batch: list[RecordedEvent]) -> None:
+        await super()._publish(batch)
+        self.batches.append([event.stream_id for event in batch])
+
+
+class TestRelayBatches:
+    async def test_events_committed_while_the_relay_lingers_go_out_in_one_batch(
+        self, projection: asyncpg.Pool, producer: AIOKafkaProducer, topic_prefix: str, thing_topic: str
+    ) -> None:
+        """Under load every commit wakes the relay; reading at once would publish them one by one."""
+        relay = BatchRecordingRelay(
+            pool=projection, producer=producer, store=store, topic=default_topic(topic_prefix), linger=0.5
+        )
+        async with running(relay.run()):
+            async with projection.acquire() as conn:
+                await append_one(store, conn, "first", 1)
+                await eventually(lambda: asyncio.sleep(0, relay.batches), lambda batches: len(batches) == 1)
+                # Within the linger after the first batch: nine commits, each waking the relay.
+                for n in range(9):
+                    await append_one(store, conn, f"next-{n}", 1)
+            await eventually(lambda: asyncio.sleep(0, relay.batches), lambda batches: sum(map(len, batches)) == 10)
+        assert relay.batches == [["first"], [f"next-{n}" for n in range(9)]]
+
+    async def test_a_long_transaction_in_another_database_does_not_stop_the_relay(
+        self, projection: asyncpg.Pool, producer: AIOKafkaProducer, infra: Infra, topic_prefix: str, thing_topic: str
+    ) -> None:
+        """Another service's migration or import on the same server: its xid is older than our events'."""
+        relay = BatchRecordingRelay(pool=projection, producer=producer, store=store, topic=default_topic(topic_prefix))
+        elsewhere = await asyncpg.connect(_asyncpg_dsn(infra.postgres_dsn))  # the maintenance database
+        try:
+            async with elsewhere.transaction(), running(relay.run()):
+                await elsewhere.execute("SELECT pg_current_xact_id()")  # takes an xid, and keeps it open
+                async with projection.acquire() as conn:
+                    await append_one(store, conn, "while-another-database-works", 1)
+                batches = await eventually(lambda: asyncio.sleep(0, relay.batches), bool, within=10)
+                assert batches == [["while-another-database-works"]]
+        finally:
+            await elsewhere.close()
 
 
 class TestCorrelation:

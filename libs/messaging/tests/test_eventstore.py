@@ -190,19 +190,23 @@ class TestReads:
     async def test_a_transaction_open_in_another_database_holds_nothing_back(
         self, pool: asyncpg.Pool, infra: Infra
     ) -> None:
-        """Transaction ids are cluster-wide; another service's long transaction must not stop this relay."""
+        """Transaction ids are cluster-wide; looking beyond, another service's long transaction holds nothing."""
         elsewhere = await asyncpg.connect(_asyncpg_dsn(infra.postgres_dsn))  # the maintenance database
         try:
             async with elsewhere.transaction():
                 await elsewhere.execute("SELECT pg_current_xact_id()")  # takes an xid, and keeps it open
                 async with pool.acquire() as conn:
                     await append_one(store, conn, "after-the-open-one", 1)  # a later xid, committed
+                    assert await store.read_next(conn) == ([], True), "the plain horizon waits for it"
                     ready, held_back = await eventually(
-                        lambda: store.read_next(conn), lambda found: len(found[0]) == 1, within=5
+                        lambda: store.read_next(conn, beyond_other_databases=True),
+                        lambda found: len(found[0]) == 1,
+                        within=5,
                     )
                     assert [e.stream_id for e in ready] == ["after-the-open-one"]
                     assert not held_back
-                    assert [e.stream_id for e in await store.read_all(conn)] == ["after-the-open-one"]
+                    beyond = await store.read_all(conn, beyond_other_databases=True)
+                    assert [e.stream_id for e in beyond] == ["after-the-open-one"]
         finally:
             await elsewhere.close()
 
@@ -212,8 +216,8 @@ class TestReads:
             await open_here.execute("SELECT pg_current_xact_id()")
             async with pool.acquire() as conn:
                 await append_one(store, conn, "behind-the-open-one", 1)
-                assert await store.read_next(conn) == ([], True)
-                assert await store.read_all(conn) == []
+                assert await store.read_next(conn, beyond_other_databases=True) == ([], True)
+                assert await store.read_all(conn, beyond_other_databases=True) == []
 
     async def test_sixteen_writers_with_open_transactions_are_read_exactly_once(self, pool: asyncpg.Pool) -> None:
         """Writers hold their transactions open 0-200 ms while a reader follows the commit order."""

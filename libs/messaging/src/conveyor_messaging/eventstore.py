@@ -109,29 +109,31 @@ class RecordedEvent:
         )
 
 
-# The horizon of the statement's snapshot: events after the checkpoint ($1, $2) that commit below it are
-# final (see schema.py).
-#
-# Transaction ids are cluster-wide, so the plain ``pg_snapshot_xmin`` is held back by a long transaction
-# in any database of the cluster: another service's migration, index build or bulk import would stop
-# this service's relay for its whole length. So when the plain horizon would hold an event back, the
-# in-progress ids of the snapshot that are seen, right after it was taken, as the transaction of a
-# backend of another database are left out: a backend belongs to one database, so they cannot commit
-# events here. An id not seen that way (it ended meanwhile, it is in this database, or the role may not
-# read other backends' transaction ids, see docs/adr/001) still counts, as in the plain horizon. Reading
-# the backends' activity costs about 35 µs, so it is done only when some event waits at all.
-HORIZON_AFTER_CHECKPOINT = (
-    "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM events"
-    "   WHERE (commit_xid, position) > ($1::text::xid8, $2::bigint) AND commit_xid >= pg_snapshot_xmin(h.snap))"
-    " THEN pg_snapshot_xmin(h.snap)"
-    " ELSE coalesce((SELECT min(x) FROM pg_snapshot_xip(h.snap) AS x"
+# The horizon of the statement's snapshot: events that commit below it are final (see schema.py).
+HORIZON = "SELECT pg_snapshot_xmin(pg_current_snapshot())"
+
+# Transaction ids are cluster-wide, so the plain horizon is held back by a long transaction in any
+# database of the cluster: another service's migration, index build or bulk import would stop this
+# service's relay for its whole length. This one leaves out the snapshot's in-progress ids that are
+# seen, right after it was taken, as the transaction of a backend of another database: a backend
+# belongs to one database, so they cannot commit events here. An id not seen that way (it ended
+# meanwhile, it is in this database, or the role may not read other backends' transaction ids, see
+# docs/adr/001) still counts, as in the plain horizon. Reading every backend's activity costs
+# PostgreSQL more than the read itself, so the relay asks for it only when it has waited a while.
+HORIZON_BEYOND_OTHER_DATABASES = (
+    "SELECT coalesce((SELECT min(x) FROM pg_snapshot_xip(h.snap) AS x"
     "   WHERE (x::text::bigint % 4294967296) NOT IN ("
     "     SELECT a.backend_xid::text::bigint FROM pg_stat_get_activity(NULL) AS a"
     "     WHERE a.backend_xid IS NOT NULL"
     "       AND a.datid <> (SELECT oid FROM pg_database WHERE datname = current_database()))),"
-    "   pg_snapshot_xmax(h.snap)) END"
+    "   pg_snapshot_xmax(h.snap))"
     " FROM (SELECT pg_current_snapshot() AS snap) AS h"
 )
+
+
+def _horizon(beyond_other_databases: bool) -> str:
+    return HORIZON_BEYOND_OTHER_DATABASES if beyond_other_databases else HORIZON
+
 
 _COLUMNS = (
     "position, commit_xid::text::bigint, event_id, stream_id, version, tenant_id, type,"
@@ -359,12 +361,15 @@ class EventStore:
         )
         return int(version or 0)
 
-    async def read_all(self, conn: Connection, *, after: Checkpoint = START, limit: int = 500) -> list[RecordedEvent]:
-        """Events after ``after`` in commit order, only those no open transaction can precede."""
+    async def read_all(
+        self, conn: Connection, *, after: Checkpoint = START, limit: int = 500, beyond_other_databases: bool = False
+    ) -> list[RecordedEvent]:
+        """Events after ``after`` in commit order, only those no open transaction can precede (with
+        ``beyond_other_databases``, open transactions of other databases are known not to)."""
         rows = await conn.fetch(
             f"SELECT {_COLUMNS} FROM events"
             " WHERE (commit_xid, position) > ($1::text::xid8, $2::bigint)"
-            f"   AND commit_xid < ({HORIZON_AFTER_CHECKPOINT})"
+            f"   AND commit_xid < ({_horizon(beyond_other_databases)})"
             " ORDER BY commit_xid, position LIMIT $3",
             str(after.commit_xid),
             after.position,
@@ -373,7 +378,7 @@ class EventStore:
         return [_recorded(row) for row in rows]
 
     async def read_next(
-        self, conn: Connection, *, after: Checkpoint = START, limit: int = 500
+        self, conn: Connection, *, after: Checkpoint = START, limit: int = 500, beyond_other_databases: bool = False
     ) -> tuple[list[RecordedEvent], bool]:
         """``read_all`` and ``has_held_back`` in one statement, for a relay that polls: the events it
         may publish, and whether committed ones wait behind a still-open transaction.
@@ -381,9 +386,10 @@ class EventStore:
         Rows below the horizon sort before every row at or above it (the order is by ``commit_xid``),
         so the ones to publish are the leading rows marked final; a row after them is held back.
         Held-back rows come without their data, and at most ``limit`` rows are read either way.
+        ``beyond_other_databases``: as in ``read_all``.
         """
         rows = await conn.fetch(
-            f"WITH horizon AS (SELECT ({HORIZON_AFTER_CHECKPOINT}) AS xmin)"
+            f"WITH horizon AS (SELECT ({_horizon(beyond_other_databases)}) AS xmin)"
             " SELECT e.position, e.commit_xid::text::bigint, e.event_id, e.stream_id, e.version, e.tenant_id, e.type,"
             "  CASE WHEN e.commit_xid < h.xmin THEN e.data::text END,"
             "  CASE WHEN e.commit_xid < h.xmin THEN e.metadata::text END,"

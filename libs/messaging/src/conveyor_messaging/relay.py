@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -38,6 +39,37 @@ def default_topic(prefix: str = "") -> TopicFor:
     return lambda event: prefix + topic_for(event.type)
 
 
+class _Waits:
+    """When the relay reads beyond other databases' open transactions (see ``eventstore.HORIZON``).
+
+    Most waits end within milliseconds, whoever's transaction they wait for, and reading beyond costs
+    PostgreSQL a look at every backend. So the relay looks beyond only once it has been stuck (events
+    wait, none can go) for ``look_beyond_after`` seconds, and keeps doing so for a second after: a long
+    transaction elsewhere then delays this relay by that once a second at most, instead of for its
+    whole length.
+    """
+
+    KEEP_LOOKING_FOR = 1.0
+
+    def __init__(self, *, look_beyond_after: float) -> None:
+        self._look_beyond_after = look_beyond_after
+        self._waiting_since: float | None = None
+        self._looking_until = 0.0
+
+    def look_beyond(self) -> bool:
+        now = time.monotonic()
+        if self._waiting_since is not None and now - self._waiting_since >= self._look_beyond_after:
+            self._looking_until = now + self.KEEP_LOOKING_FOR
+        return now < self._looking_until
+
+    def saw(self, *, stuck: bool) -> None:
+        """After each read: ``stuck`` when events wait and none could be published."""
+        if not stuck:
+            self._waiting_since = None
+        elif self._waiting_since is None:
+            self._waiting_since = time.monotonic()
+
+
 class OutboxRelay:
     """Moves events from one service's event store to Kafka."""
 
@@ -52,6 +84,8 @@ class OutboxRelay:
         topic: TopicFor | None = None,
         batch_size: int = 1000,
         idle_wait: float = 1.0,
+        linger: float = 0.005,
+        look_beyond_after: float = 0.1,
         leader_retry: float = 2.0,
         max_publish_backoff: float = 0.5,
     ) -> None:
@@ -69,6 +103,8 @@ class OutboxRelay:
         self._topic = topic or default_topic()
         self._batch_size = batch_size
         self._idle_wait = idle_wait
+        self._linger = linger
+        self._look_beyond_after = look_beyond_after
         self._leader_retry = leader_retry
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -120,14 +156,23 @@ class OutboxRelay:
     async def _relay_while_leader(self, conn: Connection) -> None:
         checkpoint = await self.load_checkpoint(conn)
         held_back_wait = 0.002
+        waits = _Waits(look_beyond_after=self._look_beyond_after)
         while not self._stopping.is_set():
             self._wakeup.clear()
-            batch, held_back = await self._store.read_next(conn, after=checkpoint, limit=self._batch_size)
+            batch, held_back = await self._store.read_next(
+                conn, after=checkpoint, limit=self._batch_size, beyond_other_databases=waits.look_beyond()
+            )
+            waits.saw(stuck=held_back and not batch)
             if batch:
                 await self._publish(batch)
                 checkpoint = batch[-1].checkpoint
                 await self._save_checkpoint(conn, checkpoint)
                 held_back_wait = 0.002
+                if len(batch) < self._batch_size:
+                    # Under load every commit notifies: reading again at once would publish the
+                    # events one by one, each with its own read, produce request and checkpoint write.
+                    # Lingering a few milliseconds lets them gather into one batch (Kafka's linger.ms).
+                    await self._sleep(self._linger)
                 continue
             if held_back:
                 # Committed events wait behind an open transaction that may never notify: look again soon.

@@ -4,9 +4,9 @@ Why ``commit_xid``: positions come from a sequence in insert order, but transact
 another order, so a reader that remembers "the last position I saw" can skip a row whose
 transaction commits after a higher position was read. Each row therefore records a transaction
 id, and readers only take rows whose ``commit_xid`` is below the oldest transaction still open
-(``pg_snapshot_xmin(pg_current_snapshot())``, leaving out transactions of other databases of the
-cluster: ``eventstore.HORIZON_AFTER_CHECKPOINT``): those rows are final, nothing can appear among them
-later. ``commit_xid`` is ``greatest(own xid, the stream's previous commit_xid)`` so that an
+(``pg_snapshot_xmin(pg_current_snapshot())``; the relay may leave out transactions of other databases
+of the cluster, ``eventstore.HORIZON_BEYOND_OTHER_DATABASES``): those rows are final, nothing can
+appear among them later. ``commit_xid`` is ``greatest(own xid, the stream's previous commit_xid)`` so that an
 aggregate's events sort in version order even when a transaction took its xid before reading
 the stream (see docs/adr/001-event-backbone.md). Streams belong to a tenant: two tenants may use the
 same stream id without meeting.
