@@ -26,7 +26,7 @@ from aiokafka import AIOKafkaProducer
 
 from conveyor_messaging import metrics
 from conveyor_messaging.contracts import topic_for
-from conveyor_messaging.db import DATABASE_FAILURES, Connection
+from conveyor_messaging.db import DATABASE_FAILURES, Connection, keeps_session_state
 from conveyor_messaging.envelope import to_kafka
 from conveyor_messaging.eventstore import OUTBOX_CHANNEL, START, Checkpoint, EventStore, RecordedEvent
 
@@ -129,6 +129,7 @@ class OutboxRelay:
         while not self._stopping.is_set():
             try:
                 async with self._pool.acquire() as conn:
+                    keeps_session_state(conn)  # its advisory lock and LISTEN go with the session
                     if not await self._lead(conn):
                         await self._sleep(self._leader_retry)
                         continue

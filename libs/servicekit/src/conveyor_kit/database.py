@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import orjson
+from conveyor_messaging.db import reset_session_state
 from fastapi import FastAPI, Request
 
 from conveyor_kit.settings import ServiceSettings
@@ -43,6 +44,7 @@ async def create_pool(settings: ServiceSettings, *, max_size: int = 10) -> Pool:
         min_size=0,
         max_size=max_size,
         init=register_json_codecs,
+        reset=reset_session_state,
         command_timeout=30,
         # A database that does not answer fails a request within seconds (503), not after a minute.
         timeout=CONNECT_TIMEOUT_SECONDS,

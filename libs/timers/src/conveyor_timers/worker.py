@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import asyncpg
 import structlog
-from conveyor_messaging.db import DATABASE_AWAY, DATABASE_FAILURES, Connection
+from conveyor_messaging.db import DATABASE_AWAY, DATABASE_FAILURES, Connection, keeps_session_state
 
 from conveyor_timers.schema import TIMERS_CHANNEL
 from conveyor_timers.store import Timer, timer_from
@@ -73,6 +73,7 @@ class TimerWorker:
     async def start(self) -> None:
         """Listen for newly scheduled timers and start firing in the background."""
         self._listener = await self._pool.acquire()
+        keeps_session_state(self._listener)  # its LISTEN goes with the session
         await self._listener.add_listener(TIMERS_CHANNEL, self._on_notify)
         self._task = asyncio.create_task(self.run(), name="conveyor-timers")
 
