@@ -6,8 +6,12 @@
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -52,3 +56,15 @@ def from_environment() -> Profile:
 
 
 PROFILE = from_environment()
+
+
+RESULTS = Path(__file__).resolve().parents[2] / ".local" / "faults"
+
+
+def keep_figures(test: str, figures: dict[str, Any]) -> None:
+    """Print a run's figures and keep them in ``.local/faults/<test>.json`` with the profile they ran
+    under: a 30-minute run's figures should not depend on pytest showing its output."""
+    kept = {"profile": asdict(PROFILE), "finished_at": datetime.now(UTC).isoformat(), **figures}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{test}.json").write_text(json.dumps(kept, indent=1, default=str))
+    print(f"{test}:", json.dumps(figures, indent=1, default=str), f"(kept in {RESULTS / test}.json)")

@@ -11,13 +11,12 @@ from the event stores.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 
 import pytest
 from faults_cluster import SERVICES, Cluster
-from faults_profile import PROFILE, Profile
+from faults_profile import PROFILE, Profile, keep_figures
 from faults_scenario import Scenario
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.timeout(PROFILE.longest_test_seconds)]
@@ -56,7 +55,7 @@ class TestChaos:
 
         figures = {"killed": killed, **audit.figures,
                    "gave_up": dict(run.load.ledger.gave_up), "answers": dict(run.board.api.outcomes)}  # fmt: skip
-        print("chaos:", json.dumps(figures, indent=1))
+        keep_figures("chaos", figures)
         assert len(killed) == -(-profile.chaos_seconds // profile.kill_every_seconds) - 1
         assert run.load.ledger.moved and run.load.ledger.updated, "the load must have got through"
         assert not audit.problems, audit.report() + "\n" + cluster.logs()

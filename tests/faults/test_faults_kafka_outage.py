@@ -9,14 +9,13 @@ duplicated anywhere (the same audit as the chaos test).
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from typing import Any
 
 import pytest
 from faults_audit import PRODUCERS
 from faults_cluster import Cluster
-from faults_profile import PROFILE, Profile
+from faults_profile import PROFILE, Profile, keep_figures
 from faults_relays import Drain, backlog, drain, port_open, stored
 from faults_scenario import Scenario
 
@@ -72,7 +71,7 @@ class TestKafkaOutage:
             "accepted_per_10s_while_down": accepted_per_slice,
             **audit.figures,
         }
-        print("kafka outage:", json.dumps(figures, indent=1))
+        keep_figures("kafka-outage", figures)
         assert all(n > 0 for n in accepted_per_slice), f"commands were refused while Kafka was down: {figures}"
         held = {s: d for s, d in drains.items() if d.backlog >= MIN_BACKLOG}
         assert held, f"no relay had a backlog to drain: {figures}"

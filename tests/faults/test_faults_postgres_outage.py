@@ -10,7 +10,6 @@ the audit finds nothing lost or duplicated.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import Counter
 from typing import Any
@@ -19,7 +18,7 @@ import httpx
 import pytest
 from faults_board import ASSIGNEE, Board
 from faults_cluster import SERVICES, Cluster
-from faults_profile import PROFILE, Profile
+from faults_profile import PROFILE, Profile, keep_figures
 from faults_scenario import Scenario
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.timeout(PROFILE.longest_test_seconds)]
@@ -119,7 +118,7 @@ class TestPostgresOutage:
             "ready_again_s": round(recovered_in, 1),
             **audit.figures,
         }
-        print("postgres outage:", json.dumps(figures, indent=1))
+        keep_figures("postgres-outage", figures)
         assert all(text.endswith(": 503 problem") for text in answers), figures
         assert all(text.endswith(": reported") for text in health), figures
         assert streams_again, "the live notification stream never delivered again after the outage"

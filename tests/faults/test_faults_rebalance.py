@@ -12,13 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import time
 
 import pytest
 from conveyor_testing.services import ServiceProcess
 from faults_cluster import Cluster
-from faults_profile import PROFILE, Profile
+from faults_profile import PROFILE, Profile, keep_figures
 from faults_scenario import Scenario
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.timeout(PROFILE.longest_test_seconds)]
@@ -61,6 +60,6 @@ class TestRebalance:
         audit = await run.audit()
 
         figures = {"service": service, "changes": changes, **audit.figures}
-        print("rebalance:", json.dumps(figures, indent=1))
+        keep_figures("rebalance", figures)
         assert {"start", "stop", "kill"} <= set(changes), changes
         assert not audit.problems, audit.report() + "\n" + cluster.logs()
