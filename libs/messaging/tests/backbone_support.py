@@ -128,3 +128,16 @@ async def projection_consumer(
             yield consumer
     finally:
         await producer.stop()
+
+
+@contextlib.asynccontextmanager
+async def transaction_open_in_another_database(admin_dsn: str) -> AsyncIterator[None]:
+    """An open transaction holding an xid in the server's maintenance database, as another service's
+    migration or import would: transaction ids are cluster-wide, so it is older than what follows."""
+    elsewhere = await asyncpg.connect(admin_dsn)
+    try:
+        async with elsewhere.transaction():
+            await elsewhere.execute("SELECT pg_current_xact_id()")
+            yield
+    finally:
+        await elsewhere.close()

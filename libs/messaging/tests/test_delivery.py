@@ -22,6 +22,7 @@ from backbone_support import (
     projection_consumer,
     read_topic,
     running,
+    transaction_open_in_another_database,
     wait_for_count,
 )
 from conveyor_messaging.actor import Actor
@@ -31,7 +32,7 @@ from conveyor_messaging.envelope import Envelope, from_kafka
 from conveyor_messaging.eventstore import EventStore, NewEvent, RecordedEvent
 from conveyor_messaging.kafka import make_consumer, make_producer
 from conveyor_messaging.relay import OutboxRelay, default_topic
-from conveyor_testing.plugin import Infra, _asyncpg_dsn
+from conveyor_testing.plugin import Infra
 from conveyor_testing.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -205,16 +206,11 @@ class TestRelayBatches:
     ) -> None:
         """Another service's migration or import on the same server: its xid is older than our events'."""
         relay = BatchRecordingRelay(pool=projection, producer=producer, store=store, topic=default_topic(topic_prefix))
-        elsewhere = await asyncpg.connect(_asyncpg_dsn(infra.postgres_dsn))  # the maintenance database
-        try:
-            async with elsewhere.transaction(), running(relay.run()):
-                await elsewhere.execute("SELECT pg_current_xact_id()")  # takes an xid, and keeps it open
-                async with projection.acquire() as conn:
-                    await append_one(store, conn, "while-another-database-works", 1)
-                batches = await eventually(lambda: asyncio.sleep(0, relay.batches), bool, within=10)
-                assert batches == [["while-another-database-works"]]
-        finally:
-            await elsewhere.close()
+        async with transaction_open_in_another_database(infra.postgres_dsn), running(relay.run()):
+            async with projection.acquire() as conn:
+                await append_one(store, conn, "while-another-database-works", 1)
+            batches = await eventually(lambda: asyncio.sleep(0, relay.batches), bool, within=10)
+            assert batches == [["while-another-database-works"]]
 
 
 class TestCorrelation:

@@ -7,7 +7,7 @@ import random
 
 import asyncpg
 import pytest
-from backbone_support import EVENT_TYPE, append_one
+from backbone_support import EVENT_TYPE, append_one, transaction_open_in_another_database
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import (
@@ -18,7 +18,7 @@ from conveyor_messaging.eventstore import (
     EventStore,
     NewEvent,
 )
-from conveyor_testing.plugin import Infra, _asyncpg_dsn
+from conveyor_testing.plugin import Infra
 from conveyor_testing.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -191,24 +191,18 @@ class TestReads:
         self, pool: asyncpg.Pool, infra: Infra
     ) -> None:
         """Transaction ids are cluster-wide; looking beyond, another service's long transaction holds nothing."""
-        elsewhere = await asyncpg.connect(_asyncpg_dsn(infra.postgres_dsn))  # the maintenance database
-        try:
-            async with elsewhere.transaction():
-                await elsewhere.execute("SELECT pg_current_xact_id()")  # takes an xid, and keeps it open
-                async with pool.acquire() as conn:
-                    await append_one(store, conn, "after-the-open-one", 1)  # a later xid, committed
-                    assert await store.read_next(conn) == ([], True), "the plain horizon waits for it"
-                    ready, held_back = await eventually(
-                        lambda: store.read_next(conn, beyond_other_databases=True),
-                        lambda found: len(found[0]) == 1,
-                        within=5,
-                    )
-                    assert [e.stream_id for e in ready] == ["after-the-open-one"]
-                    assert not held_back
-                    beyond = await store.read_all(conn, beyond_other_databases=True)
-                    assert [e.stream_id for e in beyond] == ["after-the-open-one"]
-        finally:
-            await elsewhere.close()
+        async with transaction_open_in_another_database(infra.postgres_dsn), pool.acquire() as conn:
+            await append_one(store, conn, "after-the-open-one", 1)  # a later xid, committed
+            assert await store.read_next(conn) == ([], True), "the plain horizon waits for it"
+            ready, held_back = await eventually(
+                lambda: store.read_next(conn, beyond_other_databases=True),
+                lambda found: len(found[0]) == 1,
+                within=5,
+            )
+            assert [e.stream_id for e in ready] == ["after-the-open-one"]
+            assert not held_back
+            beyond = await store.read_all(conn, beyond_other_databases=True)
+            assert [e.stream_id for e in beyond] == ["after-the-open-one"]
 
     async def test_a_transaction_open_in_this_database_still_holds_later_commits_back(self, pool: asyncpg.Pool) -> None:
         """The same open transaction in the store's own database may still commit events below them."""

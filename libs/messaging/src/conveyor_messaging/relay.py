@@ -40,7 +40,7 @@ def default_topic(prefix: str = "") -> TopicFor:
 
 
 class _Waits:
-    """When the relay reads beyond other databases' open transactions (see ``eventstore.HORIZON``).
+    """When the relay reads beyond other databases' open transactions (``eventstore.HORIZON_BEYOND_OTHER_DATABASES``).
 
     Most waits end within milliseconds, whoever's transaction they wait for, and reading beyond costs
     PostgreSQL a look at every backend. So the relay looks beyond only once it has been stuck (events
