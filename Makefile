@@ -22,7 +22,7 @@ help: ## List the targets with a one-line description
 setup: ## Install missing prerequisites (PostgreSQL, JDK, Maven, uv, Node.js), `uv sync --frozen`, `npm ci` in tools/bpmn-check
 	deploy/local/bootstrap.sh
 
-run: ## Start infra, migrate, and run all five services under honcho (Ctrl-C stops)
+run: setup ## Start infra, migrate, and run all five services under honcho (Ctrl-C stops)
 	deploy/local/run.sh
 
 infra-up: ## Start local PostgreSQL (:15432) and Kafka (:19092); reuses running ones
@@ -47,26 +47,26 @@ define run_pytest
 	exit $$rc
 endef
 
-test: infra-up ## Run the whole pytest suite (unit, integration, e2e) except the fault tests
+test: setup infra-up ## Run the whole pytest suite (unit, integration, e2e) except the fault tests
 	$(call run_pytest,-m 'not faults')
 
-test-unit: ## Run the unit tests only (-m unit; no infrastructure needed)
+test-unit: setup ## Run the unit tests only (-m unit; no infrastructure needed)
 	$(call run_pytest,-m unit)
 
-test-integration: infra-up ## Run the integration tests only (-m integration)
+test-integration: setup infra-up ## Run the integration tests only (-m integration)
 	$(call run_pytest,-m integration)
 
-test-security: infra-up ## Fuzzing, tenant/scope leaks, hostile input, secrets in logs (CONVEYOR_FUZZ_PROFILE=long: the long run)
+test-security: setup infra-up ## Fuzzing, tenant/scope leaks, hostile input, secrets in logs (CONVEYOR_FUZZ_PROFILE=long: the long run)
 	$(call run_pytest,tests/security -m security)
 
 # The fault tests bounce this checkout's Kafka and PostgreSQL: never run them against shared infra.
-test-faults: infra-up ## Kill services, stop Kafka/PostgreSQL under load (~6 min; CONVEYOR_FAULTS_PROFILE=long: ~50 min)
+test-faults: setup infra-up ## Kill services, stop Kafka/PostgreSQL under load (~6 min; CONVEYOR_FAULTS_PROFILE=long: ~50 min)
 	$(call run_pytest,tests/faults -m faults $(if $(K),-k '$(K)'))
 
-e2e: infra-up ## Run tests/e2e (K=expr passes -k expr)
+e2e: setup infra-up ## Run tests/e2e (K=expr passes -k expr)
 	$(call run_pytest,tests/e2e $(if $(K),-k '$(K)'))
 
-bench: infra-up ## Run every bench/bench_*.py benchmark script
+bench: setup infra-up ## Run every bench/bench_*.py benchmark script
 	@shopt -s nullglob; scripts=(bench/bench_*.py); \
 	if [[ $${#scripts[@]} -eq 0 ]]; then echo "make bench: no bench/bench_*.py scripts" >&2; exit 1; fi; \
 	for script in "$${scripts[@]}"; do \
@@ -74,10 +74,10 @@ bench: infra-up ## Run every bench/bench_*.py benchmark script
 		$(UV_RUN) python "$$script"; \
 	done
 
-bench-system: infra-up ## Load the five services as OS processes (bench/system/run.py; ARGS="--minutes 2 --profile")
+bench-system: setup infra-up ## Load the five services as OS processes (bench/system/run.py; ARGS="--minutes 2 --profile")
 	$(UV_RUN) python bench/system/run.py $(ARGS)
 
-lint: ## ruff check and mypy (strict) over libs and services
+lint: setup ## ruff check and mypy (strict) over libs and services
 	@rc=0; \
 	echo "==> ruff check ."; $(UV_RUN) ruff check . || rc=1; \
 	echo "==> mypy libs services"; $(UV_RUN) mypy libs services || rc=1; \

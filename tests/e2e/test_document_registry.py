@@ -1,4 +1,4 @@
-"""Document registry and access scopes (shared/scenarios/document-registry.md), steps 1-5, through
+"""Document registry and access scopes (docs/scenarios/document-registry.md), steps 1-5, through
 HTTP only: the entities service (documents, rights, lists, search, export), the pipelines service
 (the kanban) and the reporting service (documents per manager, kind and day).
 """

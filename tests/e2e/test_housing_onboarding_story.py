@@ -1,4 +1,4 @@
-"""Housing & utilities onboarding (shared/scenarios/housing-onboarding.md), steps 1-7, through HTTP only.
+"""Housing & utilities onboarding (docs/scenarios/housing-onboarding.md), steps 1-7, through HTTP only.
 
 Entities, pipelines, automation, notifications and reporting run side by side for one tenant, their test
 clocks moved together; a real SMTP server (aiosmtpd) catches the e-mails. The module's fixture plays the
@@ -42,7 +42,7 @@ from icalendar import Calendar
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 ONBOARDING = (Path(__file__).parents[2] / "docs" / "examples" / "onboarding.bpmn").read_text()
 STATUSES = [
     "Imported", "In progress", "Meeting set", "Terms negotiation", "Contract negotiation", "Contract signing",

@@ -1,4 +1,4 @@
-"""Product lines bound to a catalogue (shared/scenarios/product-rollup.md), through HTTP only: steps
+"""Product lines bound to a catalogue (docs/scenarios/product-rollup.md), through HTTP only: steps
 1-3 (the deal's amount follows its lines), and step 4 (reporting: "Ball" units sold per day, week
 and month, and per line name, against a hand count).
 

@@ -11,7 +11,7 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
-DATA = Path("/work/shared/data") if Path("/work/shared/data").exists() else Path(__file__).parents[4] / "shared/data"
+DATA = Path(__file__).resolve().parents[3] / "tests" / "data"
 EXPECTED_ERRORS = {
     (17, "ИНН"),
     (123, "Телефон"),
