@@ -107,7 +107,7 @@ async def projection_consumer(
     topic: str,
     *,
     name: str = "projection",
-    handle: Handler = record_in_order,
+    handle: Handler | None = record_in_order,
     **options: Any,
 ) -> AsyncIterator[EventConsumer]:
     """An EventConsumer applying ``topic`` into the test database, running for the block."""

@@ -87,4 +87,3 @@ class TestRebalances:
         assert consuming, f"the consumer ended: {tasks[1].exception()!r}"
         assert applied == STREAMS * VERSIONS
         assert await pool.fetchval("SELECT count(*) FROM order_violations") == 0
-

@@ -1,9 +1,10 @@
 """Idempotent Kafka consumer: apply each event exactly once, then commit the offset.
 
 For every fetch (records of one or more partitions, each partition in order) the consumer opens one
-database transaction, marks the events processed in ``processed_events`` (the mark is the
-idempotency: a redelivered event finds its mark and is skipped), runs the handler for the new
-ones, commits, and only then commits the Kafka offsets, all partitions in one request. A failing
+database transaction, marks the events processed in ``processed_events`` with one statement (the
+mark is the idempotency: a redelivered event finds its mark and is skipped), hands the new ones to
+its batch handler (``batches.py``: set-based reactions, or per-event handlers one at a time),
+commits, and only then commits the Kafka offsets, all partitions in one request. A failing
 batch is replayed one event at a time with bounded retries and backoff; an event that keeps
 failing, or a record that cannot be decoded, goes to the dead-letter topic with its error and the
 consumer moves on. Infrastructure errors (the database is away) are not the event's
@@ -15,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import asyncpg
 import structlog
@@ -25,27 +27,17 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt, wait_exponential
 
 from conveyor_messaging import metrics
-from conveyor_messaging.db import DATABASE_AWAY, Connection
+from conveyor_messaging.batches import BatchHandler, Handler, one_at_a_time, route
+from conveyor_messaging.db import DATABASE_AWAY
 from conveyor_messaging.envelope import Envelope, MalformedMessage, from_kafka
 
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 
-Handler = Callable[[Connection, Envelope], Awaitable[None]]
-
 INFRASTRUCTURE_ERRORS = DATABASE_AWAY
 
-
-def route(handlers: Mapping[str, Handler]) -> Handler:
-    """One handler that dispatches on the event type; types nobody handles are skipped."""
-
-    async def dispatch(conn: Connection, event: Envelope) -> None:
-        handler = handlers.get(event.type)
-        if handler is not None:
-            await handler(conn, event)
-
-    return dispatch
+__all__ = ["BatchHandler", "EventConsumer", "Handler", "route", "run_consumer"]
 
 
 class EventConsumer:
@@ -58,7 +50,8 @@ class EventConsumer:
         pool: asyncpg.Pool,
         consumer: AIOKafkaConsumer,
         producer: AIOKafkaProducer,
-        handle: Handler,
+        handle: Handler | None = None,
+        handle_batch: BatchHandler | None = None,
         dead_letter_topic: str | None = None,
         max_attempts: int = 5,
         first_backoff: float = 0.05,
@@ -69,13 +62,18 @@ class EventConsumer:
         self._pool = pool
         self._consumer = consumer
         self._producer = producer
-        self._handle = handle
+        if (handle is None) == (handle_batch is None):
+            raise ValueError("give a consumer either handle or handle_batch")
+        self._handle_batch = handle_batch if handle_batch is not None else one_at_a_time(handle)  # type: ignore[arg-type]
         self.dead_letter_topic = dead_letter_topic or f"conveyor.deadletter.{name}"
         self._max_attempts = max_attempts
         self._first_backoff = first_backoff
         self._max_backoff = max_backoff
         self._batch_size = batch_size
         self._stopping = asyncio.Event()
+        self._next_offsets: dict[TopicPartition, int] = {}
+        self._last_applied_time: datetime | None = None
+        self._started_at = datetime.now(UTC)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -93,6 +91,40 @@ class EventConsumer:
             if records:
                 await self._apply_fetched(records)
                 await self._commit({tp: part[-1].offset + 1 for tp, part in batches.items() if part})
+            await self._learn_positions()
+            self._export_lag()
+
+    async def _learn_positions(self) -> None:
+        """Where each assigned partition stands (everything before it is applied), for ``lag``; a
+        partition whose position is not known yet (just assigned) is left for the next round."""
+        assigned = self._consumer.assignment()
+        for tp in list(self._next_offsets):
+            if tp not in assigned:
+                del self._next_offsets[tp]
+        for tp in assigned:
+            with contextlib.suppress(TimeoutError, IllegalStateError, KafkaError):
+                self._next_offsets[tp] = await asyncio.wait_for(self._consumer.position(tp), 0.05)
+
+    def lag(self) -> dict[str, Any]:
+        """How far behind the consumer is: events not yet applied on its partitions, and how old the
+        oldest of them may be (the time since the newest applied event was made; 0 when caught up).
+
+        Read from what the last fetch told, so a consumer stuck on its database shows its age growing.
+        """
+        events = 0
+        for tp in self._consumer.assignment():
+            # Both are known once a fetch has answered for the partition (an empty one included).
+            highwater, position = self._consumer.highwater(tp), self._next_offsets.get(tp)
+            if highwater is not None and position is not None:
+                events += max(highwater - position, 0)
+        since = self._last_applied_time or self._started_at
+        seconds = max((datetime.now(UTC) - since).total_seconds(), 0.0) if events else 0.0
+        return {"events": events, "seconds": round(seconds, 3)}
+
+    def _export_lag(self) -> None:
+        figures = self.lag()
+        metrics.CONSUMER_LAG_EVENTS.labels(self.name).set(figures["events"])
+        metrics.CONSUMER_LAG_SECONDS.labels(self.name).set(figures["seconds"])
 
     async def _apply_fetched(self, records: Sequence[ConsumerRecord]) -> None:
         """Apply one fetch (several partitions, each in its order) in one transaction if it can."""
@@ -133,16 +165,18 @@ class EventConsumer:
                 [event.id for _, event in batch],
             )
             fresh = {row[0] for row in rows}
+            events: list[Envelope] = []
             for record, event in batch:
                 if event.id in fresh:
                     fresh.discard(event.id)  # the same event twice in one batch runs once
-                    with structlog.contextvars.bound_contextvars(
-                        correlation_id=event.correlation_id or event.id,
-                        causation_id=event.id,
-                        tenant_id=event.tenant_id,
-                    ):
-                        await self._handle(conn, event)
+                    events.append(event)
                     applied.append(record)
+            if events:
+                await self._handle_batch(conn, events)
+        if batch:
+            newest = max(event.time for _, event in batch)
+            if self._last_applied_time is None or newest > self._last_applied_time:
+                self._last_applied_time = newest
         return applied
 
     async def _apply_one_with_retries(self, record: ConsumerRecord, event: Envelope) -> list[ConsumerRecord]:

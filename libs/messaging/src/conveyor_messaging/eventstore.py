@@ -172,25 +172,41 @@ _WRITE = """
     SELECT position, commit_xid::text::bigint AS commit_xid, version, recorded_at{notify}
       FROM written ORDER BY version"""
 
-# Bulk creation: one head row and one first event per stream, joined on the stream id; a stream
-# that exists already yields no row, and the caller turns the shortfall into a conflict.
+# Bulk creation: one head row and one first event per stream, joined on the stream; a stream that
+# exists already yields no row, and the caller turns the shortfall into a conflict. Each row has its
+# own tenant and metadata, so that a consumer's batch can start the streams of many causes at once.
 _NEW_STREAMS = """
     WITH wanted AS (
-        SELECT * FROM unnest($3::text[], $4::uuid[], $5::text[], $6::text[], $8::timestamptz[])
-               AS w(stream_id, event_id, type, data, occurred_at)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[],
+                             $8::timestamptz[])
+               AS w(tenant_id, stream_id, aggregate_type, event_id, type, data, metadata, occurred_at)
     ), heads AS (
         INSERT INTO event_streams (tenant_id, stream_id, aggregate_type, version, last_commit_xid)
-        SELECT $1, stream_id, $2, 1, pg_current_xact_id() FROM wanted
+        SELECT tenant_id, stream_id, aggregate_type, 1, pg_current_xact_id() FROM wanted
         ON CONFLICT (tenant_id, stream_id) DO NOTHING
-        RETURNING stream_id, last_commit_xid
+        RETURNING tenant_id, stream_id, last_commit_xid
     ), written AS (
         INSERT INTO events (commit_xid, event_id, stream_id, version, tenant_id, type, data, metadata, occurred_at)
-        SELECT h.last_commit_xid, w.event_id, w.stream_id, 1, $1, w.type, w.data::jsonb, $7::text::jsonb,
-               w.occurred_at
-          FROM wanted w JOIN heads h USING (stream_id)
-        RETURNING stream_id, position, commit_xid, recorded_at
+        SELECT h.last_commit_xid, w.event_id, w.stream_id, 1, w.tenant_id, w.type, w.data::jsonb,
+               w.metadata::jsonb, w.occurred_at
+          FROM wanted w JOIN heads h USING (tenant_id, stream_id)
+        RETURNING tenant_id, stream_id, position, commit_xid, recorded_at
     )
-    SELECT stream_id, position, commit_xid::text::bigint AS commit_xid, recorded_at{notify} FROM written"""
+    SELECT tenant_id, stream_id, position, commit_xid::text::bigint AS commit_xid, recorded_at{notify}
+      FROM written"""
+
+
+@dataclass(frozen=True, slots=True)
+class FirstEvent:
+    """The first event of a new stream, with the tenant, actor and cause of its own (``append_first_events``)."""
+
+    tenant_id: str
+    stream_id: str
+    aggregate_type: str
+    event: NewEvent
+    actor: Actor
+    correlation_id: str | None = None
+    causation_id: str | None = None
 
 
 class EventStore:
@@ -275,49 +291,62 @@ class EventStore:
         actor: Actor,
         now: datetime | None = None,
     ) -> list[RecordedEvent]:
-        """Start many streams with their first event in one statement (bulk creation, e.g. imports).
+        """Start many streams of one tenant with their first event in one statement (bulk creation,
+        e.g. imports). Every stream must be new: if any exists already, nothing is written and
+        ConcurrencyConflict names the first of them."""
+        return await self.append_first_events(
+            conn,
+            [FirstEvent(tenant_id, stream_id, aggregate_type, event, actor) for stream_id, event in streams],
+            now=now,
+        )
 
-        Every stream must be new: if any exists already, nothing is written and ConcurrencyConflict
-        names the first of them.
+    async def append_first_events(
+        self, conn: Connection, firsts: Sequence[FirstEvent], *, now: datetime | None = None
+    ) -> list[RecordedEvent]:
+        """Start many streams, of any tenants and causes, with their first event in one statement.
+
+        What a batch reaction uses to record the events of a whole fetch (an item placed for each item
+        created). Every stream must be new, as ``append_new_streams`` says.
         """
-        if not streams:
+        if not firsts:
             return []
         occurred = now or datetime.now(UTC)
-        metadata = self._metadata(actor, aggregate_type, None, None)
-        data_texts = [orjson.dumps(event.data).decode() for _, event in streams]
+        metadata = [self._metadata(f.actor, f.aggregate_type, f.correlation_id, f.causation_id) for f in firsts]
+        meta_texts = [orjson.dumps(m).decode() for m in metadata]
+        data_texts = [orjson.dumps(f.event.data).decode() for f in firsts]
         # A savepoint (or a transaction of its own) so that a refused batch leaves nothing behind.
         async with conn.transaction():
             rows = await conn.fetch(
                 _NEW_STREAMS.format(notify=self._notify_sql),
-                tenant_id,
-                aggregate_type,
-                [stream_id for stream_id, _ in streams],
-                [event.event_id for _, event in streams],
-                [event.type for _, event in streams],
+                [f.tenant_id for f in firsts],
+                [f.stream_id for f in firsts],
+                [f.aggregate_type for f in firsts],
+                [f.event.event_id for f in firsts],
+                [f.event.type for f in firsts],
                 data_texts,
-                orjson.dumps(metadata).decode(),
-                [event.occurred_at or occurred for _, event in streams],
+                meta_texts,
+                [f.event.occurred_at or occurred for f in firsts],
             )
-            if len(rows) != len(streams):
-                written = {row["stream_id"] for row in rows}
-                taken = next(stream_id for stream_id, _ in streams if stream_id not in written)
+            if len(rows) != len(firsts):
+                written = {(row["tenant_id"], row["stream_id"]) for row in rows}
+                taken = next(f.stream_id for f in firsts if (f.tenant_id, f.stream_id) not in written)
                 raise ConcurrencyConflict(taken, NO_STREAM, 1)
-        by_stream = {row["stream_id"]: row for row in rows}
+        by_stream = {(row["tenant_id"], row["stream_id"]): row for row in rows}
         return [
             RecordedEvent(
-                position=by_stream[stream_id]["position"],
-                commit_xid=by_stream[stream_id]["commit_xid"],
-                event_id=event.event_id,
-                stream_id=stream_id,
+                position=by_stream[(f.tenant_id, f.stream_id)]["position"],
+                commit_xid=by_stream[(f.tenant_id, f.stream_id)]["commit_xid"],
+                event_id=f.event.event_id,
+                stream_id=f.stream_id,
                 version=1,
-                tenant_id=tenant_id,
-                type=event.type,
+                tenant_id=f.tenant_id,
+                type=f.event.type,
                 data_json=text.encode(),
-                metadata=metadata,
-                occurred_at=event.occurred_at or occurred,
-                recorded_at=by_stream[stream_id]["recorded_at"],
+                metadata=meta,
+                occurred_at=f.event.occurred_at or occurred,
+                recorded_at=by_stream[(f.tenant_id, f.stream_id)]["recorded_at"],
             )
-            for (stream_id, event), text in zip(streams, data_texts, strict=True)
+            for f, text, meta in zip(firsts, data_texts, metadata, strict=True)
         ]
 
     def _metadata(

@@ -26,3 +26,13 @@ HANDLE_SECONDS = Histogram(
 WORKER_RESTARTS = Counter(
     "conveyor_worker_restarts_total", "Relays and consumers started again after an unexpected error", ["worker"]
 )
+# Refreshed after every fetch (every 200 ms when idle), not only after an offset commit: a consumer
+# stuck on its database shows its lag and age growing instead of a frozen figure.
+CONSUMER_LAG_EVENTS = Gauge(
+    "conveyor_consumer_lag_events", "Events on the consumer's partitions not yet applied", ["consumer"]
+)
+CONSUMER_LAG_SECONDS = Gauge(
+    "conveyor_consumer_lag_seconds",
+    "How old the consumer's unapplied events may be: time since the newest applied event was made (0 when caught up)",
+    ["consumer"],
+)

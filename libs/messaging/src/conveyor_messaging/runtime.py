@@ -18,7 +18,8 @@ import structlog
 from aiokafka import AIOKafkaProducer
 
 from conveyor_messaging import metrics
-from conveyor_messaging.consumer import EventConsumer, Handler, run_consumer
+from conveyor_messaging.batches import BatchHandler, Handler
+from conveyor_messaging.consumer import EventConsumer, run_consumer
 from conveyor_messaging.eventstore import EventStore
 from conveyor_messaging.kafka import make_consumer, make_producer
 from conveyor_messaging.relay import OutboxRelay, default_topic
@@ -31,14 +32,20 @@ MAX_RESTART_DELAY = 30.0
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
-    """A consumer of the service: a name (its group and processed-marks key), topics and a handler."""
+    """A consumer of the service: a name (its group and processed-marks key), topics, and either a
+    per-event ``handle`` or a ``handle_batch`` that takes every new event of a fetch (``batches.py``)."""
 
     name: str
     topics: Sequence[str]
-    handle: Handler
+    handle: Handler | None = None
+    handle_batch: BatchHandler | None = None
     # How long events may wait to be fetched together (``make_consumer``'s ``batch_wait_ms``); None:
     # each is fetched as soon as it arrives. For consumers whose work may be late by that much.
     batch_wait_ms: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.handle is None) == (self.handle_batch is None):
+            raise ValueError(f"subscription {self.name!r}: give either handle or handle_batch")
 
 
 class Backbone:
@@ -107,7 +114,12 @@ class Backbone:
         )
         assert self._producer is not None
         consumer = EventConsumer(
-            name=group, pool=self._pool, consumer=kafka_consumer, producer=self._producer, handle=sub.handle
+            name=group,
+            pool=self._pool,
+            consumer=kafka_consumer,
+            producer=self._producer,
+            handle=sub.handle,
+            handle_batch=sub.handle_batch,
         )
         self._consumers[group] = consumer
         if self._stopped.is_set():
@@ -160,10 +172,23 @@ class Backbone:
         self._tasks.clear()
 
     def status(self) -> tuple[bool, dict[str, Any]]:
-        """For /health/ready: every worker still running."""
+        """For /health/ready: every worker still running, and how far behind each consumer is.
+
+        Lag is reported, never a reason to be unready: a pod taken out of service for lag (or for a
+        Kafka outage) would stop taking commands, which the outbox keeps safe meanwhile.
+        """
         if not self._run_workers:
             return True, {"workers": "disabled"}
         dead = [t.get_name() for t in self._tasks if t.done()]
         restarting = sorted(self._restarting)
-        details = {"workers": [t.get_name() for t in self._tasks], "stopped": dead, "restarting": restarting}
+        details = {
+            "workers": [t.get_name() for t in self._tasks],
+            "stopped": dead,
+            "restarting": restarting,
+            "lag": self.lag(),
+        }
         return not dead and not restarting, details
+
+    def lag(self) -> dict[str, dict[str, Any]]:
+        """Per consumer group: events not yet applied and how old they may be (``EventConsumer.lag``)."""
+        return {group: consumer.lag() for group, consumer in self._consumers.items()}

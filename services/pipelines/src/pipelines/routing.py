@@ -4,23 +4,25 @@ Reading this module tells you everything the service reacts to. Each entry becom
 group (`pipelines.<name>`) started by `bootstrap.py`.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from conveyor_access.directory import DIRECTORY_HANDLERS, DIRECTORY_TOPICS
 from conveyor_contracts import entities
 from conveyor_contracts.pipelines import MoveItem
-from conveyor_messaging.consumer import Handler, route
+from conveyor_messaging.batches import BatchReaction, Handler, route, route_mixed
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore
 from conveyor_messaging.runtime import Subscription
 
 from pipelines.handlers import reactions
+from pipelines.handlers.when_items_created_place_them import when_items_created_place_them
 
 # The same store the service's backbone appends with: it holds SQL, no connection.
 STORE = EventStore(source="/conveyor/pipelines")
 
 Reaction = Callable[[Connection, EventStore, Envelope], Awaitable[None]]
+SetReaction = Callable[[Connection, EventStore, Sequence[Envelope]], Awaitable[None]]
 
 
 def _recording(reaction: Reaction) -> Handler:
@@ -30,12 +32,22 @@ def _recording(reaction: Reaction) -> Handler:
     return handle
 
 
+def _recording_batch(reaction: SetReaction) -> BatchReaction:
+    async def handle(conn: Connection, events: Sequence[Envelope]) -> None:
+        await reaction(conn, STORE, events)
+
+    return handle
+
+
 # Entity types and items share one consumer: an item may only be placed once its type's
 # pipeline exists, and one consumer applies what it fetched in one transaction.
+# Set-based reactions take every new event of their type in a fetch (conveyor_messaging.batches).
+ENTITIES_IN_BATCHES = {
+    entities.ItemCreated.type_name: when_items_created_place_them,
+}
 ENTITIES = {
     entities.EntityTypeCreated.type_name: reactions.when_entity_type_created_open_default_pipeline,
     entities.EntityTypeChanged.type_name: reactions.when_entity_type_changed_follow_its_pipelines_setting,
-    entities.ItemCreated.type_name: reactions.when_item_created_place_it,
     entities.ItemUpdated.type_name: reactions.when_item_updated_refresh_its_card,
     entities.ItemDeleted.type_name: reactions.when_item_deleted_hide_its_card,
     entities.ItemRestored.type_name: reactions.when_item_restored_show_its_card,
@@ -47,7 +59,10 @@ SUBSCRIPTIONS: list[Subscription] = [
     Subscription(
         name="entities",
         topics=[entities.EntityTypeCreated.topic(), entities.ItemCreated.topic()],
-        handle=route({t: _recording(r) for t, r in ENTITIES.items()}),
+        handle_batch=route_mixed(
+            {t: _recording_batch(r) for t, r in ENTITIES_IN_BATCHES.items()},
+            {t: _recording(r) for t, r in ENTITIES.items()},
+        ),
     ),
     Subscription(
         name="commands",

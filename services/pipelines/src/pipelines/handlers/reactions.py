@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import structlog
@@ -15,20 +14,13 @@ from conveyor_messaging.eventstore import ConcurrencyConflict, EventStore
 
 from pipelines.adapters import catalog, items
 from pipelines.domain.model import DEFAULT_PIPELINE_NAME
+from pipelines.domain.values import amount_or_none
 from pipelines.handlers.move_item import Mover, move_item
 from pipelines.handlers.open_pipeline import open_pipeline
-from pipelines.handlers.place_item import place_item
 
 log = structlog.get_logger(__name__)
 
 CARD_COLUMNS = {"title": "title", "assignee_id": "assignee_id", "amount": "amount", "currency": "currency"}
-
-
-def _amount(value: Any) -> Decimal | None:
-    try:
-        return Decimal(str(value)) if value is not None else None
-    except InvalidOperation:
-        return None
 
 
 async def when_entity_type_created_open_default_pipeline(conn: Connection, store: EventStore, event: Envelope) -> None:
@@ -72,30 +64,6 @@ async def when_entity_type_changed_follow_its_pipelines_setting(
         )
 
 
-async def when_item_created_place_it(conn: Connection, store: EventStore, event: Envelope) -> None:
-    created = entities.ItemCreated.model_validate(event.data)
-    copy = items.ItemCopy(
-        item_id=created.item_id,
-        entity_type_id=created.entity_type_id,
-        pipeline_id=None,
-        stage_id=None,
-        requested_pipeline_id=created.requested_pipeline_id,
-        requested_stage_id=created.requested_stage_id,
-        title=created.title,
-        assignee_id=created.assignee_id,
-        amount=_amount(created.amount),
-        currency=created.currency,
-        fields=created.fields,
-        deleted=False,
-        version=0,
-        updated_at=event.time,
-    )
-    if not await items.insert_item(conn, event.tenant_id, copy):
-        return
-    if not await place_item(conn, store, tenant_id=event.tenant_id, item=copy, actor=event.actor, now=event.time):
-        log.info("item_waits_for_a_pipeline", item_id=created.item_id, entity_type_id=created.entity_type_id)
-
-
 async def when_item_updated_refresh_its_card(conn: Connection, store: EventStore, event: Envelope) -> None:
     updated = entities.ItemUpdated.model_validate(event.data)
     values: dict[str, Any] = {}
@@ -105,7 +73,7 @@ async def when_item_updated_refresh_its_card(conn: Connection, store: EventStore
         if key.startswith("fields."):
             fields[key.removeprefix("fields.")] = new
         elif key in CARD_COLUMNS:
-            values[CARD_COLUMNS[key]] = _amount(new) if key == "amount" else new
+            values[CARD_COLUMNS[key]] = amount_or_none(new) if key == "amount" else new
     await items.apply_changes(conn, event.tenant_id, updated.item_id, {**values, "fields": fields}, event.time)
 
 

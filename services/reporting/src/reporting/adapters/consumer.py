@@ -39,7 +39,7 @@ class ProjectionConsumer(EventConsumer):
     def __init__(self, *, projections: Mapping[str, Projection], **kwargs: Any) -> None:
         self._projections = projections
         super().__init__(handle=self._project_one, **kwargs)
-        self.lag: dict[str, dict[str, float]] = {}
+        self.topic_lag: dict[str, dict[str, float]] = {}
         self._statistics = FreshStatistics(LIVE)
 
     async def _apply_in_one_transaction(self, batch: list[tuple[ConsumerRecord, Envelope]]) -> list[ConsumerRecord]:
@@ -80,11 +80,11 @@ class ProjectionConsumer(EventConsumer):
         await project(conn, LIVE, [event], self._projections)
 
     def _topic(self, topic: str) -> dict[str, float]:
-        return self.lag.setdefault(topic, {"messages": 0, "seconds": 0.0})
+        return self.topic_lag.setdefault(topic, {"messages": 0, "seconds": 0.0})
 
     def export_lag(self) -> dict[str, dict[str, float]]:
         """Per topic: messages behind the high watermark and the age of the newest applied event."""
-        for topic, figures in self.lag.items():
+        for topic, figures in self.topic_lag.items():
             LAG_MESSAGES.labels(topic).set(figures["messages"])
             LAG_SECONDS.labels(topic).set(figures["seconds"])
-        return {topic: dict(figures) for topic, figures in self.lag.items()}
+        return {topic: dict(figures) for topic, figures in self.topic_lag.items()}

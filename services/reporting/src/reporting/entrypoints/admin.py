@@ -62,4 +62,4 @@ async def check_projection_lag(state: State) -> tuple[bool, dict[str, Any]]:
     if consumer is None:
         return not state.settings.run_workers, {"workers": "disabled"}
     task = state.projections_task
-    return not task.done(), {"topics": consumer.export_lag()}
+    return not task.done(), {"topics": consumer.export_lag(), "lag": consumer.lag()}

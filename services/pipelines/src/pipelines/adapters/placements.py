@@ -1,0 +1,86 @@
+"""Set-based writes for a batch of new items: their copies, their first stage, their first visit.
+
+A CSV import creates items by the thousand; the per-item path paid five statements for each (copy,
+pipelines, stage, visit, event). These take a whole batch in one statement each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+from conveyor_messaging.db import Connection
+
+from pipelines.adapters.items import ItemCopy
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    tenant_id: str
+    item_id: str
+    pipeline_id: str
+    stage_id: str
+    at: datetime
+    by: str
+
+
+async def insert_items(conn: Connection, tenant_ids: Sequence[str], copies: Sequence[ItemCopy]) -> set[tuple[str, str]]:
+    """Store new items' copies; returns the (tenant, item) pairs that were new (a repeat is left as it is)."""
+    rows = await conn.fetch(
+        "INSERT INTO items (tenant_id, item_id, entity_type_id, requested_pipeline_id, requested_stage_id, title,"
+        " assignee_id, amount, currency, fields, updated_at)"
+        " SELECT t, i, e, rp, rs, ti, a, am, c, f::jsonb, u FROM unnest($1::text[], $2::text[], $3::text[],"
+        " $4::text[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::text[], $10::text[], $11::timestamptz[])"
+        " AS n(t, i, e, rp, rs, ti, a, am, c, f, u)"
+        " ON CONFLICT DO NOTHING RETURNING tenant_id, item_id",
+        list(tenant_ids),
+        [c.item_id for c in copies],
+        [c.entity_type_id for c in copies],
+        [c.requested_pipeline_id for c in copies],
+        [c.requested_stage_id for c in copies],
+        [c.title for c in copies],
+        [c.assignee_id for c in copies],
+        [c.amount for c in copies],
+        [c.currency for c in copies],
+        [orjson.dumps(c.fields).decode() for c in copies],
+        [c.updated_at for c in copies],
+    )
+    return {(row["tenant_id"], row["item_id"]) for row in rows}
+
+
+async def put_new_items_on_stages(conn: Connection, placements: Sequence[Placement]) -> None:
+    """First stage and first visit of items that have never been placed (version 0)."""
+    columns = (
+        [p.tenant_id for p in placements],
+        [p.item_id for p in placements],
+        [p.pipeline_id for p in placements],
+        [p.stage_id for p in placements],
+        [p.at for p in placements],
+    )
+    await conn.execute(
+        "UPDATE items SET pipeline_id = n.p, stage_id = n.s, version = 1, updated_at = greatest(updated_at, n.at)"
+        " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS n(t, i, p, s, at)"
+        " WHERE items.tenant_id = n.t AND items.item_id = n.i AND items.version = 0",
+        *columns,
+    )
+    await conn.execute(
+        "INSERT INTO stage_visits (tenant_id, item_id, visit, pipeline_id, stage_id, entered_at, entered_by)"
+        " SELECT t, i, 1, p, s, at, b"
+        " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])"
+        " AS n(t, i, p, s, at, b)",
+        *columns,
+        [p.by for p in placements],
+    )
+
+
+async def stages_with_tunnels(conn: Connection, stages: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (tenant, stage) pairs have tunnels leaving them."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT tenant_id, from_stage_id FROM tunnels"
+        " WHERE (tenant_id, from_stage_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+        [tenant for tenant, _ in stages],
+        [stage for _, stage in stages],
+    )
+    return {(row["tenant_id"], row["from_stage_id"]) for row in rows}
