@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaProducer
 from conveyor_contracts import entities
 from conveyor_kit.tokens import mint_token
 from conveyor_messaging.actor import Actor
-from conveyor_messaging.contracts import EventContract
+from conveyor_messaging.contracts import EventContract, topic_for
 from conveyor_messaging.envelope import Envelope, to_kafka
 from conveyor_testing.service_app import service_app
 from conveyor_testing.waiting import eventually
@@ -38,8 +38,8 @@ class PipelinesApi:
         token = mint_token(tenant_id=tenant or self.tenant, user_id=user, roles=roles, secret=SECRET)
         return {"Authorization": f"Bearer {token}"}
 
-    async def publish(self, event: EventContract, *, subject: str, tenant: str | None = None, version: int = 1) -> None:
-        envelope = Envelope(
+    def envelope(self, event: EventContract, *, subject: str, tenant: str | None = None, version: int = 1) -> Envelope:
+        return Envelope(
             type=event.type_name,
             source="/conveyor/entities",
             subject=subject,
@@ -48,6 +48,14 @@ class PipelinesApi:
             actor=Actor.user("admin-1"),
             aggregate_version=version,
         )
+
+    async def send(self, envelope: Envelope) -> None:
+        """Queue the event without waiting for its acknowledgement (``producer.flush`` waits)."""
+        key, value, headers = to_kafka(envelope)
+        await self.producer.send(topic_for(envelope.type), value=value, key=key, headers=headers)
+
+    async def publish(self, event: EventContract, *, subject: str, tenant: str | None = None, version: int = 1) -> None:
+        envelope = self.envelope(event, subject=subject, tenant=tenant, version=version)
         key, value, headers = to_kafka(envelope)
         await self.producer.send_and_wait(event.topic(), value=value, key=key, headers=headers)
 

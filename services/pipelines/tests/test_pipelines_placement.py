@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any as PipelinesApi  # the `api` fixture of conftest.py
 
 import pytest
+from conveyor_contracts import entities
+from conveyor_contracts.pipelines import ItemPlaced
 
 pytestmark = pytest.mark.integration
 
@@ -34,3 +36,65 @@ class TestDefaultPipeline:
         assert item["pipeline_id"] == general["pipeline_id"]
         assert item["stage_id"] == general["stages"][0]["stage_id"]
         assert item["version"] == 1
+
+
+class TestPlacementOfABatch:
+    """An import's items arrive by the hundred in one fetch and are placed set-based."""
+
+    async def test_a_burst_of_items_lands_on_the_board_once_each_with_its_cause_and_later_changes_kept(
+        self, api: PipelinesApi
+    ) -> None:
+        type_id = await api.entity_type()
+        (general,) = await api.pipelines(type_id)
+        first, second = (s["stage_id"] for s in general["stages"][:2])
+        created = [
+            entities.ItemCreated(
+                item_id=f"burst-{n:03d}",
+                entity_type_id=type_id,
+                title=f"Company {n}",
+                assignee_id="manager-1",
+                amount="10.00",
+                currency="EUR",
+                requested_stage_id=second if n % 10 == 0 else None,
+                created_by="importer",
+            )
+            for n in range(300)
+        ]
+        envelopes = [api.envelope(event, subject=event.item_id) for event in created]
+        renamed = api.envelope(
+            entities.ItemUpdated(item_id="burst-007", entity_type_id=type_id, changes={"title": {"old": "Company 7", "new": "Renamed"}}),
+            subject="burst-007",
+            version=2,
+        )
+        repeat = api.envelope(created[5], subject="burst-005")  # the same item in a new event: a repeated command
+        for envelope in [*envelopes, renamed, repeat]:
+            await api.send(envelope)
+        await api.producer.flush()
+
+        pool = api.app.state.pool
+        placed = await api.eventually(
+            lambda: pool.fetch(
+                "SELECT stream_id, metadata->>'causation_id' AS cause FROM events WHERE tenant_id = $1 AND type = $2",
+                api.tenant,
+                ItemPlaced.type_name,
+            ),
+            lambda rows: len(rows) >= 300,
+        )
+        assert len(placed) == 300
+        cause_of = {row["stream_id"]: row["cause"] for row in placed}
+        assert all(cause_of[e.item_id] == envelope.id for e, envelope in zip(created, envelopes, strict=True))
+        stages = dict(
+            await pool.fetch("SELECT stage_id, count(*) FROM items WHERE tenant_id = $1 GROUP BY 1", api.tenant)
+        )
+        assert stages == {first: 270, second: 30}
+        assert await pool.fetchval(
+            "SELECT count(*) FROM stage_visits WHERE tenant_id = $1 AND visit = 1 AND left_at IS NULL", api.tenant
+        ) == 300  # fmt: skip
+        renamed_item = await api.eventually(
+            lambda: api.client.get("/v1/items/burst-007", headers=api.headers()), lambda r: r.status_code == 200
+        )
+        assert renamed_item.json()["title"] == "Renamed"
+        counts = await api.client.get(f"/v1/pipelines/{general['pipeline_id']}/board", headers=api.headers())
+        assert counts.status_code == 200, counts.text
+        columns = {c["stage"]["stage_id"]: c["count"] for c in counts.json()["columns"]}
+        assert columns[first] == 270 and columns[second] == 30

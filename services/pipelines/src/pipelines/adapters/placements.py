@@ -1,4 +1,5 @@
-"""Set-based writes for a batch of new items: their copies, their first stage, their first visit.
+"""Set-based writes for a batch of new items: their copies already on their first stage, their
+first visits.
 
 A CSV import creates items by the thousand; the per-item path paid five statements for each (copy,
 pipelines, stage, visit, event). These take a whole batch in one statement each.
@@ -27,17 +28,20 @@ class Placement:
 
 
 async def insert_items(conn: Connection, tenant_ids: Sequence[str], copies: Sequence[ItemCopy]) -> set[tuple[str, str]]:
-    """Store new items' copies; returns the (tenant, item) pairs that were new (a repeat is left as it is)."""
+    """Store new items' copies as given (placed ones with version 1, waiting ones with 0); returns the
+    (tenant, item) pairs that were new (a repeat is left as it is)."""
     rows = await conn.fetch(
-        "INSERT INTO items (tenant_id, item_id, entity_type_id, requested_pipeline_id, requested_stage_id, title,"
-        " assignee_id, amount, currency, fields, updated_at)"
-        " SELECT t, i, e, rp, rs, ti, a, am, c, f::jsonb, u FROM unnest($1::text[], $2::text[], $3::text[],"
-        " $4::text[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::text[], $10::text[], $11::timestamptz[])"
-        " AS n(t, i, e, rp, rs, ti, a, am, c, f, u)"
+        "INSERT INTO items (tenant_id, item_id, entity_type_id, pipeline_id, stage_id, requested_pipeline_id,"
+        " requested_stage_id, title, assignee_id, amount, currency, fields, version, updated_at)"
+        " SELECT t, i, e, p, s, rp, rs, ti, a, am, c, f::jsonb, v, u FROM unnest($1::text[], $2::text[],"
+        " $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::numeric[],"
+        " $11::text[], $12::text[], $13::int[], $14::timestamptz[]) AS n(t, i, e, p, s, rp, rs, ti, a, am, c, f, v, u)"
         " ON CONFLICT DO NOTHING RETURNING tenant_id, item_id",
         list(tenant_ids),
         [c.item_id for c in copies],
         [c.entity_type_id for c in copies],
+        [c.pipeline_id for c in copies],
+        [c.stage_id for c in copies],
         [c.requested_pipeline_id for c in copies],
         [c.requested_stage_id for c in copies],
         [c.title for c in copies],
@@ -45,32 +49,24 @@ async def insert_items(conn: Connection, tenant_ids: Sequence[str], copies: Sequ
         [c.amount for c in copies],
         [c.currency for c in copies],
         [orjson.dumps(c.fields).decode() for c in copies],
+        [c.version for c in copies],
         [c.updated_at for c in copies],
     )
     return {(row["tenant_id"], row["item_id"]) for row in rows}
 
 
-async def put_new_items_on_stages(conn: Connection, placements: Sequence[Placement]) -> None:
-    """First stage and first visit of items that have never been placed (version 0)."""
-    columns = (
-        [p.tenant_id for p in placements],
-        [p.item_id for p in placements],
-        [p.pipeline_id for p in placements],
-        [p.stage_id for p in placements],
-        [p.at for p in placements],
-    )
-    await conn.execute(
-        "UPDATE items SET pipeline_id = n.p, stage_id = n.s, version = 1, updated_at = greatest(updated_at, n.at)"
-        " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS n(t, i, p, s, at)"
-        " WHERE items.tenant_id = n.t AND items.item_id = n.i AND items.version = 0",
-        *columns,
-    )
+async def open_first_visits(conn: Connection, placements: Sequence[Placement]) -> None:
+    """The first stage visit of items just placed."""
     await conn.execute(
         "INSERT INTO stage_visits (tenant_id, item_id, visit, pipeline_id, stage_id, entered_at, entered_by)"
         " SELECT t, i, 1, p, s, at, b"
         " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])"
         " AS n(t, i, p, s, at, b)",
-        *columns,
+        [p.tenant_id for p in placements],
+        [p.item_id for p in placements],
+        [p.pipeline_id for p in placements],
+        [p.stage_id for p in placements],
+        [p.at for p in placements],
         [p.by for p in placements],
     )
 

@@ -1,13 +1,14 @@
 """When items are created, copy them and put each on its first stage: a whole fetch at once.
 
-One statement for the copies, one per type's
-pipelines, one to place and one to open the visits, one to record every ``ItemPlaced``. An item
-whose first stage has tunnels follows them one by one afterwards (rare, and a move of its own).
+One statement reads each type's pipelines, one inserts the copies already on their stages, one
+opens their visits, one records every ``ItemPlaced``. An item whose first stage has tunnels follows
+them one by one afterwards (rare, and a move of its own).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import structlog
 from conveyor_contracts import entities
@@ -47,12 +48,10 @@ def _copy(event: Envelope) -> ItemCopy:
 
 
 async def when_items_created_place_them(conn: Connection, store: EventStore, events: Sequence[Envelope]) -> None:
-    copies = [(event, _copy(event)) for event in events]
-    new = await placements.insert_items(conn, [e.tenant_id for e, _ in copies], [c for _, c in copies])
-    fresh = [(event, copy) for event, copy in copies if (event.tenant_id, copy.item_id) in new]
     pipelines_of: dict[tuple[str, str], list[Pipeline]] = {}
-    placed: list[tuple[Envelope, ItemCopy, Stage]] = []
-    for event, copy in fresh:
+    copies: list[tuple[Envelope, ItemCopy, Stage | None]] = []
+    for event in events:
+        copy = _copy(event)
         key = (event.tenant_id, copy.entity_type_id)
         if key not in pipelines_of:
             pipelines_of[key] = await catalog.pipelines_of_type(conn, *key)
@@ -61,13 +60,21 @@ async def when_items_created_place_them(conn: Connection, store: EventStore, eve
             requested_pipeline_id=copy.requested_pipeline_id,
             requested_stage_id=copy.requested_stage_id,
         )
+        if stage is not None:  # inserted on its stage: version 1, as a placement makes it
+            copy = replace(copy, pipeline_id=stage.pipeline_id, stage_id=stage.stage_id, version=1)
+        copies.append((event, copy, stage))
+    new = await placements.insert_items(conn, [e.tenant_id for e, _, _ in copies], [c for _, c, _ in copies])
+    placed: list[tuple[Envelope, ItemCopy, Stage]] = []
+    for event, copy, stage in copies:
+        if (event.tenant_id, copy.item_id) not in new:
+            continue  # the same item again (a repeated command): it was placed the first time
         if stage is None:
             log.info("item_waits_for_a_pipeline", item_id=copy.item_id, entity_type_id=copy.entity_type_id)
         else:
             placed.append((event, copy, stage))
     if not placed:
         return
-    await placements.put_new_items_on_stages(
+    await placements.open_first_visits(
         conn,
         [
             placements.Placement(
