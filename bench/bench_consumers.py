@@ -132,14 +132,17 @@ async def run_case(admin_dsn: str, kafka: str, case: Case) -> dict[str, float]:
         kafka_consumer = make_consumer(
             kafka, group_id=prefix + name, topics=[prefix + t for t in case.subscription.topics], client_id=name
         )
+        # Only what the subscription has: an older checkout (PYTHONPATH, for an A/B) knows no handle_batch.
+        handlers = {"handle": case.subscription.handle} if case.subscription.handle else {}
+        if getattr(case.subscription, "handle_batch", None) is not None:
+            handlers["handle_batch"] = case.subscription.handle_batch
         consumer = EventConsumer(
             name=name,
             pool=pool,
             consumer=kafka_consumer,
             producer=producer,
-            handle=case.subscription.handle,
-            handle_batch=case.subscription.handle_batch,
             dead_letter_topic=prefix + "deadletter",
+            **handlers,
         )
         setup = case.setup(tenant)
         await produce(kafka, prefix, setup)

@@ -9,7 +9,15 @@ from typing import Any
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
-from backbone_support import PROJECTION_DDL, append_one, projection_consumer, read_topic, running, wait_for_count
+from backbone_support import (
+    EVENT_TYPE,
+    PROJECTION_DDL,
+    append_one,
+    projection_consumer,
+    read_topic,
+    running,
+    wait_for_count,
+)
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.batches import in_runs, route_mixed
 from conveyor_messaging.consumer import EventConsumer
@@ -20,10 +28,21 @@ from conveyor_messaging.relay import OutboxRelay, default_topic
 from conveyor_testing.plugin import Infra
 
 store = EventStore(source="/conveyor/test")
+THING = EVENT_TYPE
 
 
 def event(kind: str, subject: str, tenant: str = "t") -> Envelope:
     return Envelope(type=kind, source="/test", subject=subject, tenant_id=tenant, data={}, actor=Actor.user("u"))
+
+
+async def send_things(producer: AIOKafkaProducer, topic: str, subjects: Sequence[str]) -> list[Envelope]:
+    """A first change of each subject, queued to the topic and flushed."""
+    envelopes = [event(THING, subject) for subject in subjects]
+    for envelope in envelopes:
+        key, value, headers = to_kafka(envelope)
+        await producer.send(topic, value=value, key=key, headers=headers)
+    await producer.flush()
+    return envelopes
 
 
 @pytest.mark.unit
@@ -90,7 +109,7 @@ class TestBatchConsumer:
                 for version in range(1, 7):
                     await append_one(store, conn, f"s{stream}", version)
         relay = OutboxRelay(pool=projection, producer=producer, store=store, topic=default_topic(topic_prefix))
-        reaction = route_mixed({"conveyor.test.thing.changed.v1": record_set_based}, {})
+        reaction = route_mixed({THING: record_set_based}, {})
         async with (
             running(relay.run()),
             projection_consumer(projection, infra.kafka_bootstrap, thing_topic, handle=None, handle_batch=reaction),
@@ -108,17 +127,12 @@ class TestBatchConsumer:
     async def test_a_whole_batch_delivered_again_changes_nothing(
         self, projection: asyncpg.Pool, producer: AIOKafkaProducer, infra: Infra, thing_topic: str
     ) -> None:
-        envelopes = [
-            Envelope(type="conveyor.test.thing.changed.v1", source="/t", subject=f"s{n}", tenant_id="t", data={},
-                     actor=Actor.user("u"), aggregate_version=1)
-            for n in range(40)
-        ]  # fmt: skip
-        for _ in range(2):  # the whole fetch again, as after a crash before the offset commit
-            for envelope in envelopes:
-                key, value, headers = to_kafka(envelope)
-                await producer.send(thing_topic, value=value, key=key, headers=headers)
+        envelopes = await send_things(producer, thing_topic, [f"s{n}" for n in range(40)])
+        for envelope in envelopes:  # the whole fetch again, as after a crash before the offset commit
+            key, value, headers = to_kafka(envelope)
+            await producer.send(thing_topic, value=value, key=key, headers=headers)
         await producer.send_and_wait(thing_topic, **marker())
-        reaction = route_mixed({"conveyor.test.thing.changed.v1": record_set_based}, {"marker": mark_seen})
+        reaction = route_mixed({THING: record_set_based}, {"marker": mark_seen})
         async with projection_consumer(
             projection, infra.kafka_bootstrap, thing_topic, handle=None, handle_batch=reaction
         ):
@@ -134,13 +148,8 @@ class TestBatchConsumer:
             await record_set_based(conn, events)
 
         subjects = [f"before-{n}" for n in range(20)] + ["poison"] + [f"after-{n}" for n in range(20)]
-        for subject in subjects:
-            envelope = Envelope(type="conveyor.test.thing.changed.v1", source="/t", subject=subject, tenant_id="t",
-                                data={}, actor=Actor.user("u"), aggregate_version=1)  # fmt: skip
-            key, value, headers = to_kafka(envelope)
-            await producer.send(thing_topic, value=value, key=key, headers=headers)
-        await producer.flush()
-        reaction = route_mixed({"conveyor.test.thing.changed.v1": refuses_poison}, {})
+        await send_things(producer, thing_topic, subjects)
+        reaction = route_mixed({THING: refuses_poison}, {})
         async with projection_consumer(
             projection, infra.kafka_bootstrap, thing_topic, handle=None, handle_batch=reaction,
             max_attempts=2, first_backoff=0.01,
@@ -162,13 +171,8 @@ class TestBatchConsumer:
                 await gate.wait()
             await record_set_based(conn, events)
 
-        for n in range(30):
-            envelope = Envelope(type="conveyor.test.thing.changed.v1", source="/t", subject=f"s{n}", tenant_id="t",
-                                data={}, actor=Actor.user("u"), aggregate_version=1)  # fmt: skip
-            key, value, headers = to_kafka(envelope)
-            await producer.send(thing_topic, value=value, key=key, headers=headers)
-        await producer.flush()
-        reaction = route_mixed({"conveyor.test.thing.changed.v1": stuck_on_the_second_batch}, {})
+        await send_things(producer, thing_topic, [f"s{n}" for n in range(30)])
+        reaction = route_mixed({THING: stuck_on_the_second_batch}, {})
         async with projection_consumer(
             projection, infra.kafka_bootstrap, thing_topic, handle=None, handle_batch=reaction, batch_size=5
         ) as consumer:

@@ -11,6 +11,7 @@ import contextlib
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -22,6 +23,7 @@ from conveyor_messaging.batches import BatchHandler, Handler
 from conveyor_messaging.consumer import EventConsumer, run_consumer
 from conveyor_messaging.eventstore import EventStore
 from conveyor_messaging.kafka import make_consumer, make_producer
+from conveyor_messaging.processed_marks import keep_pruning
 from conveyor_messaging.relay import OutboxRelay, default_topic
 
 log = structlog.get_logger(__name__)
@@ -62,6 +64,7 @@ class Backbone:
         run_workers: bool = True,
         group_suffix: str = "",
         default_batch_wait_ms: int | None = None,
+        processed_marks_retention: timedelta | None = None,
     ) -> None:
         self.service = service
         self.store = EventStore(source=f"/conveyor/{service}")
@@ -72,6 +75,7 @@ class Backbone:
         self._run_workers = run_workers
         self._group_suffix = group_suffix
         self._default_batch_wait_ms = default_batch_wait_ms  # for subscriptions without their own
+        self._marks_retention = processed_marks_retention  # None: marks are kept forever
         self._producer: AIOKafkaProducer | None = None
         self._relay: OutboxRelay | None = None
         self._consumers: dict[str, EventConsumer] = {}  # the current life of each consumer
@@ -97,6 +101,9 @@ class Backbone:
         for sub in self._subscriptions:
             group = f"{self.service}.{sub.name}{self._group_suffix}"
             self._supervise(group, functools.partial(self._consume, sub, group))
+        if self._marks_retention is not None:
+            retention = self._marks_retention
+            self._supervise(f"{self.service}-marks", lambda: keep_pruning(self._pool, retention))
         log.info("backbone_started", service=self.service, consumers=[t.get_name() for t in self._tasks[1:]])
 
     def batch_wait_of(self, sub: Subscription) -> int | None:

@@ -56,6 +56,7 @@ SHARED_FALLBACKS: dict[str, str] = {
     "jwt_audience": "CONVEYOR_JWT_AUDIENCE",
     "test_clock_enabled": "CONVEYOR_TEST_CLOCK_ENABLED",
     "consumer_batch_wait_ms": "CONVEYOR_CONSUMER_BATCH_WAIT_MS",
+    "processed_marks_retention_hours": "CONVEYOR_PROCESSED_MARKS_RETENTION_HOURS",
 }
 
 
@@ -87,6 +88,12 @@ class ServiceSettings(BaseSettings):
     # not set their own): one fetch, one transaction and one offset commit for all of them, at the
     # price of up to that much latency per hop. None: fetch each event as soon as it is there.
     consumer_batch_wait_ms: int | None = Field(default=None, ge=0, le=5000)
+    # How long a consumer keeps the mark of an event it applied (docs/events.md, "Processed marks").
+    # A repeat of an event comes while the mark is kept: a redelivery after a crash between the
+    # database commit and the offset commit, or a relay publishing its last batch again after a
+    # crash. Both come when the crashed process runs again, so the retention must outlast the
+    # longest outage; 0 keeps marks forever.
+    processed_marks_retention_hours: int = Field(default=14 * 24, ge=0)
     test_clock_enabled: bool = False
     max_body_bytes: int = 1024 * 1024
     root_path: str = ""  # the path prefix an ingress serves the service under, e.g. "/entities"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from conveyor_messaging.runtime import Backbone, Subscription
 from fastapi import FastAPI, Request
@@ -28,6 +29,7 @@ async def backbone_on_state(app: FastAPI, subscriptions: Sequence[Subscription] 
         run_workers=settings.run_workers,
         group_suffix=settings.consumer_group_suffix,
         default_batch_wait_ms=settings.consumer_batch_wait_ms,
+        processed_marks_retention=timedelta(hours=settings.processed_marks_retention_hours) or None,
     )
     await backbone.start()
     app.state.backbone = backbone
