@@ -88,12 +88,16 @@ def companies(tenant: str, count: int) -> Iterator[Envelope]:
 
 
 def cases() -> list[Case]:
+    from notifications.migrations import MIGRATIONS_PATH as NOTIFICATIONS_MIGRATIONS
+    from notifications.routing import SUBSCRIPTIONS as NOTIFICATIONS
     from pipelines.migrations import MIGRATIONS_PATH as PIPELINES_MIGRATIONS
     from pipelines.routing import SUBSCRIPTIONS as PIPELINES
 
-    by_name = {s.name: s for s in PIPELINES}
+    pipelines = {s.name: s for s in PIPELINES}
+    notifications = {s.name: s for s in NOTIFICATIONS}
     return [
-        Case("pipelines", by_name["entities"], PIPELINES_MIGRATIONS, company_type, companies),
+        Case("pipelines", pipelines["entities"], PIPELINES_MIGRATIONS, company_type, companies),
+        Case("notifications", notifications["items"], NOTIFICATIONS_MIGRATIONS, lambda tenant: [], companies),
     ]
 
 

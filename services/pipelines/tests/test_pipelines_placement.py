@@ -62,7 +62,9 @@ class TestPlacementOfABatch:
         ]
         envelopes = [api.envelope(event, subject=event.item_id) for event in created]
         renamed = api.envelope(
-            entities.ItemUpdated(item_id="burst-007", entity_type_id=type_id, changes={"title": {"old": "Company 7", "new": "Renamed"}}),
+            entities.ItemUpdated(
+                item_id="burst-007", entity_type_id=type_id, changes={"title": {"old": "Company 7", "new": "Renamed"}}
+            ),
             subject="burst-007",
             version=2,
         )

@@ -20,6 +20,7 @@ import structlog
 
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
+from conveyor_messaging.eventstore import EventStore
 
 # One event at a time (rare events, or work that is not set-based).
 Handler = Callable[[Connection, Envelope], Awaitable[None]]
@@ -67,6 +68,19 @@ def route_batches(reactions: Mapping[str, BatchReaction]) -> BatchHandler:
             await reaction(conn, run)
 
     return dispatch
+
+
+# A service's set-based reaction that records events: (connection, the service's store, its run).
+RecordingReaction = Callable[[Connection, EventStore, Sequence[Envelope]], Awaitable[None]]
+
+
+def recording_in(store: EventStore, reaction: RecordingReaction) -> BatchReaction:
+    """``reaction`` given the service's event store (which holds SQL, no connection)."""
+
+    async def react(conn: Connection, events: Sequence[Envelope]) -> None:
+        await reaction(conn, store, events)
+
+    return react
 
 
 def one_at_a_time(handle: Handler) -> BatchHandler:

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 import conveyor_contracts  # noqa: F401  (registers every contract, for the webhook topics)
 from conveyor_access.directory import DIRECTORY_HANDLERS, DIRECTORY_TOPICS
 from conveyor_contracts import entities, notifications, pipelines
-from conveyor_messaging.consumer import Handler, route
+from conveyor_messaging.batches import Handler, recording_in, route, route_mixed
 from conveyor_messaging.contracts import registry
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
@@ -41,8 +41,9 @@ COMMANDS: dict[str, Reaction] = {
 }
 
 # Items' people and stage names share one consumer with the moves, so a move never overtakes its item.
+# Created items come by the thousand in an import: their reaction takes a whole fetch at once.
+ITEMS_IN_BATCHES = {entities.ItemCreated.type_name: stage_changes.when_items_created_remember_their_people}
 ITEMS: dict[str, Reaction] = {
-    entities.ItemCreated.type_name: stage_changes.when_item_created_remember_its_people,
     entities.ItemUpdated.type_name: stage_changes.when_item_updated_follow_its_people,
     entities.ItemPurged.type_name: stage_changes.when_item_deleted_forget_its_people,
     pipelines.PipelineCreated.type_name: stage_changes.when_stage_named_remember_it,
@@ -79,7 +80,10 @@ SUBSCRIPTIONS: list[Subscription] = [
     Subscription(
         name="items",
         topics=[entities.ItemCreated.topic(), pipelines.ItemMovedToStage.topic(), pipelines.PipelineCreated.topic()],
-        handle=route({t: _recording(r) for t, r in ITEMS.items()}),
+        handle_batch=route_mixed(
+            {t: recording_in(STORE, r) for t, r in ITEMS_IN_BATCHES.items()},
+            {t: _recording(r) for t, r in ITEMS.items()},
+        ),
         batch_wait_ms=100,  # every item event, for the occasional stage-change notice: batches are cheaper
     ),
     Subscription(name="directory", topics=DIRECTORY_TOPICS, handle=route(DIRECTORY_HANDLERS)),

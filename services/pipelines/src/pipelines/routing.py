@@ -4,12 +4,12 @@ Reading this module tells you everything the service reacts to. Each entry becom
 group (`pipelines.<name>`) started by `bootstrap.py`.
 """
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 
 from conveyor_access.directory import DIRECTORY_HANDLERS, DIRECTORY_TOPICS
 from conveyor_contracts import entities
 from conveyor_contracts.pipelines import MoveItem
-from conveyor_messaging.batches import BatchReaction, Handler, route, route_mixed
+from conveyor_messaging.batches import Handler, recording_in, route, route_mixed
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore
@@ -22,19 +22,11 @@ from pipelines.handlers.when_items_created_place_them import when_items_created_
 STORE = EventStore(source="/conveyor/pipelines")
 
 Reaction = Callable[[Connection, EventStore, Envelope], Awaitable[None]]
-SetReaction = Callable[[Connection, EventStore, Sequence[Envelope]], Awaitable[None]]
 
 
 def _recording(reaction: Reaction) -> Handler:
     async def handle(conn: Connection, event: Envelope) -> None:
         await reaction(conn, STORE, event)
-
-    return handle
-
-
-def _recording_batch(reaction: SetReaction) -> BatchReaction:
-    async def handle(conn: Connection, events: Sequence[Envelope]) -> None:
-        await reaction(conn, STORE, events)
 
     return handle
 
@@ -60,7 +52,7 @@ SUBSCRIPTIONS: list[Subscription] = [
         name="entities",
         topics=[entities.EntityTypeCreated.topic(), entities.ItemCreated.topic()],
         handle_batch=route_mixed(
-            {t: _recording_batch(r) for t, r in ENTITIES_IN_BATCHES.items()},
+            {t: recording_in(STORE, r) for t, r in ENTITIES_IN_BATCHES.items()},
             {t: _recording(r) for t, r in ENTITIES.items()},
         ),
     ),

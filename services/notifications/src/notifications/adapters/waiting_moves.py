@@ -4,6 +4,7 @@ after a restart or in a backlog the consumer may read the move first. They wait 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,13 +34,18 @@ async def park(conn: Connection, event: Envelope, item_id: str) -> None:
     )
 
 
-async def take(conn: Connection, tenant_id: str, item_id: str) -> list[WaitingMove]:
-    """The item's waiting moves in the order they happened, removed from the waiting room."""
+async def take_many(conn: Connection, items: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[WaitingMove]]:
+    """The waiting moves of these (tenant, item) pairs, each item's in the order they happened,
+    removed from the waiting room in one statement."""
     rows = await conn.fetch(
-        """DELETE FROM moves_waiting_for_item WHERE tenant_id = $1 AND item_id = $2
-           RETURNING event_id, moved::text, actor, occurred_at""",
-        tenant_id,
-        item_id,
+        """DELETE FROM moves_waiting_for_item
+            WHERE (tenant_id, item_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+           RETURNING tenant_id, item_id, event_id, moved::text, actor, occurred_at""",
+        [tenant for tenant, _ in items],
+        [item for _, item in items],
     )
-    moves = [WaitingMove(r["event_id"], json.loads(r["moved"]), r["actor"], r["occurred_at"]) for r in rows]
-    return sorted(moves, key=lambda move: move.occurred_at)
+    found: dict[tuple[str, str], list[WaitingMove]] = {}
+    for r in sorted(rows, key=lambda row: row["occurred_at"]):
+        move = WaitingMove(r["event_id"], json.loads(r["moved"]), r["actor"], r["occurred_at"])
+        found.setdefault((r["tenant_id"], r["item_id"]), []).append(move)
+    return found

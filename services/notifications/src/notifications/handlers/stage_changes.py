@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
+import orjson
 from conveyor_contracts import entities, pipelines
 from conveyor_contracts.notifications import ItemRef
 from conveyor_messaging.actor import Actor
@@ -15,22 +17,31 @@ from notifications.adapters import people, waiting_moves
 from notifications.handlers.deliver import Message, deliver
 
 
-async def when_item_created_remember_its_people(conn: Connection, store: EventStore, event: Envelope) -> None:
-    created = entities.ItemCreated.model_validate(event.data)
+async def when_items_created_remember_their_people(
+    conn: Connection, store: EventStore, events: Sequence[Envelope]
+) -> None:
+    """A fetch of created items at once (an import brings them by the thousand): one statement keeps
+    their people, one takes the moves that arrived before them, which are then told one by one."""
+    created = [(event.tenant_id, entities.ItemCreated.model_validate(event.data)) for event in events]
     await conn.execute(
         """INSERT INTO item_watchers (tenant_id, item_id, entity_type_id, title, assignee_id, observer_ids)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, item_id) DO NOTHING""",
-        event.tenant_id,
-        created.item_id,
-        created.entity_type_id,
-        created.title,
-        created.assignee_id,
-        created.observer_ids,
+           SELECT t, i, e, ti, a, ARRAY(SELECT jsonb_array_elements_text(o::jsonb))
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+                  AS n(t, i, e, ti, a, o)
+           ON CONFLICT (tenant_id, item_id) DO NOTHING""",
+        [tenant for tenant, _ in created],
+        [c.item_id for _, c in created],
+        [c.entity_type_id for _, c in created],
+        [c.title for _, c in created],
+        [c.assignee_id for _, c in created],
+        [orjson.dumps(c.observer_ids).decode() for _, c in created],
     )
-    for move in await waiting_moves.take(conn, event.tenant_id, created.item_id):
-        moved = pipelines.ItemMovedToStage.model_validate(move.moved)
-        actor = Actor.parse(move.actor)
-        await _tell_its_people(conn, store, event.tenant_id, moved, move.event_id, actor, move.occurred_at)
+    waiting = await waiting_moves.take_many(conn, [(tenant, c.item_id) for tenant, c in created])
+    for (tenant, _), moves in waiting.items():
+        for move in moves:
+            moved = pipelines.ItemMovedToStage.model_validate(move.moved)
+            actor = Actor.parse(move.actor)
+            await _tell_its_people(conn, store, tenant, moved, move.event_id, actor, move.occurred_at)
 
 
 async def when_item_updated_follow_its_people(conn: Connection, store: EventStore, event: Envelope) -> None:

@@ -187,9 +187,7 @@ async def _count_failure(
     await _publish(conn, store, tenant, f"subscription-{subscription}", disabled, now)
 
 
-async def _publish(
-    conn: Connection, store: EventStore, tenant: str, stream: str, event: Any, now: datetime
-) -> None:
+async def _publish(conn: Connection, store: EventStore, tenant: str, stream: str, event: Any, now: datetime) -> None:
     await store.append(
         conn,
         stream_id=f"webhook-{stream}",
