@@ -328,6 +328,19 @@ class TestRobotsApi:
         assert changed.status_code == 200 and changed.json()["version"] == 2
         assert stale.status_code == 409
 
+    async def test_a_version_below_one_is_bad_input_not_a_server_error(self, automation: Automation) -> None:
+        """The stateful fuzzer sent If-Match: -104613 and got a 500 from the event store."""
+        robot = await automation.add_robot(pipeline_id=PIPE, stage_id=PROPOSAL, name="One", action={"type": "wait"})
+        spec = {"pipeline_id": PIPE, "stage_id": PROPOSAL, "name": "Two", "action": {"type": "wait"}}
+
+        for version in ("-104613", "-1", "0"):
+            refused = await automation.http.put(
+                f"/v1/robots/{robot['robot_id']}", json=spec, headers={**automation.headers(), "If-Match": version}
+            )
+            assert refused.status_code == 422, refused.text
+            assert refused.headers["content-type"].startswith("application/problem+json")
+            assert "if-match" in refused.text.lower()
+
 
 class TestTriggers:
     async def test_a_webhook_trigger_moves_the_item_to_its_stage(self, automation: Automation) -> None:

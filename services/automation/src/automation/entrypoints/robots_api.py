@@ -50,7 +50,11 @@ async def get_robot(ctx: CtxDep, robot_id: str) -> dict[str, Any]:
 
 @router.put("/{robot_id}")
 async def change_robot(
-    ctx: CtxDep, robot_id: str, body: RobotSpec, if_match: Annotated[int | None, Header()] = None
+    ctx: CtxDep,
+    robot_id: str,
+    body: RobotSpec,
+    # A version is 1 or more; anything else is refused as bad input (422) before it reaches the store.
+    if_match: Annotated[int | None, Header(ge=1)] = None,
 ) -> dict[str, Any]:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
