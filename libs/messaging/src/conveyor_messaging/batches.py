@@ -15,6 +15,7 @@ updates of one item fetched together) and apply them in the order given.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 
 import structlog
 
@@ -83,15 +84,20 @@ def recording_in(store: EventStore, reaction: RecordingReaction) -> BatchReactio
     return react
 
 
+def caused_by(event: Envelope) -> AbstractContextManager[None]:
+    """Bind ``event``'s ids to the log context, and so to the metadata of the events appended inside:
+    what a batch reaction wraps around the work it does for one event of its run."""
+    return structlog.contextvars.bound_contextvars(
+        correlation_id=event.correlation_id or event.id, causation_id=event.id, tenant_id=event.tenant_id
+    )
+
+
 def one_at_a_time(handle: Handler) -> BatchHandler:
-    """A per-event handler as a batch handler: each event in turn, its ids bound to the log context
-    (and so to the metadata of the events it appends)."""
+    """A per-event handler as a batch handler: each event in turn, with its ids bound (``caused_by``)."""
 
     async def each(conn: Connection, events: Sequence[Envelope]) -> None:
         for event in events:
-            with structlog.contextvars.bound_contextvars(
-                correlation_id=event.correlation_id or event.id, causation_id=event.id, tenant_id=event.tenant_id
-            ):
+            with caused_by(event):
                 await handle(conn, event)
 
     return each

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from conveyor_access.directory import DIRECTORY_HANDLERS, DIRECTORY_TOPICS
 from conveyor_contracts import entities, notifications, pipelines
-from conveyor_messaging.consumer import Handler, route
+from conveyor_messaging.batches import Handler, recording_in, route, route_mixed
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore
@@ -30,8 +30,12 @@ def _recording(reaction: Reaction) -> Handler:
     return handle
 
 
+# Created and placed items come by the thousand in an import: their reactions take a whole run.
+ITEMS_IN_BATCHES = {
+    entities.ItemCreated.type_name: reactions.when_items_created_copy_them,
+    pipelines.ItemPlaced.type_name: reactions.when_items_placed_schedule_robots,
+}
 ITEMS = {
-    entities.ItemCreated.type_name: reactions.when_item_created_copy_it,
     entities.ItemUpdated.type_name: reactions.when_item_updated_refresh_copy_and_count_idle_time_again,
     entities.ItemDeleted.type_name: reactions.when_item_deleted_hold_its_robots,
     entities.ItemRestored.type_name: reactions.when_item_restored_release_its_robots,
@@ -43,7 +47,6 @@ DEFINITIONS = {
     entities.DictionaryChanged.type_name: reactions.when_dictionary_saved_keep_its_options,
 }
 STAGES = {
-    pipelines.ItemPlaced.type_name: reactions.when_item_placed_schedule_robots,
     pipelines.ItemMovedToStage.type_name: reactions.when_item_entered_stage_schedule_robots,
 }
 CALENDAR = {
@@ -63,7 +66,10 @@ SUBSCRIPTIONS: list[Subscription] = [
             entities.FieldAdded.topic(),
             entities.DictionaryCreated.topic(),
         ],
-        handle=route({t: _recording(r) for t, r in {**ITEMS, **STAGES, **DEFINITIONS}.items()}),
+        handle_batch=route_mixed(
+            {t: recording_in(STORE, r) for t, r in ITEMS_IN_BATCHES.items()},
+            {t: _recording(r) for t, r in {**ITEMS, **STAGES, **DEFINITIONS}.items()},
+        ),
     ),
     Subscription(name="directory", topics=DIRECTORY_TOPICS, handle=route(DIRECTORY_HANDLERS)),
     # The notifications service's calendar: entries of items, for the "calendar entry held" trigger.

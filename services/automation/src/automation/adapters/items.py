@@ -66,7 +66,7 @@ class ItemCopy:
 
 # Each write below returns the copy as ``load`` reads it: the reactions go on with the item as it now
 # is, without reading it again (one statement fewer per item event, bench/README.md, system).
-_COPY = (
+COPY_COLUMNS = (
     f"i.*, {OPTIONS_OF_ITEM.format(item='i')} AS list_options,"
     " (SELECT g.generation::text FROM config_generations g WHERE g.tenant_id = i.tenant_id) AS config_generation"
 )
@@ -74,15 +74,15 @@ _COPY = (
 
 async def load(conn: Connection, tenant_id: str, item_id: str, *, lock: bool = False) -> ItemCopy | None:
     row = await conn.fetchrow(
-        f"SELECT {_COPY} FROM automation_items i WHERE i.tenant_id = $1 AND i.item_id = $2"
+        f"SELECT {COPY_COLUMNS} FROM automation_items i WHERE i.tenant_id = $1 AND i.item_id = $2"
         + (" FOR UPDATE OF i" if lock else ""),
         tenant_id,
         item_id,
     )
-    return _copy(row) if row is not None else None
+    return copy_of(row) if row is not None else None
 
 
-def _copy(row: Any) -> ItemCopy:
+def copy_of(row: Any) -> ItemCopy:
     return ItemCopy(
         item_id=row["item_id"],
         entity_type_id=row["entity_type_id"],
@@ -145,7 +145,7 @@ async def save_created(
               SET entity_type_id = EXCLUDED.entity_type_id, title = EXCLUDED.title,
                   assignee_id = EXCLUDED.assignee_id, observer_ids = EXCLUDED.observer_ids,
                   standard = EXCLUDED.standard, fields = EXCLUDED.fields, created = true
-           RETURNING {_COPY}""",
+           RETURNING {COPY_COLUMNS}""",
         tenant_id,
         item_id,
         entity_type_id,
@@ -155,7 +155,7 @@ async def save_created(
         json.dumps(standard),
         json.dumps(fields),
     )
-    return _copy(row)
+    return copy_of(row)
 
 
 async def save_changes(conn: Connection, item: ItemCopy, tenant_id: str, changed_at: datetime) -> ItemCopy | None:
@@ -166,7 +166,7 @@ async def save_changes(conn: Connection, item: ItemCopy, tenant_id: str, changed
                   fields = $7::text::jsonb, last_change_at = CASE WHEN stage_id IS NULL THEN last_change_at
                                                                  ELSE greatest(last_change_at, $8) END
             WHERE tenant_id = $1 AND item_id = $2
-        RETURNING {_COPY}""",
+        RETURNING {COPY_COLUMNS}""",
         tenant_id,
         item.item_id,
         item.title,
@@ -176,7 +176,7 @@ async def save_changes(conn: Connection, item: ItemCopy, tenant_id: str, changed
         json.dumps(item.fields),
         changed_at,
     )
-    return _copy(row) if row is not None else None
+    return copy_of(row) if row is not None else None
 
 
 async def set_deleted(conn: Connection, tenant_id: str, item_id: str, deleted: bool) -> None:
@@ -205,7 +205,7 @@ async def enter_stage(
            ON CONFLICT (tenant_id, item_id) DO UPDATE
               SET pipeline_id = EXCLUDED.pipeline_id, stage_id = EXCLUDED.stage_id, visit_id = EXCLUDED.visit_id,
                   entered_at = EXCLUDED.entered_at, last_change_at = EXCLUDED.entered_at
-           RETURNING {_COPY}""",
+           RETURNING {COPY_COLUMNS}""",
         tenant_id,
         item_id,
         entity_type_id,
@@ -214,4 +214,4 @@ async def enter_stage(
         visit_id,
         entered_at,
     )
-    return _copy(row)
+    return copy_of(row)

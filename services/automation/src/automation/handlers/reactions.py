@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from conveyor_contracts import entities, pipelines
+from conveyor_messaging.batches import caused_by
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore
 
-from automation.adapters import items, list_options
+from automation.adapters import item_batches, items, list_options
 from automation.adapters import robots as robot_rows
 from automation.handlers.idle_triggers import arm_idle_triggers
 from automation.handlers.processes import start_processes_on
@@ -24,20 +26,27 @@ from automation.handlers.schedule_robots import (
 from automation.handlers.triggers import fire_field_triggers
 
 
-async def when_item_created_copy_it(conn: Connection, store: EventStore, event: Envelope) -> None:
-    created = entities.ItemCreated.model_validate(event.data)
-    standard = {key: getattr(created, key) for key in items.STANDARD_KEYS}
-    item = await items.save_created(
+async def when_items_created_copy_them(conn: Connection, store: EventStore, events: Sequence[Envelope]) -> None:
+    """One statement copies the run; then each item starts the processes its type starts on creation
+    and, if its placement came first, gets its date-field robots (both read kept configuration)."""
+    created = {(e.tenant_id, e.data["item_id"]): (e, entities.ItemCreated.model_validate(e.data)) for e in events}
+    copies = await item_batches.save_created_many(
         conn,
-        event.tenant_id,
-        created.item_id,
-        entity_type_id=created.entity_type_id,
-        title=created.title,
-        assignee_id=created.assignee_id,
-        observer_ids=created.observer_ids,
-        standard=standard,
-        fields=created.fields,
-    )
+        [
+            item_batches.Created(
+                tenant_id=tenant, item_id=c.item_id, entity_type_id=c.entity_type_id, title=c.title,
+                assignee_id=c.assignee_id, observer_ids=c.observer_ids, fields=c.fields,
+                standard={key: getattr(c, key) for key in items.STANDARD_KEYS},
+            )
+            for (tenant, _), (_, c) in created.items()
+        ],
+    )  # fmt: skip
+    for key, (event, _) in created.items():
+        with caused_by(event):
+            await _created(conn, store, event, copies[key])
+
+
+async def _created(conn: Connection, store: EventStore, event: Envelope, item: items.ItemCopy) -> None:
     await start_processes_on(
         conn, store, tenant_id=event.tenant_id, item=item, before=None, event_id=event.id, now=event.time
     )
@@ -108,9 +117,27 @@ async def when_item_restored_release_its_robots(conn: Connection, store: EventSt
     await items.set_deleted(conn, event.tenant_id, event.data["item_id"], False)
 
 
-async def when_item_placed_schedule_robots(conn: Connection, store: EventStore, event: Envelope) -> None:
-    placed = pipelines.ItemPlaced.model_validate(event.data)
-    await _enter(conn, event, placed.item_id, placed.entity_type_id, placed.pipeline_id, placed.stage_id)
+async def when_items_placed_schedule_robots(conn: Connection, store: EventStore, events: Sequence[Envelope]) -> None:
+    """One statement puts the run's items on their first stages; then each schedules its stage's robots
+    and idle triggers (kept configuration: no statement where a stage has none). An item already on a
+    stage (not expected for a first placement) goes the way of a move, ending its visit first."""
+    placed = {(e.tenant_id, e.data["item_id"]): (e, pipelines.ItemPlaced.model_validate(e.data)) for e in events}
+    moving = await item_batches.on_a_stage(conn, list(placed))
+    entries = [
+        item_batches.Entry(
+            tenant_id=tenant, item_id=p.item_id, entity_type_id=p.entity_type_id, pipeline_id=p.pipeline_id,
+            stage_id=p.stage_id, visit_id=event.id, entered_at=event.time,
+        )
+        for (tenant, _), (event, p) in placed.items()
+        if (tenant, p.item_id) not in moving
+    ]  # fmt: skip
+    copies = await item_batches.enter_first_stages(conn, entries) if entries else {}
+    for key, (event, p) in placed.items():
+        with caused_by(event):
+            if key in moving:
+                await _enter(conn, event, p.item_id, p.entity_type_id, p.pipeline_id, p.stage_id)
+            else:
+                await _schedule_on_entry(conn, event.tenant_id, copies[key])
 
 
 async def when_item_entered_stage_schedule_robots(conn: Connection, store: EventStore, event: Envelope) -> None:
@@ -136,8 +163,13 @@ async def _enter(
         visit_id=event.id,
         entered_at=entered_at or event.time,
     )
+    await _schedule_on_entry(conn, tenant_id, item)
+
+
+async def _schedule_on_entry(conn: Connection, tenant_id: str, item: items.ItemCopy) -> None:
+    assert item.stage_id is not None
     robots = await robot_rows.robots_of_stage(
-        conn, tenant_id, stage_id, enabled_only=True, generation=item.config_generation
+        conn, tenant_id, item.stage_id, enabled_only=True, generation=item.config_generation
     )
     await schedule_robots_of_visit(conn, tenant_id, item, robots)
     await arm_idle_triggers(conn, tenant_id, item)

@@ -1,0 +1,104 @@
+"""The copy of items written a batch at a time: a fetch of created or placed items in one statement.
+
+An import creates items by the thousand; ``items.save_created`` and ``items.enter_stage`` paid a
+statement (and a round trip) per item. These write a whole run and return the copies as ``items.load``
+reads them, so the reactions go on without reading them again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from conveyor_messaging.db import Connection
+
+from automation.adapters.items import COPY_COLUMNS, ItemCopy, copy_of
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """A created item's values, as ``save_created_many`` takes them."""
+
+    tenant_id: str
+    item_id: str
+    entity_type_id: str
+    title: str
+    assignee_id: str | None
+    observer_ids: list[str]
+    standard: dict[str, Any]
+    fields: dict[str, Any]
+
+
+async def save_created_many(conn: Connection, created: list[Created]) -> dict[tuple[str, str], ItemCopy]:
+    """``save_created`` for a batch in one statement (each item once); the copies by (tenant, item)."""
+    rows = await conn.fetch(
+        f"""INSERT INTO automation_items AS i
+               (tenant_id, item_id, entity_type_id, title, assignee_id, observer_ids, standard, fields)
+           SELECT t, n, e, ti, a, ARRAY(SELECT jsonb_array_elements_text(o::jsonb)), s::jsonb, f::jsonb
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                         $8::text[]) AS c(t, n, e, ti, a, o, s, f)
+           ON CONFLICT (tenant_id, item_id) DO UPDATE
+              SET entity_type_id = EXCLUDED.entity_type_id, title = EXCLUDED.title,
+                  assignee_id = EXCLUDED.assignee_id, observer_ids = EXCLUDED.observer_ids,
+                  standard = EXCLUDED.standard, fields = EXCLUDED.fields, created = true
+           RETURNING {COPY_COLUMNS}""",
+        [c.tenant_id for c in created],
+        [c.item_id for c in created],
+        [c.entity_type_id for c in created],
+        [c.title for c in created],
+        [c.assignee_id for c in created],
+        [json.dumps(c.observer_ids) for c in created],
+        [json.dumps(c.standard) for c in created],
+        [json.dumps(c.fields) for c in created],
+    )
+    return {(row["tenant_id"], row["item_id"]): copy_of(row) for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """An item entering its first stage, as ``enter_first_stages`` takes it."""
+
+    tenant_id: str
+    item_id: str
+    entity_type_id: str
+    pipeline_id: str
+    stage_id: str
+    visit_id: str
+    entered_at: datetime
+
+
+async def on_a_stage(conn: Connection, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (tenant, item) copies are already on a stage (their visit must end first)."""
+    rows = await conn.fetch(
+        "SELECT tenant_id, item_id FROM automation_items"
+        " WHERE (tenant_id, item_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND visit_id IS NOT NULL",
+        [tenant for tenant, _ in keys],
+        [item for _, item in keys],
+    )
+    return {(row["tenant_id"], row["item_id"]) for row in rows}
+
+
+async def enter_first_stages(conn: Connection, entries: list[Entry]) -> dict[tuple[str, str], ItemCopy]:
+    """``enter_stage`` for a batch of items on no stage yet, in one statement; the copies by (tenant, item)."""
+    rows = await conn.fetch(
+        f"""INSERT INTO automation_items AS i
+               (tenant_id, item_id, entity_type_id, pipeline_id, stage_id, visit_id, entered_at, last_change_at,
+                created)
+           SELECT t, n, e, p, s, v, at, at, false
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::timestamptz[]) AS c(t, n, e, p, s, v, at)
+           ON CONFLICT (tenant_id, item_id) DO UPDATE
+              SET pipeline_id = EXCLUDED.pipeline_id, stage_id = EXCLUDED.stage_id, visit_id = EXCLUDED.visit_id,
+                  entered_at = EXCLUDED.entered_at, last_change_at = EXCLUDED.entered_at
+           RETURNING {COPY_COLUMNS}""",
+        [e.tenant_id for e in entries],
+        [e.item_id for e in entries],
+        [e.entity_type_id for e in entries],
+        [e.pipeline_id for e in entries],
+        [e.stage_id for e in entries],
+        [e.visit_id for e in entries],
+        [e.entered_at for e in entries],
+    )
+    return {(row["tenant_id"], row["item_id"]): copy_of(row) for row in rows}
