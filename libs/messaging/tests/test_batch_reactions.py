@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -206,3 +209,34 @@ async def lag_when(
         assert asyncio.get_running_loop().time() < deadline, f"lag never met the condition; last {lag}"
         await asyncio.sleep(0.05)
     return lag
+
+
+@pytest.mark.integration
+class TestACrashBetweenTheDatabaseAndTheOffsets:
+    async def test_a_batch_committed_but_not_acknowledged_is_delivered_again_and_skipped_as_a_whole(
+        self, pool: asyncpg.Pool, backbone_dsn: str, producer: AIOKafkaProducer, infra: Infra, thing_topic: str
+    ) -> None:
+        await pool.execute(PROJECTION_DDL + "CREATE TABLE repeats (skipped int NOT NULL);")
+        await send_things(producer, thing_topic, [f"s{n}" for n in range(300)])
+        group = f"{thing_topic}-crash"
+        script = Path(__file__).with_name("consumer_process.py")
+
+        async def consumer(die_at_commit: int) -> asyncio.subprocess.Process:
+            return await asyncio.create_subprocess_exec(
+                sys.executable, str(script), backbone_dsn, infra.kafka_bootstrap, thing_topic, group, str(die_at_commit)
+            )
+
+        dying = await consumer(die_at_commit=3)
+        assert await asyncio.wait_for(dying.wait(), 60) == -signal.SIGKILL
+        applied_before = await pool.fetchval("SELECT count(*) FROM applied")
+        assert 0 < applied_before < 300, "it died after some batches, not before the first or after the last"
+
+        survivor = await consumer(die_at_commit=0)
+        try:
+            assert await wait_for_count(pool, "SELECT count(*) FROM applied", 300) == 300
+            skipped = await wait_for_count(pool, "SELECT coalesce(sum(skipped), 0) FROM repeats", 1)
+        finally:
+            survivor.kill()
+            await survivor.wait()
+        assert skipped >= 1, "the batch whose offsets were never committed came again"
+        assert await pool.fetchval("SELECT count(*) FROM processed_events") == 300
