@@ -28,7 +28,7 @@ from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore, NewEvent
 from conveyor_messaging.kafka import make_consumer, make_producer
 from conveyor_messaging.relay import OutboxRelay, default_topic
-from conveyor_messaging.schema import BACKBONE_DDL_V1
+from conveyor_messaging.schema import BACKBONE_DDL
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 PAYLOAD = {"title": "Benchmark item", "body": "x" * 960}  # about 1 KB of JSON
@@ -228,7 +228,7 @@ async def main() -> None:
     await ensure_topic(bootstrap, topic)
     pool = await asyncpg.create_pool(ours_dsn, min_size=4, max_size=70)
     try:
-        await pool.execute(BACKBONE_DDL_V1)
+        await pool.execute(BACKBONE_DDL)
         figures: dict[str, float | int] = {}
         for writers in (1, 16, 64):
             figures[f"append_{writers}_writers_events_per_s"] = round(await append_rate(pool, writers), 1)

@@ -27,7 +27,7 @@ import asyncpg
 import structlog
 from _infra import drop_database, endpoints, new_database, report
 from aiokafka import AIOKafkaProducer
-from conveyor_contracts import entities
+from conveyor_contracts import entities, pipelines
 from conveyor_kit.database import create_pool
 from conveyor_kit.migrations import upgrade_in_thread
 from conveyor_kit.settings import ServiceSettings
@@ -87,7 +87,23 @@ def companies(tenant: str, count: int) -> Iterator[Envelope]:
         yield envelope(created, tenant, item_id)
 
 
+def created_and_placed(tenant: str, count: int) -> Iterator[Envelope]:
+    """``count`` events: half the items' creations, then their placements (as automation reads both)."""
+    half = count // 2
+    yield from companies(tenant, half)
+    for n in range(half):
+        item_id = f"item-{n:07d}"
+        placed = pipelines.ItemPlaced(
+            item_id=item_id, entity_type_id="company", pipeline_id="pipe", stage_id="new", stage_semantic="in_progress"
+        )
+        yield envelope(placed, tenant, item_id)
+
+
 def cases() -> list[Case]:
+    from automation.migrations import MIGRATIONS_PATH as AUTOMATION_MIGRATIONS
+    from automation.routing import SUBSCRIPTIONS as AUTOMATION
+    from entities.migrations import MIGRATIONS_PATH as ENTITIES_MIGRATIONS
+    from entities.routing import SUBSCRIPTIONS as ENTITIES
     from notifications.migrations import MIGRATIONS_PATH as NOTIFICATIONS_MIGRATIONS
     from notifications.routing import SUBSCRIPTIONS as NOTIFICATIONS
     from pipelines.migrations import MIGRATIONS_PATH as PIPELINES_MIGRATIONS
@@ -95,7 +111,11 @@ def cases() -> list[Case]:
 
     pipelines = {s.name: s for s in PIPELINES}
     notifications = {s.name: s for s in NOTIFICATIONS}
+    automation = {s.name: s for s in AUTOMATION}
+    entities_subscriptions = {s.name: s for s in ENTITIES}
     return [
+        Case("automation", automation["items"], AUTOMATION_MIGRATIONS, lambda tenant: [], created_and_placed),
+        Case("entities", entities_subscriptions["rollups"], ENTITIES_MIGRATIONS, lambda tenant: [], companies),
         Case("pipelines", pipelines["entities"], PIPELINES_MIGRATIONS, company_type, companies),
         Case("notifications", notifications["items"], NOTIFICATIONS_MIGRATIONS, lambda tenant: [], companies),
     ]

@@ -104,14 +104,17 @@ async def running(*coroutines: Coroutine[Any, Any, None]) -> AsyncIterator[list[
 async def projection_consumer(
     pool: asyncpg.Pool,
     bootstrap: str,
-    topic: str,
+    topic: str | Sequence[str],
     *,
     name: str = "projection",
     handle: Handler | None = record_in_order,
     **options: Any,
 ) -> AsyncIterator[EventConsumer]:
-    """An EventConsumer applying ``topic`` into the test database, running for the block."""
-    kafka_consumer = make_consumer(bootstrap, group_id=f"{topic}-{name}", topics=[topic])
+    """An EventConsumer applying ``topic`` (or topics: the first names the group) into the test database,
+    running for the block."""
+    topics = [topic] if isinstance(topic, str) else list(topic)
+    topic = topics[0]
+    kafka_consumer = make_consumer(bootstrap, group_id=f"{topic}-{name}", topics=topics)
     producer = make_producer(bootstrap)
     await producer.start()
     consumer = EventConsumer(

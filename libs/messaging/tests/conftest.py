@@ -9,7 +9,8 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 from conveyor_messaging.kafka import make_producer
-from conveyor_messaging.schema import BACKBONE_DDL_V1
+from conveyor_messaging.lanes import both_lanes
+from conveyor_messaging.schema import BACKBONE_DDL
 from conveyor_testing.plugin import Infra
 
 
@@ -17,7 +18,7 @@ from conveyor_testing.plugin import Infra
 async def backbone_dsn(fresh_database: str) -> str:
     conn = await asyncpg.connect(fresh_database)
     try:
-        await conn.execute(BACKBONE_DDL_V1)
+        await conn.execute(BACKBONE_DDL)
     finally:
         await conn.close()
     return fresh_database
@@ -46,14 +47,16 @@ def topic_prefix() -> str:
 
 @pytest.fixture
 async def thing_topic(infra: Infra, topic_prefix: str) -> str:
-    """The topic the relay publishes test events to, created with three partitions."""
+    """The topic the relay publishes test events to, and its twin of the bulk lane, with three partitions."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from backbone_support import TOPIC
 
     admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(topic_prefix + TOPIC, num_partitions=3, replication_factor=1)])
+        await admin.create_topics(
+            [NewTopic(name, num_partitions=3, replication_factor=1) for name in both_lanes([topic_prefix + TOPIC])]
+        )
     finally:
         await admin.close()
     return topic_prefix + TOPIC

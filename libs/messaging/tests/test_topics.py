@@ -28,7 +28,8 @@ async def test_missing_topics_are_created_once_with_their_retention(infra: Infra
     plans = service_topics(service, consumers)
     names = [p.name for p in plans]
     assert names == [
-        f"test-{service}.commands", f"test-{service}.items",
+        f"test-{service}.commands", f"test-{service}.commands.bulk", f"test-{service}.items",
+        f"test-{service}.items.bulk",  # each topic's twin for the bulk lane
         f"conveyor.deadletter.{service}.commands", f"conveyor.deadletter.{service}.items",
     ]  # fmt: skip
     try:
@@ -48,4 +49,4 @@ async def test_missing_topics_are_created_once_with_their_retention(infra: Infra
 
 def test_dead_letter_topics_follow_the_group_suffix() -> None:
     plans = service_topics("svc", {"items": ["a"]}, group_suffix=".t1")
-    assert [p.name for p in plans] == ["a", "conveyor.deadletter.svc.items.t1"]
+    assert [p.name for p in plans] == ["a", "a.bulk", "conveyor.deadletter.svc.items.t1"]

@@ -91,13 +91,19 @@ class Automation:
 
     async def publish(self, event: EventContract, *, subject: str, source: str = "/conveyor/entities") -> Envelope:
         self.versions[subject] = self.versions.get(subject, 0) + 1
-        envelope = Envelope(
-            type=event.type_name, source=source, subject=subject, tenant_id=self.tenant,
-            data=event.model_dump(mode="json"), actor=Actor.user("admin-1"),
-            aggregate_version=self.versions[subject], time=self.now,
-        )  # fmt: skip
+        envelope = self.envelope(event, subject=subject, version=self.versions[subject], source=source)
         await self.redeliver(envelope, event.topic())
         return envelope
+
+    def envelope(
+        self, event: EventContract, *, subject: str, version: int, source: str = "/conveyor/entities", **lane: Any
+    ) -> Envelope:
+        """The event as its service would publish it; ``lane``: ``lane=`` and ``after_bulk=`` (ADR 004)."""
+        return Envelope(
+            type=event.type_name, source=source, subject=subject, tenant_id=self.tenant,
+            data=event.model_dump(mode="json"), actor=Actor.user("admin-1"), aggregate_version=version,
+            time=self.now, **lane,
+        )  # fmt: skip
 
     async def redeliver(self, envelope: Envelope, topic: str) -> None:
         key, value, headers = to_kafka(envelope)

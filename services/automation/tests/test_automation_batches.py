@@ -7,6 +7,7 @@ from typing import Any as Automation  # the `automation` fixture of conftest.py
 
 import pytest
 from conveyor_contracts import entities, pipelines
+from conveyor_messaging.lanes import BULK, bulk_topic
 
 pytestmark = pytest.mark.integration
 
@@ -47,3 +48,43 @@ async def test_a_burst_of_created_and_placed_items_gets_one_robot_run_each_with_
         automation.tenant,
     )
     assert {r["item_id"]: r["n"] for r in runs} == dict.fromkeys(item_ids, 1)
+
+
+async def test_an_imported_item_moved_by_a_person_before_its_import_was_read_ends_where_the_person_put_it(
+    automation: Automation,
+) -> None:
+    """The import's events go by the bulk lane; the person's move names the placement it follows and
+    waits for it (ADR 004). Read in arrival order instead, the placement would put the item back."""
+    await automation.add_robot(pipeline_id=PIPE, stage_id="st-proposal", name="Marker", action={"type": "wait"})
+    item_id = "imported-1"
+    created = entities.ItemCreated(item_id=item_id, entity_type_id="deal", title="Imported", created_by="import")
+    placed = pipelines.ItemPlaced(
+        item_id=item_id, entity_type_id="deal", pipeline_id=PIPE, stage_id=NEW, stage_semantic="in_progress"
+    )
+    moved = pipelines.ItemMovedToStage(
+        item_id=item_id, entity_type_id="deal", from_pipeline_id=PIPE, from_stage_id=NEW,
+        from_semantic="in_progress", to_pipeline_id=PIPE, to_stage_id="st-proposal", to_semantic="in_progress",
+        moved_by="user:manager-1", moved_at=automation.now,
+    )  # fmt: skip
+    bulk_created = automation.envelope(created, subject=item_id, version=1, lane=BULK)
+    bulk_placed = automation.envelope(placed, subject=item_id, version=1, lane=BULK, source="/conveyor/pipelines")
+    person_moved = automation.envelope(
+        moved, subject=item_id, version=2, after_bulk=bulk_placed.id, source="/conveyor/pipelines"
+    )
+
+    await automation.redeliver(person_moved, moved.topic())  # the person's lane is read first
+    parked = await automation.eventually(
+        lambda: automation.fetch("SELECT stream_id FROM parked_events WHERE tenant_id = $1", automation.tenant),
+        lambda rows: len(rows) == 1,
+    )
+    assert parked[0]["stream_id"] == item_id
+    assert await automation.copy_of(item_id) is None, "the move waits for the placement it follows"
+    await automation.redeliver(bulk_created, bulk_topic(created.topic()))
+    await automation.redeliver(bulk_placed, bulk_topic(placed.topic()))
+
+    copy = await automation.eventually(
+        lambda: automation.copy_of(item_id), lambda c: c is not None and c["stage_id"] == "st-proposal"
+    )
+    assert copy["visit_id"] == person_moved.id and copy["created"]
+    log = await automation.eventually(lambda: automation.log(item_id), lambda found: len(found["runs"]) == 1)
+    assert log["runs"][0]["source_name"] == "Marker"

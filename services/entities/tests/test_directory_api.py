@@ -21,7 +21,7 @@ from conveyor_kit.migrations import upgrade_in_thread
 from conveyor_kit.tokens import mint_token
 from conveyor_messaging.consumer import route
 from conveyor_messaging.runtime import Backbone, Subscription
-from conveyor_messaging.schema import BACKBONE_DDL_V1
+from conveyor_messaging.schema import BACKBONE_DDL
 from entities.config import Settings
 from entities.entrypoints.http import create
 from entities.migrations import MIGRATIONS_PATH
@@ -392,7 +392,7 @@ async def copy_database(infra: Any) -> AsyncIterator[str]:
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
         conn = await asyncpg.connect(infra.dsn_for(name))
-        await conn.execute(BACKBONE_DDL_V1 + DIRECTORY_DDL_V1)
+        await conn.execute(BACKBONE_DDL + DIRECTORY_DDL_V1)
         await conn.close()
         yield infra.dsn_for(name)
     finally:

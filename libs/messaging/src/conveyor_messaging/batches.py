@@ -85,10 +85,13 @@ def recording_in(store: EventStore, reaction: RecordingReaction) -> BatchReactio
 
 
 def caused_by(event: Envelope) -> AbstractContextManager[None]:
-    """Bind ``event``'s ids to the log context, and so to the metadata of the events appended inside:
+    """Bind ``event``'s ids and lane to the log context, and so to the metadata of the events appended inside:
     what a batch reaction wraps around the work it does for one event of its run."""
     return structlog.contextvars.bound_contextvars(
-        correlation_id=event.correlation_id or event.id, causation_id=event.id, tenant_id=event.tenant_id
+        correlation_id=event.correlation_id or event.id,
+        causation_id=event.id,
+        tenant_id=event.tenant_id,
+        lane=event.lane,  # what a bulk event causes goes by the bulk lane too (lanes.py)
     )
 
 

@@ -26,10 +26,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt, wait_exponential
 
-from conveyor_messaging import metrics
+from conveyor_messaging import barrier, metrics
 from conveyor_messaging.batches import BatchHandler, Handler, one_at_a_time, route
-from conveyor_messaging.db import DATABASE_AWAY
+from conveyor_messaging.db import DATABASE_AWAY, Connection
 from conveyor_messaging.envelope import Envelope, MalformedMessage, from_kafka
+from conveyor_messaging.lanes import is_bulk_topic
 
 log = structlog.get_logger(__name__)
 
@@ -82,7 +83,7 @@ class EventConsumer:
         """Consume until stopped. The caller starts the Kafka consumer and stops it afterwards."""
         while not self._stopping.is_set():
             try:
-                batches = await self._consumer.getmany(timeout_ms=200, max_records=self._batch_size)
+                batches = await self._fetch()
             except KafkaError as exc:  # the client reconnects by itself; do not spin meanwhile
                 log.warning("consumer_fetch_failed", consumer=self.name, error=repr(exc))
                 await asyncio.sleep(0.5)
@@ -91,19 +92,45 @@ class EventConsumer:
             if records:
                 await self._apply_fetched(records)
                 await self._commit({tp: part[-1].offset + 1 for tp, part in batches.items() if part})
-            await self._learn_positions()
+            self._learn_positions()
             self._export_lag()
 
-    async def _learn_positions(self) -> None:
+    def _learn_positions(self) -> None:
         """Where each assigned partition stands (everything before it is applied), for ``lag``; a
-        partition whose position is not known yet (just assigned) is left for the next round."""
+        partition whose position is not known yet (just assigned) is left for the next round.
+
+        Read from aiokafka's subscription state (pinned in uv.lock) without waiting: the public
+        ``position()`` waits for a position to become valid, and awaiting it for every partition on
+        every round slowed a consumer of many partitions down to a crawl.
+        """
+        self._next_offsets.clear()
+        try:
+            assignment = self._consumer._subscription.subscription.assignment
+        except AttributeError:  # no subscription yet, or a rebalance under way
+            return
+        if assignment is None:
+            return
+        for tp in self._consumer.assignment():
+            with contextlib.suppress(Exception):
+                state = assignment.state_value(tp)
+                if state is not None and state.has_valid_position:
+                    self._next_offsets[tp] = state.position
+
+    async def _fetch(self) -> dict[TopicPartition, list[ConsumerRecord]]:
+        """The next records, people's lane first: bulk records fill what room the interactive ones
+        leave (lanes.py), so an import's backlog never sits in front of a person's change."""
         assigned = self._consumer.assignment()
-        for tp in list(self._next_offsets):
-            if tp not in assigned:
-                del self._next_offsets[tp]
-        for tp in assigned:
-            with contextlib.suppress(TimeoutError, IllegalStateError, KafkaError):
-                self._next_offsets[tp] = await asyncio.wait_for(self._consumer.position(tp), 0.05)
+        bulk = [tp for tp in assigned if is_bulk_topic(tp.topic)]
+        interactive = [tp for tp in assigned if not is_bulk_topic(tp.topic)]
+        fetched: dict[TopicPartition, list[ConsumerRecord]] = {}
+        if bulk and interactive:
+            fetched = await self._consumer.getmany(*interactive, timeout_ms=0, max_records=self._batch_size)
+            room = self._batch_size - sum(len(part) for part in fetched.values())
+            if room > 0:
+                fetched |= await self._consumer.getmany(*bulk, timeout_ms=0, max_records=room)
+        if not fetched:
+            fetched = await self._consumer.getmany(timeout_ms=200, max_records=self._batch_size)
+        return fetched
 
     def lag(self) -> dict[str, Any]:
         """How far behind the consumer is: events not yet applied on its partitions, and how old the
@@ -165,19 +192,31 @@ class EventConsumer:
                 [event.id for _, event in batch],
             )
             fresh = {row[0] for row in rows}
-            events: list[Envelope] = []
+            new: list[tuple[ConsumerRecord, Envelope]] = []
             for record, event in batch:
                 if event.id in fresh:
                     fresh.discard(event.id)  # the same event twice in one batch runs once
-                    events.append(event)
+                    new.append((record, event))
                     applied.append(record)
-            if events:
-                await self._handle_batch(conn, events)
+            if new:
+                await self.apply_in_stream_order(conn, new, self._handle_batch)
         if batch:
             newest = max(event.time for _, event in batch)
             if self._last_applied_time is None or newest > self._last_applied_time:
                 self._last_applied_time = newest
         return applied
+
+    async def apply_in_stream_order(
+        self, conn: Connection, new: list[tuple[ConsumerRecord, Envelope]], handle: BatchHandler
+    ) -> None:
+        """Hand the new events to ``handle``, each stream in its order across the lanes: what must wait
+        for a bulk event is parked, what that bulk event frees is released after it (barrier.py)."""
+        ready = await barrier.hold_back(conn, self.name, new)
+        if ready:
+            await handle(conn, ready)
+            released = await barrier.release(conn, self.name, ready)
+            if released:
+                await handle(conn, released)
 
     async def _apply_one_with_retries(self, record: ConsumerRecord, event: Envelope) -> list[ConsumerRecord]:
         try:

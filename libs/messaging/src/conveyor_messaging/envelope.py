@@ -1,7 +1,9 @@
 """CloudEvents 1.0 envelope and its Kafka binary content mode (ce_ headers, JSON data).
 
 Extension attribute names follow the CloudEvents rule (lower-case letters and digits only):
-``tenantid``, ``correlationid``, ``causationid``, ``actor`` and ``aggregateversion``.
+``tenantid``, ``correlationid``, ``causationid``, ``actor``, ``aggregateversion``, and for the lanes
+(``lanes.py``) ``lane`` (only when ``bulk``) and ``afterbulk`` (the bulk event of the stream that
+must be applied first).
 """
 
 from __future__ import annotations
@@ -42,14 +44,17 @@ class Envelope:
     causation_id: str | None = None
     specversion: str = SPEC_VERSION
     datacontenttype: str = JSON
+    lane: str = "interactive"
+    after_bulk: str | None = None  # the id of the stream's bulk event this one must follow
 
     def caused(self, **changes: Any) -> Envelope:
-        """A copy for an event this one caused: same correlation, causation = this event's id."""
+        """A copy for an event this one caused: same correlation and lane, causation = this event's id."""
         return replace(
             self,
             id=str(uuid.uuid4()),
             correlation_id=self.correlation_id or self.id,
             causation_id=self.id,
+            after_bulk=None,
             **changes,
         )
 
@@ -71,6 +76,10 @@ def _headers(env: Envelope) -> list[tuple[str, bytes]]:
         headers.append(("ce_correlationid", env.correlation_id.encode()))
     if env.causation_id:
         headers.append(("ce_causationid", env.causation_id.encode()))
+    if env.lane != "interactive":
+        headers.append(("ce_lane", env.lane.encode()))
+    if env.after_bulk:
+        headers.append(("ce_afterbulk", env.after_bulk.encode()))
     return headers
 
 
@@ -125,4 +134,6 @@ def from_kafka(
         causation_id=h.get("ce_causationid"),
         specversion=h["ce_specversion"],
         datacontenttype=h.get("content-type", JSON),
+        lane=h.get("ce_lane") or "interactive",
+        after_bulk=h.get("ce_afterbulk") or None,
     )

@@ -22,6 +22,7 @@ from conveyor_messaging.actor import Actor
 from conveyor_messaging.contracts import EventContract
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
+from conveyor_messaging.lanes import BULK, INTERACTIVE, current_lane
 
 NO_STREAM = 0
 """Expected version of a stream that must not exist yet."""
@@ -106,6 +107,8 @@ class RecordedEvent:
             time=self.occurred_at,
             correlation_id=meta.get("correlation_id"),
             causation_id=meta.get("causation_id"),
+            lane=meta.get("lane", INTERACTIVE),
+            after_bulk=meta.get("after_bulk"),
         )
 
 
@@ -142,29 +145,43 @@ _COLUMNS = (
 
 # Each append is one statement: claim the next versions in event_streams (the optimistic check),
 # insert the events, and send the relay a wake-up that PostgreSQL delivers only on commit.
+# $11 is the id of the append's last event when it goes by the bulk lane (NULL otherwise): the stream
+# remembers it as its newest bulk event, and an interactive append names the one it finds (lanes.py),
+# unless it is older than seven days: by then every consumer has long applied it, and its
+# processed mark may be gone (CONVEYOR_PROCESSED_MARKS_RETENTION_HOURS must be longer).
 _CLAIM_NEW = """
-    INSERT INTO event_streams (stream_id, tenant_id, aggregate_type, version, last_commit_xid)
-    VALUES ($1, $2, $3, $4::bigint + $5::bigint, pg_current_xact_id())
+    INSERT INTO event_streams (stream_id, tenant_id, aggregate_type, version, last_commit_xid, last_bulk_event,
+                               last_bulk_at)
+    VALUES ($1, $2, $3, $4::bigint + $5::bigint, pg_current_xact_id(), $11::uuid,
+            CASE WHEN $11::uuid IS NOT NULL THEN now() END)
     ON CONFLICT (tenant_id, stream_id) DO NOTHING
-    RETURNING $4::bigint AS base, last_commit_xid"""
+    RETURNING $4::bigint AS base, last_commit_xid, last_bulk_event, last_bulk_at"""
 _CLAIM_EXPECTED = """
     UPDATE event_streams
-       SET version = version + $5, last_commit_xid = greatest(pg_current_xact_id(), last_commit_xid)
+       SET version = version + $5, last_commit_xid = greatest(pg_current_xact_id(), last_commit_xid),
+           last_bulk_event = coalesce($11::uuid, last_bulk_event),
+           last_bulk_at = CASE WHEN $11::uuid IS NOT NULL THEN now() ELSE last_bulk_at END
      WHERE tenant_id = $2 AND stream_id = $1 AND aggregate_type = $3 AND version = $4
-    RETURNING version - $5 AS base, last_commit_xid"""
+    RETURNING version - $5 AS base, last_commit_xid, last_bulk_event, last_bulk_at"""
 _CLAIM_ANY = """
-    INSERT INTO event_streams AS s (stream_id, tenant_id, aggregate_type, version, last_commit_xid)
-    VALUES ($1, $2, $3, $5, pg_current_xact_id())
+    INSERT INTO event_streams AS s (stream_id, tenant_id, aggregate_type, version, last_commit_xid, last_bulk_event,
+                                    last_bulk_at)
+    VALUES ($1, $2, $3, $5, pg_current_xact_id(), $11::uuid, CASE WHEN $11::uuid IS NOT NULL THEN now() END)
     ON CONFLICT (tenant_id, stream_id) DO UPDATE
-       SET version = s.version + $5, last_commit_xid = greatest(pg_current_xact_id(), s.last_commit_xid)
+       SET version = s.version + $5, last_commit_xid = greatest(pg_current_xact_id(), s.last_commit_xid),
+           last_bulk_event = coalesce($11::uuid, s.last_bulk_event),
+           last_bulk_at = CASE WHEN $11::uuid IS NOT NULL THEN now() ELSE s.last_bulk_at END
      -- $4 is always -1 here; it is named so that the three claims share one parameter list.
      WHERE s.aggregate_type = $3 AND $4::bigint = -1
-    RETURNING version - $5 AS base, last_commit_xid"""
+    RETURNING version - $5 AS base, last_commit_xid, last_bulk_event, last_bulk_at"""
 _WRITE = """
     , written AS (
         INSERT INTO events (commit_xid, event_id, stream_id, version, tenant_id, type, data, metadata, occurred_at)
         SELECT head.last_commit_xid, e.event_id, $1, head.base + e.ord, $2, e.type, e.data::jsonb,
-               $9::text::jsonb, e.occurred_at
+               CASE WHEN $11::uuid IS NULL AND head.last_bulk_at > now() - interval '7 days'
+                    THEN $9::text::jsonb || jsonb_build_object('after_bulk', head.last_bulk_event::text)
+                    ELSE $9::text::jsonb END,
+               e.occurred_at
           FROM head, unnest($6::uuid[], $7::text[], $8::text[], $10::timestamptz[])
                WITH ORDINALITY AS e(event_id, type, data, occurred_at, ord)
         RETURNING position, commit_xid, version, recorded_at
@@ -178,11 +195,14 @@ _WRITE = """
 _NEW_STREAMS = """
     WITH wanted AS (
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[],
-                             $8::timestamptz[])
-               AS w(tenant_id, stream_id, aggregate_type, event_id, type, data, metadata, occurred_at)
+                             $8::timestamptz[], $9::bool[])
+               AS w(tenant_id, stream_id, aggregate_type, event_id, type, data, metadata, occurred_at, bulk)
     ), heads AS (
-        INSERT INTO event_streams (tenant_id, stream_id, aggregate_type, version, last_commit_xid)
-        SELECT tenant_id, stream_id, aggregate_type, 1, pg_current_xact_id() FROM wanted
+        INSERT INTO event_streams (tenant_id, stream_id, aggregate_type, version, last_commit_xid, last_bulk_event,
+                                   last_bulk_at)
+        SELECT tenant_id, stream_id, aggregate_type, 1, pg_current_xact_id(), CASE WHEN bulk THEN event_id END,
+               CASE WHEN bulk THEN now() END
+          FROM wanted
         ON CONFLICT (tenant_id, stream_id) DO NOTHING
         RETURNING tenant_id, stream_id, last_commit_xid
     ), written AS (
@@ -207,6 +227,7 @@ class FirstEvent:
     actor: Actor
     correlation_id: str | None = None
     causation_id: str | None = None
+    lane: str | None = None  # None: the lane bound to the context (lanes.current_lane)
 
 
 class EventStore:
@@ -244,6 +265,7 @@ class EventStore:
         mode = "any" if expected_version == ANY_VERSION else "new" if expected_version == NO_STREAM else "expected"
         occurred = now or datetime.now(UTC)
         metadata = self._metadata(actor, aggregate_type, correlation_id, causation_id)
+        bulk = metadata.get("lane") == BULK
         meta_json = orjson.dumps(metadata).decode()
         data_texts = [orjson.dumps(e.data).decode() for e in events]
         rows = await conn.fetch(
@@ -258,6 +280,7 @@ class EventStore:
             data_texts,
             meta_json,
             [e.occurred_at or occurred for e in events],
+            events[-1].event_id if bulk else None,
         )
         if not rows:
             actual = await conn.fetchval(
@@ -326,6 +349,7 @@ class EventStore:
                 data_texts,
                 meta_texts,
                 [f.event.occurred_at or occurred for f in firsts],
+                [m.get("lane") == BULK for m in metadata],
             )
             if len(rows) != len(firsts):
                 written = {(row["tenant_id"], row["stream_id"]) for row in rows}
@@ -350,7 +374,12 @@ class EventStore:
         ]
 
     def _metadata(
-        self, actor: Actor, aggregate_type: str, correlation_id: str | None, causation_id: str | None
+        self,
+        actor: Actor,
+        aggregate_type: str,
+        correlation_id: str | None,
+        causation_id: str | None,
+        lane: str | None = None,
     ) -> dict[str, Any]:
         # Ids bound by the HTTP middleware or the consumer carry the chain along: request or
         # event → the events it causes → what consumers do with them.
@@ -362,6 +391,8 @@ class EventStore:
             metadata["correlation_id"] = correlation_id
         if causation_id:
             metadata["causation_id"] = causation_id
+        if (lane or current_lane()) == BULK:
+            metadata["lane"] = BULK
         return metadata
 
     async def read_stream(

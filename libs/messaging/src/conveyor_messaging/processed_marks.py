@@ -10,6 +10,7 @@ transaction for long.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 import asyncpg
@@ -39,10 +40,13 @@ async def prune_once(pool: asyncpg.Pool, retention: timedelta, *, chunk: int = C
             return deleted
 
 
-async def keep_pruning(pool: asyncpg.Pool, retention: timedelta, *, every: timedelta = EVERY) -> None:
-    """Prune now and then every ``every``, for the backbone's lifetime. The database away is no
-    reason to restart (and so to report the service as not ready): it waits for the next round."""
-    while True:
+async def keep_pruning(
+    pool: asyncpg.Pool, retention: timedelta, stopped: asyncio.Event, *, every: timedelta = EVERY
+) -> None:
+    """Prune now and then every ``every`` until ``stopped`` is set (the backbone's stop waits for its
+    workers to end). The database away is no reason to restart (and so to report the service as not
+    ready): it waits for the next round."""
+    while not stopped.is_set():
         try:
             deleted = await prune_once(pool, retention)
         except DATABASE_AWAY as exc:
@@ -50,4 +54,5 @@ async def keep_pruning(pool: asyncpg.Pool, retention: timedelta, *, every: timed
         else:
             if deleted:
                 log.info("processed_marks_pruned", deleted=deleted, retention_hours=retention.total_seconds() / 3600)
-        await asyncio.sleep(every.total_seconds())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopped.wait(), every.total_seconds())

@@ -29,6 +29,7 @@ from conveyor_messaging.contracts import topic_for
 from conveyor_messaging.db import DATABASE_FAILURES, Connection, keeps_session_state
 from conveyor_messaging.envelope import to_kafka
 from conveyor_messaging.eventstore import OUTBOX_CHANNEL, START, Checkpoint, EventStore, RecordedEvent
+from conveyor_messaging.lanes import BULK, bulk_topic
 
 log = structlog.get_logger(__name__)
 
@@ -36,7 +37,13 @@ TopicFor = Callable[[RecordedEvent], str]
 
 
 def default_topic(prefix: str = "") -> TopicFor:
-    return lambda event: prefix + topic_for(event.type)
+    """The event's contract topic; its bulk twin for an event of the bulk lane (lanes.py)."""
+
+    def topic(event: RecordedEvent) -> str:
+        name = prefix + topic_for(event.type)
+        return bulk_topic(name) if event.metadata.get("lane") == BULK else name
+
+    return topic
 
 
 class _Waits:

@@ -23,6 +23,7 @@ from conveyor_messaging.batches import BatchHandler, Handler
 from conveyor_messaging.consumer import EventConsumer, run_consumer
 from conveyor_messaging.eventstore import EventStore
 from conveyor_messaging.kafka import make_consumer, make_producer
+from conveyor_messaging.lanes import both_lanes
 from conveyor_messaging.processed_marks import keep_pruning
 from conveyor_messaging.relay import OutboxRelay, default_topic
 
@@ -103,7 +104,7 @@ class Backbone:
             self._supervise(group, functools.partial(self._consume, sub, group))
         if self._marks_retention is not None:
             retention = self._marks_retention
-            self._supervise(f"{self.service}-marks", lambda: keep_pruning(self._pool, retention))
+            self._supervise(f"{self.service}-marks", lambda: keep_pruning(self._pool, retention, self._stopped))
         log.info("backbone_started", service=self.service, consumers=[t.get_name() for t in self._tasks[1:]])
 
     def batch_wait_of(self, sub: Subscription) -> int | None:
@@ -115,7 +116,7 @@ class Backbone:
         kafka_consumer = make_consumer(
             self._bootstrap,
             group_id=group,
-            topics=[self._prefix + t for t in sub.topics],
+            topics=both_lanes(self._prefix + t for t in sub.topics),
             client_id=group,
             batch_wait_ms=self.batch_wait_of(sub),
         )

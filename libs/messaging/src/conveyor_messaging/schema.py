@@ -53,3 +53,29 @@ CREATE TABLE IF NOT EXISTS processed_events (
     PRIMARY KEY (consumer, event_id)
 );
 """
+
+# The lanes (lanes.py, ADR 004): each stream remembers its newest bulk event, which an interactive event
+# appended after it names; a consumer parks an interactive event whose bulk event it has not applied yet.
+# Parked events are kept as Kafka gave them (value and headers), and released in the order they came.
+BACKBONE_DDL_V2 = """
+ALTER TABLE event_streams ADD COLUMN IF NOT EXISTS last_bulk_event uuid;
+ALTER TABLE event_streams ADD COLUMN IF NOT EXISTS last_bulk_at timestamptz;
+
+CREATE TABLE IF NOT EXISTS parked_events (
+    consumer    text        NOT NULL,
+    seq         bigint      GENERATED ALWAYS AS IDENTITY,
+    tenant_id   text        NOT NULL,
+    stream_id   text        NOT NULL,
+    waits_for   text,
+    key         bytea,
+    value       bytea       NOT NULL,
+    headers     jsonb       NOT NULL,
+    parked_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer, seq)
+);
+CREATE INDEX IF NOT EXISTS parked_events_by_stream ON parked_events (consumer, tenant_id, stream_id);
+CREATE INDEX IF NOT EXISTS parked_events_waiting ON parked_events (consumer, waits_for);
+"""
+
+# Everything above, for a database made in one go (tests, benchmarks); services migrate revision by revision.
+BACKBONE_DDL = BACKBONE_DDL_V1 + BACKBONE_DDL_V2

@@ -17,6 +17,7 @@ from aiokafka.errors import TopicAlreadyExistsError, for_code
 
 from conveyor_messaging.contracts import TYPE_NAME, registry, topic_for
 from conveyor_messaging.kafka import KafkaSecurity
+from conveyor_messaging.lanes import both_lanes
 from conveyor_messaging.runtime import Subscription
 
 # Domain events are the log reporting rebuilds from and a new consumer starts from: kept forever.
@@ -45,6 +46,8 @@ def service_topics(service: str, consumers: Mapping[str, Sequence[str]], *, grou
         if (match := TYPE_NAME.match(contract.type_name)) and match["service"] == service
     }
     consumed = {topic for topics in consumers.values() for topic in topics}
+    # Every topic has a twin for the bulk lane (lanes.py), created with it.
+    published, consumed = set(both_lanes(published)), set(both_lanes(consumed))
     dead_letters = {f"conveyor.deadletter.{service}.{name}{group_suffix}" for name in consumers}
     return [TopicPlan(name, KEEP_FOREVER) for name in sorted(published | consumed)] + [
         TopicPlan(name, DEAD_LETTERS_KEPT) for name in sorted(dead_letters)

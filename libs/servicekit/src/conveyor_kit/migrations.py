@@ -74,6 +74,13 @@ def execute_backbone_ddl_v1() -> None:
     execute_script(schema.BACKBONE_DDL_V1)
 
 
+def execute_backbone_ddl_v2() -> None:
+    """The backbone's lanes (each stream's newest bulk event, parked events): every service's revision after
+    its latest when the lanes came (ADR 004)."""
+    schema = importlib.import_module("conveyor_messaging.schema")
+    execute_script(schema.BACKBONE_DDL_V2)
+
+
 def run_env() -> None:
     """The body of every service's `migrations/env.py`."""
     url = context.config.attributes.get(_URL_ATTRIBUTE)

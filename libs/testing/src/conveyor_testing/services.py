@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from conveyor_messaging.lanes import both_lanes
 
 SERVICES = ("entities", "pipelines", "automation", "notifications", "reporting")
 READY_WITHIN = 90.0
@@ -37,9 +38,9 @@ def consumer_groups(service: str, suffix: str) -> dict[str, list[str]]:
     """Every consumer group the service runs (its routing table's and its batch consumers'), with
     their topics; ``suffix`` as the service's ``consumer_group_suffix`` setting appends it."""
     routing = importlib.import_module(f"{service}.routing")
-    groups = {f"{service}.{s.name}{suffix}": list(s.topics) for s in routing.SUBSCRIPTIONS}
+    groups = {f"{service}.{s.name}{suffix}": both_lanes(s.topics) for s in routing.SUBSCRIPTIONS}
     for name, topics in getattr(routing, "BATCH_CONSUMERS", {}).items():
-        groups[f"{service}.{name}{suffix}"] = list(topics)
+        groups[f"{service}.{name}{suffix}"] = both_lanes(topics)
     return groups
 
 

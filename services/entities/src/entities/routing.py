@@ -15,7 +15,7 @@ from conveyor_contracts.entities import (
 )
 from conveyor_contracts.entities_links import ItemLinked, ItemUnlinked
 from conveyor_contracts.pipelines import ItemMovedToStage, ItemPlaced
-from conveyor_messaging.consumer import route
+from conveyor_messaging.batches import route, route_mixed
 from conveyor_messaging.eventstore import EventStore
 from conveyor_messaging.runtime import Subscription
 
@@ -24,12 +24,12 @@ from entities.handlers.carry_out_item_commands import (
     when_update_fields_is_asked_update_them,
 )
 from entities.handlers.rollup_reactions import (
-    when_child_item_changed_roll_up_its_parents,
+    when_child_items_changed_roll_up_their_parents,
     when_items_were_linked_or_unlinked_roll_up_the_parent,
 )
 from entities.handlers.when_item_placed_keep_the_placement import (
     when_item_moved_keep_the_new_stage,
-    when_item_placed_keep_the_placement,
+    when_items_placed_keep_their_placements,
 )
 
 # The same source as the backbone's own store; it holds SQL text only and connects to nothing.
@@ -49,25 +49,25 @@ SUBSCRIPTIONS: list[Subscription] = [
     Subscription(
         name="placements",
         topics=[ItemPlaced.topic()],
-        handle=route(
-            {
-                ItemPlaced.type_name: when_item_placed_keep_the_placement,
-                ItemMovedToStage.type_name: when_item_moved_keep_the_new_stage,
-            }
+        # An import's items are placed by the thousand: their placements are copied a fetch at a time.
+        handle_batch=route_mixed(
+            {ItemPlaced.type_name: when_items_placed_keep_their_placements},
+            {ItemMovedToStage.type_name: when_item_moved_keep_the_new_stage},
         ),
     ),
     Subscription(
         name="rollups",
         topics=[ItemCreated.topic(), ItemLinked.topic()],
-        handle=route(
+        # Every item event reaches it; most are of types no rule rolls up, which a run skips together.
+        handle_batch=route_mixed(
+            dict.fromkeys(
+                [t.type_name for t in (ItemCreated, ItemUpdated, ItemDeleted, ItemRestored, ItemPurged)],
+                when_child_items_changed_roll_up_their_parents(STORE),
+            ),
             {
-                **dict.fromkeys(
-                    [t.type_name for t in (ItemCreated, ItemUpdated, ItemDeleted, ItemRestored, ItemPurged)],
-                    when_child_item_changed_roll_up_its_parents(STORE),
-                ),
                 ItemLinked.type_name: when_items_were_linked_or_unlinked_roll_up_the_parent(STORE),
                 ItemUnlinked.type_name: when_items_were_linked_or_unlinked_roll_up_the_parent(STORE),
-            }
+            },
         ),
     ),
 ]

@@ -9,6 +9,7 @@ from conveyor_kit.database import pool_on_state
 from conveyor_kit.workers import backbone_on_state
 from conveyor_messaging.consumer import run_consumer
 from conveyor_messaging.kafka import make_consumer, make_producer
+from conveyor_messaging.lanes import both_lanes
 from fastapi import FastAPI
 
 from reporting.adapters.consumer import ProjectionConsumer
@@ -42,7 +43,7 @@ async def projections_on_state(app: FastAPI) -> AsyncIterator[None]:
     kafka_consumer = make_consumer(
         bootstrap_servers,
         group_id=group,
-        topics=PROJECTION_TOPICS,
+        topics=both_lanes(PROJECTION_TOPICS),
         client_id=group,
         batch_wait_ms=PROJECTION_BATCH_WAIT_MS,
     )

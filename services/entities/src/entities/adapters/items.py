@@ -132,6 +132,23 @@ async def copy_placement(
     )
 
 
+async def copy_placements(conn: Connection, placements: list[tuple[str, str, str, str, str, int]]) -> None:
+    """``copy_placement`` for a batch of (tenant, item, pipeline, stage, semantic, version) in one
+    statement; per item only the newest of the batch is offered, and an older one never overwrites."""
+    newest: dict[tuple[str, str], tuple[str, str, str, str, str, int]] = {}
+    for placement in placements:
+        key = placement[:2]
+        if key not in newest or newest[key][5] < placement[5]:
+            newest[key] = placement
+    rows = list(newest.values())
+    await conn.execute(
+        "UPDATE items SET pipeline_id = n.p, stage_id = n.s, stage_semantic = n.m, placement_version = n.v"
+        " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[]) AS n(t, i, p, s, m, v)"
+        " WHERE items.tenant_id = n.t AND items.item_id = n.i AND items.placement_version < n.v",
+        *([row[n] for row in rows] for n in range(6)),
+    )
+
+
 def _date(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 

@@ -7,13 +7,14 @@ value differs. The update is the item handler's, made by the actor `robot:rollup
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
 import structlog
 from conveyor_contracts.entities import ItemUpdated
 from conveyor_messaging.actor import Actor
-from conveyor_messaging.consumer import Handler
+from conveyor_messaging.batches import BatchReaction, Handler, caused_by
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore
@@ -41,6 +42,22 @@ def when_child_item_changed_roll_up_its_parents(store: EventStore) -> Handler:
                 conn, event.tenant_id, rule["relation_id"], event.data["item_id"]
             ):
                 await roll_up(conn, store, rule, parent_id, event)
+
+    return handle
+
+
+def when_child_items_changed_roll_up_their_parents(store: EventStore) -> BatchReaction:
+    """The batch form: the rules of each (tenant, type) in the run are read once, and an event of a type
+    no rule rolls up (an import's items, mostly) costs nothing more."""
+    each = when_child_item_changed_roll_up_its_parents(store)
+
+    async def handle(conn: Connection, events: Sequence[Envelope]) -> None:
+        kinds = {(e.tenant_id, e.data["entity_type_id"]) for e in events}
+        rolled = {kind for kind in kinds if await rollup_store.rules_for_child_type(conn, *kind)}
+        for event in events:
+            if (event.tenant_id, event.data["entity_type_id"]) in rolled:
+                with caused_by(event):
+                    await each(conn, event)
 
     return handle
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from conveyor_contracts.pipelines import ItemMovedToStage, ItemPlaced
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
@@ -9,16 +11,12 @@ from conveyor_messaging.envelope import Envelope
 from entities.adapters import items
 
 
-async def when_item_placed_keep_the_placement(conn: Connection, envelope: Envelope) -> None:
-    event = ItemPlaced.model_validate(envelope.data)
-    await items.copy_placement(
+async def when_items_placed_keep_their_placements(conn: Connection, envelopes: Sequence[Envelope]) -> None:
+    """A fetch of placements (an import's items) in one statement."""
+    placed = [(e, ItemPlaced.model_validate(e.data)) for e in envelopes]
+    await items.copy_placements(
         conn,
-        envelope.tenant_id,
-        event.item_id,
-        event.pipeline_id,
-        event.stage_id,
-        event.stage_semantic,
-        envelope.aggregate_version,
+        [(e.tenant_id, p.item_id, p.pipeline_id, p.stage_id, p.stage_semantic, e.aggregate_version) for e, p in placed],
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 import structlog
 from conveyor_contracts import entities
 from conveyor_contracts.pipelines import ItemPlaced
+from conveyor_messaging.batches import caused_by
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore, FirstEvent, NewEvent
@@ -103,6 +104,7 @@ async def when_items_created_place_them(conn: Connection, store: EventStore, eve
                 actor=event.actor,
                 correlation_id=event.correlation_id or event.id,
                 causation_id=event.id,
+                lane=event.lane,  # an imported item's placement goes by the bulk lane too
             )
             for event, copy, stage in placed
         ],
@@ -110,9 +112,7 @@ async def when_items_created_place_them(conn: Connection, store: EventStore, eve
     tunnelled = await placements.stages_with_tunnels(conn, sorted({(e.tenant_id, s.stage_id) for e, _, s in placed}))
     for event, copy, stage in placed:
         if (event.tenant_id, stage.stage_id) in tunnelled:
-            with structlog.contextvars.bound_contextvars(
-                correlation_id=event.correlation_id or event.id, causation_id=event.id
-            ):
+            with caused_by(event):
                 await follow_tunnels(
                     conn,
                     store,

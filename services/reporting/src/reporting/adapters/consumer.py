@@ -5,14 +5,17 @@ each topic is kept for ``/health/ready`` and ``/metrics``."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import structlog
 from aiokafka import ConsumerRecord, TopicPartition
+from conveyor_messaging.batches import BatchHandler
 from conveyor_messaging.consumer import EventConsumer
+from conveyor_messaging.contracts import topic_for
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
+from conveyor_messaging.lanes import BULK_SUFFIX
 from prometheus_client import Gauge
 
 from reporting.adapters import journal
@@ -57,8 +60,8 @@ class ProjectionConsumer(EventConsumer):
                     fresh.discard(event.id)
                     applied.append((record, event))
             if applied:
-                await journal.record(conn, [(record.topic, event) for record, event in applied])
-                await project(conn, LIVE, [event for _, event in applied], self._projections)
+                topics = {event.id: record.topic for record, event in applied}
+                await self.apply_in_stream_order(conn, applied, self._journal_and_project(topics))
         await self._statistics.keep(self._pool)
         now = time.time()
         for record, event in applied:
@@ -75,6 +78,18 @@ class ProjectionConsumer(EventConsumer):
         for topic, messages in behind.items():
             self._topic(topic)["messages"] = messages
         self.export_lag()
+
+    def _journal_and_project(self, topics: Mapping[str, str]) -> BatchHandler:
+        """The journal (which a rebuild replays, so it keeps the order applied) and the projections. A
+        released event's topic is its lane's twin or not: the journal names the contract's topic."""
+
+        async def handle(conn: Connection, events: Sequence[Envelope]) -> None:
+            await journal.record(
+                conn, [(topics.get(e.id, topic_for(e.type)).removesuffix(BULK_SUFFIX), e) for e in events]
+            )
+            await project(conn, LIVE, events, self._projections)
+
+        return handle
 
     async def _project_one(self, conn: Connection, event: Envelope) -> None:
         await project(conn, LIVE, [event], self._projections)
