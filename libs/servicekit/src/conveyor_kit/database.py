@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -78,3 +78,15 @@ def pool_from(request: Request) -> Pool:
     """FastAPI dependency: the pool the service's bootstrap opened."""
     pool: Pool = request.app.state.pool
     return pool
+
+
+def as_columns(rows: Sequence[Any], *names: str) -> list[list[Any]]:
+    """Rows (objects with these attributes) as one list per attribute, in order: the parameters of a
+    set-based statement, ``SELECT … FROM unnest($1::text[], $2::int[], …)``, that takes a whole batch.
+    A dict or list value goes as JSON text (cast it ``::jsonb`` in the statement): PostgreSQL has no
+    arrays of uneven arrays, and one codec for every jsonb column keeps the statements alike."""
+    return [[_column_value(getattr(row, name)) for row in rows] for name in names]
+
+
+def _column_value(value: Any) -> Any:
+    return orjson.dumps(value).decode() if isinstance(value, dict | list) else value

@@ -7,11 +7,11 @@ reads them, so the reactions go on without reading them again.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from conveyor_kit.database import as_columns
 from conveyor_messaging.db import Connection
 
 from automation.adapters.items import COPY_COLUMNS, ItemCopy, copy_of
@@ -44,14 +44,17 @@ async def save_created_many(conn: Connection, created: list[Created]) -> dict[tu
                   assignee_id = EXCLUDED.assignee_id, observer_ids = EXCLUDED.observer_ids,
                   standard = EXCLUDED.standard, fields = EXCLUDED.fields, created = true
            RETURNING {COPY_COLUMNS}""",
-        [c.tenant_id for c in created],
-        [c.item_id for c in created],
-        [c.entity_type_id for c in created],
-        [c.title for c in created],
-        [c.assignee_id for c in created],
-        [json.dumps(c.observer_ids) for c in created],
-        [json.dumps(c.standard) for c in created],
-        [json.dumps(c.fields) for c in created],
+        *as_columns(
+            created,
+            "tenant_id",
+            "item_id",
+            "entity_type_id",
+            "title",
+            "assignee_id",
+            "observer_ids",
+            "standard",
+            "fields",
+        ),
     )
     return {(row["tenant_id"], row["item_id"]): copy_of(row) for row in rows}
 
@@ -93,12 +96,8 @@ async def enter_first_stages(conn: Connection, entries: list[Entry]) -> dict[tup
               SET pipeline_id = EXCLUDED.pipeline_id, stage_id = EXCLUDED.stage_id, visit_id = EXCLUDED.visit_id,
                   entered_at = EXCLUDED.entered_at, last_change_at = EXCLUDED.entered_at
            RETURNING {COPY_COLUMNS}""",
-        [e.tenant_id for e in entries],
-        [e.item_id for e in entries],
-        [e.entity_type_id for e in entries],
-        [e.pipeline_id for e in entries],
-        [e.stage_id for e in entries],
-        [e.visit_id for e in entries],
-        [e.entered_at for e in entries],
+        *as_columns(
+            entries, "tenant_id", "item_id", "entity_type_id", "pipeline_id", "stage_id", "visit_id", "entered_at"
+        ),
     )
     return {(row["tenant_id"], row["item_id"]): copy_of(row) for row in rows}

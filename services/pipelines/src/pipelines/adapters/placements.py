@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import orjson
+from conveyor_kit.database import as_columns
 from conveyor_messaging.db import Connection
 
 from pipelines.adapters.items import ItemCopy
@@ -38,20 +38,11 @@ async def insert_items(conn: Connection, tenant_ids: Sequence[str], copies: Sequ
         " $11::text[], $12::text[], $13::int[], $14::timestamptz[]) AS n(t, i, e, p, s, rp, rs, ti, a, am, c, f, v, u)"
         " ON CONFLICT DO NOTHING RETURNING tenant_id, item_id",
         list(tenant_ids),
-        [c.item_id for c in copies],
-        [c.entity_type_id for c in copies],
-        [c.pipeline_id for c in copies],
-        [c.stage_id for c in copies],
-        [c.requested_pipeline_id for c in copies],
-        [c.requested_stage_id for c in copies],
-        [c.title for c in copies],
-        [c.assignee_id for c in copies],
-        [c.amount for c in copies],
-        [c.currency for c in copies],
-        [orjson.dumps(c.fields).decode() for c in copies],
-        [c.version for c in copies],
-        [c.updated_at for c in copies],
-    )
+        *as_columns(
+            copies, "item_id", "entity_type_id", "pipeline_id", "stage_id", "requested_pipeline_id",
+            "requested_stage_id", "title", "assignee_id", "amount", "currency", "fields", "version", "updated_at",
+        ),
+    )  # fmt: skip
     return {(row["tenant_id"], row["item_id"]) for row in rows}
 
 
@@ -62,12 +53,7 @@ async def open_first_visits(conn: Connection, placements: Sequence[Placement]) -
         " SELECT t, i, 1, p, s, at, b"
         " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])"
         " AS n(t, i, p, s, at, b)",
-        [p.tenant_id for p in placements],
-        [p.item_id for p in placements],
-        [p.pipeline_id for p in placements],
-        [p.stage_id for p in placements],
-        [p.at for p in placements],
-        [p.by for p in placements],
+        *as_columns(placements, "tenant_id", "item_id", "pipeline_id", "stage_id", "at", "by"),
     )
 
 
