@@ -29,7 +29,7 @@ def bulk_topic(topic: str) -> str:
 def both_lanes(topics: Iterable[str]) -> list[str]:
     """The topics and their bulk twins, as a consumer subscribes to them."""
     named = list(topics)
-    return [*named, *(bulk_topic(t) for t in named if not t.endswith(BULK_SUFFIX))]
+    return list(dict.fromkeys([*named, *(bulk_topic(t) for t in named if not t.endswith(BULK_SUFFIX))]))
 
 
 def is_bulk_topic(topic: str) -> bool:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaClient, AIOKafkaConsumer, TopicPartition
+from conveyor_messaging.lanes import both_lanes
 
 
 async def cluster_metadata(bootstrap: str) -> Any:
@@ -24,10 +25,12 @@ async def start_groups_at_end(bootstrap: str, groups: Mapping[str, Iterable[str]
 
     A test's service app gets groups of its own (``consumer_group_suffix``); without this they
     would start from the earliest offset and replay everything other tests published before.
-    Topics that do not exist yet have no history to skip.
+    Topics that do not exist yet have no history to skip. Every consumer reads each topic's twin of the
+    bulk lane too (``lanes.both_lanes``), so the twins are skipped with their topics.
     """
     metadata = await cluster_metadata(bootstrap)
-    for group, topics in groups.items():
+    for group, named in groups.items():
+        topics = both_lanes(named)
         partitions = [TopicPartition(t, p) for t in topics for p in sorted(metadata.partitions_for_topic(t) or ())]
         if not partitions:
             continue
