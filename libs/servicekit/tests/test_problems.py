@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from conveyor_kit import domain_errors
 from conveyor_kit.problems import (
     PROBLEM_MEDIA_TYPE,
     Problem,
@@ -54,6 +55,17 @@ def routes() -> APIRouter:
     @router.patch("/orders/{order_id}")
     async def patch(order_id: str) -> None:
         raise ConcurrencyConflict(order_id, expected=3, actual=5)
+
+    class NoSuchStage(domain_errors.Invalid):
+        title, slug = "Unknown stage", "unknown-stage"
+
+    @router.post("/orders/{order_id}/stage")
+    async def move(order_id: str) -> None:
+        raise NoSuchStage(f"order {order_id} has no stage 'shipped'", stage_id="shipped")
+
+    @router.delete("/orders/{order_id}")
+    async def cancel(order_id: str) -> None:
+        raise domain_errors.Forbidden("orders are cancelled by their buyer")
 
     @router.get("/crash")
     async def crash() -> None:
@@ -107,6 +119,22 @@ class TestProblemShape:
         assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
         assert body["type"] == "https://conveyor.dev/problems/version-conflict"
         assert (body["expected_version"], body["current_version"]) == (3, 5)
+
+    async def test_a_domain_error_answers_its_kinds_status_with_its_own_name_and_members(
+        self, api: httpx.AsyncClient
+    ) -> None:
+        moved, cancelled = await api.post("/v1/orders/o-1/stage"), await api.delete("/v1/orders/o-1")
+
+        assert moved.status_code == 422 and moved.headers["content-type"] == PROBLEM_MEDIA_TYPE
+        assert moved.json() == {
+            "type": "https://conveyor.dev/problems/unknown-stage",
+            "title": "Unknown stage",
+            "status": 422,
+            "detail": "order o-1 has no stage 'shipped'",
+            "instance": "/v1/orders/o-1/stage",
+            "stage_id": "shipped",
+        }
+        assert (cancelled.status_code, cancelled.json()["type"]) == (403, "https://conveyor.dev/problems/forbidden")
 
     async def test_an_unknown_route_is_a_404_problem(self, api: httpx.AsyncClient) -> None:
         response = await api.get("/v1/nothing-here")

@@ -11,7 +11,7 @@ import pytest
 from conveyor_kit.clock import ControllableClock
 from conveyor_messaging.db import Connection
 from conveyor_testing.waiting import eventually
-from conveyor_timers import Timer, TimerWorker, cancel, cancel_group, pending, reschedule, schedule
+from conveyor_timers import Timer, TimerWorker, bring_forward, cancel, cancel_group, pending, reschedule, schedule
 
 pytestmark = pytest.mark.integration
 
@@ -135,6 +135,20 @@ class TestCancelAndReschedule:
         clock.advance(60)
         await worker(pool, clock).fire_due()
         assert await effects(pool) == ["due-early", "due-then"]
+
+    async def test_bringing_groups_forward_makes_their_later_timers_due_then_and_leaves_the_rest(
+        self, pool: asyncpg.Pool, clock: ControllableClock
+    ) -> None:
+        timers = [("a-far", "a", 3600), ("a-soon", "a", 5), ("b-far", "b", 3600), ("c-far", "c", 3600)]
+        for key, group, due_in in timers:
+            await add(pool, key, due_in, clock, kind="effect", group=group)
+        async with pool.acquire() as conn:
+            then = clock.now() + timedelta(seconds=10)
+            assert await bring_forward(conn, [(TENANT, "a"), (TENANT, "b"), ("another-tenant", "c")], then) == 2
+
+        clock.advance(10)
+        await worker(pool, clock).fire_due()
+        assert await effects(pool) == ["a-far", "a-soon", "b-far"]
 
     async def test_rescheduling_moves_a_pending_timer(self, pool: asyncpg.Pool, clock: ControllableClock) -> None:
         await add(pool, "t-1", 10, clock, kind="effect")

@@ -43,6 +43,30 @@ class TestRobotsRunWhenAnItemEntersTheirStage:
         log = await automation.log(item_id)
         assert [(r["source_name"], r["status"]) for r in log["runs"]] == [("Remind", "succeeded")]
 
+    async def test_an_at_once_robot_runs_in_the_moves_own_transaction_without_a_timer(
+        self, automation: Automation
+    ) -> None:
+        """The move's consumer runs it (issue 18): the notice is sent in the transaction that records the
+        visit, and no durable timer stands between the move and the robot."""
+        await automation.add_robot(pipeline_id=PIPE, stage_id=PROPOSAL, name="Remind", action=notify())
+        item_id: str = await automation.item("deal", client_name="Acme")
+        await automation.eventually(lambda: automation.copy_of(item_id), lambda copy: copy and copy["created"])
+
+        await automation.move(item_id, "deal", PIPE, NEW, PROPOSAL)
+
+        sent = await automation.eventually(lambda: automation.commands(NOTIFY), lambda found: len(found) == 1)
+        assert sent[0]["item"]["item_id"] == item_id
+        timers = await automation.fetch(
+            "SELECT timer_key FROM timers WHERE tenant_id = $1 AND payload->>'item_id' = $2", automation.tenant, item_id
+        )
+        assert timers == []
+        visit = await automation.fetch(
+            "SELECT r.status, r.visit_id = i.visit_id AS this_visit FROM automation_runs r"
+            " JOIN automation_items i USING (tenant_id, item_id) WHERE r.tenant_id = $1 AND r.item_id = $2",
+            automation.tenant, item_id,
+        )  # fmt: skip
+        assert visit == [{"status": "succeeded", "this_visit": True}]
+
     async def test_a_robot_of_another_stage_does_not_run(self, automation: Automation) -> None:
         await automation.add_robot(pipeline_id=PIPE, stage_id=WON, name="Congratulate", action=notify())
         await automation.add_robot(pipeline_id=PIPE, stage_id=PROPOSAL, name="Marker", action={"type": "wait"})

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
+from conveyor_kit import domain_errors
 from conveyor_kit.logging import get_logger
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -159,6 +160,26 @@ async def _on_http_exception(request: Request, exc: Exception) -> ProblemRespons
     return problem.response(public_path(request.scope))
 
 
+# The HTTP status of each kind of domain error; a kind not listed is a 409 (the domain refused).
+_DOMAIN_STATUS: tuple[tuple[type[domain_errors.DomainError], int], ...] = (
+    (domain_errors.NotFound, 404),
+    (domain_errors.Forbidden, 403),
+    (domain_errors.Invalid, 422),
+    (domain_errors.Conflict, 409),
+)
+
+
+def problem_of(error: domain_errors.DomainError) -> Problem:
+    """The problem+json a domain error answers at the HTTP edge."""
+    status = next((code for kind, code in _DOMAIN_STATUS if isinstance(error, kind)), 409)
+    return Problem(status, error.title, error.detail, slug=error.slug, **error.extensions)
+
+
+async def _on_domain_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, domain_errors.DomainError)
+    return problem_of(exc).response(public_path(request.scope))
+
+
 async def _on_concurrency_conflict(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, ConcurrencyConflict)
     problem = Problem(
@@ -222,5 +243,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(HTTPException, _on_http_exception)
     app.add_exception_handler(ConcurrencyConflict, _on_concurrency_conflict)
+    app.add_exception_handler(domain_errors.DomainError, _on_domain_error)
     for unavailable in DATABASE_UNAVAILABLE:
         app.add_exception_handler(unavailable, _on_database_unavailable)

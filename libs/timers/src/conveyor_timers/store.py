@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -112,6 +113,27 @@ async def cancel_group(conn: Connection, tenant_id: str, group: str, *, due_afte
         _aware(due_after) if due_after is not None else None,
     )
     return int(result.split()[-1])
+
+
+async def bring_forward(conn: Connection, groups: Sequence[tuple[str, str]], due_at: datetime) -> int:
+    """Make every pending timer of the ``(tenant_id, group)`` pairs due at ``due_at`` if it was due later;
+    returns how many moved. For timers that wait for something that has now happened (a robot run
+    waiting for its item's creation): one statement for a whole batch of them."""
+    if not groups:
+        return 0
+    tenants, keys = [tenant for tenant, _ in groups], [group for _, group in groups]
+    result = await conn.execute(
+        """UPDATE timers SET due_at = $3
+            WHERE state = 'pending' AND due_at > $3
+              AND (tenant_id, group_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))""",
+        tenants,
+        keys,
+        _aware(due_at),
+    )
+    moved = int(result.split()[-1])
+    if moved:
+        await conn.execute(_NOTIFY, _aware(due_at).isoformat())
+    return moved
 
 
 async def pending(conn: Connection, tenant_id: str, group: str) -> list[Timer]:

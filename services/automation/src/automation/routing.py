@@ -2,7 +2,8 @@
 
 Reading this module tells you everything the service reacts to. Each entry becomes one consumer
 group (`automation.<name>`) started by `bootstrap.py`. Durable timers (`automation.timers`) are the
-service's other input: they run robots when they are due.
+service's other input: they run robots when they are due. `FOLLOW_UPS` names the handler of the work
+one handler asks of another in the same transaction (`automation.follow_ups`).
 """
 
 from collections.abc import Awaitable, Callable
@@ -13,9 +14,11 @@ from conveyor_messaging.batches import Handler, recording_in, route, route_mixed
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore
+from conveyor_messaging.follow_ups import FollowUpHandler
 from conveyor_messaging.runtime import Subscription
 
-from automation.handlers import calendar_held, reactions
+from automation import follow_ups
+from automation.handlers import calendar_held, processes, reactions, run_robot
 
 # The same store the service's backbone appends with: it holds SQL, no connection.
 STORE = EventStore(source="/conveyor/automation")
@@ -54,6 +57,13 @@ CALENDAR = {
     notifications.CalendarEntryChanged.type_name: calendar_held.when_calendar_entry_scheduled_wait_for_its_end,
     notifications.CalendarEntryCancelled.type_name: calendar_held.when_calendar_entry_cancelled_it_is_not_held,
 }
+
+# Work one handler asks of another, in the asking transaction: handlers never import each other.
+FOLLOW_UPS: dict[type, FollowUpHandler] = {
+    follow_ups.RunRobotNow: run_robot.run_robot_now,
+    follow_ups.StartProcess: processes.start_process_asked,
+}
+follow_ups.handled_by(FOLLOW_UPS)
 
 # Items' fields and their stage visits share one consumer: both write the copy of the item, and one
 # consumer applies what it fetched in one transaction, so the two can never deadlock on a row.

@@ -11,11 +11,11 @@ from conveyor_timers import Timer, TimerHandler, TimerWorker
 from fastapi import FastAPI
 
 from automation.domain.process_clock import use_clock
+from automation.domain.robot_timers import ROBOT_TIMER
 from automation.handlers.calendar_held import HELD_TIMER, entry_ended
 from automation.handlers.idle_triggers import IDLE_TRIGGER_TIMER
 from automation.handlers.processes import PROCESS_TIMER, wake_process
 from automation.handlers.run_robot import run_robot
-from automation.handlers.schedule_robots import ROBOT_TIMER
 from automation.handlers.triggers import fire_idle_trigger
 from automation.ports import Clock
 

@@ -1,7 +1,8 @@
 """The pipelines service's routing table: every event it consumes, from which topic, and its handler.
 
 Reading this module tells you everything the service reacts to. Each entry becomes one consumer
-group (`pipelines.<name>`) started by `bootstrap.py`.
+group (`pipelines.<name>`) started by `bootstrap.py`. `FOLLOW_UPS` names the handler of the work one
+handler asks of another in the same transaction (`pipelines.follow_ups`).
 """
 
 from collections.abc import Awaitable, Callable
@@ -13,9 +14,11 @@ from conveyor_messaging.batches import Handler, recording_in, route, route_mixed
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore
+from conveyor_messaging.follow_ups import FollowUpHandler
 from conveyor_messaging.runtime import Subscription
 
-from pipelines.handlers import reactions
+from pipelines import follow_ups
+from pipelines.handlers import follow_tunnels, move_item, place_item, reactions
 from pipelines.handlers.when_items_created_place_them import when_items_created_place_them
 
 # The same store the service's backbone appends with: it holds SQL, no connection.
@@ -46,6 +49,14 @@ ENTITIES = {
     entities.ItemPurged.type_name: reactions.when_item_purged_forget_it,
 }
 COMMANDS = {MoveItem.type_name: reactions.when_move_commanded_move_item}
+
+# Work one handler asks of another, in the asking transaction: handlers never import each other.
+FOLLOW_UPS: dict[type, FollowUpHandler] = {
+    follow_ups.FollowTunnels: follow_tunnels.follow_tunnels,
+    follow_ups.MoveThroughTunnel: move_item.move_through_tunnel,
+    follow_ups.PlaceWaitingItems: place_item.place_waiting_items,
+}
+follow_ups.handled_by(FOLLOW_UPS)
 
 SUBSCRIPTIONS: list[Subscription] = [
     Subscription(

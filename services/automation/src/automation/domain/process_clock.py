@@ -31,6 +31,11 @@ class _ClockedDatetime(datetime):
         )
 
 
+def service_now() -> datetime:
+    """The service clock's time, for work that runs outside a timer (an at-once robot in a consumer)."""
+    return _clock.now()
+
+
 def use_clock(clock: Clock) -> None:
     """Timers of every process in this process read ``clock`` (the service has one clock)."""
     global _clock

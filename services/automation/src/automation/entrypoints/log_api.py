@@ -11,9 +11,9 @@ from fastapi import APIRouter
 
 from automation.adapters import items, runs
 from automation.adapters.access import may_read
+from automation.domain.robot_timers import idle_group, visit_group
 from automation.entrypoints.deps import CtxDep
 from automation.handlers.retry_run import retry_run
-from automation.handlers.schedule_robots import idle_group, visit_group
 
 router = APIRouter(prefix="/v1", tags=["automation log"], responses=problem_responses(403, 404, 409))
 

@@ -14,6 +14,7 @@ from conveyor_messaging.contracts import EventContract
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import EventStore
 
+from automation import follow_ups
 from automation.adapters import people
 from automation.adapters import tasks as task_rows
 from automation.adapters.items import STANDARD_KEYS, ItemCopy
@@ -125,12 +126,11 @@ async def perform(action: spec.Action, ctx: ActionContext) -> dict[str, Any]:
         case spec.CreateCalendarEntry():
             return await _create_calendar_entry(action, ctx)
         case spec.StartProcess(template_id=template_id):
-            from automation.handlers.processes import start_process  # processes run actions too
-
-            instance = await start_process(
-                ctx.conn, ctx.store, tenant_id=ctx.tenant_id, template_id=template_id, item_id=ctx.item.item_id,
-                started_by=str(ctx.actor), now=ctx.now, instance_id=str(uuid.uuid5(uuid.NAMESPACE_URL, ctx.run_id)),
+            start = follow_ups.StartProcess(
+                tenant_id=ctx.tenant_id, template_id=template_id, item_id=ctx.item.item_id, started_by=str(ctx.actor),
+                now=ctx.now, instance_id=str(uuid.uuid5(uuid.NAMESPACE_URL, ctx.run_id)),
             )  # fmt: skip
+            instance = await follow_ups.dispatch(ctx.conn, ctx.store, start)
             return {"instance_id": instance.instance_id, "template_version": instance.template_version}
         case spec.CallWebhook(url=url, payload=payload):
             sent = {"item": ctx.item.view(), **payload}

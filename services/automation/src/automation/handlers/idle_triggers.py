@@ -12,8 +12,8 @@ from conveyor_timers import cancel, reschedule
 
 from automation.adapters import items
 from automation.adapters import triggers as trigger_rows
+from automation.domain.robot_timers import idle_group
 from automation.domain.triggers import TriggerSpec
-from automation.handlers.schedule_robots import idle_group
 
 IDLE_TRIGGER_TIMER = "idle_trigger"
 

@@ -10,18 +10,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from conveyor_contracts.automation import ProcessFinished, ProcessStarted, ProcessTemplateSaved
-from conveyor_kit.problems import Problem, not_found
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import ANY_VERSION, NO_STREAM, EventStore, NewEvent
 from conveyor_timers import Timer, schedule
 from pydantic import TypeAdapter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
 
+from automation import follow_ups
 from automation.adapters import items, runs
 from automation.adapters import processes as rows
 from automation.adapters import tasks as task_rows
 from automation.adapters.people import resolve
+from automation.domain import errors
 from automation.domain import processes as engine
 from automation.domain.process_start import StartRule
 from automation.domain.robots import Action, Recipient
@@ -41,10 +43,10 @@ async def save_template(
     try:
         parsed = engine.parse_template(bpmn, process_id, await called_templates(conn, tenant_id, bpmn))
     except engine.InvalidTemplate as error:
-        raise Problem(422, "Invalid process", str(error), slug="invalid-process") from None
+        raise errors.InvalidProcess(str(error)) from None
     previous = await rows.load_template(conn, tenant_id, template_id) if template_id else None
     if template_id and previous is None:
-        raise not_found(f"no process template {template_id}")
+        raise errors.NotFound(f"no process template {template_id}")
     template = rows.TemplateRow(
         template_id=template_id or str(uuid.uuid4()), version=(previous.version if previous else 0) + 1, name=name,
         process_id=parsed.process_id, entity_type_id=entity_type_id, start=start.model_dump(mode="json"), bpmn=bpmn,
@@ -85,12 +87,12 @@ async def start_process(
     template = await rows.load_template(conn, tenant_id, template_id)
     item = await items.load(conn, tenant_id, item_id)
     if template is None or item is None:
-        raise not_found(f"no template {template_id}" if template is None else f"no item {item_id}")
+        raise errors.NotFound(f"no template {template_id}" if template is None else f"no item {item_id}")
     called = await called_templates(conn, tenant_id, template.bpmn)
     try:
         parsed = engine.parse_template(template.bpmn, template.process_id, called)
     except engine.InvalidTemplate as error:  # a called template is gone or no longer fits
-        raise Problem(422, "Invalid process", str(error), slug="invalid-process") from None
+        raise errors.InvalidProcess(str(error)) from None
     with engine.collecting() as calls:
         workflow = engine.start(parsed, {"item": item.view()})
     instance = rows.InstanceRow(
@@ -103,6 +105,14 @@ async def start_process(
     )  # fmt: skip
     await _append(conn, store, tenant_id, instance.instance_id, started, now)
     return await _after_steps(conn, store, tenant_id, instance, workflow, item, now, "started", calls)
+
+
+async def start_process_asked(conn: Connection, store: EventStore, asked: follow_ups.StartProcess) -> rows.InstanceRow:
+    """A robot's ``start_process`` action (through `automation.follow_ups`)."""
+    return await start_process(
+        conn, store, tenant_id=asked.tenant_id, template_id=asked.template_id, item_id=asked.item_id,
+        started_by=asked.started_by, now=asked.now, instance_id=asked.instance_id,
+    )  # fmt: skip
 
 
 async def continue_after_task(
@@ -187,8 +197,6 @@ async def _after_steps(
 
 
 def _end_event(workflow: BpmnWorkflow) -> str | None:
-    from SpiffWorkflow.util.task import TaskState
-
     ends = [
         t.task_spec.bpmn_id
         for t in workflow.get_tasks(state=TaskState.COMPLETED)

@@ -11,9 +11,11 @@ from conveyor_messaging.batches import caused_by
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore
+from conveyor_timers import bring_forward
 
 from automation.adapters import item_batches, items, list_options
 from automation.adapters import robots as robot_rows
+from automation.domain.robot_timers import creation_group
 from automation.handlers.idle_triggers import arm_idle_triggers
 from automation.handlers.processes import start_processes_on
 from automation.handlers.schedule_robots import (
@@ -41,6 +43,9 @@ async def when_items_created_copy_them(conn: Connection, store: EventStore, even
             for (tenant, _), (_, c) in created.items()
         ],
     )  # fmt: skip
+    # Robot runs whose timer fired before the creation came (placement first) wait for it: due now.
+    placed_first = [(tenant, creation_group(tenant, item_id)) for (tenant, item_id), c in copies.items() if c.stage_id]
+    await bring_forward(conn, placed_first, min(event.time for event in events))
     for key, (event, _) in created.items():
         with caused_by(event):
             await _created(conn, store, event, copies[key])
@@ -56,9 +61,8 @@ async def _created(conn: Connection, store: EventStore, event: Envelope, item: i
         robots = await robot_rows.robots_of_stage(
             conn, event.tenant_id, item.stage_id, enabled_only=True, generation=item.config_generation
         )
-        await schedule_robots_of_visit(
-            conn, event.tenant_id, item, [r for r in robots if r.spec.timing.mode in ("before_field", "after_field")]
-        )
+        dated = [r for r in robots if r.spec.timing.mode in ("before_field", "after_field")]
+        await schedule_robots_of_visit(conn, store, event.tenant_id, item, dated)
 
 
 async def when_item_updated_refresh_copy_and_count_idle_time_again(
@@ -83,7 +87,7 @@ async def when_item_updated_refresh_copy_and_count_idle_time_again(
     # its timers stay as they are (cancelled and set again, their same keys would stay cancelled).
     if item.last_change_at != idle_since:
         await cancel_idle_timers(conn, event.tenant_id, item)
-        await schedule_idle_robots(conn, event.tenant_id, item, robots)
+        await schedule_idle_robots(conn, store, event.tenant_id, item, robots)
         await arm_idle_triggers(conn, event.tenant_id, item)
     await reschedule_date_field_robots(conn, event.tenant_id, item, robots, set(updated.changes))
     await fire_field_triggers(conn, store, event, item, changed=set(updated.changes))
@@ -135,19 +139,20 @@ async def when_items_placed_schedule_robots(conn: Connection, store: EventStore,
     for key, (event, p) in placed.items():
         with caused_by(event):
             if key in moving:
-                await _enter(conn, event, p.item_id, p.entity_type_id, p.pipeline_id, p.stage_id)
+                await _enter(conn, store, event, p.item_id, p.entity_type_id, p.pipeline_id, p.stage_id)
             else:
-                await _schedule_on_entry(conn, event.tenant_id, copies[key])
+                await _schedule_on_entry(conn, store, event.tenant_id, copies[key])
 
 
 async def when_item_entered_stage_schedule_robots(conn: Connection, store: EventStore, event: Envelope) -> None:
     moved = pipelines.ItemMovedToStage.model_validate(event.data)
-    await _enter(conn, event, moved.item_id, moved.entity_type_id, moved.to_pipeline_id, moved.to_stage_id)
+    await _enter(conn, store, event, moved.item_id, moved.entity_type_id, moved.to_pipeline_id, moved.to_stage_id)
 
 
 async def _enter(
-    conn: Connection, event: Envelope, item_id: str, entity_type_id: str, pipeline_id: str, stage_id: str
-) -> None:
+    conn: Connection, store: EventStore, event: Envelope, item_id: str, entity_type_id: str, pipeline_id: str,
+    stage_id: str,
+) -> None:  # fmt: skip
     tenant_id = event.tenant_id
     before = await items.load(conn, tenant_id, item_id, lock=True)
     entered_at = event.data.get("moved_at") and pipelines.ItemMovedToStage.model_validate(event.data).moved_at
@@ -163,15 +168,15 @@ async def _enter(
         visit_id=event.id,
         entered_at=entered_at or event.time,
     )
-    await _schedule_on_entry(conn, tenant_id, item)
+    await _schedule_on_entry(conn, store, tenant_id, item)
 
 
-async def _schedule_on_entry(conn: Connection, tenant_id: str, item: items.ItemCopy) -> None:
+async def _schedule_on_entry(conn: Connection, store: EventStore, tenant_id: str, item: items.ItemCopy) -> None:
     assert item.stage_id is not None
     robots = await robot_rows.robots_of_stage(
         conn, tenant_id, item.stage_id, enabled_only=True, generation=item.config_generation
     )
-    await schedule_robots_of_visit(conn, tenant_id, item, robots)
+    await schedule_robots_of_visit(conn, store, tenant_id, item, robots)
     await arm_idle_triggers(conn, tenant_id, item)
 
 

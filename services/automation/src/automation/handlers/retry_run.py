@@ -4,25 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from conveyor_kit.problems import Problem, not_found
 from conveyor_messaging.db import Connection
 from conveyor_timers import cancel, schedule
 
 from automation.adapters import runs
-from automation.handlers.schedule_robots import ROBOT_TIMER, visit_group
+from automation.domain import errors
+from automation.domain.robot_timers import ROBOT_TIMER, visit_group
 
 
 async def retry_run(conn: Connection, *, tenant_id: str, item_id: str, run_id: str, now: datetime) -> runs.Run:
     run = await runs.load_run(conn, tenant_id, run_id, lock=True)
     if run is None or run.item_id != item_id:
-        raise not_found(f"no run {run_id}")
+        raise errors.NotFound(f"no run {run_id}")
     if run.source_kind != "robot" or run.status not in ("failed", "retrying"):
-        raise Problem(
-            409,
-            "Not retryable",
-            f"the run is {run.status}; only failed robot runs are retried",
-            slug="run-not-retryable",
-        )
+        raise errors.RunNotRetryable(f"the run is {run.status}; only failed robot runs are retried")
     await cancel(conn, f"run:{tenant_id}:{run_id}:retry-{run.attempts}")  # the automatic retry, if still waiting
     payload = {"run_id": run_id, "robot_id": run.source_id, "item_id": run.item_id, "visit_id": run.visit_id}
     await schedule(

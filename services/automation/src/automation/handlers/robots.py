@@ -6,12 +6,12 @@ import uuid
 from datetime import datetime
 
 from conveyor_contracts.automation import RobotRemoved, RobotSaved
-from conveyor_kit.problems import not_found
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import NO_STREAM, EventStore, NewEvent
 
 from automation.adapters import robots as robot_rows
+from automation.domain import errors
 from automation.domain.robots import RobotSpec
 
 
@@ -24,7 +24,7 @@ async def save_robot(
     Items already on the stage keep the runs scheduled for them; the change applies to later entries."""
     existing = await robot_rows.load_robot(conn, tenant_id, robot_id) if robot_id else None
     if robot_id and existing is None:
-        raise not_found(f"no robot {robot_id}")
+        raise errors.NotFound(f"no robot {robot_id}")
     version = existing.version if existing else NO_STREAM
     robot = robot_rows.Robot(robot_id=robot_id or str(uuid.uuid4()), spec=spec, version=version + 1)
     await robot_rows.save_robot(conn, tenant_id, robot)
@@ -48,7 +48,7 @@ async def remove_robot(
     """Remove a robot; timers already set for it find it gone and do nothing."""
     existing = await robot_rows.load_robot(conn, tenant_id, robot_id)
     if existing is None:
-        raise not_found(f"no robot {robot_id}")
+        raise errors.NotFound(f"no robot {robot_id}")
     await robot_rows.delete_robot(conn, tenant_id, robot_id)
     removed = RobotRemoved(robot_id=robot_id, pipeline_id=existing.spec.pipeline_id, stage_id=existing.spec.stage_id)
     await store.append(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import structlog
 from conveyor_contracts.automation import RunOutcome, RunRecorded
@@ -12,18 +12,22 @@ from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import ANY_VERSION, EventStore, NewEvent
 from conveyor_timers import Timer, schedule
 
+from automation import follow_ups
 from automation.adapters import items, runs
 from automation.adapters import robots as robot_rows
 from automation.domain.conditions import holds
+from automation.domain.process_clock import service_now
+from automation.domain.robot_timers import ROBOT_TIMER, creation_group, visit_group
 from automation.domain.robots import MoveToStage
 from automation.handlers.actions import ActionContext, NothingToDo, perform
-from automation.handlers.schedule_robots import ROBOT_TIMER, schedule_robot, visit_group
+from automation.handlers.schedule_robots import schedule_robot
 from automation.ports import Clock
 
 log = structlog.get_logger("automation.robots")
 
 MAX_ATTEMPTS = 5
-MAX_WAITS_FOR_CREATION = 200  # about 1.5 hours of looking again
+WAIT_FOR_CREATION = timedelta(hours=1)
+MAX_WAITS_FOR_CREATION = 3
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -33,20 +37,40 @@ def retry_delay(attempts: int) -> timedelta:
 
 async def run_robot(conn: Connection, store: EventStore, clock: Clock, timer: Timer) -> None:
     """The timer handler of kind ``robot``: one run (or one retry of it) of one robot on one item."""
-    tenant_id, run_id = timer.tenant_id, timer.payload["run_id"]
-    robot = await robot_rows.load_robot(conn, tenant_id, timer.payload["robot_id"])
-    item = await items.load(conn, tenant_id, timer.payload["item_id"], lock=True)
+    robot = await robot_rows.load_robot(conn, timer.tenant_id, timer.payload["robot_id"])
+    item = await items.load(conn, timer.tenant_id, timer.payload["item_id"], lock=True)
     if robot is None:
         return  # removed since; its timers were cancelled with it, this one was already claimed
     now = clock.now()
     if item is not None and not item.created:
-        await _wait_for_the_items_creation(conn, tenant_id, timer, now)
+        await _wait_for_the_items_creation(conn, timer.tenant_id, timer, now)
         return
-    await runs.open_run(
-        conn, tenant_id, run_id=run_id, item_id=timer.payload["item_id"], source_kind="robot",
-        source_id=robot.robot_id, source_name=robot.spec.name, visit_id=timer.payload["visit_id"], status="running",
-        due_at=timer.due_at, now=now,
+    await _run(conn, store, timer.tenant_id, timer.payload, timer.due_at, robot, item, now, first=False)
+
+
+async def run_robot_now(conn: Connection, store: EventStore, asked: follow_ups.RunRobotNow) -> None:
+    """An at-once robot, run in the transaction of the move (or placement) that put the item on its
+    stage: no timer, no second transaction. A run that exists already (its event redelivered after a
+    crash, a retry on its way) is left to the path that made it."""
+    robot = await robot_rows.load_robot(conn, asked.tenant_id, asked.run["robot_id"])
+    item = await items.load(conn, asked.tenant_id, asked.run["item_id"], lock=True)
+    if robot is None or item is None:
+        return
+    await _run(conn, store, asked.tenant_id, asked.run, asked.due_at, robot, item, service_now(), first=True)
+
+
+async def _run(
+    conn: Connection, store: EventStore, tenant_id: str, payload: dict[str, Any], due_at: datetime,
+    robot: robot_rows.Robot, item: items.ItemCopy | None, now: datetime, *, first: bool,
+) -> None:  # fmt: skip
+    run_id = payload["run_id"]
+    opened = await runs.open_run(
+        conn, tenant_id, run_id=run_id, item_id=payload["item_id"], source_kind="robot",
+        source_id=robot.robot_id, source_name=robot.spec.name, visit_id=payload["visit_id"], status="running",
+        due_at=due_at, now=now,
     )  # fmt: skip
+    if first and not opened:
+        return
     run = await runs.load_run(conn, tenant_id, run_id, lock=True)
     assert run is not None
     if run.status in ("succeeded", "skipped", "cancelled"):
@@ -74,7 +98,7 @@ async def run_robot(conn: Connection, store: EventStore, clock: Clock, timer: Ti
         outcome = "retrying"
         due = now + retry_delay(attempt)
         await schedule(
-            conn, tenant_id, f"run:{tenant_id}:{run_id}:retry-{attempt}", due, timer.payload, kind=ROBOT_TIMER,
+            conn, tenant_id, f"run:{tenant_id}:{run_id}:retry-{attempt}", due, payload, kind=ROBOT_TIMER,
             group=visit_group(tenant_id, run.item_id, run.visit_id or ""),
         )  # fmt: skip
         detail = {**detail, "next_attempt_at": due.isoformat()}
@@ -82,25 +106,27 @@ async def run_robot(conn: Connection, store: EventStore, clock: Clock, timer: Ti
     await record(conn, store, tenant_id, run.item_id, run_id, "robot", robot.robot_id, outcome, attempt, error, now)
     log.info("robot_ran", robot_id=robot.robot_id, item_id=run.item_id, run_id=run_id, outcome=outcome)
     if outcome in ("succeeded", "skipped") and item is not None and item.visit_id == run.visit_id:
-        await _start_the_next_waiting_robot(conn, tenant_id, robot, item, now)
+        await _start_the_next_waiting_robot(conn, store, tenant_id, robot, item, now)
 
 
 async def _wait_for_the_items_creation(conn: Connection, tenant_id: str, timer: Timer, now: datetime) -> None:
-    """Only the item's placement has arrived; its creation (another topic) is on its way: look again
-    soon. The new timer is in no visit's group: leaving the stage meanwhile must not cancel a run that
-    was due while the item was there."""
+    """Only the item's placement has arrived; its creation (another topic) is on its way. The run waits
+    in the item's creation group, which the creation's reaction brings forward (`bring_forward`); the
+    hour is a safety net only. The group is no visit's: leaving the stage meanwhile must not cancel a
+    run that was due while the item was there."""
     waited = int(timer.payload.get("waited_for_creation", 0)) + 1
     if waited > MAX_WAITS_FOR_CREATION:
         log.error("robot_item_never_created", run_id=timer.payload["run_id"], item_id=timer.payload["item_id"])
         return
     await schedule(
         conn, tenant_id, f"run:{tenant_id}:{timer.payload['run_id']}:until-created-{waited}",
-        now + timedelta(seconds=min(waited, 30)), {**timer.payload, "waited_for_creation": waited}, kind=ROBOT_TIMER,
+        now + WAIT_FOR_CREATION, {**timer.payload, "waited_for_creation": waited}, kind=ROBOT_TIMER,
+        group=creation_group(tenant_id, timer.payload["item_id"]),
     )  # fmt: skip
 
 
 async def _start_the_next_waiting_robot(
-    conn: Connection, tenant_id: str, robot: robot_rows.Robot, item: items.ItemCopy, now: datetime
+    conn: Connection, store: EventStore, tenant_id: str, robot: robot_rows.Robot, item: items.ItemCopy, now: datetime
 ) -> None:
     stage_robots = await robot_rows.robots_of_stage(
         conn, tenant_id, robot.spec.stage_id, enabled_only=True, generation=item.config_generation
@@ -110,7 +136,7 @@ async def _start_the_next_waiting_robot(
         return
     following = stage_robots[ids.index(robot.robot_id) + 1 :]
     if following and following[0].spec.wait_for_previous:
-        await schedule_robot(conn, tenant_id, following[0], item, base=now)
+        await schedule_robot(conn, store, tenant_id, following[0], item, base=now)
 
 
 async def record(

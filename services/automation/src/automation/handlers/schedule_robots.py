@@ -1,45 +1,36 @@
-"""When robots are due: one durable timer per robot and visit (idle robots: per visit and last change)."""
+"""When robots are due: at once, in the reacting transaction; later, by one durable timer per robot and
+visit (idle robots: per visit and last change)."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from conveyor_messaging.db import Connection
+from conveyor_messaging.eventstore import EventStore
 from conveyor_timers import cancel, cancel_group, reschedule, schedule
 
+from automation import follow_ups
 from automation.adapters import runs
 from automation.adapters.items import ItemCopy
 from automation.adapters.robots import Robot
-
-ROBOT_TIMER = "robot"
-_RUN_IDS = uuid.UUID("6f1c0c1e-6a38-4f55-9c7d-0b0a8d4b2a11")
+from automation.domain.robot_timers import ROBOT_TIMER, idle_group, run_id_for, visit_group
 
 
-def visit_group(tenant_id: str, item_id: str, visit_id: str) -> str:
-    return f"visit:{tenant_id}:{item_id}:{visit_id}"
-
-
-def idle_group(tenant_id: str, item_id: str, visit_id: str) -> str:
-    return f"idle:{tenant_id}:{item_id}:{visit_id}"
-
-
-def run_id_for(tenant_id: str, robot_id: str, item_id: str, visit_id: str, anchor: datetime | None) -> str:
-    """The same robot, item, visit (and, for idle robots, last change) always make the same run."""
-    name = f"{tenant_id}|{robot_id}|{item_id}|{visit_id}|{anchor.isoformat() if anchor else ''}"
-    return str(uuid.uuid5(_RUN_IDS, name))
-
-
-async def schedule_robots_of_visit(conn: Connection, tenant_id: str, item: ItemCopy, robots: list[Robot]) -> None:
+async def schedule_robots_of_visit(
+    conn: Connection, store: EventStore, tenant_id: str, item: ItemCopy, robots: list[Robot]
+) -> None:
     """Every robot of the stage the item just entered, except those waiting for the one before them."""
     assert item.entered_at is not None
     for index, robot in enumerate(robots):
         if robot.spec.enabled and not (robot.spec.wait_for_previous and index > 0):
-            await schedule_robot(conn, tenant_id, robot, item, base=item.entered_at)
+            await schedule_robot(conn, store, tenant_id, robot, item, base=item.entered_at)
 
 
-async def schedule_robot(conn: Connection, tenant_id: str, robot: Robot, item: ItemCopy, *, base: datetime) -> None:
-    """One timer for the robot's run on this visit; a date-field robot without its date is logged as skipped."""
+async def schedule_robot(
+    conn: Connection, store: EventStore, tenant_id: str, robot: Robot, item: ItemCopy, *, base: datetime
+) -> None:
+    """The robot's run on this visit: now if it runs at once on an item whose creation is known, else one
+    timer; a date-field robot without its date is logged as skipped."""
     assert item.visit_id is not None and item.last_change_at is not None
     timing = robot.spec.timing
     idle = timing.mode == "idle"
@@ -57,13 +48,17 @@ async def schedule_robot(conn: Connection, tenant_id: str, robot: Robot, item: I
                 conn, tenant_id, run_id, status="skipped", now=base, detail={"reason": f"{timing.field} is empty"}
             )
         return
+    run = {"run_id": run_id, "robot_id": robot.robot_id, "item_id": item.item_id, "visit_id": item.visit_id}
+    if timing.mode == "at_once" and item.created:
+        await follow_ups.dispatch(conn, store, follow_ups.RunRobotNow(tenant_id=tenant_id, run=run, due_at=due))
+        return
     group = idle_group if idle else visit_group
     await schedule(
         conn,
         tenant_id,
         f"run:{tenant_id}:{run_id}",
         due,
-        {"run_id": run_id, "robot_id": robot.robot_id, "item_id": item.item_id, "visit_id": item.visit_id},
+        run,
         kind=ROBOT_TIMER,
         group=group(tenant_id, item.item_id, item.visit_id),
     )
@@ -78,11 +73,13 @@ async def cancel_idle_timers(conn: Connection, tenant_id: str, item: ItemCopy) -
     await cancel_group(conn, tenant_id, group, due_after=item.last_change_at)
 
 
-async def schedule_idle_robots(conn: Connection, tenant_id: str, item: ItemCopy, robots: list[Robot]) -> None:
+async def schedule_idle_robots(
+    conn: Connection, store: EventStore, tenant_id: str, item: ItemCopy, robots: list[Robot]
+) -> None:
     """The item changed: idle robots count again from the change."""
     for robot in robots:
         if robot.spec.enabled and robot.spec.timing.mode == "idle":
-            await schedule_robot(conn, tenant_id, robot, item, base=item.last_change_at or item.entered_at)  # type: ignore[arg-type]
+            await schedule_robot(conn, store, tenant_id, robot, item, base=item.last_change_at or item.entered_at)  # type: ignore[arg-type]
 
 
 async def reschedule_date_field_robots(

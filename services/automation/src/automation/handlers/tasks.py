@@ -7,13 +7,13 @@ from typing import Any
 
 from conveyor_access.directory import users_with_role
 from conveyor_contracts.automation import TaskCompleted, TaskCreated, TaskDelegated
-from conveyor_kit.problems import Problem, forbidden, not_found
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import NO_STREAM, EventStore, NewEvent
 
 from automation.adapters import tasks as task_rows
 from automation.adapters.people import present
+from automation.domain import errors
 from automation.domain.tasks import CompletionRefused, check_completion
 
 
@@ -48,7 +48,7 @@ async def complete_task(
     try:
         check_completion(task.form, task.outcomes, outcome, values)
     except CompletionRefused as refused:
-        raise Problem(422, "Invalid completion", str(refused), slug="validation-error", errors=refused.errors) from None
+        raise errors.InvalidCompletion(str(refused), errors=refused.errors) from None
     await task_rows.complete(conn, tenant_id, task_id, outcome=outcome, values=values, by=user_id, at=now)
     completed = TaskCompleted(
         task_id=task_id, item_id=task.item_id, outcome=outcome, values=values, completed_by=user_id,
@@ -69,7 +69,7 @@ async def delegate_task(
         "SELECT active FROM directory_users WHERE tenant_id = $1 AND user_id = $2", tenant_id, to_user_id
     )
     if not active:
-        raise Problem(422, "Unknown user", f"{to_user_id} is not an active user", slug="unknown-user")
+        raise errors.UnknownUser(f"{to_user_id} is not an active user")
     await task_rows.reassign(conn, tenant_id, task_id, to_user_id)
     delegated = TaskDelegated(task_id=task_id, item_id=task.item_id, from_user_id=user_id, to_user_id=to_user_id)
     await _record(conn, store, tenant_id, task_id, task.version, delegated, Actor.user(user_id), now)
@@ -83,11 +83,11 @@ async def _open_task_of(
 ) -> task_rows.Task:
     task = await task_rows.load(conn, tenant_id, task_id, lock=True)
     if task is None:
-        raise not_found(f"no task {task_id}")
+        raise errors.NotFound(f"no task {task_id}")
     if not is_admin and not await task_rows.may_act_on(conn, tenant_id, task, user_id, now):
-        raise forbidden("the task is not in your inbox")
+        raise errors.Forbidden("the task is not in your inbox")
     if task.status != "open":
-        raise Problem(409, "Task closed", f"the task is {task.status}", slug="task-closed")
+        raise errors.TaskClosed(f"the task is {task.status}")
     return task
 
 

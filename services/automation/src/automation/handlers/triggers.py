@@ -10,7 +10,6 @@ from datetime import datetime
 
 from conveyor_contracts.automation import TriggerRemoved, TriggerSaved
 from conveyor_contracts.pipelines import MoveItem
-from conveyor_kit.problems import Problem, not_found
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
@@ -20,6 +19,7 @@ from conveyor_timers import Timer
 from automation.adapters import items, runs
 from automation.adapters import triggers as trigger_rows
 from automation.adapters.outbox import send_command
+from automation.domain import errors
 from automation.domain.conditions import holds
 from automation.domain.triggers import TriggerSpec
 from automation.handlers.idle_triggers import rearm_for_trigger
@@ -44,7 +44,7 @@ async def save_trigger(
     """Add a trigger (with a new webhook secret, returned once) or change one; its secret stays."""
     existing = await trigger_rows.load_trigger(conn, tenant_id, trigger_id) if trigger_id else None
     if trigger_id and existing is None:
-        raise not_found(f"no trigger {trigger_id}")
+        raise errors.NotFound(f"no trigger {trigger_id}")
     secret = secrets.token_urlsafe(24) if existing is None else None
     trigger = trigger_rows.Trigger(
         trigger_id=trigger_id or str(uuid.uuid4()),
@@ -70,7 +70,7 @@ async def remove_trigger(
 ) -> None:
     existing = await trigger_rows.load_trigger(conn, tenant_id, trigger_id)
     if existing is None:
-        raise not_found(f"no trigger {trigger_id}")
+        raise errors.NotFound(f"no trigger {trigger_id}")
     await trigger_rows.delete_trigger(conn, tenant_id, trigger_id)
     await rearm_for_trigger(conn, tenant_id, trigger_id, before=existing.spec, after=None)
     await store.append(
@@ -88,13 +88,13 @@ async def fire_webhook_trigger(
     Unknown trigger, wrong secret and an item of another tenant or pipeline all answer 404 alike."""
     found = await trigger_rows.find_webhook_trigger(conn, trigger_id)
     if found is None or not hmac.compare_digest(found[1].secret_hash, _hash(secret)):
-        raise not_found("no such trigger")
+        raise errors.NotFound("no such trigger")
     tenant_id, trigger = found
     item = await items.load(conn, tenant_id, item_id)
     if item is None or item.deleted or item.pipeline_id != trigger.spec.pipeline_id:
-        raise not_found(f"no item {item_id} on this trigger's pipeline")
+        raise errors.NotFound(f"no item {item_id} on this trigger's pipeline")
     if not trigger.spec.enabled:
-        raise Problem(409, "Trigger disabled", "this trigger is switched off", slug="trigger-disabled")
+        raise errors.TriggerDisabled("this trigger is switched off")
     return await _fire(conn, store, tenant_id, trigger, item, key=f"trigger:{trigger_id}:{call_id}", now=now)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from conveyor_contracts.notifications import ReminderSpec
+from conveyor_kit.domain_errors import Conflict, Invalid, NotFound
 from icalendar import Calendar, Event, vCalAddress
 
 DEFAULT_DURATION = timedelta(minutes=30)
@@ -35,8 +36,18 @@ class Entry:
         return seen + [a for a in self.attendee_ids if a not in seen]
 
 
-class EntryRefused(ValueError):
+class EntryRefused(Invalid):
     """An entry that cannot be: it ends before it starts."""
+
+    title, slug = "Invalid calendar entry", "invalid-calendar-entry"
+
+
+class EntryNotFound(NotFound):
+    """No such entry in the tenant's calendar."""
+
+
+class EntryConflict(Conflict):
+    """The entry exists already, is cancelled, or changed since the caller read it."""
 
 
 def end_of(start: datetime, end: datetime | None) -> datetime:

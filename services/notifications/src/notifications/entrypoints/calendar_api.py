@@ -10,12 +10,12 @@ from urllib.parse import urlsplit
 
 from conveyor_contracts.notifications import CalendarEntryKind, ItemRef, ReminderSpec
 from conveyor_kit.openapi import problem_responses, text_body
-from conveyor_kit.problems import Problem, not_found
+from conveyor_kit.problems import not_found
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from notifications.adapters import calendar_repo
-from notifications.domain.calendar import Entry, EntryRefused, Feed, end_of, overlapping
+from notifications.domain.calendar import Entry, Feed, end_of, overlapping
 from notifications.entrypoints.deps import CtxDep
 from notifications.handlers.calendar_entries import cancel_entry, change_entry, schedule_entry
 
@@ -62,29 +62,22 @@ def view(entry: Entry, overlaps: bool = False) -> dict[str, Any]:
     }
 
 
-def _refused(error: EntryRefused) -> Problem:
-    return Problem(422, "Invalid calendar entry", str(error), slug="invalid-calendar-entry")
-
-
 @router.post("/entries", status_code=201)
 async def create_entry(body: NewEntry, ctx: CtxDep) -> dict[str, Any]:
-    """An entry organised by the caller."""
-    try:
-        entry = Entry(
-            entry_id=str(uuid.uuid4()),
-            title=body.title,
-            kind=body.kind,
-            start=body.start,
-            end=end_of(body.start, body.end),
-            description=body.description,
-            organizer_id=ctx.principal.user_id,
-            attendee_ids=tuple(body.attendee_ids),
-            item_id=body.item.item_id if body.item else None,
-            entity_type_id=body.item.entity_type_id if body.item else None,
-            reminders=tuple(body.reminders),
-        )
-    except EntryRefused as error:
-        raise _refused(error) from None
+    """An entry organised by the caller (an end before its start is a 422, `EntryRefused`)."""
+    entry = Entry(
+        entry_id=str(uuid.uuid4()),
+        title=body.title,
+        kind=body.kind,
+        start=body.start,
+        end=end_of(body.start, body.end),
+        description=body.description,
+        organizer_id=ctx.principal.user_id,
+        attendee_ids=tuple(body.attendee_ids),
+        item_id=body.item.item_id if body.item else None,
+        entity_type_id=body.item.entity_type_id if body.item else None,
+        reminders=tuple(body.reminders),
+    )
     async with ctx.pool.acquire() as conn, conn.transaction():
         entry = await schedule_entry(
             conn, ctx.store, tenant_id=ctx.tenant_id, entry=entry, actor=ctx.actor, now=ctx.now()
@@ -127,20 +120,17 @@ async def update_entry(entry_id: str, body: EntryChanges, ctx: CtxDep) -> dict[s
     changes = body.model_dump(exclude={"expected_version"}, exclude_none=True)
     if body.reminders is not None:
         changes["reminders"] = body.reminders
-    try:
-        async with ctx.pool.acquire() as conn, conn.transaction():
-            entry = await change_entry(
-                conn,
-                ctx.store,
-                tenant_id=ctx.tenant_id,
-                entry_id=entry_id,
-                changes=changes,
-                actor=ctx.actor,
-                now=ctx.now(),
-                expected_version=body.expected_version,
-            )
-    except EntryRefused as error:
-        raise _refused(error) from None
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        entry = await change_entry(
+            conn,
+            ctx.store,
+            tenant_id=ctx.tenant_id,
+            entry_id=entry_id,
+            changes=changes,
+            actor=ctx.actor,
+            now=ctx.now(),
+            expected_version=body.expected_version,
+        )
     return view(entry)
 
 

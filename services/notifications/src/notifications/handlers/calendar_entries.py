@@ -12,13 +12,12 @@ from conveyor_contracts.notifications import (
     CalendarEntryScheduled,
     ItemRef,
 )
-from conveyor_kit.problems import conflict, not_found
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import NO_STREAM, EventStore, NewEvent
 
 from notifications.adapters import calendar_repo
-from notifications.domain.calendar import Entry, end_of
+from notifications.domain.calendar import Entry, EntryConflict, EntryNotFound, end_of
 from notifications.handlers.reminders import plan_reminders
 
 
@@ -59,7 +58,7 @@ async def schedule_entry(
     """A new entry with its reminders; an id already taken is a conflict."""
     entry = dataclasses.replace(entry, end=end_of(entry.start, entry.end), version=1, updated_at=now)
     if await calendar_repo.load(conn, tenant_id, entry.entry_id) is not None:
-        raise conflict(f"calendar entry {entry.entry_id} already exists")
+        raise EntryConflict(f"calendar entry {entry.entry_id} already exists")
     await _record(conn, store, tenant_id, entry, CalendarEntryScheduled(**_snapshot(entry)), actor, now)
     return entry
 
@@ -78,11 +77,11 @@ async def change_entry(
     """Change the given fields; pending reminders move with the entry's start."""
     current = await calendar_repo.load(conn, tenant_id, entry_id, for_update=True)
     if current is None:
-        raise not_found(f"calendar entry {entry_id}")
+        raise EntryNotFound(f"calendar entry {entry_id}")
     if current.status == "cancelled":
-        raise conflict(f"calendar entry {entry_id} is cancelled")
+        raise EntryConflict(f"calendar entry {entry_id} is cancelled")
     if expected_version is not None and expected_version != current.version:
-        raise conflict(f"expected version {expected_version}, found {current.version}")
+        raise EntryConflict(f"expected version {expected_version}, found {current.version}")
     values = {k: v for k, v in changes.items() if v is not None}
     if "attendee_ids" in values:
         values["attendee_ids"] = tuple(values["attendee_ids"])
@@ -110,7 +109,7 @@ async def cancel_entry(
     """Cancel an entry (it stays in feeds as CANCELLED so calendars drop it); pending reminders are dropped."""
     current = await calendar_repo.load(conn, tenant_id, entry_id, for_update=True)
     if current is None:
-        raise not_found(f"calendar entry {entry_id}")
+        raise EntryNotFound(f"calendar entry {entry_id}")
     if current.status == "cancelled":
         return current
     entry = dataclasses.replace(current, status="cancelled", version=current.version + 1, updated_at=now)

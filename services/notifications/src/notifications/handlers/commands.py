@@ -15,13 +15,13 @@ from conveyor_contracts.notifications import (
     UpdateCalendarEntry,
     calendar_entry_id_for,
 )
-from conveyor_kit.problems import Problem
+from conveyor_kit.domain_errors import DomainError
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import ANY_VERSION, EventStore, NewEvent
 
 from notifications.adapters import outbound, people, templates_repo
-from notifications.domain.calendar import DEFAULT_DURATION, Entry, EntryRefused
+from notifications.domain.calendar import DEFAULT_DURATION, Entry
 from notifications.domain.templates import TemplateRefused, render
 from notifications.handlers.calendar_entries import cancel_entry, change_entry, schedule_entry
 from notifications.handlers.deliver import Message, deliver
@@ -139,8 +139,8 @@ async def when_calendar_entry_commanded_schedule_it(conn: Connection, store: Eve
     )
     try:
         await schedule_entry(conn, store, tenant_id=event.tenant_id, entry=entry, actor=event.actor, now=event.time)
-    except (Problem, EntryRefused) as refused:
-        await _reject(conn, store, event, command.idempotency_key, str(getattr(refused, "detail", refused)))
+    except DomainError as refused:
+        await _reject(conn, store, event, command.idempotency_key, refused.detail)
 
 
 async def when_calendar_entry_change_commanded_change_it(conn: Connection, store: EventStore, event: Envelope) -> None:
@@ -160,8 +160,8 @@ async def when_calendar_entry_change_commanded_change_it(conn: Connection, store
             actor=event.actor,
             now=event.time,
         )
-    except (Problem, EntryRefused) as refused:
-        await _reject(conn, store, event, command.idempotency_key, str(getattr(refused, "detail", refused)))
+    except DomainError as refused:
+        await _reject(conn, store, event, command.idempotency_key, refused.detail)
 
 
 async def when_calendar_entry_cancel_commanded_cancel_it(conn: Connection, store: EventStore, event: Envelope) -> None:
@@ -178,8 +178,8 @@ async def when_calendar_entry_cancel_commanded_cancel_it(conn: Connection, store
             actor=event.actor,
             now=event.time,
         )
-    except Problem as refused:
-        await _reject(conn, store, event, command.idempotency_key, str(refused.detail))
+    except DomainError as refused:
+        await _reject(conn, store, event, command.idempotency_key, refused.detail)
 
 
 async def when_webhook_call_commanded_queue_it(conn: Connection, store: EventStore, event: Envelope) -> None:

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from conveyor_messaging.actor import Actor
+
+# Who moves an item through a tunnel, and sends a tunnel's linked copy: the tenant's configuration.
+TUNNEL_ACTOR = Actor.system("tunnels")
+
 
 def cycle_through(edges: Iterable[tuple[str, str]], new_edge: tuple[str, str]) -> list[str] | None:
     """The stage ids of the cycle `new_edge` would close (first id repeated at the end), or None.

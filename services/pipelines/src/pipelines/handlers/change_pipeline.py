@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from conveyor_contracts.pipelines import PipelineChanged
-from conveyor_kit.problems import Problem, not_found
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import EventStore, NewEvent
 
 from pipelines.adapters import catalog
+from pipelines.domain import errors
 
 
 async def append_pipeline_event(
@@ -44,14 +44,9 @@ async def change_pipeline(
 ) -> None:
     row = await catalog.pipeline_row(conn, tenant_id, pipeline_id)
     if row is None:
-        raise not_found(f"pipeline {pipeline_id} not found")
+        raise errors.NotFound(f"pipeline {pipeline_id} not found")
     if changes.get("is_default") is False and row["is_default"]:
-        raise Problem(
-            422,
-            "A default is needed",
-            "make another pipeline the default instead",
-            slug="default-pipeline-required",
-        )
+        raise errors.DefaultPipelineRequired("make another pipeline the default instead")
     changed = {k: v for k, v in changes.items() if row[k] != v}
     if not changed:
         return

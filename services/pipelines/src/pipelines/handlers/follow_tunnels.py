@@ -6,35 +6,25 @@ import uuid
 from datetime import datetime
 
 from conveyor_contracts.entities import CreateItem
-from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import NO_STREAM, EventStore, NewEvent
 
+from pipelines import follow_ups
 from pipelines.adapters import items
 from pipelines.adapters import tunnels as tunnel_rows
+from pipelines.domain.tunnels import TUNNEL_ACTOR
 
-TUNNEL_ACTOR = Actor.system("tunnels")
 
-
-async def follow_tunnels(
-    conn: Connection, store: EventStore, *, tenant_id: str, item_id: str, stage_id: str, now: datetime
-) -> None:
+async def follow_tunnels(conn: Connection, store: EventStore, entered: follow_ups.FollowTunnels) -> None:
     """Tunnels never form a cycle (refused when saved), so following them always ends."""
-    from pipelines.handlers.move_item import Mover, move_item  # the two recurse into each other
-
-    for tunnel in await tunnel_rows.tunnels_from(conn, tenant_id, stage_id):
+    tenant_id, item_id, now = entered.tenant_id, entered.item_id, entered.now
+    for tunnel in await tunnel_rows.tunnels_from(conn, tenant_id, entered.stage_id):
         if tunnel.action == "move":
-            await move_item(
-                conn,
-                store,
-                tenant_id=tenant_id,
-                item_id=item_id,
-                to_stage_id=tunnel.to_stage_id,
-                expected_version=None,
-                mover=Mover(actor=TUNNEL_ACTOR),
+            onward = follow_ups.MoveThroughTunnel(
+                tenant_id=tenant_id, item_id=item_id, to_stage_id=tunnel.to_stage_id, tunnel_id=tunnel.tunnel_id,
                 now=now,
-                tunnel_id=tunnel.tunnel_id,
-            )
+            )  # fmt: skip
+            await follow_ups.dispatch(conn, store, onward)
             return  # the item has left this stage; its other tunnels no longer apply
         await _send_linked_copy(conn, store, tenant_id, item_id, tunnel, now)
 

@@ -7,16 +7,17 @@ from datetime import datetime
 
 from conveyor_access import Action
 from conveyor_contracts.pipelines import ItemMovedToStage
-from conveyor_kit.problems import Problem, forbidden, not_found
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import ConcurrencyConflict, EventStore, NewEvent
 
+from pipelines import follow_ups
 from pipelines.adapters import catalog, items
 from pipelines.adapters.access import Access
+from pipelines.domain import errors
 from pipelines.domain.model import Stage
 from pipelines.domain.transitions import TransitionRule, refusing_rule
-from pipelines.handlers.follow_tunnels import follow_tunnels
+from pipelines.domain.tunnels import TUNNEL_ACTOR
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,19 +43,19 @@ async def move_item(
     """Move the item and record the visit and the event, in the caller's transaction."""
     item = await items.load_item(conn, tenant_id, item_id)
     if item is None or item.deleted:
-        raise not_found(f"item {item_id} not found")
+        raise errors.NotFound(f"item {item_id} not found")
     access = mover.access
     if access is not None and item.pipeline_id and not access.may(Action.READ, item.pipeline_id, item.assignee_id):
-        raise not_found(f"item {item_id} not found")
+        raise errors.NotFound(f"item {item_id} not found")
     if item.pipeline_id is None or item.stage_id is None:
-        raise Problem(409, "Not placed", f"item {item_id} waits for a pipeline of its type", slug="not-placed")
+        raise errors.NotPlaced(f"item {item_id} waits for a pipeline of its type")
     if expected_version is not None and expected_version != item.version:
         raise ConcurrencyConflict(item_id, expected_version, item.version)
     source = await catalog.load_stage(conn, tenant_id, item.stage_id)
     target = await catalog.load_stage(conn, tenant_id, to_stage_id)
     target_pipeline = await catalog.pipeline_row(conn, tenant_id, target.pipeline_id) if target else None
     if target is None or target_pipeline is None or target_pipeline["entity_type_id"] != item.entity_type_id:
-        raise Problem(422, "Unknown stage", f"no stage {to_stage_id} for this item's type", slug="unknown-stage")
+        raise errors.UnknownStage(f"no stage {to_stage_id} for this item's type")
     assert source is not None
     if access is not None:
         await _check_rights(conn, tenant_id, access, item, source, target)
@@ -101,10 +102,19 @@ async def move_item(
         actor=mover.actor,
         now=now,
     )
-    await follow_tunnels(conn, store, tenant_id=tenant_id, item_id=item_id, stage_id=target.stage_id, now=now)
+    entered = follow_ups.FollowTunnels(tenant_id=tenant_id, item_id=item_id, stage_id=target.stage_id, now=now)
+    await follow_ups.dispatch(conn, store, entered)
     moved_item = await items.load_item(conn, tenant_id, item_id)
     assert moved_item is not None
     return moved_item
+
+
+async def move_through_tunnel(conn: Connection, store: EventStore, onward: follow_ups.MoveThroughTunnel) -> None:
+    """A ``move`` tunnel's work (`follow_ups.MoveThroughTunnel`): the tenant's tunnel moves, not a user."""
+    await move_item(
+        conn, store, tenant_id=onward.tenant_id, item_id=onward.item_id, to_stage_id=onward.to_stage_id,
+        expected_version=None, mover=Mover(actor=TUNNEL_ACTOR), now=onward.now, tunnel_id=onward.tunnel_id,
+    )  # fmt: skip
 
 
 async def _check_rights(
@@ -112,13 +122,13 @@ async def _check_rights(
 ) -> None:
     for pipeline_id in {source.pipeline_id, target.pipeline_id}:
         if not access.may(Action.UPDATE, pipeline_id, item.assignee_id):
-            raise forbidden("you may not move this item in this pipeline", pipeline_id=pipeline_id)
+            raise errors.Forbidden("you may not move this item in this pipeline", pipeline_id=pipeline_id)
     for pipeline_id in {source.pipeline_id, target.pipeline_id}:
         row = await catalog.pipeline_row(conn, tenant_id, pipeline_id)
         rules = [TransitionRule.model_validate(r) for r in (row["transition_rules"] if row else [])]
         refused = refusing_rule(rules, source, target, access.viewer.roles)
         if refused is not None:
-            raise forbidden(
+            raise errors.Forbidden(
                 f"moves from {source.name} to {target.name} are reserved to {', '.join(refused.roles)}",
                 rule=refused.model_dump(mode="json"),
             )

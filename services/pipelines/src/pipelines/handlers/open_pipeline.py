@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from conveyor_contracts.pipelines import PipelineCreated, StageInfo
-from conveyor_kit.problems import Problem
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import NO_STREAM, EventStore, NewEvent
 
-from pipelines.adapters import catalog, items
+from pipelines import follow_ups
+from pipelines.adapters import catalog
+from pipelines.domain import errors
 from pipelines.domain.model import DEFAULT_STAGES, Pipeline, Stage, StageTemplate
 
 
@@ -47,11 +48,9 @@ async def open_pipeline(
         entity_type_id,
     )
     if enabled is None:
-        raise Problem(422, "Unknown entity type", f"no entity type {entity_type_id}", slug="unknown-entity-type")
+        raise errors.UnknownEntityType(f"no entity type {entity_type_id}")
     if not enabled:
-        raise Problem(
-            422, "Pipelines disabled", f"entity type {entity_type_id} has pipelines off", slug="pipelines-disabled"
-        )
+        raise errors.PipelinesDisabled(f"entity type {entity_type_id} has pipelines off")
     existing = await catalog.pipelines_of_type(conn, tenant_id, entity_type_id)
     pipeline_id = str(uuid.uuid4())
     pipeline = Pipeline(
@@ -85,14 +84,6 @@ async def open_pipeline(
         now=now,
     )
     if not existing:
-        await _place_waiting_items(conn, store, tenant_id, entity_type_id, actor, now)
+        opened = follow_ups.PlaceWaitingItems(tenant_id=tenant_id, entity_type_id=entity_type_id, actor=actor, now=now)
+        await follow_ups.dispatch(conn, store, opened)
     return pipeline
-
-
-async def _place_waiting_items(
-    conn: Connection, store: EventStore, tenant_id: str, entity_type_id: str, actor: Actor, now: datetime
-) -> None:
-    from pipelines.handlers.place_item import place_item
-
-    for item in await items.waiting_items(conn, tenant_id, entity_type_id):
-        await place_item(conn, store, tenant_id=tenant_id, item=item, actor=actor, now=now)

@@ -9,9 +9,9 @@ from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import NO_STREAM, EventStore, NewEvent
 
+from pipelines import follow_ups
 from pipelines.adapters import catalog, items
 from pipelines.domain.placement import place
-from pipelines.handlers.follow_tunnels import follow_tunnels
 
 
 async def place_item(
@@ -60,5 +60,12 @@ async def place_item(
         actor=actor,
         now=now,
     )
-    await follow_tunnels(conn, store, tenant_id=tenant_id, item_id=item.item_id, stage_id=stage.stage_id, now=now)
+    entered = follow_ups.FollowTunnels(tenant_id=tenant_id, item_id=item.item_id, stage_id=stage.stage_id, now=now)
+    await follow_ups.dispatch(conn, store, entered)
     return True
+
+
+async def place_waiting_items(conn: Connection, store: EventStore, opened: follow_ups.PlaceWaitingItems) -> None:
+    """A type's first pipeline opened (`follow_ups.PlaceWaitingItems`): place the items that waited."""
+    for item in await items.waiting_items(conn, opened.tenant_id, opened.entity_type_id):
+        await place_item(conn, store, tenant_id=opened.tenant_id, item=item, actor=opened.actor, now=opened.now)

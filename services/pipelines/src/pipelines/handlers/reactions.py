@@ -7,7 +7,7 @@ from typing import Any
 import structlog
 from conveyor_contracts import entities
 from conveyor_contracts.pipelines import MoveItem
-from conveyor_kit.problems import Problem
+from conveyor_kit.domain_errors import DomainError
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import ConcurrencyConflict, EventStore
@@ -115,5 +115,5 @@ async def when_move_commanded_move_item(conn: Connection, store: EventStore, eve
                 mover=Mover(actor=event.actor),
                 now=event.time,
             )
-    except (Problem, ConcurrencyConflict) as refused:
+    except (DomainError, ConcurrencyConflict) as refused:
         log.warning("move_command_refused", idempotency_key=command.idempotency_key, reason=str(refused))

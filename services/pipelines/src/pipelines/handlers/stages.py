@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from conveyor_contracts.pipelines import StageAdded, StageChanged, StageDeleted, StagesReordered, TunnelRemoved
-from conveyor_kit.problems import Problem, not_found
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import ANY_VERSION, EventStore, NewEvent
 
 from pipelines.adapters import catalog, items
 from pipelines.adapters import tunnels as tunnel_rows
+from pipelines.domain import errors
 from pipelines.domain.model import Pipeline, Semantic, Stage
 from pipelines.handlers.change_pipeline import append_pipeline_event
 from pipelines.handlers.move_item import Mover, move_item
@@ -24,7 +24,7 @@ from pipelines.handlers.open_pipeline import stage_info
 async def _pipeline(conn: Connection, tenant_id: str, pipeline_id: str) -> Pipeline:
     pipeline = await catalog.load_pipeline(conn, tenant_id, pipeline_id)
     if pipeline is None:
-        raise not_found(f"pipeline {pipeline_id} not found")
+        raise errors.NotFound(f"pipeline {pipeline_id} not found")
     return pipeline
 
 
@@ -32,7 +32,7 @@ def _stage_of(pipeline: Pipeline, stage_id: str) -> Stage:
     for stage in pipeline.stages:
         if stage.stage_id == stage_id:
             return stage
-    raise not_found(f"stage {stage_id} not found in pipeline {pipeline.pipeline_id}")
+    raise errors.NotFound(f"stage {stage_id} not found in pipeline {pipeline.pipeline_id}")
 
 
 async def add_stage(
@@ -91,13 +91,7 @@ async def reorder_stages(
     pipeline = await _pipeline(conn, tenant_id, pipeline_id)
     current = {s.stage_id: s for s in pipeline.stages}
     if sorted(stage_ids) != sorted(current):
-        raise Problem(
-            422,
-            "Incomplete order",
-            "name every stage of the pipeline exactly once",
-            slug="stage-order-invalid",
-            stage_ids=sorted(current),
-        )
+        raise errors.IncompleteStageOrder("name every stage of the pipeline exactly once", stage_ids=sorted(current))
     for n, stage_id in enumerate(stage_ids, start=1):
         await catalog.update_stage(conn, tenant_id, dataclasses.replace(current[stage_id], sort=n * 10))
     event = StagesReordered(pipeline_id=pipeline_id, entity_type_id=pipeline.entity_type_id, stage_ids=stage_ids)
@@ -119,18 +113,15 @@ async def delete_stage(
     pipeline = await _pipeline(conn, tenant_id, pipeline_id)
     _stage_of(pipeline, stage_id)
     if len(pipeline.stages) == 1:
-        raise Problem(422, "Last stage", "a pipeline keeps at least one stage", slug="last-stage")
+        raise errors.LastStage("a pipeline keeps at least one stage")
     held = await items.items_on_stage(conn, tenant_id, stage_id)
     if held and (move_items_to is None or move_items_to == stage_id):
-        raise Problem(
-            422,
-            "Stage holds items",
+        raise errors.StageNotEmpty(
             f"{len(held)} item(s) are on this stage; name the stage that receives them (move_items_to)",
-            slug="stage-not-empty",
             items=len(held),
         )
     if move_items_to is not None and await catalog.load_stage(conn, tenant_id, move_items_to) is None:
-        raise Problem(422, "Unknown stage", f"no stage {move_items_to}", slug="unknown-stage")
+        raise errors.UnknownStage(f"no stage {move_items_to}")
     for item in held:
         await move_item(
             conn,

@@ -6,13 +6,13 @@ import uuid
 from datetime import datetime
 
 from conveyor_contracts.pipelines import TunnelAction, TunnelRemoved, TunnelSaved
-from conveyor_kit.problems import Problem, not_found
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import ANY_VERSION, NO_STREAM, EventStore, NewEvent
 
 from pipelines.adapters import catalog
 from pipelines.adapters import tunnels as tunnel_rows
+from pipelines.domain import errors
 from pipelines.domain.tunnels import cycle_through
 
 
@@ -31,29 +31,21 @@ async def save_tunnel(
     target = await catalog.load_stage(conn, tenant_id, to_stage_id)
     if source is None or target is None:
         missing = from_stage_id if source is None else to_stage_id
-        raise Problem(422, "Unknown stage", f"no stage {missing}", slug="unknown-stage", stage_id=missing)
+        raise errors.UnknownStage(f"no stage {missing}", stage_id=missing)
     source_pipeline = await catalog.pipeline_row(conn, tenant_id, source.pipeline_id)
     target_pipeline = await catalog.pipeline_row(conn, tenant_id, target.pipeline_id)
     assert source_pipeline is not None and target_pipeline is not None
     if source_pipeline["entity_type_id"] != target_pipeline["entity_type_id"]:
-        raise Problem(
-            422, "Other entity type", "a tunnel joins pipelines of one entity type", slug="tunnel-across-types"
-        )
+        raise errors.TunnelAcrossTypes("a tunnel joins pipelines of one entity type")
     # Serialise tunnel edits of a tenant, so two saves cannot close a cycle between them.
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", f"tunnels:{tenant_id}")
     existing = await tunnel_rows.all_tunnels(conn, tenant_id)
     cycle = cycle_through([(t.from_stage_id, t.to_stage_id) for t in existing], (from_stage_id, to_stage_id))
     if cycle is not None:
         names = await _names(conn, tenant_id, cycle)
-        raise Problem(
-            422,
-            "Tunnel cycle",
-            "this tunnel would close a cycle: " + " → ".join(names),
-            slug="tunnel-cycle",
-            cycle=cycle,
-        )
+        raise errors.TunnelCycle("this tunnel would close a cycle: " + " → ".join(names), cycle=cycle)
     if any(t.from_stage_id == from_stage_id and t.to_stage_id == to_stage_id for t in existing):
-        raise Problem(409, "Tunnel exists", "a tunnel between these stages exists", slug="tunnel-exists")
+        raise errors.TunnelExists("a tunnel between these stages exists")
     tunnel = tunnel_rows.Tunnel(
         tunnel_id=str(uuid.uuid4()),
         entity_type_id=source_pipeline["entity_type_id"],
@@ -90,7 +82,7 @@ async def remove_tunnel(
     conn: Connection, store: EventStore, *, tenant_id: str, tunnel_id: str, actor: Actor, now: datetime
 ) -> None:
     if await tunnel_rows.load_tunnel(conn, tenant_id, tunnel_id) is None:
-        raise not_found(f"tunnel {tunnel_id} not found")
+        raise errors.NotFound(f"tunnel {tunnel_id} not found")
     await tunnel_rows.delete_tunnel(conn, tenant_id, tunnel_id)
     await store.append(
         conn,

@@ -18,12 +18,12 @@ from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore, FirstEvent, NewEvent
 
+from pipelines import follow_ups
 from pipelines.adapters import catalog, placements
 from pipelines.adapters.items import ItemCopy
 from pipelines.domain.model import Pipeline, Stage
 from pipelines.domain.placement import place
 from pipelines.domain.values import amount_or_none
-from pipelines.handlers.follow_tunnels import follow_tunnels
 
 log = structlog.get_logger(__name__)
 
@@ -113,11 +113,7 @@ async def when_items_created_place_them(conn: Connection, store: EventStore, eve
     for event, copy, stage in placed:
         if (event.tenant_id, stage.stage_id) in tunnelled:
             with caused_by(event):
-                await follow_tunnels(
-                    conn,
-                    store,
-                    tenant_id=event.tenant_id,
-                    item_id=copy.item_id,
-                    stage_id=stage.stage_id,
-                    now=event.time,
+                entered = follow_ups.FollowTunnels(
+                    tenant_id=event.tenant_id, item_id=copy.item_id, stage_id=stage.stage_id, now=event.time
                 )
+                await follow_ups.dispatch(conn, store, entered)

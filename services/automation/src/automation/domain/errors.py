@@ -1,0 +1,32 @@
+"""What the automation service refuses, as domain errors: raised by handlers behind the API and behind
+Kafka reactions and timers alike, mapped to problem+json at the HTTP edge (`conveyor_kit.problems`)."""
+
+from __future__ import annotations
+
+from conveyor_kit.domain_errors import Conflict, Forbidden, Invalid, NotFound
+
+__all__ = ["Forbidden", "NotFound"]  # the generic kinds, raised as they are
+
+
+class InvalidProcess(Invalid):
+    title, slug = "Invalid process", "invalid-process"
+
+
+class RunNotRetryable(Conflict):
+    title, slug = "Not retryable", "run-not-retryable"
+
+
+class InvalidCompletion(Invalid):
+    title, slug = "Invalid completion", "validation-error"
+
+
+class UnknownUser(Invalid):
+    title, slug = "Unknown user", "unknown-user"
+
+
+class TaskClosed(Conflict):
+    title, slug = "Task closed", "task-closed"
+
+
+class TriggerDisabled(Conflict):
+    title, slug = "Trigger disabled", "trigger-disabled"
