@@ -326,6 +326,46 @@ class TestStageChanges:
         await asyncio.sleep(0.5)
         assert len(await inbox()) == 1
 
+    async def test_updates_of_assignee_observers_and_title_change_who_hears_of_the_next_move(
+        self, api: NotificationsApi
+    ) -> None:
+        item_id = f"item-{uuid.uuid4().hex[:8]}"
+        await api.client.put("/v1/settings", headers=api.headers(), json={"stage_change_notifications": True})
+        created = entities.ItemCreated(
+            item_id=item_id, entity_type_id="company", title="Old name", assignee_id="max", observer_ids=["lea"],
+            created_by="admin-1",
+        )  # fmt: skip
+        await api.publish(created, subject=item_id, source="/conveyor/entities")
+        for changes in (
+            {"assignee_id": {"old": "max", "new": "olga"}, "title": {"old": "Old name", "new": "Middle name"}},
+            {"observer_ids": {"old": ["lea"], "new": ["ivan"]}, "fields.size": {"old": None, "new": 3}},
+            {"title": {"old": "Middle name", "new": "New name"}},
+        ):
+            updated = entities.ItemUpdated(item_id=item_id, entity_type_id="company", changes=changes)
+            await api.publish(updated, subject=item_id, source="/conveyor/entities")
+        watchers = await eventually(  # the move must come after: the two topics do not order each other
+            lambda: api.app.state.pool.fetchrow(
+                "SELECT title, assignee_id, observer_ids FROM item_watchers WHERE tenant_id = $1 AND item_id = $2",
+                api.tenant, item_id,
+            ),
+            lambda row: row is not None and row["title"] == "New name",
+        )  # fmt: skip
+        assert (watchers["assignee_id"], watchers["observer_ids"]) == ("olga", ["ivan"])
+        moved = pipelines.ItemMovedToStage(
+            item_id=item_id, entity_type_id="company", from_pipeline_id="p", from_stage_id="s0",
+            from_semantic="in_progress", to_pipeline_id="p", to_stage_id="s1", to_semantic="in_progress",
+            moved_by="user:mover",
+        )  # fmt: skip
+        await api.publish(moved, subject=item_id, source="/conveyor/pipelines")
+
+        async def inbox(user: str) -> Any:
+            return (await api.client.get("/v1/notifications", headers=api.headers(user))).json()["items"]
+
+        for user in ("olga", "ivan"):
+            [notice] = await eventually(functools.partial(inbox, user), lambda items: len(items) >= 1)
+            assert notice["title"].startswith("New name:")
+        assert await inbox("max") == [] and await inbox("lea") == []
+
 
 async def _waiting_moves(api: NotificationsApi, item_id: str) -> int:
     async with api.app.state.pool.acquire() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from typing import Any as PipelinesApi  # the `api` fixture of conftest.py
 
 import pytest
@@ -100,3 +101,51 @@ class TestPlacementOfABatch:
         assert counts.status_code == 200, counts.text
         columns = {c["stage"]["stage_id"]: c["count"] for c in counts.json()["columns"]}
         assert columns[first] == 270 and columns[second] == 30
+
+    async def test_a_burst_of_updates_changes_each_card_once_with_changes_of_one_item_kept_in_order(
+        self, api: PipelinesApi
+    ) -> None:
+        type_id = await api.entity_type()
+        created = [
+            entities.ItemCreated(
+                item_id=f"card-{n:02d}", entity_type_id=type_id, title=f"Company {n}", assignee_id="manager-1",
+                amount="10.00", currency="EUR", fields={"region": "north", "size": n}, created_by="importer",
+            )
+            for n in range(40)
+        ]  # fmt: skip
+        for event in created:
+            await api.send(api.envelope(event, subject=event.item_id))
+        await api.eventually(
+            lambda: api.app.state.pool.fetchval("SELECT count(*) FROM items WHERE tenant_id = $1", api.tenant),
+            lambda n: n == 40,
+        )
+
+        def updated(n: int, version: int, changes: dict[str, Any]) -> Any:
+            event = entities.ItemUpdated(item_id=f"card-{n:02d}", entity_type_id=type_id, changes=changes)
+            return api.envelope(event, subject=f"card-{n:02d}", version=version)
+
+        for n in range(40):  # every card twice, the second change of a key winning
+            await api.send(updated(n, 2, {"title": {"new": f"First {n}"}, "fields.region": {"new": "south"}}))
+            await api.send(updated(n, 3, {"title": {"new": f"Second {n}"}, "amount": {"new": "12.50" if n else None}}))
+        await api.send(updated(0, 4, {"fields.size": {"new": 100}, "assignee_id": {"new": None}}))
+        await api.producer.flush()
+
+        cards = await api.eventually(
+            lambda: api.app.state.pool.fetch(
+                "SELECT item_id, title, assignee_id, amount, currency, fields FROM items WHERE tenant_id = $1"
+                " ORDER BY item_id",
+                api.tenant,
+            ),
+            lambda rows: rows[0]["fields"].get("size") == 100 and all(r["title"].startswith("Second") for r in rows),
+        )
+        first, *others = cards
+        assert (first["title"], first["assignee_id"], first["amount"], first["currency"]) == (
+            "Second 0",
+            None,
+            None,
+            "EUR",
+        )
+        assert first["fields"] == {"region": "south", "size": 100}
+        assert {(r["title"], str(r["amount"]), r["assignee_id"], r["fields"]["region"]) for r in others} == {
+            (f"Second {n}", "12.50", "manager-1", "south") for n in range(1, 40)
+        }

@@ -42,9 +42,11 @@ COMMANDS: dict[str, Reaction] = {
 
 # Items' people and stage names share one consumer with the moves, so a move never overtakes its item.
 # Created items come by the thousand in an import: their reaction takes a whole fetch at once.
-ITEMS_IN_BATCHES = {entities.ItemCreated.type_name: stage_changes.when_items_created_remember_their_people}
+ITEMS_IN_BATCHES = {
+    entities.ItemCreated.type_name: stage_changes.when_items_created_remember_their_people,
+    entities.ItemUpdated.type_name: stage_changes.when_items_updated_follow_their_people,
+}
 ITEMS: dict[str, Reaction] = {
-    entities.ItemUpdated.type_name: stage_changes.when_item_updated_follow_its_people,
     entities.ItemPurged.type_name: stage_changes.when_item_deleted_forget_its_people,
     pipelines.PipelineCreated.type_name: stage_changes.when_stage_named_remember_it,
     pipelines.StageAdded.type_name: stage_changes.when_stage_named_remember_it,

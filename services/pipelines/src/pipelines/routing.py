@@ -39,11 +39,11 @@ def _recording(reaction: Reaction) -> Handler:
 # Set-based reactions take every new event of their type in a fetch (conveyor_messaging.batches).
 ENTITIES_IN_BATCHES = {
     entities.ItemCreated.type_name: when_items_created_place_them,
+    entities.ItemUpdated.type_name: reactions.when_items_updated_refresh_their_cards,
 }
 ENTITIES = {
     entities.EntityTypeCreated.type_name: reactions.when_entity_type_created_open_default_pipeline,
     entities.EntityTypeChanged.type_name: reactions.when_entity_type_changed_follow_its_pipelines_setting,
-    entities.ItemUpdated.type_name: reactions.when_item_updated_refresh_its_card,
     entities.ItemDeleted.type_name: reactions.when_item_deleted_hide_its_card,
     entities.ItemRestored.type_name: reactions.when_item_restored_show_its_card,
     entities.ItemPurged.type_name: reactions.when_item_purged_forget_it,

@@ -20,14 +20,13 @@ async def when_items_placed_keep_their_placements(conn: Connection, envelopes: S
     )
 
 
-async def when_item_moved_keep_the_new_stage(conn: Connection, envelope: Envelope) -> None:
-    event = ItemMovedToStage.model_validate(envelope.data)
-    await items.copy_placement(
+async def when_items_moved_keep_their_new_stages(conn: Connection, envelopes: Sequence[Envelope]) -> None:
+    """A fetch of moves in one statement; an item moved twice in it keeps the newer stage."""
+    moved = [(e, ItemMovedToStage.model_validate(e.data)) for e in envelopes]
+    await items.copy_placements(
         conn,
-        envelope.tenant_id,
-        event.item_id,
-        event.to_pipeline_id,
-        event.to_stage_id,
-        event.to_semantic,
-        envelope.aggregate_version,
+        [
+            (e.tenant_id, m.item_id, m.to_pipeline_id, m.to_stage_id, m.to_semantic, e.aggregate_version)
+            for e, m in moved
+        ],
     )

@@ -44,17 +44,38 @@ async def when_items_created_remember_their_people(
             await _tell_its_people(conn, store, tenant, moved, move.event_id, actor, move.occurred_at)
 
 
-async def when_item_updated_follow_its_people(conn: Connection, store: EventStore, event: Envelope) -> None:
-    updated = entities.ItemUpdated.model_validate(event.data)
-    for key, column in (("title", "title"), ("assignee_id", "assignee_id"), ("observer_ids", "observer_ids")):
-        if key in updated.changes:
-            value = updated.changes[key].get("new")
-            await conn.execute(
-                f"UPDATE item_watchers SET {column} = $3 WHERE tenant_id = $1 AND item_id = $2",
-                event.tenant_id,
-                updated.item_id,
-                value if value is not None or key != "observer_ids" else [],
-            )
+_WATCHED_KEYS = ("title", "assignee_id", "observer_ids")
+
+
+async def when_items_updated_follow_their_people(
+    conn: Connection, store: EventStore, events: Sequence[Envelope]
+) -> None:
+    """A fetch of updates in one statement; only title, assignee and observers matter here, and an item
+    changed several times in the fetch keeps the last value of each."""
+    latest: dict[tuple[str, str], dict[str, object]] = {}
+    for event in events:
+        updated = entities.ItemUpdated.model_validate(event.data)
+        watched = {key: updated.changes[key].get("new") for key in _WATCHED_KEYS if key in updated.changes}
+        if watched:
+            key = (event.tenant_id, updated.item_id)
+            latest[key] = {**latest.get(key, {}), **watched}
+    if not latest:
+        return
+    await conn.execute(
+        """UPDATE item_watchers AS w
+              SET title = CASE WHEN n.c ? 'title' THEN n.c->>'title' ELSE w.title END,
+                  assignee_id = CASE WHEN n.c ? 'assignee_id' THEN n.c->>'assignee_id' ELSE w.assignee_id END,
+                  observer_ids = CASE
+                      WHEN NOT n.c ? 'observer_ids' THEN w.observer_ids
+                      WHEN jsonb_typeof(n.c->'observer_ids') = 'array'
+                          THEN ARRAY(SELECT jsonb_array_elements_text(n.c->'observer_ids'))
+                      ELSE '{}' END
+             FROM (SELECT t, i, c::jsonb AS c FROM unnest($1::text[], $2::text[], $3::text[]) AS u(t, i, c)) AS n
+            WHERE w.tenant_id = n.t AND w.item_id = n.i""",
+        [tenant for tenant, _ in latest],
+        [item for _, item in latest],
+        [orjson.dumps(changes).decode() for changes in latest.values()],
+    )
 
 
 async def when_item_deleted_forget_its_people(conn: Connection, store: EventStore, event: Envelope) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
+from conveyor_kit.database import as_columns
 from conveyor_messaging.db import Connection
 
 
@@ -93,20 +94,46 @@ async def put_on_stage(
     return bool(status.endswith(" 1"))
 
 
-async def apply_changes(conn: Connection, tenant_id: str, item_id: str, values: dict[str, Any], at: datetime) -> None:
-    """Set system columns and merge custom field values (`fields` is a partial dict)."""
-    fields = values.pop("fields", {})
-    assignments = [f"{column} = ${n}" for n, column in enumerate(values, start=4)]
+@dataclass(frozen=True, slots=True)
+class CardChange:
+    """One ``ItemUpdated`` as the card sees it: card columns set, custom fields merged."""
+
+    tenant_id: str
+    item_id: str
+    columns: dict[str, Any]  # title, assignee_id, amount (a Decimal or None), currency
+    fields: dict[str, Any]
+    at: datetime
+
+
+async def apply_card_changes(conn: Connection, changes: list[CardChange]) -> None:
+    """Set card columns and merge custom field values for a fetch of updates in one statement; an item
+    changed several times in it gets its changes folded in their order first (an UPDATE touches a
+    row once)."""
+    folded: dict[tuple[str, str], CardChange] = {}
+    for change in changes:
+        key = (change.tenant_id, change.item_id)
+        before = folded.get(key)
+        if before is not None:
+            columns, fields = {**before.columns, **change.columns}, {**before.fields, **change.fields}
+            change = CardChange(*key, columns=columns, fields=fields, at=max(before.at, change.at))
+        folded[key] = change
+    rows = [replace(c, columns={k: _as_text(v) for k, v in c.columns.items()}) for c in folded.values()]
     await conn.execute(
-        "UPDATE items SET fields = fields || $3::jsonb, updated_at = greatest(updated_at, $"
-        f"{len(values) + 4}){''.join(', ' + a for a in assignments)}"
-        " WHERE tenant_id = $1 AND item_id = $2",
-        tenant_id,
-        item_id,
-        fields,
-        *values.values(),
-        at,
+        """UPDATE items SET fields = items.fields || n.f, updated_at = greatest(items.updated_at, n.at),
+                  title = CASE WHEN n.c ? 'title' THEN n.c->>'title' ELSE items.title END,
+                  assignee_id = CASE WHEN n.c ? 'assignee_id' THEN n.c->>'assignee_id' ELSE items.assignee_id END,
+                  amount = CASE WHEN n.c ? 'amount' THEN (n.c->>'amount')::numeric ELSE items.amount END,
+                  currency = CASE WHEN n.c ? 'currency' THEN n.c->>'currency' ELSE items.currency END
+             FROM (SELECT t, i, c::jsonb AS c, f::jsonb AS f, at
+                     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS u(t, i, c, f, at)
+                  ) AS n
+            WHERE items.tenant_id = n.t AND items.item_id = n.i""",
+        *as_columns(rows, "tenant_id", "item_id", "columns", "fields", "at"),
     )
+
+
+def _as_text(value: Any) -> Any:
+    return format(value, "f") if isinstance(value, Decimal) else value
 
 
 async def set_deleted(conn: Connection, tenant_id: str, item_id: str, deleted: bool, at: datetime) -> None:
