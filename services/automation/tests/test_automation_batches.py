@@ -12,6 +12,7 @@ from conveyor_messaging.lanes import BULK, bulk_topic
 pytestmark = pytest.mark.integration
 
 NOTIFY = "conveyor.notifications.notification_command.notify.v1"
+MOVE = "conveyor.pipelines.item_command.move.v1"
 PIPE, NEW = "pipe-sales", "st-new"
 
 
@@ -90,3 +91,44 @@ async def test_an_imported_item_moved_by_a_person_before_its_import_was_read_end
     assert copy["visit_id"] == person_moved.id
     log = await automation.eventually(lambda: automation.log(item_id), lambda found: len(found["runs"]) == 1)
     assert log["runs"][0]["source_name"] == "Marker"
+
+
+async def test_a_burst_of_updates_is_applied_in_order_and_each_update_fires_what_it_should(
+    automation: Automation,
+) -> None:
+    """Two updates of each of 60 items in one burst: the copy keeps both, and the field trigger fires
+    on the update that made its condition hold, once per item."""
+    await automation.add_trigger(
+        pipeline_id=PIPE, stage_id="st-won", name="Signed", kind="field_value",
+        when={"field": "contract", "op": "eq", "value": "signed"},
+    )  # fmt: skip
+    item_ids = [f"updated-{n:02d}" for n in range(60)]
+    for item_id in item_ids:
+        created = entities.ItemCreated(item_id=item_id, entity_type_id="deal", title=item_id, created_by="import")
+        placed = pipelines.ItemPlaced(
+            item_id=item_id, entity_type_id="deal", pipeline_id=PIPE, stage_id=NEW, stage_semantic="in_progress"
+        )
+        await automation.publish(created, subject=item_id)
+        await automation.publish(placed, subject=item_id, source="/conveyor/pipelines")
+    await automation.eventually(
+        lambda: automation.fetch(
+            "SELECT 1 FROM automation_items WHERE tenant_id = $1 AND created AND stage_id IS NOT NULL",
+            automation.tenant,
+        ),
+        lambda rows: len(rows) == 60,
+    )
+
+    for item_id in item_ids:
+        await automation.update(item_id, "deal", {"fields.contract": {"old": None, "new": "signed"}})
+        await automation.update(item_id, "deal", {"title": {"old": item_id, "new": f"{item_id} (renamed)"}})
+
+    moves = await automation.eventually(lambda: automation.commands(MOVE), lambda found: len(found) >= 60)
+    assert sorted(m["item_id"] for m in moves) == item_ids
+    copies = await automation.eventually(
+        lambda: automation.fetch(
+            "SELECT item_id, title, fields->>'contract' AS contract FROM automation_items WHERE tenant_id = $1",
+            automation.tenant,
+        ),
+        lambda rows: all(r["title"].endswith("(renamed)") for r in rows),
+    )
+    assert {(r["item_id"], r["contract"]) for r in copies} == {(item_id, "signed") for item_id in item_ids}

@@ -303,12 +303,7 @@ class TestStageChanges:
         # before the item's creation on conveyor.entities.item; the notice used to be dropped.
         item_id = f"item-{uuid.uuid4().hex[:8]}"
         await api.client.put("/v1/settings", headers=api.headers(), json={"stage_change_notifications": True})
-        moved = pipelines.ItemMovedToStage(
-            item_id=item_id, entity_type_id="company", from_pipeline_id="p", from_stage_id="s0",
-            from_semantic="in_progress", to_pipeline_id="p", to_stage_id="s1", to_semantic="in_progress",
-            moved_by="user:mover",
-        )  # fmt: skip
-        await api.publish(moved, subject=item_id, source="/conveyor/pipelines")
+        await api.publish(_moved_to_s1(item_id), subject=item_id, source="/conveyor/pipelines")
         await eventually(lambda: _waiting_moves(api, item_id), lambda found: found == 1)
 
         created = entities.ItemCreated(
@@ -317,14 +312,11 @@ class TestStageChanges:
         await api.publish(created, subject=item_id, source="/conveyor/entities")
         await api.publish(created, subject=item_id, source="/conveyor/entities")  # a redelivery tells nobody twice
 
-        async def inbox() -> Any:
-            return (await api.client.get("/v1/notifications", headers=api.headers("max"))).json()["items"]
-
-        [notice] = await eventually(inbox, lambda items: len(items) >= 1)
+        [notice] = await eventually(functools.partial(_inbox, api, "max"), lambda items: len(items) >= 1)
         assert notice["kind"] == "stage_changed" and notice["item"]["item_id"] == item_id
         assert await _waiting_moves(api, item_id) == 0
         await asyncio.sleep(0.5)
-        assert len(await inbox()) == 1
+        assert len(await _inbox(api, "max")) == 1
 
     async def test_updates_of_assignee_observers_and_title_change_who_hears_of_the_next_move(
         self, api: NotificationsApi
@@ -351,20 +343,24 @@ class TestStageChanges:
             lambda row: row is not None and row["title"] == "New name",
         )  # fmt: skip
         assert (watchers["assignee_id"], watchers["observer_ids"]) == ("olga", ["ivan"])
-        moved = pipelines.ItemMovedToStage(
-            item_id=item_id, entity_type_id="company", from_pipeline_id="p", from_stage_id="s0",
-            from_semantic="in_progress", to_pipeline_id="p", to_stage_id="s1", to_semantic="in_progress",
-            moved_by="user:mover",
-        )  # fmt: skip
-        await api.publish(moved, subject=item_id, source="/conveyor/pipelines")
-
-        async def inbox(user: str) -> Any:
-            return (await api.client.get("/v1/notifications", headers=api.headers(user))).json()["items"]
+        await api.publish(_moved_to_s1(item_id), subject=item_id, source="/conveyor/pipelines")
 
         for user in ("olga", "ivan"):
-            [notice] = await eventually(functools.partial(inbox, user), lambda items: len(items) >= 1)
+            [notice] = await eventually(functools.partial(_inbox, api, user), lambda items: len(items) >= 1)
             assert notice["title"].startswith("New name:")
-        assert await inbox("max") == [] and await inbox("lea") == []
+        assert await _inbox(api, "max") == [] and await _inbox(api, "lea") == []
+
+
+def _moved_to_s1(item_id: str) -> pipelines.ItemMovedToStage:
+    return pipelines.ItemMovedToStage(
+        item_id=item_id, entity_type_id="company", from_pipeline_id="p", from_stage_id="s0",
+        from_semantic="in_progress", to_pipeline_id="p", to_stage_id="s1", to_semantic="in_progress",
+        moved_by="user:mover",
+    )  # fmt: skip
+
+
+async def _inbox(api: NotificationsApi, user: str) -> Any:
+    return (await api.client.get("/v1/notifications", headers=api.headers(user))).json()["items"]
 
 
 async def _waiting_moves(api: NotificationsApi, item_id: str) -> int:

@@ -48,3 +48,9 @@ handled_by = BUS.handled_by
 async def dispatch(conn: Connection, store: EventStore, message: FollowUp) -> Any:
     """Do ``message``'s work now, in the caller's transaction; returns its handler's answer."""
     return await BUS.dispatch(conn, store, message)
+
+
+async def dispatch_after_the_fetch(conn: Connection, store: EventStore, message: FollowUp) -> None:
+    """Do ``message``'s work once the consumer has applied its whole fetch (same transaction): an
+    at-once robot then sees whether a later event of the fetch already took the item elsewhere."""
+    await BUS.dispatch_after_the_fetch(conn, store, message)

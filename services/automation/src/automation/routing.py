@@ -14,7 +14,7 @@ from conveyor_messaging.batches import Handler, recording_in, route, route_mixed
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore
-from conveyor_messaging.follow_ups import FollowUpHandler
+from conveyor_messaging.follow_ups import FollowUpHandler, with_work_after_the_fetch
 from conveyor_messaging.runtime import Subscription
 
 from automation import follow_ups
@@ -37,9 +37,9 @@ def _recording(reaction: Reaction) -> Handler:
 ITEMS_IN_BATCHES = {
     entities.ItemCreated.type_name: reactions.when_items_created_copy_them,
     pipelines.ItemPlaced.type_name: reactions.when_items_placed_schedule_robots,
+    entities.ItemUpdated.type_name: reactions.when_items_updated_refresh_copies_and_count_idle_time_again,
 }
 ITEMS = {
-    entities.ItemUpdated.type_name: reactions.when_item_updated_refresh_copy_and_count_idle_time_again,
     entities.ItemDeleted.type_name: reactions.when_item_deleted_hold_its_robots,
     entities.ItemRestored.type_name: reactions.when_item_restored_release_its_robots,
 }
@@ -76,9 +76,12 @@ SUBSCRIPTIONS: list[Subscription] = [
             entities.FieldAdded.topic(),
             entities.DictionaryCreated.topic(),
         ],
-        handle_batch=route_mixed(
-            {t: recording_in(STORE, r) for t, r in ITEMS_IN_BATCHES.items()},
-            {t: _recording(r) for t, r in {**ITEMS, **STAGES, **DEFINITIONS}.items()},
+        # At-once robots run once the whole fetch is applied, in its transaction (follow_ups).
+        handle_batch=with_work_after_the_fetch(
+            route_mixed(
+                {t: recording_in(STORE, r) for t, r in ITEMS_IN_BATCHES.items()},
+                {t: _recording(r) for t, r in {**ITEMS, **STAGES, **DEFINITIONS}.items()},
+            )
         ),
     ),
     Subscription(name="directory", topics=DIRECTORY_TOPICS, handle=route(DIRECTORY_HANDLERS)),

@@ -101,3 +101,48 @@ async def enter_first_stages(conn: Connection, entries: list[Entry]) -> dict[tup
         ),
     )
     return {(row["tenant_id"], row["item_id"]): copy_of(row) for row in rows}
+
+
+async def load_many(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], ItemCopy]:
+    """``items.load(lock=True)`` for a batch of (tenant, item) in one statement, locked in key order
+    (two consumers locking the same copies in different orders could deadlock)."""
+    rows = await conn.fetch(
+        f"""SELECT {COPY_COLUMNS} FROM automation_items i
+             WHERE (i.tenant_id, i.item_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+             ORDER BY i.tenant_id, i.item_id
+               FOR UPDATE OF i""",
+        [tenant for tenant, _ in keys],
+        [item for _, item in keys],
+    )
+    return {(row["tenant_id"], row["item_id"]): copy_of(row) for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Values:
+    """A copy's values after its updates, as ``save_values_many`` writes them."""
+
+    tenant_id: str
+    item_id: str
+    title: str | None
+    assignee_id: str | None
+    observer_ids: list[str]
+    standard: dict[str, Any]
+    fields: dict[str, Any]
+    last_change_at: datetime | None
+
+
+async def save_values_many(conn: Connection, values: list[Values]) -> None:
+    """Write a batch of copies' values after their updates (each copy once, its final values) in one
+    statement."""
+    await conn.execute(
+        """UPDATE automation_items i
+              SET title = n.ti, assignee_id = n.a, observer_ids = ARRAY(SELECT jsonb_array_elements_text(n.o::jsonb)),
+                  standard = n.s::jsonb, fields = n.f::jsonb, last_change_at = n.at
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                         $8::timestamptz[]) AS n(t, id, ti, a, o, s, f, at)
+            WHERE i.tenant_id = n.t AND i.item_id = n.id""",
+        *as_columns(
+            values, "tenant_id", "item_id", "title", "assignee_id", "observer_ids", "standard", "fields",
+            "last_change_at",
+        ),
+    )  # fmt: skip

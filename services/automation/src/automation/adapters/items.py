@@ -158,27 +158,6 @@ async def save_created(
     return copy_of(row)
 
 
-async def save_changes(conn: Connection, item: ItemCopy, tenant_id: str, changed_at: datetime) -> ItemCopy | None:
-    """Write the item's values; returns the copy (None if there is none)."""
-    row = await conn.fetchrow(
-        f"""UPDATE automation_items i
-              SET title = $3, assignee_id = $4, observer_ids = $5, standard = $6::text::jsonb,
-                  fields = $7::text::jsonb, last_change_at = CASE WHEN stage_id IS NULL THEN last_change_at
-                                                                 ELSE greatest(last_change_at, $8) END
-            WHERE tenant_id = $1 AND item_id = $2
-        RETURNING {COPY_COLUMNS}""",
-        tenant_id,
-        item.item_id,
-        item.title,
-        item.assignee_id,
-        item.observer_ids,
-        json.dumps(item.standard),
-        json.dumps(item.fields),
-        changed_at,
-    )
-    return copy_of(row) if row is not None else None
-
-
 async def set_deleted(conn: Connection, tenant_id: str, item_id: str, deleted: bool) -> None:
     await conn.execute(
         "UPDATE automation_items SET deleted = $3 WHERE tenant_id = $1 AND item_id = $2", tenant_id, item_id, deleted

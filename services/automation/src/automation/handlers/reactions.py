@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from conveyor_contracts import entities, pipelines
@@ -65,16 +66,47 @@ async def _created(conn: Connection, store: EventStore, event: Envelope, item: i
         await schedule_robots_of_visit(conn, store, event.tenant_id, item, dated)
 
 
-async def when_item_updated_refresh_copy_and_count_idle_time_again(
-    conn: Connection, store: EventStore, event: Envelope
+async def when_items_updated_refresh_copies_and_count_idle_time_again(
+    conn: Connection, store: EventStore, events: Sequence[Envelope]
 ) -> None:
-    updated = entities.ItemUpdated.model_validate(event.data)
-    item = await items.load(conn, event.tenant_id, updated.item_id, lock=True)
-    if item is None:
-        return
-    before, idle_since = item.view(), item.last_change_at
-    item = await items.save_changes(conn, _apply(item, updated.changes), event.tenant_id, event.time)
-    assert item is not None  # its row is locked since it was read
+    """One statement reads and locks the run's copies, one writes their new values; then each update
+    goes on with the item as that update left it: processes on change, idle time counted again,
+    date-field robots moved, field triggers. An item updated twice in the run is saved once, with
+    both updates; what the reactions to the first read back from the copy is the item as it now is."""
+    updates = [(event, entities.ItemUpdated.model_validate(event.data)) for event in events]
+    copies = await item_batches.load_many(conn, list(dict.fromkeys((e.tenant_id, u.item_id) for e, u in updates)))
+    steps: list[tuple[Envelope, entities.ItemUpdated, dict[str, Any], datetime | None, items.ItemCopy]] = []
+    for event, updated in updates:
+        item = copies.get((event.tenant_id, updated.item_id))
+        if item is None:
+            continue
+        changed = _apply(item, updated.changes)
+        if changed.stage_id is not None:  # idle time counts on a stage only
+            last = changed.last_change_at
+            changed = dataclasses.replace(changed, last_change_at=max(last, event.time) if last else event.time)
+        copies[(event.tenant_id, updated.item_id)] = changed
+        steps.append((event, updated, item.view(), item.last_change_at, changed))
+    saved = {(e.tenant_id, u.item_id) for e, u, *_ in steps}
+    await item_batches.save_values_many(
+        conn,
+        [
+            item_batches.Values(
+                tenant_id=tenant, item_id=c.item_id, title=c.title, assignee_id=c.assignee_id,
+                observer_ids=c.observer_ids, standard=c.standard, fields=c.fields, last_change_at=c.last_change_at,
+            )
+            for (tenant, _), c in copies.items()
+            if (tenant, c.item_id) in saved
+        ],
+    )  # fmt: skip
+    for event, updated, before, idle_since, item in steps:
+        with caused_by(event):
+            await _updated(conn, store, event, updated, item, before, idle_since)
+
+
+async def _updated(
+    conn: Connection, store: EventStore, event: Envelope, updated: entities.ItemUpdated, item: items.ItemCopy,
+    before: dict[str, Any], idle_since: datetime | None,
+) -> None:  # fmt: skip
     await start_processes_on(
         conn, store, tenant_id=event.tenant_id, item=item, before=before, event_id=event.id, now=event.time
     )

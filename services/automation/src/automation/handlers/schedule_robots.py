@@ -50,7 +50,10 @@ async def schedule_robot(
         return
     run = {"run_id": run_id, "robot_id": robot.robot_id, "item_id": item.item_id, "visit_id": item.visit_id}
     if timing.mode == "at_once" and item.created:
-        await follow_ups.dispatch(conn, store, follow_ups.RunRobotNow(tenant_id=tenant_id, run=run, due_at=due))
+        # After the rest of the fetch: a later move of the item in it ends this visit first, and a move
+        # robot must then not undo it (the run is skipped, as a timer fired late would be).
+        now = follow_ups.RunRobotNow(tenant_id=tenant_id, run=run, due_at=due)
+        await follow_ups.dispatch_after_the_fetch(conn, store, now)
         return
     group = idle_group if idle else visit_group
     await schedule(
