@@ -63,7 +63,7 @@ async def test_work_held_until_the_fetch_is_applied_runs_after_it_in_order_under
                 await bus.dispatch_after_the_fetch(conn, STORE, StartProcess(event))
                 done.append((f"applied {event}", event))
 
-    await with_work_after_the_fetch(reactions)(object(), ["first", "second"])  # type: ignore[arg-type]
+    await with_work_after_the_fetch(reactions)(object(), ["first", "second"])  # type: ignore[arg-type,list-item]
 
     assert done == [
         ("applied first", "first"), ("applied second", "second"),
