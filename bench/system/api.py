@@ -55,7 +55,14 @@ class Api:
             return Response(answer.status, answer.headers, await answer.read())
 
     async def ok(self, service: str, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
-        response = await self.call(service, method, path, body, **kwargs)
+        try:
+            response = await self.call(service, method, path, body, **kwargs)
+        except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError):
+            if method != "GET":
+                raise
+            # A kept-alive connection the server closed as the request left (a reset, not an answer):
+            # a read is safe to send again, once, on a fresh connection.
+            response = await self.call(service, method, path, body, **kwargs)
         if response.status_code >= 300:
             raise RuntimeError(f"{method} {service}{path}: {response.status_code} {response.text[:500]}")
         return response.json() if response.content else None

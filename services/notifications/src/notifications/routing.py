@@ -94,7 +94,7 @@ SUBSCRIPTIONS: list[Subscription] = [
     Subscription(
         name="webhooks",
         topics=WEBHOOK_TOPICS,
-        handle=_recording(webhooks.when_event_published_queue_webhooks),
+        handle_batch=recording_in(STORE, webhooks.when_events_published_queue_webhooks),
         batch_wait_ms=100,
     ),
 ]

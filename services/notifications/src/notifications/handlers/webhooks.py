@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +15,7 @@ import structlog
 from conveyor_contracts.notifications import WebhookDelivered, WebhookFailed, WebhookSubscriptionDisabled
 from conveyor_kit.clock import Clock
 from conveyor_messaging.actor import Actor
+from conveyor_messaging.batches import caused_by
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import ANY_VERSION, EventStore, NewEvent
@@ -31,34 +34,46 @@ def matches(patterns: list[str], event_type: str) -> bool:
     return any(p == "*" or p == event_type or (p.endswith("*") and event_type.startswith(p[:-1])) for p in patterns)
 
 
-async def when_event_published_queue_webhooks(conn: Connection, store: EventStore, event: Envelope) -> None:
+async def when_events_published_queue_webhooks(conn: Connection, store: EventStore, events: Sequence[Envelope]) -> None:
+    """A fetch of domain events at once: one statement reads the active subscriptions of the fetch's
+    tenants (most tenants have none, and then that is all), then each event a subscription matches is
+    queued for it."""
     rows = await conn.fetch(
-        "SELECT subscription_id, url, event_types, secret FROM webhook_subscriptions WHERE tenant_id = $1 AND active",
-        event.tenant_id,
+        "SELECT tenant_id, subscription_id, url, event_types, secret FROM webhook_subscriptions"
+        " WHERE tenant_id = ANY($1::text[]) AND active",
+        sorted({event.tenant_id for event in events}),
     )
+    subscriptions: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
-        if not matches(list(row["event_types"]), event.type):
-            continue
-        payload = {
-            "id": event.id,
-            "type": event.type,
-            "time": event.time.isoformat(),
-            "subject": event.subject,
-            "tenant_id": event.tenant_id,
-            "actor": str(event.actor),
-            "data": event.data,
-        }
-        await outbound.enqueue_delivery(
-            conn,
-            tenant_id=event.tenant_id,
-            delivery_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{row['subscription_id']}:{event.id}")),
-            subscription_id=row["subscription_id"],
-            url=row["url"],
-            event_type=event.type,
-            payload=payload,
-            secret=row["secret"],
-            now=event.time,
-        )
+        subscriptions[row["tenant_id"]].append(row)
+    for event in events:
+        for row in subscriptions.get(event.tenant_id, ()):
+            if matches(list(row["event_types"]), event.type):
+                with caused_by(event):
+                    await _queue(conn, event, row)
+
+
+async def _queue(conn: Connection, event: Envelope, subscription: Any) -> None:
+    payload = {
+        "id": event.id,
+        "type": event.type,
+        "time": event.time.isoformat(),
+        "subject": event.subject,
+        "tenant_id": event.tenant_id,
+        "actor": str(event.actor),
+        "data": event.data,
+    }
+    await outbound.enqueue_delivery(
+        conn,
+        tenant_id=event.tenant_id,
+        delivery_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{subscription['subscription_id']}:{event.id}")),
+        subscription_id=subscription["subscription_id"],
+        url=subscription["url"],
+        event_type=event.type,
+        payload=payload,
+        secret=subscription["secret"],
+        now=event.time,
+    )
 
 
 def backoff(settings: Settings, attempts: int) -> timedelta:
