@@ -41,17 +41,18 @@ COMMANDS: dict[str, Reaction] = {
 }
 
 # Items' people and stage names share one consumer with the moves, so a move never overtakes its item.
-# Created items come by the thousand in an import: their reaction takes a whole fetch at once.
+# Created items come by the thousand in an import, updates and moves by the hundred a second on a busy
+# board: their reactions take a whole fetch at once.
 ITEMS_IN_BATCHES = {
     entities.ItemCreated.type_name: stage_changes.when_items_created_remember_their_people,
     entities.ItemUpdated.type_name: stage_changes.when_items_updated_follow_their_people,
+    pipelines.ItemMovedToStage.type_name: stage_changes.when_items_moved_to_stages_tell_their_people,
 }
 ITEMS: dict[str, Reaction] = {
     entities.ItemPurged.type_name: stage_changes.when_item_deleted_forget_its_people,
     pipelines.PipelineCreated.type_name: stage_changes.when_stage_named_remember_it,
     pipelines.StageAdded.type_name: stage_changes.when_stage_named_remember_it,
     pipelines.StageChanged.type_name: stage_changes.when_stage_named_remember_it,
-    pipelines.ItemMovedToStage.type_name: stage_changes.when_item_moved_to_stage_tell_its_people,
 }
 
 # Outgoing webhooks may subscribe to any domain event; commands and the webhooks' own events are not offered.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from conveyor_messaging.db import Connection
@@ -49,6 +50,22 @@ async def tenant_settings(conn: Connection, tenant_id: str) -> dict[str, Any]:
     row = await conn.fetchrow("SELECT * FROM tenant_settings WHERE tenant_id = $1", tenant_id)
     assert row is not None  # inserted above when missing
     return dict(row)
+
+
+async def telling_stage_changes(conn: Connection, tenant_ids: Sequence[str]) -> set[str]:
+    """Which of these tenants turned stage-change notices on (``tenant_settings`` for many at once: the
+    missing settings are created, each with a fresh webhook secret)."""
+    await conn.execute(
+        "INSERT INTO tenant_settings (tenant_id, webhook_secret)"
+        " SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
+        list(tenant_ids),
+        ["whsec_" + secrets.token_urlsafe(32) for _ in tenant_ids],
+    )
+    rows = await conn.fetch(
+        "SELECT tenant_id FROM tenant_settings WHERE tenant_id = ANY($1::text[]) AND stage_change_notifications",
+        list(tenant_ids),
+    )
+    return {row["tenant_id"] for row in rows}
 
 
 async def set_stage_change_notifications(conn: Connection, tenant_id: str, enabled: bool) -> None:

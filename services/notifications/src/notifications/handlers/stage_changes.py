@@ -9,6 +9,7 @@ import orjson
 from conveyor_contracts import entities, pipelines
 from conveyor_contracts.notifications import ItemRef
 from conveyor_messaging.actor import Actor
+from conveyor_messaging.batches import caused_by
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore
@@ -96,24 +97,39 @@ async def when_stage_named_remember_it(conn: Connection, store: EventStore, even
         )
 
 
-async def when_item_moved_to_stage_tell_its_people(conn: Connection, store: EventStore, event: Envelope) -> None:
-    """Assignee and observers hear of the move when the tenant turned that on; the mover is not told.
+async def when_items_moved_to_stages_tell_their_people(
+    conn: Connection, store: EventStore, events: Sequence[Envelope]
+) -> None:
+    """Assignee and observers hear of a move when the tenant turned that on; the mover is not told.
 
-    A move of an item whose creation this service has not applied yet (it travels on another topic,
-    and a restarted consumer may read the moves first) waits for it instead of being dropped.
+    A fetch of moves at once: one statement finds the fetch's tenants that want the notices (most do
+    not, and then that is all), one the watched items among their moves. A move of an item whose
+    creation this service has not applied yet (it travels on another topic, and a restarted consumer
+    may read the moves first) waits for it instead of being dropped.
     """
-    moved = pipelines.ItemMovedToStage.model_validate(event.data)
-    if not (await people.tenant_settings(conn, event.tenant_id))["stage_change_notifications"]:
+    telling = await people.telling_stage_changes(conn, sorted({event.tenant_id for event in events}))
+    moves = [
+        (event, pipelines.ItemMovedToStage.model_validate(event.data)) for event in events if event.tenant_id in telling
+    ]
+    if not moves:
         return
-    if not await _watched(conn, event.tenant_id, moved.item_id):
-        await waiting_moves.park(conn, event, moved.item_id)
-        return
-    await _tell_its_people(conn, store, event.tenant_id, moved, event.id, event.actor, event.time)
+    watched = await _watched(conn, [(event.tenant_id, moved.item_id) for event, moved in moves])
+    for event, moved in moves:
+        with caused_by(event):
+            if (event.tenant_id, moved.item_id) in watched:
+                await _tell_its_people(conn, store, event.tenant_id, moved, event.id, event.actor, event.time)
+            else:
+                await waiting_moves.park(conn, event, moved.item_id)
 
 
-async def _watched(conn: Connection, tenant_id: str, item_id: str) -> bool:
-    found = await conn.fetchval("SELECT 1 FROM item_watchers WHERE tenant_id = $1 AND item_id = $2", tenant_id, item_id)
-    return found is not None
+async def _watched(conn: Connection, items: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    rows = await conn.fetch(
+        "SELECT tenant_id, item_id FROM item_watchers"
+        " WHERE (tenant_id, item_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+        [tenant for tenant, _ in items],
+        [item for _, item in items],
+    )
+    return {(row["tenant_id"], row["item_id"]) for row in rows}
 
 
 async def _tell_its_people(
