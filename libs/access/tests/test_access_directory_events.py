@@ -6,7 +6,10 @@ from typing import Any
 
 import asyncpg
 import pytest
+from conveyor_access.directory import DIRECTORY_HANDLE_BATCH
 from conveyor_contracts import directory as events
+from conveyor_messaging.actor import Actor
+from conveyor_messaging.envelope import Envelope
 
 pytestmark = pytest.mark.integration
 
@@ -146,3 +149,53 @@ class TestRoleGrants:
             "SELECT actions::text FROM directory_role_grants WHERE tenant_id = $1 AND role = 'manager'", tenant
         )
         assert actions == '{"read": "own"}'
+
+
+class TestAFetchAtOnce:
+    """What a service's directory consumer does: a whole fetch through ``DIRECTORY_HANDLE_BATCH``."""
+
+    async def test_users_of_a_fetch_are_kept_set_based_newest_first_and_other_events_in_their_order(
+        self, directory: asyncpg.Connection, tenant: str
+    ) -> None:
+        def envelope(contract: Any, subject: str, version: int) -> Envelope:
+            return Envelope(
+                type=contract.type_name, source="/conveyor/entities", subject=subject, tenant_id=tenant,
+                data=contract.model_dump(mode="json"), actor=Actor.user("admin"), aggregate_version=version,
+            )  # fmt: skip
+
+        staff = [
+            envelope(events.UserRegistered(user_id=f"u{n}", name=f"User {n}", email=f"u{n}@x.io"), f"user-u{n}", 1)
+            for n in range(200)
+        ]
+        promoted = events.UserChanged(
+            user_id="u7",
+            name="User 7",
+            email="u7@x.io",
+            department_ids=["sales"],
+            roles=["head"],
+            active=True,
+            changed=["department_ids", "roles"],
+        )
+        late = events.UserChanged(
+            user_id="u8", name="Stale", email="u8@x.io", department_ids=[], roles=[], active=True, changed=["name"]
+        )
+        fetch = [
+            *staff,
+            envelope(promoted, "user-u7", 3),
+            envelope(events.UserDeactivated(user_id="u9"), "user-u9", 2),
+            envelope(events.DepartmentCreated(department_id="sales", name="Sales", head_user_id="u7"), "dep", 1),
+        ]
+        async with directory.transaction():
+            await DIRECTORY_HANDLE_BATCH(directory, fetch)
+        async with directory.transaction():  # an older change arriving late, and the whole fetch again
+            await DIRECTORY_HANDLE_BATCH(directory, [envelope(late, "user-u8", 0), *fetch])
+
+        assert await directory.fetchval("SELECT count(*) FROM directory_users WHERE tenant_id = $1", tenant) == 200
+        seventh = await user_row(directory, tenant, "u7")
+        assert (seventh["department_ids"], seventh["roles"], seventh["version"]) == (["sales"], ["head"], 3)
+        assert (await user_row(directory, tenant, "u8"))["name"] == "User 8"
+        assert (await user_row(directory, tenant, "u9"))["active"] is False
+        head = await directory.fetchval(
+            "SELECT head_user_id FROM directory_departments WHERE tenant_id = $1 AND department_id = 'sales'", tenant
+        )
+        assert head == "u7"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from conveyor_contracts import directory as events
+from conveyor_messaging.batches import route_mixed
 from conveyor_messaging.consumer import Handler
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
@@ -137,6 +139,38 @@ async def when_role_grants_set_replace_them(conn: Connection, event: Envelope) -
     )
 
 
+async def when_users_state_arrives_keep_it(conn: Connection, events_: Sequence[Envelope]) -> None:
+    """A fetch of registered and changed users in one upsert (an organisation's users arrive by the
+    hundred when it is set up): per user only the newest of the fetch is offered, applied if newer."""
+    newest: dict[tuple[str, str], tuple[Envelope, events.UserRegistered | events.UserChanged]] = {}
+    for event in events_:
+        contract = events.UserRegistered if event.type == events.UserRegistered.type_name else events.UserChanged
+        user = contract.model_validate(event.data)
+        key = (event.tenant_id, user.user_id)
+        if key not in newest or newest[key][0].aggregate_version < event.aggregate_version:
+            newest[key] = (event, user)
+    rows = list(newest.values())
+    await conn.execute(
+        """INSERT INTO directory_users AS u (tenant_id, user_id, name, email, department_ids, roles, active, version)
+           SELECT t, i, n, e, ARRAY(SELECT jsonb_array_elements_text(d::jsonb)),
+                  ARRAY(SELECT jsonb_array_elements_text(r::jsonb)), a, v
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[],
+                         $8::bigint[]) AS x(t, i, n, e, d, r, a, v)
+           ON CONFLICT (tenant_id, user_id) DO UPDATE
+              SET name = EXCLUDED.name, email = EXCLUDED.email, department_ids = EXCLUDED.department_ids,
+                  roles = EXCLUDED.roles, active = EXCLUDED.active, version = EXCLUDED.version
+            WHERE u.version < EXCLUDED.version""",
+        [event.tenant_id for event, _ in rows],
+        [user.user_id for _, user in rows],
+        [user.name for _, user in rows],
+        [user.email for _, user in rows],
+        [json.dumps(user.department_ids) for _, user in rows],
+        [json.dumps(user.roles) for _, user in rows],
+        [user.active for _, user in rows],
+        [event.aggregate_version for event, _ in rows],
+    )
+
+
 DIRECTORY_HANDLERS: dict[str, Handler] = {
     events.UserRegistered.type_name: when_user_state_arrives_keep_it,
     events.UserChanged.type_name: when_user_state_arrives_keep_it,
@@ -149,3 +183,17 @@ DIRECTORY_HANDLERS: dict[str, Handler] = {
     events.RoleGrantsSet.type_name: when_role_grants_set_replace_them,
 }
 """Directory event type → the handler that applies it to the read model; for a routing table."""
+
+DIRECTORY_HANDLE_BATCH = route_mixed(
+    {
+        events.UserRegistered.type_name: when_users_state_arrives_keep_it,
+        events.UserChanged.type_name: when_users_state_arrives_keep_it,
+    },
+    {
+        t: h
+        for t, h in DIRECTORY_HANDLERS.items()
+        if t not in (events.UserRegistered.type_name, events.UserChanged.type_name)
+    },
+)
+"""A consumer's batch handler for ``DIRECTORY_TOPICS``: users set-based a fetch at a time, the rarer
+events (departments, absences, role grants) one by one, each user's and department's order kept."""

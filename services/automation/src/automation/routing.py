@@ -8,7 +8,7 @@ one handler asks of another in the same transaction (`automation.follow_ups`).
 
 from collections.abc import Awaitable, Callable
 
-from conveyor_access.directory import DIRECTORY_HANDLERS, DIRECTORY_TOPICS
+from conveyor_access.directory import DIRECTORY_HANDLE_BATCH, DIRECTORY_TOPICS
 from conveyor_contracts import entities, notifications, pipelines
 from conveyor_messaging.batches import Handler, recording_in, route, route_mixed
 from conveyor_messaging.db import Connection
@@ -84,7 +84,7 @@ SUBSCRIPTIONS: list[Subscription] = [
             )
         ),
     ),
-    Subscription(name="directory", topics=DIRECTORY_TOPICS, handle=route(DIRECTORY_HANDLERS)),
+    Subscription(name="directory", topics=DIRECTORY_TOPICS, handle_batch=DIRECTORY_HANDLE_BATCH),
     # The notifications service's calendar: entries of items, for the "calendar entry held" trigger.
     Subscription(
         name="calendar",

@@ -7,7 +7,7 @@ group (`notifications.<name>`) started by `bootstrap.py`.
 from collections.abc import Awaitable, Callable
 
 import conveyor_contracts  # noqa: F401  (registers every contract, for the webhook topics)
-from conveyor_access.directory import DIRECTORY_HANDLERS, DIRECTORY_TOPICS
+from conveyor_access.directory import DIRECTORY_HANDLE_BATCH, DIRECTORY_TOPICS
 from conveyor_contracts import entities, notifications, pipelines
 from conveyor_messaging.batches import Handler, recording_in, route, route_mixed
 from conveyor_messaging.contracts import registry
@@ -89,7 +89,7 @@ SUBSCRIPTIONS: list[Subscription] = [
         ),
         batch_wait_ms=100,  # every item event, for the occasional stage-change notice: batches are cheaper
     ),
-    Subscription(name="directory", topics=DIRECTORY_TOPICS, handle=route(DIRECTORY_HANDLERS)),
+    Subscription(name="directory", topics=DIRECTORY_TOPICS, handle_batch=DIRECTORY_HANDLE_BATCH),
     # It reads every domain topic: fetched one event at a time, its fetches (75 partitions each) cost
     # the service more than all else it does; a webhook may leave 100 ms later (bench/README.md, system).
     Subscription(

@@ -7,7 +7,7 @@ handler asks of another in the same transaction (`pipelines.follow_ups`).
 
 from collections.abc import Awaitable, Callable
 
-from conveyor_access.directory import DIRECTORY_HANDLERS, DIRECTORY_TOPICS
+from conveyor_access.directory import DIRECTORY_HANDLE_BATCH, DIRECTORY_TOPICS
 from conveyor_contracts import entities
 from conveyor_contracts.pipelines import MoveItem
 from conveyor_messaging.batches import Handler, recording_in, route, route_mixed
@@ -72,5 +72,5 @@ SUBSCRIPTIONS: list[Subscription] = [
         topics=[MoveItem.topic()],
         handle=route({t: _recording(r) for t, r in COMMANDS.items()}),
     ),
-    Subscription(name="directory", topics=DIRECTORY_TOPICS, handle=route(DIRECTORY_HANDLERS)),
+    Subscription(name="directory", topics=DIRECTORY_TOPICS, handle_batch=DIRECTORY_HANDLE_BATCH),
 ]

@@ -6,9 +6,8 @@ service's events are projected by adding their topic to ``PROJECTION_TOPICS`` an
 ``SUBSCRIPTIONS`` are ordinary per-event consumers started by the backbone (the directory copy).
 """
 
-from conveyor_access.directory import DIRECTORY_HANDLERS, DIRECTORY_TOPICS
+from conveyor_access.directory import DIRECTORY_HANDLE_BATCH, DIRECTORY_TOPICS
 from conveyor_contracts import automation, entities, entities_links, pipelines
-from conveyor_messaging.consumer import route
 from conveyor_messaging.runtime import Subscription
 
 from reporting.handlers import Projection, catalogue, items, processes, stages
@@ -63,5 +62,5 @@ PROJECTION_TOPICS: list[str] = sorted(
 BATCH_CONSUMERS: dict[str, list[str]] = {"projections": PROJECTION_TOPICS}
 
 SUBSCRIPTIONS: list[Subscription] = [
-    Subscription(name="directory", topics=DIRECTORY_TOPICS, handle=route(DIRECTORY_HANDLERS)),
+    Subscription(name="directory", topics=DIRECTORY_TOPICS, handle_batch=DIRECTORY_HANDLE_BATCH),
 ]
