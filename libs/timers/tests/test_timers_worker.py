@@ -11,7 +11,17 @@ import pytest
 from conveyor_kit.clock import ControllableClock
 from conveyor_messaging.db import Connection
 from conveyor_testing.waiting import eventually
-from conveyor_timers import Timer, TimerWorker, bring_forward, cancel, cancel_group, pending, reschedule, schedule
+from conveyor_timers import (
+    Timer,
+    TimerWorker,
+    bring_forward,
+    cancel,
+    cancel_group,
+    cancel_groups,
+    pending,
+    reschedule,
+    schedule,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -135,6 +145,20 @@ class TestCancelAndReschedule:
         clock.advance(60)
         await worker(pool, clock).fire_due()
         assert await effects(pool) == ["due-early", "due-then"]
+
+    async def test_cancelling_many_groups_at_once_keeps_what_each_had_due_by_its_instant(
+        self, pool: asyncpg.Pool, clock: ControllableClock
+    ) -> None:
+        timers = [("a-early", "a", 10), ("a-late", "a", 30), ("b-any", "b", 10), ("c-kept", "c", 10)]
+        for key, group, due_in in timers:
+            await add(pool, key, due_in, clock, kind="effect", group=group)
+        async with pool.acquire() as conn:
+            then = clock.now() + timedelta(seconds=20)
+            assert await cancel_groups(conn, [(TENANT, "a", then), (TENANT, "b", None), ("another", "c", None)]) == 2
+
+        clock.advance(60)
+        await worker(pool, clock).fire_due()
+        assert await effects(pool) == ["a-early", "c-kept"]
 
     async def test_bringing_groups_forward_makes_their_later_timers_due_then_and_leaves_the_rest(
         self, pool: asyncpg.Pool, clock: ControllableClock

@@ -3,6 +3,7 @@ a time, each still getting its robots, its processes and its own cause."""
 
 from __future__ import annotations
 
+from typing import Any
 from typing import Any as Automation  # the `automation` fixture of conftest.py
 
 import pytest
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 NOTIFY = "conveyor.notifications.notification_command.notify.v1"
 MOVE = "conveyor.pipelines.item_command.move.v1"
-PIPE, NEW = "pipe-sales", "st-new"
+PIPE, NEW, PROPOSAL = "pipe-sales", "st-new", "st-proposal"
 
 
 async def test_a_burst_of_created_and_placed_items_gets_one_robot_run_each_with_its_cause(
@@ -132,3 +133,50 @@ async def test_a_burst_of_updates_is_applied_in_order_and_each_update_fires_what
         lambda rows: all(r["title"].endswith("(renamed)") for r in rows),
     )
     assert {(r["item_id"], r["contract"]) for r in copies} == {(item_id, "signed") for item_id in item_ids}
+
+
+async def test_a_burst_of_moves_ends_each_visit_and_enters_each_stage_with_one_move_or_two(
+    automation: Automation,
+) -> None:
+    """40 items leave New in one burst, one of them coming straight back: every first visit's delayed
+    robot is cancelled, every entry to Proposal runs its at-once robot, the item that came back waits
+    for its delayed robot again."""
+    await automation.user("manager-1", "Olga Petrova")
+    await automation.add_robot(
+        pipeline_id=PIPE, stage_id=NEW, name="Later", timing={"mode": "after_delay", "seconds": 3600},
+        action={"type": "wait"},
+    )  # fmt: skip
+    await automation.add_robot(
+        pipeline_id=PIPE, stage_id=PROPOSAL, name="Welcome",
+        action={"type": "notify", "recipients": [{"kind": "assignee"}], "body": "{{ item.title }} is in"},
+    )  # fmt: skip
+    item_ids = [f"moved-{n:02d}" for n in range(40)]
+    for item_id in item_ids:
+        created = entities.ItemCreated(
+            item_id=item_id, entity_type_id="deal", title=item_id, assignee_id="manager-1", created_by="import"
+        )
+        await automation.publish(created, subject=item_id)
+        await automation.place(item_id, "deal", PIPE, NEW)
+    await automation.eventually(lambda: later_timers(automation), lambda found: len(found) == 40)
+
+    for item_id in item_ids:
+        await automation.move(item_id, "deal", PIPE, NEW, PROPOSAL)
+    await automation.move(item_ids[0], "deal", PIPE, PROPOSAL, NEW)
+
+    sent = await automation.eventually(lambda: automation.commands(NOTIFY), lambda found: len(found) >= 40)
+    assert sorted(command["item"]["item_id"] for command in sent) == item_ids
+    back = await automation.eventually(
+        lambda: later_timers(automation), lambda found: [t["item_id"] for t in found] == [item_ids[0]]
+    )
+    copy = await automation.copy_of(item_ids[0])
+    assert copy is not None and copy["stage_id"] == NEW and back[0]["visit_id"] == copy["visit_id"]
+
+
+async def later_timers(automation: Automation) -> list[dict[str, Any]]:
+    """The pending timers of the delayed robot, oldest first."""
+    found: list[dict[str, Any]] = await automation.fetch(
+        "SELECT payload->>'item_id' AS item_id, payload->>'visit_id' AS visit_id FROM timers"
+        " WHERE tenant_id = $1 AND kind = 'robot' AND state = 'pending' ORDER BY scheduled_at",
+        automation.tenant,
+    )
+    return found

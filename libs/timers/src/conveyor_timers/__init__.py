@@ -7,8 +7,9 @@ A service runs ``TIMERS_DDL_V1`` in one of its migrations, then:
   idempotent by ``key``: a second call with the same key changes nothing, and a key that already
   fired is never scheduled again (so a redelivered event cannot make a timer fire twice).
 - ``await reschedule(...)`` moves a pending timer (or creates it); ``await cancel(conn, key)`` and
-  ``await cancel_group(conn, tenant_id, group)`` drop pending timers; ``await bring_forward(conn,
-  [(tenant_id, group)], due_at)`` makes a group's pending timers due sooner.
+  ``await cancel_group(conn, tenant_id, group)`` (``cancel_groups`` for many at once) drop pending
+  timers; ``await bring_forward(conn, [(tenant_id, group)], due_at)`` makes a group's pending timers
+  due sooner.
 - ``TimerWorker(pool, handlers={"reminder": fire_reminder}, clock=clock)`` started with the app
   fires each due timer once: it claims due rows with ``FOR UPDATE SKIP LOCKED`` (several replicas
   share the work), calls ``await handler(conn, timer)`` in the transaction that marks the timer
@@ -21,7 +22,16 @@ A service runs ``TIMERS_DDL_V1`` in one of its migrations, then:
 """
 
 from conveyor_timers.schema import TIMERS_CHANNEL, TIMERS_DDL_V1
-from conveyor_timers.store import Timer, bring_forward, cancel, cancel_group, pending, reschedule, schedule
+from conveyor_timers.store import (
+    Timer,
+    bring_forward,
+    cancel,
+    cancel_group,
+    cancel_groups,
+    pending,
+    reschedule,
+    schedule,
+)
 from conveyor_timers.worker import TimerHandler, TimerWorker
 
 __all__ = [
@@ -33,6 +43,7 @@ __all__ = [
     "bring_forward",
     "cancel",
     "cancel_group",
+    "cancel_groups",
     "pending",
     "reschedule",
     "schedule",

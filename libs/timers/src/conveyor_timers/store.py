@@ -115,6 +115,23 @@ async def cancel_group(conn: Connection, tenant_id: str, group: str, *, due_afte
     return int(result.split()[-1])
 
 
+async def cancel_groups(conn: Connection, groups: Sequence[tuple[str, str, datetime | None]]) -> int:
+    """``cancel_group`` for many ``(tenant_id, group, due_after)`` at once, in one statement; returns
+    how many timers were cancelled."""
+    if not groups:
+        return 0
+    result = await conn.execute(
+        """UPDATE timers AS t SET state = 'cancelled'
+             FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS n(tenant_id, group_key, due_after)
+            WHERE t.tenant_id = n.tenant_id AND t.group_key = n.group_key AND t.state = 'pending'
+              AND (n.due_after IS NULL OR t.due_at > n.due_after)""",
+        [tenant for tenant, _, _ in groups],
+        [group for _, group, _ in groups],
+        [_aware(after) if after is not None else None for _, _, after in groups],
+    )
+    return int(result.split()[-1])
+
+
 async def bring_forward(conn: Connection, groups: Sequence[tuple[str, str]], due_at: datetime) -> int:
     """Make every pending timer of the ``(tenant_id, group)`` pairs due at ``due_at`` if it was due later;
     returns how many moved. For timers that wait for something that has now happened (a robot run

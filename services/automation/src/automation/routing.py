@@ -38,6 +38,7 @@ ITEMS_IN_BATCHES = {
     entities.ItemCreated.type_name: reactions.when_items_created_copy_them,
     pipelines.ItemPlaced.type_name: reactions.when_items_placed_schedule_robots,
     entities.ItemUpdated.type_name: reactions.when_items_updated_refresh_copies_and_count_idle_time_again,
+    pipelines.ItemMovedToStage.type_name: reactions.when_items_entered_stages_schedule_robots,
 }
 ITEMS = {
     entities.ItemDeleted.type_name: reactions.when_item_deleted_hold_its_robots,
@@ -48,9 +49,6 @@ DEFINITIONS = {
     entities.FieldChanged.type_name: reactions.when_field_defined_keep_its_options,
     entities.DictionaryCreated.type_name: reactions.when_dictionary_saved_keep_its_options,
     entities.DictionaryChanged.type_name: reactions.when_dictionary_saved_keep_its_options,
-}
-STAGES = {
-    pipelines.ItemMovedToStage.type_name: reactions.when_item_entered_stage_schedule_robots,
 }
 CALENDAR = {
     notifications.CalendarEntryScheduled.type_name: calendar_held.when_calendar_entry_scheduled_wait_for_its_end,
@@ -80,7 +78,7 @@ SUBSCRIPTIONS: list[Subscription] = [
         handle_batch=with_work_after_the_fetch(
             route_mixed(
                 {t: recording_in(STORE, r) for t, r in ITEMS_IN_BATCHES.items()},
-                {t: _recording(r) for t, r in {**ITEMS, **STAGES, **DEFINITIONS}.items()},
+                {t: _recording(r) for t, r in {**ITEMS, **DEFINITIONS}.items()},
             )
         ),
     ),

@@ -61,7 +61,7 @@ async def save_created_many(conn: Connection, created: list[Created]) -> dict[tu
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """An item entering its first stage, as ``enter_first_stages`` takes it."""
+    """An item entering a stage, as ``enter_stages`` takes it."""
 
     tenant_id: str
     item_id: str
@@ -83,8 +83,9 @@ async def on_a_stage(conn: Connection, keys: list[tuple[str, str]]) -> set[tuple
     return {(row["tenant_id"], row["item_id"]) for row in rows}
 
 
-async def enter_first_stages(conn: Connection, entries: list[Entry]) -> dict[tuple[str, str], ItemCopy]:
-    """``enter_stage`` for a batch of items on no stage yet, in one statement; the copies by (tenant, item)."""
+async def enter_stages(conn: Connection, entries: list[Entry]) -> dict[tuple[str, str], ItemCopy]:
+    """``enter_stage`` for a batch of items (each once), in one statement; the copies by (tenant, item).
+    A copy not made yet (the move came before the item's creation) is made, not ``created``."""
     rows = await conn.fetch(
         f"""INSERT INTO automation_items AS i
                (tenant_id, item_id, entity_type_id, pipeline_id, stage_id, visit_id, entered_at, last_change_at,

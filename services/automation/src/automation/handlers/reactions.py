@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ from automation.handlers.processes import start_processes_on
 from automation.handlers.schedule_robots import (
     cancel_idle_timers,
     end_visit,
+    end_visits,
     reschedule_date_field_robots,
     schedule_idle_robots,
     schedule_robots_of_visit,
@@ -167,7 +169,7 @@ async def when_items_placed_schedule_robots(conn: Connection, store: EventStore,
         for (tenant, _), (event, p) in placed.items()
         if (tenant, p.item_id) not in moving
     ]  # fmt: skip
-    copies = await item_batches.enter_first_stages(conn, entries) if entries else {}
+    copies = await item_batches.enter_stages(conn, entries) if entries else {}
     for key, (event, p) in placed.items():
         with caused_by(event):
             if key in moving:
@@ -176,9 +178,41 @@ async def when_items_placed_schedule_robots(conn: Connection, store: EventStore,
                 await _schedule_on_entry(conn, store, event.tenant_id, copies[key])
 
 
-async def when_item_entered_stage_schedule_robots(conn: Connection, store: EventStore, event: Envelope) -> None:
-    moved = pipelines.ItemMovedToStage.model_validate(event.data)
-    await _enter(conn, store, event, moved.item_id, moved.entity_type_id, moved.to_pipeline_id, moved.to_stage_id)
+async def when_items_entered_stages_schedule_robots(
+    conn: Connection, store: EventStore, events: Sequence[Envelope]
+) -> None:
+    """A fetch of moves: items moved once in it (nearly all) end their visits, enter their stages and
+    have their copies written a statement each for the whole run, then schedule their stage's robots
+    one by one; an item moved more than once in the fetch goes move by move."""
+    moves = [(event, pipelines.ItemMovedToStage.model_validate(event.data)) for event in events]
+    times = Counter((event.tenant_id, moved.item_id) for event, moved in moves)
+    once = [(event, moved) for event, moved in moves if times[(event.tenant_id, moved.item_id)] == 1]
+    if once:
+        before = await item_batches.load_many(conn, [(event.tenant_id, moved.item_id) for event, moved in once])
+        ended = [
+            (event.tenant_id, moved.item_id, copy.visit_id, moved.moved_at or event.time)
+            for event, moved in once
+            if (copy := before.get((event.tenant_id, moved.item_id))) is not None and copy.visit_id is not None
+        ]
+        await end_visits(conn, ended)
+        entries = [
+            item_batches.Entry(
+                tenant_id=event.tenant_id, item_id=moved.item_id, entity_type_id=moved.entity_type_id,
+                pipeline_id=moved.to_pipeline_id, stage_id=moved.to_stage_id, visit_id=event.id,
+                entered_at=moved.moved_at or event.time,
+            )
+            for event, moved in once
+        ]  # fmt: skip
+        copies = await item_batches.enter_stages(conn, entries)
+        for event, moved in once:
+            with caused_by(event):
+                await _schedule_on_entry(conn, store, event.tenant_id, copies[(event.tenant_id, moved.item_id)])
+    for event, moved in moves:
+        if times[(event.tenant_id, moved.item_id)] > 1:
+            with caused_by(event):
+                await _enter(
+                    conn, store, event, moved.item_id, moved.entity_type_id, moved.to_pipeline_id, moved.to_stage_id
+                )
 
 
 async def _enter(

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import EventStore
-from conveyor_timers import cancel, cancel_group, reschedule, schedule
+from conveyor_timers import cancel, cancel_group, cancel_groups, reschedule, schedule
 
 from automation import follow_ups
 from automation.adapters import runs
@@ -118,3 +118,14 @@ async def end_visit(conn: Connection, tenant_id: str, item_id: str, visit_id: st
     for group in groups:
         await cancel_group(conn, tenant_id, group, due_after=left_at)
     await runs.cancel_visit(conn, tenant_id, item_id, visit_id, left_at, groups)
+
+
+async def end_visits(conn: Connection, ended: list[tuple[str, str, str, datetime]]) -> None:
+    """``end_visit`` for many (tenant, item, visit, left_at) at once: two statements for them all."""
+    visits = [
+        runs.EndedVisit(tenant, item, visit, left_at, visit_group(tenant, item, visit), idle_group(tenant, item, visit))
+        for tenant, item, visit, left_at in ended
+    ]
+    groups = [(v.tenant_id, group, v.left_at) for v in visits for group in (v.visit_group, v.idle_group)]
+    await cancel_groups(conn, groups)
+    await runs.cancel_visits(conn, visits)
