@@ -71,6 +71,44 @@ class TestCommands:
         assert rejected == ["conveyor.entities.item_command.rejected.v1"]
         assert (await get(entities, derived_item_id(entities.tenant, key))).status_code == 404
 
+    async def test_a_burst_of_commands_is_claimed_and_settled_at_once_each_carried_out_once(
+        self, entities: Any
+    ) -> None:
+        company = await entities.entity_type([{"code": "contact", "label": "Contact", "kind": "string"}])
+        burst = f"burst-{uuid.uuid4().hex[:8]}"
+        keys = [f"{burst}-{n}" for n in range(30)]
+        for key in keys:
+            await entities.publish(
+                CreateItem(idempotency_key=key, entity_type_id=company["id"], title=key), subject=key
+            )
+        item_ids = [derived_item_id(entities.tenant, key) for key in keys]
+        for item_id in item_ids:
+            for n in (1, 2):
+                change = UpdateItemFields(
+                    idempotency_key=f"{item_id}-{n}", item_id=item_id, changes={"fields": {"contact": f"call {n}"}}
+                )
+                await entities.publish(change, subject=item_id)
+        await entities.publish(change, subject=item_id)  # the last one again
+        refused = UpdateItemFields(idempotency_key=f"{burst}-bad", item_id=item_ids[0], changes={"fields": {"no": 1}})
+        await entities.publish(refused, subject=item_ids[0])
+
+        async def receipts() -> list[asyncpg.Record]:
+            async with entities.app.state.pool.acquire() as conn:
+                found: list[asyncpg.Record] = await conn.fetch(
+                    "SELECT idempotency_key, outcome FROM command_receipts WHERE tenant_id = $1 AND idempotency_key"
+                    " LIKE ANY($2::text[])",
+                    entities.tenant, [f"{burst}-%", *(f"{i}-%" for i in item_ids)],
+                )  # fmt: skip
+            return found
+
+        settled = await entities.eventually(
+            receipts, lambda rows: len(rows) == 91 and all(r["outcome"] != "pending" for r in rows)
+        )
+        assert [r["idempotency_key"] for r in settled if r["outcome"] == "rejected"] == [f"{burst}-bad"]
+        for item_id in item_ids:
+            item = (await get(entities, item_id)).json()
+            assert (item["version"], item["fields"]) == (3, {"contact": "call 2"})
+
 
 class TestPlacementCopy:
     async def test_lists_filter_by_the_pipeline_and_stage_the_pipelines_service_reports(self, entities: Any) -> None:

@@ -15,13 +15,12 @@ from conveyor_contracts.entities import (
 )
 from conveyor_contracts.entities_links import ItemLinked, ItemUnlinked
 from conveyor_contracts.pipelines import ItemMovedToStage, ItemPlaced
-from conveyor_messaging.batches import route, route_batches, route_mixed
+from conveyor_messaging.batches import route_batches, route_mixed
 from conveyor_messaging.eventstore import EventStore
 from conveyor_messaging.runtime import Subscription
 
 from entities.handlers.carry_out_item_commands import (
-    when_create_item_is_asked_create_it,
-    when_update_fields_is_asked_update_them,
+    when_item_commands_arrive_carry_them_out,
 )
 from entities.handlers.rollup_reactions import (
     when_child_items_changed_roll_up_their_parents,
@@ -35,16 +34,14 @@ from entities.handlers.when_item_placed_keep_the_placement import (
 # The same source as the backbone's own store; it holds SQL text only and connects to nothing.
 STORE = EventStore(source="/conveyor/entities")
 
+ITEM_COMMANDS = (CreateItem.type_name, UpdateItemFields.type_name)
+
 SUBSCRIPTIONS: list[Subscription] = [
     Subscription(
         name="item-commands",
         topics=[CreateItem.topic()],
-        handle=route(
-            {
-                CreateItem.type_name: when_create_item_is_asked_create_it(STORE),
-                UpdateItemFields.type_name: when_update_fields_is_asked_update_them(STORE),
-            }
-        ),
+        # A robot's field change follows most moves: a fetch of commands is claimed and settled at once.
+        handle_batch=route_batches(dict.fromkeys(ITEM_COMMANDS, when_item_commands_arrive_carry_them_out(STORE))),
     ),
     Subscription(
         name="placements",
