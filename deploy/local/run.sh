@@ -29,6 +29,8 @@ uv sync --frozen --quiet
 # Every service reads only its own prefix, so exporting all of them to all is harmless.
 export KAFKA_BOOTSTRAP_SERVERS="$HOST:$KAFKA_PORT"
 export CONVEYOR_ENVIRONMENT=development
+# A console or a frontend on any localhost port may call the APIs from the browser (unless set).
+export CONVEYOR_CORS_ORIGINS="${CONVEYOR_CORS_ORIGINS:-http://localhost:*,http://127.0.0.1:*}"
 for svc in "${SERVICES[@]}"; do
     upper="${svc^^}"
     export "${upper}_DATABASE_URL=postgresql://$PG_SUPERUSER@$HOST:$PG_PORT/conveyor_$svc"

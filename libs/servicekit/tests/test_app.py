@@ -196,3 +196,23 @@ class TestOperationalEndpoints:
 
         assert allowed.headers["access-control-allow-origin"] == "http://board.test"
         assert "access-control-allow-origin" not in refused.headers
+
+    async def test_cors_for_any_port_of_a_host_exposes_the_headers_a_client_needs(
+        self, make_app: Callable[..., FastAPI], client_for: Client
+    ) -> None:
+        app = make_app(cors_origins=["http://localhost:*"])
+        preflight = {"Access-Control-Request-Method": "PATCH", "Access-Control-Request-Headers": "if-match"}
+        async with client_for(app) as api:
+            dev = await api.options("/v1/whoami", headers={"Origin": "http://localhost:5173", **preflight})
+            bare = await api.options("/v1/whoami", headers={"Origin": "http://localhost", **preflight})
+            lookalike = await api.options("/v1/whoami", headers={"Origin": "http://localhost.evil.test", **preflight})
+            other = await api.options("/v1/whoami", headers={"Origin": "https://localhost:5173", **preflight})
+            answer = await api.get("/v1/whoami", headers={"Origin": "http://localhost:5173"})
+
+        assert dev.status_code == 200 and dev.headers["access-control-allow-origin"] == "http://localhost:5173"
+        assert "if-match" in dev.headers["access-control-allow-headers"].lower()
+        assert bare.headers["access-control-allow-origin"] == "http://localhost"
+        assert "access-control-allow-origin" not in lookalike.headers
+        assert "access-control-allow-origin" not in other.headers
+        exposed = {h.strip().lower() for h in answer.headers["access-control-expose-headers"].split(",")}
+        assert {"etag", "location", "retry-after"} <= exposed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -31,6 +32,13 @@ from conveyor_kit.settings import ServiceSettings
 LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
 log = get_logger(__name__)
+
+
+def cors_origins(origins: list[str]) -> tuple[list[str], str | None]:
+    """The exact origins, and one pattern for those written ``scheme://host:*`` (any port of that host)."""
+    exact = [origin for origin in origins if not origin.endswith(":*")]
+    hosts = [re.escape(origin.removesuffix(":*")) for origin in origins if origin.endswith(":*")]
+    return exact, (rf"^(?:{'|'.join(hosts)})(?::\d{{1,5}})?$" if hosts else None)
 
 
 def create_app(
@@ -86,12 +94,16 @@ def create_app(
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(CorrelationIdMiddleware)
     if settings.cors_origins:
+        exact, any_port = cors_origins(settings.cors_origins)
         app.add_middleware(
             CORSMiddleware,
-            allow_origins=settings.cors_origins,
+            allow_origins=exact,
+            allow_origin_regex=any_port,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=[CORRELATION_HEADER, REQUEST_ID_HEADER],
+            # What a browser script may read: versions for If-Match, where a new resource is, when to
+            # retry, and the ids to quote in a support request.
+            expose_headers=["ETag", "Location", "Retry-After", CORRELATION_HEADER, REQUEST_ID_HEADER],
         )
 
     app.include_router(health_router([*DEFAULT_CHECKS, *ready_checks]))

@@ -57,6 +57,7 @@ SHARED_FALLBACKS: dict[str, str] = {
     "test_clock_enabled": "CONVEYOR_TEST_CLOCK_ENABLED",
     "consumer_batch_wait_ms": "CONVEYOR_CONSUMER_BATCH_WAIT_MS",
     "processed_marks_retention_hours": "CONVEYOR_PROCESSED_MARKS_RETENTION_HOURS",
+    "cors_origins": "CONVEYOR_CORS_ORIGINS",
 }
 
 
@@ -78,6 +79,8 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
 
+    # Browser origins allowed to call the API (CORS); an entry may end in ``:*`` for any port of
+    # that host (``http://localhost:*``, what `make run` allows). Empty: no CORS headers at all.
     cors_origins: Origins = []
     run_workers: bool = True
     # Appended to every consumer group name (`<service>.<subscription><suffix>`): a copy of the
