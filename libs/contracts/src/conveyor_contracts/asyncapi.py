@@ -45,11 +45,22 @@ def _message_id(type_name: str) -> str:
     return type_name.replace(".", "_")
 
 
+def _payload(contract: type[EventContract], shared: dict[str, Any]) -> dict[str, Any]:
+    """The event's JSON Schema; the models it nests (``Option``, ``ItemRef``...) go to the document's
+    components once, where its ``$ref``s point."""
+    payload = contract.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, schema in payload.pop("$defs", {}).items():
+        if shared.setdefault(name, schema) != schema:
+            raise ValueError(f"two different models are both called {name}: rename one of them")
+    return payload
+
+
 def build(contracts: Iterable[type[EventContract]]) -> dict[str, Any]:
     """The AsyncAPI 3.0 document: one channel per aggregate topic, one message per event type."""
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
+    shared: dict[str, Any] = {}  # the models events nest, by name
     for contract in contracts:
         match = TYPE_NAME.match(contract.type_name)
         assert match is not None  # contracts validate their names when defined
@@ -62,7 +73,7 @@ def build(contracts: Iterable[type[EventContract]]) -> dict[str, Any]:
             "summary": contract.summary,
             "contentType": "application/json",
             "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},
-            "payload": contract.model_json_schema(ref_template="#/components/schemas/{model}"),
+            "payload": _payload(contract, shared),
         }
         channel = channels.setdefault(
             channel_id,
@@ -89,7 +100,7 @@ def build(contracts: Iterable[type[EventContract]]) -> dict[str, Any]:
         "channels": dict(sorted(channels.items())),
         "operations": dict(sorted(operations.items())),
         "components": {
-            "schemas": {"CloudEventHeaders": CLOUDEVENT_HEADERS},
+            "schemas": {"CloudEventHeaders": CLOUDEVENT_HEADERS, **dict(sorted(shared.items()))},
             "messages": dict(sorted(messages.items())),
         },
     }
