@@ -423,3 +423,36 @@ class TestCallActivity:
         assert [f["end_event"] for f in finished] == ["signed"]
         statuses = await automation.commands("conveyor.entities.item_command.update_fields.v1")
         assert [c["changes"] for c in statuses] == [{"fields": {"status": "Checking"}}]
+
+
+class TestTemplateList:
+    async def test_templates_are_listed_newest_version_each_by_page_and_by_type(self, automation: Automation) -> None:
+        async def save(name: str, entity_type_id: str, template_id: str | None = None) -> dict[str, Any]:
+            body = {"name": name, "entity_type_id": entity_type_id, "bpmn": ONBOARDING}
+            path = f"/v1/process-templates/{template_id}" if template_id else "/v1/process-templates"
+            response = await (automation.http.put if template_id else automation.http.post)(
+                path, json=body, headers=automation.headers()
+            )
+            assert response.status_code in (200, 201), response.text
+            saved: dict[str, Any] = response.json()
+            return saved
+
+        first = await save("Onboarding", "company")
+        await save("Onboarding, second version", "company", first["template_id"])
+        await save("Contract", "company")
+        await save("Deal review", "deal")
+
+        async def page(**params: Any) -> Any:
+            return await automation.http.get("/v1/process-templates", params=params, headers=automation.headers())
+
+        one = (await page(limit=2)).json()
+        two = (await page(limit=2, cursor=one["next_cursor"])).json()
+        listed = one["items"] + two["items"]
+        assert len(one["items"]) == 2 and two["next_cursor"] is None
+        assert sorted(t["name"] for t in listed) == ["Contract", "Deal review", "Onboarding, second version"]
+        assert next(t for t in listed if t["template_id"] == first["template_id"])["version"] == 2
+        assert "bpmn" not in listed[0]
+        deals = (await page(entity_type_id="deal")).json()
+        assert [t["name"] for t in deals["items"]] == ["Deal review"] and deals["next_cursor"] is None
+        refused = await page(cursor="not-ours")
+        assert refused.status_code == 422 and refused.json()["type"].endswith("/invalid-cursor")

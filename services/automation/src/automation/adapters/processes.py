@@ -88,6 +88,23 @@ async def latest_templates_of_type(
     return await KEPT.read(generation, ("latest_templates_of_type", tenant_id, entity_type_id), load)
 
 
+async def latest_templates(
+    conn: Connection, tenant_id: str, *, entity_type_id: str | None, after: str | None, limit: int
+) -> list[TemplateRow]:
+    """A page of the tenant's templates, newest version of each, by id after ``after`` (without BPMN)."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT ON (template_id) template_id, version, name, process_id, entity_type_id, start,"
+        " '' AS bpmn, created_at FROM process_templates"
+        " WHERE tenant_id = $1 AND ($2::text IS NULL OR entity_type_id = $2) AND ($3::text IS NULL OR template_id > $3)"
+        " ORDER BY template_id, version DESC LIMIT $4",
+        tenant_id,
+        entity_type_id,
+        after,
+        limit,
+    )
+    return [_template(row) for row in rows]
+
+
 async def latest_bpmn_with_process(conn: Connection, tenant_id: str, process_id: str) -> str | None:
     """The BPMN of the newest template whose executable process is ``process_id`` (a call activity's target)."""
     bpmn: str | None = await conn.fetchval(

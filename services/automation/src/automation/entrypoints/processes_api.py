@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from conveyor_kit.openapi import problem_responses, text_body
+from conveyor_kit.pagination import Cursor, Limit, decode_cursor, encode_cursor
 from conveyor_kit.problems import not_found
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -69,6 +70,24 @@ async def new_template_version(ctx: CtxDep, template_id: str, body: TemplateBody
             template_id=template_id,
         )  # fmt: skip
     return template_view(template)
+
+
+@router.get("/process-templates")
+async def list_templates(
+    ctx: CtxDep,
+    entity_type_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """The tenant's templates, the newest version of each, by id: `{"items": [...], "next_cursor": ...}`."""
+    after = decode_cursor(cursor, 1)
+    async with ctx.pool.acquire() as conn:
+        page = await rows.latest_templates(
+            conn, ctx.tenant_id, entity_type_id=entity_type_id, after=after[0] if after else None, limit=limit + 1
+        )
+    more = len(page) > limit
+    items = [template_view(t) for t in page[:limit]]
+    return {"items": items, "next_cursor": encode_cursor([items[-1]["template_id"]]) if more else None}
 
 
 @router.get("/process-templates/{template_id}")
