@@ -19,7 +19,7 @@ help: ## List the targets with a one-line description
 	@echo "Usage: make <target> [K=expr] [ARGS=...]"
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-setup: ## Install missing prerequisites (PostgreSQL, JDK, Maven, uv, Node.js), `uv sync --frozen`, `npm ci` in tools/bpmn-check
+setup: ## Install missing prerequisites (PostgreSQL, JDK, Maven, uv, Node.js), `uv sync --frozen`, `npm ci` in tools/bpmn-check and tools/asyncapi-check
 	deploy/local/bootstrap.sh
 
 run: setup ## Start infra, migrate, and run all five services under honcho (Ctrl-C stops)

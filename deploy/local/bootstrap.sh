@@ -7,8 +7,9 @@
 # Idempotent: every step first checks whether its tool is already there, so a second
 # run does no installing and takes about a second. A new machine may lack any of
 # PostgreSQL, a JDK, Maven, uv or Node.js, so this script is the one place that installs them.
-# Node.js (and npm) serve one check: tools/bpmn-check reads docs/examples/*.bpmn the way
-# standard BPMN modellers do; its node_modules come from its package-lock.json (`npm ci`).
+# Node.js (and npm) serve two checks: tools/bpmn-check reads docs/examples/*.bpmn the way standard
+# BPMN modellers do, tools/asyncapi-check reads docs/asyncapi.yaml with the official AsyncAPI parser;
+# their node_modules come from their package-lock.json files (`npm ci`).
 set -euo pipefail
 
 # shellcheck source=lib/common.sh
@@ -142,5 +143,6 @@ if [[ $SYSTEM_ONLY == false ]]; then
     (cd "$REPO_ROOT" && uv sync --frozen --quiet)
     ensure_node
     npm_ci "$REPO_ROOT/tools/bpmn-check"
+    npm_ci "$REPO_ROOT/tools/asyncapi-check"
 fi
 log "prerequisites ok: postgres $(pg_bindir), java $(java_major), $(command -v mvn), $(uv --version)"
