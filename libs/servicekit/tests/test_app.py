@@ -172,6 +172,19 @@ class TestOperationalEndpoints:
         assert page.status_code == 200
         assert "/entities/v1/openapi.json" in page.text
 
+    async def test_the_openapi_page_loads_swagger_ui_from_the_service_not_a_cdn(
+        self, make_app: Callable[..., FastAPI], client_for: Client
+    ) -> None:
+        async with client_for(make_app(root_path="/entities")) as api:
+            page = await api.get("/v1/docs")
+            script = await api.get("/v1/docs/assets/swagger-ui-bundle.js")
+            style = await api.get("/v1/docs/assets/swagger-ui.css")
+
+        assert "cdn" not in page.text.lower() and "https://" not in page.text.split("<body>")[0]
+        assert "/entities/v1/docs/assets/swagger-ui-bundle.js" in page.text
+        assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+        assert style.status_code == 200 and len(script.content) > 100_000
+
     async def test_metrics_count_requests_by_route_template(
         self, make_app: Callable[..., FastAPI], client_for: Client
     ) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from conveyor_kit.api_docs import install_api_docs
 from conveyor_kit.auth import TokenVerifier
 from conveyor_kit.clock import Clock, ControllableClock, SystemClock, clock_router
 from conveyor_kit.health import DEFAULT_CHECKS, ReadyCheck, health_router
@@ -73,7 +74,7 @@ def create_app(
         title=title,
         version=version,
         lifespan=lifespan,
-        docs_url="/v1/docs",
+        docs_url=None,  # served below with local assets: no CDN, so the page works offline
         redoc_url=None,
         openapi_url="/v1/openapi.json",
         # Behind an ingress that serves the service under a prefix (`/entities`), links in the
@@ -106,6 +107,7 @@ def create_app(
             expose_headers=["ETag", "Location", "Retry-After", CORRELATION_HEADER, REQUEST_ID_HEADER],
         )
 
+    install_api_docs(app)
     app.include_router(health_router([*DEFAULT_CHECKS, *ready_checks]))
     app.include_router(metrics_router())
     if settings.test_clock_enabled:
