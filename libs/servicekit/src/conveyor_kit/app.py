@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 
 from conveyor_kit.api_docs import install_api_docs
 from conveyor_kit.auth import TokenVerifier
@@ -40,6 +41,18 @@ def cors_origins(origins: list[str]) -> tuple[list[str], str | None]:
     exact = [origin for origin in origins if not origin.endswith(":*")]
     hosts = [re.escape(origin.removesuffix(":*")) for origin in origins if origin.endswith(":*")]
     return exact, (rf"^(?:{'|'.join(hosts)})(?::\d{{1,5}})?$" if hosts else None)
+
+
+def operation_ids_of(service: str) -> Callable[[APIRoute], str]:
+    """operationIds a generated client can live with: ``<service>_<the route function's name>``
+    (``automation_list_templates``), not FastAPI's path-and-method default; a route serving several
+    methods gets the method too."""
+
+    def operation_id(route: APIRoute) -> str:
+        methods = sorted(route.methods or ())
+        return f"{service}_{route.name}" + (f"_{methods[0].lower()}" if len(methods) > 1 else "")
+
+    return operation_id
 
 
 def create_app(
@@ -77,6 +90,7 @@ def create_app(
         docs_url=None,  # served below with local assets: no CDN, so the page works offline
         redoc_url=None,
         openapi_url="/v1/openapi.json",
+        generate_unique_id_function=operation_ids_of(settings.service_name),
         # Behind an ingress that serves the service under a prefix (`/entities`), links in the
         # OpenAPI page must carry it.
         root_path=settings.root_path,

@@ -49,7 +49,9 @@ def _answer(row: asyncpg.Record, code: int = 200) -> JSONResponse:
     return JSONResponse(_json(row), code, headers={"ETag": etag(row["version"])})
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Define a dictionary")
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, summary="Define a dictionary", operation_id="entities_create_dictionary"
+)
 async def create(
     draft: DictionaryDraft, request: Request, principal: Annotated[Principal, Depends(require_roles("admin"))]
 ) -> JSONResponse:
@@ -65,7 +67,11 @@ async def list_dictionaries(
         return {"dictionaries": [_json(r) for r in await entity_types.list_dictionaries(unit.conn, unit.tenant_id)]}
 
 
-@router.get("/{dictionary_id}", summary="A dictionary with its options (hidden ones marked)")
+@router.get(
+    "/{dictionary_id}",
+    summary="A dictionary with its options (hidden ones marked)",
+    operation_id="entities_read_dictionary",
+)
 async def read(
     dictionary_id: str, request: Request, principal: Annotated[Principal, Depends(current_principal)]
 ) -> JSONResponse:
@@ -76,7 +82,11 @@ async def read(
         return _answer(row)
 
 
-@router.patch("/{dictionary_id}", summary="Rename a dictionary or change its options (ids are kept)")
+@router.patch(
+    "/{dictionary_id}",
+    summary="Rename a dictionary or change its options (ids are kept)",
+    operation_id="entities_change_dictionary",
+)
 async def change(
     dictionary_id: str,
     patch: DictionaryPatch,

@@ -48,7 +48,7 @@ def _may_assign(unit: Unit, principal: Caller, action: Action) -> Any:
     return check
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create an item")
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create an item", operation_id="entities_create_item")
 async def create(
     draft: ItemDraft,
     request: Request,
@@ -93,7 +93,9 @@ async def _repeat(unit: Unit, principal: Principal, key: str) -> JSONResponse:
     return await _answer(unit, item, 200, {"Idempotent-Replayed": "true"})
 
 
-@router.get("/{item_id}", summary="Read an item, now or as it was (as_of or version)")
+@router.get(
+    "/{item_id}", summary="Read an item, now or as it was (as_of or version)", operation_id="entities_read_item"
+)
 async def read(
     item_id: str,
     request: Request,
@@ -115,7 +117,7 @@ async def read(
         return JSONResponse(item_json(past, schema), headers={"ETag": etag(past.version)})
 
 
-@router.patch("/{item_id}", summary="Change some values (If-Match required)")
+@router.patch("/{item_id}", summary="Change some values (If-Match required)", operation_id="entities_change_item")
 async def change(
     item_id: str, patch: ItemPatch, request: Request, principal: Caller, if_match: IfMatch = None
 ) -> JSONResponse:

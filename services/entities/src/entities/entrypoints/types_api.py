@@ -88,7 +88,9 @@ def _answer(row: asyncpg.Record, fields: list[FieldDefinition] | None = None, co
     return JSONResponse(type_json(row, fields), code, headers={"ETag": etag(row["version"])})
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Define an entity type")
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, summary="Define an entity type", operation_id="entities_create_entity_type"
+)
 async def create(draft: EntityTypeDraft, request: Request, principal: Admin) -> JSONResponse:
     async with unit_of_work(request, principal) as unit:
         row = await create_entity_type(unit, code=draft.code, name=draft.name, settings=draft.settings)
@@ -102,7 +104,11 @@ async def list_types(request: Request, principal: Caller, archived: bool = False
         return {"entity_types": [type_json(row) for row in rows]}
 
 
-@router.get("/{type_id}", summary="An entity type with its fields (hidden ones included, marked)")
+@router.get(
+    "/{type_id}",
+    summary="An entity type with its fields (hidden ones included, marked)",
+    operation_id="entities_read_entity_type",
+)
 async def read(type_id: str, request: Request, principal: Caller) -> JSONResponse:
     async with unit_of_work(request, principal) as unit:
         row = await entity_types.get_type(unit.conn, unit.tenant_id, type_id)
@@ -111,7 +117,9 @@ async def read(type_id: str, request: Request, principal: Caller) -> JSONRespons
         return _answer(row, await entity_types.fields_of(unit.conn, unit.tenant_id, type_id))
 
 
-@router.patch("/{type_id}", summary="Rename an entity type or change some settings")
+@router.patch(
+    "/{type_id}", summary="Rename an entity type or change some settings", operation_id="entities_change_entity_type"
+)
 async def change(
     type_id: str, patch: EntityTypePatch, request: Request, principal: Admin, if_match: IfMatch = None
 ) -> JSONResponse:
