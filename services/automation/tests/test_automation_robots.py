@@ -357,13 +357,34 @@ class TestRobotsApi:
         robot = await automation.add_robot(pipeline_id=PIPE, stage_id=PROPOSAL, name="One", action={"type": "wait"})
         spec = {"pipeline_id": PIPE, "stage_id": PROPOSAL, "name": "Two", "action": {"type": "wait"}}
 
-        for version in ("-104613", "-1", "0"):
+        for version in ("-104613", "-1", "0", '"99999999999"', "W/", b"\xb2"):  # the last: a superscript two
             refused = await automation.http.put(
                 f"/v1/robots/{robot['robot_id']}", json=spec, headers={**automation.headers(), "If-Match": version}
             )
-            assert refused.status_code == 422, refused.text
+            assert refused.status_code == 400, refused.text
             assert refused.headers["content-type"].startswith("application/problem+json")
-            assert "if-match" in refused.text.lower()
+            assert refused.json()["type"].endswith("/bad-if-match")
+
+    async def test_if_match_takes_the_etag_as_given_quoted_or_weak(self, automation: Automation) -> None:
+        """Robots parsed If-Match as a bare integer, so the ETag form `"1"` was a 422 (issue #19)."""
+        robot = await automation.add_robot(pipeline_id=PIPE, stage_id=PROPOSAL, name="One", action={"type": "wait"})
+        path, spec = (
+            f"/v1/robots/{robot['robot_id']}",
+            {"pipeline_id": PIPE, "stage_id": PROPOSAL, "action": {"type": "wait"}},
+        )
+
+        first = await automation.http.put(
+            path, json={**spec, "name": "Two"}, headers={**automation.headers(), "If-Match": '"1"'}
+        )
+        second = await automation.http.put(
+            path, json={**spec, "name": "Three"}, headers={**automation.headers(), "If-Match": 'W/"2"'}
+        )
+        stale = await automation.http.put(
+            path, json={**spec, "name": "Four"}, headers={**automation.headers(), "If-Match": '"2"'}
+        )
+
+        assert (first.status_code, second.status_code, stale.status_code) == (200, 200, 409)
+        assert second.json()["version"] == 3
 
 
 class TestTriggers:

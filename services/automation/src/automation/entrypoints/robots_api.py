@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import not_found
+from conveyor_kit.versions import expected_version
 from fastapi import APIRouter, Header, Query, Response
 
 from automation.adapters import robots as robot_rows
@@ -53,14 +54,15 @@ async def change_robot(
     ctx: CtxDep,
     robot_id: str,
     body: RobotSpec,
-    # A version is 1 or more; anything else is refused as bad input (422) before it reaches the store.
-    if_match: Annotated[int | None, Header(ge=1)] = None,
+    # The robot's ETag as given (`"3"`), or a bare version; none: overwrite whatever is there.
+    if_match: Annotated[str | None, Header(max_length=40)] = None,
 ) -> dict[str, Any]:
     ctx.require_admin()
+    version = expected_version(if_match, required=False)
     async with ctx.pool.acquire() as conn, conn.transaction():
         robot = await save_robot(
             conn, ctx.store, tenant_id=ctx.tenant_id, spec=body, actor=ctx.actor, robot_id=robot_id,
-            expected_version=if_match, now=ctx.now(),
+            expected_version=version, now=ctx.now(),
         )  # fmt: skip
     return robot_view(robot)
 

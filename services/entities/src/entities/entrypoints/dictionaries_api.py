@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import asyncpg
 from conveyor_kit.auth import Principal, current_principal, require_roles
 from conveyor_kit.openapi import problem_responses
+from conveyor_kit.versions import expected_version
 from fastapi import APIRouter, Depends, Header, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from entities.adapters import entity_types
 from entities.domain.entity_type import Code, Name, OptionDraft
 from entities.domain.errors import NotFound
-from entities.entrypoints.work import etag, expected_version, unit_of_work
+from entities.entrypoints.work import etag, unit_of_work
 from entities.handlers.define_dictionaries import change_dictionary, create_dictionary
 
 router = APIRouter(prefix="/v1/dictionaries", tags=["dictionaries"], responses=problem_responses(403, 404, 409, 412))

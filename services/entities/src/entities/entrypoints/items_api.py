@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from conveyor_access import Action
 from conveyor_kit.auth import Principal, current_principal
 from conveyor_kit.openapi import problem_responses
+from conveyor_kit.versions import expected_version
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
@@ -16,7 +17,7 @@ from entities.domain.errors import Forbidden, NotFound
 from entities.domain.item import Item
 from entities.entrypoints import history
 from entities.entrypoints.item_views import ItemDraft, ItemPatch, item_json
-from entities.entrypoints.work import access, etag, expected_version, guard, unit_of_work
+from entities.entrypoints.work import access, etag, guard, unit_of_work
 from entities.handlers.create_item import create_item
 from entities.handlers.delete_item import delete_item, purge_item, restore_item
 from entities.handlers.schemas import schema_for

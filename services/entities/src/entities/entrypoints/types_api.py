@@ -8,6 +8,7 @@ import asyncpg
 from conveyor_contracts.entities import FieldDefinition
 from conveyor_kit.auth import Principal, current_principal, require_roles
 from conveyor_kit.openapi import problem_responses
+from conveyor_kit.versions import expected_version
 from fastapi import APIRouter, Depends, Header, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from entities.adapters import entity_types
 from entities.domain.entity_type import Code, EntityTypeSettings, Name, OptionDraft
 from entities.domain.errors import NotFound
-from entities.entrypoints.work import etag, expected_version, unit_of_work
+from entities.entrypoints.work import etag, unit_of_work
 from entities.handlers.define_entity_types import archive_entity_type, change_entity_type, create_entity_type
 from entities.handlers.define_fields import add_field, change_field
 

@@ -9,7 +9,6 @@ from conveyor_access import Action
 from conveyor_kit.auth import Principal
 from conveyor_kit.clock import clock_from
 from conveyor_kit.database import pool_from
-from conveyor_kit.problems import Problem
 from conveyor_kit.workers import backbone_from
 from conveyor_messaging.actor import Actor
 from fastapi import Request
@@ -63,20 +62,3 @@ def guard(unit: Unit, principal: Principal, action: Action) -> Guard:
 
 def etag(version: int) -> str:
     return f'"{version}"'
-
-
-def expected_version(if_match: str | None, *, required: bool) -> int | None:
-    """The version an If-Match header names; 428 when a required one is missing."""
-    if if_match is None or if_match.strip() == "*":
-        if required and if_match is None:
-            raise Problem(
-                428,
-                "Precondition required",
-                "send If-Match with the item's ETag (its version) so that no change is overwritten unseen",
-                slug="precondition-required",
-            )
-        return None
-    text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
-        raise Problem(400, "Bad request", 'If-Match must be an ETag this service gave out, e.g. "3"')
-    return int(text)
