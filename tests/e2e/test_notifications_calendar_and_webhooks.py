@@ -299,13 +299,20 @@ class TestWebhooks:
             user="manager-1",
             body={"title": "Doomed", "kind": "call", "start": "2027-04-02T09:00:00Z"},
         )
-        await service.settled(lambda: receiver.about("Doomed"), lambda found: len(found) == 1)
-        await asyncio.sleep(0.5)
-        # The retry waits for its backoff (30 s by the service's clock).
-        assert len(await receiver.about("Doomed")) == 1
+
+        async def delivery() -> dict[str, Any]:
+            query = f"/v1/webhooks/deliveries?subscription_id={created.json()['id']}"
+            items = (await service.call("GET", query)).json()["items"]
+            return items[0] if items else {"attempts": 0}
+
+        # Each attempt is recorded, with its next one due, before the clock moves on: moved while the
+        # service was still recording a failure, the clock would push the next attempt past it.
+        await service.settled(delivery, lambda found: found["attempts"] == 1 and found["next_attempt_at"])
+        assert len(await receiver.about("Doomed")) == 1  # the retry waits for its backoff (30 s of the clock)
         for seconds, attempts in ((30, 2), (60, 3)):  # 30 s, then doubled
             await service.call("POST", "/v1/test/clock", body={"advance_seconds": seconds})
             await service.settled(lambda: receiver.about("Doomed"), functools.partial(_has_length, attempts))
+            await service.settled(delivery, lambda found, n=attempts: found["attempts"] == n)
 
         async def subscription() -> dict[str, Any]:
             items = (await service.call("GET", "/v1/webhooks/subscriptions")).json()["items"]
