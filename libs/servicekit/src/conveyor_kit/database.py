@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import orjson
+from conveyor_messaging import db
 from conveyor_messaging.db import reset_session_state
 from fastapi import FastAPI, Request
 
@@ -86,6 +87,13 @@ def as_columns(rows: Sequence[Any], *names: str) -> list[list[Any]]:
     A dict or list value goes as JSON text (cast it ``::jsonb`` in the statement): PostgreSQL has no
     arrays of uneven arrays, and one codec for every jsonb column keeps the statements alike."""
     return [[_column_value(getattr(row, name)) for row in rows] for name in names]
+
+
+async def pairs_found(conn: db.Connection, query: str, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these pairs a query finds, in one statement: ``query`` selects two text columns and
+    takes the pairs as ``unnest($1::text[], $2::text[])`` (``WHERE (a, b) IN (SELECT * FROM unnest(...))``)."""
+    rows = await conn.fetch(query, [first for first, _ in pairs], [second for _, second in pairs])
+    return {(row[0], row[1]) for row in rows}
 
 
 def _column_value(value: Any) -> Any:

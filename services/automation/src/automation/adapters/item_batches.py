@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from conveyor_kit.database import as_columns
+from conveyor_kit.database import as_columns, pairs_found
 from conveyor_messaging.db import Connection
 
 from automation.adapters.items import COPY_COLUMNS, ItemCopy, copy_of
@@ -74,13 +74,12 @@ class Entry:
 
 async def on_a_stage(conn: Connection, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
     """Which of these (tenant, item) copies are already on a stage (their visit must end first)."""
-    rows = await conn.fetch(
+    return await pairs_found(
+        conn,
         "SELECT tenant_id, item_id FROM automation_items"
         " WHERE (tenant_id, item_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND visit_id IS NOT NULL",
-        [tenant for tenant, _ in keys],
-        [item for _, item in keys],
+        keys,
     )
-    return {(row["tenant_id"], row["item_id"]) for row in rows}
 
 
 async def enter_stages(conn: Connection, entries: list[Entry]) -> dict[tuple[str, str], ItemCopy]:

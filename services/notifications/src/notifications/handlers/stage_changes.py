@@ -8,6 +8,7 @@ from datetime import datetime
 import orjson
 from conveyor_contracts import entities, pipelines
 from conveyor_contracts.notifications import ItemRef
+from conveyor_kit.database import pairs_found
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.batches import caused_by
 from conveyor_messaging.db import Connection
@@ -123,13 +124,12 @@ async def when_items_moved_to_stages_tell_their_people(
 
 
 async def _watched(conn: Connection, items: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    rows = await conn.fetch(
+    return await pairs_found(
+        conn,
         "SELECT tenant_id, item_id FROM item_watchers"
         " WHERE (tenant_id, item_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
-        [tenant for tenant, _ in items],
-        [item for _, item in items],
+        items,
     )
-    return {(row["tenant_id"], row["item_id"]) for row in rows}
 
 
 async def _tell_its_people(

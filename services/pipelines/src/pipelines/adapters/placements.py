@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from conveyor_kit.database import as_columns
+from conveyor_kit.database import as_columns, pairs_found
 from conveyor_messaging.db import Connection
 
 from pipelines.adapters.items import ItemCopy
@@ -59,10 +59,9 @@ async def open_first_visits(conn: Connection, placements: Sequence[Placement]) -
 
 async def stages_with_tunnels(conn: Connection, stages: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
     """Which of these (tenant, stage) pairs have tunnels leaving them."""
-    rows = await conn.fetch(
+    return await pairs_found(
+        conn,
         "SELECT DISTINCT tenant_id, from_stage_id FROM tunnels"
         " WHERE (tenant_id, from_stage_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
-        [tenant for tenant, _ in stages],
-        [stage for _, stage in stages],
+        stages,
     )
-    return {(row["tenant_id"], row["from_stage_id"]) for row in rows}
