@@ -76,5 +76,7 @@ class TestProblemResponses:
         assert problem["required"] == ["type", "title", "status"]
         assert problem["additionalProperties"] is True
 
-    def test_readiness_documents_its_503(self, document: dict[str, Any]) -> None:
-        assert "503" in document["paths"]["/health/ready"]["get"]["responses"]
+    def test_the_probes_are_left_out_of_the_public_document(self, document: dict[str, Any]) -> None:
+        # For the orchestrator, not API clients; the public origin does not route them either.
+        assert [path for path in document["paths"] if path.startswith("/health")] == []
+        assert "/v1/things.csv" in document["paths"]

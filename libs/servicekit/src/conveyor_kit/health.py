@@ -14,7 +14,6 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import State
 
 from conveyor_kit.logging import get_logger
-from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import Problem, public_path
 
 CheckResult = tuple[bool, dict[str, Any]]
@@ -72,14 +71,16 @@ async def _run(check: ReadyCheck, state: State, limit: float) -> dict[str, Any]:
 
 
 def health_router(checks: Sequence[ReadyCheck]) -> APIRouter:
-    """`/health/live` and `/health/ready` over the given checks, run concurrently."""
+    """`/health/live` and `/health/ready` over the given checks, run concurrently. They are for the
+    orchestrator's probes, not for API clients: left out of the OpenAPI document (docs/operations.md
+    describes them), and the public origin does not route them."""
     router = APIRouter(prefix="/health", tags=["health"])
 
-    @router.get("/live")
+    @router.get("/live", include_in_schema=False)
     async def live() -> dict[str, str]:
         return {"status": "live"}
 
-    @router.get("/ready", response_model=None, responses=problem_responses(503))
+    @router.get("/ready", response_model=None, include_in_schema=False)
     async def ready(request: Request) -> JSONResponse:
         state = request.app.state
         timeout = state.settings.ready_check_timeout_seconds

@@ -22,7 +22,7 @@ def create(settings: Settings | None = None) -> FastAPI:
         title="Conveyor automation",
         version=version("automation"),
         routers=[
-            whoami_router(),
+            whoami_router(in_schema=False),
             robots_api.router,
             triggers_api.router,
             log_api.router,

@@ -22,7 +22,7 @@ def create(settings: Settings | None = None) -> FastAPI:
         title="Conveyor notifications",
         version=version("notifications"),
         routers=[
-            whoami_router(),
+            whoami_router(in_schema=False),
             inbox_api.router,
             calendar_api.router,
             calendar_api.feed_router,

@@ -21,7 +21,7 @@ def create(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         title="Conveyor pipelines",
         version=version("pipelines"),
-        routers=[whoami_router(), pipelines_api.router, board_api.router, items_api.router, tunnels_api.router],
+        routers=[whoami_router(in_schema=False), pipelines_api.router, board_api.router, items_api.router, tunnels_api.router],
         lifespan_hooks=[bootstrap],
         ready_checks=[check_workers],
     )
