@@ -110,6 +110,15 @@ ensure_uv() {
     command -v uv >/dev/null 2>&1 || die "uv installed but not on PATH (check ~/.local/bin)"
 }
 
+ensure_nginx() {
+    # The local gateway (one origin for the five APIs, deploy/gateway). Debian's package would start
+    # a system nginx on :80 where services may start; ours runs from .local/gateway on :8000.
+    if command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]]; then
+        return
+    fi
+    apt_install nginx-light
+}
+
 ensure_node() {
     if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
         return
@@ -136,6 +145,7 @@ ensure_postgres
 ensure_java
 ensure_maven
 ensure_uv
+ensure_nginx
 
 if [[ $SYSTEM_ONLY == false ]]; then
     # --frozen: install exactly what uv.lock says; never re-resolve behind anyone's back.

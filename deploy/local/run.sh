@@ -20,6 +20,9 @@ esac
 declare -A HTTP_PORT=([entities]=8001 [pipelines]=8002 [automation]=8003 [notifications]=8004 [reporting]=8005)
 # Where the service kit (libs/servicekit, conveyor_kit.app) serves the OpenAPI UI.
 DOCS_PATH=/v1/docs
+# The one public origin: nginx routes each path to the service that owns it
+# (deploy/helm/conveyor/public-paths.yaml), as the chart's Ingress does in a cluster.
+GATEWAY_PORT="${CONVEYOR_GATEWAY_PORT:-8000}"
 
 "$DEPLOY_DIR/infra.sh" up
 cd "$REPO_ROOT"
@@ -51,8 +54,19 @@ if [[ "$MODE" == migrate ]]; then
     exit 0
 fi
 
+upstreams=()
+for svc in "${SERVICES[@]}"; do
+    upstreams+=(--upstream "$svc=$HOST:${HTTP_PORT[$svc]}")
+done
+uv run --frozen --no-sync python deploy/gateway/gateway.py nginx \
+    --listen "$HOST:$GATEWAY_PORT" "${upstreams[@]}" --home "$LOCAL_DIR/gateway" >/dev/null
+CONVEYOR_NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+export CONVEYOR_NGINX CONVEYOR_GATEWAY_HOME="$LOCAL_DIR/gateway"
+
 echo
-echo "Conveyor services (Ctrl-C stops them all):"
+echo "Conveyor API, all five services on one origin: http://$HOST:$GATEWAY_PORT"
+echo "  (docs: http://$HOST:$GATEWAY_PORT$DOCS_PATH, OpenAPI: http://$HOST:$GATEWAY_PORT/openapi.json)"
+echo "Each service on its own port (Ctrl-C stops them all):"
 for svc in "${SERVICES[@]}"; do
     printf '  %-14s http://%s:%s   docs: http://%s:%s%s\n' \
         "$svc" "$HOST" "${HTTP_PORT[$svc]}" "$HOST" "${HTTP_PORT[$svc]}" "$DOCS_PATH"

@@ -208,7 +208,6 @@ def test_shared_and_service_settings(all_features: Rendered, production: Rendere
         "PIPELINES_LOG_LEVEL": "DEBUG",
         "PIPELINES_RUN_WORKERS": "false",
         "PIPELINES_CORS_ORIGINS": "",
-        "PIPELINES_ROOT_PATH": "/pipelines",
     }
     notifications = all_features.get("ConfigMap", fullname("notifications"))["data"]
     assert notifications["NOTIFICATIONS_SMTP_HOST"] == "smtp.example.com"
@@ -242,34 +241,38 @@ def test_service_overrides_and_disabled_services(all_features: Rendered) -> None
     assert all_features.kinds("ServiceAccount") == []
 
 
-def test_ingress_routes_each_prefix_to_its_service_with_nginx_rewrite(production: Rendered) -> None:
+def test_ingress_routes_each_public_path_to_its_owner_as_the_local_gateway_does(production: Rendered) -> None:
     ingress = production.get("Ingress", "conveyor")
-    assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/rewrite-target"] == "/$2"
     assert ingress["spec"]["ingressClassName"] == "nginx"
     assert ingress["spec"]["tls"][0]["hosts"] == ["api.conveyor.example.com"]
+    assert "nginx.ingress.kubernetes.io/rewrite-target" not in ingress["metadata"]["annotations"]
     rule = ingress["spec"]["rules"][0]
     assert rule["host"] == "api.conveyor.example.com"
     routes = {
-        p["path"]: (p["backend"]["service"]["name"], p["backend"]["service"]["port"]) for p in rule["http"]["paths"]
+        p["path"]: (p["pathType"], p["backend"]["service"]["name"], p["backend"]["service"]["port"])
+        for p in rule["http"]["paths"]
     }
-    assert routes == {f"/{s}(/|$)(.*)": (fullname(s), {"name": "http"}) for s in SERVICES}
+    table = yaml.safe_load((CHART / "public-paths.yaml").read_text())
+    assert routes == {
+        prefix: ("Prefix", fullname(service), {"name": "http"}) for service in SERVICES for prefix in table[service]
+    }
+    assert routes["/v1/items"][1] == fullname("entities")
+    assert routes["/v1/placements"][1] == fullname("pipelines")
+    assert not any(path.startswith(("/health", "/metrics")) for path in routes)
 
 
-def test_with_the_ingress_each_service_knows_its_prefix_for_openapi_links(
-    production: Rendered, default: Rendered
-) -> None:
+def test_services_serve_at_their_root_behind_the_ingress(production: Rendered) -> None:
     for service in SERVICES:
         config = production.get("ConfigMap", fullname(service))["data"]
-        assert config[f"{service.upper()}_ROOT_PATH"] == f"/{service}"
-        assert f"{service.upper()}_ROOT_PATH" not in default.get("ConfigMap", fullname(service))["data"]
+        assert f"{service.upper()}_ROOT_PATH" not in config
 
 
-def test_ingress_without_rewrite_uses_plain_prefixes(all_features: Rendered, default: Rendered) -> None:
+def test_a_disabled_service_gets_no_path(all_features: Rendered, default: Rendered) -> None:
     assert default.kinds("Ingress") == []
     ingress = all_features.get("Ingress", "conveyor")
-    assert "nginx.ingress.kubernetes.io/rewrite-target" not in ingress["metadata"].get("annotations", {})
-    paths = ingress["spec"]["rules"][0]["http"]["paths"]
-    assert [(p["path"], p["pathType"]) for p in paths] == [(f"/{s}", "Prefix") for s in SERVICES if s != "reporting"]
+    owners = {p["backend"]["service"]["name"] for p in ingress["spec"]["rules"][0]["http"]["paths"]}
+    assert owners == {fullname(s) for s in SERVICES if s != "reporting"}
+    assert "/v1/reports" not in [p["path"] for p in ingress["spec"]["rules"][0]["http"]["paths"]]
 
 
 def test_service_monitors_scrape_metrics(production: Rendered, default: Rendered) -> None:

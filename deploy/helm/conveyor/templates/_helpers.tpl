@@ -137,9 +137,6 @@ CONVEYOR_JWT_AUDIENCE: {{ .Values.auth.audience | quote }}
 {{ $p }}_LOG_LEVEL: {{ default .root.Values.conveyor.logLevel .v.logLevel | quote }}
 {{ $p }}_RUN_WORKERS: {{ .v.runWorkers | quote }}
 {{ $p }}_CORS_ORIGINS: {{ join "," .v.corsOrigins | quote }}
-{{- if .root.Values.ingress.enabled }}
-{{ $p }}_ROOT_PATH: {{ printf "/%s" .name | quote }}
-{{- end }}
 {{- if eq .name "notifications" }}
 {{- with .root.Values.smtp }}
 NOTIFICATIONS_SMTP_HOST: {{ .host | quote }}
