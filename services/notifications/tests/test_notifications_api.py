@@ -77,6 +77,7 @@ class TestCalendar:
             },
         )
         entry_id = created.json()["id"]
+        assert created.json()["reminders"] == [{"minutes_before": 60}]
         assert [s for s, _ in await timers_of(api, entry_id)] == ["pending", "pending"]
 
         moved = await api.client.patch(
@@ -85,7 +86,7 @@ class TestCalendar:
             json={"start": (start + timedelta(days=1)).isoformat(), "expected_version": 1},
         )
         assert moved.status_code == 200 and moved.json()["version"] == 2
-        assert moved.json()["end"].startswith("2027-05-04T09:30")
+        assert moved.json()["end"] == "2027-05-04T09:30:00Z"
         pending = [d for s, d in await timers_of(api, entry_id) if s == "pending"]
         assert pending == [start + timedelta(days=1, hours=-1)] * 2
 
@@ -98,6 +99,18 @@ class TestCalendar:
         assert all(s == "cancelled" for s, _ in await timers_of(api, entry_id))
         stranger = await api.client.get(f"/v1/calendar/entries/{entry_id}", headers=api.headers("stranger"))
         assert stranger.status_code == 404
+
+    async def test_instants_are_answered_in_utc_with_z(self, api: NotificationsApi) -> None:
+        created = await api.client.post(
+            "/v1/calendar/entries",
+            headers=api.headers("ivan"),
+            json={"title": "Call", "start": "2027-05-03T12:00:00+03:00", "reminders": [{"at": "2027-05-03T08:00:00Z"}]},
+        )
+        assert created.status_code == 201, created.text
+        assert (created.json()["start"], created.json()["end"]) == ("2027-05-03T09:00:00Z", "2027-05-03T09:30:00Z")
+        assert created.json()["reminders"] == [{"at": "2027-05-03T08:00:00Z"}]
+        found = await api.client.get(f"/v1/calendar/entries/{created.json()['id']}", headers=api.headers("ivan"))
+        assert found.json() == created.json()
 
     async def test_an_entry_that_ends_before_it_starts_is_refused(self, api: NotificationsApi) -> None:
         start = datetime(2027, 5, 3, 9, 0, tzinfo=UTC)
@@ -130,6 +143,9 @@ class TestTemplates:
     async def test_a_template_is_previewed_per_language_and_escapes_html(self, api: NotificationsApi) -> None:
         saved = await api.client.put("/v1/templates/forgotten", headers=api.headers(), json=TEMPLATE)
         assert saved.status_code == 200, saved.text
+        assert saved.json()["updated_at"].endswith("Z") and saved.json()["variants"]["ru"]["html"] is None
+        assert (await api.client.get("/v1/templates/forgotten", headers=api.headers())).json() == saved.json()
+        assert (await api.client.get("/v1/templates", headers=api.headers())).json() == {"items": [saved.json()]}
         ru = await api.client.post(
             "/v1/templates/forgotten/preview",
             headers=api.headers(),
@@ -163,6 +179,9 @@ class TestTemplates:
         await api.client.put(
             "/v1/preferences", headers=api.headers("anna"), json={"language": "ru", "channels": {"*": ["in_app"]}}
         )
+        preferences = (await api.client.get("/v1/preferences", headers=api.headers("anna"))).json()
+        assert preferences["language"] == "ru" and preferences["channels"] == {"*": ["in_app"]}
+        assert preferences["defaults"]["reminder"] == ["in_app", "email"]
         command = Notify(
             idempotency_key=key(),
             recipient_ids=["anna"],
@@ -225,6 +244,7 @@ class TestLiveStream:
         finally:
             server.should_exit = True
         assert [r["title"] for r in received] == ["for zoe"]
+        assert received[0]["created_at"].endswith("Z") and received[0]["read"] is False
 
     async def test_streams_deliver_again_after_the_listening_connection_was_cut(self, api: NotificationsApi) -> None:
         # Found by tests/faults (PostgreSQL stopped under load): the process's one LISTEN connection

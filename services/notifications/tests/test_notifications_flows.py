@@ -57,6 +57,18 @@ class TestInbox:
 
         marked = await api.client.post("/v1/notifications/read", json={}, headers=api.headers("anna"))
         assert marked.json()["unread"] == 0 and len(marked.json()["marked"]) == 1
+        one = (
+            await api.client.get(f"/v1/notifications/{marked.json()['marked'][0]}", headers=api.headers("anna"))
+        ).json()
+        assert one["read"] is True and one["created_at"].endswith("Z") and one["read_at"].endswith("Z")
+        count = await api.client.get("/v1/notifications/unread-count", headers=api.headers("anna"))
+        assert count.json() == {"unread": 0}
+        older = await api.client.get(
+            "/v1/notifications",
+            params={"before_time": one["created_at"], "before_id": one["id"]},
+            headers=api.headers("anna"),
+        )
+        assert older.json() == {"items": [], "unread": 0}
 
 
 class TestCalendarAndReminders:
@@ -146,9 +158,17 @@ class TestWebhooks:
 
         found = await eventually(subscriptions, lambda s: not s[0]["active"])
         assert found[0]["id"] == created.json()["id"]
+        assert found[0]["disabled_at"].endswith("Z") and found[0]["created_at"].endswith("Z")
         assert len(receiver.requests) == 3
         log = (await api.client.get("/v1/webhooks/deliveries", headers=api.headers())).json()["items"]
         assert [a["status_code"] for a in log[0]["attempts_log"]] == [500, 500, 500]
+        assert log[0]["status"] == "failed" and log[0]["finished_at"].endswith("Z")
+        assert all(a["at"].endswith("Z") for a in log[0]["attempts_log"])
+        enabled = await api.client.post(
+            f"/v1/webhooks/subscriptions/{created.json()['id']}/enable", headers=api.headers()
+        )
+        assert enabled.json()["active"] is True and enabled.json()["disabled_at"] is None
+        assert enabled.json()["consecutive_failures"] == 0
 
     async def test_a_private_target_is_refused_without_the_allow_list(self, api: NotificationsApi) -> None:
         refused = await api.client.post(

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from notifications.adapters import calendar_repo
 from notifications.domain.calendar import Entry, Feed, end_of, overlapping
+from notifications.entrypoints.calendar_models import CalendarEntries, CalendarEntry, CalendarFeedUrl
 from notifications.entrypoints.deps import CtxDep
 from notifications.handlers.calendar_entries import cancel_entry, change_entry, schedule_entry
 
@@ -62,7 +63,7 @@ def view(entry: Entry, overlaps: bool = False) -> dict[str, Any]:
     }
 
 
-@router.post("/entries", status_code=201)
+@router.post("/entries", status_code=201, response_model=CalendarEntry)
 async def create_entry(body: NewEntry, ctx: CtxDep) -> dict[str, Any]:
     """An entry organised by the caller (an end before its start is a 422, `EntryRefused`)."""
     entry = Entry(
@@ -85,7 +86,7 @@ async def create_entry(body: NewEntry, ctx: CtxDep) -> dict[str, Any]:
     return view(entry)
 
 
-@router.get("/entries")
+@router.get("/entries", response_model=CalendarEntries)
 async def list_entries(
     ctx: CtxDep,
     start: Annotated[datetime | None, Query(alias="from")] = None,
@@ -108,12 +109,12 @@ async def _visible(ctx: CtxDep, entry_id: str) -> Entry:
     return entry
 
 
-@router.get("/entries/{entry_id}")
+@router.get("/entries/{entry_id}", response_model=CalendarEntry)
 async def get_entry(entry_id: str, ctx: CtxDep) -> dict[str, Any]:
     return view(await _visible(ctx, entry_id))
 
 
-@router.patch("/entries/{entry_id}")
+@router.patch("/entries/{entry_id}", response_model=CalendarEntry)
 async def update_entry(entry_id: str, body: EntryChanges, ctx: CtxDep) -> dict[str, Any]:
     """Change an entry the caller organises or attends; its reminders move with it."""
     await _visible(ctx, entry_id)
@@ -134,7 +135,7 @@ async def update_entry(entry_id: str, body: EntryChanges, ctx: CtxDep) -> dict[s
     return view(entry)
 
 
-@router.delete("/entries/{entry_id}")
+@router.delete("/entries/{entry_id}", response_model=CalendarEntry)
 async def cancel(entry_id: str, ctx: CtxDep, reason: str | None = None) -> dict[str, Any]:
     """Cancel an entry; its pending reminders are dropped and feeds show it cancelled."""
     await _visible(ctx, entry_id)
@@ -145,7 +146,7 @@ async def cancel(entry_id: str, ctx: CtxDep, reason: str | None = None) -> dict[
     return view(entry)
 
 
-@router.post("/feed", status_code=201)
+@router.post("/feed", status_code=201, response_model=CalendarFeedUrl)
 async def issue_feed(request: Request, ctx: CtxDep) -> dict[str, str]:
     """A new secret feed URL for the caller (shown once); the previous URL stops working."""
     token = secrets.token_urlsafe(32)
@@ -156,11 +157,11 @@ async def issue_feed(request: Request, ctx: CtxDep) -> dict[str, str]:
 
 
 @router.delete("/feed", status_code=204)
-async def revoke_feed(ctx: CtxDep) -> Response:
+async def revoke_feed(ctx: CtxDep) -> None:
+    """Revoke the caller's feed URL."""
     async with ctx.pool.acquire() as conn, conn.transaction():
         if not await calendar_repo.revoke_feed(conn, ctx.tenant_id, ctx.principal.user_id, ctx.now()):
             raise not_found("no feed to revoke")
-    return Response(status_code=204)
 
 
 feed_router = APIRouter(prefix="/v1/calendar/feeds", tags=["calendar"], responses=problem_responses(404))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -18,6 +17,12 @@ from pydantic import BaseModel, Field
 
 from notifications.adapters import inbox
 from notifications.entrypoints.deps import CtxDep
+from notifications.entrypoints.inbox_models import (
+    InboxNotification,
+    NotificationInbox,
+    NotificationsMarkedRead,
+    NotificationUnreadCount,
+)
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"], responses=problem_responses(404))
 KEEPALIVE_SECONDS = 15.0
@@ -27,7 +32,7 @@ class MarkRead(BaseModel):
     ids: list[str] | None = Field(default=None, max_length=1000, description="omit to mark everything read")
 
 
-@router.get("")
+@router.get("", response_model=NotificationInbox)
 async def list_notifications(
     ctx: CtxDep,
     unread: bool = False,
@@ -44,13 +49,13 @@ async def list_notifications(
         return {"items": items, "unread": await inbox.unread_count(conn, ctx.tenant_id, ctx.principal.user_id)}
 
 
-@router.get("/unread-count")
+@router.get("/unread-count", response_model=NotificationUnreadCount)
 async def unread_count(ctx: CtxDep) -> dict[str, int]:
     async with ctx.pool.acquire() as conn:
         return {"unread": await inbox.unread_count(conn, ctx.tenant_id, ctx.principal.user_id)}
 
 
-@router.post("/read")
+@router.post("/read", response_model=NotificationsMarkedRead)
 async def mark_read(body: MarkRead, ctx: CtxDep) -> dict[str, Any]:
     """Mark some notifications (``ids``) or all of them read."""
     now = ctx.now()
@@ -92,7 +97,8 @@ async def stream(request: Request, ctx: CtxDep) -> StreamingResponse:
                 async with ctx.pool.acquire() as conn:
                     found = await inbox.one(conn, ctx.tenant_id, ctx.principal.user_id, notification_id)
                 if found is not None:
-                    yield f"id: {notification_id}\nevent: notification\ndata: {json.dumps(found, default=str)}\n\n"
+                    data = InboxNotification.model_validate(found).model_dump_json()
+                    yield f"id: {notification_id}\nevent: notification\ndata: {data}\n\n"
         finally:
             hub.unsubscribe(ctx.tenant_id, ctx.principal.user_id, queue)
 
@@ -100,7 +106,7 @@ async def stream(request: Request, ctx: CtxDep) -> StreamingResponse:
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
 
-@router.get("/{notification_id}")
+@router.get("/{notification_id}", response_model=InboxNotification)
 async def get_notification(notification_id: str, ctx: CtxDep) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
         found = await inbox.one(conn, ctx.tenant_id, ctx.principal.user_id, notification_id)

@@ -12,6 +12,7 @@ from notifications.adapters import people
 from notifications.domain.preferences import DEFAULTS, Channel
 from notifications.domain.templates import LANGUAGES
 from notifications.entrypoints.deps import CtxDep
+from notifications.entrypoints.settings_models import NotificationPreferences, NotificationTenantSettings
 
 router = APIRouter(prefix="/v1", tags=["preferences"], responses=problem_responses(403))
 
@@ -28,21 +29,21 @@ class TenantSettings(BaseModel):
     stage_change_notifications: bool
 
 
-@router.get("/preferences")
+@router.get("/preferences", response_model=NotificationPreferences)
 async def get_preferences(ctx: CtxDep) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
         prefs = await people.preferences(conn, ctx.tenant_id, ctx.principal.user_id)
     return {**prefs, "defaults": DEFAULTS}
 
 
-@router.put("/preferences")
+@router.put("/preferences", response_model=NotificationPreferences)
 async def put_preferences(body: Preferences, ctx: CtxDep) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
         await people.save_preferences(conn, ctx.tenant_id, ctx.principal.user_id, body.language, body.channels)
     return {**body.model_dump(), "defaults": DEFAULTS}
 
 
-@router.get("/settings")
+@router.get("/settings", response_model=NotificationTenantSettings)
 async def get_settings(ctx: CtxDep) -> dict[str, Any]:
     """The tenant's settings, with the secret that signs webhook calls robots make."""
     ctx.require_admin()
@@ -50,7 +51,7 @@ async def get_settings(ctx: CtxDep) -> dict[str, Any]:
         return await people.tenant_settings(conn, ctx.tenant_id)
 
 
-@router.put("/settings")
+@router.put("/settings", response_model=NotificationTenantSettings)
 async def put_settings(body: TenantSettings, ctx: CtxDep) -> dict[str, Any]:
     """Switch stage-change notifications to items' assignees and observers on or off."""
     ctx.require_admin()

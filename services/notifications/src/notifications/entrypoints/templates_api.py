@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from notifications.adapters import templates_repo
 from notifications.domain.templates import TemplateRefused, check_variants, render
 from notifications.entrypoints.deps import CtxDep
+from notifications.entrypoints.templates_models import MessageTemplate, MessageTemplates, RenderedTemplate
 
 router = APIRouter(prefix="/v1/templates", tags=["templates"], responses=problem_responses(403, 404))
 
@@ -37,7 +38,7 @@ def _refused(error: TemplateRefused) -> Problem:
     return Problem(422, "Template refused", str(error), slug="template-refused")
 
 
-@router.put("/{template_id}")
+@router.put("/{template_id}", response_model=MessageTemplate)
 async def save_template(template_id: str, body: TemplateBody, ctx: CtxDep) -> dict[str, Any]:
     """Create or replace a template; one that uses names it was not given, or calls anything, is refused."""
     ctx.require_admin()
@@ -52,13 +53,13 @@ async def save_template(template_id: str, body: TemplateBody, ctx: CtxDep) -> di
         )
 
 
-@router.get("")
+@router.get("", response_model=MessageTemplates)
 async def list_templates(ctx: CtxDep) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
         return {"items": await templates_repo.all_of(conn, ctx.tenant_id)}
 
 
-@router.get("/{template_id}")
+@router.get("/{template_id}", response_model=MessageTemplate)
 async def get_template(template_id: str, ctx: CtxDep) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
         found = await templates_repo.load(conn, ctx.tenant_id, template_id)
@@ -67,7 +68,7 @@ async def get_template(template_id: str, ctx: CtxDep) -> dict[str, Any]:
     return found
 
 
-@router.post("/{template_id}/preview")
+@router.post("/{template_id}/preview", response_model=RenderedTemplate)
 async def preview(template_id: str, body: Preview, ctx: CtxDep) -> dict[str, Any]:
     """Render the template with sample variables, in a language (falls back to English)."""
     async with ctx.pool.acquire() as conn:

@@ -9,12 +9,18 @@ from typing import Any
 
 from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import Problem, not_found
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from notifications.adapters.http_target import check_target
 from notifications.domain.targets import TargetRefused
 from notifications.entrypoints.deps import CtxDep
+from notifications.entrypoints.webhooks_models import (
+    WebhookDeliveries,
+    WebhookSubscription,
+    WebhookSubscriptionCreated,
+    WebhookSubscriptions,
+)
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=problem_responses(403, 404))
 
@@ -36,7 +42,7 @@ def _view(row: Any) -> dict[str, Any]:
     }
 
 
-@router.post("/subscriptions", status_code=201)
+@router.post("/subscriptions", status_code=201, response_model=WebhookSubscriptionCreated)
 async def subscribe(body: NewSubscription, request: Request, ctx: CtxDep) -> dict[str, Any]:
     """Subscribe a URL to event types; the signing secret is returned once, here."""
     ctx.require_admin()
@@ -59,7 +65,7 @@ async def subscribe(body: NewSubscription, request: Request, ctx: CtxDep) -> dic
     return {**_view(row), "secret": secret}
 
 
-@router.get("/subscriptions")
+@router.get("/subscriptions", response_model=WebhookSubscriptions)
 async def subscriptions(ctx: CtxDep) -> dict[str, Any]:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn:
@@ -69,7 +75,7 @@ async def subscriptions(ctx: CtxDep) -> dict[str, Any]:
     return {"items": [_view(r) for r in rows]}
 
 
-@router.post("/subscriptions/{subscription_id}/enable")
+@router.post("/subscriptions/{subscription_id}/enable", response_model=WebhookSubscription)
 async def enable(subscription_id: str, ctx: CtxDep) -> dict[str, Any]:
     """Turn a disabled subscription back on, with its failure count reset."""
     ctx.require_admin()
@@ -86,7 +92,8 @@ async def enable(subscription_id: str, ctx: CtxDep) -> dict[str, Any]:
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=204)
-async def unsubscribe(subscription_id: str, ctx: CtxDep) -> Response:
+async def unsubscribe(subscription_id: str, ctx: CtxDep) -> None:
+    """Delete a subscription; nothing more is posted to its URL."""
     ctx.require_admin()
     async with ctx.pool.acquire() as conn:
         status = await conn.execute(
@@ -96,10 +103,9 @@ async def unsubscribe(subscription_id: str, ctx: CtxDep) -> Response:
         )
     if status == "DELETE 0":
         raise not_found(f"webhook subscription {subscription_id}")
-    return Response(status_code=204)
 
 
-@router.get("/deliveries")
+@router.get("/deliveries", response_model=WebhookDeliveries)
 async def deliveries(
     ctx: CtxDep, subscription_id: str | None = None, limit: int = Query(50, ge=1, le=200)
 ) -> dict[str, Any]:
