@@ -13,13 +13,13 @@ K ?=
 ARGS ?=
 
 .PHONY: help setup run infra-up infra-down infra-status infra-reset migrate \
-        test test-unit test-integration test-security test-faults e2e bench bench-system bench-consumers bench-bulk lint token contracts chart-check
+        test test-unit test-integration test-security test-faults e2e bench bench-system bench-consumers bench-bulk lint token openapi contracts chart-check
 
 help: ## List the targets with a one-line description
 	@echo "Usage: make <target> [K=expr] [ARGS=...]"
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-setup: ## Install missing prerequisites (PostgreSQL, JDK, Maven, uv, Node.js), `uv sync --frozen`, `npm ci` in tools/bpmn-check and tools/asyncapi-check
+setup: ## Install missing prerequisites (PostgreSQL, JDK, Maven, uv, nginx, Node.js), `uv sync --frozen`, `npm ci` in tools/bpmn-check, tools/asyncapi-check and clients/typescript
 	deploy/local/bootstrap.sh
 
 run: setup ## Start infra, migrate, and run all five services under honcho (Ctrl-C stops)
@@ -82,6 +82,10 @@ lint: setup ## ruff check and mypy (strict) over libs and services
 	echo "==> ruff check ."; $(UV_RUN) ruff check . || rc=1; \
 	echo "==> mypy libs services"; $(UV_RUN) mypy libs services || rc=1; \
 	exit $$rc
+
+openapi: setup ## Regenerate docs/openapi.json (the merged public API) and the TypeScript client's types from the services
+	$(UV_RUN) python deploy/gateway/gateway.py openapi
+	cd clients/typescript && npm run --silent generate
 
 contracts: ## Regenerate docs/asyncapi.yaml and docs/events/schemas from libs/contracts
 	$(UV_RUN) python -m conveyor_contracts.asyncapi --docs docs

@@ -6,10 +6,12 @@
 #
 # Idempotent: every step first checks whether its tool is already there, so a second
 # run does no installing and takes about a second. A new machine may lack any of
-# PostgreSQL, a JDK, Maven, uv or Node.js, so this script is the one place that installs them.
-# Node.js (and npm) serve two checks: tools/bpmn-check reads docs/examples/*.bpmn the way standard
-# BPMN modellers do, tools/asyncapi-check reads docs/asyncapi.yaml with the official AsyncAPI parser;
-# their node_modules come from their package-lock.json files (`npm ci`).
+# PostgreSQL, a JDK, Maven, uv, nginx or Node.js, so this script is the one place that installs them.
+# nginx is the local gateway: one origin (:8000) for the five APIs (deploy/gateway).
+# Node.js (and npm) serve two checks and the client: tools/bpmn-check reads docs/examples/*.bpmn the
+# way standard BPMN modellers do, tools/asyncapi-check reads docs/asyncapi.yaml with the official
+# AsyncAPI parser, clients/typescript is the typed client generated from docs/openapi.json; their
+# node_modules come from their package-lock.json files (`npm ci`).
 set -euo pipefail
 
 # shellcheck source=lib/common.sh
@@ -154,5 +156,6 @@ if [[ $SYSTEM_ONLY == false ]]; then
     ensure_node
     npm_ci "$REPO_ROOT/tools/bpmn-check"
     npm_ci "$REPO_ROOT/tools/asyncapi-check"
+    npm_ci "$REPO_ROOT/clients/typescript"
 fi
 log "prerequisites ok: postgres $(pg_bindir), java $(java_major), $(command -v mvn), $(uv --version)"
