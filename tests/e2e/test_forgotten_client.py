@@ -45,7 +45,7 @@ class Story:
             assert response.status_code == 200, response.text
 
     async def log(self, item_id: str) -> dict[str, Any]:
-        found: dict[str, Any] = await self.admin("automation").ok("GET", f"/v1/items/{item_id}/automation-log")
+        found: dict[str, Any] = await self.admin("automation").ok("GET", f"/v1/automation-log/{item_id}")
         return found
 
     async def logs(self, item_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -60,7 +60,7 @@ class Story:
         return runs
 
     async def automation_log_or_empty(self, item_id: str) -> dict[str, Any]:
-        response = await self.admin("automation").call("GET", f"/v1/items/{item_id}/automation-log")
+        response = await self.admin("automation").call("GET", f"/v1/automation-log/{item_id}")
         return response.json() if response.status_code == 200 else {"runs": [], "scheduled": []}
 
     async def scheduled(self, item_ids: list[str]) -> list[int]:

@@ -232,7 +232,7 @@ class TestFailures:
             lambda: automation.copy_of(item_id), lambda copy: copy is not None and copy["fields"]["headline"] == "Short"
         )
         response = await automation.http.post(
-            f"/v1/items/{item_id}/automation-log/runs/{run['run_id']}/retry", headers=automation.headers()
+            f"/v1/automation-log/{item_id}/runs/{run['run_id']}/retry", headers=automation.headers()
         )
         assert response.status_code == 202, response.text
         automation.advance(0)
@@ -249,7 +249,7 @@ class TestFailures:
         log = await automation.eventually(lambda: automation.log(item_id), lambda found: len(found["runs"]) == 1)
 
         response = await automation.http.post(
-            f"/v1/items/{item_id}/automation-log/runs/{log['runs'][0]['run_id']}/retry", headers=automation.headers()
+            f"/v1/automation-log/{item_id}/runs/{log['runs'][0]['run_id']}/retry", headers=automation.headers()
         )
         assert response.status_code == 409
 

@@ -26,7 +26,7 @@ def run_view(run: runs.Run) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@router.get("/items/{item_id}/automation-log")
+@router.get("/automation-log/{item_id}")
 async def automation_log(ctx: CtxDep, item_id: str) -> dict[str, Any]:
     """What ran on the item (oldest first) and what is scheduled for its current visit to a stage."""
     async with ctx.pool.acquire() as conn:
@@ -56,7 +56,7 @@ async def automation_log(ctx: CtxDep, item_id: str) -> dict[str, Any]:
     }
 
 
-@router.post("/items/{item_id}/automation-log/runs/{run_id}/retry", status_code=202)
+@router.post("/automation-log/{item_id}/runs/{run_id}/retry", status_code=202)
 async def retry(ctx: CtxDep, item_id: str, run_id: str) -> dict[str, Any]:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
