@@ -245,7 +245,9 @@ class TestForgottenClient:
             await settled(
                 lambda: story.logs(changed),
                 lambda logs: all(
-                    s["due_at"] > (day0 + 9 * DAY).isoformat() for log in logs.values() for s in log["scheduled"]
+                    datetime.fromisoformat(s["due_at"]) > day0 + 9 * DAY
+                    for log in logs.values()
+                    for s in log["scheduled"]
                 ),
             )  # fmt: skip
 
@@ -338,7 +340,7 @@ class TestForgottenClient:
             await change_a_field(story, changed)
             await settled(
                 lambda: story.log(changed),
-                lambda log: [s["due_at"] for s in log["scheduled"]] == [(day0 + 10 * DAY).isoformat()],
+                lambda log: [datetime.fromisoformat(s["due_at"]) for s in log["scheduled"]] == [day0 + 10 * DAY],
             )
 
             await story.set_clocks(day0 + 7 * DAY - timedelta(minutes=1))
