@@ -45,7 +45,7 @@ class Story:
             assert response.status_code == 200, response.text
 
     async def log(self, item_id: str) -> dict[str, Any]:
-        found: dict[str, Any] = await self.admin("automation").ok("GET", f"/v1/items/{item_id}/automation-log")
+        found: dict[str, Any] = await self.admin("automation").ok("GET", f"/v1/automation-log/{item_id}")
         return found
 
     async def logs(self, item_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -60,7 +60,7 @@ class Story:
         return runs
 
     async def automation_log_or_empty(self, item_id: str) -> dict[str, Any]:
-        response = await self.admin("automation").call("GET", f"/v1/items/{item_id}/automation-log")
+        response = await self.admin("automation").call("GET", f"/v1/automation-log/{item_id}")
         return response.json() if response.status_code == 200 else {"runs": [], "scheduled": []}
 
     async def scheduled(self, item_ids: list[str]) -> list[int]:
@@ -245,7 +245,9 @@ class TestForgottenClient:
             await settled(
                 lambda: story.logs(changed),
                 lambda logs: all(
-                    s["due_at"] > (day0 + 9 * DAY).isoformat() for log in logs.values() for s in log["scheduled"]
+                    datetime.fromisoformat(s["due_at"]) > day0 + 9 * DAY
+                    for log in logs.values()
+                    for s in log["scheduled"]
                 ),
             )  # fmt: skip
 
@@ -338,7 +340,7 @@ class TestForgottenClient:
             await change_a_field(story, changed)
             await settled(
                 lambda: story.log(changed),
-                lambda log: [s["due_at"] for s in log["scheduled"]] == [(day0 + 10 * DAY).isoformat()],
+                lambda log: [datetime.fromisoformat(s["due_at"]) for s in log["scheduled"]] == [day0 + 10 * DAY],
             )
 
             await story.set_clocks(day0 + 7 * DAY - timedelta(minutes=1))

@@ -209,8 +209,8 @@ PROBES: dict[str, Probe] = {
     "automation POST /v1/hooks/{trigger_id}/{secret}": Probe(
         Expect.CREDENTIAL, lambda ids: {"item_id": ids["item_id"]}
     ),
-    "automation GET /v1/items/{item_id}/automation-log": Probe(GONE, item_scoped=True),
-    "automation POST /v1/items/{item_id}/automation-log/runs/{run_id}/retry": Probe(GONE),
+    "automation GET /v1/automation-log/{item_id}": Probe(GONE, item_scoped=True),
+    "automation POST /v1/automation-log/{item_id}/runs/{run_id}/retry": Probe(GONE),
     "automation GET /v1/tasks/inbox": Probe(BLIND),
     "automation GET /v1/tasks/{task_id}": Probe(GONE),
     "automation POST /v1/tasks/{task_id}/complete": Probe(GONE, lambda ids: {"outcome": "done", "values": {}}),

@@ -342,7 +342,7 @@ async def wait_for_the_effects(admin: As, world: Tenant) -> None:
     alice = admin.as_user("alice", REP)
 
     async def run_id() -> str | None:
-        log = await admin.call("automation", "GET", f"/v1/items/{world.items['alice']}/automation-log")
+        log = await admin.call("automation", "GET", f"/v1/automation-log/{world.items['alice']}")
         runs = log.json().get("runs", []) if log.status_code == 200 else []
         return runs[0]["run_id"] if runs else None
 

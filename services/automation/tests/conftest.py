@@ -71,7 +71,7 @@ class Automation:
         return trigger
 
     async def log(self, item_id: str) -> dict[str, Any]:
-        response = await self.http.get(f"/v1/items/{item_id}/automation-log", headers=self.headers())
+        response = await self.http.get(f"/v1/automation-log/{item_id}", headers=self.headers())
         assert response.status_code == 200, response.text
         found: dict[str, Any] = response.json()
         return found

@@ -57,8 +57,8 @@ class TestItemAccess:
         )  # fmt: skip
         manager = automation.headers("manager-1", ("manager",))
 
-        own_log = await automation.http.get(f"/v1/items/{mine}/automation-log", headers=manager)
-        their_log = await automation.http.get(f"/v1/items/{theirs}/automation-log", headers=manager)
+        own_log = await automation.http.get(f"/v1/automation-log/{mine}", headers=manager)
+        their_log = await automation.http.get(f"/v1/automation-log/{theirs}", headers=manager)
         their_processes = await automation.http.get(f"/v1/items/{theirs}/processes", headers=manager)
         their_instance = await automation.http.get(f"/v1/processes/{started.json()['instance_id']}", headers=manager)
         start_on_theirs = await automation.http.post(

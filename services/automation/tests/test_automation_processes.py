@@ -266,7 +266,9 @@ class TestOnboardingProcess:
 
         held = await automation.eventually(lambda: inbox(automation), lambda found: len(found) == 1)
         assert [t["title"] for t in held] == ["Was the meeting held?"]
-        assert (await processes(automation, item_id))[0]["template_version"] == 1
+        [instance] = await processes(automation, item_id)
+        assert (instance["template_version"], instance["started_at"]) == (1, "2026-03-02T09:00:00Z")
+        assert template["created_at"] == "2026-03-02T09:00:00Z"
         exported = await automation.http.get(
             f"/v1/process-templates/{template['template_id']}/bpmn", params={"version": 1}, headers=automation.headers()
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from typing import Any as Automation  # the `automation` fixture of conftest.py
 
@@ -224,6 +224,9 @@ class TestFailures:
         )
         run = log["runs"][0]
         assert "title" in run["error"] and run["attempts"] == 1
+        # Every instant of the log in UTC with Z, those the run's detail records too.
+        assert run["created_at"].endswith("Z") and run["due_at"].endswith("Z")
+        assert run["detail"]["next_attempt_at"] == "2026-03-02T09:00:10Z"
         automation.advance(10)
         await automation.eventually(lambda: automation.log(item_id), lambda found: found["runs"][0]["attempts"] == 2)
 
@@ -232,9 +235,13 @@ class TestFailures:
             lambda: automation.copy_of(item_id), lambda copy: copy is not None and copy["fields"]["headline"] == "Short"
         )
         response = await automation.http.post(
-            f"/v1/items/{item_id}/automation-log/runs/{run['run_id']}/retry", headers=automation.headers()
+            f"/v1/automation-log/{item_id}/runs/{run['run_id']}/retry", headers=automation.headers()
         )
         assert response.status_code == 202, response.text
+        assert (response.json()["status"], response.json()["detail"]["retried_by_hand_at"]) == (
+            "scheduled",
+            "2026-03-02T09:00:10Z",
+        )
         automation.advance(0)
 
         log = await automation.eventually(
@@ -249,7 +256,7 @@ class TestFailures:
         log = await automation.eventually(lambda: automation.log(item_id), lambda found: len(found["runs"]) == 1)
 
         response = await automation.http.post(
-            f"/v1/items/{item_id}/automation-log/runs/{log['runs'][0]['run_id']}/retry", headers=automation.headers()
+            f"/v1/automation-log/{item_id}/runs/{log['runs'][0]['run_id']}/retry", headers=automation.headers()
         )
         assert response.status_code == 409
 
@@ -320,6 +327,23 @@ class TestRobotsApi:
 
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "/body/position"
+
+    async def test_a_robot_answers_as_written_with_its_start_in_utc(self, automation: Automation) -> None:
+        condition = {"not": {"field": "status", "op": "eq", "value": "lost"}}
+        action = {
+            "type": "create_calendar_entry",
+            "title": "Call {{ item.client_name }}",
+            "start": "2026-03-05T12:00:00+02:00",
+        }
+
+        robot = await automation.add_robot(
+            pipeline_id=PIPE, stage_id=PROPOSAL, name="Book", condition=condition, action=action
+        )
+        found = await automation.http.get(f"/v1/robots/{robot['robot_id']}", headers=automation.headers())
+
+        assert found.json() == robot
+        assert robot["condition"] == condition
+        assert (robot["action"]["type"], robot["action"]["start"]) == ("create_calendar_entry", "2026-03-05T10:00:00Z")
 
     async def test_only_admins_configure_robots_and_other_tenants_see_nothing(self, automation: Automation) -> None:
         robot = await automation.add_robot(pipeline_id=PIPE, stage_id=PROPOSAL, name="Mine", action={"type": "wait"})
@@ -480,7 +504,11 @@ class TestDateFieldRobots:
         await automation.update(moved, "deal", {"fields.meeting_at": {"old": day1, "new": day2}})
         await automation.update(empty, "deal", {"fields.meeting_at": {"old": None, "new": day1}})
         await automation.eventually(
-            lambda: automation.log(moved), lambda found: found["scheduled"] and found["scheduled"][0]["due_at"] > day1
+            lambda: automation.log(moved),
+            lambda found: (
+                found["scheduled"]
+                and datetime.fromisoformat(found["scheduled"][0]["due_at"]) > datetime.fromisoformat(day1)
+            ),
         )
         automation.advance(23 * 3600)
 

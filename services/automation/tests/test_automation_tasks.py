@@ -129,6 +129,7 @@ class TestTaskInbox:
         await item_on_stage(automation)
         tasks = await automation.eventually(lambda: inbox(automation, "manager-1"), lambda found: len(found) == 1)
         assert tasks[0]["overdue"] is False
+        assert (tasks[0]["created_at"], tasks[0]["due_at"]) == ("2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z")
 
         automation.advance(3601)
         assert (await inbox(automation, "manager-1"))[0]["overdue"] is True

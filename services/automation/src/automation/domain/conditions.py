@@ -21,7 +21,9 @@ _COMPARISONS: dict[str, type[ast.cmpop]] = {
 
 
 class _Node(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # One JSON schema for requests and answers (a robot's condition is both): without the override the
+    # recursive nodes are split into `AllOf-Input` / `AllOf-Output` though both read the same.
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_mode_override="validation")
 
 
 class FieldCondition(_Node):

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from conveyor_contracts.notifications import CalendarEntryKind
+from conveyor_kit.api_models import Timestamp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from automation.domain import templates
@@ -93,7 +94,7 @@ class CreateCalendarEntry(_Templated):
     title: Template
     description: Template | None = None
     start_field: str | None = None  # a date field of the item; none: when the robot runs
-    start: datetime | None = None  # a fixed start (a process passes its variables' dates here)
+    start: Timestamp | None = None  # a fixed start (a process passes its variables' dates here); kept in UTC
     duration_minutes: int = Field(default=30, ge=1, le=60 * 24)
     attendees: list[Recipient] = Field(default_factory=lambda: [Recipient(kind="assignee")], max_length=50)
     remind_minutes_before: int | None = Field(default=None, ge=0, le=60 * 24 * 14)

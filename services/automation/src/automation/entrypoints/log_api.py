@@ -13,6 +13,7 @@ from automation.adapters import items, runs
 from automation.adapters.access import may_read
 from automation.domain.robot_timers import idle_group, visit_group
 from automation.entrypoints.deps import CtxDep
+from automation.entrypoints.log_models import AutomationLog, AutomationRun
 from automation.handlers.retry_run import retry_run
 
 router = APIRouter(prefix="/v1", tags=["automation log"], responses=problem_responses(403, 404, 409))
@@ -26,7 +27,7 @@ def run_view(run: runs.Run) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@router.get("/items/{item_id}/automation-log")
+@router.get("/automation-log/{item_id}", response_model=AutomationLog)
 async def automation_log(ctx: CtxDep, item_id: str) -> dict[str, Any]:
     """What ran on the item (oldest first) and what is scheduled for its current visit to a stage."""
     async with ctx.pool.acquire() as conn:
@@ -56,8 +57,9 @@ async def automation_log(ctx: CtxDep, item_id: str) -> dict[str, Any]:
     }
 
 
-@router.post("/items/{item_id}/automation-log/runs/{run_id}/retry", status_code=202)
+@router.post("/automation-log/{item_id}/runs/{run_id}/retry", status_code=202, response_model=AutomationRun)
 async def retry(ctx: CtxDep, item_id: str, run_id: str) -> dict[str, Any]:
+    """Run a `failed` or `retrying` robot run again at once (admins); the run as it is now (`scheduled`)."""
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
         run = await retry_run(conn, tenant_id=ctx.tenant_id, item_id=item_id, run_id=run_id, now=ctx.now())

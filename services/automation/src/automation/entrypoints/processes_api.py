@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses, text_body
 from conveyor_kit.pagination import Cursor, Limit, decode_cursor, encode_cursor
 from conveyor_kit.problems import not_found
@@ -16,6 +17,7 @@ from automation.adapters.access import may_read
 from automation.domain import processes as engine
 from automation.domain.process_start import StartRule
 from automation.entrypoints.deps import CtxDep
+from automation.entrypoints.processes_models import ProcessInstance, ProcessTemplate
 from automation.handlers.processes import save_template, start_process
 
 router = APIRouter(prefix="/v1", tags=["business processes"], responses=problem_responses(403, 404, 409))
@@ -49,7 +51,7 @@ def instance_view(i: rows.InstanceRow) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@router.post("/process-templates", status_code=201)
+@router.post("/process-templates", status_code=201, response_model=ProcessTemplate)
 async def add_template(ctx: CtxDep, body: TemplateBody) -> dict[str, Any]:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -60,7 +62,7 @@ async def add_template(ctx: CtxDep, body: TemplateBody) -> dict[str, Any]:
     return template_view(template)
 
 
-@router.put("/process-templates/{template_id}")
+@router.put("/process-templates/{template_id}", response_model=ProcessTemplate)
 async def new_template_version(ctx: CtxDep, template_id: str, body: TemplateBody) -> dict[str, Any]:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -72,7 +74,7 @@ async def new_template_version(ctx: CtxDep, template_id: str, body: TemplateBody
     return template_view(template)
 
 
-@router.get("/process-templates")
+@router.get("/process-templates", response_model=Page[ProcessTemplate])
 async def list_templates(
     ctx: CtxDep,
     entity_type_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
@@ -90,7 +92,7 @@ async def list_templates(
     return {"items": items, "next_cursor": encode_cursor([items[-1]["template_id"]]) if more else None}
 
 
-@router.get("/process-templates/{template_id}")
+@router.get("/process-templates/{template_id}", response_model=ProcessTemplate)
 async def get_template(ctx: CtxDep, template_id: str, version: Version = None) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
         template = await rows.load_template(conn, ctx.tenant_id, template_id, version)
@@ -116,7 +118,7 @@ class StartBody(BaseModel):
     item_id: str = Field(min_length=1)
 
 
-@router.post("/processes", status_code=201)
+@router.post("/processes", status_code=201, response_model=ProcessInstance)
 async def start(ctx: CtxDep, body: StartBody) -> dict[str, Any]:
     """Start a process on an item by hand."""
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -129,7 +131,7 @@ async def start(ctx: CtxDep, body: StartBody) -> dict[str, Any]:
     return instance_view(instance)
 
 
-@router.get("/processes/{instance_id}")
+@router.get("/processes/{instance_id}", response_model=ProcessInstance)
 async def get_instance(ctx: CtxDep, instance_id: str) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
         instance = await rows.load_instance(conn, ctx.tenant_id, instance_id)
@@ -139,7 +141,7 @@ async def get_instance(ctx: CtxDep, instance_id: str) -> dict[str, Any]:
     return instance_view(instance)
 
 
-@router.get("/items/{item_id}/processes")
+@router.get("/items/{item_id}/processes", response_model=list[ProcessInstance])
 async def processes_of_item(ctx: CtxDep, item_id: str) -> list[dict[str, Any]]:
     async with ctx.pool.acquire() as conn:
         instances = await rows.instances_of_item(conn, ctx.tenant_id, item_id)

@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import not_found
 from conveyor_kit.versions import expected_version
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query
 
 from automation.adapters import robots as robot_rows
 from automation.domain.robots import RobotSpec
 from automation.entrypoints.deps import CtxDep
+from automation.entrypoints.robots_models import Robot
 from automation.handlers.robots import remove_robot, save_robot
 
 router = APIRouter(prefix="/v1/robots", tags=["robots"], responses=problem_responses(403, 404, 409))
@@ -21,7 +22,7 @@ def robot_view(robot: robot_rows.Robot) -> dict[str, Any]:
     return {"robot_id": robot.robot_id, "version": robot.version, **robot.spec.model_dump(mode="json", by_alias=True)}
 
 
-@router.get("")
+@router.get("", response_model=list[Robot])
 async def list_robots(
     ctx: CtxDep,
     pipeline_id: Annotated[str, Query(min_length=1)],
@@ -32,7 +33,7 @@ async def list_robots(
     return [robot_view(r) for r in found if stage_id is None or r.spec.stage_id == stage_id]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=Robot)
 async def add_robot(ctx: CtxDep, body: RobotSpec) -> dict[str, Any]:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -40,7 +41,7 @@ async def add_robot(ctx: CtxDep, body: RobotSpec) -> dict[str, Any]:
     return robot_view(robot)
 
 
-@router.get("/{robot_id}")
+@router.get("/{robot_id}", response_model=Robot)
 async def get_robot(ctx: CtxDep, robot_id: str) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
         robot = await robot_rows.load_robot(conn, ctx.tenant_id, robot_id)
@@ -49,7 +50,7 @@ async def get_robot(ctx: CtxDep, robot_id: str) -> dict[str, Any]:
     return robot_view(robot)
 
 
-@router.put("/{robot_id}")
+@router.put("/{robot_id}", response_model=Robot)
 async def change_robot(
     ctx: CtxDep,
     robot_id: str,
@@ -68,8 +69,7 @@ async def change_robot(
 
 
 @router.delete("/{robot_id}", status_code=204)
-async def delete_robot(ctx: CtxDep, robot_id: str) -> Response:
+async def delete_robot(ctx: CtxDep, robot_id: str) -> None:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
         await remove_robot(conn, ctx.store, tenant_id=ctx.tenant_id, robot_id=robot_id, actor=ctx.actor, now=ctx.now())
-    return Response(status_code=204)

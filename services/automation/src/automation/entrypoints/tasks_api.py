@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from automation.adapters import tasks as task_rows
 from automation.entrypoints.deps import Ctx, CtxDep
+from automation.entrypoints.tasks_models import InboxTask
 from automation.handlers.processes import continue_after_task
 from automation.handlers.tasks import complete_task, delegate_task
 
@@ -29,7 +30,7 @@ def task_view(task: task_rows.Task, ctx: Ctx) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@router.get("/inbox")
+@router.get("/inbox", response_model=list[InboxTask])
 async def inbox(ctx: CtxDep) -> list[dict[str, Any]]:
     """The caller's open tasks: theirs, their role's, and those of people they stand in for; overdue marked."""
     async with ctx.pool.acquire() as conn:
@@ -37,7 +38,7 @@ async def inbox(ctx: CtxDep) -> list[dict[str, Any]]:
     return [task_view(t, ctx) for t in found]
 
 
-@router.get("/{task_id}")
+@router.get("/{task_id}", response_model=InboxTask)
 async def get_task(ctx: CtxDep, task_id: str) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
         task = await task_rows.load(conn, ctx.tenant_id, task_id)
@@ -56,7 +57,7 @@ class Completion(BaseModel):
     values: dict[str, Any] = Field(default_factory=dict)
 
 
-@router.post("/{task_id}/complete")
+@router.post("/{task_id}/complete", response_model=InboxTask)
 async def complete(ctx: CtxDep, task_id: str, body: Completion) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn, conn.transaction():
         task = await complete_task(
@@ -73,7 +74,7 @@ class Delegation(BaseModel):
     to_user_id: str = Field(min_length=1, max_length=200)
 
 
-@router.post("/{task_id}/delegate")
+@router.post("/{task_id}/delegate", response_model=InboxTask)
 async def delegate(ctx: CtxDep, task_id: str, body: Delegation) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn, conn.transaction():
         task = await delegate_task(

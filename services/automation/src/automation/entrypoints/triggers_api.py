@@ -10,12 +10,13 @@ from conveyor_kit.database import pool_from
 from conveyor_kit.openapi import problem_responses
 from conveyor_kit.workers import backbone_from
 from conveyor_messaging.runtime import Backbone
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from automation.adapters import triggers as trigger_rows
 from automation.domain.triggers import TriggerSpec
 from automation.entrypoints.deps import CtxDep
+from automation.entrypoints.triggers_models import HookAccepted, StageTrigger, StageTriggerWithHook
 from automation.handlers.triggers import fire_webhook_trigger, remove_trigger, save_trigger
 
 router = APIRouter(prefix="/v1", tags=["triggers"], responses=problem_responses(403, 404, 409))
@@ -32,13 +33,13 @@ def trigger_view(trigger: trigger_rows.Trigger, secret: str | None = None) -> di
     return view
 
 
-@router.get("/triggers")
+@router.get("/triggers", response_model=list[StageTrigger])
 async def list_triggers(ctx: CtxDep, pipeline_id: Annotated[str, Query(min_length=1)]) -> list[dict[str, Any]]:
     async with ctx.pool.acquire() as conn:
         return [trigger_view(t) for t in await trigger_rows.triggers_of_pipeline(conn, ctx.tenant_id, pipeline_id)]
 
 
-@router.post("/triggers", status_code=201)
+@router.post("/triggers", status_code=201, response_model=StageTriggerWithHook)
 async def add_trigger(ctx: CtxDep, body: TriggerSpec) -> dict[str, Any]:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -48,7 +49,7 @@ async def add_trigger(ctx: CtxDep, body: TriggerSpec) -> dict[str, Any]:
     return trigger_view(trigger, secret)
 
 
-@router.put("/triggers/{trigger_id}")
+@router.put("/triggers/{trigger_id}", response_model=StageTrigger)
 async def change_trigger(ctx: CtxDep, trigger_id: str, body: TriggerSpec) -> dict[str, Any]:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -65,13 +66,12 @@ async def change_trigger(ctx: CtxDep, trigger_id: str, body: TriggerSpec) -> dic
 
 
 @router.delete("/triggers/{trigger_id}", status_code=204)
-async def delete_trigger(ctx: CtxDep, trigger_id: str) -> Response:
+async def delete_trigger(ctx: CtxDep, trigger_id: str) -> None:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
         await remove_trigger(
             conn, ctx.store, tenant_id=ctx.tenant_id, trigger_id=trigger_id, actor=ctx.actor, now=ctx.now()
         )
-    return Response(status_code=204)
 
 
 class HookCall(BaseModel):
@@ -80,7 +80,7 @@ class HookCall(BaseModel):
     item_id: str = Field(min_length=1, max_length=200)
 
 
-@router.post("/hooks/{trigger_id}/{secret}", status_code=202)
+@router.post("/hooks/{trigger_id}/{secret}", status_code=202, response_model=HookAccepted)
 async def call_hook(
     trigger_id: str,
     secret: str,

@@ -9,6 +9,7 @@ from typing import Any
 
 from conveyor_access.directory import head_of_department_of
 from conveyor_contracts import entities, notifications, pipelines
+from conveyor_kit.api_models import utc_z
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.contracts import EventContract
 from conveyor_messaging.db import Connection
@@ -189,7 +190,7 @@ async def _create_calendar_entry(action: spec.CreateCalendarEntry, ctx: ActionCo
         reminders=reminders,
     )
     await ctx.send(entry)
-    return {"entry_id": ctx.run_id, "title": entry.title, "start": start.isoformat()}
+    return {"entry_id": ctx.run_id, "title": entry.title, "start": utc_z(start)}
 
 
 async def _create_task(action: spec.CreateTask, ctx: ActionContext) -> dict[str, Any]:

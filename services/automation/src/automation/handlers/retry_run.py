@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from conveyor_kit.api_models import utc_z
 from conveyor_messaging.db import Connection
 from conveyor_timers import cancel, schedule
 
@@ -24,9 +25,7 @@ async def retry_run(conn: Connection, *, tenant_id: str, item_id: str, run_id: s
         conn, tenant_id, f"run:{tenant_id}:{run_id}:manual-{run.attempts}", now, payload, kind=ROBOT_TIMER,
         group=visit_group(tenant_id, run.item_id, run.visit_id or ""),
     )  # fmt: skip
-    await runs.finish(
-        conn, tenant_id, run_id, status="scheduled", now=now, detail={"retried_by_hand_at": now.isoformat()}
-    )
+    await runs.finish(conn, tenant_id, run_id, status="scheduled", now=now, detail={"retried_by_hand_at": utc_z(now)})
     reloaded = await runs.load_run(conn, tenant_id, run_id)
     assert reloaded is not None
     return reloaded

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import structlog
 from conveyor_contracts.automation import RunOutcome, RunRecorded
+from conveyor_kit.api_models import utc_z
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import ANY_VERSION, EventStore, NewEvent
@@ -101,7 +102,7 @@ async def _run(
             conn, tenant_id, f"run:{tenant_id}:{run_id}:retry-{attempt}", due, payload, kind=ROBOT_TIMER,
             group=visit_group(tenant_id, run.item_id, run.visit_id or ""),
         )  # fmt: skip
-        detail = {**detail, "next_attempt_at": due.isoformat()}
+        detail = {**detail, "next_attempt_at": utc_z(due)}
     await runs.finish(conn, tenant_id, run_id, status=outcome, now=now, error=error, detail=detail)
     await record(conn, store, tenant_id, run.item_id, run_id, "robot", robot.robot_id, outcome, attempt, error, now)
     log.info("robot_ran", robot_id=robot.robot_id, item_id=run.item_id, run_id=run_id, outcome=outcome)

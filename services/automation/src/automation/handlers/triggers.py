@@ -10,6 +10,7 @@ from datetime import datetime
 
 from conveyor_contracts.automation import TriggerRemoved, TriggerSaved
 from conveyor_contracts.pipelines import MoveItem
+from conveyor_kit.api_models import utc_z
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
@@ -201,5 +202,5 @@ async def fire_idle_trigger(conn: Connection, store: EventStore, clock: Clock, t
     key = f"trigger:{trigger.trigger_id}:idle:{item.visit_id}:{payload['since']}"
     await _fire(
         conn, store, tenant_id, trigger, item, key=key, now=clock.now(),
-        detail={"from_stage_id": item.stage_id or "", "unchanged_since": payload["since"]},
+        detail={"from_stage_id": item.stage_id or "", "unchanged_since": utc_z(since)},
     )  # fmt: skip
