@@ -172,8 +172,8 @@ class Story:
         await eventually(lambda: self.status_of(company), lambda found: found == status, within=20)
 
     async def processes(self, company: Company) -> list[str]:
-        found = await self.admin("automation").ok("GET", f"/v1/items/{company.item_id}/processes")
-        return [p["status"] for p in found]
+        found = await self.admin("automation").ok("GET", "/v1/processes", params={"item_id": company.item_id})
+        return [p["status"] for p in found["items"]]
 
     async def set_fields(self, company: Company, **fields: str) -> None:
         entities = self.manager("entities")
@@ -362,7 +362,7 @@ async def imported_company(story: Story, type_id: str, line: int) -> Company:
     assert (item["title"], item["fields"]["declared_industry"]) == (row["Название"], row["Сфера деятельности"])
 
     async def known() -> list[int]:
-        paths = [("automation", f"/v1/items/{item['id']}/processes"), ("pipelines", f"/v1/items/{item['id']}")]
+        paths = [("automation", f"/v1/processes?item_id={item['id']}"), ("pipelines", f"/v1/items/{item['id']}")]
         return [(await story.manager(service).call("GET", path)).status_code for service, path in paths]
 
     await eventually(known, lambda codes: codes == [200, 200])
@@ -546,7 +546,8 @@ class TestHousingOnboardingStory:
 
     async def test_the_timeline_names_the_user_the_robot_and_the_process(self, played: Played) -> None:
         story, ids = played.story, played.story.status_ids
-        [instance] = await story.admin("automation").ok("GET", f"/v1/items/{played.b.item_id}/processes")
+        page = await story.admin("automation").ok("GET", "/v1/processes", params={"item_id": played.b.item_id})
+        [instance] = page["items"]
         process = ("process", instance["instance_id"])
         path = [
             ("Meeting set", "Terms negotiation"),

@@ -224,7 +224,7 @@ PROBES: dict[str, Probe] = {
         REFUSED, lambda ids: {"template_id": ids["process_template_id"], "item_id": ids["item_id"]}
     ),
     "automation GET /v1/processes/{instance_id}": Probe(GONE),
-    "automation GET /v1/items/{item_id}/processes": Probe(GONE, item_scoped=True),
+    "automation GET /v1/processes": Probe(GONE, item_scoped=True, query=lambda ids: {"item_id": ids["item_id"]}),
     # --- notifications
     "notifications GET /health/live": Probe(Expect.PUBLIC),
     "notifications GET /health/ready": Probe(Expect.PUBLIC),

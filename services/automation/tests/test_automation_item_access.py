@@ -59,7 +59,7 @@ class TestItemAccess:
 
         own_log = await automation.http.get(f"/v1/automation-log/{mine}", headers=manager)
         their_log = await automation.http.get(f"/v1/automation-log/{theirs}", headers=manager)
-        their_processes = await automation.http.get(f"/v1/items/{theirs}/processes", headers=manager)
+        their_processes = await automation.http.get(f"/v1/processes?item_id={theirs}", headers=manager)
         their_instance = await automation.http.get(f"/v1/processes/{started.json()['instance_id']}", headers=manager)
         start_on_theirs = await automation.http.post(
             "/v1/processes", json={"template_id": template["template_id"], "item_id": theirs}, headers=manager
@@ -70,6 +70,49 @@ class TestItemAccess:
         assert [r.status_code for r in (their_log, their_processes, their_instance, start_on_theirs)] == [404] * 4
 
     async def test_processes_of_an_unknown_item_are_404_not_an_empty_list(self, automation: Automation) -> None:
-        response = await automation.http.get("/v1/items/no-such-item/processes", headers=automation.headers())
+        response = await automation.http.get("/v1/processes?item_id=no-such-item", headers=automation.headers())
 
         assert response.status_code == 404
+
+
+class TestProcessesOfAnItem:
+    async def test_they_come_in_pages_in_the_order_they_started(self, automation: Automation) -> None:
+        _, mine, _ = await two_managers_items(automation)
+        template = (
+            await automation.http.post(
+                "/v1/process-templates",
+                json={"name": "Check", "entity_type_id": "company", "bpmn": CHECK, "start": {"mode": "manual"}},
+                headers=automation.headers(),
+            )
+        ).json()
+        started = []
+        for _ in range(3):
+            response = await automation.http.post(
+                "/v1/processes", json={"template_id": template["template_id"], "item_id": mine},
+                headers=automation.headers(),
+            )  # fmt: skip
+            assert response.status_code == 201, response.text
+            started.append(response.json()["instance_id"])
+
+        seen, cursor, pages = [], None, 0
+        while True:
+            params = {"item_id": mine, "limit": "2", **({"cursor": cursor} if cursor else {})}
+            page = (await automation.http.get("/v1/processes", params=params, headers=automation.headers())).json()
+            seen += [instance["instance_id"] for instance in page["items"]]
+            pages += 1
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+
+        assert (seen, pages) == (started, 2)
+
+    async def test_a_cursor_it_did_not_give_is_a_422(self, automation: Automation) -> None:
+        _, mine, _ = await two_managers_items(automation)
+        foreign = "WyJub3QgYSB0aW1lIiwgIngiXQ"  # ["not a time", "x"]: two parts, the first no instant
+
+        response = await automation.http.get(
+            "/v1/processes", params={"item_id": mine, "cursor": foreign}, headers=automation.headers()
+        )
+
+        assert response.status_code == 422
+        assert response.json()["type"].endswith("invalid-cursor")

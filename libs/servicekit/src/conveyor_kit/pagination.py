@@ -35,5 +35,10 @@ def decode_cursor(cursor: str | None, length: int) -> list[Any] | None:
     except (binascii.Error, ValueError):
         key = None
     if not isinstance(key, list) or len(key) != length:
-        raise Problem(422, "Invalid cursor", "pass back a next_cursor this collection gave", slug="invalid-cursor")
+        raise invalid_cursor()
     return key
+
+
+def invalid_cursor() -> Problem:
+    """The 422 for a cursor this collection did not give (also for a key whose parts do not parse)."""
+    return Problem(422, "Invalid cursor", "pass back a next_cursor this collection gave", slug="invalid-cursor")

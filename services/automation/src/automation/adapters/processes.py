@@ -148,11 +148,20 @@ async def load_instance(
     return _instance(row) if row else None
 
 
-async def instances_of_item(conn: Connection, tenant_id: str, item_id: str) -> list[InstanceRow]:
+async def instances_of_item(
+    conn: Connection, tenant_id: str, item_id: str, *, after: tuple[datetime, str] | None = None, limit: int = 1000
+) -> list[InstanceRow]:
+    """The item's process instances in the order they started, those after ``after``
+    (`(started_at, instance_id)` of the last one a page showed)."""
     rows = await conn.fetch(
         "SELECT instance_id, template_id, template_version, item_id, status, state, started_at, updated_at"
-        " FROM process_instances WHERE tenant_id = $1 AND item_id = $2 ORDER BY started_at, instance_id",
+        " FROM process_instances WHERE tenant_id = $1 AND item_id = $2"
+        " AND ($3::timestamptz IS NULL OR (started_at, instance_id) > ($3, $4))"
+        " ORDER BY started_at, instance_id LIMIT $5",
         tenant_id,
         item_id,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
     )
     return [_instance(row) for row in rows]

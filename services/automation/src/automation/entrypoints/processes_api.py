@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses, text_body
-from conveyor_kit.pagination import Cursor, Limit, decode_cursor, encode_cursor
+from conveyor_kit.pagination import Cursor, Limit, decode_cursor, encode_cursor, invalid_cursor
 from conveyor_kit.problems import not_found
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/v1", tags=["business processes"], responses=problem_
 Version = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
-class TemplateBody(BaseModel):
+class ProcessTemplateBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
@@ -52,7 +53,7 @@ def instance_view(i: rows.InstanceRow) -> dict[str, Any]:
 
 
 @router.post("/process-templates", status_code=201, response_model=ProcessTemplate)
-async def add_template(ctx: CtxDep, body: TemplateBody) -> dict[str, Any]:
+async def add_template(ctx: CtxDep, body: ProcessTemplateBody) -> dict[str, Any]:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
         template = await save_template(
@@ -63,7 +64,7 @@ async def add_template(ctx: CtxDep, body: TemplateBody) -> dict[str, Any]:
 
 
 @router.put("/process-templates/{template_id}", response_model=ProcessTemplate)
-async def new_template_version(ctx: CtxDep, template_id: str, body: TemplateBody) -> dict[str, Any]:
+async def new_template_version(ctx: CtxDep, template_id: str, body: ProcessTemplateBody) -> dict[str, Any]:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
         template = await save_template(
@@ -141,13 +142,30 @@ async def get_instance(ctx: CtxDep, instance_id: str) -> dict[str, Any]:
     return instance_view(instance)
 
 
-@router.get("/items/{item_id}/processes", response_model=list[ProcessInstance])
-async def processes_of_item(ctx: CtxDep, item_id: str) -> list[dict[str, Any]]:
+@router.get("/processes", response_model=Page[ProcessInstance])
+async def list_processes(
+    ctx: CtxDep,
+    item_id: Annotated[str, Query(min_length=1, max_length=200, description="The item whose processes to list.")],
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """The item's business processes in the order they started: `{"items": [...], "next_cursor": ...}`."""
+    after = decode_cursor(cursor, 2)
+    try:
+        key = (datetime.fromisoformat(after[0]), str(after[1])) if after else None
+    except (TypeError, ValueError):
+        raise invalid_cursor() from None
     async with ctx.pool.acquire() as conn:
-        instances = await rows.instances_of_item(conn, ctx.tenant_id, item_id)
+        page = await rows.instances_of_item(conn, ctx.tenant_id, item_id, after=key, limit=limit + 1)
         # Like every item path: 404 for an item that is unknown or that the caller may not read.
         if not await may_read(conn, ctx.principal, item_id) or (
-            not instances and not await items.load(conn, ctx.tenant_id, item_id)
+            not page and after is None and not await items.load(conn, ctx.tenant_id, item_id)
         ):
             raise not_found(f"no item {item_id}")
-    return [instance_view(i) for i in instances]
+    shown = page[:limit]
+    last = shown[-1] if shown else None
+    more = len(page) > limit and last is not None
+    return {
+        "items": [instance_view(i) for i in shown],
+        "next_cursor": encode_cursor([last.started_at.isoformat(), last.instance_id]) if more and last else None,
+    }
