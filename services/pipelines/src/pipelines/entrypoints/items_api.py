@@ -17,7 +17,7 @@ from pipelines.entrypoints.deps import Ctx, CtxDep
 from pipelines.entrypoints.views import item_view
 from pipelines.handlers.move_item import Mover, move_item
 
-router = APIRouter(prefix="/v1/items", tags=["items"], responses=problem_responses(403, 404, 409, 428))
+router = APIRouter(prefix="/v1/placements", tags=["placements"], responses=problem_responses(403, 404, 409, 428))
 
 
 class MoveRequest(BaseModel):
