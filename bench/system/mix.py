@@ -19,7 +19,11 @@ from watch import Watcher
 # Share of each command and each read among its kind; `read_ratio` reads are sent per command.
 COMMANDS = {"create": 25, "update": 40, "move": 35}
 READS = {"board": 30, "get_item": 20, "list_items": 15, "funnel": 10, "stage_time": 10, "inbox": 15}
-COMMAND_ENDPOINTS = {"entities POST /v1/items", "entities PATCH /v1/items/{id}", "pipelines POST /v1/items/{id}/move"}
+COMMAND_ENDPOINTS = {
+    "entities POST /v1/items",
+    "entities PATCH /v1/items/{id}",
+    "pipelines POST /v1/placements/{id}/move",
+}
 
 
 @dataclass
@@ -93,8 +97,8 @@ class Mix:
         target = item.next_stage()
         body = {"to_stage_id": self.tenant.stages[target]}
         headers = {"If-Match": f'"{item.pipeline_version}"'}
-        request = self.api.call("pipelines", "POST", f"/v1/items/{item.item_id}/move", body, headers=headers)
-        response = await self._timed(phase, "pipelines POST /v1/items/{id}/move", intended, request)
+        request = self.api.call("pipelines", "POST", f"/v1/placements/{item.item_id}/move", body, headers=headers)
+        response = await self._timed(phase, "pipelines POST /v1/placements/{id}/move", intended, request)
         if response is not None and response.status_code == 200:
             item.pipeline_version = int(response.headers["ETag"].strip('"'))
             item.stage = target

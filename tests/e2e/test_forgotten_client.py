@@ -182,10 +182,10 @@ async def deals_on(story: Story, type_id: str, stage_id: str, count: int) -> lis
         deals.append((await entities.ok("POST", "/v1/items", body))["id"])
     for item_id in deals:
         placed = await story.settled(
-            lambda path=f"/v1/items/{item_id}": pipelines.call("GET", path), lambda r: r.status_code == 200
+            lambda path=f"/v1/placements/{item_id}": pipelines.call("GET", path), lambda r: r.status_code == 200
         )
         await pipelines.ok(
-            "POST", f"/v1/items/{item_id}/move", {"to_stage_id": stage_id},
+            "POST", f"/v1/placements/{item_id}/move", {"to_stage_id": stage_id},
             headers={"If-Match": placed.headers["ETag"]},
         )  # fmt: skip
     return deals
@@ -257,9 +257,9 @@ class TestForgottenClient:
             await story.set_clocks(day0 + 5 * DAY)
             pipelines = story.admin("pipelines")
             for item_id in leaving:
-                current = await pipelines.call("GET", f"/v1/items/{item_id}")
+                current = await pipelines.call("GET", f"/v1/placements/{item_id}")
                 await pipelines.ok(
-                    "POST", f"/v1/items/{item_id}/move", {"to_stage_id": stages["Won"]},
+                    "POST", f"/v1/placements/{item_id}/move", {"to_stage_id": stages["Won"]},
                     headers={"If-Match": current.headers["ETag"]},
                 )  # fmt: skip
             await automation_runs.start_with_everything_delivered_again()
@@ -334,7 +334,7 @@ class TestForgottenClient:
             async def stage_names() -> list[str]:
                 pipelines = story.admin("pipelines")
                 names = {stage_id: name for name, stage_id in stages.items()}
-                return [names[(await pipelines.ok("GET", f"/v1/items/{d}"))["stage_id"]] for d in deals]
+                return [names[(await pipelines.ok("GET", f"/v1/placements/{d}"))["stage_id"]] for d in deals]
 
             await story.set_clocks(day0 + 3 * DAY)
             await change_a_field(story, changed)

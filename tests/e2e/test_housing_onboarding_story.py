@@ -362,7 +362,7 @@ async def imported_company(story: Story, type_id: str, line: int) -> Company:
     assert (item["title"], item["fields"]["declared_industry"]) == (row["Название"], row["Сфера деятельности"])
 
     async def known() -> list[int]:
-        paths = [("automation", f"/v1/processes?item_id={item['id']}"), ("pipelines", f"/v1/items/{item['id']}")]
+        paths = [("automation", f"/v1/processes?item_id={item['id']}"), ("pipelines", f"/v1/placements/{item['id']}")]
         return [(await story.manager(service).call("GET", path)).status_code for service, path in paths]
 
     await eventually(known, lambda codes: codes == [200, 200])
@@ -376,9 +376,9 @@ async def start_four_companies(story: Story, column: str, a: Company, b: Company
     for company in (c, d):
         await story.set_fields(company, status="In progress")
     pipelines = story.manager("pipelines")
-    placed = await pipelines.call("GET", f"/v1/items/{b.item_id}")
+    placed = await pipelines.call("GET", f"/v1/placements/{b.item_id}")
     move = {"to_stage_id": column}
-    await pipelines.ok("POST", f"/v1/items/{b.item_id}/move", move, headers={"If-Match": placed.headers["ETag"]})
+    await pipelines.ok("POST", f"/v1/placements/{b.item_id}/move", move, headers={"If-Match": placed.headers["ETag"]})
     await story.status_becomes(b, "In progress")
     await story.inbox_becomes((b, ASKED), (c, ASKED), (d, ASKED))
     assert (await story.processes(a), await story.status_of(a)) == (["completed"], "In progress")

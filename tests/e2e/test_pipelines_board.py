@@ -76,19 +76,19 @@ class TestAnItemOnTheBoard:
         in_progress = stage_named(general, "In progress")
         moved = await pipelines.ok(
             "POST",
-            f"/v1/items/{item['id']}/move",
+            f"/v1/placements/{item['id']}/move",
             {"to_stage_id": in_progress["stage_id"]},
             headers={"If-Match": '"1"'},
         )
         await pipelines.ok(
             "POST",
-            f"/v1/items/{item['id']}/move",
+            f"/v1/placements/{item['id']}/move",
             {"to_stage_id": won["stage_id"]},
             headers={"If-Match": f'"{moved["version"]}"'},
         )
 
         async def history() -> list[dict[str, Any]]:
-            return list((await pipelines.ok("GET", f"/v1/items/{item['id']}/stage-history"))["visits"])
+            return list((await pipelines.ok("GET", f"/v1/placements/{item['id']}/stage-history"))["visits"])
 
         visits = await settled(history, lambda v: len(v) == 4)
         assert [v["stage_name"] for v in visits] == ["New", "In progress", "Won", "Contract"]

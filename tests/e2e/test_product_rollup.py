@@ -243,7 +243,7 @@ class TestProductReport:
             # Deals are won (or lost) through the pipelines API, its clock on the day of the move.
             async def placed(deal_id: str) -> int:
                 response = await pipelines_service.as_user(tenant, "admin-1", "admin").call(
-                    "GET", f"/v1/items/{deal_id}"
+                    "GET", f"/v1/placements/{deal_id}"
                 )
                 return int(response.status_code)
 
@@ -263,7 +263,7 @@ class TestProductReport:
                 semantic = "failure" if outcome == "lost" else "success"
                 target = next(s["stage_id"] for s in pipeline["stages"] if s["semantic"] == semantic)
                 await mover.ok(
-                    "POST", f"/v1/items/{deal_id}/move", {"to_stage_id": target}, headers={"If-Match": '"1"'}
+                    "POST", f"/v1/placements/{deal_id}/move", {"to_stage_id": target}, headers={"If-Match": '"1"'}
                 )
 
         # 4. The hand count: units of lines on won deals per bucket of the day the deal was won, per line name.

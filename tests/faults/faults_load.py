@@ -148,7 +148,7 @@ class Load:
         return await self._move(item_id, self.board.stages[target], place)
 
     async def _place(self, item_id: str) -> dict[str, Any] | None:
-        response = await self.api.call("pipelines", "GET", f"/v1/items/{item_id}")
+        response = await self.api.call("pipelines", "GET", f"/v1/placements/{item_id}")
         if response.status_code == 404:
             return None  # its creation has not reached the pipelines service yet
         assert response.status_code == 200, response.text
@@ -162,7 +162,7 @@ class Load:
         if place["stage_id"] == stage_id:
             return MOVED  # an earlier attempt whose answer was lost did it
         response = await self.api.call(
-            "pipelines", "POST", f"/v1/items/{item_id}/move", {"to_stage_id": stage_id},
+            "pipelines", "POST", f"/v1/placements/{item_id}/move", {"to_stage_id": stage_id},
             headers={"If-Match": f'"{place["version"]}"'},
         )  # fmt: skip
         if response.status_code == 409:

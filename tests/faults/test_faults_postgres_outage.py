@@ -32,7 +32,7 @@ def probes(board: Board, item_id: str) -> list[tuple[str, str, str, Any]]:
     return [
         ("entities", "GET", f"/v1/items/{item_id}", None),
         ("entities", "POST", "/v1/items", {"entity_type_id": board.type_id, "title": "During the outage"}),
-        ("pipelines", "GET", f"/v1/items/{item_id}", None),
+        ("pipelines", "GET", f"/v1/placements/{item_id}", None),
         ("automation", "GET", f"/v1/robots?pipeline_id={board.pipeline_id}", None),
         ("notifications", "GET", "/v1/notifications", None),
         ("reporting", "GET", f"/v1/reports/funnel?pipeline_id={board.pipeline_id}", None),

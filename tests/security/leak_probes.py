@@ -160,11 +160,11 @@ PROBES: dict[str, Probe] = {
     "pipelines PUT /v1/pipelines/{pipeline_id}/stage-order": Probe(GONE, lambda ids: {"stage_ids": [ids["stage_id"]]}),
     "pipelines GET /v1/pipelines/{pipeline_id}/board": Probe(GONE, lists_items=True),
     "pipelines GET /v1/pipelines/{pipeline_id}/board/columns/{stage_id}": Probe(GONE, lists_items=True),
-    "pipelines GET /v1/items/{item_id}": Probe(GONE, item_scoped=True),
-    "pipelines POST /v1/items/{item_id}/move": Probe(
+    "pipelines GET /v1/placements/{item_id}": Probe(GONE, item_scoped=True),
+    "pipelines POST /v1/placements/{item_id}/move": Probe(
         GONE, lambda ids: {"to_stage_id": ids["stage_id"]}, headers=V1, item_scoped=True
     ),
-    "pipelines GET /v1/items/{item_id}/stage-history": Probe(GONE, item_scoped=True),
+    "pipelines GET /v1/placements/{item_id}/stage-history": Probe(GONE, item_scoped=True),
     "pipelines GET /v1/tunnels": Probe(BLIND, query=_item_query),
     "pipelines POST /v1/tunnels": Probe(
         REFUSED, lambda ids: {"from_stage_id": ids["stage_id"], "to_stage_id": ids["stage_won"], "action": "move"}

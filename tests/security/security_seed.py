@@ -238,7 +238,9 @@ async def _pipelines(admin: As, world: Tenant) -> None:
     world.ids["tunnel_id"] = tunnel["tunnel_id"]
     # Every deal is on the board before anything moves.
     for item_id in world.items.values():
-        await settle(lambda i=item_id: admin.call("pipelines", "GET", f"/v1/items/{i}"), lambda r: r.status_code == 200)
+        await settle(
+            lambda i=item_id: admin.call("pipelines", "GET", f"/v1/placements/{i}"), lambda r: r.status_code == 200
+        )
 
 
 async def _automation(admin: As, world: Tenant) -> None:
@@ -327,11 +329,11 @@ async def _notifications(admin: As, world: Tenant, hook_url: str) -> None:
 async def move_every_deal_on(admin: As, world: Tenant) -> None:
     """Moves each deal to "in progress" (a robot makes a task, people are notified, reports count)."""
     for item_id in world.items.values():
-        item = await admin.ok("pipelines", "GET", f"/v1/items/{item_id}")
+        item = await admin.ok("pipelines", "GET", f"/v1/placements/{item_id}")
         await admin.ok(
             "pipelines",
             "POST",
-            f"/v1/items/{item_id}/move",
+            f"/v1/placements/{item_id}/move",
             {"to_stage_id": world.ids["stage_progress"]},
             headers={"If-Match": f'"{item["version"]}"'},
         )

@@ -223,11 +223,11 @@ class TestLiveAndOutgoing:
                 await streams.enter_async_context(_listening(caller, received[name]))
             await asyncio.sleep(0.5)  # every stream subscribed before the notification is made
             admin = worlds.caller(a, ADMIN, "admin")
-            item = await admin.ok("pipelines", "GET", f"/v1/items/{a.items['alice']}")
+            item = await admin.ok("pipelines", "GET", f"/v1/placements/{a.items['alice']}")
             await admin.ok(
                 "pipelines",
                 "POST",
-                f"/v1/items/{a.items['alice']}/move",
+                f"/v1/placements/{a.items['alice']}/move",
                 {"to_stage_id": a.ids["stage_id"]},
                 headers={"If-Match": f'"{item["version"]}"'},
             )

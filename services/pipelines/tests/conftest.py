@@ -99,7 +99,7 @@ class PipelinesApi:
         await self.publish(created, subject=item_id)
 
         async def fetch() -> httpx.Response:
-            return await self.client.get(f"/v1/items/{item_id}", headers=self.headers())
+            return await self.client.get(f"/v1/placements/{item_id}", headers=self.headers())
 
         response = await eventually(fetch, lambda r: r.status_code == 200)
         placed: dict[str, Any] = response.json()

@@ -131,7 +131,7 @@ class TestStages:
 
         assert refused.status_code == 422 and refused.json()["items"] == 1
         assert deleted.status_code == 204
-        moved = (await api.client.get(f"/v1/items/{item['item_id']}", headers=api.headers())).json()
+        moved = (await api.client.get(f"/v1/placements/{item['item_id']}", headers=api.headers())).json()
         assert moved["stage_id"] == in_progress and moved["version"] == 2
 
     async def test_only_admins_configure_and_bad_input_changes_nothing(self, api: PipelinesApi) -> None:
@@ -198,11 +198,15 @@ class TestTunnels:
         item = await api.item(type_id)
 
         moved = await api.client.post(
-            f"/v1/items/{item['item_id']}/move", json={"to_stage_id": won, "expected_version": 1}, headers=api.headers()
+            f"/v1/placements/{item['item_id']}/move",
+            json={"to_stage_id": won, "expected_version": 1},
+            headers=api.headers(),
         )
 
         assert moved.json()["stage_id"] == target and moved.json()["version"] == 3
-        history = (await api.client.get(f"/v1/items/{item['item_id']}/stage-history", headers=api.headers())).json()
+        history = (
+            await api.client.get(f"/v1/placements/{item['item_id']}/stage-history", headers=api.headers())
+        ).json()
         assert [v["stage_id"] for v in history["visits"]] == [sales["stages"][0]["stage_id"], won, target]
         assert history["visits"][2]["tunnel_id"] == tunnel.json()["tunnel_id"]
 
@@ -239,7 +243,9 @@ class TestTunnels:
         item = await api.item(type_id, title="Big deal")
 
         moved = await api.client.post(
-            f"/v1/items/{item['item_id']}/move", json={"to_stage_id": won, "expected_version": 1}, headers=api.headers()
+            f"/v1/placements/{item['item_id']}/move",
+            json={"to_stage_id": won, "expected_version": 1},
+            headers=api.headers(),
         )
 
         assert moved.json()["stage_id"] == won

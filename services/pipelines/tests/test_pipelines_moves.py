@@ -26,7 +26,7 @@ class TestMoveItem:
         item = await api.item(type_id)
 
         response = await api.client.post(
-            f"/v1/items/{item['item_id']}/move",
+            f"/v1/placements/{item['item_id']}/move",
             json={"to_stage_id": stages["In progress"]},
             headers={**api.headers(), "If-Match": '"1"'},
         )
@@ -43,7 +43,7 @@ class TestMoveItem:
         responses = await asyncio.gather(
             *(
                 api.client.post(
-                    f"/v1/items/{item['item_id']}/move",
+                    f"/v1/placements/{item['item_id']}/move",
                     json={"to_stage_id": stages[name], "expected_version": 1},
                     headers=api.headers(),
                 )
@@ -54,7 +54,9 @@ class TestMoveItem:
         assert sorted(r.status_code for r in responses) == [200, 409]
         loser = next(r for r in responses if r.status_code == 409)
         assert loser.headers["content-type"] == "application/problem+json"
-        history = (await api.client.get(f"/v1/items/{item['item_id']}/stage-history", headers=api.headers())).json()
+        history = (
+            await api.client.get(f"/v1/placements/{item['item_id']}/stage-history", headers=api.headers())
+        ).json()
         assert len(history["visits"]) == 2
 
     async def test_a_stale_version_is_409_and_changes_nothing(self, api: PipelinesApi) -> None:
@@ -63,13 +65,13 @@ class TestMoveItem:
         item = await api.item(type_id)
 
         response = await api.client.post(
-            f"/v1/items/{item['item_id']}/move",
+            f"/v1/placements/{item['item_id']}/move",
             json={"to_stage_id": stages["Won"], "expected_version": 7},
             headers=api.headers(),
         )
 
         assert response.status_code == 409
-        after = (await api.client.get(f"/v1/items/{item['item_id']}", headers=api.headers())).json()
+        after = (await api.client.get(f"/v1/placements/{item['item_id']}", headers=api.headers())).json()
         assert after["stage_id"] == stages["New"] and after["version"] == 1
 
     @pytest.mark.parametrize(
@@ -87,11 +89,11 @@ class TestMoveItem:
         type_id = await api.entity_type()
         item = await api.item(type_id)
 
-        response = await api.client.post(f"/v1/items/{item['item_id']}/move", json=body, headers=api.headers())
+        response = await api.client.post(f"/v1/placements/{item['item_id']}/move", json=body, headers=api.headers())
 
         assert response.status_code == status, response.text
         assert response.headers["content-type"] == "application/problem+json"
-        after = (await api.client.get(f"/v1/items/{item['item_id']}", headers=api.headers())).json()
+        after = (await api.client.get(f"/v1/placements/{item['item_id']}", headers=api.headers())).json()
         assert after["version"] == 1
 
     async def test_another_tenants_item_is_404(self, api: PipelinesApi) -> None:
@@ -101,11 +103,11 @@ class TestMoveItem:
         stranger = api.headers(tenant="tenant-other")
 
         moved = await api.client.post(
-            f"/v1/items/{item['item_id']}/move",
+            f"/v1/placements/{item['item_id']}/move",
             json={"to_stage_id": stages["Won"], "expected_version": 1},
             headers=stranger,
         )
-        history = await api.client.get(f"/v1/items/{item['item_id']}/stage-history", headers=stranger)
+        history = await api.client.get(f"/v1/placements/{item['item_id']}/stage-history", headers=stranger)
 
         assert (moved.status_code, history.status_code) == (404, 404)
 
@@ -122,14 +124,14 @@ class TestRightsAndRules:
 
         async def move_mine() -> Any:
             return await api.client.post(
-                f"/v1/items/{mine['item_id']}/move",
+                f"/v1/placements/{mine['item_id']}/move",
                 json={"to_stage_id": stages["Won"], "expected_version": 1},
                 headers=manager,
             )
 
         own = await api.eventually(move_mine, lambda r: r.status_code != 404)  # the grants travel through Kafka
         other = await api.client.post(
-            f"/v1/items/{theirs['item_id']}/move",
+            f"/v1/placements/{theirs['item_id']}/move",
             json={"to_stage_id": stages["Won"], "expected_version": 1},
             headers=manager,
         )
@@ -152,7 +154,7 @@ class TestRightsAndRules:
         assert changed.status_code == 200, changed.text
         item = await api.item(type_id)
         won = await api.client.post(
-            f"/v1/items/{item['item_id']}/move",
+            f"/v1/placements/{item['item_id']}/move",
             json={"to_stage_id": stages["Won"], "expected_version": 1},
             headers=api.headers(),
         )
@@ -161,14 +163,14 @@ class TestRightsAndRules:
 
         async def reopen() -> Any:
             return await api.client.post(
-                f"/v1/items/{item['item_id']}/move",
+                f"/v1/placements/{item['item_id']}/move",
                 json={"to_stage_id": stages["New"], "expected_version": 2},
                 headers=manager,
             )
 
         refused = await api.eventually(reopen, lambda r: r.status_code != 404)
         by_admin = await api.client.post(
-            f"/v1/items/{item['item_id']}/move",
+            f"/v1/placements/{item['item_id']}/move",
             json={"to_stage_id": stages["New"], "expected_version": 2},
             headers=api.headers(),
         )
@@ -184,13 +186,15 @@ class TestHistoryAndCommands:
         item = await api.item(type_id)
         for version, name in enumerate(["In progress", "New", "Won"], start=1):
             response = await api.client.post(
-                f"/v1/items/{item['item_id']}/move",
+                f"/v1/placements/{item['item_id']}/move",
                 json={"to_stage_id": stages[name], "expected_version": version},
                 headers=api.headers(user="alice"),
             )
             assert response.status_code == 200, response.text
 
-        history = (await api.client.get(f"/v1/items/{item['item_id']}/stage-history", headers=api.headers())).json()
+        history = (
+            await api.client.get(f"/v1/placements/{item['item_id']}/stage-history", headers=api.headers())
+        ).json()
 
         visits = history["visits"]
         assert [v["stage_name"] for v in visits] == ["New", "In progress", "New", "Won"]
@@ -209,7 +213,7 @@ class TestHistoryAndCommands:
             await api.publish(command, subject=item["item_id"])
 
         async def fetch() -> dict[str, Any]:
-            return (await api.client.get(f"/v1/items/{item['item_id']}", headers=api.headers())).json()  # type: ignore[no-any-return]
+            return (await api.client.get(f"/v1/placements/{item['item_id']}", headers=api.headers())).json()  # type: ignore[no-any-return]
 
         moved = await api.eventually(fetch, lambda i: i["version"] == 2)
         await asyncio.sleep(1.0)

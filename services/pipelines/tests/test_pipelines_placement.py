@@ -94,7 +94,7 @@ class TestPlacementOfABatch:
             "SELECT count(*) FROM stage_visits WHERE tenant_id = $1 AND visit = 1 AND left_at IS NULL", api.tenant
         ) == 300  # fmt: skip
         renamed_item = await api.eventually(
-            lambda: api.client.get("/v1/items/burst-007", headers=api.headers()), lambda r: r.status_code == 200
+            lambda: api.client.get("/v1/placements/burst-007", headers=api.headers()), lambda r: r.status_code == 200
         )
         assert renamed_item.json()["title"] == "Renamed"
         counts = await api.client.get(f"/v1/pipelines/{general['pipeline_id']}/board", headers=api.headers())

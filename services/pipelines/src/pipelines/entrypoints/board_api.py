@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 
 from pipelines.adapters import board, catalog
 from pipelines.adapters.access import access_for
+from pipelines.entrypoints.board_models import BoardColumnPage, PipelineBoard
 from pipelines.entrypoints.deps import Ctx, CtxDep
 from pipelines.entrypoints.views import stage_view
 
@@ -27,7 +28,7 @@ def _card(row: dict[str, Any], card_fields: list[str]) -> dict[str, Any]:
         "assignee_id": row["assignee_id"],
         "amount": str(row["amount"]) if row["amount"] is not None else None,
         "currency": row["currency"],
-        "updated_at": row["updated_at"].isoformat(),
+        "updated_at": row["updated_at"],
         "version": row["version"],
         "fields": {code: row["fields"].get(code) for code in card_fields},
     }
@@ -58,7 +59,7 @@ async def _setup(
     return row, flt
 
 
-@router.get("/{pipeline_id}/board")
+@router.get("/{pipeline_id}/board", response_model=PipelineBoard)
 async def get_board(
     ctx: CtxDep,
     request: Request,
@@ -94,7 +95,7 @@ async def get_board(
     return {"pipeline_id": pipeline_id, "name": row["name"], "columns": columns}
 
 
-@router.get("/{pipeline_id}/board/columns/{stage_id}")
+@router.get("/{pipeline_id}/board/columns/{stage_id}", response_model=BoardColumnPage)
 async def get_column_page(
     ctx: CtxDep,
     request: Request,

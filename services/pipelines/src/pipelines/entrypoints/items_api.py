@@ -14,10 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipelines.adapters import items
 from pipelines.adapters.access import Access, access_for
 from pipelines.entrypoints.deps import Ctx, CtxDep
+from pipelines.entrypoints.placements_models import ItemPlacement, ItemStageHistory
 from pipelines.entrypoints.views import item_view
 from pipelines.handlers.move_item import Mover, move_item
 
-router = APIRouter(prefix="/v1/items", tags=["items"], responses=problem_responses(403, 404, 409, 428))
+router = APIRouter(prefix="/v1/placements", tags=["placements"], responses=problem_responses(403, 404, 409, 428))
 
 
 class MoveRequest(BaseModel):
@@ -54,12 +55,12 @@ async def _readable(conn: Connection, ctx: Ctx, item_id: str) -> tuple[items.Ite
     return item, access
 
 
-@router.get("/{item_id}")
+@router.get("/{item_id}", response_model=ItemPlacement)
 async def get_item(ctx: CtxDep, item_id: str, response: Response) -> dict[str, Any]:
     return item_view(await _visible(ctx, item_id), response)
 
 
-@router.post("/{item_id}/move")
+@router.post("/{item_id}/move", response_model=ItemPlacement)
 async def move(
     ctx: CtxDep,
     item_id: str,
@@ -94,12 +95,9 @@ async def move(
     return item_view(moved, response)
 
 
-@router.get("/{item_id}/stage-history")
+@router.get("/{item_id}/stage-history", response_model=ItemStageHistory)
 async def stage_history(ctx: CtxDep, item_id: str) -> dict[str, Any]:
     await _visible(ctx, item_id)
     async with ctx.pool.acquire() as conn:
         visits = await items.visits(conn, ctx.tenant_id, item_id)
-    for visit in visits:
-        for key in ("entered_at", "left_at"):
-            visit[key] = visit[key].isoformat() if visit[key] else None
     return {"item_id": item_id, "visits": visits}

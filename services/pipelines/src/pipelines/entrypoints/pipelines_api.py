@@ -6,13 +6,14 @@ from typing import Annotated, Any
 
 from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import not_found
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipelines.adapters import catalog
 from pipelines.domain.model import DEFAULT_STAGES, Semantic, StageTemplate
 from pipelines.domain.transitions import TransitionRule
 from pipelines.entrypoints.deps import CtxDep
+from pipelines.entrypoints.pipelines_models import Pipeline, PipelineStage
 from pipelines.entrypoints.views import pipeline_view, stage_view
 from pipelines.handlers import stages as stage_handlers
 from pipelines.handlers.change_pipeline import change_pipeline
@@ -70,7 +71,7 @@ async def _view(ctx: CtxDep, pipeline_id: str) -> dict[str, Any]:
     return view
 
 
-@router.get("")
+@router.get("", response_model=list[Pipeline])
 async def list_pipelines(ctx: CtxDep, entity_type_id: Annotated[str, Query(min_length=1)]) -> list[dict[str, Any]]:
     async with ctx.pool.acquire() as conn:
         found = await catalog.pipelines_of_type(conn, ctx.tenant_id, entity_type_id)
@@ -78,7 +79,7 @@ async def list_pipelines(ctx: CtxDep, entity_type_id: Annotated[str, Query(min_l
     return [v for v in views if v is not None]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=Pipeline)
 async def create_pipeline(ctx: CtxDep, body: NewPipeline) -> dict[str, Any]:
     ctx.require_admin()
     templates = [StageTemplate(s.name, s.color, s.semantic) for s in body.stages] if body.stages else DEFAULT_STAGES
@@ -98,12 +99,12 @@ async def create_pipeline(ctx: CtxDep, body: NewPipeline) -> dict[str, Any]:
     return await _view(ctx, pipeline.pipeline_id)
 
 
-@router.get("/{pipeline_id}")
+@router.get("/{pipeline_id}", response_model=Pipeline)
 async def get_pipeline(ctx: CtxDep, pipeline_id: str) -> dict[str, Any]:
     return await _view(ctx, pipeline_id)
 
 
-@router.patch("/{pipeline_id}")
+@router.patch("/{pipeline_id}", response_model=Pipeline)
 async def update_pipeline(ctx: CtxDep, pipeline_id: str, body: PipelineChanges) -> dict[str, Any]:
     ctx.require_admin()
     changes = body.model_dump(mode="json", exclude_none=True)
@@ -120,7 +121,7 @@ async def update_pipeline(ctx: CtxDep, pipeline_id: str, body: PipelineChanges) 
     return await _view(ctx, pipeline_id)
 
 
-@router.post("/{pipeline_id}/stages", status_code=201)
+@router.post("/{pipeline_id}/stages", status_code=201, response_model=PipelineStage)
 async def add_stage(ctx: CtxDep, pipeline_id: str, body: NewStage) -> dict[str, Any]:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -139,7 +140,7 @@ async def add_stage(ctx: CtxDep, pipeline_id: str, body: NewStage) -> dict[str, 
     return stage_view(stage)
 
 
-@router.patch("/{pipeline_id}/stages/{stage_id}")
+@router.patch("/{pipeline_id}/stages/{stage_id}", response_model=PipelineStage)
 async def change_stage(ctx: CtxDep, pipeline_id: str, stage_id: str, body: StageChanges) -> dict[str, Any]:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -156,7 +157,7 @@ async def change_stage(ctx: CtxDep, pipeline_id: str, stage_id: str, body: Stage
     return stage_view(stage)
 
 
-@router.put("/{pipeline_id}/stage-order")
+@router.put("/{pipeline_id}/stage-order", response_model=Pipeline)
 async def reorder_stages(ctx: CtxDep, pipeline_id: str, body: StageOrder) -> dict[str, Any]:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -175,7 +176,7 @@ async def reorder_stages(ctx: CtxDep, pipeline_id: str, body: StageOrder) -> dic
 @router.delete("/{pipeline_id}/stages/{stage_id}", status_code=204)
 async def delete_stage(
     ctx: CtxDep, pipeline_id: str, stage_id: str, move_items_to: Annotated[str | None, Query()] = None
-) -> Response:
+) -> None:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
         await stage_handlers.delete_stage(
@@ -188,4 +189,3 @@ async def delete_stage(
             actor=ctx.actor,
             now=ctx.now(),
         )
-    return Response(status_code=204)

@@ -6,11 +6,12 @@ from typing import Annotated, Any
 
 from conveyor_contracts.pipelines import TunnelAction
 from conveyor_kit.openapi import problem_responses
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipelines.adapters import tunnels as tunnel_rows
 from pipelines.entrypoints.deps import CtxDep
+from pipelines.entrypoints.tunnels_models import Tunnel
 from pipelines.entrypoints.views import tunnel_view
 from pipelines.handlers.tunnels import remove_tunnel, save_tunnel
 
@@ -25,14 +26,14 @@ class NewTunnel(BaseModel):
     action: TunnelAction = "move"
 
 
-@router.get("")
+@router.get("", response_model=list[Tunnel])
 async def list_tunnels(ctx: CtxDep, entity_type_id: Annotated[str, Query(min_length=1)]) -> list[dict[str, Any]]:
     async with ctx.pool.acquire() as conn:
         found = await tunnel_rows.tunnels_of_type(conn, ctx.tenant_id, entity_type_id)
     return [tunnel_view(t) for t in found]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=Tunnel)
 async def create_tunnel(ctx: CtxDep, body: NewTunnel) -> dict[str, Any]:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -50,10 +51,9 @@ async def create_tunnel(ctx: CtxDep, body: NewTunnel) -> dict[str, Any]:
 
 
 @router.delete("/{tunnel_id}", status_code=204)
-async def delete_tunnel(ctx: CtxDep, tunnel_id: str) -> Response:
+async def delete_tunnel(ctx: CtxDep, tunnel_id: str) -> None:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
         await remove_tunnel(
             conn, ctx.store, tenant_id=ctx.tenant_id, tunnel_id=tunnel_id, actor=ctx.actor, now=ctx.now()
         )
-    return Response(status_code=204)

@@ -54,7 +54,7 @@ def item_view(item: items.ItemCopy, response: Response | None = None) -> dict[st
         "amount": str(item.amount) if item.amount is not None else None,
         "currency": item.currency,
         "version": item.version,
-        "updated_at": item.updated_at.isoformat(),
+        "updated_at": item.updated_at,
     }
 
 
