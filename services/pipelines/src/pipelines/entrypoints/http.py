@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from pipelines.bootstrap import bootstrap
 from pipelines.config import Settings
-from pipelines.entrypoints import board_api, items_api, pipelines_api, tunnels_api
+from pipelines.entrypoints import board_api, pipelines_api, placements_api, tunnels_api
 
 
 def create(settings: Settings | None = None) -> FastAPI:
@@ -21,7 +21,13 @@ def create(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         title="Conveyor pipelines",
         version=version("pipelines"),
-        routers=[whoami_router(in_schema=False), pipelines_api.router, board_api.router, items_api.router, tunnels_api.router],
+        routers=[
+            whoami_router(in_schema=False),
+            pipelines_api.router,
+            board_api.router,
+            placements_api.router,
+            tunnels_api.router,
+        ],
         lifespan_hooks=[bootstrap],
         ready_checks=[check_workers],
     )

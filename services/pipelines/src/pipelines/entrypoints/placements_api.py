@@ -56,12 +56,12 @@ async def _readable(conn: Connection, ctx: Ctx, item_id: str) -> tuple[items.Ite
 
 
 @router.get("/{item_id}", response_model=ItemPlacement)
-async def get_item(ctx: CtxDep, item_id: str, response: Response) -> dict[str, Any]:
+async def get_placement(ctx: CtxDep, item_id: str, response: Response) -> dict[str, Any]:
     return item_view(await _visible(ctx, item_id), response)
 
 
 @router.post("/{item_id}/move", response_model=ItemPlacement)
-async def move(
+async def move_placement(
     ctx: CtxDep,
     item_id: str,
     body: MoveRequest,
