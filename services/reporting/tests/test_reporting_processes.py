@@ -27,6 +27,7 @@ import asyncpg
 import pytest
 from conveyor_access import OPERATOR_ROLE as OPERATOR
 from conveyor_contracts import automation, directory, entities
+from conveyor_kit.api_models import utc_z
 from conveyor_kit.clock import ControllableClock
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.envelope import Envelope
@@ -183,7 +184,7 @@ async def fetch_value(api: Any, sql: str, *args: Any) -> Any:
 def waiting(since: datetime | None, seconds: float | None, count: int) -> dict[str, Any]:
     return {
         "waiting": count,
-        "oldest_waiting_since": since.isoformat() if since else None,
+        "oldest_waiting_since": utc_z(since) if since else None,
         "oldest_waiting_seconds": seconds,
     }
 

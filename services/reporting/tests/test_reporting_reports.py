@@ -194,6 +194,31 @@ class TestReports:
             ("product", "Ball", "3", "31.5"),
         ]
 
+    async def test_the_registry_and_the_stage_departments_answer_their_models(self, api: Any) -> None:
+        ids = await tell_story(api)
+        h = api.headers()
+
+        registry = await api.client.get(
+            "/v1/reports/registry", params={"entity_type_id": ids["type"], "field": "kind", **DAY}, headers=h
+        )
+        departments = await api.client.get("/v1/stage-departments", headers=h)
+
+        assert registry.status_code == 200, registry.text
+        assert registry.json() == {
+            "entity_type_id": ids["type"],
+            "field": "kind",
+            "period": DAY,
+            "rows": [  # the deals hold no `kind`: no value, no label
+                {"day": "2026-03-02", "assignee_id": "manager-1", "value": None, "label": None, "items": 1},
+                {"day": "2026-03-02", "assignee_id": "manager-2", "value": None, "label": None, "items": 1},
+            ],
+        }
+        assert departments.status_code == 200, departments.text
+        assert departments.json() == [
+            {"stage_id": ids["request"], "department": "Sales"},
+            {"stage_id": ids["review"], "department": "Finance"},
+        ]
+
     async def test_product_lines_follow_their_deal_binned_restored_and_reassigned(self, api: Any) -> None:
         ids = await tell_story(api)
         params = {"entity_type_id": ids["type"], **DAY, "per": "month"}
@@ -292,7 +317,7 @@ class TestReports:
 
         (row,) = [row for row in report["rows"] if row["item_id"] == idle]
         assert row["stage"] == "Review"
-        assert datetime.fromisoformat(row["last_change"]) <= T0 + H
+        assert row["last_change"].endswith("Z") and datetime.fromisoformat(row["last_change"]) <= T0 + H
         assert row["idle_days"] > 7
 
     async def test_over_the_exact_limit_stage_time_reads_the_duration_buckets_kept_by_projector_and_rebuild(

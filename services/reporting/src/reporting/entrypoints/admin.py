@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import State
 
 from reporting.adapters.rebuild import rebuild
+from reporting.entrypoints.admin_models import ProjectionsRebuilt, StageDepartmentAssignment
 from reporting.routing import PROJECTIONS
 
 router = APIRouter(prefix="/v1", tags=["administration"], responses=problem_responses(403, 404))
@@ -27,7 +28,9 @@ class StageDepartment(BaseModel):
 
 
 @router.put("/stage-departments/{stage_id}")
-async def set_stage_department(request: Request, admin: Admin, stage_id: str, body: StageDepartment) -> dict[str, str]:
+async def set_stage_department(
+    request: Request, admin: Admin, stage_id: str, body: StageDepartment
+) -> StageDepartmentAssignment:
     """The department whose time a stage's visits count toward (stage-time report, per-department totals)."""
     async with pool_from(request).acquire() as conn:
         await conn.execute(
@@ -37,23 +40,24 @@ async def set_stage_department(request: Request, admin: Admin, stage_id: str, bo
             stage_id,
             body.department,
         )
-    return {"stage_id": stage_id, "department": body.department}
+    return StageDepartmentAssignment(stage_id=stage_id, department=body.department)
 
 
 @router.get("/stage-departments")
-async def stage_departments(request: Request, admin: Admin) -> list[dict[str, str]]:
+async def stage_departments(request: Request, admin: Admin) -> list[StageDepartmentAssignment]:
+    """Every stage of the caller's tenant given a department, by stage id."""
     async with pool_from(request).acquire() as conn:
         rows = await conn.fetch(
             "SELECT stage_id, department FROM stage_departments WHERE tenant_id = $1 ORDER BY stage_id", admin.tenant_id
         )
-    return [dict(r) for r in rows]
+    return [StageDepartmentAssignment.model_validate(dict(r)) for r in rows]
 
 
 @router.post("/rebuild")
-async def rebuild_projections(request: Request, operator: Operator) -> dict[str, Any]:
+async def rebuild_projections(request: Request, operator: Operator) -> ProjectionsRebuilt:
     """Rebuild every projection from the journal and swap it in (all tenants: the tables are shared,
     so only a platform operator may; a tenant admin gets 403)."""
-    return await rebuild(pool_from(request), PROJECTIONS)
+    return ProjectionsRebuilt.model_validate(await rebuild(pool_from(request), PROJECTIONS))
 
 
 async def check_projection_lag(state: State) -> tuple[bool, dict[str, Any]]:

@@ -1,12 +1,12 @@
-"""The analytics API under /v1/reports: every report answers JSON or CSV and shows only the caller's
-tenant and the rows their rights let them read."""
+"""The analytics API under /v1/reports: every report answers JSON (its response model, report_models.py) or
+CSV and shows only the caller's tenant and the rows their rights let them read."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from conveyor_kit.auth import Principal, current_principal
 from conveyor_kit.clock import Clock, clock_from
@@ -18,6 +18,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from reporting.adapters import analytics_flow, analytics_sales
 from reporting.domain.periods import Bucket, Period
 from reporting.entrypoints.render import render
+from reporting.entrypoints.report_models import (
+    ForgottenReport,
+    FunnelReport,
+    ProductsReport,
+    RegistryReport,
+    StageTimeReport,
+    ThroughputReport,
+)
 
 
 @contextlib.asynccontextmanager
@@ -38,34 +46,34 @@ To = Annotated[date | None, Query(alias="to", description="last day (UTC), inclu
 Per = Annotated[Bucket, Query(description="day, week or month")]
 
 
-@router.get("/funnel", responses=text_body("text/csv"))
+@router.get("/funnel", response_model=FunnelReport, responses=text_body("text/csv"))
 async def funnel(
     request: Request, caller: Caller, clock: Now, pipeline_id: str, first: From = None, last: To = None
-) -> Response:
+) -> dict[str, Any] | Response:
     period = Period.of(first, last, clock.now().date())
     async with reading(request) as conn:
         return render(request, await analytics_flow.funnel(conn, caller, pipeline_id, period), "funnel")
 
 
-@router.get("/stage-time", responses=text_body("text/csv"))
+@router.get("/stage-time", response_model=StageTimeReport, responses=text_body("text/csv"))
 async def stage_time(
     request: Request, caller: Caller, clock: Now, pipeline_id: str, first: From = None, last: To = None
-) -> Response:
+) -> dict[str, Any] | Response:
     period = Period.of(first, last, clock.now().date())
     async with reading(request) as conn:
         return render(request, await analytics_flow.stage_time(conn, caller, pipeline_id, period), "stage-time")
 
 
-@router.get("/forgotten", responses=text_body("text/csv"))
+@router.get("/forgotten", response_model=ForgottenReport, responses=text_body("text/csv"))
 async def forgotten(
     request: Request, caller: Caller, clock: Now, pipeline_id: str, days: Annotated[int, Query(ge=1, le=3650)] = 7
-) -> Response:
+) -> dict[str, Any] | Response:
     async with reading(request) as conn:
         report = await analytics_flow.forgotten(conn, caller, pipeline_id, days, clock.now())
     return render(request, report, "forgotten")
 
 
-@router.get("/throughput", responses=text_body("text/csv"))
+@router.get("/throughput", response_model=ThroughputReport, responses=text_body("text/csv"))
 async def throughput(
     request: Request,
     caller: Caller,
@@ -74,14 +82,14 @@ async def throughput(
     first: From = None,
     last: To = None,
     per: Per = Bucket.DAY,
-) -> Response:
+) -> dict[str, Any] | Response:
     period = Period.of(first, last, clock.now().date())
     async with reading(request) as conn:
         report = await analytics_sales.throughput(conn, caller, entity_type_id, period, per)
     return render(request, report, "throughput")
 
 
-@router.get("/products", responses=text_body("text/csv"))
+@router.get("/products", response_model=ProductsReport, responses=text_body("text/csv"))
 async def products(
     request: Request,
     caller: Caller,
@@ -90,16 +98,16 @@ async def products(
     first: From = None,
     last: To = None,
     per: Per = Bucket.DAY,
-) -> Response:
+) -> dict[str, Any] | Response:
     period = Period.of(first, last, clock.now().date())
     async with reading(request) as conn:
         return render(request, await analytics_sales.products(conn, caller, entity_type_id, period, per), "products")
 
 
-@router.get("/registry", responses=text_body("text/csv"))
+@router.get("/registry", response_model=RegistryReport, responses=text_body("text/csv"))
 async def registry(
     request: Request, caller: Caller, clock: Now, entity_type_id: str, field: str, first: From = None, last: To = None
-) -> Response:
+) -> dict[str, Any] | Response:
     period = Period.of(first, last, clock.now().date())
     async with reading(request) as conn:
         return render(request, await analytics_sales.registry(conn, caller, entity_type_id, field, period), "registry")

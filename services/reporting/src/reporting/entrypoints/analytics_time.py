@@ -7,7 +7,7 @@ so clients written against them keep working while new ones use one prefix for e
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from conveyor_kit.openapi import problem_responses, text_body
 from conveyor_kit.problems import Problem
@@ -17,6 +17,7 @@ from reporting.adapters import analytics_fields, analytics_process
 from reporting.domain.periods import OpenPeriod, Period
 from reporting.entrypoints.analytics import Caller, From, Now, To, reading
 from reporting.entrypoints.render import render
+from reporting.entrypoints.time_report_models import FieldTimeReport, ProcessStepsReport
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=problem_responses(404))
 legacy_router = APIRouter(prefix="/v1/analytics", tags=["reports"], responses=problem_responses(404), deprecated=True)
@@ -34,7 +35,7 @@ async def process_steps(
     template_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     first: From = None,
     last: To = None,
-) -> Response:
+) -> dict[str, Any] | Response:
     """Per template of the entity type and step: time of the steps that began in the period (default the
     last 30 days) and ended; instances waiting there now. CSV: the rows."""
     now = clock.now()
@@ -53,7 +54,7 @@ async def field_time(
     field: Code,
     first: Since = None,
     last: Until = None,
-) -> Response:
+) -> dict[str, Any] | Response:
     """Per value of a list field: items holding it now, and the visits to it that began in the period (every
     visit when no period is given; open visits count up to now). CSV: the values."""
     _ordered(first, last)
@@ -64,14 +65,17 @@ async def field_time(
     return render(request, report, "field-time", rows_key="values")
 
 
-# The deprecated /v1/analytics paths run the same functions; their operations get names of their own.
+# The deprecated /v1/analytics paths run the same functions and answer the same models; their operations get
+# names of their own.
 for _router, _suffix in ((router, ""), (legacy_router, "_deprecated")):
     _router.add_api_route(
-        "/process-steps", process_steps, methods=["GET"], responses=text_body("text/csv"),
+        "/process-steps", process_steps, methods=["GET"], response_model=ProcessStepsReport,
+        responses=text_body("text/csv"),
         operation_id=f"reporting_process_steps{_suffix}",
     )  # fmt: skip
     _router.add_api_route(
-        "/field-time", field_time, methods=["GET"], responses=text_body("text/csv"),
+        "/field-time", field_time, methods=["GET"], response_model=FieldTimeReport,
+        responses=text_body("text/csv"),
         operation_id=f"reporting_field_time{_suffix}",
     )  # fmt: skip
 
