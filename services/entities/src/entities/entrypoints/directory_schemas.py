@@ -89,6 +89,8 @@ class DirectoryDepartment(ApiModel):
 class DirectoryDepartmentNode(DirectoryDepartment):
     """A department with its sub-departments."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
+
     children: list[DirectoryDepartmentNode] = Field(default_factory=list)
 
 

@@ -65,7 +65,10 @@ class EntityField(ApiModel):
 
 
 class EntityTypeSettingsView(ApiModel):
-    """What an entity type switches on."""
+    """What an entity type switches on; the service stores every setting, so each is in every answer
+    (a setting missing from a stored row shows its default)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 
     pipelines_enabled: bool = True
     automation_enabled: bool = True
