@@ -222,6 +222,7 @@ class TestAbsences:
         cancelled = await api.ok("POST", f"/absences/{recorded['absence_id']}/cancel")
 
         assert recorded["substitute_user_id"] == "bob" and recorded["cancelled"] is False
+        assert {key: recorded[key] for key in period} == period  # instants written in UTC with Z
         assert cancelled["cancelled"] is True
         assert [a["cancelled"] for a in await api.ok("GET", "/absences?user_id=alice", user="eve", roles=())] == [True]
 

@@ -44,6 +44,8 @@ class TestCreateAndRead:
 
         assert read.json() == created
         assert read.headers["ETag"] == '"1"'
+        assert response.headers["Location"] == f"/v1/items/{created['id']}"
+        assert created["created_at"].endswith("Z") and created["updated_at"].endswith("Z")
         assert created["currency"] == "EUR"
         status_ids = {o["label"]: o["id"] for o in company["fields"][1]["options"]}
         assert created["fields"] == {

@@ -29,6 +29,8 @@ class TestEntityTypes:
         with_archived = await entities.client.get("/v1/entity-types?archived=true", headers=entities.auth())
 
         assert created.status_code == 201 and created.json()["settings"]["client_binding"] is True
+        assert created.headers["ETag"] == '"1"' and created.json()["fields"] == []
+        assert created.json()["created_at"].endswith("Z") and "fields" not in changed.json()
         assert duplicate.status_code == 409
         assert changed.json()["settings"] == {**created.json()["settings"], "automation_enabled": False}
         assert changed.headers["ETag"] == '"2"' and stale.status_code == 412

@@ -13,6 +13,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from entities.adapters import catalogue_store
+from entities.entrypoints.catalogue_models import CatalogueProduct, CatalogueProductList, ItemProductBinding
+from entities.entrypoints.item_models import LinkedItems
 from entities.entrypoints.relations_http import Admin, Caller, Now, Pool, Store, items_json, reader_of
 from entities.handlers.catalogue_products import bind_item_to_product, change_product, create_product, items_of_product
 
@@ -56,7 +58,7 @@ def product_view(row: Any) -> dict[str, Any]:
     }
 
 
-@router.post("/products", status_code=201)
+@router.post("/products", status_code=201, response_model=CatalogueProduct)
 async def post_product(body: NewProduct, admin: Admin, pool: Pool, backbone: Store, clock: Now) -> dict[str, Any]:
     async with pool.acquire() as conn, conn.transaction():
         product = await create_product(
@@ -70,7 +72,7 @@ async def post_product(body: NewProduct, admin: Admin, pool: Pool, backbone: Sto
     return product_view(product)
 
 
-@router.get("/products")
+@router.get("/products", response_model=CatalogueProductList)
 async def get_products(
     caller: Caller, pool: Pool, q: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> dict[str, Any]:
@@ -79,7 +81,7 @@ async def get_products(
     return {"products": [product_view(row) for row in rows]}
 
 
-@router.get("/products/{product_id}")
+@router.get("/products/{product_id}", response_model=CatalogueProduct)
 async def get_product(product_id: str, caller: Caller, pool: Pool) -> dict[str, Any]:
     async with pool.acquire() as conn:
         row = await catalogue_store.get_product(conn, caller.tenant_id, product_id)
@@ -88,7 +90,7 @@ async def get_product(product_id: str, caller: Caller, pool: Pool) -> dict[str, 
     return product_view(row)
 
 
-@router.patch("/products/{product_id}")
+@router.patch("/products/{product_id}", response_model=CatalogueProduct)
 async def patch_product(
     product_id: str, body: ProductPatch, admin: Admin, pool: Pool, backbone: Store, clock: Now
 ) -> dict[str, Any]:
@@ -105,7 +107,7 @@ async def patch_product(
     return product_view(row)
 
 
-@router.get("/products/{product_id}/items")
+@router.get("/products/{product_id}/items", response_model=LinkedItems)
 async def get_product_items(
     product_id: str, caller: Caller, pool: Pool, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> dict[str, Any]:
@@ -114,7 +116,7 @@ async def get_product_items(
         return {"items": await items_json(conn, caller.tenant_id, rows)}
 
 
-@router.put("/items/{item_id}/product")
+@router.put("/items/{item_id}/product", response_model=ItemProductBinding)
 async def put_item_product(
     item_id: str, body: Binding, caller: Caller, pool: Pool, backbone: Store, clock: Now
 ) -> dict[str, Any]:
@@ -125,7 +127,7 @@ async def put_item_product(
     return {"item_id": item_id, "product_id": body.product_id}
 
 
-@router.get("/items/{item_id}/product")
+@router.get("/items/{item_id}/product", response_model=ItemProductBinding)
 async def get_item_product(item_id: str, caller: Caller, pool: Pool) -> dict[str, Any]:
     async with pool.acquire() as conn:
         await reader_of(caller).visible_item(conn, item_id, Action.READ)

@@ -8,13 +8,13 @@ import asyncpg
 from conveyor_kit.auth import Principal, current_principal, require_roles
 from conveyor_kit.openapi import problem_responses
 from conveyor_kit.versions import expected_version
-from fastapi import APIRouter, Depends, Header, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Header, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from entities.adapters import entity_types
 from entities.domain.entity_type import Code, Name, OptionDraft
 from entities.domain.errors import NotFound
+from entities.entrypoints.type_models import EntityDictionary, EntityDictionaryList
 from entities.entrypoints.work import etag, unit_of_work
 from entities.handlers.define_dictionaries import change_dictionary, create_dictionary
 
@@ -46,21 +46,30 @@ def _json(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-def _answer(row: asyncpg.Record, code: int = 200) -> JSONResponse:
-    return JSONResponse(_json(row), code, headers={"ETag": etag(row["version"])})
+def _answer(row: asyncpg.Record, response: Response) -> dict[str, Any]:
+    """The dictionary's body; its version goes into the response's ETag."""
+    response.headers["ETag"] = etag(row["version"])
+    return _json(row)
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, summary="Define a dictionary", operation_id="entities_create_dictionary"
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EntityDictionary,
+    summary="Define a dictionary",
+    operation_id="entities_create_dictionary",
 )
 async def create(
-    draft: DictionaryDraft, request: Request, principal: Annotated[Principal, Depends(require_roles("admin"))]
-) -> JSONResponse:
+    draft: DictionaryDraft,
+    request: Request,
+    response: Response,
+    principal: Annotated[Principal, Depends(require_roles("admin"))],
+) -> dict[str, Any]:
     async with unit_of_work(request, principal) as unit:
-        return _answer(await create_dictionary(unit, code=draft.code, name=draft.name, options=draft.options), 201)
+        return _answer(await create_dictionary(unit, code=draft.code, name=draft.name, options=draft.options), response)
 
 
-@router.get("", summary="The tenant's dictionaries")
+@router.get("", response_model=EntityDictionaryList, summary="The tenant's dictionaries")
 async def list_dictionaries(
     request: Request, principal: Annotated[Principal, Depends(current_principal)]
 ) -> dict[str, Any]:
@@ -70,21 +79,26 @@ async def list_dictionaries(
 
 @router.get(
     "/{dictionary_id}",
+    response_model=EntityDictionary,
     summary="A dictionary with its options (hidden ones marked)",
     operation_id="entities_read_dictionary",
 )
 async def read(
-    dictionary_id: str, request: Request, principal: Annotated[Principal, Depends(current_principal)]
-) -> JSONResponse:
+    dictionary_id: str,
+    request: Request,
+    response: Response,
+    principal: Annotated[Principal, Depends(current_principal)],
+) -> dict[str, Any]:
     async with unit_of_work(request, principal) as unit:
         row = await entity_types.get_dictionary(unit.conn, unit.tenant_id, dictionary_id)
         if row is None:
             raise NotFound(f"dictionary {dictionary_id} not found")
-        return _answer(row)
+        return _answer(row, response)
 
 
 @router.patch(
     "/{dictionary_id}",
+    response_model=EntityDictionary,
     summary="Rename a dictionary or change its options (ids are kept)",
     operation_id="entities_change_dictionary",
 )
@@ -92,12 +106,13 @@ async def change(
     dictionary_id: str,
     patch: DictionaryPatch,
     request: Request,
+    response: Response,
     principal: Annotated[Principal, Depends(require_roles("admin"))],
     if_match: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
+) -> dict[str, Any]:
     expected = expected_version(if_match, required=False)
     async with unit_of_work(request, principal) as unit:
         row = await change_dictionary(
             unit, dictionary_id, name=patch.name, options=patch.options, expected_version=expected
         )
-        return _answer(row)
+        return _answer(row, response)

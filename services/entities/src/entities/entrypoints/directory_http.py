@@ -20,7 +20,7 @@ from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import Problem, conflict, not_found
 from conveyor_kit.workers import backbone_from
 from conveyor_messaging.actor import Actor
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Request, status
 
 from entities.adapters import directory_reads as reads
 from entities.adapters.directory_store import DirectoryWriter
@@ -70,50 +70,50 @@ def directory_router() -> APIRouter:
         department_id: str | None = None,
         role: str | None = None,
         include_inactive: bool = False,
-    ) -> list[s.User]:
+    ) -> list[s.DirectoryUser]:
         async with pool_from(request).acquire() as conn:
             found = await reads.users(
                 conn, principal.tenant_id, department_id=department_id, role=role, include_inactive=include_inactive
             )
-        return [s.User(**asdict(user)) for user in found]
+        return [s.DirectoryUser(**asdict(user)) for user in found]
 
     @router.get("/users/{user_id}")
-    async def get_user(user_id: str, request: Request, principal: Reader) -> s.User:
+    async def get_user(user_id: str, request: Request, principal: Reader) -> s.DirectoryUser:
         async with pool_from(request).acquire() as conn:
             user = await reads.user(conn, principal.tenant_id, user_id)
         if user is None:
             raise not_found(f"no user {user_id!r}")
-        return s.User(**asdict(user))
+        return s.DirectoryUser(**asdict(user))
 
     @router.post("/users", status_code=status.HTTP_201_CREATED)
-    async def register_user(body: s.NewUser, request: Request, principal: Admin) -> s.User:
+    async def register_user(body: s.NewUser, request: Request, principal: Admin) -> s.DirectoryUser:
         async with writing(request, principal) as writer:
             user = await directory_users.register_user(writer, UserProfile(**body.model_dump()))
-        return s.User(**asdict(user))
+        return s.DirectoryUser(**asdict(user))
 
     @router.patch("/users/{user_id}")
-    async def change_user(user_id: str, body: s.UserPatch, request: Request, principal: Admin) -> s.User:
+    async def change_user(user_id: str, body: s.UserPatch, request: Request, principal: Admin) -> s.DirectoryUser:
         async with writing(request, principal) as writer:
             user = await directory_users.change_user(writer, user_id, _sent(body))
-        return s.User(**asdict(user))
+        return s.DirectoryUser(**asdict(user))
 
     @router.post("/users/{user_id}/deactivate")
-    async def deactivate_user(user_id: str, request: Request, principal: Admin) -> s.User:
+    async def deactivate_user(user_id: str, request: Request, principal: Admin) -> s.DirectoryUser:
         async with writing(request, principal) as writer:
             user = await directory_users.deactivate_user(writer, user_id)
-        return s.User(**asdict(user))
+        return s.DirectoryUser(**asdict(user))
 
     # ------------------------------------------------------------ departments
 
     @router.get("/departments")
-    async def department_tree(request: Request, principal: Reader) -> list[s.DepartmentNode]:
+    async def department_tree(request: Request, principal: Reader) -> list[s.DirectoryDepartmentNode]:
         """The tenant's departments as a tree: top departments, each with its sub-departments."""
         async with pool_from(request).acquire() as conn:
             rows = await reads.departments(conn, principal.tenant_id)
         return _tree(rows)
 
     @router.post("/departments", status_code=status.HTTP_201_CREATED)
-    async def create_department(body: s.NewDepartment, request: Request, principal: Admin) -> s.Department:
+    async def create_department(body: s.NewDepartment, request: Request, principal: Admin) -> s.DirectoryDepartment:
         async with writing(request, principal) as writer:
             created = await directory_departments.create_department(
                 writer,
@@ -122,60 +122,61 @@ def directory_router() -> APIRouter:
                 parent_id=body.parent_id,
                 head_user_id=body.head_user_id,
             )
-        return s.Department(**created)
+        return s.DirectoryDepartment(**created)
 
     @router.patch("/departments/{department_id}")
     async def change_department(
         department_id: str, body: s.DepartmentPatch, request: Request, principal: Admin
-    ) -> s.Department:
+    ) -> s.DirectoryDepartment:
         async with writing(request, principal) as writer:
             changed = await directory_departments.change_department(writer, department_id, _sent(body))
-        return s.Department(**changed)
+        return s.DirectoryDepartment(**changed)
 
     @router.delete("/departments/{department_id}", status_code=status.HTTP_204_NO_CONTENT)
-    async def remove_department(department_id: str, request: Request, principal: Admin) -> Response:
+    async def remove_department(department_id: str, request: Request, principal: Admin) -> None:
         async with writing(request, principal) as writer:
             await directory_departments.remove_department(writer, department_id)
-        return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     # ------------------------------------------------------------ absences
 
     @router.get("/absences")
-    async def list_absences(request: Request, principal: Reader, user_id: str | None = None) -> list[s.Absence]:
+    async def list_absences(
+        request: Request, principal: Reader, user_id: str | None = None
+    ) -> list[s.DirectoryAbsence]:
         async with pool_from(request).acquire() as conn:
             rows = await reads.absences(conn, principal.tenant_id, user_id=user_id)
-        return [s.Absence(**row) for row in rows]
+        return [s.DirectoryAbsence(**row) for row in rows]
 
     @router.post("/absences", status_code=status.HTTP_201_CREATED)
-    async def record_absence(body: s.NewAbsence, request: Request, principal: Admin) -> s.Absence:
+    async def record_absence(body: s.NewAbsence, request: Request, principal: Admin) -> s.DirectoryAbsence:
         async with writing(request, principal) as writer:
             recorded = await directory_absences.record_absence(writer, **body.model_dump())
-        return s.Absence(**recorded)
+        return s.DirectoryAbsence(**recorded)
 
     @router.post("/absences/{absence_id}/cancel")
-    async def cancel_absence(absence_id: str, request: Request, principal: Admin) -> s.Absence:
+    async def cancel_absence(absence_id: str, request: Request, principal: Admin) -> s.DirectoryAbsence:
         async with writing(request, principal) as writer:
             cancelled = await directory_absences.cancel_absence(writer, absence_id)
-        return s.Absence(**cancelled)
+        return s.DirectoryAbsence(**cancelled)
 
     # ------------------------------------------------------------ role grants
 
     @router.get("/roles/{role}/grants")
-    async def role_grants(role: str, request: Request, principal: Admin) -> s.RoleGrants:
+    async def role_grants(role: str, request: Request, principal: Admin) -> s.DirectoryRoleGrants:
         async with pool_from(request).acquire() as conn:
             lines = await reads.role_grant_lines(conn, principal.tenant_id, role)
-        return s.RoleGrants.model_validate({"grants": lines})
+        return s.DirectoryRoleGrants.model_validate({"grants": lines})
 
     @router.put("/roles/{role}/grants")
     async def set_role_grants(
         role: str,
-        body: s.RoleGrants,
+        body: s.DirectoryRoleGrants,
         request: Request,
         principal: Admin,
-    ) -> s.RoleGrants:
+    ) -> s.DirectoryRoleGrants:
         async with writing(request, principal) as writer:
             lines = await directory_roles.set_role_grants(writer, role, [line.model_dump() for line in body.grants])
-        return s.RoleGrants.model_validate({"grants": lines})
+        return s.DirectoryRoleGrants.model_validate({"grants": lines})
 
     return router
 
@@ -189,9 +190,9 @@ def _sent(body: s.UserPatch | s.DepartmentPatch) -> dict[str, Any]:
     return {name: value for name, value in sent.items() if value is not None or name in _NULLABLE}
 
 
-def _tree(rows: list[dict[str, Any]]) -> list[s.DepartmentNode]:
-    nodes = {row["department_id"]: s.DepartmentNode(**row) for row in rows}
-    roots: list[s.DepartmentNode] = []
+def _tree(rows: list[dict[str, Any]]) -> list[s.DirectoryDepartmentNode]:
+    nodes = {row["department_id"]: s.DirectoryDepartmentNode(**row) for row in rows}
+    roots: list[s.DirectoryDepartmentNode] = []
     for node in nodes.values():
         parent = nodes.get(node.parent_id) if node.parent_id else None
         (parent.children if parent else roots).append(node)

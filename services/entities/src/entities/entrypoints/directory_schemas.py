@@ -1,4 +1,4 @@
-"""Request and response bodies of the directory API."""
+"""Request and response bodies of the directory API (responses are `ApiModel`s, instants `Timestamp`s)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from conveyor_contracts.directory import ActionName, ScopeName
+from conveyor_kit.api_models import ApiModel, Timestamp
 from pydantic import BaseModel, ConfigDict, Field
 
 Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")]
@@ -36,7 +37,25 @@ class UserPatch(_Body):
     active: bool | None = None
 
 
-class User(BaseModel):
+class DirectoryUser(ApiModel):
+    """A user of the tenant; `department_ids[0]` is their main department."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "user_id": "manager-1",
+                    "name": "Olga Petrova",
+                    "email": "olga.petrova@teplo.example",
+                    "department_ids": ["sales-north", "onboarding"],
+                    "roles": ["manager"],
+                    "active": True,
+                }
+            ]
+        },
+    )
+
     user_id: str
     name: str
     email: str
@@ -60,15 +79,19 @@ class DepartmentPatch(_Body):
     head_user_id: Id | None = None
 
 
-class Department(BaseModel):
+class DirectoryDepartment(ApiModel):
     department_id: str
     name: str
-    parent_id: str | None
+    parent_id: str | None = Field(description="the department above (null: a top department)")
     head_user_id: str | None
 
 
-class DepartmentNode(Department):
-    children: list[DepartmentNode] = Field(default_factory=list)
+class DirectoryDepartmentNode(DirectoryDepartment):
+    """A department with its sub-departments."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
+
+    children: list[DirectoryDepartmentNode] = Field(default_factory=list)
 
 
 class NewAbsence(_Body):
@@ -79,17 +102,19 @@ class NewAbsence(_Body):
     reason: Annotated[str, Field(max_length=500)] | None = None
 
 
-class Absence(BaseModel):
+class DirectoryAbsence(ApiModel):
+    """A user's absence; their substitute (if any) takes over their work meanwhile."""
+
     absence_id: str
     user_id: str
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Timestamp
+    ends_at: Timestamp
     substitute_user_id: str | None
     reason: str | None
     cancelled: bool
 
 
-class GrantLine(_Body):
+class DirectoryGrantLine(ApiModel):
     """A role's rights on one entity type, or on one pipeline of it; actions left out are ``none``."""
 
     entity_type_id: Id
@@ -97,5 +122,7 @@ class GrantLine(_Body):
     actions: dict[ActionName, ScopeName]
 
 
-class RoleGrants(_Body):
-    grants: list[GrantLine] = Field(max_length=500)
+class DirectoryRoleGrants(ApiModel):
+    """A role's rights, line by line (the body of the PUT and its answer)."""
+
+    grants: list[DirectoryGrantLine] = Field(max_length=500)

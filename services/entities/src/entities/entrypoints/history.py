@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from entities.adapters import items
 from entities.domain.errors import NotFound
 from entities.domain.item import Item, fold
+from entities.entrypoints.item_models import ItemTimeline
 from entities.entrypoints.work import guard, unit_of_work
 from entities.handlers.unit import Unit
 
@@ -62,14 +63,18 @@ def entry(event: RecordedEvent) -> dict[str, Any]:
     return {
         "version": event.version,
         "event": _WHAT.get(kind, kind),
-        "at": event.occurred_at.isoformat(),
+        "at": event.occurred_at,
         "actor": {"kind": actor.kind, "id": actor.id},
         "changes": changes,
         "correlation_id": event.metadata.get("correlation_id"),
     }
 
 
-@router.get("/{item_id}/timeline", summary="What changed, old and new values, who or what did it, and when")
+@router.get(
+    "/{item_id}/timeline",
+    response_model=ItemTimeline,
+    summary="What changed, old and new values, who or what did it, and when",
+)
 async def timeline(
     item_id: str, request: Request, principal: Annotated[Principal, Depends(current_principal)]
 ) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
 from entities.adapters import import_store
+from entities.entrypoints.import_models import ImportDryRun, ImportFile, ImportJob
 from entities.entrypoints.imports_runner import start_import_task
 from entities.entrypoints.relations_http import Caller, Now, Pool, Store, reader_of
 from entities.handlers.import_jobs import dry_run, start_import, upload_file
@@ -29,7 +30,7 @@ class ImportRequest(BaseModel):
     values: dict[str, Any] = Field(default_factory=dict, max_length=200)  # field → value for every row
 
 
-@router.post("/imports/files", status_code=201)
+@router.post("/imports/files", status_code=201, response_model=ImportFile)
 async def post_file(
     request: Request, caller: Caller, pool: Pool, clock: Now, file_name: str = "upload.csv"
 ) -> dict[str, Any]:
@@ -49,12 +50,17 @@ async def post_file(
         return await upload_file(conn, reader_of(caller), name=file_name[:200], data=data, now=clock.now())
 
 
-@router.post("/imports/dry-run")
+@router.post("/imports/dry-run", response_model=ImportDryRun)
 async def post_dry_run(body: ImportRequest, caller: Caller, pool: Pool) -> dict[str, Any]:
     return await dry_run(pool, reader_of(caller), request=body.model_dump())
 
 
-@router.post("/imports", status_code=202)
+@router.post(
+    "/imports",
+    status_code=202,
+    response_model=ImportJob,
+    responses={200: {"model": ImportJob, "description": "The Idempotency-Key was used already: its job"}},
+)
 async def post_import(
     body: ImportRequest,
     request: Request,
@@ -78,7 +84,7 @@ async def post_import(
         return await _job_view(conn, caller.tenant_id, job_id)
 
 
-@router.get("/imports/{job_id}")
+@router.get("/imports/{job_id}", response_model=ImportJob)
 async def get_import(job_id: str, caller: Caller, pool: Pool) -> dict[str, Any]:
     async with pool.acquire() as conn:
         return await _job_view(conn, caller.tenant_id, job_id)
@@ -100,6 +106,6 @@ async def _job_view(conn: Any, tenant_id: str, job_id: str) -> dict[str, Any]:
         "progress": round(job["processed"] / job["total"], 4) if job["total"] else 1.0,
         "errors": sorted(job["errors"], key=lambda e: (e["line"], e["column"])),
         "error": job["error"],
-        "created_at": job["created_at"].isoformat(),
-        "finished_at": job["finished_at"].isoformat() if job["finished_at"] else None,
+        "created_at": job["created_at"],
+        "finished_at": job["finished_at"],
     }

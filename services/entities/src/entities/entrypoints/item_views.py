@@ -54,6 +54,7 @@ class ItemPatch(BaseModel):
 
 
 def item_json(item: Item, schema: TypeSchema | None, placement: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The body of an `EntityItem` (its instants as datetimes: the model writes them)."""
     fields = schema.visible(item.fields) if schema is not None else dict(item.fields)
     return {
         "id": item.item_id,
@@ -73,9 +74,9 @@ def item_json(item: Item, schema: TypeSchema | None, placement: dict[str, Any] |
         "requested_pipeline_id": item.requested_pipeline_id,
         "requested_stage_id": item.requested_stage_id,
         "created_by": item.created_by,
-        "created_at": item.created_at.isoformat(),
+        "created_at": item.created_at,
         "updated_by": item.updated_by,
-        "updated_at": item.updated_at.isoformat() if item.updated_at else None,
-        "deleted_at": item.deleted_at.isoformat() if item.deleted_at else None,
+        "updated_at": item.updated_at,
+        "deleted_at": item.deleted_at,
         "deleted_by": item.deleted_by,
     }

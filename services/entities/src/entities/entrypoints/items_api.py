@@ -10,12 +10,12 @@ from conveyor_kit.auth import Principal, current_principal
 from conveyor_kit.openapi import problem_responses
 from conveyor_kit.versions import expected_version
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
-from fastapi.responses import JSONResponse
 
 from entities.adapters import items, receipts
 from entities.domain.errors import Forbidden, NotFound
 from entities.domain.item import Item
 from entities.entrypoints import history
+from entities.entrypoints.item_models import EntityItem
 from entities.entrypoints.item_views import ItemDraft, ItemPatch, item_json
 from entities.entrypoints.work import access, etag, guard, unit_of_work
 from entities.handlers.create_item import create_item
@@ -29,15 +29,16 @@ Caller = Annotated[Principal, Depends(current_principal)]
 IfMatch = Annotated[str | None, Header(description='the ETag of the version you read, e.g. "3"')]
 
 
-async def _answer(unit: Unit, item: Item, code: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
-    """The item as the API shows it, from what the request has read or written (read again if not)."""
+async def _answer(unit: Unit, item: Item, response: Response) -> dict[str, Any]:
+    """The item as the API shows it, from what the request has read or written (read again if not);
+    its version goes into the response's ETag."""
     schema = await schema_for(unit, item.entity_type_id)
     placement = unit.known_placements.get(item.item_id)
     if placement is None:
         row = await items.get_row(unit.conn, unit.tenant_id, item.item_id)
         placement = items.placement(row) if row else None
-    body = item_json(item, schema, placement)
-    return JSONResponse(body, code, headers={"ETag": etag(item.version), **(headers or {})})
+    response.headers["ETag"] = etag(item.version)
+    return item_json(item, schema, placement)
 
 
 def _may_assign(unit: Unit, principal: Caller, action: Action) -> Any:
@@ -49,17 +50,27 @@ def _may_assign(unit: Unit, principal: Caller, action: Action) -> Any:
     return check
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create an item", operation_id="entities_create_item")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EntityItem,
+    summary="Create an item",
+    operation_id="entities_create_item",
+    responses={
+        200: {"model": EntityItem, "description": "A repeated Idempotency-Key: the item the first request created"}
+    },
+)
 async def create(
     draft: ItemDraft,
     request: Request,
+    response: Response,
     principal: Caller,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> JSONResponse:
+) -> dict[str, Any]:
     async with unit_of_work(request, principal) as unit:
         if idempotency_key is not None:
             if not await receipts.claim(unit.conn, unit.tenant_id, idempotency_key, "http.create", None, unit.now):
-                return await _repeat(unit, principal, idempotency_key)
+                return await _repeat(unit, principal, idempotency_key, response)
         await _type_visible(unit, draft.entity_type_id)
         rights = await access(unit, principal, draft.entity_type_id, Action.CREATE)
         assignee = draft.assignee_id if isinstance(draft.assignee_id, str) and draft.assignee_id else principal.user_id
@@ -75,7 +86,8 @@ async def create(
         )
         if idempotency_key is not None:
             await receipts.settle(unit.conn, unit.tenant_id, idempotency_key, "done", item.item_id)
-        return await _answer(unit, item, 201, {"Location": f"/v1/items/{item.item_id}"})
+        response.headers["Location"] = f"/v1/items/{item.item_id}"
+        return await _answer(unit, item, response)
 
 
 async def _type_visible(unit: Unit, entity_type_id: str) -> None:
@@ -83,7 +95,7 @@ async def _type_visible(unit: Unit, entity_type_id: str) -> None:
         raise NotFound(f"entity type {entity_type_id} not found")
 
 
-async def _repeat(unit: Unit, principal: Principal, key: str) -> JSONResponse:
+async def _repeat(unit: Unit, principal: Principal, key: str, response: Response) -> dict[str, Any]:
     """A repeated Idempotency-Key answers with the item the first request created."""
     receipt = await receipts.find(unit.conn, unit.tenant_id, key)
     row = await items.get_row(unit.conn, unit.tenant_id, receipt["item_id"]) if receipt and receipt["item_id"] else None
@@ -91,19 +103,25 @@ async def _repeat(unit: Unit, principal: Principal, key: str) -> JSONResponse:
         raise NotFound("the item this idempotency key created no longer exists")
     item = items.to_item(row)
     await guard(unit, principal, Action.READ)(item, row["pipeline_id"])
-    return await _answer(unit, item, 200, {"Idempotent-Replayed": "true"})
+    response.status_code = status.HTTP_200_OK
+    response.headers["Idempotent-Replayed"] = "true"
+    return await _answer(unit, item, response)
 
 
 @router.get(
-    "/{item_id}", summary="Read an item, now or as it was (as_of or version)", operation_id="entities_read_item"
+    "/{item_id}",
+    response_model=EntityItem,
+    summary="Read an item, now or as it was (as_of or version)",
+    operation_id="entities_read_item",
 )
 async def read(
     item_id: str,
     request: Request,
+    response: Response,
     principal: Caller,
     as_of: Annotated[datetime | None, Query(description="the item as it was at this instant")] = None,
     version: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="the item as it was at this version")] = None,
-) -> JSONResponse:
+) -> dict[str, Any]:
     async with unit_of_work(request, principal) as unit:
         row = await items.get_row(unit.conn, unit.tenant_id, item_id)
         if row is None:
@@ -112,16 +130,22 @@ async def read(
         unit.known_placements[item_id] = items.placement(row)
         await guard(unit, principal, Action.READ)(current, row["pipeline_id"])
         if as_of is None and version is None:
-            return await _answer(unit, current)
+            return await _answer(unit, current, response)
         past = await history.item_as_it_was(unit, item_id, as_of=as_of, version=version)
         schema = await schema_for(unit, past.entity_type_id)
-        return JSONResponse(item_json(past, schema), headers={"ETag": etag(past.version)})
+        response.headers["ETag"] = etag(past.version)
+        return item_json(past, schema)
 
 
-@router.patch("/{item_id}", summary="Change some values (If-Match required)", operation_id="entities_change_item")
+@router.patch(
+    "/{item_id}",
+    response_model=EntityItem,
+    summary="Change some values (If-Match required)",
+    operation_id="entities_change_item",
+)
 async def change(
-    item_id: str, patch: ItemPatch, request: Request, principal: Caller, if_match: IfMatch = None
-) -> JSONResponse:
+    item_id: str, patch: ItemPatch, request: Request, response: Response, principal: Caller, if_match: IfMatch = None
+) -> dict[str, Any]:
     expected = expected_version(if_match, required=True)
     async with unit_of_work(request, principal) as unit:
         item = await update_item(
@@ -133,28 +157,31 @@ async def change(
             guard=guard(unit, principal, Action.UPDATE),
             new_assignee_guard=_may_assign(unit, principal, Action.UPDATE),
         )
-        return await _answer(unit, item)
+        return await _answer(unit, item, response)
 
 
-@router.delete("/{item_id}", summary="Move an item to the recycle bin (If-Match required)")
-async def delete(item_id: str, request: Request, principal: Caller, if_match: IfMatch = None) -> JSONResponse:
+@router.delete("/{item_id}", response_model=EntityItem, summary="Move an item to the recycle bin (If-Match required)")
+async def delete(
+    item_id: str, request: Request, response: Response, principal: Caller, if_match: IfMatch = None
+) -> dict[str, Any]:
     expected = expected_version(if_match, required=True)
     async with unit_of_work(request, principal) as unit:
         item = await delete_item(unit, item_id, expected_version=expected, guard=guard(unit, principal, Action.DELETE))
-        return await _answer(unit, item)
+        return await _answer(unit, item, response)
 
 
-@router.post("/{item_id}/restore", summary="Bring an item back from the recycle bin")
-async def restore(item_id: str, request: Request, principal: Caller, if_match: IfMatch = None) -> JSONResponse:
+@router.post("/{item_id}/restore", response_model=EntityItem, summary="Bring an item back from the recycle bin")
+async def restore(
+    item_id: str, request: Request, response: Response, principal: Caller, if_match: IfMatch = None
+) -> dict[str, Any]:
     expected = expected_version(if_match, required=False)
     async with unit_of_work(request, principal) as unit:
         item = await restore_item(unit, item_id, expected_version=expected, guard=guard(unit, principal, Action.DELETE))
-        return await _answer(unit, item)
+        return await _answer(unit, item, response)
 
 
 @router.post("/{item_id}/purge", status_code=204, summary="Remove an item in the recycle bin for good")
-async def purge(item_id: str, request: Request, principal: Caller, if_match: IfMatch = None) -> Response:
+async def purge(item_id: str, request: Request, principal: Caller, if_match: IfMatch = None) -> None:
     expected = expected_version(if_match, required=False)
     async with unit_of_work(request, principal) as unit:
         await purge_item(unit, item_id, expected_version=expected, guard=guard(unit, principal, Action.DELETE))
-    return Response(status_code=204)

@@ -14,6 +14,7 @@ from entities.adapters import entity_types, items
 from entities.adapters.item_listing import list_items
 from entities.domain.errors import NotFound
 from entities.domain.listing import MAX_LIMIT, OPS, Filter, ListQuery, Sort, parse_filter
+from entities.entrypoints.item_models import ItemPage
 from entities.entrypoints.item_views import item_json
 from entities.entrypoints.work import access, unit_of_work
 
@@ -43,7 +44,7 @@ class SearchBody(BaseModel):
     recycle_bin: bool = False
 
 
-@router.get("", summary="List items of one entity type")
+@router.get("", response_model=ItemPage, summary="List items of one entity type")
 async def list_of_items(
     request: Request,
     principal: Caller,
@@ -70,7 +71,7 @@ async def list_of_items(
     return await _page(request, principal, query)
 
 
-@router.post("/search", summary="List items of one entity type (filters in a JSON body)")
+@router.post("/search", response_model=ItemPage, summary="List items of one entity type (filters in a JSON body)")
 async def search(body: SearchBody, request: Request, principal: Caller) -> dict[str, Any]:
     query = ListQuery(
         entity_type_id=body.entity_type_id,

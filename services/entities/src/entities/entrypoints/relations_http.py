@@ -19,7 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from entities.adapters import entity_types, relations_store
 from entities.adapters import items as items_table
 from entities.domain.schema import TypeSchema
+from entities.entrypoints.item_models import LinkedItems
 from entities.entrypoints.item_views import item_json
+from entities.entrypoints.relation_models import EntityRelation, EntityRelationList, ItemLink
 from entities.handlers.relation_links import define_relation, link_items, list_linked, unlink_items
 from entities.handlers.relation_reader import Reader
 
@@ -70,7 +72,7 @@ def relation_view(row: Any) -> dict[str, Any]:
     return {key: row[key] for key in keys}
 
 
-@router.post("/relations", status_code=201)
+@router.post("/relations", status_code=201, response_model=EntityRelation)
 async def post_relation(body: NewRelation, admin: Admin, pool: Pool, backbone: Store, clock: Now) -> dict[str, Any]:
     async with pool.acquire() as conn, conn.transaction():
         row = await define_relation(
@@ -84,14 +86,19 @@ async def post_relation(body: NewRelation, admin: Admin, pool: Pool, backbone: S
     return relation_view(row)
 
 
-@router.get("/relations")
+@router.get("/relations", response_model=EntityRelationList)
 async def get_relations(caller: Caller, pool: Pool, entity_type_id: str | None = None) -> dict[str, Any]:
     async with pool.acquire() as conn:
         rows = await relations_store.list_relations(conn, caller.tenant_id, entity_type_id)
     return {"relations": [relation_view(row) for row in rows]}
 
 
-@router.post("/relations/{relation_id}/links", status_code=201)
+@router.post(
+    "/relations/{relation_id}/links",
+    status_code=201,
+    response_model=ItemLink,
+    responses={200: {"model": ItemLink, "description": "The link existed already"}},
+)
 async def post_link(
     relation_id: str, body: NewLink, caller: Caller, pool: Pool, backbone: Store, clock: Now, response: Response
 ) -> dict[str, Any]:
@@ -113,7 +120,7 @@ async def post_link(
 @router.delete("/relations/{relation_id}/links/{parent_item_id}/{child_item_id}", status_code=204)
 async def delete_link(
     relation_id: str, parent_item_id: str, child_item_id: str, caller: Caller, pool: Pool, backbone: Store, clock: Now
-) -> Response:
+) -> None:
     async with pool.acquire() as conn, conn.transaction():
         await unlink_items(
             conn,
@@ -124,10 +131,9 @@ async def delete_link(
             child_id=child_item_id,
             now=clock.now(),
         )
-    return Response(status_code=204)
 
 
-@router.get("/items/{item_id}/links/{relation_id}")
+@router.get("/items/{item_id}/links/{relation_id}", response_model=LinkedItems)
 async def get_linked(
     item_id: str, relation_id: str, caller: Caller, pool: Pool, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from entities.adapters import rollup_store
+from entities.entrypoints.relation_models import RollupRule, RollupRuleList
 from entities.entrypoints.relations_http import Admin, Caller, Now, Pool, Store
 from entities.handlers.rollup_rules import define_rollup_rule
 
@@ -33,7 +34,7 @@ def rule_view(row: Any) -> dict[str, Any]:
     return {key: list(row[key]) if key == "child_fields" else row[key] for key in keys}
 
 
-@router.post("/rollup-rules", status_code=201)
+@router.post("/rollup-rules", status_code=201, response_model=RollupRule)
 async def post_rule(body: NewRule, admin: Admin, pool: Pool, backbone: Store, clock: Now) -> dict[str, Any]:
     async with pool.acquire() as conn, conn.transaction():
         rule = await define_rollup_rule(
@@ -47,7 +48,7 @@ async def post_rule(body: NewRule, admin: Admin, pool: Pool, backbone: Store, cl
     return rule_view(rule)
 
 
-@router.get("/rollup-rules")
+@router.get("/rollup-rules", response_model=RollupRuleList)
 async def get_rules(caller: Caller, pool: Pool) -> dict[str, Any]:
     async with pool.acquire() as conn:
         rows = await rollup_store.list_rules(conn, caller.tenant_id)

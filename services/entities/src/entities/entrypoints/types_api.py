@@ -9,13 +9,13 @@ from conveyor_contracts.entities import FieldDefinition
 from conveyor_kit.auth import Principal, current_principal, require_roles
 from conveyor_kit.openapi import problem_responses
 from conveyor_kit.versions import expected_version
-from fastapi import APIRouter, Depends, Header, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Header, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from entities.adapters import entity_types
 from entities.domain.entity_type import Code, EntityTypeSettings, Name, OptionDraft
 from entities.domain.errors import NotFound
+from entities.entrypoints.type_models import EntityField, EntityType, EntityTypeList, EntityTypeSummary
 from entities.entrypoints.work import etag, unit_of_work
 from entities.handlers.define_entity_types import archive_entity_type, change_entity_type, create_entity_type
 from entities.handlers.define_fields import add_field, change_field
@@ -70,6 +70,7 @@ class FieldPatch(BaseModel):
 
 
 def type_json(row: asyncpg.Record, fields: list[FieldDefinition] | None = None) -> dict[str, Any]:
+    """The body of an `EntityTypeSummary`, or with fields of an `EntityType`."""
     body = {
         "id": row["entity_type_id"],
         "code": row["code"],
@@ -77,28 +78,34 @@ def type_json(row: asyncpg.Record, fields: list[FieldDefinition] | None = None) 
         "settings": row["settings"],
         "version": row["version"],
         "archived": row["archived_at"] is not None,
-        "created_at": row["created_at"].isoformat(),
-        "updated_at": row["updated_at"].isoformat(),
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
     }
     if fields is not None:
         body["fields"] = [f.model_dump(mode="json") for f in fields]
     return body
 
 
-def _answer(row: asyncpg.Record, fields: list[FieldDefinition] | None = None, code: int = 200) -> JSONResponse:
-    return JSONResponse(type_json(row, fields), code, headers={"ETag": etag(row["version"])})
+def _answer(row: asyncpg.Record, response: Response, fields: list[FieldDefinition] | None = None) -> dict[str, Any]:
+    """The type's body; its version goes into the response's ETag."""
+    response.headers["ETag"] = etag(row["version"])
+    return type_json(row, fields)
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, summary="Define an entity type", operation_id="entities_create_entity_type"
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EntityType,
+    summary="Define an entity type",
+    operation_id="entities_create_entity_type",
 )
-async def create(draft: EntityTypeDraft, request: Request, principal: Admin) -> JSONResponse:
+async def create(draft: EntityTypeDraft, request: Request, response: Response, principal: Admin) -> dict[str, Any]:
     async with unit_of_work(request, principal) as unit:
         row = await create_entity_type(unit, code=draft.code, name=draft.name, settings=draft.settings)
-        return _answer(row, [], 201)
+        return _answer(row, response, [])
 
 
-@router.get("", summary="The tenant's entity types")
+@router.get("", response_model=EntityTypeList, summary="The tenant's entity types")
 async def list_types(request: Request, principal: Caller, archived: bool = False) -> dict[str, Any]:
     async with unit_of_work(request, principal) as unit:
         rows = await entity_types.list_types(unit.conn, unit.tenant_id, archived=archived)
@@ -107,39 +114,56 @@ async def list_types(request: Request, principal: Caller, archived: bool = False
 
 @router.get(
     "/{type_id}",
+    response_model=EntityType,
     summary="An entity type with its fields (hidden ones included, marked)",
     operation_id="entities_read_entity_type",
 )
-async def read(type_id: str, request: Request, principal: Caller) -> JSONResponse:
+async def read(type_id: str, request: Request, response: Response, principal: Caller) -> dict[str, Any]:
     async with unit_of_work(request, principal) as unit:
         row = await entity_types.get_type(unit.conn, unit.tenant_id, type_id)
         if row is None:
             raise NotFound(f"entity type {type_id} not found")
-        return _answer(row, await entity_types.fields_of(unit.conn, unit.tenant_id, type_id))
+        return _answer(row, response, await entity_types.fields_of(unit.conn, unit.tenant_id, type_id))
 
 
 @router.patch(
-    "/{type_id}", summary="Rename an entity type or change some settings", operation_id="entities_change_entity_type"
+    "/{type_id}",
+    response_model=EntityTypeSummary,
+    summary="Rename an entity type or change some settings",
+    operation_id="entities_change_entity_type",
 )
 async def change(
-    type_id: str, patch: EntityTypePatch, request: Request, principal: Admin, if_match: IfMatch = None
-) -> JSONResponse:
+    type_id: str,
+    patch: EntityTypePatch,
+    request: Request,
+    response: Response,
+    principal: Admin,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
     expected = expected_version(if_match, required=False)
     async with unit_of_work(request, principal) as unit:
         row = await change_entity_type(
             unit, type_id, name=patch.name, settings=patch.settings, expected_version=expected
         )
-        return _answer(row)
+        return _answer(row, response)
 
 
-@router.post("/{type_id}/archive", summary="Archive an entity type: no new items, the rest stays readable")
-async def archive(type_id: str, request: Request, principal: Admin, if_match: IfMatch = None) -> JSONResponse:
+@router.post(
+    "/{type_id}/archive",
+    response_model=EntityTypeSummary,
+    summary="Archive an entity type: no new items, the rest stays readable",
+)
+async def archive(
+    type_id: str, request: Request, response: Response, principal: Admin, if_match: IfMatch = None
+) -> dict[str, Any]:
     expected = expected_version(if_match, required=False)
     async with unit_of_work(request, principal) as unit:
-        return _answer(await archive_entity_type(unit, type_id, expected_version=expected))
+        return _answer(await archive_entity_type(unit, type_id, expected_version=expected), response)
 
 
-@router.post("/{type_id}/fields", status_code=status.HTTP_201_CREATED, summary="Add a custom field")
+@router.post(
+    "/{type_id}/fields", status_code=status.HTTP_201_CREATED, response_model=EntityField, summary="Add a custom field"
+)
 async def create_field(type_id: str, draft: FieldDraft, request: Request, principal: Admin) -> dict[str, Any]:
     async with unit_of_work(request, principal) as unit:
         await _existing(unit.conn, unit.tenant_id, type_id)
@@ -148,7 +172,11 @@ async def create_field(type_id: str, draft: FieldDraft, request: Request, princi
         return field.model_dump(mode="json")
 
 
-@router.patch("/{type_id}/fields/{field_id}", summary="Change a field (never its code, kind or multiplicity)")
+@router.patch(
+    "/{type_id}/fields/{field_id}",
+    response_model=EntityField,
+    summary="Change a field (never its code, kind or multiplicity)",
+)
 async def update_field(
     type_id: str, field_id: str, patch: FieldPatch, request: Request, principal: Admin
 ) -> dict[str, Any]:
@@ -159,12 +187,18 @@ async def update_field(
         return field.model_dump(mode="json")
 
 
-@router.delete("/{type_id}/fields/{field_id}", summary="Remove a field: hidden, its values kept")
+@router.delete(
+    "/{type_id}/fields/{field_id}", response_model=EntityField, summary="Remove a field: hidden, its values kept"
+)
 async def remove_field(type_id: str, field_id: str, request: Request, principal: Admin) -> dict[str, Any]:
     return await _set_hidden(type_id, field_id, request, principal, hidden=True)
 
 
-@router.post("/{type_id}/fields/{field_id}/restore", summary="Bring a removed field back, with its values")
+@router.post(
+    "/{type_id}/fields/{field_id}/restore",
+    response_model=EntityField,
+    summary="Bring a removed field back, with its values",
+)
 async def restore_field(type_id: str, field_id: str, request: Request, principal: Admin) -> dict[str, Any]:
     return await _set_hidden(type_id, field_id, request, principal, hidden=False)
 
