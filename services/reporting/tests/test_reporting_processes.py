@@ -189,10 +189,21 @@ def waiting(since: datetime | None, seconds: float | None, count: int) -> dict[s
     }
 
 
+async def view_statuses(api: Any, *instances: str) -> list[str]:
+    sql = "SELECT status FROM reporting.process_instances WHERE tenant_id = $1 AND instance_id = $2"
+    return [await fetch_value(api, sql, api.tenant, instance) for instance in instances]
+
+
 NOBODY_DONE = {"visits": 0, "total_seconds": 0.0, "mean_seconds": None, "median_seconds": None, "p90_seconds": None}
 
 
 class TestProcessSteps:
+    async def test_the_analysts_view_says_completed_as_automation_does(self, api: Any) -> None:
+        ids = await tell_story(api)
+
+        # I3 ended; I1 still waits in "Meeting held?" (docs/api-conventions.md: one word for finished)
+        assert await view_statuses(api, ids["I3"], ids["I1"]) == ["completed", "running"]
+
     async def test_time_per_step_and_where_instances_wait_equal_a_hand_count(self, api: Any) -> None:
         ids = await tell_story(api)
 

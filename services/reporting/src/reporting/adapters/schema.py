@@ -99,11 +99,12 @@ SELECT tenant_id, day, entity_type_id, pipeline_id, stage_id, assignee_id, metri
 """
 
 _PROCESS_VIEWS = """
--- A template is named by its newest version; an instance keeps the version it started on.
+-- A template is named by its newest version; an instance keeps the version it started on. Its status
+-- uses automation's words (running, completed).
 CREATE OR REPLACE VIEW reporting.process_instances AS
 SELECT p.tenant_id, p.instance_id, p.template_id, t.name AS template, p.template_version, t.entity_type_id,
        p.item_id, p.started_by, p.started_at, p.finished_at, p.end_event,
-       CASE WHEN p.finished_at IS NULL THEN 'running' ELSE 'finished' END AS status
+       CASE WHEN p.finished_at IS NULL THEN 'running' ELSE 'completed' END AS status
   FROM projection.process_instances p
   LEFT JOIN LATERAL (SELECT name, entity_type_id FROM projection.process_templates t
                       WHERE t.tenant_id = p.tenant_id AND t.template_id = p.template_id

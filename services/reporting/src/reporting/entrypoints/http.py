@@ -21,7 +21,13 @@ def create(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         title="Conveyor reporting",
         version=version("reporting"),
-        routers=[whoami_router(in_schema=False), analytics.router, analytics_time.router, analytics_time.legacy_router, admin.router],
+        routers=[
+            whoami_router(in_schema=False),
+            analytics.router,
+            analytics_time.router,
+            analytics_time.legacy_router,
+            admin.router,
+        ],
         lifespan_hooks=[bootstrap],
         ready_checks=[check_workers, admin.check_projection_lag],
     )
