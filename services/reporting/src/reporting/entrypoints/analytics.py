@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from conveyor_kit.auth import Principal, current_principal
 from conveyor_kit.clock import Clock, clock_from
@@ -49,7 +49,7 @@ Per = Annotated[Bucket, Query(description="day, week or month")]
 @router.get("/funnel", response_model=FunnelReport, responses=text_body("text/csv"))
 async def funnel(
     request: Request, caller: Caller, clock: Now, pipeline_id: str, first: From = None, last: To = None
-) -> dict[str, Any] | Response:
+) -> Response:
     period = Period.of(first, last, clock.now().date())
     async with reading(request) as conn:
         return render(request, await analytics_flow.funnel(conn, caller, pipeline_id, period), "funnel")
@@ -58,7 +58,7 @@ async def funnel(
 @router.get("/stage-time", response_model=StageTimeReport, responses=text_body("text/csv"))
 async def stage_time(
     request: Request, caller: Caller, clock: Now, pipeline_id: str, first: From = None, last: To = None
-) -> dict[str, Any] | Response:
+) -> Response:
     period = Period.of(first, last, clock.now().date())
     async with reading(request) as conn:
         return render(request, await analytics_flow.stage_time(conn, caller, pipeline_id, period), "stage-time")
@@ -67,7 +67,7 @@ async def stage_time(
 @router.get("/forgotten", response_model=ForgottenReport, responses=text_body("text/csv"))
 async def forgotten(
     request: Request, caller: Caller, clock: Now, pipeline_id: str, days: Annotated[int, Query(ge=1, le=3650)] = 7
-) -> dict[str, Any] | Response:
+) -> Response:
     async with reading(request) as conn:
         report = await analytics_flow.forgotten(conn, caller, pipeline_id, days, clock.now())
     return render(request, report, "forgotten")
@@ -82,7 +82,7 @@ async def throughput(
     first: From = None,
     last: To = None,
     per: Per = Bucket.DAY,
-) -> dict[str, Any] | Response:
+) -> Response:
     period = Period.of(first, last, clock.now().date())
     async with reading(request) as conn:
         report = await analytics_sales.throughput(conn, caller, entity_type_id, period, per)
@@ -98,7 +98,7 @@ async def products(
     first: From = None,
     last: To = None,
     per: Per = Bucket.DAY,
-) -> dict[str, Any] | Response:
+) -> Response:
     period = Period.of(first, last, clock.now().date())
     async with reading(request) as conn:
         return render(request, await analytics_sales.products(conn, caller, entity_type_id, period, per), "products")
@@ -107,7 +107,7 @@ async def products(
 @router.get("/registry", response_model=RegistryReport, responses=text_body("text/csv"))
 async def registry(
     request: Request, caller: Caller, clock: Now, entity_type_id: str, field: str, first: From = None, last: To = None
-) -> dict[str, Any] | Response:
+) -> Response:
     period = Period.of(first, last, clock.now().date())
     async with reading(request) as conn:
         return render(request, await analytics_sales.registry(conn, caller, entity_type_id, field, period), "registry")

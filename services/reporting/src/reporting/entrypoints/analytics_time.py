@@ -7,7 +7,7 @@ so clients written against them keep working while new ones use one prefix for e
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from conveyor_kit.openapi import problem_responses, text_body
 from conveyor_kit.problems import Problem
@@ -35,7 +35,7 @@ async def process_steps(
     template_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     first: From = None,
     last: To = None,
-) -> dict[str, Any] | Response:
+) -> Response:
     """Per template of the entity type and step: time of the steps that began in the period (default the
     last 30 days) and ended; instances waiting there now. CSV: the rows."""
     now = clock.now()
@@ -54,7 +54,7 @@ async def field_time(
     field: Code,
     first: Since = None,
     last: Until = None,
-) -> dict[str, Any] | Response:
+) -> Response:
     """Per value of a list field: items holding it now, and the visits to it that began in the period (every
     visit when no period is given; open visits count up to now). CSV: the values."""
     _ordered(first, last)
