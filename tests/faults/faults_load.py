@@ -165,7 +165,7 @@ class Load:
             "pipelines", "POST", f"/v1/placements/{item_id}/move", {"to_stage_id": stage_id},
             headers={"If-Match": f'"{place["version"]}"'},
         )  # fmt: skip
-        if response.status_code == 409:
+        if response.status_code == 412:
             raise Unanswered("the item moved meanwhile")
         assert response.status_code == 200, response.text
         self.ledger.moved.append((item_id, response.json()["version"], stage_id))

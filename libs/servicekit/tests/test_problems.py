@@ -111,13 +111,17 @@ class TestProblemShape:
         assert body["type"] == "https://conveyor.dev/problems/conflict"
         assert (body["expected_version"], body["actual_version"]) == (3, 4)
 
-    async def test_an_event_store_conflict_is_a_409_naming_both_versions(self, api: httpx.AsyncClient) -> None:
+    async def test_an_event_store_conflict_is_a_412_version_mismatch_naming_both_versions(
+        self, api: httpx.AsyncClient
+    ) -> None:
+        # The caller's If-Match went stale: the same problem type in every service (docs/api-conventions.md).
         response = await api.patch("/v1/orders/o-1")
 
         body = response.json()
-        assert response.status_code == 409
+        assert response.status_code == 412
         assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
-        assert body["type"] == "https://conveyor.dev/problems/version-conflict"
+        assert body["type"] == "https://conveyor.dev/problems/version-mismatch"
+        assert body["title"] == "Precondition failed"
         assert (body["expected_version"], body["current_version"]) == (3, 5)
 
     async def test_a_domain_error_answers_its_kinds_status_with_its_own_name_and_members(

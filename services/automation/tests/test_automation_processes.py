@@ -142,7 +142,7 @@ async def answer(automation: Automation, task: dict[str, Any], outcome: str, **v
     assert response.status_code == 200, response.text
 
 
-async def processes(automation: Automation, item_id: str) -> list[dict[str, Any]] | None:
+async def processes_if_known(automation: Automation, item_id: str) -> list[dict[str, Any]] | None:
     """The item's processes; None while automation does not know the item yet (a 404)."""
     response = await automation.http.get("/v1/processes", params={"item_id": item_id}, headers=automation.headers())
     if response.status_code == 404:
@@ -150,6 +150,12 @@ async def processes(automation: Automation, item_id: str) -> list[dict[str, Any]
     assert response.status_code == 200, response.text
     assert response.json()["next_cursor"] is None
     found: list[dict[str, Any]] = response.json()["items"]
+    return found
+
+
+async def processes(automation: Automation, item_id: str) -> list[dict[str, Any]]:
+    found = await processes_if_known(automation, item_id)
+    assert found is not None, f"automation does not know item {item_id}"
     return found
 
 
@@ -233,7 +239,7 @@ class TestOnboardingProcess:
         await automation.update(item_id, "company", {"fields.status": {"old": "Imported", "new": "In progress"}})
 
         found = await automation.eventually(
-            lambda: processes(automation, item_id), lambda p: p is not None and len(p) == 1
+            lambda: processes_if_known(automation, item_id), lambda p: p is not None and len(p) == 1
         )
         assert found[0]["status"] == "completed"
         finished = await automation.commands("conveyor.automation.process.finished.v1")

@@ -374,7 +374,8 @@ class TestRobotsApi:
         )
 
         assert changed.status_code == 200 and changed.json()["version"] == 2
-        assert stale.status_code == 409
+        assert stale.status_code == 412
+        assert stale.json()["type"].endswith("/version-mismatch")
 
     async def test_a_version_below_one_is_bad_input_not_a_server_error(self, automation: Automation) -> None:
         """The stateful fuzzer sent If-Match: -104613 and got a 500 from the event store."""
@@ -407,7 +408,7 @@ class TestRobotsApi:
             path, json={**spec, "name": "Four"}, headers={**automation.headers(), "If-Match": '"2"'}
         )
 
-        assert (first.status_code, second.status_code, stale.status_code) == (200, 200, 409)
+        assert (first.status_code, second.status_code, stale.status_code) == (200, 200, 412)
         assert second.json()["version"] == 3
 
 

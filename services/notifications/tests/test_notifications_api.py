@@ -82,18 +82,20 @@ class TestCalendar:
 
         moved = await api.client.patch(
             f"/v1/calendar/entries/{entry_id}",
-            headers=api.headers("olga"),
-            json={"start": (start + timedelta(days=1)).isoformat(), "expected_version": 1},
+            headers={**api.headers("olga"), "If-Match": '"1"'},
+            json={"start": (start + timedelta(days=1)).isoformat()},
         )
         assert moved.status_code == 200 and moved.json()["version"] == 2
+        assert moved.headers["ETag"] == '"2"'
         assert moved.json()["end"] == "2027-05-04T09:30:00Z"
         pending = [d for s, d in await timers_of(api, entry_id) if s == "pending"]
         assert pending == [start + timedelta(days=1, hours=-1)] * 2
 
         stale = await api.client.patch(
-            f"/v1/calendar/entries/{entry_id}", headers=api.headers("ivan"), json={"title": "x", "expected_version": 1}
+            f"/v1/calendar/entries/{entry_id}", headers={**api.headers("ivan"), "If-Match": '"1"'}, json={"title": "x"}
         )
-        assert stale.status_code == 409
+        assert stale.status_code == 412
+        assert (stale.json()["expected_version"], stale.json()["current_version"]) == (1, 2)
         cancelled = await api.client.delete(f"/v1/calendar/entries/{entry_id}", headers=api.headers("ivan"))
         assert cancelled.json()["status"] == "cancelled"
         assert all(s == "cancelled" for s, _ in await timers_of(api, entry_id))

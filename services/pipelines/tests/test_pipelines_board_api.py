@@ -199,8 +199,8 @@ class TestTunnels:
 
         moved = await api.client.post(
             f"/v1/placements/{item['item_id']}/move",
-            json={"to_stage_id": won, "expected_version": 1},
-            headers=api.headers(),
+            json={"to_stage_id": won},
+            headers={**api.headers(), "If-Match": '"1"'},
         )
 
         assert moved.json()["stage_id"] == target and moved.json()["version"] == 3
@@ -244,8 +244,8 @@ class TestTunnels:
 
         moved = await api.client.post(
             f"/v1/placements/{item['item_id']}/move",
-            json={"to_stage_id": won, "expected_version": 1},
-            headers=api.headers(),
+            json={"to_stage_id": won},
+            headers={**api.headers(), "If-Match": '"1"'},
         )
 
         assert moved.json()["stage_id"] == won

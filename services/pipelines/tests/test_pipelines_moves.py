@@ -35,7 +35,7 @@ class TestMoveItem:
         assert response.json()["stage_id"] == stages["In progress"]
         assert response.headers["ETag"] == '"2"'
 
-    async def test_of_two_concurrent_moves_one_wins_and_the_other_gets_409(self, api: PipelinesApi) -> None:
+    async def test_of_two_concurrent_moves_one_wins_and_the_other_gets_412(self, api: PipelinesApi) -> None:
         type_id = await api.entity_type()
         stages = await stages_of(api, type_id)
         item = await api.item(type_id)
@@ -44,52 +44,57 @@ class TestMoveItem:
             *(
                 api.client.post(
                     f"/v1/placements/{item['item_id']}/move",
-                    json={"to_stage_id": stages[name], "expected_version": 1},
-                    headers=api.headers(),
+                    json={"to_stage_id": stages[name]},
+                    headers={**api.headers(), "If-Match": '"1"'},
                 )
                 for name in ("Won", "Lost")
             )
         )
 
-        assert sorted(r.status_code for r in responses) == [200, 409]
-        loser = next(r for r in responses if r.status_code == 409)
+        assert sorted(r.status_code for r in responses) == [200, 412]
+        loser = next(r for r in responses if r.status_code == 412)
         assert loser.headers["content-type"] == "application/problem+json"
+        assert loser.json()["type"].endswith("/version-mismatch")
         history = (
             await api.client.get(f"/v1/placements/{item['item_id']}/stage-history", headers=api.headers())
         ).json()
         assert len(history["visits"]) == 2
 
-    async def test_a_stale_version_is_409_and_changes_nothing(self, api: PipelinesApi) -> None:
+    async def test_a_stale_version_is_412_and_changes_nothing(self, api: PipelinesApi) -> None:
         type_id = await api.entity_type()
         stages = await stages_of(api, type_id)
         item = await api.item(type_id)
 
         response = await api.client.post(
             f"/v1/placements/{item['item_id']}/move",
-            json={"to_stage_id": stages["Won"], "expected_version": 7},
-            headers=api.headers(),
+            json={"to_stage_id": stages["Won"]},
+            headers={**api.headers(), "If-Match": '"7"'},
         )
 
-        assert response.status_code == 409
+        assert response.status_code == 412
+        assert response.json()["type"].endswith("/version-mismatch")
+        assert (response.json()["expected_version"], response.json()["current_version"]) == (7, 1)
         after = (await api.client.get(f"/v1/placements/{item['item_id']}", headers=api.headers())).json()
         assert after["stage_id"] == stages["New"] and after["version"] == 1
 
     @pytest.mark.parametrize(
-        ("body", "status"),
+        ("body", "if_match", "status"),
         [
-            ({"to_stage_id": "no-such-stage", "expected_version": 1}, 422),
-            ({"to_stage_id": "x", "expected_version": -1}, 422),
-            ({"to_stage_id": "x", "surprise": 1, "expected_version": 1}, 422),
-            ({"to_stage_id": "x"}, 428),
+            ({"to_stage_id": "no-such-stage"}, '"1"', 422),
+            ({"to_stage_id": "x"}, '"-1"', 400),
+            ({"to_stage_id": "x", "surprise": 1}, '"1"', 422),
+            ({"to_stage_id": "x", "expected_version": 1}, None, 422),  # the version goes in If-Match only
+            ({"to_stage_id": "x"}, None, 428),
         ],
     )
     async def test_bad_input_is_a_problem_and_changes_nothing(
-        self, api: PipelinesApi, body: dict[str, object], status: int
+        self, api: PipelinesApi, body: dict[str, object], if_match: str | None, status: int
     ) -> None:
         type_id = await api.entity_type()
         item = await api.item(type_id)
+        headers = {**api.headers(), **({"If-Match": if_match} if if_match else {})}
 
-        response = await api.client.post(f"/v1/placements/{item['item_id']}/move", json=body, headers=api.headers())
+        response = await api.client.post(f"/v1/placements/{item['item_id']}/move", json=body, headers=headers)
 
         assert response.status_code == status, response.text
         assert response.headers["content-type"] == "application/problem+json"
@@ -104,8 +109,8 @@ class TestMoveItem:
 
         moved = await api.client.post(
             f"/v1/placements/{item['item_id']}/move",
-            json={"to_stage_id": stages["Won"], "expected_version": 1},
-            headers=stranger,
+            json={"to_stage_id": stages["Won"]},
+            headers={**stranger, "If-Match": '"1"'},
         )
         history = await api.client.get(f"/v1/placements/{item['item_id']}/stage-history", headers=stranger)
 
@@ -125,15 +130,15 @@ class TestRightsAndRules:
         async def move_mine() -> Any:
             return await api.client.post(
                 f"/v1/placements/{mine['item_id']}/move",
-                json={"to_stage_id": stages["Won"], "expected_version": 1},
-                headers=manager,
+                json={"to_stage_id": stages["Won"]},
+                headers={**manager, "If-Match": '"1"'},
             )
 
         own = await api.eventually(move_mine, lambda r: r.status_code != 404)  # the grants travel through Kafka
         other = await api.client.post(
             f"/v1/placements/{theirs['item_id']}/move",
-            json={"to_stage_id": stages["Won"], "expected_version": 1},
-            headers=manager,
+            json={"to_stage_id": stages["Won"]},
+            headers={**manager, "If-Match": '"1"'},
         )
 
         assert own.status_code == 200, own.text
@@ -155,8 +160,8 @@ class TestRightsAndRules:
         item = await api.item(type_id)
         won = await api.client.post(
             f"/v1/placements/{item['item_id']}/move",
-            json={"to_stage_id": stages["Won"], "expected_version": 1},
-            headers=api.headers(),
+            json={"to_stage_id": stages["Won"]},
+            headers={**api.headers(), "If-Match": '"1"'},
         )
         assert won.status_code == 200
         manager = api.headers(user="manager-1", roles=("manager",))
@@ -164,15 +169,15 @@ class TestRightsAndRules:
         async def reopen() -> Any:
             return await api.client.post(
                 f"/v1/placements/{item['item_id']}/move",
-                json={"to_stage_id": stages["New"], "expected_version": 2},
-                headers=manager,
+                json={"to_stage_id": stages["New"]},
+                headers={**manager, "If-Match": '"2"'},
             )
 
         refused = await api.eventually(reopen, lambda r: r.status_code != 404)
         by_admin = await api.client.post(
             f"/v1/placements/{item['item_id']}/move",
-            json={"to_stage_id": stages["New"], "expected_version": 2},
-            headers=api.headers(),
+            json={"to_stage_id": stages["New"]},
+            headers={**api.headers(), "If-Match": '"2"'},
         )
 
         assert refused.status_code == 403, refused.text
@@ -187,8 +192,8 @@ class TestHistoryAndCommands:
         for version, name in enumerate(["In progress", "New", "Won"], start=1):
             response = await api.client.post(
                 f"/v1/placements/{item['item_id']}/move",
-                json={"to_stage_id": stages[name], "expected_version": version},
-                headers=api.headers(user="alice"),
+                json={"to_stage_id": stages[name]},
+                headers={**api.headers(user="alice"), "If-Match": f'"{version}"'},
             )
             assert response.status_code == 200, response.text
 

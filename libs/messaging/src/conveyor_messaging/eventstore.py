@@ -33,7 +33,8 @@ OUTBOX_CHANNEL = "conveyor_outbox"
 
 
 class ConcurrencyConflict(Exception):
-    """Somebody else appended to the stream first; reload and decide again (HTTP 409)."""
+    """Somebody else appended to the stream first; reload and decide again (HTTP 412 at the edge: the
+    caller's If-Match is stale)."""
 
     def __init__(self, stream_id: str, expected: int, actual: int | None) -> None:
         super().__init__(f"stream {stream_id}: expected version {expected}, found {actual}")

@@ -46,3 +46,13 @@ class Invalid(DomainError):
     """The request names something that cannot be (422 at the edge)."""
 
     title, slug = "Invalid request", "invalid-request"
+
+
+class StaleVersion(DomainError):
+    """The caller's If-Match names a version the resource has left behind (412 at the edge): another
+    change came first. The same problem type in every service (docs/api-conventions.md)."""
+
+    title, slug = "Precondition failed", "version-mismatch"
+
+    def __init__(self, detail: str, *, expected: int | None, current: int | None) -> None:
+        super().__init__(detail, expected_version=expected, current_version=current)

@@ -165,6 +165,7 @@ _DOMAIN_STATUS: tuple[tuple[type[domain_errors.DomainError], int], ...] = (
     (domain_errors.NotFound, 404),
     (domain_errors.Forbidden, 403),
     (domain_errors.Invalid, 422),
+    (domain_errors.StaleVersion, 412),
     (domain_errors.Conflict, 409),
 )
 
@@ -181,16 +182,13 @@ async def _on_domain_error(request: Request, exc: Exception) -> ProblemResponse:
 
 
 async def _on_concurrency_conflict(request: Request, exc: Exception) -> ProblemResponse:
+    # The event store refused an append at a version the stream has left: another change came first.
+    # At the HTTP edge that is the caller's If-Match gone stale, whichever check noticed it.
     assert isinstance(exc, ConcurrencyConflict)
-    problem = Problem(
-        409,
-        "Version conflict",
-        "the resource changed since you read it; reload it and try again",
-        slug="version-conflict",
-        expected_version=exc.expected,
-        current_version=exc.actual,
+    stale = domain_errors.StaleVersion(
+        "the resource changed since you read it; reload it and try again", expected=exc.expected, current=exc.actual
     )
-    return problem.response(public_path(request.scope))
+    return problem_of(stale).response(public_path(request.scope))
 
 
 # What a request meets while the service's database is away (stopped, restarting, unreachable) or

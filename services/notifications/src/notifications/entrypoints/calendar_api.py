@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 from conveyor_contracts.notifications import CalendarEntryKind, ItemRef, ReminderSpec
 from conveyor_kit.openapi import problem_responses, text_body
 from conveyor_kit.problems import not_found
-from fastapi import APIRouter, Query, Request, Response
+from conveyor_kit.versions import expected_version
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from notifications.adapters import calendar_repo
@@ -20,7 +21,7 @@ from notifications.entrypoints.calendar_models import CalendarEntries, CalendarE
 from notifications.entrypoints.deps import CtxDep
 from notifications.handlers.calendar_entries import cancel_entry, change_entry, schedule_entry
 
-router = APIRouter(prefix="/v1/calendar", tags=["calendar"], responses=problem_responses(404, 409))
+router = APIRouter(prefix="/v1/calendar", tags=["calendar"], responses=problem_responses(404, 409, 412))
 
 
 class NewEntry(BaseModel):
@@ -42,7 +43,6 @@ class EntryChanges(BaseModel):
     end: datetime | None = None
     attendee_ids: list[str] | None = None
     reminders: list[ReminderSpec] | None = None
-    expected_version: int | None = None
 
 
 def view(entry: Entry, overlaps: bool = False) -> dict[str, Any]:
@@ -115,10 +115,19 @@ async def get_entry(entry_id: str, ctx: CtxDep) -> dict[str, Any]:
 
 
 @router.patch("/entries/{entry_id}", response_model=CalendarEntry)
-async def update_entry(entry_id: str, body: EntryChanges, ctx: CtxDep) -> dict[str, Any]:
-    """Change an entry the caller organises or attends; its reminders move with it."""
+async def update_entry(
+    entry_id: str,
+    body: EntryChanges,
+    ctx: CtxDep,
+    response: Response,
+    if_match: Annotated[
+        str | None, Header(max_length=40, description='The entry\'s ETag as read, e.g. "2"; none: change it anyway.')
+    ] = None,
+) -> dict[str, Any]:
+    """Change an entry the caller organises or attends; its reminders move with it. A stale If-Match is a 412."""
+    expected = expected_version(if_match, required=False)
     await _visible(ctx, entry_id)
-    changes = body.model_dump(exclude={"expected_version"}, exclude_none=True)
+    changes = body.model_dump(exclude_none=True)
     if body.reminders is not None:
         changes["reminders"] = body.reminders
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -130,8 +139,9 @@ async def update_entry(entry_id: str, body: EntryChanges, ctx: CtxDep) -> dict[s
             changes=changes,
             actor=ctx.actor,
             now=ctx.now(),
-            expected_version=body.expected_version,
+            expected_version=expected,
         )
+    response.headers["ETag"] = f'"{entry.version}"'
     return view(entry)
 
 

@@ -12,6 +12,7 @@ from conveyor_contracts.notifications import (
     CalendarEntryScheduled,
     ItemRef,
 )
+from conveyor_kit.domain_errors import StaleVersion
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import NO_STREAM, EventStore, NewEvent
@@ -81,7 +82,11 @@ async def change_entry(
     if current.status == "cancelled":
         raise EntryConflict(f"calendar entry {entry_id} is cancelled")
     if expected_version is not None and expected_version != current.version:
-        raise EntryConflict(f"expected version {expected_version}, found {current.version}")
+        raise StaleVersion(
+            f"calendar entry {entry_id} is at version {current.version}",
+            expected=expected_version,
+            current=current.version,
+        )
     values = {k: v for k, v in changes.items() if v is not None}
     if "attendee_ids" in values:
         values["attendee_ids"] = tuple(values["attendee_ids"])

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from conveyor_access import Action
 from conveyor_kit.openapi import problem_responses
-from conveyor_kit.problems import Problem, not_found
+from conveyor_kit.problems import not_found
+from conveyor_kit.versions import expected_version
 from conveyor_messaging.db import Connection
 from fastapi import APIRouter, Header, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,23 +19,13 @@ from pipelines.entrypoints.placements_models import ItemPlacement, ItemStageHist
 from pipelines.entrypoints.views import item_view
 from pipelines.handlers.move_item import Mover, move_item
 
-router = APIRouter(prefix="/v1/placements", tags=["placements"], responses=problem_responses(403, 404, 409, 428))
+router = APIRouter(prefix="/v1/placements", tags=["placements"], responses=problem_responses(403, 404, 409, 412, 428))
 
 
 class MoveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     to_stage_id: str = Field(min_length=1)
-    expected_version: int | None = Field(default=None, ge=0)
-
-
-def _if_match(value: str | None) -> int | None:
-    if value is None:
-        return None
-    text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
-        raise Problem(400, "Bad If-Match", 'If-Match must be the item\'s ETag, e.g. "3"', slug="bad-if-match")
-    return int(text)
 
 
 async def _visible(ctx: Ctx, item_id: str) -> items.ItemCopy:
@@ -66,19 +57,12 @@ async def move_placement(
     item_id: str,
     body: MoveRequest,
     response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: Annotated[
+        str | None, Header(max_length=40, description='The placement\'s ETag as read, e.g. "3" (required).')
+    ] = None,
 ) -> dict[str, Any]:
-    """Move to `to_stage_id`; the expected version comes from If-Match or the body (one is required)."""
-    expected = _if_match(if_match)
-    if expected is None:
-        expected = body.expected_version
-    if expected is None:
-        raise Problem(
-            428,
-            "Version required",
-            "send If-Match or expected_version with the item's version",
-            slug="version-required",
-        )
+    """Move to `to_stage_id`. If-Match names the version read: 428 without it, 412 when it is stale."""
+    expected = expected_version(if_match, required=True)
     # One connection and one reading of the caller's rights for the whole request.
     async with ctx.pool.acquire() as conn, conn.transaction():
         _, access = await _readable(conn, ctx, item_id)
