@@ -132,7 +132,7 @@ export interface paths {
         head?: never;
         /**
          * Update Entry
-         * @description Change an entry the caller organises or attends; its reminders move with it.
+         * @description Change an entry the caller organises or attends; its reminders move with it. A stale If-Match is a 412.
          */
         patch: operations["notifications_update_entry"];
         trace?: never;
@@ -989,7 +989,7 @@ export interface paths {
         put?: never;
         /**
          * Move Placement
-         * @description Move to `to_stage_id`; the expected version comes from If-Match or the body (one is required).
+         * @description Move to `to_stage_id`. If-Match names the version read: 428 without it, 412 when it is stale.
          */
         post: operations["pipelines_move_placement"];
         delete?: never;
@@ -3053,8 +3053,6 @@ export interface components {
             description?: string | null;
             /** End */
             end?: string | null;
-            /** Expected Version */
-            expected_version?: number | null;
             /** Kind */
             kind?: ("call" | "meeting" | "reminder" | "task" | "other") | null;
             /** Reminders */
@@ -4225,8 +4223,6 @@ export interface components {
         };
         /** MoveRequest */
         MoveRequest: {
-            /** Expected Version */
-            expected_version?: number | null;
             /** To Stage Id */
             to_stage_id: string;
         };
@@ -6790,6 +6786,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -6870,6 +6875,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6971,6 +6985,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -7058,6 +7081,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -7090,7 +7122,10 @@ export interface operations {
     notifications_update_entry: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The entry's ETag as read, e.g. "2"; none: change it anyway. */
+                "if-match"?: string | null;
+            };
             path: {
                 entry_id: string;
             };
@@ -7140,6 +7175,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7239,6 +7283,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -7304,6 +7357,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13531,6 +13593,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -13573,6 +13644,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The placement's ETag as read, e.g. "3" (required). */
                 "if-match"?: string | null;
             };
             path: {
@@ -13633,6 +13705,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13745,6 +13826,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
