@@ -10,18 +10,18 @@ from fastapi import FastAPI
 from entities.bootstrap import bootstrap
 from entities.config import Settings
 from entities.entrypoints import (
-    catalogue_http,
-    csv_export_http,
+    catalogue_api,
+    csv_export_api,
     dictionaries_api,
     history,
-    imports_http,
+    imports_api,
     items_api,
     items_list_api,
-    relations_http,
-    rollup_http,
+    relations_api,
+    rollup_api,
     types_api,
 )
-from entities.entrypoints.directory_http import directory_router
+from entities.entrypoints.directory_api import directory_router
 from entities.entrypoints.errors import install_domain_errors
 from entities.entrypoints.imports_runner import imports_on_state
 
@@ -43,11 +43,11 @@ def create(settings: Settings | None = None) -> FastAPI:
             items_list_api.router,
             items_api.router,
             history.router,
-            relations_http.router,
-            rollup_http.router,
-            catalogue_http.router,
-            imports_http.router,
-            csv_export_http.router,
+            relations_api.router,
+            rollup_api.router,
+            catalogue_api.router,
+            imports_api.router,
+            csv_export_api.router,
         ],
         lifespan_hooks=[bootstrap, imports_on_state],
         ready_checks=[check_workers],

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from entities.adapters import catalogue_store
 from entities.entrypoints.catalogue_models import CatalogueProduct, CatalogueProductList, ItemProductBinding
 from entities.entrypoints.item_models import LinkedItems
-from entities.entrypoints.relations_http import Admin, Caller, Now, Pool, Store, items_json, reader_of
+from entities.entrypoints.relations_api import Admin, Caller, Now, Pool, Store, items_json, reader_of
 from entities.handlers.catalogue_products import bind_item_to_product, change_product, create_product, items_of_product
 
 router = APIRouter(prefix="/v1", tags=["catalogue"], responses=problem_responses(403, 404, 409))

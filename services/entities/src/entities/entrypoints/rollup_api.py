@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from entities.adapters import rollup_store
 from entities.entrypoints.relation_models import RollupRule, RollupRuleList
-from entities.entrypoints.relations_http import Admin, Caller, Now, Pool, Store
+from entities.entrypoints.relations_api import Admin, Caller, Now, Pool, Store
 from entities.handlers.rollup_rules import define_rollup_rule
 
 router = APIRouter(prefix="/v1", tags=["relations"], responses=problem_responses(403, 404, 409))

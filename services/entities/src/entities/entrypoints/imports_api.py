@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 from entities.adapters import import_store
 from entities.entrypoints.import_models import ImportDryRun, ImportFile, ImportJob
 from entities.entrypoints.imports_runner import start_import_task
-from entities.entrypoints.relations_http import Caller, Now, Pool, Store, reader_of
+from entities.entrypoints.relations_api import Caller, Now, Pool, Store, reader_of
 from entities.handlers.import_jobs import dry_run, start_import, upload_file
 
 router = APIRouter(prefix="/v1", tags=["imports"], responses=problem_responses(403, 404, 409))
