@@ -18,6 +18,7 @@ import asyncpg
 import orjson
 import structlog
 
+from conveyor_messaging import consistency
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.contracts import EventContract
 from conveyor_messaging.db import Connection
@@ -288,7 +289,7 @@ class EventStore:
                 "SELECT version FROM event_streams WHERE stream_id = $1 AND tenant_id = $2", stream_id, tenant_id
             )
             raise ConcurrencyConflict(stream_id, expected_version, actual)
-        return [
+        recorded = [
             RecordedEvent(
                 position=row["position"],
                 commit_xid=row["commit_xid"],
@@ -304,6 +305,8 @@ class EventStore:
             )
             for row, event, text in zip(rows, events, data_texts, strict=True)
         ]
+        consistency.note(recorded)  # a request's consistency token names what it wrote
+        return recorded
 
     async def append_new_streams(
         self,
@@ -357,7 +360,7 @@ class EventStore:
                 taken = next(f.stream_id for f in firsts if (f.tenant_id, f.stream_id) not in written)
                 raise ConcurrencyConflict(taken, NO_STREAM, 1)
         by_stream = {(row["tenant_id"], row["stream_id"]): row for row in rows}
-        return [
+        recorded = [
             RecordedEvent(
                 position=by_stream[(f.tenant_id, f.stream_id)]["position"],
                 commit_xid=by_stream[(f.tenant_id, f.stream_id)]["commit_xid"],
@@ -373,6 +376,8 @@ class EventStore:
             )
             for f, text, meta in zip(firsts, data_texts, metadata, strict=True)
         ]
+        consistency.note(recorded)
+        return recorded
 
     def _metadata(
         self,

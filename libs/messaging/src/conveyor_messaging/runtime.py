@@ -107,6 +107,15 @@ class Backbone:
             self._supervise(f"{self.service}-marks", lambda: keep_pruning(self._pool, retention, self._stopped))
         log.info("backbone_started", service=self.service, consumers=[t.get_name() for t in self._tasks[1:]])
 
+    def consumers_by_topic(self) -> dict[str, list[str]]:
+        """Topic -> the consumer groups (processed-marks keys) of this service that read it; what a
+        consistency token is checked against (consistency.py), whether or not this process runs them."""
+        found: dict[str, list[str]] = {}
+        for sub in self._subscriptions:
+            for topic in sub.topics:
+                found.setdefault(topic, []).append(f"{self.service}.{sub.name}{self._group_suffix}")
+        return found
+
     def batch_wait_of(self, sub: Subscription) -> int | None:
         """The subscription's own batch wait, else the service's default (``consumer_batch_wait_ms``)."""
         return self._default_batch_wait_ms if sub.batch_wait_ms is None else sub.batch_wait_ms

@@ -14,6 +14,8 @@ from fastapi.routing import APIRoute
 from conveyor_kit.api_docs import install_api_docs
 from conveyor_kit.auth import TokenVerifier
 from conveyor_kit.clock import Clock, ControllableClock, SystemClock, clock_router
+from conveyor_kit.consistency import HEADER as CONSISTENCY_HEADER
+from conveyor_kit.consistency import ConsistencyMiddleware
 from conveyor_kit.health import DEFAULT_CHECKS, ReadyCheck, health_router
 from conveyor_kit.logging import configure_logging, get_logger
 from conveyor_kit.metrics import MetricsMiddleware, metrics_router
@@ -103,6 +105,9 @@ def create_app(
     install_problem_handlers(app)
     install_problem_openapi(app)
     # Added innermost first: the last one added sees the request first.
+    app.add_middleware(
+        ConsistencyMiddleware, service=settings.service_name, wait_seconds=settings.consistency_wait_seconds
+    )
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(NulCharacterGuardMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -118,7 +123,14 @@ def create_app(
             allow_headers=["*"],
             # What a browser script may read: versions for If-Match, where a new resource is, when to
             # retry, and the ids to quote in a support request.
-            expose_headers=["ETag", "Location", "Retry-After", CORRELATION_HEADER, REQUEST_ID_HEADER],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "Retry-After",
+                CONSISTENCY_HEADER,
+                CORRELATION_HEADER,
+                REQUEST_ID_HEADER,
+            ],
         )
 
     install_api_docs(app)

@@ -58,6 +58,7 @@ SHARED_FALLBACKS: dict[str, str] = {
     "consumer_batch_wait_ms": "CONVEYOR_CONSUMER_BATCH_WAIT_MS",
     "processed_marks_retention_hours": "CONVEYOR_PROCESSED_MARKS_RETENTION_HOURS",
     "cors_origins": "CONVEYOR_CORS_ORIGINS",
+    "consistency_wait_seconds": "CONVEYOR_CONSISTENCY_WAIT_SECONDS",
 }
 
 
@@ -99,6 +100,9 @@ class ServiceSettings(BaseSettings):
     processed_marks_retention_hours: int = Field(default=14 * 24, ge=0)
     test_clock_enabled: bool = False
     max_body_bytes: int = 1024 * 1024
+    # How long a request that sends a `Conveyor-Consistency` token waits for this service to apply the
+    # events it names before answering 503 not-yet-consistent (conveyor_kit.consistency).
+    consistency_wait_seconds: float = Field(default=5.0, ge=0, le=60)
     root_path: str = ""  # the path prefix an ingress serves the service under, e.g. "/entities"
     ready_check_timeout_seconds: float = 2.0
 

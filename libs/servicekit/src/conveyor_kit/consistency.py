@@ -1,0 +1,105 @@
+"""Read your own writes across services, at the HTTP edge (conveyor_messaging.consistency).
+
+- A successful write answers a `Conveyor-Consistency` header naming the events it stored.
+- A request that sends one back waits, before the route runs, until this service has applied those
+  of the events it consumes: at most `consistency_wait_seconds` (CONVEYOR_CONSISTENCY_WAIT_SECONDS,
+  5 s by default), checking the processed marks with a growing pause. Past that it answers 503
+  `not-yet-consistent` with `Retry-After: 1`; a header that is no token is a 400
+  `bad-consistency-token`.
+
+So a client that creates an entity type and at once creates its pipeline, or creates an item and at
+once reads the board, sends the first answer's token and gets what it wrote, never a 422 or an empty
+list because the other service had not heard of it yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from conveyor_messaging import consistency
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from conveyor_kit.logging import get_logger
+from conveyor_kit.problems import Problem, public_path
+
+HEADER = consistency.HEADER
+_HEADER_KEY = HEADER.lower().encode()
+FIRST_PAUSE_S = 0.005
+LONGEST_PAUSE_S = 0.2
+
+log = get_logger(__name__)
+
+
+class ConsistencyMiddleware:
+    """Waits for the events a request's token names; adds the token of what a request wrote."""
+
+    def __init__(self, app: ASGIApp, *, service: str, wait_seconds: float) -> None:
+        self.app = app
+        self.service = service
+        self.wait_seconds = wait_seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent = _header(scope)
+        if sent is not None:
+            refusal = await self._wait_for(scope, sent)
+            if refusal is not None:
+                await refusal.response(public_path(scope))(scope, receive, send)
+                return
+
+        with consistency.collecting() as written:
+
+            async def send_with_token(message: Message) -> None:
+                if message["type"] == "http.response.start" and message["status"] < 400:
+                    token = consistency.token_of(written)
+                    if token is not None:
+                        message = {**message, "headers": [*message.get("headers", []), (_HEADER_KEY, token.encode())]}
+                await send(message)
+
+            await self.app(scope, receive, send_with_token)
+
+    async def _wait_for(self, scope: Scope, sent: str) -> Problem | None:
+        try:
+            entries = consistency.parse_token(sent)
+        except consistency.BadToken as bad:
+            return Problem(400, "Bad consistency token", str(bad), slug="bad-consistency-token")
+        state: Any = scope["app"].state
+        backbone = getattr(state, "backbone", None)
+        pool = getattr(state, "pool", None)
+        if backbone is None or pool is None:
+            return None  # nothing consumed here (a service started without its backbone)
+        wanted = consistency.to_wait_for(entries, service=self.service, consumers=backbone.consumers_by_topic())
+        if not wanted:
+            return None
+        deadline = time.monotonic() + self.wait_seconds
+        pause = FIRST_PAUSE_S
+        while True:
+            async with pool.acquire() as conn:
+                missing = await consistency.missing(conn, wanted)
+            if not missing:
+                return None
+            if time.monotonic() + pause > deadline:
+                log.info("consistency_wait_expired", missing=missing[:5], waited_s=self.wait_seconds)
+                return Problem(
+                    503,
+                    "Not yet consistent",
+                    f"this service has not applied {len(missing)} of the events your token names yet; retry shortly",
+                    slug="not-yet-consistent",
+                    headers={"Retry-After": "1"},
+                    missing_event_ids=missing[:5],
+                )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, LONGEST_PAUSE_S)
+            wanted = {event_id: wanted[event_id] for event_id in missing}
+
+
+def _header(scope: Scope) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == _HEADER_KEY:
+            text: str = value.decode("latin-1")
+            return text
+    return None
