@@ -5,7 +5,9 @@
  *     export CONVEYOR_TOKEN=$(make -s token ARGS="--tenant acme --user alice --roles admin")
  *     cd clients/typescript && npm run build && CONVEYOR_API=http://127.0.0.1:8000 npm run example
  *
- * Prints one JSON line: the type, the item, the stage it started on and the one it moved to.
+ * Prints one JSON line: the type, the item, the stage it started on and the one it moved to. Each
+ * step reads what the previous one wrote in another service at once: the client passes the
+ * consistency token of every answer on to its next request.
  * tests/e2e/test_public_origin.py runs it against the five services behind the gateway.
  */
 import { createConveyorClient, versionOf, type Problem } from "../src/index.js";
@@ -23,19 +25,6 @@ function failed(step: string, problem: unknown): Error {
   return new Error(`${step}: ${status ?? "?"} ${title ?? ""} ${detail ?? ""}`.trim());
 }
 
-/** Other services learn of a write from its event, a moment later: ask until they know. */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, seconds = 60): Promise<T> {
-  const until = Date.now() + seconds * 1000;
-  for (let pause = 50; Date.now() < until; pause = Math.min(pause * 2, 1000)) {
-    const found = await probe();
-    if (found !== undefined) {
-      return found;
-    }
-    await new Promise((resolve) => setTimeout(resolve, pause));
-  }
-  throw new Error(`${what} did not appear within ${seconds} s`);
-}
-
 const api = createConveyorClient({ baseUrl: setting("CONVEYOR_API"), token: setting("CONVEYOR_TOKEN") });
 
 const code = `deal_${Date.now().toString(36)}`;
@@ -45,11 +34,13 @@ if (created.error) {
 }
 const typeId = created.data.id;
 
-// Pipelines gives every new type a default pipeline when it hears of the type.
-const pipeline = await eventually("the type's default pipeline", async () => {
-  const { data } = await api.GET("/v1/pipelines", { params: { query: { entity_type_id: typeId } } });
-  return data?.find((candidate) => candidate.is_default);
-});
+// Pipelines gives every new type a default pipeline when it hears of the type. The client sends the
+// creation's consistency token along, so pipelines answers once it has: no polling.
+const pipelines = await api.GET("/v1/pipelines", { params: { query: { entity_type_id: typeId } } });
+const pipeline = pipelines.data?.find((candidate) => candidate.is_default);
+if (pipeline === undefined) {
+  throw failed("find the type's default pipeline", pipelines.error);
+}
 const [first, second] = pipeline.stages;
 if (first === undefined || second === undefined) {
   throw new Error("the default pipeline has fewer than two stages");
@@ -63,11 +54,12 @@ if (item.error) {
 const itemId = item.data.id;
 
 // The item's place on the board, with the version a move must name (its ETag).
-const placed = await eventually("the item on the board", async () => {
-  const { data, response } = await api.GET("/v1/placements/{item_id}", { params: { path: { item_id: itemId } } });
-  const version = versionOf(response);
-  return data && version ? { stage: data.stage_id, version } : undefined;
-});
+const placement = await api.GET("/v1/placements/{item_id}", { params: { path: { item_id: itemId } } });
+const version = versionOf(placement.response);
+if (placement.error || version === undefined) {
+  throw failed("read the item's place on the board", placement.error);
+}
+const placed = { stage: placement.data.stage_id, version };
 
 const moved = await api.POST("/v1/placements/{item_id}/move", {
   params: { path: { item_id: itemId }, header: { "if-match": placed.version } },
