@@ -50,7 +50,7 @@ async def get_robot(ctx: CtxDep, robot_id: str) -> dict[str, Any]:
     return robot_view(robot)
 
 
-@router.put("/{robot_id}", response_model=Robot)
+@router.put("/{robot_id}", response_model=Robot, responses=problem_responses(412))
 async def change_robot(
     ctx: CtxDep,
     robot_id: str,
