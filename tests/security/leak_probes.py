@@ -242,7 +242,7 @@ PROBES: dict[str, Probe] = {
     ),
     "notifications GET /v1/calendar/entries/{entry_id}": Probe(GONE),
     "notifications PATCH /v1/calendar/entries/{entry_id}": Probe(GONE, lambda ids: {"title": "Spy"}),
-    "notifications DELETE /v1/calendar/entries/{entry_id}": Probe(GONE),
+    "notifications POST /v1/calendar/entries/{entry_id}/cancel": Probe(GONE),
     "notifications POST /v1/calendar/feed": Probe(BLIND),
     "notifications DELETE /v1/calendar/feed": Probe(BLIND),
     "notifications GET /v1/calendar/feeds/{token}.ics": Probe(Expect.CREDENTIAL),

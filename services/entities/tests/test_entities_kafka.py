@@ -82,6 +82,19 @@ class TestCommands:
                 CreateItem(idempotency_key=key, entity_type_id=company["id"], title=key), subject=key
             )
         item_ids = [derived_item_id(entities.tenant, key) for key in keys]
+
+        async def created() -> int:
+            async with entities.app.state.pool.acquire() as conn:
+                count: int = await conn.fetchval(
+                    "SELECT count(*) FROM command_receipts WHERE tenant_id = $1 AND idempotency_key = ANY($2::text[])"
+                    " AND outcome <> 'pending'",
+                    entities.tenant, keys,
+                )  # fmt: skip
+            return count
+
+        # The changes travel keyed by item, the creations by their own key: another partition each, so
+        # a change may come first and be refused for an item not there yet. They follow the creations.
+        await entities.eventually(created, lambda count: count == len(keys))
         for item_id in item_ids:
             for n in (1, 2):
                 change = UpdateItemFields(

@@ -96,7 +96,7 @@ class TestCalendar:
         )
         assert stale.status_code == 412
         assert (stale.json()["expected_version"], stale.json()["current_version"]) == (1, 2)
-        cancelled = await api.client.delete(f"/v1/calendar/entries/{entry_id}", headers=api.headers("ivan"))
+        cancelled = await api.client.post(f"/v1/calendar/entries/{entry_id}/cancel", headers=api.headers("ivan"))
         assert cancelled.json()["status"] == "cancelled"
         assert all(s == "cancelled" for s, _ in await timers_of(api, entry_id))
         stranger = await api.client.get(f"/v1/calendar/entries/{entry_id}", headers=api.headers("stranger"))

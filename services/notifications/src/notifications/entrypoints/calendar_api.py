@@ -145,9 +145,12 @@ async def update_entry(
     return view(entry)
 
 
-@router.delete("/entries/{entry_id}", response_model=CalendarEntry)
-async def cancel(entry_id: str, ctx: CtxDep, reason: str | None = None) -> dict[str, Any]:
-    """Cancel an entry; its pending reminders are dropped and feeds show it cancelled."""
+@router.post("/entries/{entry_id}/cancel", response_model=CalendarEntry)
+async def cancel(
+    entry_id: str, ctx: CtxDep, reason: Annotated[str | None, Query(max_length=500)] = None
+) -> dict[str, Any]:
+    """Cancel an entry: an action, not a deletion (docs/api-conventions.md): the entry stays readable with
+    status `cancelled`, its pending reminders are dropped, and feeds show it cancelled."""
     await _visible(ctx, entry_id)
     async with ctx.pool.acquire() as conn, conn.transaction():
         entry = await cancel_entry(
