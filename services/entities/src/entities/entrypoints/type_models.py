@@ -92,25 +92,24 @@ _SETTINGS_EXAMPLE: dict[str, Any] = {
 }
 
 
+_SUMMARY_EXAMPLE: dict[str, Any] = {
+    "id": "8a0c4e2b6d1f4a3c9e7b5d2f1a0c8e6b",
+    "code": "housing_onboarding",
+    "name": "Housing onboarding",
+    "settings": _SETTINGS_EXAMPLE,
+    "version": 3,
+    "archived": False,
+    "created_at": "2026-11-20T08:12:03Z",
+    "updated_at": "2026-11-21T16:40:27.504113Z",
+}
+
+
 class EntityTypeSummary(ApiModel):
     """An entity type without its fields (lists, changes and archiving answer this)."""
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "8a0c4e2b6d1f4a3c9e7b5d2f1a0c8e6b",
-                    "code": "housing_onboarding",
-                    "name": "Housing onboarding",
-                    "settings": _SETTINGS_EXAMPLE,
-                    "version": 3,
-                    "archived": False,
-                    "created_at": "2026-11-20T08:12:03Z",
-                    "updated_at": "2026-11-21T16:40:27.504113Z",
-                }
-            ]
-        },
+        json_schema_extra={"examples": [_SUMMARY_EXAMPLE]},
     )
 
     id: str
@@ -131,14 +130,7 @@ class EntityType(EntityTypeSummary):
         json_schema_extra={
             "examples": [
                 {
-                    "id": "8a0c4e2b6d1f4a3c9e7b5d2f1a0c8e6b",
-                    "code": "housing_onboarding",
-                    "name": "Housing onboarding",
-                    "settings": _SETTINGS_EXAMPLE,
-                    "version": 3,
-                    "archived": False,
-                    "created_at": "2026-11-20T08:12:03Z",
-                    "updated_at": "2026-11-21T16:40:27.504113Z",
+                    **_SUMMARY_EXAMPLE,
                     "fields": [
                         {
                             "field_id": "5d0e8a1c7b3f",
