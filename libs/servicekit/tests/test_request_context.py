@@ -58,3 +58,55 @@ class TestRequestContext:
             "pool": "the pool",
         }
         assert threaded == []
+
+
+def roles_router() -> APIRouter:
+    router = APIRouter(prefix="/v1")
+
+    @router.post("/admin-only")
+    async def admin_only(ctx: ContextDep) -> dict[str, str]:
+        ctx.require_admin()
+        return {"by": ctx.principal.user_id}
+
+    @router.post("/operators-only")
+    async def operators_only(ctx: ContextDep) -> dict[str, str]:
+        ctx.require_any_role("platform-operator")
+        return {"by": ctx.principal.user_id}
+
+    return router
+
+
+class TestRolesOnTheContext:
+    @pytest.mark.parametrize(
+        ("path", "roles", "status", "detail"),
+        [
+            ("/v1/admin-only", ["admin"], 200, None),
+            ("/v1/admin-only", ["manager"], 403, "only the tenant's admins may do this"),
+            ("/v1/operators-only", ["platform-operator"], 200, None),
+            ("/v1/operators-only", ["admin"], 403, "requires one of the roles: platform-operator"),
+            ("/v1/operators-only", [], 403, "requires one of the roles: platform-operator"),
+        ],
+    )
+    async def test_a_route_checks_the_callers_role_through_the_context(
+        self,
+        make_app: Callable[..., FastAPI],
+        client_for: Client,
+        jwt_secret: str,
+        path: str,
+        roles: list[str],
+        status: int,
+        detail: str | None,
+    ) -> None:
+        app = make_app(routers=[roles_router()])
+        app.state.pool = "the pool"
+        app.state.backbone = SimpleNamespace(store="the store")
+        token = mint_token(tenant_id="tenant-a", user_id="user-1", roles=roles, secret=jwt_secret)
+
+        async with client_for(app) as client:
+            response = await client.post(path, headers={"Authorization": f"Bearer {token}"})
+
+        assert response.status_code == status
+        if detail is None:
+            assert response.json() == {"by": "user-1"}
+        else:
+            assert response.json()["detail"] == detail

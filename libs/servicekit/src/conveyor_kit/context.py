@@ -44,6 +44,12 @@ class RequestContext:
         if ADMIN_ROLE not in self.principal.roles:
             raise forbidden("only the tenant's admins may do this")
 
+    def require_any_role(self, *roles: str) -> None:
+        """The check of `conveyor_kit.auth.require_roles`, for a role other than the tenant's admin (the
+        platform operator's): whoever holds none of `roles` gets 403."""
+        if not self.principal.has_any_role(*roles):
+            raise forbidden(f"requires one of the roles: {', '.join(sorted(roles))}")
+
 
 async def request_context(
     request: Request, principal: Annotated[Principal, Depends(current_principal)]

@@ -8,14 +8,14 @@ import asyncpg
 from conveyor_access import Action
 from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import not_found
-from conveyor_messaging.actor import Actor
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from entities.adapters import catalogue_store
 from entities.entrypoints.catalogue_models import CatalogueProduct, CatalogueProductList, ItemProductBinding
+from entities.entrypoints.deps import CtxDep
 from entities.entrypoints.item_models import LinkedItems
-from entities.entrypoints.relations_api import Admin, Caller, Now, Pool, Store, items_json, reader_of
+from entities.entrypoints.relations_api import items_json, reader_of
 from entities.handlers.catalogue_products import bind_item_to_product, change_product, create_product, items_of_product
 
 router = APIRouter(prefix="/v1", tags=["catalogue"], responses=problem_responses(403, 404, 409))
@@ -59,14 +59,15 @@ def product_view(row: Any) -> dict[str, Any]:
 
 
 @router.post("/products", status_code=201, response_model=CatalogueProduct)
-async def post_product(body: NewProduct, admin: Admin, pool: Pool, backbone: Store, clock: Now) -> dict[str, Any]:
-    async with pool.acquire() as conn, conn.transaction():
+async def post_product(ctx: CtxDep, body: NewProduct) -> dict[str, Any]:
+    ctx.require_admin()
+    async with ctx.pool.acquire() as conn, conn.transaction():
         product = await create_product(
             conn,
-            backbone.store,
-            tenant_id=admin.tenant_id,
-            actor=Actor.user(admin.user_id),
-            now=clock.now(),
+            ctx.store,
+            tenant_id=ctx.tenant_id,
+            actor=ctx.actor,
+            now=ctx.now(),
             body=body.model_dump(),
         )
     return product_view(product)
@@ -74,33 +75,32 @@ async def post_product(body: NewProduct, admin: Admin, pool: Pool, backbone: Sto
 
 @router.get("/products", response_model=CatalogueProductList)
 async def get_products(
-    caller: Caller, pool: Pool, q: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    ctx: CtxDep, q: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> dict[str, Any]:
-    async with pool.acquire() as conn:
-        rows = await catalogue_store.list_products(conn, caller.tenant_id, q, limit)
+    async with ctx.pool.acquire() as conn:
+        rows = await catalogue_store.list_products(conn, ctx.tenant_id, q, limit)
     return {"products": [product_view(row) for row in rows]}
 
 
 @router.get("/products/{product_id}", response_model=CatalogueProduct)
-async def get_product(product_id: str, caller: Caller, pool: Pool) -> dict[str, Any]:
-    async with pool.acquire() as conn:
-        row = await catalogue_store.get_product(conn, caller.tenant_id, product_id)
+async def get_product(ctx: CtxDep, product_id: str) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn:
+        row = await catalogue_store.get_product(conn, ctx.tenant_id, product_id)
     if row is None:
         raise not_found("no such product")
     return product_view(row)
 
 
 @router.patch("/products/{product_id}", response_model=CatalogueProduct)
-async def patch_product(
-    product_id: str, body: ProductPatch, admin: Admin, pool: Pool, backbone: Store, clock: Now
-) -> dict[str, Any]:
-    async with pool.acquire() as conn, conn.transaction():
+async def patch_product(ctx: CtxDep, product_id: str, body: ProductPatch) -> dict[str, Any]:
+    ctx.require_admin()
+    async with ctx.pool.acquire() as conn, conn.transaction():
         row = await change_product(
             conn,
-            backbone.store,
-            tenant_id=admin.tenant_id,
-            actor=Actor.user(admin.user_id),
-            now=clock.now(),
+            ctx.store,
+            tenant_id=ctx.tenant_id,
+            actor=ctx.actor,
+            now=ctx.now(),
             product_id=product_id,
             body=body.model_dump(exclude_unset=True),
         )
@@ -109,27 +109,27 @@ async def patch_product(
 
 @router.get("/products/{product_id}/items", response_model=LinkedItems)
 async def get_product_items(
-    product_id: str, caller: Caller, pool: Pool, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    ctx: CtxDep, product_id: str, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> dict[str, Any]:
-    async with pool.acquire() as conn:
-        rows: list[asyncpg.Record] = await items_of_product(conn, reader_of(caller), product_id=product_id, limit=limit)
-        return {"items": await items_json(conn, caller.tenant_id, rows)}
+    async with ctx.pool.acquire() as conn:
+        rows: list[asyncpg.Record] = await items_of_product(
+            conn, reader_of(ctx.principal), product_id=product_id, limit=limit
+        )
+        return {"items": await items_json(conn, ctx.tenant_id, rows)}
 
 
 @router.put("/items/{item_id}/product", response_model=ItemProductBinding)
-async def put_item_product(
-    item_id: str, body: Binding, caller: Caller, pool: Pool, backbone: Store, clock: Now
-) -> dict[str, Any]:
-    async with pool.acquire() as conn, conn.transaction():
+async def put_item_product(ctx: CtxDep, item_id: str, body: Binding) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn, conn.transaction():
         await bind_item_to_product(
-            conn, backbone.store, reader_of(caller), item_id=item_id, product_id=body.product_id, now=clock.now()
+            conn, ctx.store, reader_of(ctx.principal), item_id=item_id, product_id=body.product_id, now=ctx.now()
         )
     return {"item_id": item_id, "product_id": body.product_id}
 
 
 @router.get("/items/{item_id}/product", response_model=ItemProductBinding)
-async def get_item_product(item_id: str, caller: Caller, pool: Pool) -> dict[str, Any]:
-    async with pool.acquire() as conn:
-        await reader_of(caller).visible_item(conn, item_id, Action.READ)
-        product_id = await catalogue_store.product_of(conn, caller.tenant_id, item_id)
+async def get_item_product(ctx: CtxDep, item_id: str) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn:
+        await reader_of(ctx.principal).visible_item(conn, item_id, Action.READ)
+        product_id = await catalogue_store.product_of(conn, ctx.tenant_id, item_id)
     return {"item_id": item_id, "product_id": product_id}

@@ -6,10 +6,8 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from conveyor_access import Action
-from conveyor_kit.auth import Principal, current_principal
-from conveyor_kit.database import pool_from
 from conveyor_kit.openapi import problem_responses, text_body
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 
 from entities.adapters import entity_types
@@ -19,10 +17,10 @@ from entities.adapters.item_listing import list_items
 from entities.domain import csv_export
 from entities.domain.errors import NotFound
 from entities.domain.listing import MAX_LIMIT, OPS, Filter, ListQuery, Sort, parse_filter
+from entities.entrypoints.deps import Ctx, CtxDep
 from entities.entrypoints.items_list_api import SearchBody
 
 router = APIRouter(prefix="/v1/exports", tags=["items"], responses=problem_responses(404))
-Caller = Annotated[Principal, Depends(current_principal)]
 
 
 @router.get(
@@ -32,8 +30,7 @@ Caller = Annotated[Principal, Depends(current_principal)]
     summary="Export a filtered list of items as CSV (the filters of GET /v1/items)",
 )
 async def export_items(
-    request: Request,
-    principal: Caller,
+    ctx: CtxDep,
     entity_type_id: Annotated[str, Query(max_length=64)],
     filter: Annotated[
         list[str],
@@ -49,7 +46,7 @@ async def export_items(
         limit=MAX_LIMIT,
         text=q,
     )
-    return await _export(request, principal, query)
+    return await _export(ctx, query)
 
 
 @router.post(
@@ -58,7 +55,7 @@ async def export_items(
     responses=text_body("text/csv"),
     summary="Export a filtered list of items as CSV (the body of POST /v1/items/search)",
 )
-async def export_search(body: SearchBody, request: Request, principal: Caller) -> StreamingResponse:
+async def export_search(ctx: CtxDep, body: SearchBody) -> StreamingResponse:
     query = ListQuery(
         entity_type_id=body.entity_type_id,
         filters=tuple(Filter(f.field, f.op, f.value) for f in body.filters),
@@ -67,12 +64,12 @@ async def export_search(body: SearchBody, request: Request, principal: Caller) -
         text=body.q,
         in_recycle_bin=body.recycle_bin,
     )
-    return await _export(request, principal, query)
+    return await _export(ctx, query)
 
 
-async def _export(request: Request, principal: Principal, query: ListQuery) -> StreamingResponse:
+async def _export(ctx: Ctx, query: ListQuery) -> StreamingResponse:
     """Check the type and the filters with the first page before streaming: errors stay problem+json."""
-    pool = pool_from(request)
+    pool, principal = ctx.pool, ctx.principal
     async with pool.acquire() as conn:
         schema = await entity_types.schema_of(conn, principal.tenant_id, query.entity_type_id)
         if schema is None:

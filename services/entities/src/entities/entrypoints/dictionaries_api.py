@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import asyncpg
-from conveyor_kit.auth import Principal, current_principal, require_roles
 from conveyor_kit.openapi import problem_responses
 from conveyor_kit.versions import expected_version
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Header, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from entities.adapters import entity_types
 from entities.domain.entity_type import Code, Name, OptionDraft
 from entities.domain.errors import NotFound
+from entities.entrypoints.deps import CtxDep
 from entities.entrypoints.type_models import EntityDictionary, EntityDictionaryList
 from entities.entrypoints.work import etag, unit_of_work
 from entities.handlers.define_dictionaries import change_dictionary, create_dictionary
@@ -59,21 +59,15 @@ def _answer(row: asyncpg.Record, response: Response) -> dict[str, Any]:
     summary="Define a dictionary",
     operation_id="entities_create_dictionary",
 )
-async def create(
-    draft: DictionaryDraft,
-    request: Request,
-    response: Response,
-    principal: Annotated[Principal, Depends(require_roles("admin"))],
-) -> dict[str, Any]:
-    async with unit_of_work(request, principal) as unit:
+async def create(ctx: CtxDep, draft: DictionaryDraft, response: Response) -> dict[str, Any]:
+    ctx.require_admin()
+    async with unit_of_work(ctx) as unit:
         return _answer(await create_dictionary(unit, code=draft.code, name=draft.name, options=draft.options), response)
 
 
 @router.get("", response_model=EntityDictionaryList, summary="The tenant's dictionaries")
-async def list_dictionaries(
-    request: Request, principal: Annotated[Principal, Depends(current_principal)]
-) -> dict[str, Any]:
-    async with unit_of_work(request, principal) as unit:
+async def list_dictionaries(ctx: CtxDep) -> dict[str, Any]:
+    async with unit_of_work(ctx) as unit:
         return {"dictionaries": [_json(r) for r in await entity_types.list_dictionaries(unit.conn, unit.tenant_id)]}
 
 
@@ -83,13 +77,8 @@ async def list_dictionaries(
     summary="A dictionary with its options (hidden ones marked)",
     operation_id="entities_read_dictionary",
 )
-async def read(
-    dictionary_id: str,
-    request: Request,
-    response: Response,
-    principal: Annotated[Principal, Depends(current_principal)],
-) -> dict[str, Any]:
-    async with unit_of_work(request, principal) as unit:
+async def read(ctx: CtxDep, dictionary_id: str, response: Response) -> dict[str, Any]:
+    async with unit_of_work(ctx) as unit:
         row = await entity_types.get_dictionary(unit.conn, unit.tenant_id, dictionary_id)
         if row is None:
             raise NotFound(f"dictionary {dictionary_id} not found")
@@ -103,15 +92,15 @@ async def read(
     operation_id="entities_change_dictionary",
 )
 async def change(
+    ctx: CtxDep,
     dictionary_id: str,
     patch: DictionaryPatch,
-    request: Request,
     response: Response,
-    principal: Annotated[Principal, Depends(require_roles("admin"))],
     if_match: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
+    ctx.require_admin()
     expected = expected_version(if_match, required=False)
-    async with unit_of_work(request, principal) as unit:
+    async with unit_of_work(ctx) as unit:
         row = await change_dictionary(
             unit, dictionary_id, name=patch.name, options=patch.options, expected_version=expected
         )

@@ -10,40 +10,26 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Any
 
-from conveyor_access import ADMIN_ROLE
-from conveyor_kit.auth import Principal, current_principal, require_roles
-from conveyor_kit.clock import clock_from
-from conveyor_kit.database import pool_from
 from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import Problem, conflict, not_found
-from conveyor_kit.workers import backbone_from
-from conveyor_messaging.actor import Actor
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, status
 
 from entities.adapters import directory_reads as reads
 from entities.adapters.directory_store import DirectoryWriter
 from entities.domain.directory import DirectoryConflict, DirectoryNotFound, DirectoryRefusal, UserProfile
 from entities.entrypoints import directory_schemas as s
+from entities.entrypoints.deps import Ctx, CtxDep
 from entities.handlers import directory_absences, directory_departments, directory_roles, directory_users
-
-Reader = Annotated[Principal, Depends(current_principal)]
-Admin = Annotated[Principal, Depends(require_roles(ADMIN_ROLE))]
 
 
 @asynccontextmanager
-async def writing(request: Request, principal: Principal) -> AsyncIterator[DirectoryWriter]:
+async def writing(ctx: Ctx) -> AsyncIterator[DirectoryWriter]:
     """One transaction for the change: state, events and the service's own copy commit together."""
     try:
-        async with pool_from(request).acquire() as conn, conn.transaction():
-            yield DirectoryWriter(
-                conn=conn,
-                store=backbone_from(request).store,
-                tenant_id=principal.tenant_id,
-                actor=Actor.user(principal.user_id),
-                now=clock_from(request).now(),
-            )
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            yield DirectoryWriter(conn=conn, store=ctx.store, tenant_id=ctx.tenant_id, actor=ctx.actor, now=ctx.now())
     except DirectoryRefusal as refusal:
         raise Problem(
             422,
@@ -65,56 +51,56 @@ def directory_router() -> APIRouter:
 
     @router.get("/users")
     async def list_users(
-        request: Request,
-        principal: Reader,
-        department_id: str | None = None,
-        role: str | None = None,
-        include_inactive: bool = False,
+        ctx: CtxDep, department_id: str | None = None, role: str | None = None, include_inactive: bool = False
     ) -> list[s.DirectoryUser]:
-        async with pool_from(request).acquire() as conn:
+        async with ctx.pool.acquire() as conn:
             found = await reads.users(
-                conn, principal.tenant_id, department_id=department_id, role=role, include_inactive=include_inactive
+                conn, ctx.tenant_id, department_id=department_id, role=role, include_inactive=include_inactive
             )
         return [s.DirectoryUser(**asdict(user)) for user in found]
 
     @router.get("/users/{user_id}")
-    async def get_user(user_id: str, request: Request, principal: Reader) -> s.DirectoryUser:
-        async with pool_from(request).acquire() as conn:
-            user = await reads.user(conn, principal.tenant_id, user_id)
+    async def get_user(ctx: CtxDep, user_id: str) -> s.DirectoryUser:
+        async with ctx.pool.acquire() as conn:
+            user = await reads.user(conn, ctx.tenant_id, user_id)
         if user is None:
             raise not_found(f"no user {user_id!r}")
         return s.DirectoryUser(**asdict(user))
 
     @router.post("/users", status_code=status.HTTP_201_CREATED)
-    async def register_user(body: s.NewUser, request: Request, principal: Admin) -> s.DirectoryUser:
-        async with writing(request, principal) as writer:
+    async def register_user(ctx: CtxDep, body: s.NewUser) -> s.DirectoryUser:
+        ctx.require_admin()
+        async with writing(ctx) as writer:
             user = await directory_users.register_user(writer, UserProfile(**body.model_dump()))
         return s.DirectoryUser(**asdict(user))
 
     @router.patch("/users/{user_id}")
-    async def change_user(user_id: str, body: s.UserPatch, request: Request, principal: Admin) -> s.DirectoryUser:
-        async with writing(request, principal) as writer:
+    async def change_user(ctx: CtxDep, user_id: str, body: s.UserPatch) -> s.DirectoryUser:
+        ctx.require_admin()
+        async with writing(ctx) as writer:
             user = await directory_users.change_user(writer, user_id, _sent(body))
         return s.DirectoryUser(**asdict(user))
 
     @router.post("/users/{user_id}/deactivate")
-    async def deactivate_user(user_id: str, request: Request, principal: Admin) -> s.DirectoryUser:
-        async with writing(request, principal) as writer:
+    async def deactivate_user(ctx: CtxDep, user_id: str) -> s.DirectoryUser:
+        ctx.require_admin()
+        async with writing(ctx) as writer:
             user = await directory_users.deactivate_user(writer, user_id)
         return s.DirectoryUser(**asdict(user))
 
     # ------------------------------------------------------------ departments
 
     @router.get("/departments")
-    async def department_tree(request: Request, principal: Reader) -> list[s.DirectoryDepartmentNode]:
+    async def department_tree(ctx: CtxDep) -> list[s.DirectoryDepartmentNode]:
         """The tenant's departments as a tree: top departments, each with its sub-departments."""
-        async with pool_from(request).acquire() as conn:
-            rows = await reads.departments(conn, principal.tenant_id)
+        async with ctx.pool.acquire() as conn:
+            rows = await reads.departments(conn, ctx.tenant_id)
         return _tree(rows)
 
     @router.post("/departments", status_code=status.HTTP_201_CREATED)
-    async def create_department(body: s.NewDepartment, request: Request, principal: Admin) -> s.DirectoryDepartment:
-        async with writing(request, principal) as writer:
+    async def create_department(ctx: CtxDep, body: s.NewDepartment) -> s.DirectoryDepartment:
+        ctx.require_admin()
+        async with writing(ctx) as writer:
             created = await directory_departments.create_department(
                 writer,
                 department_id=body.department_id or uuid.uuid4().hex,
@@ -125,56 +111,53 @@ def directory_router() -> APIRouter:
         return s.DirectoryDepartment(**created)
 
     @router.patch("/departments/{department_id}")
-    async def change_department(
-        department_id: str, body: s.DepartmentPatch, request: Request, principal: Admin
-    ) -> s.DirectoryDepartment:
-        async with writing(request, principal) as writer:
+    async def change_department(ctx: CtxDep, department_id: str, body: s.DepartmentPatch) -> s.DirectoryDepartment:
+        ctx.require_admin()
+        async with writing(ctx) as writer:
             changed = await directory_departments.change_department(writer, department_id, _sent(body))
         return s.DirectoryDepartment(**changed)
 
     @router.delete("/departments/{department_id}", status_code=status.HTTP_204_NO_CONTENT)
-    async def remove_department(department_id: str, request: Request, principal: Admin) -> None:
-        async with writing(request, principal) as writer:
+    async def remove_department(ctx: CtxDep, department_id: str) -> None:
+        ctx.require_admin()
+        async with writing(ctx) as writer:
             await directory_departments.remove_department(writer, department_id)
 
     # ------------------------------------------------------------ absences
 
     @router.get("/absences")
-    async def list_absences(
-        request: Request, principal: Reader, user_id: str | None = None
-    ) -> list[s.DirectoryAbsence]:
-        async with pool_from(request).acquire() as conn:
-            rows = await reads.absences(conn, principal.tenant_id, user_id=user_id)
+    async def list_absences(ctx: CtxDep, user_id: str | None = None) -> list[s.DirectoryAbsence]:
+        async with ctx.pool.acquire() as conn:
+            rows = await reads.absences(conn, ctx.tenant_id, user_id=user_id)
         return [s.DirectoryAbsence(**row) for row in rows]
 
     @router.post("/absences", status_code=status.HTTP_201_CREATED)
-    async def record_absence(body: s.NewAbsence, request: Request, principal: Admin) -> s.DirectoryAbsence:
-        async with writing(request, principal) as writer:
+    async def record_absence(ctx: CtxDep, body: s.NewAbsence) -> s.DirectoryAbsence:
+        ctx.require_admin()
+        async with writing(ctx) as writer:
             recorded = await directory_absences.record_absence(writer, **body.model_dump())
         return s.DirectoryAbsence(**recorded)
 
     @router.post("/absences/{absence_id}/cancel")
-    async def cancel_absence(absence_id: str, request: Request, principal: Admin) -> s.DirectoryAbsence:
-        async with writing(request, principal) as writer:
+    async def cancel_absence(ctx: CtxDep, absence_id: str) -> s.DirectoryAbsence:
+        ctx.require_admin()
+        async with writing(ctx) as writer:
             cancelled = await directory_absences.cancel_absence(writer, absence_id)
         return s.DirectoryAbsence(**cancelled)
 
     # ------------------------------------------------------------ role grants
 
     @router.get("/roles/{role}/grants")
-    async def role_grants(role: str, request: Request, principal: Admin) -> s.DirectoryRoleGrants:
-        async with pool_from(request).acquire() as conn:
-            lines = await reads.role_grant_lines(conn, principal.tenant_id, role)
+    async def role_grants(ctx: CtxDep, role: str) -> s.DirectoryRoleGrants:
+        ctx.require_admin()
+        async with ctx.pool.acquire() as conn:
+            lines = await reads.role_grant_lines(conn, ctx.tenant_id, role)
         return s.DirectoryRoleGrants.model_validate({"grants": lines})
 
     @router.put("/roles/{role}/grants")
-    async def set_role_grants(
-        role: str,
-        body: s.DirectoryRoleGrants,
-        request: Request,
-        principal: Admin,
-    ) -> s.DirectoryRoleGrants:
-        async with writing(request, principal) as writer:
+    async def set_role_grants(ctx: CtxDep, role: str, body: s.DirectoryRoleGrants) -> s.DirectoryRoleGrants:
+        ctx.require_admin()
+        async with writing(ctx) as writer:
             lines = await directory_roles.set_role_grants(writer, role, [line.model_dump() for line in body.grants])
         return s.DirectoryRoleGrants.model_validate({"grants": lines})
 

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from conveyor_access import Action
-from conveyor_kit.auth import Principal, current_principal
 from conveyor_kit.openapi import problem_responses
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.eventstore import RecordedEvent
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 
 from entities.adapters import items
 from entities.domain.errors import NotFound
 from entities.domain.item import Item, fold
+from entities.entrypoints.deps import CtxDep
 from entities.entrypoints.item_models import ItemTimeline
 from entities.entrypoints.work import guard, unit_of_work
 from entities.handlers.unit import Unit
@@ -75,12 +75,10 @@ def entry(event: RecordedEvent) -> dict[str, Any]:
     response_model=ItemTimeline,
     summary="What changed, old and new values, who or what did it, and when",
 )
-async def timeline(
-    item_id: str, request: Request, principal: Annotated[Principal, Depends(current_principal)]
-) -> dict[str, Any]:
-    async with unit_of_work(request, principal) as unit:
+async def timeline(ctx: CtxDep, item_id: str) -> dict[str, Any]:
+    async with unit_of_work(ctx) as unit:
         row = await items.get_row(unit.conn, unit.tenant_id, item_id)
         if row is None:
             raise NotFound(f"item {item_id} not found")
-        await guard(unit, principal, Action.READ)(items.to_item(row), row["pipeline_id"])
+        await guard(unit, ctx.principal, Action.READ)(items.to_item(row), row["pipeline_id"])
         return {"item_id": item_id, "entries": [entry(e) for e in await _events(unit, item_id)]}

@@ -11,9 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
 from entities.adapters import import_store
+from entities.entrypoints.deps import CtxDep
 from entities.entrypoints.import_models import ImportDryRun, ImportFile, ImportJob
 from entities.entrypoints.imports_runner import start_import_task
-from entities.entrypoints.relations_api import Caller, Now, Pool, Store, reader_of
+from entities.entrypoints.relations_api import reader_of
 from entities.handlers.import_jobs import dry_run, start_import, upload_file
 
 router = APIRouter(prefix="/v1", tags=["imports"], responses=problem_responses(403, 404, 409))
@@ -31,9 +32,7 @@ class ImportRequest(BaseModel):
 
 
 @router.post("/imports/files", status_code=201, response_model=ImportFile)
-async def post_file(
-    request: Request, caller: Caller, pool: Pool, clock: Now, file_name: str = "upload.csv"
-) -> dict[str, Any]:
+async def post_file(ctx: CtxDep, request: Request, file_name: str = "upload.csv") -> dict[str, Any]:
     """The file as a multipart part named `file`, or as the raw request body."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form()
@@ -46,13 +45,13 @@ async def post_file(
         file_name = part.filename or file_name
     else:
         data = await request.body()
-    async with pool.acquire() as conn, conn.transaction():
-        return await upload_file(conn, reader_of(caller), name=file_name[:200], data=data, now=clock.now())
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        return await upload_file(conn, reader_of(ctx.principal), name=file_name[:200], data=data, now=ctx.now())
 
 
 @router.post("/imports/dry-run", response_model=ImportDryRun)
-async def post_dry_run(body: ImportRequest, caller: Caller, pool: Pool) -> dict[str, Any]:
-    return await dry_run(pool, reader_of(caller), request=body.model_dump())
+async def post_dry_run(ctx: CtxDep, body: ImportRequest) -> dict[str, Any]:
+    return await dry_run(ctx.pool, reader_of(ctx.principal), request=body.model_dump())
 
 
 @router.post(
@@ -62,32 +61,29 @@ async def post_dry_run(body: ImportRequest, caller: Caller, pool: Pool) -> dict[
     responses={200: {"model": ImportJob, "description": "The Idempotency-Key was used already: its job"}},
 )
 async def post_import(
+    ctx: CtxDep,
     body: ImportRequest,
     request: Request,
     response: Response,
-    caller: Caller,
-    pool: Pool,
-    backbone: Store,
-    clock: Now,
     idempotency_key: Annotated[str, Header(min_length=1, max_length=200)],
 ) -> dict[str, Any]:
     """Start the import as a job (202); the same Idempotency-Key again answers its job (200) and imports nothing."""
-    async with pool.acquire() as conn, conn.transaction():
+    async with ctx.pool.acquire() as conn, conn.transaction():
         job_id, new = await start_import(
-            conn, backbone.store, reader_of(caller), key=idempotency_key, request=body.model_dump(), now=clock.now()
+            conn, ctx.store, reader_of(ctx.principal), key=idempotency_key, request=body.model_dump(), now=ctx.now()
         )
     if new:
-        start_import_task(request.app, caller.tenant_id, job_id)
+        start_import_task(request.app, ctx.tenant_id, job_id)
     else:
         response.status_code = 200
-    async with pool.acquire() as conn:
-        return await _job_view(conn, caller.tenant_id, job_id)
+    async with ctx.pool.acquire() as conn:
+        return await _job_view(conn, ctx.tenant_id, job_id)
 
 
 @router.get("/imports/{job_id}", response_model=ImportJob)
-async def get_import(job_id: str, caller: Caller, pool: Pool) -> dict[str, Any]:
-    async with pool.acquire() as conn:
-        return await _job_view(conn, caller.tenant_id, job_id)
+async def get_import(ctx: CtxDep, job_id: str) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn:
+        return await _job_view(conn, ctx.tenant_id, job_id)
 
 
 async def _job_view(conn: Any, tenant_id: str, job_id: str) -> dict[str, Any]:

@@ -6,15 +6,16 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from conveyor_access import Action
-from conveyor_kit.auth import Principal, current_principal
+from conveyor_kit.auth import Principal
 from conveyor_kit.openapi import problem_responses
 from conveyor_kit.versions import expected_version
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from entities.adapters import items, receipts
 from entities.domain.errors import Forbidden, NotFound
 from entities.domain.item import Item
 from entities.entrypoints import history
+from entities.entrypoints.deps import CtxDep
 from entities.entrypoints.item_models import EntityItem
 from entities.entrypoints.item_views import ItemDraft, ItemPatch, item_json
 from entities.entrypoints.work import access, etag, guard, unit_of_work
@@ -25,7 +26,6 @@ from entities.handlers.unit import Unit
 from entities.handlers.update_item import update_item
 
 router = APIRouter(prefix="/v1/items", tags=["items"], responses=problem_responses(403, 404, 409, 412, 428))
-Caller = Annotated[Principal, Depends(current_principal)]
 IfMatch = Annotated[str | None, Header(description='the ETag of the version you read, e.g. "3"')]
 
 
@@ -41,7 +41,7 @@ async def _answer(unit: Unit, item: Item, response: Response) -> dict[str, Any]:
     return item_json(item, schema, placement)
 
 
-def _may_assign(unit: Unit, principal: Caller, action: Action) -> Any:
+def _may_assign(unit: Unit, principal: Principal, action: Action) -> Any:
     async def check(item: Item, pipeline_id: str | None) -> None:
         rights = await access(unit, principal, item.entity_type_id, action)
         if not rights.allows(item.assignee_id, pipeline_id):
@@ -61,19 +61,20 @@ def _may_assign(unit: Unit, principal: Caller, action: Action) -> Any:
     },
 )
 async def create(
+    ctx: CtxDep,
     draft: ItemDraft,
-    request: Request,
     response: Response,
-    principal: Caller,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> dict[str, Any]:
-    async with unit_of_work(request, principal) as unit:
+    async with unit_of_work(ctx) as unit:
         if idempotency_key is not None:
             if not await receipts.claim(unit.conn, unit.tenant_id, idempotency_key, "http.create", None, unit.now):
-                return await _repeat(unit, principal, idempotency_key, response)
+                return await _repeat(unit, ctx.principal, idempotency_key, response)
         await _type_visible(unit, draft.entity_type_id)
-        rights = await access(unit, principal, draft.entity_type_id, Action.CREATE)
-        assignee = draft.assignee_id if isinstance(draft.assignee_id, str) and draft.assignee_id else principal.user_id
+        rights = await access(unit, ctx.principal, draft.entity_type_id, Action.CREATE)
+        assignee = (
+            draft.assignee_id if isinstance(draft.assignee_id, str) and draft.assignee_id else ctx.principal.user_id
+        )
         if not rights.allows(assignee, draft.pipeline_id):
             raise Forbidden("you may not create items of this type for this assignee")
         item = await create_item(
@@ -115,20 +116,19 @@ async def _repeat(unit: Unit, principal: Principal, key: str, response: Response
     operation_id="entities_read_item",
 )
 async def read(
+    ctx: CtxDep,
     item_id: str,
-    request: Request,
     response: Response,
-    principal: Caller,
     as_of: Annotated[datetime | None, Query(description="the item as it was at this instant")] = None,
     version: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="the item as it was at this version")] = None,
 ) -> dict[str, Any]:
-    async with unit_of_work(request, principal) as unit:
+    async with unit_of_work(ctx) as unit:
         row = await items.get_row(unit.conn, unit.tenant_id, item_id)
         if row is None:
             raise NotFound(f"item {item_id} not found")
         current = items.to_item(row)
         unit.known_placements[item_id] = items.placement(row)
-        await guard(unit, principal, Action.READ)(current, row["pipeline_id"])
+        await guard(unit, ctx.principal, Action.READ)(current, row["pipeline_id"])
         if as_of is None and version is None:
             return await _answer(unit, current, response)
         past = await history.item_as_it_was(unit, item_id, as_of=as_of, version=version)
@@ -144,44 +144,44 @@ async def read(
     operation_id="entities_change_item",
 )
 async def change(
-    item_id: str, patch: ItemPatch, request: Request, response: Response, principal: Caller, if_match: IfMatch = None
+    ctx: CtxDep, item_id: str, patch: ItemPatch, response: Response, if_match: IfMatch = None
 ) -> dict[str, Any]:
     expected = expected_version(if_match, required=True)
-    async with unit_of_work(request, principal) as unit:
+    async with unit_of_work(ctx) as unit:
         item = await update_item(
             unit,
             item_id,
             values=patch.system_values(),
             fields=patch.fields,
             expected_version=expected,
-            guard=guard(unit, principal, Action.UPDATE),
-            new_assignee_guard=_may_assign(unit, principal, Action.UPDATE),
+            guard=guard(unit, ctx.principal, Action.UPDATE),
+            new_assignee_guard=_may_assign(unit, ctx.principal, Action.UPDATE),
         )
         return await _answer(unit, item, response)
 
 
 @router.delete("/{item_id}", response_model=EntityItem, summary="Move an item to the recycle bin (If-Match required)")
-async def delete(
-    item_id: str, request: Request, response: Response, principal: Caller, if_match: IfMatch = None
-) -> dict[str, Any]:
+async def delete(ctx: CtxDep, item_id: str, response: Response, if_match: IfMatch = None) -> dict[str, Any]:
     expected = expected_version(if_match, required=True)
-    async with unit_of_work(request, principal) as unit:
-        item = await delete_item(unit, item_id, expected_version=expected, guard=guard(unit, principal, Action.DELETE))
+    async with unit_of_work(ctx) as unit:
+        item = await delete_item(
+            unit, item_id, expected_version=expected, guard=guard(unit, ctx.principal, Action.DELETE)
+        )
         return await _answer(unit, item, response)
 
 
 @router.post("/{item_id}/restore", response_model=EntityItem, summary="Bring an item back from the recycle bin")
-async def restore(
-    item_id: str, request: Request, response: Response, principal: Caller, if_match: IfMatch = None
-) -> dict[str, Any]:
+async def restore(ctx: CtxDep, item_id: str, response: Response, if_match: IfMatch = None) -> dict[str, Any]:
     expected = expected_version(if_match, required=False)
-    async with unit_of_work(request, principal) as unit:
-        item = await restore_item(unit, item_id, expected_version=expected, guard=guard(unit, principal, Action.DELETE))
+    async with unit_of_work(ctx) as unit:
+        item = await restore_item(
+            unit, item_id, expected_version=expected, guard=guard(unit, ctx.principal, Action.DELETE)
+        )
         return await _answer(unit, item, response)
 
 
 @router.post("/{item_id}/purge", status_code=204, summary="Remove an item in the recycle bin for good")
-async def purge(item_id: str, request: Request, principal: Caller, if_match: IfMatch = None) -> None:
+async def purge(ctx: CtxDep, item_id: str, if_match: IfMatch = None) -> None:
     expected = expected_version(if_match, required=False)
-    async with unit_of_work(request, principal) as unit:
-        await purge_item(unit, item_id, expected_version=expected, guard=guard(unit, principal, Action.DELETE))
+    async with unit_of_work(ctx) as unit:
+        await purge_item(unit, item_id, expected_version=expected, guard=guard(unit, ctx.principal, Action.DELETE))

@@ -5,21 +5,20 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from conveyor_access import Action
-from conveyor_kit.auth import Principal, current_principal
 from conveyor_kit.openapi import problem_responses
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from entities.adapters import entity_types, items
 from entities.adapters.item_listing import list_items
 from entities.domain.errors import NotFound
 from entities.domain.listing import MAX_LIMIT, OPS, Filter, ListQuery, Sort, parse_filter
+from entities.entrypoints.deps import Ctx, CtxDep
 from entities.entrypoints.item_models import ItemPage
 from entities.entrypoints.item_views import item_json
 from entities.entrypoints.work import access, unit_of_work
 
 router = APIRouter(prefix="/v1/items", tags=["items"], responses=problem_responses(404))
-Caller = Annotated[Principal, Depends(current_principal)]
 
 
 class FilterBody(BaseModel):
@@ -46,8 +45,7 @@ class SearchBody(BaseModel):
 
 @router.get("", response_model=ItemPage, summary="List items of one entity type")
 async def list_of_items(
-    request: Request,
-    principal: Caller,
+    ctx: CtxDep,
     entity_type_id: Annotated[str, Query(max_length=64)],
     filter: Annotated[
         list[str],
@@ -68,11 +66,11 @@ async def list_of_items(
         text=q,
         in_recycle_bin=recycle_bin,
     )
-    return await _page(request, principal, query)
+    return await _page(ctx, query)
 
 
 @router.post("/search", response_model=ItemPage, summary="List items of one entity type (filters in a JSON body)")
-async def search(body: SearchBody, request: Request, principal: Caller) -> dict[str, Any]:
+async def search(ctx: CtxDep, body: SearchBody) -> dict[str, Any]:
     query = ListQuery(
         entity_type_id=body.entity_type_id,
         filters=tuple(Filter(f.field, f.op, f.value) for f in body.filters),
@@ -82,15 +80,15 @@ async def search(body: SearchBody, request: Request, principal: Caller) -> dict[
         text=body.q,
         in_recycle_bin=body.recycle_bin,
     )
-    return await _page(request, principal, query)
+    return await _page(ctx, query)
 
 
-async def _page(request: Request, principal: Principal, query: ListQuery) -> dict[str, Any]:
-    async with unit_of_work(request, principal) as unit:
+async def _page(ctx: Ctx, query: ListQuery) -> dict[str, Any]:
+    async with unit_of_work(ctx) as unit:
         schema = await entity_types.schema_of(unit.conn, unit.tenant_id, query.entity_type_id)
         if schema is None:
             raise NotFound(f"entity type {query.entity_type_id} not found")
-        rights = await access(unit, principal, query.entity_type_id, Action.READ)
+        rights = await access(unit, ctx.principal, query.entity_type_id, Action.READ)
         rows, next_cursor = await list_items(unit.conn, unit.tenant_id, query, schema, rights)
         return {
             "items": [item_json(items.to_item(row), schema, items.placement(row)) for row in rows],

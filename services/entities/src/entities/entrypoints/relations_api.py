@@ -5,20 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import asyncpg
-from conveyor_kit.auth import Principal, current_principal, require_roles
-from conveyor_kit.clock import Clock, clock_from
-from conveyor_kit.database import pool_from
+from conveyor_kit.auth import Principal
 from conveyor_kit.openapi import problem_responses
-from conveyor_kit.workers import backbone_from
-from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
-from conveyor_messaging.runtime import Backbone
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from entities.adapters import entity_types, relations_store
 from entities.adapters import items as items_table
 from entities.domain.schema import TypeSchema
+from entities.entrypoints.deps import CtxDep
 from entities.entrypoints.item_models import LinkedItems
 from entities.entrypoints.item_views import item_json
 from entities.entrypoints.relation_models import EntityRelation, EntityRelationList, ItemLink
@@ -26,11 +22,6 @@ from entities.handlers.relation_links import define_relation, link_items, list_l
 from entities.handlers.relation_reader import Reader
 
 router = APIRouter(prefix="/v1", tags=["relations"], responses=problem_responses(403, 404, 409))
-Pool = Annotated[asyncpg.Pool, Depends(pool_from)]
-Caller = Annotated[Principal, Depends(current_principal)]
-Admin = Annotated[Principal, Depends(require_roles("admin"))]
-Store = Annotated[Backbone, Depends(backbone_from)]
-Now = Annotated[Clock, Depends(clock_from)]
 Code = Field(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9_]*$")
 
 
@@ -73,23 +64,24 @@ def relation_view(row: Any) -> dict[str, Any]:
 
 
 @router.post("/relations", status_code=201, response_model=EntityRelation)
-async def post_relation(body: NewRelation, admin: Admin, pool: Pool, backbone: Store, clock: Now) -> dict[str, Any]:
-    async with pool.acquire() as conn, conn.transaction():
+async def post_relation(ctx: CtxDep, body: NewRelation) -> dict[str, Any]:
+    ctx.require_admin()
+    async with ctx.pool.acquire() as conn, conn.transaction():
         row = await define_relation(
             conn,
-            backbone.store,
-            tenant_id=admin.tenant_id,
-            actor=Actor.user(admin.user_id),
-            now=clock.now(),
+            ctx.store,
+            tenant_id=ctx.tenant_id,
+            actor=ctx.actor,
+            now=ctx.now(),
             body=body.model_dump(),
         )
     return relation_view(row)
 
 
 @router.get("/relations", response_model=EntityRelationList)
-async def get_relations(caller: Caller, pool: Pool, entity_type_id: str | None = None) -> dict[str, Any]:
-    async with pool.acquire() as conn:
-        rows = await relations_store.list_relations(conn, caller.tenant_id, entity_type_id)
+async def get_relations(ctx: CtxDep, entity_type_id: str | None = None) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn:
+        rows = await relations_store.list_relations(conn, ctx.tenant_id, entity_type_id)
     return {"relations": [relation_view(row) for row in rows]}
 
 
@@ -99,18 +91,16 @@ async def get_relations(caller: Caller, pool: Pool, entity_type_id: str | None =
     response_model=ItemLink,
     responses={200: {"model": ItemLink, "description": "The link existed already"}},
 )
-async def post_link(
-    relation_id: str, body: NewLink, caller: Caller, pool: Pool, backbone: Store, clock: Now, response: Response
-) -> dict[str, Any]:
-    async with pool.acquire() as conn, conn.transaction():
+async def post_link(ctx: CtxDep, relation_id: str, body: NewLink, response: Response) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn, conn.transaction():
         created = await link_items(
             conn,
-            backbone.store,
-            reader_of(caller),
+            ctx.store,
+            reader_of(ctx.principal),
             relation_id=relation_id,
             parent_id=body.parent_item_id,
             child_id=body.child_item_id,
-            now=clock.now(),
+            now=ctx.now(),
         )
     if not created:
         response.status_code = 200
@@ -118,25 +108,23 @@ async def post_link(
 
 
 @router.delete("/relations/{relation_id}/links/{parent_item_id}/{child_item_id}", status_code=204)
-async def delete_link(
-    relation_id: str, parent_item_id: str, child_item_id: str, caller: Caller, pool: Pool, backbone: Store, clock: Now
-) -> None:
-    async with pool.acquire() as conn, conn.transaction():
+async def delete_link(ctx: CtxDep, relation_id: str, parent_item_id: str, child_item_id: str) -> None:
+    async with ctx.pool.acquire() as conn, conn.transaction():
         await unlink_items(
             conn,
-            backbone.store,
-            reader_of(caller),
+            ctx.store,
+            reader_of(ctx.principal),
             relation_id=relation_id,
             parent_id=parent_item_id,
             child_id=child_item_id,
-            now=clock.now(),
+            now=ctx.now(),
         )
 
 
 @router.get("/items/{item_id}/links/{relation_id}", response_model=LinkedItems)
 async def get_linked(
-    item_id: str, relation_id: str, caller: Caller, pool: Pool, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    ctx: CtxDep, item_id: str, relation_id: str, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> dict[str, Any]:
-    async with pool.acquire() as conn:
-        rows = await list_linked(conn, reader_of(caller), relation_id=relation_id, item_id=item_id, limit=limit)
-        return {"items": await items_json(conn, caller.tenant_id, rows)}
+    async with ctx.pool.acquire() as conn:
+        rows = await list_linked(conn, reader_of(ctx.principal), relation_id=relation_id, item_id=item_id, limit=limit)
+        return {"items": await items_json(conn, ctx.tenant_id, rows)}

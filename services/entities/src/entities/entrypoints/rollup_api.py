@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from conveyor_kit.openapi import problem_responses
-from conveyor_messaging.actor import Actor
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from entities.adapters import rollup_store
+from entities.entrypoints.deps import CtxDep
 from entities.entrypoints.relation_models import RollupRule, RollupRuleList
-from entities.entrypoints.relations_api import Admin, Caller, Now, Pool, Store
 from entities.handlers.rollup_rules import define_rollup_rule
 
 router = APIRouter(prefix="/v1", tags=["relations"], responses=problem_responses(403, 404, 409))
@@ -35,21 +34,22 @@ def rule_view(row: Any) -> dict[str, Any]:
 
 
 @router.post("/rollup-rules", status_code=201, response_model=RollupRule)
-async def post_rule(body: NewRule, admin: Admin, pool: Pool, backbone: Store, clock: Now) -> dict[str, Any]:
-    async with pool.acquire() as conn, conn.transaction():
+async def post_rule(ctx: CtxDep, body: NewRule) -> dict[str, Any]:
+    ctx.require_admin()
+    async with ctx.pool.acquire() as conn, conn.transaction():
         rule = await define_rollup_rule(
             conn,
-            backbone.store,
-            tenant_id=admin.tenant_id,
-            actor=Actor.user(admin.user_id),
-            now=clock.now(),
+            ctx.store,
+            tenant_id=ctx.tenant_id,
+            actor=ctx.actor,
+            now=ctx.now(),
             body=body.model_dump(),
         )
     return rule_view(rule)
 
 
 @router.get("/rollup-rules", response_model=RollupRuleList)
-async def get_rules(caller: Caller, pool: Pool) -> dict[str, Any]:
-    async with pool.acquire() as conn:
-        rows = await rollup_store.list_rules(conn, caller.tenant_id)
+async def get_rules(ctx: CtxDep) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn:
+        rows = await rollup_store.list_rules(conn, ctx.tenant_id)
     return {"rules": [rule_view(row) for row in rows]}

@@ -6,23 +6,21 @@ from typing import Annotated, Any
 
 import asyncpg
 from conveyor_contracts.entities import FieldDefinition
-from conveyor_kit.auth import Principal, current_principal, require_roles
 from conveyor_kit.openapi import problem_responses
 from conveyor_kit.versions import expected_version
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Header, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from entities.adapters import entity_types
 from entities.domain.entity_type import Code, EntityTypeSettings, Name, OptionDraft
 from entities.domain.errors import NotFound
+from entities.entrypoints.deps import Ctx, CtxDep
 from entities.entrypoints.type_models import EntityField, EntityType, EntityTypeList, EntityTypeSummary
 from entities.entrypoints.work import etag, unit_of_work
 from entities.handlers.define_entity_types import archive_entity_type, change_entity_type, create_entity_type
 from entities.handlers.define_fields import add_field, change_field
 
 router = APIRouter(prefix="/v1/entity-types", tags=["entity types"], responses=problem_responses(403, 404, 409, 412))
-Caller = Annotated[Principal, Depends(current_principal)]
-Admin = Annotated[Principal, Depends(require_roles("admin"))]
 IfMatch = Annotated[str | None, Header()]
 
 
@@ -99,15 +97,16 @@ def _answer(row: asyncpg.Record, response: Response, fields: list[FieldDefinitio
     summary="Define an entity type",
     operation_id="entities_create_entity_type",
 )
-async def create(draft: EntityTypeDraft, request: Request, response: Response, principal: Admin) -> dict[str, Any]:
-    async with unit_of_work(request, principal) as unit:
+async def create(ctx: CtxDep, draft: EntityTypeDraft, response: Response) -> dict[str, Any]:
+    ctx.require_admin()
+    async with unit_of_work(ctx) as unit:
         row = await create_entity_type(unit, code=draft.code, name=draft.name, settings=draft.settings)
         return _answer(row, response, [])
 
 
 @router.get("", response_model=EntityTypeList, summary="The tenant's entity types")
-async def list_types(request: Request, principal: Caller, archived: bool = False) -> dict[str, Any]:
-    async with unit_of_work(request, principal) as unit:
+async def list_types(ctx: CtxDep, archived: bool = False) -> dict[str, Any]:
+    async with unit_of_work(ctx) as unit:
         rows = await entity_types.list_types(unit.conn, unit.tenant_id, archived=archived)
         return {"entity_types": [type_json(row) for row in rows]}
 
@@ -118,8 +117,8 @@ async def list_types(request: Request, principal: Caller, archived: bool = False
     summary="An entity type with its fields (hidden ones included, marked)",
     operation_id="entities_read_entity_type",
 )
-async def read(type_id: str, request: Request, response: Response, principal: Caller) -> dict[str, Any]:
-    async with unit_of_work(request, principal) as unit:
+async def read(ctx: CtxDep, type_id: str, response: Response) -> dict[str, Any]:
+    async with unit_of_work(ctx) as unit:
         row = await entity_types.get_type(unit.conn, unit.tenant_id, type_id)
         if row is None:
             raise NotFound(f"entity type {type_id} not found")
@@ -133,15 +132,11 @@ async def read(type_id: str, request: Request, response: Response, principal: Ca
     operation_id="entities_change_entity_type",
 )
 async def change(
-    type_id: str,
-    patch: EntityTypePatch,
-    request: Request,
-    response: Response,
-    principal: Admin,
-    if_match: IfMatch = None,
+    ctx: CtxDep, type_id: str, patch: EntityTypePatch, response: Response, if_match: IfMatch = None
 ) -> dict[str, Any]:
+    ctx.require_admin()
     expected = expected_version(if_match, required=False)
-    async with unit_of_work(request, principal) as unit:
+    async with unit_of_work(ctx) as unit:
         row = await change_entity_type(
             unit, type_id, name=patch.name, settings=patch.settings, expected_version=expected
         )
@@ -153,19 +148,19 @@ async def change(
     response_model=EntityTypeSummary,
     summary="Archive an entity type: no new items, the rest stays readable",
 )
-async def archive(
-    type_id: str, request: Request, response: Response, principal: Admin, if_match: IfMatch = None
-) -> dict[str, Any]:
+async def archive(ctx: CtxDep, type_id: str, response: Response, if_match: IfMatch = None) -> dict[str, Any]:
+    ctx.require_admin()
     expected = expected_version(if_match, required=False)
-    async with unit_of_work(request, principal) as unit:
+    async with unit_of_work(ctx) as unit:
         return _answer(await archive_entity_type(unit, type_id, expected_version=expected), response)
 
 
 @router.post(
     "/{type_id}/fields", status_code=status.HTTP_201_CREATED, response_model=EntityField, summary="Add a custom field"
 )
-async def create_field(type_id: str, draft: FieldDraft, request: Request, principal: Admin) -> dict[str, Any]:
-    async with unit_of_work(request, principal) as unit:
+async def create_field(ctx: CtxDep, type_id: str, draft: FieldDraft) -> dict[str, Any]:
+    ctx.require_admin()
+    async with unit_of_work(ctx) as unit:
         await _existing(unit.conn, unit.tenant_id, type_id)
         values = draft.model_dump(exclude={"options"})
         field = await add_field(unit, type_id, values, draft.options)
@@ -177,10 +172,9 @@ async def create_field(type_id: str, draft: FieldDraft, request: Request, princi
     response_model=EntityField,
     summary="Change a field (never its code, kind or multiplicity)",
 )
-async def update_field(
-    type_id: str, field_id: str, patch: FieldPatch, request: Request, principal: Admin
-) -> dict[str, Any]:
-    async with unit_of_work(request, principal) as unit:
+async def update_field(ctx: CtxDep, type_id: str, field_id: str, patch: FieldPatch) -> dict[str, Any]:
+    ctx.require_admin()
+    async with unit_of_work(ctx) as unit:
         await _existing(unit.conn, unit.tenant_id, type_id)
         changes = patch.model_dump(exclude={"options"}, exclude_unset=True)
         field = await change_field(unit, type_id, field_id, changes, patch.options)
@@ -190,8 +184,9 @@ async def update_field(
 @router.delete(
     "/{type_id}/fields/{field_id}", response_model=EntityField, summary="Remove a field: hidden, its values kept"
 )
-async def remove_field(type_id: str, field_id: str, request: Request, principal: Admin) -> dict[str, Any]:
-    return await _set_hidden(type_id, field_id, request, principal, hidden=True)
+async def remove_field(ctx: CtxDep, type_id: str, field_id: str) -> dict[str, Any]:
+    ctx.require_admin()
+    return await _set_hidden(ctx, type_id, field_id, hidden=True)
 
 
 @router.post(
@@ -199,14 +194,13 @@ async def remove_field(type_id: str, field_id: str, request: Request, principal:
     response_model=EntityField,
     summary="Bring a removed field back, with its values",
 )
-async def restore_field(type_id: str, field_id: str, request: Request, principal: Admin) -> dict[str, Any]:
-    return await _set_hidden(type_id, field_id, request, principal, hidden=False)
+async def restore_field(ctx: CtxDep, type_id: str, field_id: str) -> dict[str, Any]:
+    ctx.require_admin()
+    return await _set_hidden(ctx, type_id, field_id, hidden=False)
 
 
-async def _set_hidden(
-    type_id: str, field_id: str, request: Request, principal: Principal, hidden: bool
-) -> dict[str, Any]:
-    async with unit_of_work(request, principal) as unit:
+async def _set_hidden(ctx: Ctx, type_id: str, field_id: str, hidden: bool) -> dict[str, Any]:
+    async with unit_of_work(ctx) as unit:
         await _existing(unit.conn, unit.tenant_id, type_id)
         field = await change_field(unit, type_id, field_id, {"hidden": hidden}, None)
         return field.model_dump(mode="json")

@@ -7,30 +7,20 @@ from contextlib import asynccontextmanager
 
 from conveyor_access import Action
 from conveyor_kit.auth import Principal
-from conveyor_kit.clock import clock_from
-from conveyor_kit.database import pool_from
-from conveyor_kit.workers import backbone_from
-from conveyor_messaging.actor import Actor
-from fastapi import Request
 
 from entities.adapters.access import Access, access_for
 from entities.domain.errors import Forbidden, NotFound
 from entities.domain.item import Item
+from entities.entrypoints.deps import Ctx
 from entities.handlers.load_item import Guard
 from entities.handlers.unit import Unit
 
 
 @asynccontextmanager
-async def unit_of_work(request: Request, principal: Principal) -> AsyncIterator[Unit]:
+async def unit_of_work(ctx: Ctx) -> AsyncIterator[Unit]:
     """One transaction for the request; the caller is the actor, the app's clock gives the time."""
-    async with pool_from(request).acquire() as conn, conn.transaction():
-        yield Unit(
-            conn=conn,
-            store=backbone_from(request).store,
-            tenant_id=principal.tenant_id,
-            actor=Actor.user(principal.user_id),
-            now=clock_from(request).now(),
-        )
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        yield Unit(conn=conn, store=ctx.store, tenant_id=ctx.tenant_id, actor=ctx.actor, now=ctx.now())
 
 
 async def access(unit: Unit, principal: Principal, entity_type_id: str, action: Action) -> Access:

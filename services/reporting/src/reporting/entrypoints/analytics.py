@@ -8,15 +8,13 @@ from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated
 
-from conveyor_kit.auth import Principal, current_principal
-from conveyor_kit.clock import Clock, clock_from
-from conveyor_kit.database import pool_from
 from conveyor_kit.openapi import problem_responses, text_body
 from conveyor_messaging.db import Connection
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from reporting.adapters import analytics_flow, analytics_sales
 from reporting.domain.periods import Bucket, Period
+from reporting.entrypoints.deps import Ctx, CtxDep
 from reporting.entrypoints.render import render
 from reporting.entrypoints.report_models import (
     ForgottenReport,
@@ -29,85 +27,79 @@ from reporting.entrypoints.report_models import (
 
 
 @contextlib.asynccontextmanager
-async def reading(request: Request) -> AsyncIterator[Connection]:
+async def reading(ctx: Ctx) -> AsyncIterator[Connection]:
     """A read-only transaction for one report, without JIT (its compile time is most of a short query's) and
     with room to sort and hash in memory."""
-    async with pool_from(request).acquire() as conn, conn.transaction(readonly=True):
+    async with ctx.pool.acquire() as conn, conn.transaction(readonly=True):
         await conn.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")
         yield conn
 
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=problem_responses(404))
 
-Caller = Annotated[Principal, Depends(current_principal)]
-Now = Annotated[Clock, Depends(clock_from)]
 From = Annotated[date | None, Query(alias="from", description="first day (UTC), default 30 days before `to`")]
 To = Annotated[date | None, Query(alias="to", description="last day (UTC), included; default today")]
 Per = Annotated[Bucket, Query(description="day, week or month")]
 
 
 @router.get("/funnel", response_model=FunnelReport, responses=text_body("text/csv"))
-async def funnel(
-    request: Request, caller: Caller, clock: Now, pipeline_id: str, first: From = None, last: To = None
-) -> Response:
-    period = Period.of(first, last, clock.now().date())
-    async with reading(request) as conn:
-        return render(request, await analytics_flow.funnel(conn, caller, pipeline_id, period), "funnel")
+async def funnel(request: Request, ctx: CtxDep, pipeline_id: str, first: From = None, last: To = None) -> Response:
+    period = Period.of(first, last, ctx.now().date())
+    async with reading(ctx) as conn:
+        return render(request, await analytics_flow.funnel(conn, ctx.principal, pipeline_id, period), "funnel")
 
 
 @router.get("/stage-time", response_model=StageTimeReport, responses=text_body("text/csv"))
-async def stage_time(
-    request: Request, caller: Caller, clock: Now, pipeline_id: str, first: From = None, last: To = None
-) -> Response:
-    period = Period.of(first, last, clock.now().date())
-    async with reading(request) as conn:
-        return render(request, await analytics_flow.stage_time(conn, caller, pipeline_id, period), "stage-time")
+async def stage_time(request: Request, ctx: CtxDep, pipeline_id: str, first: From = None, last: To = None) -> Response:
+    period = Period.of(first, last, ctx.now().date())
+    async with reading(ctx) as conn:
+        return render(request, await analytics_flow.stage_time(conn, ctx.principal, pipeline_id, period), "stage-time")
 
 
 @router.get("/forgotten", response_model=ForgottenReport, responses=text_body("text/csv"))
 async def forgotten(
-    request: Request, caller: Caller, clock: Now, pipeline_id: str, days: Annotated[int, Query(ge=1, le=3650)] = 7
+    request: Request, ctx: CtxDep, pipeline_id: str, days: Annotated[int, Query(ge=1, le=3650)] = 7
 ) -> Response:
-    async with reading(request) as conn:
-        report = await analytics_flow.forgotten(conn, caller, pipeline_id, days, clock.now())
+    async with reading(ctx) as conn:
+        report = await analytics_flow.forgotten(conn, ctx.principal, pipeline_id, days, ctx.now())
     return render(request, report, "forgotten")
 
 
 @router.get("/throughput", response_model=ThroughputReport, responses=text_body("text/csv"))
 async def throughput(
     request: Request,
-    caller: Caller,
-    clock: Now,
+    ctx: CtxDep,
     entity_type_id: str,
     first: From = None,
     last: To = None,
     per: Per = Bucket.DAY,
 ) -> Response:
-    period = Period.of(first, last, clock.now().date())
-    async with reading(request) as conn:
-        report = await analytics_sales.throughput(conn, caller, entity_type_id, period, per)
+    period = Period.of(first, last, ctx.now().date())
+    async with reading(ctx) as conn:
+        report = await analytics_sales.throughput(conn, ctx.principal, entity_type_id, period, per)
     return render(request, report, "throughput")
 
 
 @router.get("/products", response_model=ProductsReport, responses=text_body("text/csv"))
 async def products(
     request: Request,
-    caller: Caller,
-    clock: Now,
+    ctx: CtxDep,
     entity_type_id: str,
     first: From = None,
     last: To = None,
     per: Per = Bucket.DAY,
 ) -> Response:
-    period = Period.of(first, last, clock.now().date())
-    async with reading(request) as conn:
-        return render(request, await analytics_sales.products(conn, caller, entity_type_id, period, per), "products")
+    period = Period.of(first, last, ctx.now().date())
+    async with reading(ctx) as conn:
+        report = await analytics_sales.products(conn, ctx.principal, entity_type_id, period, per)
+    return render(request, report, "products")
 
 
 @router.get("/registry", response_model=RegistryReport, responses=text_body("text/csv"))
 async def registry(
-    request: Request, caller: Caller, clock: Now, entity_type_id: str, field: str, first: From = None, last: To = None
+    request: Request, ctx: CtxDep, entity_type_id: str, field: str, first: From = None, last: To = None
 ) -> Response:
-    period = Period.of(first, last, clock.now().date())
-    async with reading(request) as conn:
-        return render(request, await analytics_sales.registry(conn, caller, entity_type_id, field, period), "registry")
+    period = Period.of(first, last, ctx.now().date())
+    async with reading(ctx) as conn:
+        report = await analytics_sales.registry(conn, ctx.principal, entity_type_id, field, period)
+    return render(request, report, "registry")

@@ -15,7 +15,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from reporting.adapters import analytics_fields, analytics_process
 from reporting.domain.periods import OpenPeriod, Period
-from reporting.entrypoints.analytics import Caller, From, Now, To, reading
+from reporting.entrypoints.analytics import From, To, reading
+from reporting.entrypoints.deps import CtxDep
 from reporting.entrypoints.render import render
 from reporting.entrypoints.time_report_models import FieldTimeReport, ProcessStepsReport
 
@@ -29,8 +30,7 @@ Until = Annotated[date | None, Query(alias="to", description="last day (UTC), in
 
 async def process_steps(
     request: Request,
-    caller: Caller,
-    clock: Now,
+    ctx: CtxDep,
     entity_type_id: Code,
     template_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     first: From = None,
@@ -38,18 +38,17 @@ async def process_steps(
 ) -> Response:
     """Per template of the entity type and step: time of the steps that began in the period (default the
     last 30 days) and ended; instances waiting there now. CSV: the rows."""
-    now = clock.now()
+    now = ctx.now()
     period = Period.of(first, last, now.date())
     _ordered(period.first, period.last)
-    async with reading(request) as conn:
-        report = await analytics_process.process_steps(conn, caller, entity_type_id, template_id, period, now)
+    async with reading(ctx) as conn:
+        report = await analytics_process.process_steps(conn, ctx.principal, entity_type_id, template_id, period, now)
     return render(request, report, "process-steps")
 
 
 async def field_time(
     request: Request,
-    caller: Caller,
-    clock: Now,
+    ctx: CtxDep,
     entity_type_id: Code,
     field: Code,
     first: Since = None,
@@ -58,9 +57,9 @@ async def field_time(
     """Per value of a list field: items holding it now, and the visits to it that began in the period (every
     visit when no period is given; open visits count up to now). CSV: the values."""
     _ordered(first, last)
-    async with reading(request) as conn:
+    async with reading(ctx) as conn:
         report = await analytics_fields.field_time(
-            conn, caller, entity_type_id, field, OpenPeriod(first, last), clock.now()
+            conn, ctx.principal, entity_type_id, field, OpenPeriod(first, last), ctx.now()
         )
     return render(request, report, "field-time", rows_key="values")
 
