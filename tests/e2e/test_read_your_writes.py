@@ -86,6 +86,10 @@ async def test_a_token_it_cannot_honour_in_time_is_a_retryable_503_and_a_forged_
             params={"entity_type_id": "deal"},
             headers=as_admin(pipelines, tenant, "give me everything"),
         )
+        # Only a known caller makes a service wait: without a bearer token it is a 401 at once.
+        stranger = await pipelines.http.get(
+            f"{pipelines.base_url}/v1/pipelines", params={"entity_type_id": "deal"}, headers={TOKEN: never}
+        )
         # A token of a topic pipelines does not read, or of its own, asks for no wait.
         unread = await pipelines.http.get(
             f"{pipelines.base_url}/v1/pipelines",
@@ -98,3 +102,4 @@ async def test_a_token_it_cannot_honour_in_time_is_a_retryable_503_and_a_forged_
     assert waited.json()["type"].endswith("/not-yet-consistent")
     assert forged.status_code == 400 and forged.json()["type"].endswith("/bad-consistency-token")
     assert unread.status_code == 200
+    assert stranger.status_code == 401

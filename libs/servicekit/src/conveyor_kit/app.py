@@ -105,9 +105,7 @@ def create_app(
     install_problem_handlers(app)
     install_problem_openapi(app)
     # Added innermost first: the last one added sees the request first.
-    app.add_middleware(
-        ConsistencyMiddleware, service=settings.service_name, wait_seconds=settings.consistency_wait_seconds
-    )
+    app.add_middleware(ConsistencyMiddleware)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(NulCharacterGuardMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -1,8 +1,10 @@
 """Read your own writes across services, at the HTTP edge (conveyor_messaging.consistency).
 
-- A successful write answers a `Conveyor-Consistency` header naming the events it stored.
-- A request that sends one back waits, before the route runs, until this service has applied those
-  of the events it consumes: at most `consistency_wait_seconds` (CONVEYOR_CONSISTENCY_WAIT_SECONDS,
+- A successful write answers a `Conveyor-Consistency` header naming the events it stored
+  (`ConsistencyMiddleware`).
+- A request that sends one back waits, once its caller is authenticated and before the route runs
+  (`wait_for_token`, called by the kit's request context), until this service has applied those of
+  the events it consumes: at most `consistency_wait_seconds` (CONVEYOR_CONSISTENCY_WAIT_SECONDS,
   5 s by default), checking the processed marks with a growing pause. Past that it answers 503
   `not-yet-consistent` with `Retry-After: 1`; a header that is no token is a 400
   `bad-consistency-token`.
@@ -19,10 +21,11 @@ import time
 from typing import Any
 
 from conveyor_messaging import consistency
+from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from conveyor_kit.logging import get_logger
-from conveyor_kit.problems import Problem, public_path
+from conveyor_kit.problems import Problem
 
 HEADER = consistency.HEADER
 _HEADER_KEY = HEADER.lower().encode()
@@ -33,24 +36,15 @@ log = get_logger(__name__)
 
 
 class ConsistencyMiddleware:
-    """Waits for the events a request's token names; adds the token of what a request wrote."""
+    """Adds the token of what a request wrote to its successful answer."""
 
-    def __init__(self, app: ASGIApp, *, service: str, wait_seconds: float) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.service = service
-        self.wait_seconds = wait_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        sent = _header(scope)
-        if sent is not None:
-            refusal = await self._wait_for(scope, sent)
-            if refusal is not None:
-                await refusal.response(public_path(scope))(scope, receive, send)
-                return
-
         with consistency.collecting() as written:
 
             async def send_with_token(message: Message) -> None:
@@ -62,44 +56,41 @@ class ConsistencyMiddleware:
 
             await self.app(scope, receive, send_with_token)
 
-    async def _wait_for(self, scope: Scope, sent: str) -> Problem | None:
-        try:
-            entries = consistency.parse_token(sent)
-        except consistency.BadToken as bad:
-            return Problem(400, "Bad consistency token", str(bad), slug="bad-consistency-token")
-        state: Any = scope["app"].state
-        backbone = getattr(state, "backbone", None)
-        pool = getattr(state, "pool", None)
-        if backbone is None or pool is None:
-            return None  # nothing consumed here (a service started without its backbone)
-        wanted = consistency.to_wait_for(entries, service=self.service, consumers=backbone.consumers_by_topic())
-        if not wanted:
-            return None
-        deadline = time.monotonic() + self.wait_seconds
-        pause = FIRST_PAUSE_S
-        while True:
-            async with pool.acquire() as conn:
-                missing = await consistency.missing(conn, wanted)
-            if not missing:
-                return None
-            if time.monotonic() + pause > deadline:
-                log.info("consistency_wait_expired", missing=missing[:5], waited_s=self.wait_seconds)
-                return Problem(
-                    503,
-                    "Not yet consistent",
-                    f"this service has not applied {len(missing)} of the events your token names yet; retry shortly",
-                    slug="not-yet-consistent",
-                    headers={"Retry-After": "1"},
-                    missing_event_ids=missing[:5],
-                )
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, LONGEST_PAUSE_S)
-            wanted = {event_id: wanted[event_id] for event_id in missing}
 
+async def wait_for_token(request: Request) -> None:
+    """Wait until this service has applied the events the request's token names, if it sends one.
 
-def _header(scope: Scope) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == _HEADER_KEY:
-            text: str = value.decode("latin-1")
-            return text
-    return None
+    Called after authentication (from the request context), so only a known caller makes a service
+    wait; 400 for a header that is no token, 503 with Retry-After when the wait runs out."""
+    sent = request.headers.get(HEADER)
+    if sent is None:
+        return
+    try:
+        entries = consistency.parse_token(sent)
+    except consistency.BadToken as bad:
+        raise Problem(400, "Bad consistency token", str(bad), slug="bad-consistency-token") from None
+    state: Any = request.app.state
+    backbone, pool, settings = getattr(state, "backbone", None), getattr(state, "pool", None), state.settings
+    if backbone is None or pool is None:
+        return  # nothing consumed here (a service started without its backbone)
+    wanted = consistency.to_wait_for(entries, service=settings.service_name, consumers=backbone.consumers_by_topic())
+    deadline = time.monotonic() + settings.consistency_wait_seconds
+    pause = FIRST_PAUSE_S
+    while wanted:
+        async with pool.acquire() as conn:
+            missing = await consistency.missing(conn, wanted)
+        if not missing:
+            return
+        if time.monotonic() + pause > deadline:
+            log.info("consistency_wait_expired", missing=missing[:5], waited_s=settings.consistency_wait_seconds)
+            raise Problem(
+                503,
+                "Not yet consistent",
+                f"this service has not applied {len(missing)} of the events your token names yet; retry shortly",
+                slug="not-yet-consistent",
+                headers={"Retry-After": "1"},
+                missing_event_ids=missing[:5],
+            )
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, LONGEST_PAUSE_S)
+        wanted = {event_id: wanted[event_id] for event_id in missing}

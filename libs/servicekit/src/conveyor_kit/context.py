@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 
 from conveyor_kit.auth import Principal, current_principal
 from conveyor_kit.clock import Clock, clock_from
+from conveyor_kit.consistency import wait_for_token
 from conveyor_kit.database import Pool, pool_from
 from conveyor_kit.problems import forbidden
 from conveyor_kit.workers import backbone_from
@@ -58,6 +59,8 @@ async def request_context(
     # FastAPI runs every plain `def` dependency in a worker thread, and four thread round trips per
     # request cost pipelines a fifth of its request handling (bench/README.md, system).
     backbone: Backbone = backbone_from(request)
+    # A caller who sends a consistency token reads what it wrote elsewhere: wait for it, once known.
+    await wait_for_token(request)
     return RequestContext(principal=principal, pool=pool_from(request), store=backbone.store, clock=clock_from(request))
 
 
