@@ -42,6 +42,11 @@ async def test_a_client_reads_at_once_in_one_service_what_it_wrote_in_another(
         )
         assert listed.status_code == 200, listed.text
         [pipeline] = [p for p in listed.json() if p["is_default"]]
+        # The docs' call names the type by its code: the same list.
+        by_code = await pipelines.http.get(
+            f"{pipelines.base_url}/v1/pipelines", params={"entity_type_id": "deal"}, headers=as_admin(pipelines, tenant)
+        )
+        assert by_code.json() == listed.json()
 
         item = await entities.http.post(
             f"{entities.base_url}/v1/items",

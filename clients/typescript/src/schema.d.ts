@@ -855,7 +855,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Pipelines */
+        /**
+         * List Pipelines
+         * @description The type's pipelines. A type this service has not heard of yet has none: send the consistency
+         *     token of its creation to wait for it.
+         */
         get: operations["pipelines_list_pipelines"];
         put?: never;
         /** Create Pipeline */
@@ -12570,6 +12574,7 @@ export interface operations {
     pipelines_list_pipelines: {
         parameters: {
             query: {
+                /** @description The entity type's id or its code (`deal`). */
                 entity_type_id: string;
             };
             header?: never;
@@ -18644,6 +18649,7 @@ export interface operations {
     pipelines_list_tunnels: {
         parameters: {
             query: {
+                /** @description The entity type's id or its code (`deal`). */
                 entity_type_id: string;
             };
             header?: never;

@@ -26,18 +26,30 @@ def _stage(row: asyncpg.Record) -> Stage:
 
 
 async def remember_entity_type(
-    conn: Connection, tenant_id: str, entity_type_id: str, name: str, pipelines_enabled: bool
+    conn: Connection, tenant_id: str, entity_type_id: str, name: str, pipelines_enabled: bool, code: str | None = None
 ) -> bool:
     """Record a type; False when it was already known (a redelivered or repeated event)."""
     status = await conn.execute(
-        "INSERT INTO entity_types (tenant_id, entity_type_id, name, pipelines_enabled) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT DO NOTHING",
+        "INSERT INTO entity_types (tenant_id, entity_type_id, name, pipelines_enabled, code)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
         tenant_id,
         entity_type_id,
         name,
         pipelines_enabled,
+        code,
     )
     return bool(status.endswith(" 1"))
+
+
+async def entity_type_id_of(conn: Connection, tenant_id: str, id_or_code: str) -> str | None:
+    """The id of the type named by its id or its code; None for a type this copy does not know."""
+    found: str | None = await conn.fetchval(
+        "SELECT entity_type_id FROM entity_types WHERE tenant_id = $1 AND (entity_type_id = $2 OR code = $2)"
+        " ORDER BY entity_type_id = $2 DESC LIMIT 1",
+        tenant_id,
+        id_or_code,
+    )
+    return found
 
 
 async def entity_type_known(conn: Connection, tenant_id: str, entity_type_id: str) -> bool:

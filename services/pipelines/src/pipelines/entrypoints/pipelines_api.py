@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipelines.adapters import catalog
 from pipelines.domain.model import DEFAULT_STAGES, Semantic, StageTemplate
 from pipelines.domain.transitions import TransitionRule
-from pipelines.entrypoints.deps import CtxDep
+from pipelines.entrypoints.deps import CtxDep, EntityTypeIdOrCode
 from pipelines.entrypoints.pipelines_models import Pipeline, PipelineStage
 from pipelines.entrypoints.views import pipeline_view, stage_view
 from pipelines.handlers import stages as stage_handlers
@@ -72,9 +72,15 @@ async def _view(ctx: CtxDep, pipeline_id: str) -> dict[str, Any]:
 
 
 @router.get("", response_model=list[Pipeline])
-async def list_pipelines(ctx: CtxDep, entity_type_id: Annotated[str, Query(min_length=1)]) -> list[dict[str, Any]]:
+async def list_pipelines(
+    ctx: CtxDep,
+    entity_type_id: EntityTypeIdOrCode,
+) -> list[dict[str, Any]]:
+    """The type's pipelines. A type this service has not heard of yet has none: send the consistency
+    token of its creation to wait for it."""
     async with ctx.pool.acquire() as conn:
-        found = await catalog.pipelines_of_type(conn, ctx.tenant_id, entity_type_id)
+        type_id = await catalog.entity_type_id_of(conn, ctx.tenant_id, entity_type_id) or entity_type_id
+        found = await catalog.pipelines_of_type(conn, ctx.tenant_id, type_id)
         views = [await pipeline_view(conn, ctx.tenant_id, p.pipeline_id) for p in found]
     return [v for v in views if v is not None]
 

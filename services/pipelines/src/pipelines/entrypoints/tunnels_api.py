@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from conveyor_contracts.pipelines import TunnelAction
 from conveyor_kit.openapi import problem_responses
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from pipelines.adapters import catalog
 from pipelines.adapters import tunnels as tunnel_rows
-from pipelines.entrypoints.deps import CtxDep
+from pipelines.entrypoints.deps import CtxDep, EntityTypeIdOrCode
 from pipelines.entrypoints.tunnels_models import Tunnel
 from pipelines.entrypoints.views import tunnel_view
 from pipelines.handlers.tunnels import remove_tunnel, save_tunnel
@@ -27,9 +28,10 @@ class NewTunnel(BaseModel):
 
 
 @router.get("", response_model=list[Tunnel])
-async def list_tunnels(ctx: CtxDep, entity_type_id: Annotated[str, Query(min_length=1)]) -> list[dict[str, Any]]:
+async def list_tunnels(ctx: CtxDep, entity_type_id: EntityTypeIdOrCode) -> list[dict[str, Any]]:
     async with ctx.pool.acquire() as conn:
-        found = await tunnel_rows.tunnels_of_type(conn, ctx.tenant_id, entity_type_id)
+        type_id = await catalog.entity_type_id_of(conn, ctx.tenant_id, entity_type_id) or entity_type_id
+        found = await tunnel_rows.tunnels_of_type(conn, ctx.tenant_id, type_id)
     return [tunnel_view(t) for t in found]
 
 

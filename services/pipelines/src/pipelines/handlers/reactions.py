@@ -27,7 +27,10 @@ CARD_COLUMNS = {"title": "title", "assignee_id": "assignee_id", "amount": "amoun
 async def when_entity_type_created_open_default_pipeline(conn: Connection, store: EventStore, event: Envelope) -> None:
     created = entities.EntityTypeCreated.model_validate(event.data)
     enabled = bool(created.settings.get("pipelines_enabled", True))
-    if not await catalog.remember_entity_type(conn, event.tenant_id, created.entity_type_id, created.name, enabled):
+    remembered = await catalog.remember_entity_type(
+        conn, event.tenant_id, created.entity_type_id, created.name, enabled, code=created.code
+    )
+    if not remembered:
         return
     if enabled:
         await open_pipeline(
