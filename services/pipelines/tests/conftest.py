@@ -59,11 +59,13 @@ class PipelinesApi:
         key, value, headers = to_kafka(envelope)
         await self.producer.send_and_wait(event.topic(), value=value, key=key, headers=headers)
 
-    async def entity_type(self, *, pipelines_enabled: bool = True, tenant: str | None = None) -> str:
+    async def entity_type(
+        self, *, pipelines_enabled: bool = True, tenant: str | None = None, code: str | None = None
+    ) -> str:
         """A type announced over Kafka; returns once the service has opened its default pipeline."""
         type_id = f"type-{uuid.uuid4().hex[:10]}"
         created = entities.EntityTypeCreated(
-            entity_type_id=type_id, code=type_id, name="Deal", settings={"pipelines_enabled": pipelines_enabled}
+            entity_type_id=type_id, code=code or type_id, name="Deal", settings={"pipelines_enabled": pipelines_enabled}
         )
         await self.publish(created, subject=type_id, tenant=tenant)
         if pipelines_enabled:

@@ -74,7 +74,7 @@ async def test_the_history_keeps_a_visit_to_a_deleted_stage_without_its_name(api
 
 
 async def test_tunnels_answer_their_keys_and_an_empty_204(api: PipelinesApi) -> None:
-    type_id = await api.entity_type()
+    type_id = await api.entity_type(code="deal")
     (pipeline,) = await api.pipelines(type_id)
     won, lost = pipeline["stages"][2]["stage_id"], pipeline["stages"][3]["stage_id"]
 
@@ -82,10 +82,13 @@ async def test_tunnels_answer_their_keys_and_an_empty_204(api: PipelinesApi) -> 
         "/v1/tunnels", json={"from_stage_id": won, "to_stage_id": lost}, headers=api.headers()
     )
     listed = await api.client.get("/v1/tunnels", params={"entity_type_id": type_id}, headers=api.headers())
+    by_code = await api.client.get("/v1/tunnels", params={"entity_type_id": "deal"}, headers=api.headers())
+    pipelines_by_code = await api.client.get("/v1/pipelines", params={"entity_type_id": "deal"}, headers=api.headers())
     removed = await api.client.delete(f"/v1/tunnels/{created.json()['tunnel_id']}", headers=api.headers())
 
     assert created.status_code == 201, created.text
-    assert listed.json() == [created.json()]
+    assert listed.json() == by_code.json() == [created.json()]
+    assert pipelines_by_code.json() == [pipeline]
     assert created.json() == {
         "tunnel_id": created.json()["tunnel_id"],
         "entity_type_id": type_id,
