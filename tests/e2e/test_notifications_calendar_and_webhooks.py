@@ -303,16 +303,18 @@ class TestWebhooks:
         async def delivery() -> dict[str, Any]:
             query = f"/v1/webhooks/deliveries?subscription_id={created.json()['id']}"
             items = (await service.call("GET", query)).json()["items"]
-            return items[0] if items else {"attempts": 0}
+            return items[0] if items else {"attempts": 0, "attempts_log": []}
 
-        # Each attempt is recorded, with its next one due, before the clock moves on: moved while the
-        # service was still recording a failure, the clock would push the next attempt past it.
-        await service.settled(delivery, lambda found: found["attempts"] == 1 and found["next_attempt_at"])
+        # Each attempt is recorded (its outcome in the log, its next one due) before the clock moves on:
+        # moved while the service was still calling or recording, the clock would push the next attempt
+        # past it. `attempts` and `next_attempt_at` alone do not say so: claiming an attempt sets both
+        # (the lease), before the call.
+        await service.settled(delivery, lambda found: len(found["attempts_log"]) == 1)
         assert len(await receiver.about("Doomed")) == 1  # the retry waits for its backoff (30 s of the clock)
         for seconds, attempts in ((30, 2), (60, 3)):  # 30 s, then doubled
             await service.call("POST", "/v1/test/clock", body={"advance_seconds": seconds})
             await service.settled(lambda: receiver.about("Doomed"), functools.partial(_has_length, attempts))
-            await service.settled(delivery, lambda found, n=attempts: found["attempts"] == n)
+            await service.settled(delivery, lambda found, n=attempts: len(found["attempts_log"]) == n)
 
         async def subscription() -> dict[str, Any]:
             items = (await service.call("GET", "/v1/webhooks/subscriptions")).json()["items"]
