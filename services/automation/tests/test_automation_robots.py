@@ -33,6 +33,14 @@ class TestRobotsRunWhenAnItemEntersTheirStage:
     async def test_an_at_once_robot_notifies_the_assignee_with_its_template(self, automation: Automation) -> None:
         await automation.user("manager-1", "Olga Petrova")
         await automation.add_robot(pipeline_id=PIPE, stage_id=PROPOSAL, name="Remind", action=notify())
+        # The user travels on the directory's topic, the item on its own: the robot names her only once
+        # automation's copy of the directory has her (until then it says her id).
+        await automation.eventually(
+            lambda: automation.fetch(
+                "SELECT 1 FROM directory_users WHERE tenant_id = $1 AND user_id = 'manager-1'", automation.tenant
+            ),
+            lambda rows: len(rows) == 1,
+        )
 
         item_id = await on_stage(automation)
 
