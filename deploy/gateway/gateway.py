@@ -137,28 +137,25 @@ def _locations(table: Mapping[str, list[str]]) -> str:
     return "\n".join(lines)
 
 
-def swagger_assets() -> Path:
-    import swagger_ui  # the package the services' own /v1/docs pages use
+def docs_assets() -> Path:
+    from conveyor_kit.api_docs import ASSETS  # the files the services' own pages serve
 
-    return Path(swagger_ui.__file__).parent / "static"
+    return ASSETS
 
 
-def docs_page() -> str:
-    from fastapi.openapi.docs import get_swagger_ui_html
+def docs_pages() -> dict[str, str]:
+    """The two pages for the merged document, by file name: Swagger UI and ReDoc."""
+    from conveyor_kit.api_docs import redoc_page, swagger_ui_page
 
-    page = get_swagger_ui_html(
-        openapi_url="/openapi.json",
-        title=TITLE,
-        swagger_js_url="/v1/docs/assets/swagger-ui-bundle.js",
-        swagger_css_url="/v1/docs/assets/swagger-ui.css",
-        swagger_favicon_url="/v1/docs/assets/favicon-32x32.png",
-    )
-    return bytes(page.body).decode()
+    return {
+        "docs.html": bytes(swagger_ui_page("/openapi.json", TITLE, "/v1/docs/assets").body).decode(),
+        "redoc.html": bytes(redoc_page("/openapi.json", TITLE, "/v1/docs/assets").body).decode(),
+    }
 
 
 def nginx_conf(listen: str, upstreams: Mapping[str, str], home: Path, openapi: Path) -> str:
     """nginx.conf for the gateway: every owned prefix proxied to its service, the merged document at
-    /openapi.json, Swagger UI at /v1/docs, and a problem+json 404 for everything else (/health,
+    /openapi.json, Swagger UI at /v1/docs, ReDoc at /v1/redoc, and a problem+json 404 for everything else (/health,
     /metrics included)."""
     table = owners()
     missing = sorted(set(table) - set(upstreams))
@@ -206,7 +203,8 @@ http {{
         location = /openapi.json {{ alias {openapi}; default_type application/json; }}
         location = /v1/openapi.json {{ alias {openapi}; default_type application/json; }}
         location = /v1/docs {{ alias {home}/docs.html; default_type text/html; }}
-        location /v1/docs/assets/ {{ alias {swagger_assets()}/; expires 1d; }}
+        location = /v1/redoc {{ alias {home}/redoc.html; default_type text/html; }}
+        location /v1/docs/assets/ {{ alias {docs_assets()}/; expires 1d; }}
 
 {_locations(table)}
 
@@ -229,7 +227,8 @@ def write_gateway(listen: str, upstreams: Mapping[str, str], home: Path, openapi
     """The gateway's home (nginx.conf, the docs page, temp folders); returns the config's path."""
     for folder in ("tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"):
         (home / folder).mkdir(parents=True, exist_ok=True)
-    (home / "docs.html").write_text(docs_page())
+    for name, page in docs_pages().items():
+        (home / name).write_text(page)
     conf = home / "nginx.conf"
     conf.write_text(nginx_conf(listen, upstreams, home.resolve(), openapi.resolve()))
     return conf

@@ -108,15 +108,19 @@ class TestOneOrigin:
             assert answer.headers["content-type"] == "application/problem+json"
             assert answer.json()["status"] == 404
 
-    async def test_the_merged_document_and_its_page_are_served(self, origin: str) -> None:
+    async def test_the_merged_document_and_its_pages_are_served(self, origin: str) -> None:
         async with httpx.AsyncClient(base_url=origin, timeout=30) as api:
             document = await api.get("/openapi.json")
             page = await api.get("/v1/docs")
             script = await api.get("/v1/docs/assets/swagger-ui-bundle.js")
+            reference = await api.get("/v1/redoc")
+            reference_script = await api.get("/v1/docs/assets/redoc.standalone.js")
 
         assert document.json() == json.loads((REPO_ROOT / "docs" / "openapi.json").read_text())
         assert "/openapi.json" in page.text and "/v1/docs/assets/swagger-ui-bundle.js" in page.text
         assert script.status_code == 200 and len(script.content) > 100_000
+        assert 'spec-url="/openapi.json"' in reference.text and "https://" not in reference.text
+        assert reference_script.status_code == 200 and len(reference_script.content) > 100_000
 
     async def test_a_browser_on_another_localhost_port_may_call_it_with_its_token(
         self, five: dict[str, Any], origin: str

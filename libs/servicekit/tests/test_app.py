@@ -185,6 +185,19 @@ class TestOperationalEndpoints:
         assert script.status_code == 200 and "javascript" in script.headers["content-type"]
         assert style.status_code == 200 and len(script.content) > 100_000
 
+    async def test_the_reference_page_loads_redoc_from_the_service_not_a_cdn(
+        self, make_app: Callable[..., FastAPI], client_for: Client
+    ) -> None:
+        async with client_for(make_app(root_path="/entities")) as api:
+            page = await api.get("/v1/redoc")
+            script = await api.get("/v1/docs/assets/redoc.standalone.js")
+
+        assert page.status_code == 200 and "https://" not in page.text
+        assert "/entities/v1/docs/assets/redoc.standalone.js" in page.text
+        assert 'spec-url="/entities/v1/openapi.json"' in page.text
+        assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+        assert len(script.content) > 100_000
+
     async def test_metrics_count_requests_by_route_template(
         self, make_app: Callable[..., FastAPI], client_for: Client
     ) -> None:
