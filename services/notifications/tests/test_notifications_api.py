@@ -147,7 +147,8 @@ class TestTemplates:
         assert saved.status_code == 200, saved.text
         assert saved.json()["updated_at"].endswith("Z") and saved.json()["variants"]["ru"]["html"] is None
         assert (await api.client.get("/v1/templates/forgotten", headers=api.headers())).json() == saved.json()
-        assert (await api.client.get("/v1/templates", headers=api.headers())).json() == {"items": [saved.json()]}
+        listed = await api.client.get("/v1/templates", headers=api.headers())
+        assert listed.json() == {"items": [saved.json()], "next_cursor": None}
         ru = await api.client.post(
             "/v1/templates/forgotten/preview",
             headers=api.headers(),
@@ -164,6 +165,19 @@ class TestTemplates:
             "/v1/templates/forgotten/preview", headers=api.headers(), json={"variables": {}}
         )
         assert missing.status_code == 422
+
+    async def test_templates_are_listed_by_id_a_page_at_a_time(self, api: NotificationsApi) -> None:
+        for template_id in ["welcome", "forgotten", "reminder"]:
+            saved = await api.client.put(f"/v1/templates/{template_id}", headers=api.headers(), json=TEMPLATE)
+            assert saved.status_code == 200, saved.text
+        first = (await api.client.get("/v1/templates", params={"limit": 2}, headers=api.headers())).json()
+        rest = (
+            await api.client.get(
+                "/v1/templates", params={"limit": 2, "cursor": first["next_cursor"]}, headers=api.headers()
+            )
+        ).json()
+        assert [t["id"] for t in first["items"] + rest["items"]] == ["forgotten", "reminder", "welcome"]
+        assert rest["next_cursor"] is None
 
     async def test_a_template_reaching_outside_its_variables_is_refused_and_only_admins_save(
         self, api: NotificationsApi
