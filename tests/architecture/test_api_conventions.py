@@ -34,7 +34,6 @@ NOT_YET_PAGES = {
     "GET /v1/tasks/inbox",
     "GET /v1/triggers",
     "GET /v1/tunnels",
-    "GET /v1/calendar/entries",
 }
 # Resources that hold a list, not collections: a role's grants are read and replaced (PUT) whole.
 WHOLE_RESOURCES = {"GET /v1/directory/roles/{role}/grants"}
