@@ -241,8 +241,8 @@ PROBES: dict[str, Probe] = {
         BLIND, query=lambda ids: {"from": "2030-01-01T00:00:00Z", "to": "2031-01-01T00:00:00Z"}
     ),
     "notifications GET /v1/calendar/entries/{entry_id}": Probe(GONE),
-    "notifications PATCH /v1/calendar/entries/{entry_id}": Probe(GONE, lambda ids: {"title": "Spy"}),
-    "notifications POST /v1/calendar/entries/{entry_id}/cancel": Probe(GONE),
+    "notifications PATCH /v1/calendar/entries/{entry_id}": Probe(GONE, lambda ids: {"title": "Spy"}, headers=V1),
+    "notifications POST /v1/calendar/entries/{entry_id}/cancel": Probe(GONE, headers=V1),
     "notifications POST /v1/calendar/feed": Probe(BLIND),
     "notifications DELETE /v1/calendar/feed": Probe(BLIND),
     "notifications GET /v1/calendar/feeds/{token}.ics": Probe(Expect.CREDENTIAL),

@@ -62,7 +62,60 @@ class TestCalendar:
         )
         assert {e["title"]: e["overlaps"] for e in listed.json()["items"]} == {"A": True, "B": True, "C": False}
         other = await api.client.get("/v1/calendar/entries", headers=api.headers("olga"))
-        assert other.json()["items"] == []
+        assert other.json() == {"items": [], "next_cursor": None}
+
+    async def test_a_range_pages_by_start_and_marks_overlaps_with_entries_of_other_pages(
+        self, api: NotificationsApi
+    ) -> None:
+        t0 = datetime(2027, 7, 5, 9, 0, tzinfo=UTC)
+        for title, start, minutes in [
+            ("A", t0, 60),
+            ("B", t0 + timedelta(minutes=30), 30),
+            ("C", t0 + timedelta(hours=1), 30),
+            ("later", t0 + timedelta(days=2), 30),
+        ]:
+            created = await api.client.post(
+                "/v1/calendar/entries",
+                headers=api.headers("vera"),
+                json={
+                    "title": title,
+                    "start": start.isoformat(),
+                    "end": (start + timedelta(minutes=minutes)).isoformat(),
+                },
+            )
+            assert created.status_code == 201, created.text
+        seen: list[tuple[str, bool]] = []
+        params = {"from": t0.isoformat(), "to": (t0 + timedelta(days=1)).isoformat(), "limit": "1"}
+        while True:
+            page = await api.client.get("/v1/calendar/entries", headers=api.headers("vera"), params=params)
+            assert page.status_code == 200, page.text
+            seen += [(e["title"], e["overlaps"]) for e in page.json()["items"]]
+            if page.json()["next_cursor"] is None:
+                break
+            params["cursor"] = page.json()["next_cursor"]
+        assert seen == [("A", True), ("B", True), ("C", False)]
+
+    async def test_changing_or_cancelling_an_entry_takes_if_match(self, api: NotificationsApi) -> None:
+        created = await api.client.post(
+            "/v1/calendar/entries", headers=api.headers("ivan"), json={"title": "Call", "start": "2027-05-03T12:00:00Z"}
+        )
+        assert created.headers["ETag"] == '"1"'
+        entry = f"/v1/calendar/entries/{created.json()['id']}"
+        read = await api.client.get(entry, headers=api.headers("ivan"))
+        assert read.headers["ETag"] == '"1"'
+
+        unconditional = await api.client.patch(entry, headers=api.headers("ivan"), json={"title": "x"})
+        assert unconditional.status_code == 428
+        assert unconditional.json()["type"].endswith("precondition-required")
+        assert (await api.client.post(f"{entry}/cancel", headers=api.headers("ivan"))).status_code == 428
+        changed = await api.client.patch(
+            entry, headers={**api.headers("ivan"), "If-Match": read.headers["ETag"]}, json={"title": "Call back"}
+        )
+        assert changed.status_code == 200 and changed.headers["ETag"] == '"2"'
+        stale = await api.client.post(f"{entry}/cancel", headers={**api.headers("ivan"), "If-Match": '"1"'})
+        assert stale.status_code == 412 and stale.json()["current_version"] == 2
+        cancelled = await api.client.post(f"{entry}/cancel", headers={**api.headers("ivan"), "If-Match": '"2"'})
+        assert cancelled.json()["status"] == "cancelled" and cancelled.headers["ETag"] == '"3"'
 
     async def test_moving_an_entry_moves_its_reminders_and_cancelling_drops_them(self, api: NotificationsApi) -> None:
         start = datetime(2027, 5, 3, 9, 0, tzinfo=UTC)
@@ -96,7 +149,9 @@ class TestCalendar:
         )
         assert stale.status_code == 412
         assert (stale.json()["expected_version"], stale.json()["current_version"]) == (1, 2)
-        cancelled = await api.client.post(f"/v1/calendar/entries/{entry_id}/cancel", headers=api.headers("ivan"))
+        cancelled = await api.client.post(
+            f"/v1/calendar/entries/{entry_id}/cancel", headers={**api.headers("ivan"), "If-Match": '"2"'}
+        )
         assert cancelled.json()["status"] == "cancelled"
         assert all(s == "cancelled" for s, _ in await timers_of(api, entry_id))
         stranger = await api.client.get(f"/v1/calendar/entries/{entry_id}", headers=api.headers("stranger"))
@@ -147,7 +202,8 @@ class TestTemplates:
         assert saved.status_code == 200, saved.text
         assert saved.json()["updated_at"].endswith("Z") and saved.json()["variants"]["ru"]["html"] is None
         assert (await api.client.get("/v1/templates/forgotten", headers=api.headers())).json() == saved.json()
-        assert (await api.client.get("/v1/templates", headers=api.headers())).json() == {"items": [saved.json()]}
+        listed = await api.client.get("/v1/templates", headers=api.headers())
+        assert listed.json() == {"items": [saved.json()], "next_cursor": None}
         ru = await api.client.post(
             "/v1/templates/forgotten/preview",
             headers=api.headers(),
@@ -164,6 +220,19 @@ class TestTemplates:
             "/v1/templates/forgotten/preview", headers=api.headers(), json={"variables": {}}
         )
         assert missing.status_code == 422
+
+    async def test_templates_are_listed_by_id_a_page_at_a_time(self, api: NotificationsApi) -> None:
+        for template_id in ["welcome", "forgotten", "reminder"]:
+            saved = await api.client.put(f"/v1/templates/{template_id}", headers=api.headers(), json=TEMPLATE)
+            assert saved.status_code == 200, saved.text
+        first = (await api.client.get("/v1/templates", params={"limit": 2}, headers=api.headers())).json()
+        rest = (
+            await api.client.get(
+                "/v1/templates", params={"limit": 2, "cursor": first["next_cursor"]}, headers=api.headers()
+            )
+        ).json()
+        assert [t["id"] for t in first["items"] + rest["items"]] == ["forgotten", "reminder", "welcome"]
+        assert rest["next_cursor"] is None
 
     async def test_a_template_reaching_outside_its_variables_is_refused_and_only_admins_save(
         self, api: NotificationsApi

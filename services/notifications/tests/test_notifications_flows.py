@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from typing import Any as Mailbox  # the fixtures of conftest.py
@@ -49,7 +50,9 @@ class TestInbox:
 
         found = await eventually(inbox, lambda r: len(r.json()["items"]) >= 1)
         assert [n["title"] for n in found.json()["items"]] == ["Was a meeting set?"]
-        assert found.json()["unread"] == 1
+        assert found.json()["next_cursor"] is None
+        unread = await api.client.get("/v1/notifications/unread-count", headers=api.headers("anna"))
+        assert unread.json() == {"unread": 1}
         other = await api.client.get("/v1/notifications", headers=api.headers("boris"))
         assert other.json()["items"] == []
         elsewhere = await api.client.get("/v1/notifications", headers=api.headers("anna", tenant="other-tenant"))
@@ -63,12 +66,27 @@ class TestInbox:
         assert one["read"] is True and one["created_at"].endswith("Z") and one["read_at"].endswith("Z")
         count = await api.client.get("/v1/notifications/unread-count", headers=api.headers("anna"))
         assert count.json() == {"unread": 0}
-        older = await api.client.get(
-            "/v1/notifications",
-            params={"before_time": one["created_at"], "before_id": one["id"]},
-            headers=api.headers("anna"),
-        )
-        assert older.json() == {"items": [], "unread": 0}
+        still_unread = await api.client.get("/v1/notifications", params={"unread": True}, headers=api.headers("anna"))
+        assert still_unread.json() == {"items": [], "next_cursor": None}
+
+    async def test_the_inbox_pages_newest_first_with_a_cursor(self, api: NotificationsApi) -> None:
+        async def inbox(**params: Any) -> Any:
+            response = await api.client.get("/v1/notifications", params=params, headers=api.headers("pavel"))
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        for count, title in enumerate(["first", "second", "third"], start=1):
+            command = Notify(idempotency_key=key(), recipient_ids=["pavel"], title=title)
+            await api.publish(command, subject=command.idempotency_key)
+            await eventually(inbox, _holding(count))
+            api.clock.advance(1)  # each arrives at its own instant: newest first is this order reversed
+
+        first = await inbox(limit=2)
+        rest = await inbox(limit=2, cursor=first["next_cursor"])
+        assert [n["title"] for n in first["items"] + rest["items"]] == ["third", "second", "first"]
+        assert rest["next_cursor"] is None
+        refused = await api.client.get("/v1/notifications", params={"cursor": "nonsense"}, headers=api.headers("pavel"))
+        assert refused.status_code == 422 and refused.json()["type"].endswith("invalid-cursor")
 
 
 class TestCalendarAndReminders:
@@ -161,6 +179,7 @@ class TestWebhooks:
         assert found[0]["disabled_at"].endswith("Z") and found[0]["created_at"].endswith("Z")
         assert len(receiver.requests) == 3
         log = (await api.client.get("/v1/webhooks/deliveries", headers=api.headers())).json()["items"]
+        assert log[0]["subscription_id"] == created.json()["id"] and log[0]["id"] != created.json()["id"]
         assert [a["status_code"] for a in log[0]["attempts_log"]] == [500, 500, 500]
         assert log[0]["status"] == "failed" and log[0]["finished_at"].endswith("Z")
         assert all(a["at"].endswith("Z") for a in log[0]["attempts_log"])
@@ -169,6 +188,38 @@ class TestWebhooks:
         )
         assert enabled.json()["active"] is True and enabled.json()["disabled_at"] is None
         assert enabled.json()["consecutive_failures"] == 0
+
+    async def test_subscriptions_and_deliveries_are_listed_a_page_at_a_time(
+        self, api: NotificationsApi, receiver: Receiver
+    ) -> None:
+        subscribed: set[str] = set()
+        for _ in range(2):
+            created = await api.client.post(
+                "/v1/webhooks/subscriptions",
+                headers=api.headers(),
+                json={"url": receiver.url, "event_types": ["conveyor.notifications.notification.*"]},
+            )
+            subscribed.add(created.json()["id"])
+        command = Notify(idempotency_key=key(), recipient_ids=["anna"], title="Hello")
+        await api.publish(command, subject=command.idempotency_key)
+        await eventually(lambda: _async(receiver.requests), lambda r: len(r) == 2)
+
+        async def every(path: str) -> list[Any]:
+            found: list[Any] = []
+            params = {"limit": "1"}
+            while True:
+                page = (await api.client.get(path, params=params, headers=api.headers())).json()
+                assert len(page["items"]) == 1
+                found += page["items"]
+                if page["next_cursor"] is None:
+                    return found
+                params["cursor"] = page["next_cursor"]
+
+        subscriptions = await every("/v1/webhooks/subscriptions")
+        assert {s["id"] for s in subscriptions} == subscribed and len(subscriptions) == 2
+        deliveries = await every("/v1/webhooks/deliveries")
+        assert {d["subscription_id"] for d in deliveries} == subscribed
+        assert len({d["id"] for d in deliveries}) == 2
 
     async def test_a_private_target_is_refused_without_the_allow_list(self, api: NotificationsApi) -> None:
         refused = await api.client.post(
@@ -181,6 +232,11 @@ class TestWebhooks:
 
 async def _async(value: Any) -> Any:
     return value
+
+
+def _holding(count: int) -> Callable[[Any], bool]:
+    """A page holding ``count`` items."""
+    return lambda page: len(page["items"]) == count
 
 
 async def _quiet(api: NotificationsApi) -> None:

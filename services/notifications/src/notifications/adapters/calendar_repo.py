@@ -88,6 +88,34 @@ async def of_user(
     return [_entry(r) for r in rows]
 
 
+async def page_of_user(
+    conn: Connection,
+    tenant_id: str,
+    user_id: str,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[Entry]:
+    """The user's scheduled entries sharing time with [start, end), by start then id, those after ``after``."""
+    rows = await conn.fetch(
+        """SELECT * FROM calendar_entries
+            WHERE tenant_id = $1 AND (organizer_id = $2 OR $2 = ANY(attendee_ids)) AND status <> 'cancelled'
+              AND ($3::timestamptz IS NULL OR end_at > $3) AND ($4::timestamptz IS NULL OR start_at < $4)
+              AND ($5::timestamptz IS NULL OR (start_at, entry_id) > ($5, $6))
+            ORDER BY start_at, entry_id LIMIT $7""",
+        tenant_id,
+        user_id,
+        start,
+        end,
+        after[0] if after else None,
+        after[1] if after else "",
+        limit,
+    )
+    return [_entry(r) for r in rows]
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

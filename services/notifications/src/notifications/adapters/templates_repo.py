@@ -51,6 +51,13 @@ async def load(conn: Connection, tenant_id: str, template_id: str) -> dict[str, 
     return _template(row) if row else None
 
 
-async def all_of(conn: Connection, tenant_id: str) -> list[dict[str, Any]]:
-    rows = await conn.fetch("SELECT * FROM templates WHERE tenant_id = $1 ORDER BY template_id", tenant_id)
+async def page(conn: Connection, tenant_id: str, *, after: str | None, limit: int) -> list[dict[str, Any]]:
+    """The tenant's templates by id, those after ``after``."""
+    rows = await conn.fetch(
+        """SELECT * FROM templates WHERE tenant_id = $1 AND ($2::text IS NULL OR template_id > $2)
+            ORDER BY template_id LIMIT $3""",
+        tenant_id,
+        after,
+        limit,
+    )
     return [_template(r) for r in rows]

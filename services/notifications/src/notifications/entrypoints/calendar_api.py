@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from conveyor_contracts.notifications import CalendarEntryKind, ItemRef, ReminderSpec
+from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses, text_body
+from conveyor_kit.pagination import Cursor, Limit
 from conveyor_kit.problems import not_found
 from conveyor_kit.versions import expected_version
+from conveyor_messaging.db import Connection
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from notifications.adapters import calendar_repo
 from notifications.domain.calendar import Entry, Feed, end_of, overlapping
-from notifications.entrypoints.calendar_models import CalendarEntries, CalendarEntry, CalendarFeedUrl
+from notifications.entrypoints.calendar_models import CalendarEntry, CalendarFeedUrl
 from notifications.entrypoints.deps import CtxDep
+from notifications.entrypoints.paging import after_instant, page
 from notifications.handlers.calendar_entries import cancel_entry, change_entry, schedule_entry
 
-router = APIRouter(prefix="/v1/calendar", tags=["calendar"], responses=problem_responses(404, 409, 412))
+router = APIRouter(prefix="/v1/calendar", tags=["calendar"], responses=problem_responses(404, 409))
+WRITE_RESPONSES = problem_responses(412, 428)
+IfMatch = Annotated[str | None, Header(max_length=40, description='The entry\'s ETag as read, e.g. "2" (required).')]
 
 
 class NewEntry(BaseModel):
@@ -63,8 +69,14 @@ def view(entry: Entry, overlaps: bool = False) -> dict[str, Any]:
     }
 
 
+def answer(entry: Entry, response: Response) -> dict[str, Any]:
+    """The entry as answered by its GET and its writes, its version as the ETag."""
+    response.headers["ETag"] = f'"{entry.version}"'
+    return view(entry)
+
+
 @router.post("/entries", status_code=201, response_model=CalendarEntry)
-async def create_entry(body: NewEntry, ctx: CtxDep) -> dict[str, Any]:
+async def create_entry(body: NewEntry, ctx: CtxDep, response: Response) -> dict[str, Any]:
     """An entry organised by the caller (an end before its start is a 422, `EntryRefused`)."""
     entry = Entry(
         entry_id=str(uuid.uuid4()),
@@ -83,22 +95,54 @@ async def create_entry(body: NewEntry, ctx: CtxDep) -> dict[str, Any]:
         entry = await schedule_entry(
             conn, ctx.store, tenant_id=ctx.tenant_id, entry=entry, actor=ctx.actor, now=ctx.now()
         )
-    return view(entry)
+    return answer(entry, response)
 
 
-@router.get("/entries", response_model=CalendarEntries)
+@router.get("/entries", response_model=Page[CalendarEntry])
 async def list_entries(
     ctx: CtxDep,
     start: Annotated[datetime | None, Query(alias="from")] = None,
     end: Annotated[datetime | None, Query(alias="to")] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """The caller's entries (organizer or attendee) sharing time with [from, to); ``overlaps`` marks clashes."""
+    """The caller's entries (organizer or attendee) sharing time with [from, to), by start then id;
+    ``overlaps`` marks those that clash with another entry of the range, on this page or another."""
+    after = after_instant(cursor)
     async with ctx.pool.acquire() as conn:
-        entries = await calendar_repo.of_user(
-            conn, ctx.tenant_id, ctx.principal.user_id, start=start, end=end, cancelled=False
+        found = await calendar_repo.page_of_user(
+            conn, ctx.tenant_id, ctx.principal.user_id, start=start, end=end, after=after, limit=limit + 1
         )
-    clashing = overlapping(entries)
-    return {"items": [view(e, e.entry_id in clashing) for e in entries]}
+        entries, next_cursor = page(found, limit, lambda e: [e.start.isoformat(), e.entry_id])
+        clashing = await _clashing(conn, ctx.tenant_id, ctx.principal.user_id, entries, start=start, end=end)
+    return {"items": [view(e, e.entry_id in clashing) for e in entries], "next_cursor": next_cursor}
+
+
+async def _clashing(
+    conn: Connection,
+    tenant_id: str,
+    user_id: str,
+    entries: list[Entry],
+    *,
+    start: datetime | None,
+    end: datetime | None,
+) -> set[str]:
+    """Ids of the entries that share time with another of the range: any such other shares time with the span
+    from the first entry's start to the latest end of them, within the range."""
+    if not entries:
+        return set()
+    lower, upper = entries[0].start, max(e.end for e in entries)
+    # A time without a zone is UTC, as PostgreSQL took it for the page.
+    start, end = (t.replace(tzinfo=UTC) if t and t.tzinfo is None else t for t in (start, end))
+    neighbours = await calendar_repo.of_user(
+        conn,
+        tenant_id,
+        user_id,
+        start=max(lower, start) if start else lower,
+        end=min(upper, end) if end else upper,
+        cancelled=False,
+    )
+    return overlapping(list({e.entry_id: e for e in [*neighbours, *entries]}.values()))
 
 
 async def _visible(ctx: CtxDep, entry_id: str) -> Entry:
@@ -110,22 +154,23 @@ async def _visible(ctx: CtxDep, entry_id: str) -> Entry:
 
 
 @router.get("/entries/{entry_id}", response_model=CalendarEntry)
-async def get_entry(entry_id: str, ctx: CtxDep) -> dict[str, Any]:
-    return view(await _visible(ctx, entry_id))
+async def get_entry(entry_id: str, ctx: CtxDep, response: Response) -> dict[str, Any]:
+    """One entry, its version as the `ETag` to send back as `If-Match` when changing or cancelling it."""
+    return answer(await _visible(ctx, entry_id), response)
 
 
-@router.patch("/entries/{entry_id}", response_model=CalendarEntry)
+@router.patch(
+    "/entries/{entry_id}",
+    response_model=CalendarEntry,
+    responses=WRITE_RESPONSES,
+    summary="Change an entry (If-Match required)",
+)
 async def update_entry(
-    entry_id: str,
-    body: EntryChanges,
-    ctx: CtxDep,
-    response: Response,
-    if_match: Annotated[
-        str | None, Header(max_length=40, description='The entry\'s ETag as read, e.g. "2"; none: change it anyway.')
-    ] = None,
+    entry_id: str, body: EntryChanges, ctx: CtxDep, response: Response, if_match: IfMatch = None
 ) -> dict[str, Any]:
-    """Change an entry the caller organises or attends; its reminders move with it. A stale If-Match is a 412."""
-    expected = expected_version(if_match, required=False)
+    """Change an entry the caller organises or attends; its reminders move with it. If-Match names the
+    version read: 428 without it, 412 when it is stale."""
+    expected = expected_version(if_match, required=True)
     await _visible(ctx, entry_id)
     changes = body.model_dump(exclude_none=True)
     if body.reminders is not None:
@@ -141,22 +186,39 @@ async def update_entry(
             now=ctx.now(),
             expected_version=expected,
         )
-    response.headers["ETag"] = f'"{entry.version}"'
-    return view(entry)
+    return answer(entry, response)
 
 
-@router.post("/entries/{entry_id}/cancel", response_model=CalendarEntry)
+@router.post(
+    "/entries/{entry_id}/cancel",
+    response_model=CalendarEntry,
+    responses=WRITE_RESPONSES,
+    summary="Cancel an entry (If-Match required)",
+)
 async def cancel(
-    entry_id: str, ctx: CtxDep, reason: Annotated[str | None, Query(max_length=500)] = None
+    entry_id: str,
+    ctx: CtxDep,
+    response: Response,
+    if_match: IfMatch = None,
+    reason: Annotated[str | None, Query(max_length=500)] = None,
 ) -> dict[str, Any]:
     """Cancel an entry: an action, not a deletion (docs/api-conventions.md): the entry stays readable with
-    status `cancelled`, its pending reminders are dropped, and feeds show it cancelled."""
+    status `cancelled`, its pending reminders are dropped, and feeds show it cancelled. If-Match names the
+    version read: 428 without it, 412 when it is stale."""
+    expected = expected_version(if_match, required=True)
     await _visible(ctx, entry_id)
     async with ctx.pool.acquire() as conn, conn.transaction():
         entry = await cancel_entry(
-            conn, ctx.store, tenant_id=ctx.tenant_id, entry_id=entry_id, reason=reason, actor=ctx.actor, now=ctx.now()
+            conn,
+            ctx.store,
+            tenant_id=ctx.tenant_id,
+            entry_id=entry_id,
+            reason=reason,
+            actor=ctx.actor,
+            now=ctx.now(),
+            expected_version=expected,
         )
-    return view(entry)
+    return answer(entry, response)
 
 
 @router.post("/feed", status_code=201, response_model=CalendarFeedUrl)

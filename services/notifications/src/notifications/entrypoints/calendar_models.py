@@ -62,14 +62,8 @@ class CalendarEntry(ApiModel):
         description="each either `minutes_before` the start or `at` a fixed instant"
     )
     status: Literal["scheduled", "cancelled"]
-    version: int = Field(description="changes with every change; send it back as `expected_version`")
-    overlaps: bool = Field(description="in a list: true when it shares time with another entry of the list")
-
-
-class CalendarEntries(ApiModel):
-    """The caller's entries sharing time with the asked range."""
-
-    items: list[CalendarEntry]
+    version: int = Field(description="changes with every change: the `ETag`, sent as `If-Match` to change or cancel")
+    overlaps: bool = Field(description="in a list: true when it shares time with another entry of the asked range")
 
 
 class CalendarFeedUrl(ApiModel):

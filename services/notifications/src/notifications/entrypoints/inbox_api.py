@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 
 from conveyor_contracts.notifications import NotificationsRead
+from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses, text_body
+from conveyor_kit.pagination import Cursor, Limit
 from conveyor_kit.problems import not_found
 from conveyor_messaging.eventstore import ANY_VERSION, NewEvent
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from notifications.adapters import inbox
 from notifications.entrypoints.deps import CtxDep
-from notifications.entrypoints.inbox_models import (
-    InboxNotification,
-    NotificationInbox,
-    NotificationsMarkedRead,
-    NotificationUnreadCount,
-)
+from notifications.entrypoints.inbox_models import InboxNotification, NotificationsMarkedRead, NotificationUnreadCount
+from notifications.entrypoints.paging import after_instant, page
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"], responses=problem_responses(404))
 KEEPALIVE_SECONDS = 15.0
@@ -32,21 +29,19 @@ class MarkRead(BaseModel):
     ids: list[str] | None = Field(default=None, max_length=1000, description="omit to mark everything read")
 
 
-@router.get("", response_model=NotificationInbox)
+@router.get("", response_model=Page[InboxNotification])
 async def list_notifications(
-    ctx: CtxDep,
-    unread: bool = False,
-    limit: int = Query(50, ge=1, le=200),
-    before_time: datetime | None = None,
-    before_id: str = "",
+    ctx: CtxDep, unread: bool = False, limit: Limit = 50, cursor: Cursor = None
 ) -> dict[str, Any]:
-    """Newest first; page with ``before_time``/``before_id`` from the last item."""
+    """The caller's notifications, newest first (``unread``: only those not read yet); the count still unread
+    is `GET /v1/notifications/unread-count`."""
+    before = after_instant(cursor)
     async with ctx.pool.acquire() as conn:
-        before = (before_time, before_id) if before_time else None
-        items = await inbox.page(
-            conn, ctx.tenant_id, ctx.principal.user_id, unread_only=unread, limit=limit, before=before
+        rows = await inbox.page(
+            conn, ctx.tenant_id, ctx.principal.user_id, unread_only=unread, limit=limit + 1, before=before
         )
-        return {"items": items, "unread": await inbox.unread_count(conn, ctx.tenant_id, ctx.principal.user_id)}
+    items, next_cursor = page(rows, limit, lambda n: [n["created_at"].isoformat(), n["id"]])
+    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get("/unread-count", response_model=NotificationUnreadCount)

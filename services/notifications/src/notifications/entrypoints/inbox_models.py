@@ -48,15 +48,6 @@ class InboxNotification(ApiModel):
     read_at: Timestamp | None = Field(description="when the caller marked it read; null while unread")
 
 
-class NotificationInbox(ApiModel):
-    """A page of the caller's notifications, newest first, with the count still unread."""
-
-    items: list[InboxNotification] = Field(
-        description="page on with the last item's `created_at` and `id` as `before_time` and `before_id`"
-    )
-    unread: int = Field(description="how many of the caller's notifications are unread (all of them, not this page)")
-
-
 class NotificationUnreadCount(ApiModel):
     unread: int = Field(description="how many of the caller's notifications are unread")
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses
+from conveyor_kit.pagination import Cursor, Limit
 from conveyor_kit.problems import Problem, not_found
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -12,7 +14,8 @@ from pydantic import BaseModel, Field
 from notifications.adapters import templates_repo
 from notifications.domain.templates import TemplateRefused, check_variants, render
 from notifications.entrypoints.deps import CtxDep
-from notifications.entrypoints.templates_models import MessageTemplate, MessageTemplates, RenderedTemplate
+from notifications.entrypoints.paging import after_id, page
+from notifications.entrypoints.templates_models import MessageTemplate, RenderedTemplate
 
 router = APIRouter(prefix="/v1/templates", tags=["templates"], responses=problem_responses(403, 404))
 
@@ -53,10 +56,13 @@ async def save_template(template_id: str, body: TemplateBody, ctx: CtxDep) -> di
         )
 
 
-@router.get("", response_model=MessageTemplates)
-async def list_templates(ctx: CtxDep) -> dict[str, Any]:
+@router.get("", response_model=Page[MessageTemplate])
+async def list_templates(ctx: CtxDep, limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
+    """The tenant's templates, by id."""
     async with ctx.pool.acquire() as conn:
-        return {"items": await templates_repo.all_of(conn, ctx.tenant_id)}
+        rows = await templates_repo.page(conn, ctx.tenant_id, after=after_id(cursor), limit=limit + 1)
+    items, next_cursor = page(rows, limit, lambda t: [t["id"]])
+    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get("/{template_id}", response_model=MessageTemplate)

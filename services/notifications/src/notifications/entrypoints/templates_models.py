@@ -50,12 +50,6 @@ class MessageTemplate(ApiModel):
     updated_at: Timestamp
 
 
-class MessageTemplates(ApiModel):
-    """The tenant's templates, by id."""
-
-    items: list[MessageTemplate]
-
-
 class RenderedTemplate(ApiModel):
     """A template rendered with sample variables."""
 

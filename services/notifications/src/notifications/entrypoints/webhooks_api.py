@@ -7,20 +7,18 @@ import secrets
 import uuid
 from typing import Any
 
+from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses
+from conveyor_kit.pagination import Cursor, Limit
 from conveyor_kit.problems import Problem, not_found
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from notifications.adapters.http_target import check_target
 from notifications.domain.targets import TargetRefused
 from notifications.entrypoints.deps import CtxDep
-from notifications.entrypoints.webhooks_models import (
-    WebhookDeliveries,
-    WebhookSubscription,
-    WebhookSubscriptionCreated,
-    WebhookSubscriptions,
-)
+from notifications.entrypoints.paging import after_instant, page
+from notifications.entrypoints.webhooks_models import WebhookDelivery, WebhookSubscription, WebhookSubscriptionCreated
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=problem_responses(403, 404))
 
@@ -65,14 +63,23 @@ async def subscribe(body: NewSubscription, request: Request, ctx: CtxDep) -> dic
     return {**_view(row), "secret": secret}
 
 
-@router.get("/subscriptions", response_model=WebhookSubscriptions)
-async def subscriptions(ctx: CtxDep) -> dict[str, Any]:
+@router.get("/subscriptions", response_model=Page[WebhookSubscription])
+async def subscriptions(ctx: CtxDep, limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
+    """The tenant's subscriptions, oldest first."""
     ctx.require_admin()
+    after = after_instant(cursor)
     async with ctx.pool.acquire() as conn:
         rows = await conn.fetch(
-            "SELECT * FROM webhook_subscriptions WHERE tenant_id = $1 ORDER BY created_at", ctx.tenant_id
+            """SELECT * FROM webhook_subscriptions
+                WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR (created_at, subscription_id) > ($2, $3))
+                ORDER BY created_at, subscription_id LIMIT $4""",
+            ctx.tenant_id,
+            after[0] if after else None,
+            after[1] if after else "",
+            limit + 1,
         )
-    return {"items": [_view(r) for r in rows]}
+    items, next_cursor = page([_view(r) for r in rows], limit, lambda s: [s["created_at"].isoformat(), s["id"]])
+    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.post("/subscriptions/{subscription_id}/enable", response_model=WebhookSubscription)
@@ -105,16 +112,17 @@ async def unsubscribe(subscription_id: str, ctx: CtxDep) -> None:
         raise not_found(f"webhook subscription {subscription_id}")
 
 
-@router.get("/deliveries", response_model=WebhookDeliveries)
+@router.get("/deliveries", response_model=Page[WebhookDelivery])
 async def deliveries(
-    ctx: CtxDep, subscription_id: str | None = None, limit: int = Query(50, ge=1, le=200)
+    ctx: CtxDep, subscription_id: str | None = None, limit: Limit = 50, cursor: Cursor = None
 ) -> dict[str, Any]:
     """The delivery log, newest first, each with its attempts (status code or error, duration)."""
     ctx.require_admin()
+    before = after_instant(cursor)
     async with ctx.pool.acquire() as conn:
         rows = await conn.fetch(
-            """SELECT d.delivery_id, d.subscription_id, d.url, d.event_type, d.status, d.attempts, d.next_attempt_at,
-                      d.created_at, d.finished_at,
+            """SELECT d.delivery_id AS id, d.subscription_id, d.url, d.event_type, d.status, d.attempts,
+                      d.next_attempt_at, d.created_at, d.finished_at,
                       coalesce((SELECT json_agg(json_build_object('attempt', a.attempt, 'at', a.at,
                                    'status_code', a.status_code, 'error', a.error, 'duration_ms', a.duration_ms)
                                    ORDER BY a.attempt)
@@ -122,11 +130,14 @@ async def deliveries(
                                  WHERE a.tenant_id = d.tenant_id AND a.delivery_id = d.delivery_id), '[]')::text AS log
                  FROM webhook_deliveries d
                 WHERE d.tenant_id = $1 AND ($2::text IS NULL OR d.subscription_id = $2)
-                ORDER BY d.created_at DESC LIMIT $3""",
+                  AND ($3::timestamptz IS NULL OR (d.created_at, d.delivery_id) < ($3, $4))
+                ORDER BY d.created_at DESC, d.delivery_id DESC LIMIT $5""",
             ctx.tenant_id,
             subscription_id,
-            limit,
+            before[0] if before else None,
+            before[1] if before else "",
+            limit + 1,
         )
-    return {
-        "items": [{**{k: r[k] for k in r.keys() if k != "log"}, "attempts_log": json.loads(r["log"])} for r in rows]
-    }
+    found = [{**{k: r[k] for k in r.keys() if k != "log"}, "attempts_log": json.loads(r["log"])} for r in rows]
+    items, next_cursor = page(found, limit, lambda d: [d["created_at"].isoformat(), d["id"]])
+    return {"items": items, "next_cursor": next_cursor}

@@ -45,12 +45,6 @@ class WebhookSubscriptionCreated(WebhookSubscription):
     secret: str = Field(description="signs every call (the `Conveyor-Signature` header); keep it")
 
 
-class WebhookSubscriptions(ApiModel):
-    """The tenant's subscriptions, oldest first."""
-
-    items: list[WebhookSubscription]
-
-
 class WebhookAttempt(ApiModel):
     """One try to deliver an event."""
 
@@ -69,7 +63,7 @@ class WebhookDelivery(ApiModel):
         json_schema_extra={
             "examples": [
                 {
-                    "delivery_id": "e91b5d3a-2c7f-4a08-b6e4-1f9d8c0a7b52",
+                    "id": "e91b5d3a-2c7f-4a08-b6e4-1f9d8c0a7b52",
                     "subscription_id": "c4a7e1f2-9b3d-4f6a-8e21-5d0b7c9a1f38",
                     "url": "https://hooks.example.com/conveyor",
                     "event_type": "conveyor.pipelines.item.moved_to_stage.v1",
@@ -99,7 +93,7 @@ class WebhookDelivery(ApiModel):
         },
     )
 
-    delivery_id: str
+    id: str
     subscription_id: str | None = Field(description="null for a call made by a `CallWebhook` command")
     url: str
     event_type: str
@@ -109,9 +103,3 @@ class WebhookDelivery(ApiModel):
     created_at: Timestamp
     finished_at: Timestamp | None = Field(description="when it was delivered, failed for good or cancelled")
     attempts_log: list[WebhookAttempt]
-
-
-class WebhookDeliveries(ApiModel):
-    """The delivery log, newest first."""
-
-    items: list[WebhookDelivery]

@@ -53,6 +53,16 @@ async def _record(
     )
 
 
+def _check_version(current: Entry, expected_version: int | None) -> None:
+    """A write made on a version the caller read: stale when the entry changed since (None: no expectation)."""
+    if expected_version is not None and expected_version != current.version:
+        raise StaleVersion(
+            f"calendar entry {current.entry_id} is at version {current.version}",
+            expected=expected_version,
+            current=current.version,
+        )
+
+
 async def schedule_entry(
     conn: Connection, store: EventStore, *, tenant_id: str, entry: Entry, actor: Actor, now: datetime
 ) -> Entry:
@@ -81,12 +91,7 @@ async def change_entry(
         raise EntryNotFound(f"calendar entry {entry_id}")
     if current.status == "cancelled":
         raise EntryConflict(f"calendar entry {entry_id} is cancelled")
-    if expected_version is not None and expected_version != current.version:
-        raise StaleVersion(
-            f"calendar entry {entry_id} is at version {current.version}",
-            expected=expected_version,
-            current=current.version,
-        )
+    _check_version(current, expected_version)
     values = {k: v for k, v in changes.items() if v is not None}
     if "attendee_ids" in values:
         values["attendee_ids"] = tuple(values["attendee_ids"])
@@ -110,11 +115,14 @@ async def cancel_entry(
     reason: str | None,
     actor: Actor,
     now: datetime,
+    expected_version: int | None = None,
 ) -> Entry:
-    """Cancel an entry (it stays in feeds as CANCELLED so calendars drop it); pending reminders are dropped."""
+    """Cancel an entry (it stays in feeds as CANCELLED so calendars drop it); pending reminders are dropped.
+    Cancelling a cancelled entry changes nothing, unless the caller's version is stale."""
     current = await calendar_repo.load(conn, tenant_id, entry_id, for_update=True)
     if current is None:
         raise EntryNotFound(f"calendar entry {entry_id}")
+    _check_version(current, expected_version)
     if current.status == "cancelled":
         return current
     entry = dataclasses.replace(current, status="cancelled", version=current.version + 1, updated_at=now)
