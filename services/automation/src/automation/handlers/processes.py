@@ -208,12 +208,10 @@ async def _after_steps(
         updated_at=now,
     )  # fmt: skip
     await rows.save_instance(conn, tenant_id, saved)
-    run_id = str(uuid.uuid4())
-    await runs.open_run(
-        conn, tenant_id, run_id=run_id, item_id=instance.item_id, source_kind="process",
-        source_id=instance.instance_id, source_name=step, visit_id=None, status="succeeded", due_at=now, now=now,
+    await runs.log_finished(
+        conn, tenant_id, run_id=str(uuid.uuid4()), item_id=instance.item_id, source_kind="process",
+        source_id=instance.instance_id, source_name=step, status="succeeded", detail={"status": saved.status}, now=now,
     )  # fmt: skip
-    await runs.finish(conn, tenant_id, run_id, status="succeeded", now=now, detail={"status": saved.status})
     if finished:
         end = _end_event(workflow)
         done = ProcessFinished(
