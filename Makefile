@@ -13,7 +13,7 @@ K ?=
 ARGS ?=
 
 .PHONY: help setup run infra-up infra-down infra-status infra-reset migrate \
-        test test-unit test-integration test-security test-faults e2e bench bench-system bench-consumers bench-bulk lint token openapi contracts chart-check
+        test test-unit test-integration test-security test-faults e2e bench bench-system bench-consumers bench-peers bench-bulk lint token openapi contracts chart-check
 
 help: ## List the targets with a one-line description
 	@echo "Usage: make <target> [K=expr] [ARGS=...]"
@@ -98,6 +98,9 @@ chart-check: ## Helm chart, Dockerfile and compose checks: lint, template, k8s s
 
 bench-consumers: setup infra-up ## Each hot consumer alone draining a 100,000-event backlog (bench/bench_consumers.py; bench/results/consumers.json)
 	$(UV_RUN) python bench/bench_consumers.py
+
+bench-peers: setup infra-up ## Process engine beside Operaton 1.0.3 (Maven), 1 and 8 clients, then 100,000 open tasks (bench/peers; bench/results/peers.json)
+	$(UV_RUN) python bench/peers/bench_peers.py $(ARGS)
 
 bench-bulk: setup infra-up ## Tenant A imports 100,000 rows through the API while tenant B works (bench/system/bulk.py; bench/results/bulk.json)
 	$(UV_RUN) python bench/system/bulk.py $(ARGS)

@@ -105,15 +105,15 @@ async def latest_templates(
     return [_template(row) for row in rows]
 
 
-async def latest_bpmn_with_process(conn: Connection, tenant_id: str, process_id: str) -> str | None:
-    """The BPMN of the newest template whose executable process is ``process_id`` (a call activity's target)."""
-    bpmn: str | None = await conn.fetchval(
-        "SELECT bpmn FROM process_templates WHERE tenant_id = $1 AND process_id = $2"
-        " ORDER BY created_at DESC, version DESC LIMIT 1",
+async def latest_template_with_process(conn: Connection, tenant_id: str, process_id: str) -> TemplateRow | None:
+    """The newest template whose executable process is ``process_id`` (a call activity's target)."""
+    row = await conn.fetchrow(
+        "SELECT template_id, version, name, process_id, entity_type_id, start, bpmn, created_at FROM process_templates"
+        " WHERE tenant_id = $1 AND process_id = $2 ORDER BY created_at DESC, version DESC LIMIT 1",
         tenant_id,
         process_id,
     )
-    return bpmn
+    return _template(row) if row else None
 
 
 def _instance(row: Any) -> InstanceRow:

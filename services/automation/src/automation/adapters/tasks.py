@@ -77,13 +77,15 @@ async def load(conn: Connection, tenant_id: str, task_id: str, *, lock: bool = F
 
 async def complete(
     conn: Connection, tenant_id: str, task_id: str, *, outcome: str, values: dict[str, Any], by: str, at: datetime
-) -> None:
-    await conn.execute(
+) -> Task:
+    """Complete the (locked, open) task; returns it as it now is."""
+    row = await conn.fetchrow(
         """UPDATE tasks SET status = 'completed', outcome = $3, form_values = $4::text::jsonb, completed_by = $5,
                             completed_at = $6, version = version + 1
-            WHERE tenant_id = $1 AND task_id = $2""",
+            WHERE tenant_id = $1 AND task_id = $2 RETURNING *""",
         tenant_id, task_id, outcome, json.dumps(values), by, at,
     )  # fmt: skip
+    return _task(row)
 
 
 async def reassign(conn: Connection, tenant_id: str, task_id: str, user_id: str) -> None:

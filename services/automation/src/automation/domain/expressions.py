@@ -14,6 +14,7 @@ fits a timer and a JSON document alike. Parsing happens when a condition is save
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -82,9 +83,15 @@ def parse(source: str) -> ast.Expression:
     return tree
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(source: str) -> ast.Expression:
+    """``parse``, once per text: a gateway's condition is evaluated on every pass (the tree is only read)."""
+    return parse(source)
+
+
 def evaluate(source: str | ast.Expression, variables: Mapping[str, Any]) -> Any:
     """The expression's value over ``variables`` (missing names and keys read as None)."""
-    tree = parse(source) if isinstance(source, str) else source
+    tree = _parsed(source) if isinstance(source, str) else source
     value = _eval(tree.body, variables)
     if isinstance(value, datetime):
         return value.isoformat()

@@ -25,9 +25,16 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 MAX_CACHED_DEFINITIONS = 256
 
-# hash -> (spec, subprocess specs, definition JSON); and (id(spec), id(subprocess specs)) -> hash
+# hash -> (spec, subprocess specs, definition JSON); and the identity of a spec and its subprocess specs -> hash
 _definitions: OrderedDict[str, tuple[Any, dict[str, Any], str]] = OrderedDict()
-_hash_of: dict[tuple[int, int], str] = {}
+_hash_of: dict[tuple[Any, ...], str] = {}
+
+
+def _identity(spec: Any, subprocess_specs: dict[str, Any]) -> tuple[Any, ...]:
+    """The specs' object ids, not the dict's: a workflow without sub-processes gets a new empty dict
+    (``subprocess_specs or {}``), so the dict's id would miss every time and convert the definition
+    again on every save. The ids stay valid while ``_definitions`` holds the objects."""
+    return (id(spec), *sorted((str(name), id(s)) for name, s in subprocess_specs.items()))
 
 
 class _CompactWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
@@ -66,8 +73,7 @@ SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
 
 def _definition_of(workflow: BpmnWorkflow) -> str:
     """The hash of the workflow's definition, converting it only the first time it is seen."""
-    ids = (id(workflow.spec), id(workflow.subprocess_specs))
-    known = _hash_of.get(ids)
+    known = _hash_of.get(_identity(workflow.spec, workflow.subprocess_specs))
     if known is not None and known in _definitions and _definitions[known][0] is workflow.spec:
         return known
     registry = SERIALIZER.registry
@@ -84,10 +90,10 @@ def _definition_of(workflow: BpmnWorkflow) -> str:
 def _remember(digest: str, spec: Any, subprocess_specs: dict[str, Any], text: str) -> None:
     _definitions[digest] = (spec, subprocess_specs, text)
     _definitions.move_to_end(digest)
-    _hash_of[(id(spec), id(subprocess_specs))] = digest
+    _hash_of[_identity(spec, subprocess_specs)] = digest
     while len(_definitions) > MAX_CACHED_DEFINITIONS:
         _, (old_spec, old_subs, _) = _definitions.popitem(last=False)
-        _hash_of.pop((id(old_spec), id(old_subs)), None)
+        _hash_of.pop(_identity(old_spec, old_subs), None)
 
 
 def dumps(workflow: BpmnWorkflow) -> str:

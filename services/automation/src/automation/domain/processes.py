@@ -4,6 +4,7 @@ user tasks described by ``spiffworkflow:properties``, one serialisation per run 
 from __future__ import annotations
 
 import ast
+import functools
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -53,7 +54,7 @@ class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
             raise WorkflowTaskException(f"expression refused: {error}", task=task) from None
 
     def execute(self, task: Any, script: str, external_context: dict[str, Any] | None = None) -> bool:
-        for name, value in _assignments(script):
+        for name, value in _script(script):
             task.data[name] = expressions.evaluate(value, {**(external_context or {}), **task.data})
         return True
 
@@ -89,6 +90,12 @@ def collecting() -> Iterator[list[ServiceCall]]:
         yield calls
     finally:
         _requested.reset(token)
+
+
+@functools.lru_cache(maxsize=1024)
+def _script(script: str) -> tuple[tuple[str, ast.Expression], ...]:
+    """``_assignments``, once per script text: a script task runs it on every pass (the trees are only read)."""
+    return tuple(_assignments(script))
 
 
 def _assignments(script: str) -> list[tuple[str, ast.Expression]]:

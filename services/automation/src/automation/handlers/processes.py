@@ -23,7 +23,7 @@ from automation.adapters import items, runs
 from automation.adapters import processes as rows
 from automation.adapters import tasks as task_rows
 from automation.adapters.people import resolve
-from automation.domain import errors
+from automation.domain import errors, parsed_templates
 from automation.domain import processes as engine
 from automation.domain.process_start import StartRule
 from automation.domain.robots import Action, Recipient
@@ -41,7 +41,8 @@ async def save_template(
 ) -> rows.TemplateRow:  # fmt: skip
     """A new template, or a new version of one; the BPMN must parse and every expression be safe (422)."""
     try:
-        parsed = engine.parse_template(bpmn, process_id, await called_templates(conn, tenant_id, bpmn))
+        called = await called_templates(conn, tenant_id, bpmn)
+        parsed = engine.parse_template(bpmn, process_id, {p: t.bpmn for p, t in called.items()})
     except engine.InvalidTemplate as error:
         raise errors.InvalidProcess(str(error)) from None
     previous = await rows.load_template(conn, tenant_id, template_id) if template_id else None
@@ -65,19 +66,46 @@ async def save_template(
     return template
 
 
-async def called_templates(conn: Connection, tenant_id: str, bpmn: str) -> dict[str, str]:
-    """The BPMN of the tenant's templates that the call activities call, transitively (newest version of
-    each process; an instance then keeps them, as it keeps its own version). A missing one is left out,
-    so parsing names it."""
-    found: dict[str, str] = {}
-    wanted = engine.called_processes(bpmn)
+async def called_templates(
+    conn: Connection, tenant_id: str, bpmn: str, calls: frozenset[str] | None = None
+) -> dict[str, rows.TemplateRow]:
+    """The tenant's templates that the call activities call, transitively, by process id (newest version
+    of each process; an instance then keeps them, as it keeps its own version). A missing one is left
+    out, so parsing names it. ``calls``: the processes ``bpmn`` calls, when already known."""
+    found: dict[str, rows.TemplateRow] = {}
+    wanted = set(engine.called_processes(bpmn) if calls is None else calls)
     while wanted and len(found) < engine.MAX_CALLED_TEMPLATES:
         process_id = wanted.pop()
-        other = await rows.latest_bpmn_with_process(conn, tenant_id, process_id)
+        other = await rows.latest_template_with_process(conn, tenant_id, process_id)
         if other is not None:
             found[process_id] = other
-            wanted |= engine.called_processes(other) - set(found)
+            wanted |= _calls_of(tenant_id, other) - set(found)
     return found
+
+
+def _calls_of(tenant_id: str, template: rows.TemplateRow) -> frozenset[str]:
+    """The processes a saved version calls: read from its BPMN once (a version never changes)."""
+    version = (tenant_id, template.template_id, template.version)
+    calls = parsed_templates.CALLS.get(version)
+    if calls is None:
+        calls = frozenset(engine.called_processes(template.bpmn))
+        parsed_templates.CALLS.put(version, calls)
+    return calls
+
+
+async def parsed_template(conn: Connection, tenant_id: str, template: rows.TemplateRow) -> engine.Template:
+    """The version parsed with the templates it calls, parsed once per version and called versions
+    (``domain.parsed_templates``); a template without call activities costs no query at all."""
+    called = await called_templates(conn, tenant_id, template.bpmn, _calls_of(tenant_id, template))
+    key: parsed_templates.ParsedKey = (
+        (tenant_id, template.template_id, template.version),
+        tuple(sorted((process_id, t.template_id, t.version) for process_id, t in called.items())),
+    )
+    parsed = parsed_templates.PARSED.get(key)
+    if parsed is None:
+        parsed = engine.parse_template(template.bpmn, template.process_id, {p: t.bpmn for p, t in called.items()})
+        parsed_templates.PARSED.put(key, parsed)
+    return parsed
 
 
 async def start_process(
@@ -88,9 +116,8 @@ async def start_process(
     item = await items.load(conn, tenant_id, item_id)
     if template is None or item is None:
         raise errors.NotFound(f"no template {template_id}" if template is None else f"no item {item_id}")
-    called = await called_templates(conn, tenant_id, template.bpmn)
     try:
-        parsed = engine.parse_template(template.bpmn, template.process_id, called)
+        parsed = await parsed_template(conn, tenant_id, template)
     except engine.InvalidTemplate as error:  # a called template is gone or no longer fits
         raise errors.InvalidProcess(str(error)) from None
     with engine.collecting() as calls:
@@ -181,12 +208,10 @@ async def _after_steps(
         updated_at=now,
     )  # fmt: skip
     await rows.save_instance(conn, tenant_id, saved)
-    run_id = str(uuid.uuid4())
-    await runs.open_run(
-        conn, tenant_id, run_id=run_id, item_id=instance.item_id, source_kind="process",
-        source_id=instance.instance_id, source_name=step, visit_id=None, status="succeeded", due_at=now, now=now,
+    await runs.log_finished(
+        conn, tenant_id, run_id=str(uuid.uuid4()), item_id=instance.item_id, source_kind="process",
+        source_id=instance.instance_id, source_name=step, status="succeeded", detail={"status": saved.status}, now=now,
     )  # fmt: skip
-    await runs.finish(conn, tenant_id, run_id, status="succeeded", now=now, detail={"status": saved.status})
     if finished:
         end = _end_event(workflow)
         done = ProcessFinished(

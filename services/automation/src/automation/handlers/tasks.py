@@ -49,14 +49,12 @@ async def complete_task(
         check_completion(task.form, task.outcomes, outcome, values)
     except CompletionRefused as refused:
         raise errors.InvalidCompletion(str(refused), errors=refused.errors) from None
-    await task_rows.complete(conn, tenant_id, task_id, outcome=outcome, values=values, by=user_id, at=now)
+    done = await task_rows.complete(conn, tenant_id, task_id, outcome=outcome, values=values, by=user_id, at=now)
     completed = TaskCompleted(
         task_id=task_id, item_id=task.item_id, outcome=outcome, values=values, completed_by=user_id,
         overdue=task.overdue(now),
     )  # fmt: skip
     await _record(conn, store, tenant_id, task_id, task.version, completed, Actor.user(user_id), now)
-    done = await task_rows.load(conn, tenant_id, task_id)
-    assert done is not None
     return done
 
 
