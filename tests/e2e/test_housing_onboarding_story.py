@@ -270,7 +270,7 @@ async def define_companies(story: Story) -> str:
         added = await admin.ok("POST", f"/v1/entity-types/{company['id']}/fields", spec)
         if spec["code"] == "status":
             story.status_ids.update({o["label"]: o["id"] for o in added["options"]})
-    user = {"user_id": MANAGER, "name": "Olga Petrova", "email": story.manager_email, "roles": ["manager"]}
+    user = {"id": MANAGER, "name": "Olga Petrova", "email": story.manager_email, "roles": ["manager"]}
     await admin.ok("POST", "/v1/directory/users", user)
     grants = [{"entity_type_id": company["id"], "actions": {"read": "own", "update": "own"}}]
     await admin.ok("PUT", "/v1/directory/roles/manager/grants", {"grants": grants})

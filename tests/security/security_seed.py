@@ -70,13 +70,11 @@ async def seed_tenant(admin: As, marker: str, hook_url: str) -> Tenant:
 async def _directory(admin: As, world: Tenant) -> None:
     m = world.marker
     for department in ("sales", "support", f"only-{m}"):
-        await admin.ok(
-            "entities", "POST", "/v1/directory/departments", {"department_id": department, "name": f"{department} {m}"}
-        )
+        await admin.ok("entities", "POST", "/v1/directory/departments", {"id": department, "name": f"{department} {m}"})
     world.ids["department_id"] = f"only-{m}"
     for user, (department, role) in {**PEOPLE, ADMIN: ("sales", "admin"), f"only-{m}": ("support", REP)}.items():
         body = {
-            "user_id": user,
+            "id": user,
             "name": f"{user} {m}",
             "email": f"{user}.{m}@example.test",
             "department_ids": [department],
@@ -96,7 +94,7 @@ async def _directory(admin: As, world: Tenant) -> None:
             "reason": f"away {m}",
         },
     )
-    world.ids["absence_id"] = absence["absence_id"]
+    world.ids["absence_id"] = absence["id"]
 
 
 async def _entities(admin: As, world: Tenant) -> None:
