@@ -23,8 +23,6 @@ NOT_YET_PAGES = {
     "GET /v1/items/{item_id}/links/{relation_id}",
     "GET /v1/notifications",
     "GET /v1/pipelines",
-    "GET /v1/products",
-    "GET /v1/products/{product_id}/items",
     "GET /v1/relations",
     "GET /v1/robots",
     "GET /v1/rollup-rules",

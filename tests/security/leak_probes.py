@@ -129,7 +129,7 @@ PROBES: dict[str, Probe] = {
     ),
     "entities GET /v1/products": Probe(BLIND),
     "entities GET /v1/products/{product_id}": Probe(GONE),
-    "entities PATCH /v1/products/{product_id}": Probe(GONE, NAME),
+    "entities PATCH /v1/products/{product_id}": Probe(GONE, NAME, headers=V1),
     "entities GET /v1/products/{product_id}/items": Probe(GONE, lists_items=True),
     "entities PUT /v1/items/{item_id}/product": Probe(GONE, lambda ids: {"product_id": None}, item_scoped=True),
     "entities GET /v1/items/{item_id}/product": Probe(GONE, item_scoped=True),

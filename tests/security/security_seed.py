@@ -184,10 +184,8 @@ async def _entities(admin: As, world: Tenant) -> None:
         "/v1/products",
         {"name": f"Ball {m}", "sku": f"SKU-{m}", "base_price": "300", "currency": "EUR"},
     )
-    world.ids["product_id"] = product["product_id"]
-    await admin.ok(
-        "entities", "PUT", f"/v1/items/{world.items['alice']}/product", {"product_id": product["product_id"]}
-    )
+    world.ids["product_id"] = product["id"]
+    await admin.ok("entities", "PUT", f"/v1/items/{world.items['alice']}/product", {"product_id": product["id"]})
     upload = await admin.call(
         "entities",
         "POST",
@@ -196,7 +194,7 @@ async def _entities(admin: As, world: Tenant) -> None:
         headers={"Content-Type": "text/csv"},
     )
     assert upload.status_code == 201, upload.text
-    world.ids["file_id"] = upload.json()["file_id"]
+    world.ids["file_id"] = upload.json()["id"]
     job = await admin.ok(
         "entities",
         "POST",
@@ -209,7 +207,7 @@ async def _entities(admin: As, world: Tenant) -> None:
         },
         headers={"Idempotency-Key": f"import-{m}"},
     )
-    world.ids["job_id"] = job["job_id"]
+    world.ids["job_id"] = job["id"]
 
 
 async def _pipelines(admin: As, world: Tenant) -> None:
