@@ -206,7 +206,8 @@ class TestCatalogue:
 
         assert (created.headers["ETag"], changed.headers["ETag"], read.headers["ETag"]) == ('"1"', '"2"', '"2"')
         assert (blind.status_code, blind.json()["type"].rsplit("/", 1)[-1]) == (428, "precondition-required")
-        assert (stale.status_code, stale.json()["current_version"]) == (412, 2)
+        assert (stale.status_code, stale.json()["type"].rsplit("/", 1)[-1]) == (412, "version-mismatch")
+        assert (stale.json()["expected_version"], stale.json()["current_version"]) == (1, 2)
         assert read.json()["base_price"] == "320"
 
     async def test_bad_products_and_bindings_are_refused(self, entities: Any) -> None:

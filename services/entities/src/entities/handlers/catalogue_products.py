@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 from conveyor_access import Action
 from conveyor_contracts.entities_links import ItemBoundToProduct, ProductChanged, ProductCreated
+from conveyor_kit.domain_errors import StaleVersion
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import ANY_VERSION, NO_STREAM, EventStore, NewEvent
@@ -16,7 +17,7 @@ from conveyor_messaging.eventstore import ANY_VERSION, NO_STREAM, EventStore, Ne
 from entities.adapters import catalogue_store, entity_types
 from entities.adapters.access import access_for
 from entities.domain.catalogue import check_product
-from entities.domain.errors import Conflict, Invalid, NotFound, VersionMismatch
+from entities.domain.errors import Conflict, Invalid, NotFound
 from entities.handlers.relation_reader import Reader
 
 
@@ -49,7 +50,8 @@ async def change_product(
     if row is None:
         raise NotFound("no such product")
     if expected_version is not None and row["version"] != expected_version:
-        raise VersionMismatch(expected_version, row["version"])
+        detail = "the product changed since you read it; reload it and try again"
+        raise StaleVersion(detail, expected=expected_version, current=row["version"])
     values = check_product(body, creating=False)
     current = {k: (format(row[k], "f") if k == "base_price" else row[k]) for k in values}
     changes = {k: {"old": current[k], "new": v} for k, v in values.items() if current[k] != v}
