@@ -77,7 +77,7 @@ async def run(client: httpx.AsyncClient, data: bytes) -> dict[str, Any]:
     uploaded = (await client.post("/v1/imports/files", content=data, headers={"Content-Type": "text/csv"})).json()
     upload_s = time.perf_counter() - started
     request = {
-        "file_id": uploaded["file_id"],
+        "file_id": uploaded["id"],
         "entity_type_id": type_id,
         "mapping": {
             "Название": "title",
@@ -97,7 +97,7 @@ async def run(client: httpx.AsyncClient, data: bytes) -> dict[str, Any]:
     job = (await client.post("/v1/imports", json=request, headers={"Idempotency-Key": "bench-1"})).json()
     while job["status"] == "running":
         await asyncio.sleep(0.05)
-        job = (await client.get(f"/v1/imports/{job['job_id']}")).json()
+        job = (await client.get(f"/v1/imports/{job['id']}")).json()
     import_s = time.perf_counter() - started
     assert job["status"] == "completed", job
     return {

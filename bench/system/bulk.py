@@ -111,12 +111,12 @@ async def import_companies(api: Api, rows: int) -> dict[str, Any]:
     )
     assert uploaded.status == 201, await uploaded.text()
     file = await uploaded.json()
-    request = {"file_id": file["file_id"], "entity_type_id": type_id, "mapping": MAPPING,
+    request = {"file_id": file["id"], "entity_type_id": type_id, "mapping": MAPPING,
                "values": {"assignee_id": "manager-1"}}  # fmt: skip
     job = await api.ok("entities", "POST", "/v1/imports", request, headers={"Idempotency-Key": "bulk-bench"})
     while job["status"] == "running":
         await asyncio.sleep(0.2)
-        job = await api.ok("entities", "GET", f"/v1/imports/{job['job_id']}")
+        job = await api.ok("entities", "GET", f"/v1/imports/{job['id']}")
     ended = time.monotonic()
     assert job["status"] == "completed", job
     print(f"import: {job['imported']:,} imported, {job['refused']:,} refused in {ended - started:.1f} s", flush=True)

@@ -39,10 +39,10 @@ async def until(probe: Any, accept: Any, what: str, within: float = 120) -> Any:
 
 
 async def _directory(api: Api) -> None:
-    await api.ok("entities", "POST", "/v1/directory/departments", {"department_id": "sales", "name": "Sales"})
+    await api.ok("entities", "POST", "/v1/directory/departments", {"id": "sales", "name": "Sales"})
     users = [("head-1", "Irina Head")] + [(f"manager-{n}", f"Manager {n}") for n in range(1, MANAGERS + 1)]
     for user_id, name in users:
-        body = {"user_id": user_id, "name": name, "email": f"{user_id}@example.test", "department_ids": ["sales"]}
+        body = {"id": user_id, "name": name, "email": f"{user_id}@example.test", "department_ids": ["sales"]}
         await api.ok("entities", "POST", "/v1/directory/users", body)
     await api.ok("entities", "PATCH", "/v1/directory/departments/sales", {"head_user_id": "head-1"})
 

@@ -19,14 +19,9 @@ METHODS = ("get", "put", "post", "delete", "patch")
 # Collections still answered in an older shape (a bare array or `{"<plural>": [...]}`): not to grow.
 NOT_YET_PAGES = {
     "GET /v1/dictionaries",
-    "GET /v1/directory/absences",
-    "GET /v1/directory/departments",
-    "GET /v1/directory/users",
     "GET /v1/entity-types",
     "GET /v1/items/{item_id}/links/{relation_id}",
     "GET /v1/pipelines",
-    "GET /v1/products",
-    "GET /v1/products/{product_id}/items",
     "GET /v1/relations",
     "GET /v1/robots",
     "GET /v1/rollup-rules",
@@ -35,8 +30,9 @@ NOT_YET_PAGES = {
     "GET /v1/triggers",
     "GET /v1/tunnels",
 }
-# Resources that hold a list, not collections: a role's grants are read and replaced (PUT) whole.
-WHOLE_RESOURCES = {"GET /v1/directory/roles/{role}/grants"}
+# Resources that hold a list, not collections: a role's grants are read and replaced (PUT) whole, the
+# departments' tree is read whole (`GET /v1/directory/departments` pages them flat).
+WHOLE_RESOURCES = {"GET /v1/directory/roles/{role}/grants", "GET /v1/directory/department-tree"}
 # Path parameters that are no id of a resource: a role's name, a feed's or a webhook's secret.
 NOT_IDS = {"role", "secret", "token"}
 INSTANT = re.compile(r"(^|_)at$")

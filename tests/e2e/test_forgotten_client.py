@@ -157,9 +157,9 @@ async def set_up_sales(story: Story) -> tuple[str, str, dict[str, str]]:
         await entities.ok(
             "POST", f"/v1/entity-types/{deal_type['id']}/fields", {"code": code, "label": label, "kind": "string"}
         )
-    await entities.ok("POST", "/v1/directory/departments", {"department_id": "sales", "name": "Sales"})
+    await entities.ok("POST", "/v1/directory/departments", {"id": "sales", "name": "Sales"})
     for user_id, name in [("head-1", "Irina Head"), ("manager-1", "Olga Petrova"), ("manager-2", "Pavel Ivanov")]:
-        body = {"user_id": user_id, "name": name, "email": f"{user_id}@example.test", "department_ids": ["sales"]}
+        body = {"id": user_id, "name": name, "email": f"{user_id}@example.test", "department_ids": ["sales"]}
         await entities.ok("POST", "/v1/directory/users", body)
     await entities.ok("PATCH", "/v1/directory/departments/sales", {"head_user_id": "head-1"})
 

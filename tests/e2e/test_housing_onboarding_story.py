@@ -270,7 +270,7 @@ async def define_companies(story: Story) -> str:
         added = await admin.ok("POST", f"/v1/entity-types/{company['id']}/fields", spec)
         if spec["code"] == "status":
             story.status_ids.update({o["label"]: o["id"] for o in added["options"]})
-    user = {"user_id": MANAGER, "name": "Olga Petrova", "email": story.manager_email, "roles": ["manager"]}
+    user = {"id": MANAGER, "name": "Olga Petrova", "email": story.manager_email, "roles": ["manager"]}
     await admin.ok("POST", "/v1/directory/users", user)
     grants = [{"entity_type_id": company["id"], "actions": {"read": "own", "update": "own"}}]
     await admin.ok("PUT", "/v1/directory/roles/manager/grants", {"grants": grants})
@@ -300,15 +300,15 @@ async def import_companies(story: Story, type_id: str) -> None:
     for name, encoding in [("housing_companies_cp1251.csv", "windows-1251"), ("housing_companies_utf8.csv", "utf-8")]:
         file = await upload(name)
         assert (file["encoding"], file["rows"]) == (encoding, 500)
-        report = await admin.ok("POST", "/v1/imports/dry-run", {**request, "file_id": file["file_id"]})
+        report = await admin.ok("POST", "/v1/imports/dry-run", {**request, "file_id": file["id"]})
         assert [(e["line"], e["column"]) for e in report["errors"]] == FIVE_ERRORS
     assert await count(admin, type_id) == 0
 
     key = {"Idempotency-Key": f"housing-{uuid.uuid4()}"}
-    started = await admin.call("POST", "/v1/imports", {**request, "file_id": file["file_id"]}, headers=key)
+    started = await admin.call("POST", "/v1/imports", {**request, "file_id": file["id"]}, headers=key)
     assert started.status_code == 202, started.text
     job = await eventually(
-        lambda: admin.ok("GET", f"/v1/imports/{started.json()['job_id']}"),
+        lambda: admin.ok("GET", f"/v1/imports/{started.json()['id']}"),
         lambda j: j["status"] != "running",
         within=60,
     )
@@ -316,8 +316,8 @@ async def import_companies(story: Story, type_id: str) -> None:
     assert [(e["line"], e["column"]) for e in job["errors"]] == FIVE_ERRORS
 
     again = await upload("housing_companies_utf8.csv")
-    rerun = await admin.call("POST", "/v1/imports", {**request, "file_id": again["file_id"]}, headers=key)
-    assert (rerun.status_code, rerun.json()["job_id"]) == (200, job["job_id"])
+    rerun = await admin.call("POST", "/v1/imports", {**request, "file_id": again["id"]}, headers=key)
+    assert (rerun.status_code, rerun.json()["id"]) == (200, job["id"])
     imported = [
         f"fields.status:eq:{story.status_ids['Imported']}",
         f"fields.industry:eq:{story.industry_ids['Housing & utilities']}",

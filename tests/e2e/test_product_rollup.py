@@ -111,7 +111,7 @@ class TestProductRollup:
                 "/v1/items",
                 {"entity_type_id": line_type["id"], "title": title, "fields": {"price": price, "quantity": quantity}},
             )
-            await admin.ok("PUT", f"/v1/items/{line['id']}/product", {"product_id": ball["product_id"]})
+            await admin.ok("PUT", f"/v1/items/{line['id']}/product", {"product_id": ball["id"]})
             await admin.ok(
                 "POST",
                 f"/v1/relations/{relation['relation_id']}/links",
@@ -119,7 +119,7 @@ class TestProductRollup:
             )
             lines[title] = line
 
-        bound = await admin.ok("GET", f"/v1/products/{ball['product_id']}/items")
+        bound = await admin.ok("GET", f"/v1/products/{ball['id']}/items")
         assert sorted((i["title"], i["fields"]["price"]) for i in bound["items"]) == [
             ("Basketball ball", "500"),
             ("Football ball", "300"),
@@ -153,7 +153,7 @@ class TestProductRollup:
         robot = {"kind": "robot", "id": f"rollup-{rule['rule_id']}"}
         assert amount_changes[-2:] == [(robot, "3200.00"), (robot, "2500.00")]
         assert all(actor == robot for actor, _ in amount_changes)
-        assert (await admin.ok("GET", f"/v1/products/{ball['product_id']}"))["base_price"] == "300"
+        assert (await admin.ok("GET", f"/v1/products/{ball['id']}"))["base_price"] == "300"
 
 
 def week_of(day: date) -> date:
@@ -212,14 +212,14 @@ class TestProductReport:
                 headers={"Content-Type": "text/csv"},
             )
             body = {
-                "file_id": file["file_id"],
+                "file_id": file["id"],
                 "entity_type_id": line_type["id"],
                 "mapping": {"ref": "ref", "name": "title", "price": "price", "quantity": "quantity"},
             }
             job = await admin.ok("POST", "/v1/imports", body, headers={"Idempotency-Key": f"lines-{tenant}"})
 
             async def import_job() -> Any:
-                return await admin.ok("GET", f"/v1/imports/{job['job_id']}")
+                return await admin.ok("GET", f"/v1/imports/{job['id']}")
 
             finished = await settled(import_job, lambda j: j["status"] != "running", within=60)
             assert (finished["status"], finished["imported"]) == ("completed", LINES), finished
@@ -231,7 +231,7 @@ class TestProductReport:
 
             async def attach(ref: str, deal_id: str) -> None:
                 async with gate:
-                    await admin.ok("PUT", f"/v1/items/{line_id[ref]}/product", {"product_id": ball["product_id"]})
+                    await admin.ok("PUT", f"/v1/items/{line_id[ref]}/product", {"product_id": ball["id"]})
                     await admin.ok(
                         "POST",
                         f"/v1/relations/{relation['relation_id']}/links",
@@ -272,7 +272,7 @@ class TestProductReport:
             for _, name, _, quantity, deal_id in planned:
                 won = outcome_of[deal_id]
                 if isinstance(won, date):
-                    counted[(bucket(won).isoformat(), "product", ball["product_id"])] += quantity
+                    counted[(bucket(won).isoformat(), "product", ball["id"])] += quantity
                     counted[(bucket(won).isoformat(), "line", name)] += quantity
             return dict(counted)
 

@@ -70,13 +70,11 @@ async def seed_tenant(admin: As, marker: str, hook_url: str) -> Tenant:
 async def _directory(admin: As, world: Tenant) -> None:
     m = world.marker
     for department in ("sales", "support", f"only-{m}"):
-        await admin.ok(
-            "entities", "POST", "/v1/directory/departments", {"department_id": department, "name": f"{department} {m}"}
-        )
+        await admin.ok("entities", "POST", "/v1/directory/departments", {"id": department, "name": f"{department} {m}"})
     world.ids["department_id"] = f"only-{m}"
     for user, (department, role) in {**PEOPLE, ADMIN: ("sales", "admin"), f"only-{m}": ("support", REP)}.items():
         body = {
-            "user_id": user,
+            "id": user,
             "name": f"{user} {m}",
             "email": f"{user}.{m}@example.test",
             "department_ids": [department],
@@ -96,7 +94,7 @@ async def _directory(admin: As, world: Tenant) -> None:
             "reason": f"away {m}",
         },
     )
-    world.ids["absence_id"] = absence["absence_id"]
+    world.ids["absence_id"] = absence["id"]
 
 
 async def _entities(admin: As, world: Tenant) -> None:
@@ -186,10 +184,8 @@ async def _entities(admin: As, world: Tenant) -> None:
         "/v1/products",
         {"name": f"Ball {m}", "sku": f"SKU-{m}", "base_price": "300", "currency": "EUR"},
     )
-    world.ids["product_id"] = product["product_id"]
-    await admin.ok(
-        "entities", "PUT", f"/v1/items/{world.items['alice']}/product", {"product_id": product["product_id"]}
-    )
+    world.ids["product_id"] = product["id"]
+    await admin.ok("entities", "PUT", f"/v1/items/{world.items['alice']}/product", {"product_id": product["id"]})
     upload = await admin.call(
         "entities",
         "POST",
@@ -198,7 +194,7 @@ async def _entities(admin: As, world: Tenant) -> None:
         headers={"Content-Type": "text/csv"},
     )
     assert upload.status_code == 201, upload.text
-    world.ids["file_id"] = upload.json()["file_id"]
+    world.ids["file_id"] = upload.json()["id"]
     job = await admin.ok(
         "entities",
         "POST",
@@ -211,7 +207,7 @@ async def _entities(admin: As, world: Tenant) -> None:
         },
         headers={"Idempotency-Key": f"import-{m}"},
     )
-    world.ids["job_id"] = job["job_id"]
+    world.ids["job_id"] = job["id"]
 
 
 async def _pipelines(admin: As, world: Tenant) -> None:

@@ -347,7 +347,7 @@ class TestFiles:
             "entities",
             "POST",
             "/v1/imports/dry-run",
-            {"file_id": upload["file_id"], "entity_type_id": ground.type_id, "mapping": {"Title": "title"}},
+            {"file_id": upload["id"], "entity_type_id": ground.type_id, "mapping": {"Title": "title"}},
         )
 
         assert report.status_code < 500, report.text

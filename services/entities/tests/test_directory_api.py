@@ -52,13 +52,20 @@ class Directory:
         assert response.status_code < 300, response.text
         return response.json() if response.content else None
 
+    async def items(self, path: str, **auth: Any) -> list[Any]:
+        """A collection's first page, which holds all of it."""
+        page = await self.ok("GET", path, **auth)
+        assert page["next_cursor"] is None
+        items: list[Any] = page["items"]
+        return items
+
     async def user(self, user_id: str, departments: list[str] | None = None, roles: list[str] | None = None) -> Any:
-        body = {"user_id": user_id, "name": user_id.title(), "email": f"{user_id}@example.com"}
+        body = {"id": user_id, "name": user_id.title(), "email": f"{user_id}@example.com"}
         return await self.ok("POST", "/users", {**body, "department_ids": departments or [], "roles": roles or []})
 
     async def department(self, department_id: str, parent: str | None = None, head: str | None = None) -> Any:
         body = {
-            "department_id": department_id,
+            "id": department_id,
             "name": department_id.title(),
             "parent_id": parent,
             "head_user_id": head,
@@ -99,13 +106,13 @@ class TestUsers:
 
         created = await api.user("alice", ["sales"], ["manager"])
         fetched = await api.ok("GET", "/users/alice", user="bob", roles=())
-        listed = await api.ok("GET", "/users?department_id=sales", user="bob", roles=())
+        listed = await api.items("/users?department_id=sales", user="bob", roles=())
 
         assert (
             created
             == fetched
             == {
-                "user_id": "alice",
+                "id": "alice",
                 "name": "Alice",
                 "email": "alice@example.com",
                 "department_ids": ["sales"],
@@ -113,7 +120,7 @@ class TestUsers:
                 "active": True,
             }
         )
-        assert [u["user_id"] for u in listed] == ["alice"]
+        assert [u["id"] for u in listed] == ["alice"]
 
     async def test_a_change_applies_only_the_fields_sent_and_is_read_back_at_once(self, api: Directory) -> None:
         await api.department("sales")
@@ -132,8 +139,25 @@ class TestUsers:
         deactivated = await api.ok("POST", "/users/bob/deactivate")
 
         assert deactivated["active"] is False
-        assert [u["user_id"] for u in await api.ok("GET", "/users")] == ["alice"]
-        assert len(await api.ok("GET", "/users?include_inactive=true")) == 2
+        assert [u["id"] for u in await api.items("/users")] == ["alice"]
+        assert len(await api.items("/users?include_inactive=true")) == 2
+
+    async def test_users_are_listed_by_name_page_by_page(self, api: Directory) -> None:
+        for user_id in ("dora", "ann", "cleo", "bea", "eve"):
+            await api.user(user_id)
+
+        first = await api.ok("GET", "/users?limit=2")
+        second = await api.ok("GET", f"/users?limit=2&cursor={first['next_cursor']}")
+        last = await api.ok("GET", f"/users?limit=2&cursor={second['next_cursor']}")
+        forged = await api.call("GET", "/users?cursor=WzEsMl0")  # [1,2]: no name and id
+
+        assert [[u["id"] for u in p["items"]] for p in (first, second, last)] == [
+            ["ann", "bea"],
+            ["cleo", "dora"],
+            ["eve"],
+        ]
+        assert last["next_cursor"] is None
+        assert (forged.status_code, forged.json()["type"].rsplit("/", 1)[-1]) == (422, "invalid-cursor")
 
     async def test_an_unknown_department_is_refused_naming_the_field_and_nothing_changes(self, api: Directory) -> None:
         await api.department("sales")
@@ -141,7 +165,7 @@ class TestUsers:
         response = await api.call(
             "POST",
             "/users",
-            {"user_id": "alice", "name": "A", "email": "a@x.io", "department_ids": ["sales", "nowhere"]},
+            {"id": "alice", "name": "A", "email": "a@x.io", "department_ids": ["sales", "nowhere"]},
         )
 
         assert response.status_code == 422
@@ -151,31 +175,45 @@ class TestUsers:
     async def test_bad_input_and_a_repeated_id_are_refused(self, api: Directory) -> None:
         await api.user("alice")
 
-        bad_email = await api.call("POST", "/users", {"user_id": "bob", "name": "B", "email": "not-an-address"})
-        unknown_field = await api.call("POST", "/users", {"user_id": "bob", "name": "B", "email": "b@x.io", "x": 1})
-        repeated = await api.call("POST", "/users", {"user_id": "alice", "name": "A", "email": "a@x.io"})
+        bad_email = await api.call("POST", "/users", {"id": "bob", "name": "B", "email": "not-an-address"})
+        unknown_field = await api.call("POST", "/users", {"id": "bob", "name": "B", "email": "b@x.io", "x": 1})
+        repeated = await api.call("POST", "/users", {"id": "alice", "name": "A", "email": "a@x.io"})
 
         assert (bad_email.status_code, problem_fields(bad_email)) == (422, ["/body/email"])
         assert (unknown_field.status_code, problem_fields(unknown_field)) == (422, ["/body/x"])
         assert repeated.status_code == 409
-        assert len(await api.ok("GET", "/users")) == 1
+        assert len(await api.items("/users")) == 1
 
 
 class TestDepartments:
-    async def test_departments_are_listed_as_a_tree(self, api: Directory) -> None:
+    async def test_departments_are_read_as_a_tree(self, api: Directory) -> None:
         await api.user("helen")
         await api.department("company")
         await api.department("sales", parent="company", head="helen")
         await api.department("east", parent="sales")
         await api.department("support", parent="company")
 
-        tree = await api.ok("GET", "/departments", user="bob", roles=())
+        tree = (await api.ok("GET", "/department-tree", user="bob", roles=()))["departments"]
 
         def shape(nodes: list[Any]) -> list[Any]:
-            return [(n["department_id"], shape(n["children"])) for n in nodes]
+            return [(n["id"], shape(n["children"])) for n in nodes]
 
         assert shape(tree) == [("company", [("sales", [("east", [])]), ("support", [])])]
         assert tree[0]["children"][0]["head_user_id"] == "helen"
+
+    async def test_departments_are_listed_flat_by_name_page_by_page(self, api: Directory) -> None:
+        await api.department("company")
+        await api.department("sales", parent="company")
+        await api.department("east", parent="sales")
+
+        first = await api.ok("GET", "/departments?limit=2", user="bob", roles=())
+        rest = await api.ok("GET", f"/departments?limit=2&cursor={first['next_cursor']}", user="bob", roles=())
+
+        assert first["items"] == [
+            {"id": "company", "name": "Company", "parent_id": None, "head_user_id": None},
+            {"id": "east", "name": "East", "parent_id": "sales", "head_user_id": None},
+        ]
+        assert ([d["id"] for d in rest["items"]], rest["next_cursor"]) == (["sales"], None)
 
     async def test_a_move_that_would_close_a_cycle_is_refused(self, api: Directory) -> None:
         await api.department("company")
@@ -208,7 +246,7 @@ class TestDepartments:
         emptied = await api.call("DELETE", "/departments/east")
 
         assert (with_a_user.status_code, with_a_child.status_code, emptied.status_code) == (409, 409, 204)
-        assert [d["department_id"] for d in await api.ok("GET", "/departments")] == ["sales"]
+        assert [d["id"] for d in await api.items("/departments")] == ["sales"]
         assert (await api.call("DELETE", "/departments/east")).status_code == 404
 
 
@@ -219,12 +257,28 @@ class TestAbsences:
         period = {"starts_at": "2026-07-01T00:00:00Z", "ends_at": "2026-07-15T00:00:00Z"}
 
         recorded = await api.ok("POST", "/absences", {"user_id": "alice", "substitute_user_id": "bob", **period})
-        cancelled = await api.ok("POST", f"/absences/{recorded['absence_id']}/cancel")
+        cancelled = await api.ok("POST", f"/absences/{recorded['id']}/cancel")
 
         assert recorded["substitute_user_id"] == "bob" and recorded["cancelled"] is False
         assert {key: recorded[key] for key in period} == period  # instants written in UTC with Z
         assert cancelled["cancelled"] is True
-        assert [a["cancelled"] for a in await api.ok("GET", "/absences?user_id=alice", user="eve", roles=())] == [True]
+        assert [a["cancelled"] for a in await api.items("/absences?user_id=alice", user="eve", roles=())] == [True]
+
+    async def test_absences_are_listed_by_start_page_by_page(self, api: Directory) -> None:
+        await api.user("alice")
+        for day in ("03", "01", "02"):
+            period = {"starts_at": f"2026-07-{day}T00:00:00Z", "ends_at": f"2026-07-{day}T12:00:00Z"}
+            await api.ok("POST", "/absences", {"user_id": "alice", **period})
+
+        first = await api.ok("GET", "/absences?limit=2")
+        rest = await api.ok("GET", f"/absences?limit=2&cursor={first['next_cursor']}")
+
+        assert [a["starts_at"][:10] for a in first["items"] + rest["items"]] == [
+            "2026-07-01",
+            "2026-07-02",
+            "2026-07-03",
+        ]
+        assert rest["next_cursor"] is None
 
     async def test_an_absence_that_ends_before_it_starts_or_names_a_stranger_is_refused(self, api: Directory) -> None:
         await api.user("alice")
@@ -247,7 +301,7 @@ class TestAbsences:
 
         assert problem_fields(backwards) == ["/body/ends_at"]
         assert problem_fields(stranger) == ["/body/substitute_user_id"]
-        assert await api.ok("GET", "/absences") == []
+        assert await api.items("/absences") == []
 
 
 class TestRoleGrants:
@@ -300,6 +354,7 @@ class TestAccess:
             ("GET", "/users"),
             ("POST", "/users"),
             ("GET", "/departments"),
+            ("GET", "/department-tree"),
             ("GET", "/absences"),
             ("PUT", "/roles/r/grants"),
         ]:
@@ -311,7 +366,7 @@ class TestAccess:
         manager = {"user": "alice", "roles": ("manager",)}
 
         attempts = [
-            await api.call("POST", "/users", {"user_id": "x", "name": "X", "email": "x@x.io"}, **manager),
+            await api.call("POST", "/users", {"id": "x", "name": "X", "email": "x@x.io"}, **manager),
             await api.call("PATCH", "/users/alice", {"roles": ["admin"]}, **manager),
             await api.call("POST", "/departments", {"name": "D"}, **manager),
             await api.call("PUT", "/roles/manager/grants", {"grants": []}, **manager),
@@ -326,8 +381,9 @@ class TestAccess:
         await api.user("alice", ["sales"])
         other = {"tenant": f"other-{uuid.uuid4().hex[:8]}"}
 
-        assert await api.ok("GET", "/users", **other) == []
-        assert await api.ok("GET", "/departments", **other) == []
+        assert await api.items("/users", **other) == []
+        assert await api.items("/departments", **other) == []
+        assert await api.ok("GET", "/department-tree", **other) == {"departments": []}
         assert (await api.call("GET", "/users/alice", **other)).status_code == 404
         assert (await api.call("PATCH", "/users/alice", {"name": "Mallory"}, **other)).status_code == 404
         assert (await api.call("DELETE", "/departments/sales", **other)).status_code == 404
@@ -359,7 +415,7 @@ class TestEventsReachKafka:
             ("conveyor.entities.absence", "conveyor.entities.absence.recorded.v1"),
             ("conveyor.entities.role", "conveyor.entities.role.grants_set.v1"),
         }
-        assert absence["absence_id"]
+        assert absence["id"]
 
 
 async def tenant_events(bootstrap: str, tenant: str, *, expected: int, within: float = 30.0) -> set[tuple[str, str]]:

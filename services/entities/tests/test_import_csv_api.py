@@ -105,7 +105,7 @@ class TestUploadAndDryRun:
         uploaded = await upload(entities, (DATA / name).read_bytes())
         assert uploaded.status_code == 201, uploaded.text
         file = uploaded.json()
-        report = await entities.ok("POST", "/v1/imports/dry-run", housing_request(file["file_id"], company["id"]))
+        report = await entities.ok("POST", "/v1/imports/dry-run", housing_request(file["id"], company["id"]))
 
         assert (file["encoding"], file["delimiter"], file["rows"]) == (encoding, delimiter, 500)
         assert file["columns"][0] == "Название"
@@ -121,8 +121,8 @@ class TestUploadAndDryRun:
         )
 
         assert response.status_code == 201, response.text
-        assert response.json() | {"file_id": None} == {
-            "file_id": None,
+        assert response.json() | {"id": None} == {
+            "id": None,
             "file_name": "a.csv",
             "encoding": "utf-8",
             "delimiter": ";",
@@ -135,18 +135,18 @@ class TestImportJob:
     async def test_the_good_rows_are_imported_once_per_idempotency_key(self, entities: Any) -> None:
         company = await company_type(entities)
         file = (await upload(entities, (DATA / "housing_companies_utf8.csv").read_bytes())).json()
-        request = housing_request(file["file_id"], company["id"])
+        request = housing_request(file["id"], company["id"])
         key = {"Idempotency-Key": f"housing-{uuid.uuid4()}"}
 
         started = await entities.call("POST", "/v1/imports", request, headers=key)
         assert started.status_code == 202, started.text
-        job = await finished(entities, started.json()["job_id"])
+        job = await finished(entities, started.json()["id"])
         again = await entities.call("POST", "/v1/imports", request, headers=key)
 
         assert (job["status"], job["processed"], job["imported"], job["refused"]) == ("completed", 500, 495, 5)
         assert {(e["line"], e["column"]) for e in job["errors"]} == EXPECTED_ERRORS
         assert again.status_code == 200
-        assert again.json()["job_id"] == job["job_id"]
+        assert again.json()["id"] == job["id"]
         assert await count_items(entities, company["id"]) == 495
         page = (
             await entities.client.get(
@@ -190,7 +190,7 @@ class TestRefusals:
         company = await company_type(entities)
         file = (await upload(entities, b"title,city\nAcme,Omsk\n")).json()
         request = {
-            "file_id": file["file_id"],
+            "file_id": file["id"],
             "entity_type_id": company["id"],
             "mapping": {"title": "title", "nope": "city", "city": "no_such_field"},
         }
@@ -204,18 +204,18 @@ class TestRefusals:
     async def test_another_tenants_file_and_job_are_not_found(self, entities: Any) -> None:
         company = await company_type(entities)
         file = (await upload(entities, b"title\nAcme\n")).json()
-        request = {"file_id": file["file_id"], "entity_type_id": company["id"], "mapping": {"title": "title"}}
+        request = {"file_id": file["id"], "entity_type_id": company["id"], "mapping": {"title": "title"}}
         job = await entities.ok("POST", "/v1/imports", request, headers={"Idempotency-Key": "k-2"})
 
         dry = await entities.call("POST", "/v1/imports/dry-run", request, tenant="other-tenant")
-        read = await entities.call("GET", f"/v1/imports/{job['job_id']}", tenant="other-tenant")
+        read = await entities.call("GET", f"/v1/imports/{job['id']}", tenant="other-tenant")
 
         assert (dry.status_code, read.status_code) == (404, 404)
 
     async def test_a_manager_without_create_rights_may_not_import(self, entities: Any) -> None:
         company = await company_type(entities)
         file = (await upload(entities, b"title\nAcme\n")).json()
-        request = {"file_id": file["file_id"], "entity_type_id": company["id"], "mapping": {"title": "title"}}
+        request = {"file_id": file["id"], "entity_type_id": company["id"], "mapping": {"title": "title"}}
 
         response = await entities.call(
             "POST", "/v1/imports", request, headers={"Idempotency-Key": "k-3"}, user="m-1", roles=("manager",)
@@ -240,7 +240,7 @@ class TestResume:
                 state.backbone.store,
                 reader,
                 key="left-running",
-                request=housing_request(file["file_id"], company["id"]),
+                request=housing_request(file["id"], company["id"]),
                 now=state.clock.now(),
             )
 

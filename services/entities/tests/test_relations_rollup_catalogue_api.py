@@ -161,12 +161,12 @@ class TestCatalogue:
         )
         line = await entities.item(line_type["id"], "Basketball ball", fields={"price": "500", "quantity": 1})
 
-        bound = await entities.call("PUT", f"/v1/items/{line['id']}/product", {"product_id": ball["product_id"]})
-        items = await entities.ok("GET", f"/v1/products/{ball['product_id']}/items")
+        bound = await entities.call("PUT", f"/v1/items/{line['id']}/product", {"product_id": ball["id"]})
+        items = await entities.ok("GET", f"/v1/products/{ball['id']}/items")
 
         assert bound.status_code == 200, bound.text
-        assert ball | {"product_id": None} == {
-            "product_id": None,
+        assert ball | {"id": None} == {
+            "id": None,
             "name": "Ball",
             "sku": "BALL-1",
             "base_price": "300",
@@ -174,6 +174,41 @@ class TestCatalogue:
             "version": 1,
         }
         assert [(i["title"], i["fields"]["price"]) for i in items["items"]] == [("Basketball ball", "500")]
+        assert items["next_cursor"] is None
+
+    async def test_a_products_items_are_paged_oldest_first(self, entities: Any) -> None:
+        _deal_type, line_type, _relation, _rule = await deal_with_lines(entities)
+        ball = await entities.ok(
+            "POST", "/v1/products", {"name": "Ball", "sku": "B-P", "base_price": 1, "currency": "EUR"}
+        )
+        for title in ("first", "second", "third"):
+            line = await entities.item(line_type["id"], title, fields={"price": "1", "quantity": 1})
+            await entities.ok("PUT", f"/v1/items/{line['id']}/product", {"product_id": ball["id"]})
+            entities.app.state.clock.advance(1)  # the test clock stands still otherwise
+
+        first = await entities.ok("GET", f"/v1/products/{ball['id']}/items?limit=2")
+        rest = await entities.ok("GET", f"/v1/products/{ball['id']}/items?limit=2&cursor={first['next_cursor']}")
+
+        assert [i["title"] for i in first["items"] + rest["items"]] == ["first", "second", "third"]
+        assert rest["next_cursor"] is None
+
+    async def test_a_product_changes_only_with_the_version_read(self, entities: Any) -> None:
+        body = {"name": "Ball", "sku": "B-V", "base_price": "300", "currency": "EUR"}
+        created = await entities.call("POST", "/v1/products", body)
+        path = f"/v1/products/{created.json()['id']}"
+
+        blind = await entities.call("PATCH", path, {"base_price": "320"})
+        changed = await entities.call(
+            "PATCH", path, {"base_price": "320"}, headers={"If-Match": created.headers["ETag"]}
+        )
+        stale = await entities.call("PATCH", path, {"base_price": "330"}, headers={"If-Match": '"1"'})
+        read = await entities.call("GET", path)
+
+        assert (created.headers["ETag"], changed.headers["ETag"], read.headers["ETag"]) == ('"1"', '"2"', '"2"')
+        assert (blind.status_code, blind.json()["type"].rsplit("/", 1)[-1]) == (428, "precondition-required")
+        assert (stale.status_code, stale.json()["type"].rsplit("/", 1)[-1]) == (412, "version-mismatch")
+        assert (stale.json()["expected_version"], stale.json()["current_version"]) == (1, 2)
+        assert read.json()["base_price"] == "320"
 
     async def test_bad_products_and_bindings_are_refused(self, entities: Any) -> None:
         deal_type, _line_type, _relation, _rule = await deal_with_lines(entities)
@@ -200,4 +235,16 @@ class TestCatalogue:
         assert {e["field"] for e in bad.json()["errors"]} == {"/name", "/base_price", "/currency"}
         assert not_bound_type.status_code == 409
         assert by_manager.status_code == 403
-        assert [p["sku"] for p in (await entities.ok("GET", "/v1/products"))["products"]] == ["B-2"]
+        assert [p["sku"] for p in (await entities.ok("GET", "/v1/products"))["items"]] == ["B-2"]
+
+    async def test_products_are_listed_by_name_page_by_page(self, entities: Any) -> None:
+        for name in ("Cone", "Ball", "Net"):
+            await entities.ok("POST", "/v1/products", {"name": name, "sku": name, "base_price": 1, "currency": "EUR"})
+
+        first = await entities.ok("GET", "/v1/products?limit=2")
+        rest = await entities.ok("GET", f"/v1/products?limit=2&cursor={first['next_cursor']}")
+        searched = await entities.ok("GET", "/v1/products?q=on")
+
+        assert [p["name"] for p in first["items"] + rest["items"]] == ["Ball", "Cone", "Net"]
+        assert rest["next_cursor"] is None
+        assert [p["name"] for p in searched["items"]] == ["Cone"]

@@ -56,12 +56,19 @@ async def update_product(
     )
 
 
-async def list_products(conn: Connection, tenant_id: str, search: str | None, limit: int) -> list[asyncpg.Record]:
+async def list_products(
+    conn: Connection, tenant_id: str, search: str | None, *, after: tuple[str, ...] | None, limit: int
+) -> list[asyncpg.Record]:
+    """Products by name (then id), from the one after ``after`` (a name and an id)."""
+    name, product_id = after or (None, None)
     return await conn.fetch(
         "SELECT * FROM products WHERE tenant_id = $1"
-        " AND ($2::text IS NULL OR name ILIKE '%' || $2 || '%' OR sku = $2) ORDER BY name, product_id LIMIT $3",
+        " AND ($2::text IS NULL OR name ILIKE '%' || $2 || '%' OR sku = $2)"
+        " AND ($3::text IS NULL OR (name, product_id) > ($3, $4::text)) ORDER BY name, product_id LIMIT $5",
         tenant_id,
         search,
+        name,
+        product_id,
         limit,
     )
 
@@ -87,17 +94,29 @@ async def bind(conn: Connection, tenant_id: str, item_id: str, product_id: str |
 
 
 async def bound_items(
-    conn: Connection, tenant_id: str, product_id: str, visible: tuple[str, list[object]], limit: int
+    conn: Connection,
+    tenant_id: str,
+    product_id: str,
+    visible: tuple[str, list[object]],
+    *,
+    after: tuple[datetime, str] | None,
+    limit: int,
 ) -> list[asyncpg.Record]:
-    """Live items bound to the product that pass ``visible`` (a condition whose parameters start at $3)."""
+    """Live items bound to the product that pass ``visible`` (a condition whose parameters start at $3),
+    oldest first, from the one after ``after`` (a creation time and an id)."""
     condition, params = visible
+    n = 3 + len(params)
+    created_at, item_id = after or (None, None)
     return await conn.fetch(
         "SELECT i.* FROM item_products p JOIN items i ON i.tenant_id = p.tenant_id AND i.item_id = p.item_id"
         f" WHERE p.tenant_id = $1 AND p.product_id = $2 AND i.deleted_at IS NULL AND {condition}"
+        f" AND (${n}::timestamptz IS NULL OR (i.created_at, i.item_id) > (${n}, ${n + 1}::text))"
         f" ORDER BY i.created_at, i.item_id LIMIT {int(limit)}",
         tenant_id,
         product_id,
         *params,
+        created_at,
+        item_id,
     )
 
 

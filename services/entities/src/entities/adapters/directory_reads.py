@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from conveyor_messaging.db import Connection
@@ -31,17 +32,30 @@ async def user(conn: Connection, tenant_id: str, user_id: str) -> UserProfile | 
 
 
 async def users(
-    conn: Connection, tenant_id: str, *, department_id: str | None, role: str | None, include_inactive: bool
+    conn: Connection,
+    tenant_id: str,
+    *,
+    department_id: str | None,
+    role: str | None,
+    include_inactive: bool,
+    after: tuple[str, ...] | None,
+    limit: int,
 ) -> list[UserProfile]:
+    """Users by name (then id), from the one after ``after`` (a name and an id)."""
+    name, user_id = after or (None, None)
     rows = await conn.fetch(
         f"SELECT {_USER_COLUMNS} FROM directory_users WHERE tenant_id = $1"
         " AND ($2::text IS NULL OR department_ids @> ARRAY[$2::text])"
         " AND ($3::text IS NULL OR roles @> ARRAY[$3::text])"
-        " AND ($4 OR active) ORDER BY name, user_id",
+        " AND ($4 OR active) AND ($5::text IS NULL OR (name, user_id) > ($5, $6::text))"
+        " ORDER BY name, user_id LIMIT $7",
         tenant_id,
         department_id,
         role,
         include_inactive,
+        name,
+        user_id,
+        limit,
     )
     return [_profile(row) for row in rows]
 
@@ -65,6 +79,23 @@ async def departments(conn: Connection, tenant_id: str) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
+async def department_page(
+    conn: Connection, tenant_id: str, *, after: tuple[str, ...] | None, limit: int
+) -> list[dict[str, Any]]:
+    """Departments that are not removed by name (then id), from the one after ``after``."""
+    name, department_id = after or (None, None)
+    rows = await conn.fetch(
+        "SELECT department_id, name, parent_id, head_user_id FROM directory_departments"
+        " WHERE tenant_id = $1 AND NOT removed AND ($2::text IS NULL OR (name, department_id) > ($2, $3::text))"
+        " ORDER BY name, department_id LIMIT $4",
+        tenant_id,
+        name,
+        department_id,
+        limit,
+    )
+    return [dict(row) for row in rows]
+
+
 async def department_occupancy(conn: Connection, tenant_id: str, department_id: str) -> tuple[int, int]:
     """How many sub-departments and active users a department has."""
     row = await conn.fetchrow(
@@ -79,13 +110,21 @@ async def department_occupancy(conn: Connection, tenant_id: str, department_id: 
     return int(row[0]), int(row[1])
 
 
-async def absences(conn: Connection, tenant_id: str, *, user_id: str | None) -> list[dict[str, Any]]:
+async def absences(
+    conn: Connection, tenant_id: str, *, user_id: str | None, after: tuple[datetime, str] | None, limit: int
+) -> list[dict[str, Any]]:
+    """Absences by start (then id), from the one after ``after`` (a start and an id)."""
+    starts_at, absence_id = after or (None, None)
     rows = await conn.fetch(
         "SELECT absence_id, user_id, starts_at, ends_at, substitute_user_id, reason, cancelled"
         " FROM directory_absences WHERE tenant_id = $1 AND ($2::text IS NULL OR user_id = $2)"
-        " ORDER BY starts_at, absence_id",
+        " AND ($3::timestamptz IS NULL OR (starts_at, absence_id) > ($3, $4::text))"
+        " ORDER BY starts_at, absence_id LIMIT $5",
         tenant_id,
         user_id,
+        starts_at,
+        absence_id,
+        limit,
     )
     return [dict(row) for row in rows]
 

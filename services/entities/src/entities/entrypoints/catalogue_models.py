@@ -14,7 +14,7 @@ class CatalogueProduct(ApiModel):
         json_schema_extra={
             "examples": [
                 {
-                    "product_id": "prod-6e1a3c9b7d2f",
+                    "id": "prod-6e1a3c9b7d2f",
                     "name": "Heat meter installation",
                     "sku": "HM-INSTALL-01",
                     "base_price": "4500.00",
@@ -25,16 +25,12 @@ class CatalogueProduct(ApiModel):
         },
     )
 
-    product_id: str
+    id: str
     name: str
     sku: str
     base_price: str = Field(description='a decimal as a string, e.g. "4500.00"')
     currency: str = Field(description="ISO 4217 code of the price")
-    version: int
-
-
-class CatalogueProductList(ApiModel):
-    products: list[CatalogueProduct]
+    version: int = Field(description="the product's version; the ETag")
 
 
 class ItemProductBinding(ApiModel):

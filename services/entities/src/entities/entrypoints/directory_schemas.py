@@ -19,7 +19,7 @@ class _Body(BaseModel):
 
 
 class NewUser(_Body):
-    user_id: Id
+    id: Id = Field(description="the user's id: the `sub` of their tokens")
     name: Name
     email: Email
     department_ids: list[Id] = Field(default_factory=list, max_length=50)
@@ -45,7 +45,7 @@ class DirectoryUser(ApiModel):
         json_schema_extra={
             "examples": [
                 {
-                    "user_id": "manager-1",
+                    "id": "manager-1",
                     "name": "Olga Petrova",
                     "email": "olga.petrova@teplo.example",
                     "department_ids": ["sales-north", "onboarding"],
@@ -56,7 +56,7 @@ class DirectoryUser(ApiModel):
         },
     )
 
-    user_id: str
+    id: str
     name: str
     email: str
     department_ids: list[str]
@@ -65,7 +65,7 @@ class DirectoryUser(ApiModel):
 
 
 class NewDepartment(_Body):
-    department_id: Id | None = None  # chosen by the server when left out
+    id: Id | None = Field(default=None, description="chosen by the server when left out")
     name: Name
     parent_id: Id | None = None
     head_user_id: Id | None = None
@@ -80,7 +80,9 @@ class DepartmentPatch(_Body):
 
 
 class DirectoryDepartment(ApiModel):
-    department_id: str
+    """A department of the tenant."""
+
+    id: str
     name: str
     parent_id: str | None = Field(description="the department above (null: a top department)")
     head_user_id: str | None
@@ -94,6 +96,12 @@ class DirectoryDepartmentNode(DirectoryDepartment):
     children: list[DirectoryDepartmentNode] = Field(default_factory=list)
 
 
+class DirectoryDepartmentTree(ApiModel):
+    """Every department of the tenant, read whole: the top departments, each with its sub-departments."""
+
+    departments: list[DirectoryDepartmentNode]
+
+
 class NewAbsence(_Body):
     user_id: Id
     starts_at: datetime
@@ -105,7 +113,7 @@ class NewAbsence(_Body):
 class DirectoryAbsence(ApiModel):
     """A user's absence; their substitute (if any) takes over their work meanwhile."""
 
-    absence_id: str
+    id: str
     user_id: str
     starts_at: Timestamp
     ends_at: Timestamp

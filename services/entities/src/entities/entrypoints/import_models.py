@@ -14,7 +14,7 @@ class ImportFile(ApiModel):
         json_schema_extra={
             "examples": [
                 {
-                    "file_id": "file-0c9e2b7a4f1d4e6b8a3c5d7e9f1a2b4c",
+                    "id": "file-0c9e2b7a4f1d4e6b8a3c5d7e9f1a2b4c",
                     "file_name": "companies-2026-11.csv",
                     "encoding": "windows-1251",
                     "delimiter": ";",
@@ -25,7 +25,7 @@ class ImportFile(ApiModel):
         },
     )
 
-    file_id: str
+    id: str
     file_name: str
     encoding: str = Field(description="the encoding the file was read in: utf-8 or windows-1251")
     delimiter: str = Field(description="the column delimiter found")
@@ -59,7 +59,7 @@ class ImportJob(ApiModel):
         json_schema_extra={
             "examples": [
                 {
-                    "job_id": "import-5a2d8f0c1e3b4a7d9c6e2f4b8a1d3c5e",
+                    "id": "import-5a2d8f0c1e3b4a7d9c6e2f4b8a1d3c5e",
                     "status": "running",
                     "entity_type_id": "8a0c4e2b6d1f4a3c9e7b5d2f1a0c8e6b",
                     "file_id": "file-0c9e2b7a4f1d4e6b8a3c5d7e9f1a2b4c",
@@ -79,10 +79,10 @@ class ImportJob(ApiModel):
         },
     )
 
-    job_id: str
+    id: str
     status: str = Field(description="running, completed or failed")
     entity_type_id: str
-    file_id: str
+    file_id: str = Field(description="the uploaded file it imports")
     total: int = Field(description="rows in the file")
     processed: int = Field(description="rows checked so far")
     imported: int = Field(description="rows that became items")

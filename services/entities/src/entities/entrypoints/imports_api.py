@@ -46,7 +46,8 @@ async def post_file(ctx: CtxDep, request: Request, file_name: str = "upload.csv"
     else:
         data = await request.body()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        return await upload_file(conn, reader_of(ctx.principal), name=file_name[:200], data=data, now=ctx.now())
+        uploaded = await upload_file(conn, reader_of(ctx.principal), name=file_name[:200], data=data, now=ctx.now())
+    return {"id": uploaded.pop("file_id"), **uploaded}
 
 
 @router.post("/imports/dry-run", response_model=ImportDryRun)
@@ -91,7 +92,7 @@ async def _job_view(conn: Any, tenant_id: str, job_id: str) -> dict[str, Any]:
     if job is None:
         raise not_found("no such import")
     return {
-        "job_id": job["job_id"],
+        "id": job["job_id"],
         "status": job["status"],
         "entity_type_id": job["entity_type_id"],
         "file_id": job["file_id"],

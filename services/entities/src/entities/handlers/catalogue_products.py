@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 from conveyor_access import Action
 from conveyor_contracts.entities_links import ItemBoundToProduct, ProductChanged, ProductCreated
+from conveyor_kit.domain_errors import StaleVersion
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import ANY_VERSION, NO_STREAM, EventStore, NewEvent
@@ -41,11 +42,16 @@ async def change_product(
     now: datetime,
     product_id: str,
     body: dict[str, Any],
+    expected_version: int | None,
 ) -> asyncpg.Record:
-    """Change the values sent; no event when nothing differs."""
+    """Change the values sent, if the product is still at ``expected_version`` (None: whatever its
+    version); no event when nothing differs."""
     row = await catalogue_store.get_product(conn, tenant_id, product_id, lock=True)
     if row is None:
         raise NotFound("no such product")
+    if expected_version is not None and row["version"] != expected_version:
+        detail = "the product changed since you read it; reload it and try again"
+        raise StaleVersion(detail, expected=expected_version, current=row["version"])
     values = check_product(body, creating=False)
     current = {k: (format(row[k], "f") if k == "base_price" else row[k]) for k in values}
     changes = {k: {"old": current[k], "new": v} for k, v in values.items() if current[k] != v}
@@ -90,8 +96,11 @@ async def bind_item_to_product(
     )
 
 
-async def items_of_product(conn: Connection, reader: Reader, *, product_id: str, limit: int) -> list[asyncpg.Record]:
-    """The live items bound to the product that the reader may read, oldest first."""
+async def items_of_product(
+    conn: Connection, reader: Reader, *, product_id: str, after: tuple[datetime, str] | None, limit: int
+) -> list[asyncpg.Record]:
+    """The live items bound to the product that the reader may read, oldest first, from the one after
+    ``after`` (a creation time and an id)."""
     if await catalogue_store.get_product(conn, reader.tenant_id, product_id) is None:
         raise NotFound("no such product")
     rows: list[asyncpg.Record] = []
@@ -110,7 +119,8 @@ async def items_of_product(conn: Connection, reader: Reader, *, product_id: str,
             reader.tenant_id,
             product_id,
             (f"i.entity_type_id = ${3 + len(params)} AND {condition}", [*params, entity_type_id]),
-            limit,
+            after=after,
+            limit=limit,
         )
     return sorted(rows, key=lambda r: (r["created_at"], r["item_id"]))[:limit]
 
