@@ -24,7 +24,6 @@ NOT_YET_PAGES = {
     "GET /v1/directory/users",
     "GET /v1/entity-types",
     "GET /v1/items/{item_id}/links/{relation_id}",
-    "GET /v1/pipelines",
     "GET /v1/products",
     "GET /v1/products/{product_id}/items",
     "GET /v1/relations",
@@ -33,7 +32,6 @@ NOT_YET_PAGES = {
     "GET /v1/stage-departments",
     "GET /v1/tasks/inbox",
     "GET /v1/triggers",
-    "GET /v1/tunnels",
 }
 # Resources that hold a list, not collections: a role's grants are read and replaced (PUT) whole.
 WHOLE_RESOURCES = {"GET /v1/directory/roles/{role}/grants"}

@@ -150,7 +150,8 @@ PROBES: dict[str, Probe] = {
     "pipelines GET /health/live": Probe(Expect.PUBLIC),
     "pipelines GET /health/ready": Probe(Expect.PUBLIC),
     "pipelines GET /v1/whoami": Probe(Expect.PUBLIC),
-    "pipelines GET /v1/pipelines": Probe(BLIND, query=_item_query),
+    # A type the caller's tenant does not have is unknown to it: 404 `unknown-entity-type`.
+    "pipelines GET /v1/pipelines": Probe(GONE, query=_item_query),
     "pipelines POST /v1/pipelines": Probe(REFUSED, lambda ids: {"entity_type_id": ids["type_id"], "name": "Spy"}),
     "pipelines GET /v1/pipelines/{pipeline_id}": Probe(GONE),
     "pipelines PATCH /v1/pipelines/{pipeline_id}": Probe(GONE, NAME),
@@ -165,7 +166,7 @@ PROBES: dict[str, Probe] = {
         GONE, lambda ids: {"to_stage_id": ids["stage_id"]}, headers=V1, item_scoped=True
     ),
     "pipelines GET /v1/placements/{item_id}/stage-history": Probe(GONE, item_scoped=True),
-    "pipelines GET /v1/tunnels": Probe(BLIND, query=_item_query),
+    "pipelines GET /v1/tunnels": Probe(GONE, query=_item_query),
     "pipelines POST /v1/tunnels": Probe(
         REFUSED, lambda ids: {"from_stage_id": ids["stage_id"], "to_stage_id": ids["stage_won"], "action": "move"}
     ),
