@@ -29,7 +29,6 @@ NOT_YET_PAGES = {
     "GET /v1/relations",
     "GET /v1/robots",
     "GET /v1/rollup-rules",
-    "GET /v1/stage-departments",
     "GET /v1/tasks/inbox",
     "GET /v1/triggers",
 }
