@@ -64,17 +64,17 @@ async def _deal_type(api: Api, tenant: Tenant) -> None:
 
 
 async def _pipeline(api: Api, tenant: Tenant) -> None:
-    pipelines = await until(
-        lambda: api.ok("pipelines", "GET", "/v1/pipelines", params={"entity_type_id": tenant.type_id}),
-        lambda found: len(found) == 1,
+    listed = await until(  # a 404 until pipelines hears of the type
+        lambda: api.call("pipelines", "GET", "/v1/pipelines", params={"entity_type_id": tenant.type_id}),
+        lambda r: r.status_code == 200 and len(r.json()["items"]) == 1,
         "the deal type's default pipeline",
     )
-    pipeline = pipelines[0]
-    tenant.pipeline_id = pipeline["pipeline_id"]
-    by_name = {s["name"]: s["stage_id"] for s in pipeline["stages"]}
+    (pipeline,) = listed.json()["items"]
+    tenant.pipeline_id = pipeline["id"]
+    by_name = {s["name"]: s["id"] for s in pipeline["stages"]}
     for name in ROBOT_STAGES:
         added = await api.ok("pipelines", "POST", f"/v1/pipelines/{tenant.pipeline_id}/stages", {"name": name.title()})
-        by_name[name.title()] = added["stage_id"]
+        by_name[name.title()] = added["id"]
     order = ["New", "Qualified", "Proposal", "In progress", "Won", "Lost"]
     await api.ok(
         "pipelines",

@@ -112,10 +112,10 @@ class TestDocumentRegistry:
 
         async def board_counts(who: str) -> int:
             response = await board_of[who].call("GET", f"/v1/pipelines?entity_type_id={doc_type['id']}")
-            pipelines = response.json() if response.status_code == 200 else []
+            pipelines = response.json()["items"] if response.status_code == 200 else []
             if not pipelines:
                 return -1
-            board = await board_of[who].ok("GET", f"/v1/pipelines/{pipelines[0]['pipeline_id']}/board")
+            board = await board_of[who].ok("GET", f"/v1/pipelines/{pipelines[0]['id']}/board")
             return sum(column["count"] for column in board["columns"])
 
         assert await settled(lambda: board_counts("director"), lambda n: n == 4) == 4

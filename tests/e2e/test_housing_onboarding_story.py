@@ -339,15 +339,15 @@ async def bind_the_process(story: Story, type_id: str) -> tuple[str, str]:
     assert (template["process_id"], template["version"]) == ("onboarding", 1)
     pipelines = story.admin("pipelines")
 
-    async def boards() -> list[dict[str, Any]]:  # the default board opens once pipelines hears of the type
-        found: list[dict[str, Any]] = await pipelines.ok("GET", "/v1/pipelines", params={"entity_type_id": type_id})
-        return found
+    async def boards() -> list[dict[str, Any]]:  # the default board, once pipelines hears of the type (a 404 before)
+        response = await pipelines.call("GET", "/v1/pipelines", params={"entity_type_id": type_id})
+        return list(response.json()["items"]) if response.status_code == 200 else []
 
     [board] = await eventually(boards, lambda found: len(found) == 1)
-    column: str = {s["name"]: s["stage_id"] for s in board["stages"]}["In progress"]
+    column: str = {s["name"]: s["id"] for s in board["stages"]}["In progress"]
     robot = await story.admin("automation").ok(
         "POST", "/v1/robots",
-        {"pipeline_id": board["pipeline_id"], "stage_id": column, "name": "Status follows the board",
+        {"pipeline_id": board["id"], "stage_id": column, "name": "Status follows the board",
          "condition": {"all": [{"field": "status", "op": "eq", "value": "Imported"}]},
          "action": {"type": "set_fields", "fields": {"status": "In progress"}}},
     )  # fmt: skip

@@ -21,7 +21,7 @@ def stage_named(pipeline: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def cards_on(board: dict[str, Any], stage_id: str) -> list[str]:
-    column = next(c for c in board["columns"] if c["stage"]["stage_id"] == stage_id)
+    column = next(c for c in board["columns"] if c["stage"]["id"] == stage_id)
     return [card["item_id"] for card in column["cards"]]
 
 
@@ -42,7 +42,7 @@ class TestAnItemOnTheBoard:
 
         async def default_pipelines() -> list[dict[str, Any]]:
             response = await pipelines.call("GET", f"/v1/pipelines?entity_type_id={deal_type['id']}")
-            return list(response.json()) if response.status_code == 200 else []
+            return list(response.json()["items"]) if response.status_code == 200 else []
 
         (general,) = await settled(default_pipelines, lambda found: len(found) == 1)
         assert [s["name"] for s in general["stages"]] == ["New", "In progress", "Won", "Lost"]
@@ -59,31 +59,31 @@ class TestAnItemOnTheBoard:
         await pipelines.ok(
             "POST",
             "/v1/tunnels",
-            {"from_stage_id": won["stage_id"], "to_stage_id": contract["stage_id"], "action": "move"},
+            {"from_stage_id": won["id"], "to_stage_id": contract["id"], "action": "move"},
         )
 
         # An item created through the entities API appears on the first stage of the board.
         item = await entities.ok("POST", "/v1/items", {"entity_type_id": deal_type["id"], "title": "Teplo LLC"})
 
         async def board() -> dict[str, Any]:
-            return dict(await pipelines.ok("GET", f"/v1/pipelines/{general['pipeline_id']}/board"))
+            return dict(await pipelines.ok("GET", f"/v1/pipelines/{general['id']}/board"))
 
         new = stage_named(general, "New")
-        placed = await settled(board, lambda b: item["id"] in cards_on(b, new["stage_id"]))
-        assert item["id"] in cards_on(placed, new["stage_id"])
+        placed = await settled(board, lambda b: item["id"] in cards_on(b, new["id"]))
+        assert item["id"] in cards_on(placed, new["id"])
 
         # A user moves it twice; entering "Won" fires the tunnel into the Wholesale pipeline.
         in_progress = stage_named(general, "In progress")
         moved = await pipelines.ok(
             "POST",
             f"/v1/placements/{item['id']}/move",
-            {"to_stage_id": in_progress["stage_id"]},
+            {"to_stage_id": in_progress["id"]},
             headers={"If-Match": '"1"'},
         )
         await pipelines.ok(
             "POST",
             f"/v1/placements/{item['id']}/move",
-            {"to_stage_id": won["stage_id"]},
+            {"to_stage_id": won["id"]},
             headers={"If-Match": f'"{moved["version"]}"'},
         )
 
@@ -103,5 +103,5 @@ class TestAnItemOnTheBoard:
         async def entities_copy() -> dict[str, Any]:
             return dict(await entities.ok("GET", f"/v1/items/{item['id']}"))
 
-        copy = await settled(entities_copy, lambda i: i["stage_id"] == contract["stage_id"])
-        assert (copy["pipeline_id"], copy["stage_id"]) == (wholesale["pipeline_id"], contract["stage_id"])
+        copy = await settled(entities_copy, lambda i: i["stage_id"] == contract["id"])
+        assert (copy["pipeline_id"], copy["stage_id"]) == (wholesale["id"], contract["id"])

@@ -259,9 +259,10 @@ class TestProductReport:
                 )
                 assert clock.status_code == 200, clock.text
                 mover = dataclasses.replace(pipelines_service.as_user(tenant, "admin-1", "admin"), at=at)
-                pipeline = pipeline or (await mover.ok("GET", f"/v1/pipelines?entity_type_id={deal_type['id']}"))[0]
+                if pipeline is None:
+                    pipeline = (await mover.ok("GET", f"/v1/pipelines?entity_type_id={deal_type['id']}"))["items"][0]
                 semantic = "failure" if outcome == "lost" else "success"
-                target = next(s["stage_id"] for s in pipeline["stages"] if s["semantic"] == semantic)
+                target = next(s["id"] for s in pipeline["stages"] if s["semantic"] == semantic)
                 await mover.ok(
                     "POST", f"/v1/placements/{deal_id}/move", {"to_stage_id": target}, headers={"If-Match": '"1"'}
                 )

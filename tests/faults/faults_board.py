@@ -96,12 +96,12 @@ class Board:
 
         async def pipelines() -> list[dict[str, Any]]:
             response = await api.call("pipelines", "GET", "/v1/pipelines", params={"entity_type_id": deal["id"]})
-            return list(response.json()) if response.status_code == 200 else []
+            return list(response.json()["items"]) if response.status_code == 200 else []
 
         (general,) = await until(pipelines, lambda found: len(found) == 1)
-        stages = {s["name"]: s["stage_id"] for s in general["stages"]}
+        stages = {s["name"]: s["id"] for s in general["stages"]}
         assert tuple(stages) == STAGES, stages
-        pipeline = general["pipeline_id"]
+        pipeline = general["id"]
         notify = await api.ok("automation", "POST", "/v1/robots", {
             "pipeline_id": pipeline, "stage_id": stages["In progress"], "name": "Tell the assignee",
             "action": {"type": "notify", "recipients": [{"kind": "assignee"}],

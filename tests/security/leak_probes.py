@@ -151,7 +151,8 @@ PROBES: dict[str, Probe] = {
     "pipelines GET /health/live": Probe(Expect.PUBLIC),
     "pipelines GET /health/ready": Probe(Expect.PUBLIC),
     "pipelines GET /v1/whoami": Probe(Expect.PUBLIC),
-    "pipelines GET /v1/pipelines": Probe(BLIND, query=_item_query),
+    # A type the caller's tenant does not have is unknown to it: 404 `unknown-entity-type`.
+    "pipelines GET /v1/pipelines": Probe(GONE, query=_item_query),
     "pipelines POST /v1/pipelines": Probe(REFUSED, lambda ids: {"entity_type_id": ids["type_id"], "name": "Spy"}),
     "pipelines GET /v1/pipelines/{pipeline_id}": Probe(GONE),
     "pipelines PATCH /v1/pipelines/{pipeline_id}": Probe(GONE, NAME),
@@ -166,7 +167,7 @@ PROBES: dict[str, Probe] = {
         GONE, lambda ids: {"to_stage_id": ids["stage_id"]}, headers=V1, item_scoped=True
     ),
     "pipelines GET /v1/placements/{item_id}/stage-history": Probe(GONE, item_scoped=True),
-    "pipelines GET /v1/tunnels": Probe(BLIND, query=_item_query),
+    "pipelines GET /v1/tunnels": Probe(GONE, query=_item_query),
     "pipelines POST /v1/tunnels": Probe(
         REFUSED, lambda ids: {"from_stage_id": ids["stage_id"], "to_stage_id": ids["stage_won"], "action": "move"}
     ),
@@ -274,19 +275,20 @@ PROBES: dict[str, Probe] = {
     "reporting GET /v1/reports/forgotten": Probe(
         BLIND, query=lambda ids: {"pipeline_id": ids["pipeline_id"], "days": "1"}, lists_items=True
     ),
-    "reporting GET /v1/reports/throughput": Probe(BLIND, query=_item_query, lists_items=True),
-    "reporting GET /v1/reports/products": Probe(BLIND, query=_item_query, lists_items=True),
+    # By entity type: another tenant's type is unknown to the caller's (404 `unknown-entity-type`).
+    "reporting GET /v1/reports/throughput": Probe(GONE, query=_item_query, lists_items=True),
+    "reporting GET /v1/reports/products": Probe(GONE, query=_item_query, lists_items=True),
     "reporting GET /v1/reports/registry": Probe(
-        BLIND, query=lambda ids: {"entity_type_id": ids["type_id"], "field": "kind"}, lists_items=True
+        GONE, query=lambda ids: {"entity_type_id": ids["type_id"], "field": "kind"}, lists_items=True
     ),
-    "reporting GET /v1/reports/process-steps": Probe(BLIND, query=_item_query, lists_items=True),
+    "reporting GET /v1/reports/process-steps": Probe(GONE, query=_item_query, lists_items=True),
     "reporting GET /v1/reports/field-time": Probe(
-        BLIND, query=lambda ids: {"entity_type_id": ids["type_id"], "field": "kind"}, lists_items=True
+        GONE, query=lambda ids: {"entity_type_id": ids["type_id"], "field": "kind"}, lists_items=True
     ),
     # The same handlers under their first, deprecated paths.
-    "reporting GET /v1/analytics/process-steps": Probe(BLIND, query=_item_query, lists_items=True),
+    "reporting GET /v1/analytics/process-steps": Probe(GONE, query=_item_query, lists_items=True),
     "reporting GET /v1/analytics/field-time": Probe(
-        BLIND, query=lambda ids: {"entity_type_id": ids["type_id"], "field": "kind"}, lists_items=True
+        GONE, query=lambda ids: {"entity_type_id": ids["type_id"], "field": "kind"}, lists_items=True
     ),
     # Keyed by (tenant, stage): a stage the projections have not seen yet may be given its department
     # ahead (the pipeline's events are still on their way), so an unknown id lands in the caller's tenant.

@@ -212,26 +212,24 @@ async def _entities(admin: As, world: Tenant) -> None:
 
 async def _pipelines(admin: As, world: Tenant) -> None:
     m = world.marker
-    found = await settle(
-        lambda: admin.ok("pipelines", "GET", "/v1/pipelines", params={"entity_type_id": world.ids["type_id"]}),
-        lambda pipelines: len(pipelines) == 1,
+    found = await settle(  # a 404 until pipelines hears of the type
+        lambda: admin.call("pipelines", "GET", "/v1/pipelines", params={"entity_type_id": world.ids["type_id"]}),
+        lambda r: r.status_code == 200 and len(r.json()["items"]) == 1,
     )
-    pipeline = found[0]
-    world.ids["pipeline_id"] = pipeline["pipeline_id"]
-    await admin.ok("pipelines", "PATCH", f"/v1/pipelines/{pipeline['pipeline_id']}", {"name": f"Sales {m}"})
-    stages = [s["stage_id"] for s in pipeline["stages"]]
+    pipeline = found.json()["items"][0]
+    world.ids["pipeline_id"] = pipeline["id"]
+    await admin.ok("pipelines", "PATCH", f"/v1/pipelines/{pipeline['id']}", {"name": f"Sales {m}"})
+    stages = [s["id"] for s in pipeline["stages"]]
     world.ids |= {"stage_id": stages[0], "stage_progress": stages[1], "stage_won": stages[2]}
-    extra = await admin.ok(
-        "pipelines", "POST", f"/v1/pipelines/{pipeline['pipeline_id']}/stages", {"name": f"Extra {m}"}
-    )
-    world.ids["stage_extra"] = extra["stage_id"]
+    extra = await admin.ok("pipelines", "POST", f"/v1/pipelines/{pipeline['id']}/stages", {"name": f"Extra {m}"})
+    world.ids["stage_extra"] = extra["id"]
     tunnel = await admin.ok(
         "pipelines",
         "POST",
         "/v1/tunnels",
-        {"from_stage_id": stages[2], "to_stage_id": extra["stage_id"], "action": "move"},
+        {"from_stage_id": stages[2], "to_stage_id": extra["id"], "action": "move"},
     )
-    world.ids["tunnel_id"] = tunnel["tunnel_id"]
+    world.ids["tunnel_id"] = tunnel["id"]
     # Every deal is on the board before anything moves.
     for item_id in world.items.values():
         await settle(

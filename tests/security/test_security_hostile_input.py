@@ -82,11 +82,12 @@ async def ground(stack: ServiceStack) -> AsyncIterator[Ground]:
         admin = As(stack, http, f"hostile-{run}", "root", ("admin",))
         other = As(stack, http, f"bystander-{run}", "someone", ())
         deal = await admin.ok("entities", "POST", "/v1/entity-types", {"code": "deal", "name": "Deal"})
-        pipelines = await settle(
-            lambda: admin.ok("pipelines", "GET", "/v1/pipelines", params={"entity_type_id": deal["id"]}),
-            lambda found: len(found) == 1,
+        listed = await settle(  # a 404 until pipelines hears of the type
+            lambda: admin.call("pipelines", "GET", "/v1/pipelines", params={"entity_type_id": deal["id"]}),
+            lambda r: r.status_code == 200 and len(r.json()["items"]) == 1,
         )
-        yield Ground(admin, other, deal["id"], pipelines[0]["pipeline_id"], pipelines[0]["stages"][0]["stage_id"])
+        (pipeline,) = listed.json()["items"]
+        yield Ground(admin, other, deal["id"], pipeline["id"], pipeline["stages"][0]["id"])
 
 
 async def beside_an_ordinary_caller(ground: Ground, service: str, hostile: Awaitable[httpx.Response]) -> httpx.Response:

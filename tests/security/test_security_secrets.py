@@ -77,11 +77,12 @@ async def test_no_secret_reaches_a_log_line_or_an_error_body(
 
         # A type, its pipeline, and robots that e-mail (the SMTP login is refused) and call a webhook (500).
         deal = await admin.ok("entities", "POST", "/v1/entity-types", {"code": "deal", "name": "Deal"})
-        pipelines = await settle(
-            lambda: admin.ok("pipelines", "GET", "/v1/pipelines", params={"entity_type_id": deal["id"]}),
-            lambda found: len(found) == 1,
+        listed = await settle(  # a 404 until pipelines hears of the type
+            lambda: admin.call("pipelines", "GET", "/v1/pipelines", params={"entity_type_id": deal["id"]}),
+            lambda r: r.status_code == 200 and len(r.json()["items"]) == 1,
         )
-        pipeline_id, first = pipelines[0]["pipeline_id"], pipelines[0]["stages"][0]["stage_id"]
+        (pipeline,) = listed.json()["items"]
+        pipeline_id, first = pipeline["id"], pipeline["stages"][0]["id"]
         for name, action in [
             ("Mail", {"type": "send_email", "addresses": ["someone@example.test"], "subject": "Hi", "body": "Hello"}),
             ("Call", {"type": "call_webhook", "url": receiver.url(f"/fail/call-{run}"), "payload": {"k": "v"}}),

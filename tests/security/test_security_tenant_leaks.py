@@ -184,7 +184,7 @@ class TestNarrowerScopes:
 async def _counts(caller: As, a: Tenant) -> dict[str, int]:
     """How many deals the caller's board column and funnel count in the "in progress" stage."""
     board = await caller.ok("pipelines", "GET", f"/v1/pipelines/{a.ids['pipeline_id']}/board")
-    column = next(c for c in board["columns"] if c["stage"]["stage_id"] == a.ids["stage_progress"])
+    column = next(c for c in board["columns"] if c["stage"]["id"] == a.ids["stage_progress"])
     funnel = await caller.ok("reporting", "GET", "/v1/reports/funnel", params={"pipeline_id": a.ids["pipeline_id"]})
     row = next(r for r in funnel["rows"] if r["stage_id"] == a.ids["stage_progress"])
     return {"board": column["count"], "funnel": row["reached"]}

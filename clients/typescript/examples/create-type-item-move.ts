@@ -37,7 +37,7 @@ const typeId = created.data.id;
 // Pipelines gives every new type a default pipeline when it hears of the type. The client sends the
 // creation's consistency token along, so pipelines answers once it has: no polling.
 const pipelines = await api.GET("/v1/pipelines", { params: { query: { entity_type_id: typeId } } });
-const pipeline = pipelines.data?.find((candidate) => candidate.is_default);
+const pipeline = pipelines.data?.items.find((candidate) => candidate.is_default);
 if (pipeline === undefined) {
   throw failed("find the type's default pipeline", pipelines.error);
 }
@@ -63,7 +63,7 @@ const placed = { stage: placement.data.stage_id, version };
 
 const moved = await api.POST("/v1/placements/{item_id}/move", {
   params: { path: { item_id: itemId }, header: { "if-match": placed.version } },
-  body: { to_stage_id: second.stage_id },
+  body: { to_stage_id: second.id },
 });
 if (moved.error) {
   throw failed("move the item", moved.error);

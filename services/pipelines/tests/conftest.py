@@ -69,7 +69,13 @@ class PipelinesApi:
         )
         await self.publish(created, subject=type_id, tenant=tenant)
         if pipelines_enabled:
-            await eventually(lambda: self.pipelines(type_id, tenant=tenant), lambda found: len(found) == 1)
+            # Until the type arrives, its pipelines are a 404 (an unknown type), then its default one.
+            await eventually(
+                lambda: self.client.get(
+                    "/v1/pipelines", params={"entity_type_id": type_id}, headers=self.headers(tenant=tenant)
+                ),
+                lambda r: r.status_code == 200 and len(r.json()["items"]) == 1,
+            )
         return type_id
 
     async def eventually(self, probe: Callable[[], Awaitable[Any]], accept: Callable[[Any], bool]) -> Any:
@@ -80,7 +86,7 @@ class PipelinesApi:
             "/v1/pipelines", params={"entity_type_id": type_id}, headers=self.headers(tenant=tenant)
         )
         assert response.status_code == 200, response.text
-        result: list[dict[str, Any]] = response.json()
+        result: list[dict[str, Any]] = response.json()["items"]
         return result
 
     async def item(

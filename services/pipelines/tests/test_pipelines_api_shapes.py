@@ -23,18 +23,16 @@ def _utc_z(value: str) -> datetime:
 async def test_a_placement_its_card_and_its_history_write_every_instant_in_utc_with_z(api: PipelinesApi) -> None:
     type_id = await api.entity_type()
     (pipeline,) = await api.pipelines(type_id)
-    new, in_progress = pipeline["stages"][0]["stage_id"], pipeline["stages"][1]["stage_id"]
+    new, in_progress = pipeline["stages"][0]["id"], pipeline["stages"][1]["id"]
     item = await api.item(type_id, fields={"region": "north"})
-    await api.client.patch(
-        f"/v1/pipelines/{pipeline['pipeline_id']}", json={"card_fields": ["region"]}, headers=api.headers()
-    )
+    await api.client.patch(f"/v1/pipelines/{pipeline['id']}", json={"card_fields": ["region"]}, headers=api.headers())
 
     moved = await api.client.post(
         f"/v1/placements/{item['item_id']}/move",
         json={"to_stage_id": in_progress},
         headers={**api.headers(), "If-Match": '"1"'},
     )
-    board = await api.client.get(f"/v1/pipelines/{pipeline['pipeline_id']}/board", headers=api.headers())
+    board = await api.client.get(f"/v1/pipelines/{pipeline['id']}/board", headers=api.headers())
     history = await api.client.get(f"/v1/placements/{item['item_id']}/stage-history", headers=api.headers())
 
     assert set(item) == {
@@ -44,7 +42,7 @@ async def test_a_placement_its_card_and_its_history_write_every_instant_in_utc_w
     _utc_z(item["updated_at"])
     assert moved.status_code == 200 and moved.headers["ETag"] == '"2"'
     _utc_z(moved.json()["updated_at"])
-    (card,) = next(c for c in board.json()["columns"] if c["stage"]["stage_id"] == in_progress)["cards"]
+    (card,) = next(c for c in board.json()["columns"] if c["stage"]["id"] == in_progress)["cards"]
     assert card["fields"] == {"region": "north"}
     _utc_z(card["updated_at"])
     first, second = history.json()["visits"]
@@ -56,11 +54,11 @@ async def test_a_placement_its_card_and_its_history_write_every_instant_in_utc_w
 async def test_the_history_keeps_a_visit_to_a_deleted_stage_without_its_name(api: PipelinesApi) -> None:
     type_id = await api.entity_type()
     (pipeline,) = await api.pipelines(type_id)
-    new, in_progress = pipeline["stages"][0]["stage_id"], pipeline["stages"][1]["stage_id"]
+    new, in_progress = pipeline["stages"][0]["id"], pipeline["stages"][1]["id"]
     item = await api.item(type_id)
 
     deleted = await api.client.delete(
-        f"/v1/pipelines/{pipeline['pipeline_id']}/stages/{new}",
+        f"/v1/pipelines/{pipeline['id']}/stages/{new}",
         params={"move_items_to": in_progress},
         headers=api.headers(),
     )
@@ -76,7 +74,7 @@ async def test_the_history_keeps_a_visit_to_a_deleted_stage_without_its_name(api
 async def test_tunnels_answer_their_keys_and_an_empty_204(api: PipelinesApi) -> None:
     type_id = await api.entity_type(code="deal")
     (pipeline,) = await api.pipelines(type_id)
-    won, lost = pipeline["stages"][2]["stage_id"], pipeline["stages"][3]["stage_id"]
+    won, lost = pipeline["stages"][2]["id"], pipeline["stages"][3]["id"]
 
     created = await api.client.post(
         "/v1/tunnels", json={"from_stage_id": won, "to_stage_id": lost}, headers=api.headers()
@@ -84,21 +82,68 @@ async def test_tunnels_answer_their_keys_and_an_empty_204(api: PipelinesApi) -> 
     listed = await api.client.get("/v1/tunnels", params={"entity_type_id": type_id}, headers=api.headers())
     by_code = await api.client.get("/v1/tunnels", params={"entity_type_id": "deal"}, headers=api.headers())
     pipelines_by_code = await api.client.get("/v1/pipelines", params={"entity_type_id": "deal"}, headers=api.headers())
-    removed = await api.client.delete(f"/v1/tunnels/{created.json()['tunnel_id']}", headers=api.headers())
+    removed = await api.client.delete(f"/v1/tunnels/{created.json()['id']}", headers=api.headers())
 
     assert created.status_code == 201, created.text
-    assert listed.json() == by_code.json() == [created.json()]
-    assert pipelines_by_code.json() == [pipeline]
+    assert listed.json() == by_code.json() == {"items": [created.json()], "next_cursor": None}
+    assert pipelines_by_code.json() == {"items": [pipeline], "next_cursor": None}
     assert created.json() == {
-        "tunnel_id": created.json()["tunnel_id"],
+        "id": created.json()["id"],
         "entity_type_id": type_id,
-        "from_pipeline_id": pipeline["pipeline_id"],
+        "from_pipeline_id": pipeline["id"],
         "from_stage_id": won,
-        "to_pipeline_id": pipeline["pipeline_id"],
+        "to_pipeline_id": pipeline["id"],
         "to_stage_id": lost,
         "action": "move",
     }
     assert (removed.status_code, removed.content) == (204, b"")
+
+
+async def test_pipelines_and_tunnels_come_in_pages_after_a_cursor(api: PipelinesApi) -> None:
+    type_id = await api.entity_type()
+    for name in ("Wholesale", "Retail"):
+        created = await api.client.post(
+            "/v1/pipelines", json={"entity_type_id": type_id, "name": name}, headers=api.headers()
+        )
+        assert created.status_code == 201, created.text
+    every = await api.pipelines(type_id)
+    (won, lost), new = [s["id"] for s in every[0]["stages"][2:]], every[1]["stages"][0]["id"]
+    for to in (lost, new):
+        await api.client.post("/v1/tunnels", json={"from_stage_id": won, "to_stage_id": to}, headers=api.headers())
+
+    seen: dict[str, list[str]] = {"/v1/pipelines": [], "/v1/tunnels": []}
+    for path, ids in seen.items():
+        cursor = None
+        while True:
+            params = {"entity_type_id": type_id, "limit": 1} | ({"cursor": cursor} if cursor else {})
+            page = (await api.client.get(path, params=params, headers=api.headers())).json()
+            ids += [found["id"] for found in page["items"]]
+            if (cursor := page["next_cursor"]) is None:
+                break
+    stale = await api.client.get(
+        "/v1/pipelines", params={"entity_type_id": type_id, "cursor": "bm90IGEgY3Vyc29y"}, headers=api.headers()
+    )
+
+    assert seen["/v1/pipelines"] == [p["id"] for p in every] and len(every) == 3
+    assert len(seen["/v1/tunnels"]) == 2 and seen["/v1/tunnels"] == sorted(seen["/v1/tunnels"])
+    assert (stale.status_code, stale.json()["type"].rsplit("/", 1)[1]) == (422, "invalid-cursor")
+
+
+async def test_a_type_the_service_has_not_heard_of_is_a_404_not_an_empty_list(api: PipelinesApi) -> None:
+    await api.entity_type(code="deal")
+
+    answers = [
+        await api.client.get(path, params={"entity_type_id": "no-such-type"}, headers=api.headers())
+        for path in ("/v1/pipelines", "/v1/tunnels")
+    ]
+
+    for answer in answers:
+        assert answer.status_code == 404, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert (answer.json()["type"].rsplit("/", 1)[1], answer.json()["title"]) == (
+            "unknown-entity-type",
+            "Unknown entity type",
+        )
 
 
 async def test_an_item_is_not_found_under_the_entities_services_path(api: PipelinesApi) -> None:

@@ -25,7 +25,7 @@ class TestBoard:
             await api.item(type_id, amount=f"{n + 1}0.00", assignee="manager-1" if n < 3 else "manager-2")
 
         board = await api.client.get(
-            f"/v1/pipelines/{pipeline['pipeline_id']}/board", params={"limit": 2}, headers=api.headers()
+            f"/v1/pipelines/{pipeline['id']}/board", params={"limit": 2}, headers=api.headers()
         )
 
         assert board.status_code == 200, board.text
@@ -36,7 +36,7 @@ class TestBoard:
         cursor = new["next_cursor"]
         while cursor:
             page = await api.client.get(
-                f"/v1/pipelines/{pipeline['pipeline_id']}/board/columns/{new['stage']['stage_id']}",
+                f"/v1/pipelines/{pipeline['id']}/board/columns/{new['stage']['id']}",
                 params={"limit": 2, "cursor": cursor},
                 headers=api.headers(),
             )
@@ -50,7 +50,7 @@ class TestBoard:
         await api.item(type_id, assignee="manager-1", fields={"region": "north"})
         await api.item(type_id, assignee="manager-1", fields={"region": "south"})
         await api.item(type_id, assignee="manager-2", fields={"region": "north"})
-        url = f"/v1/pipelines/{pipeline['pipeline_id']}/board"
+        url = f"/v1/pipelines/{pipeline['id']}/board"
 
         by_assignee = await api.client.get(url, params={"assignee_id": "manager-1"}, headers=api.headers())
         by_field = await api.client.get(url, params={"field.region": "north"}, headers=api.headers())
@@ -70,7 +70,7 @@ class TestBoard:
         )
         await api.item(type_id, assignee="manager-1")
         await api.item(type_id, assignee="manager-2")
-        url = f"/v1/pipelines/{pipeline['pipeline_id']}/board"
+        url = f"/v1/pipelines/{pipeline['id']}/board"
         manager = api.headers(user="manager-1", roles=("manager",))
 
         board = await api.eventually(
@@ -86,7 +86,7 @@ class TestBoard:
         pipeline = await general(api, type_id)
 
         response = await api.client.get(
-            f"/v1/pipelines/{pipeline['pipeline_id']}/board", headers=api.headers(tenant="tenant-other")
+            f"/v1/pipelines/{pipeline['id']}/board", headers=api.headers(tenant="tenant-other")
         )
 
         assert response.status_code == 404
@@ -96,22 +96,22 @@ class TestStages:
     async def test_add_rename_hide_and_reorder(self, api: PipelinesApi) -> None:
         type_id = await api.entity_type()
         pipeline = await general(api, type_id)
-        base = f"/v1/pipelines/{pipeline['pipeline_id']}"
+        base = f"/v1/pipelines/{pipeline['id']}"
 
         added = await api.client.post(
             f"{base}/stages", json={"name": "Qualified", "color": "#123456"}, headers=api.headers()
         )
-        stage_id = added.json()["stage_id"]
+        stage_id = added.json()["id"]
         renamed = await api.client.patch(
             f"{base}/stages/{stage_id}", json={"name": "Qualified lead", "hidden": True}, headers=api.headers()
         )
-        order = [stage_id, *[s["stage_id"] for s in pipeline["stages"]]]
+        order = [stage_id, *[s["id"] for s in pipeline["stages"]]]
         reordered = await api.client.put(f"{base}/stage-order", json={"stage_ids": order}, headers=api.headers())
 
         assert added.status_code == 201 and renamed.status_code == 200
         assert reordered.json()["stages"][0] | {"sort": 0} == {
-            "stage_id": stage_id,
-            "pipeline_id": pipeline["pipeline_id"],
+            "id": stage_id,
+            "pipeline_id": pipeline["id"],
             "name": "Qualified lead",
             "color": "#123456",
             "semantic": "in_progress",
@@ -122,9 +122,9 @@ class TestStages:
     async def test_a_stage_with_items_is_deleted_only_by_naming_where_they_go(self, api: PipelinesApi) -> None:
         type_id = await api.entity_type()
         pipeline = await general(api, type_id)
-        new, in_progress = pipeline["stages"][0]["stage_id"], pipeline["stages"][1]["stage_id"]
+        new, in_progress = pipeline["stages"][0]["id"], pipeline["stages"][1]["id"]
         item = await api.item(type_id)
-        url = f"/v1/pipelines/{pipeline['pipeline_id']}/stages/{new}"
+        url = f"/v1/pipelines/{pipeline['id']}/stages/{new}"
 
         refused = await api.client.delete(url, headers=api.headers())
         deleted = await api.client.delete(url, params={"move_items_to": in_progress}, headers=api.headers())
@@ -137,7 +137,7 @@ class TestStages:
     async def test_only_admins_configure_and_bad_input_changes_nothing(self, api: PipelinesApi) -> None:
         type_id = await api.entity_type()
         pipeline = await general(api, type_id)
-        base = f"/v1/pipelines/{pipeline['pipeline_id']}"
+        base = f"/v1/pipelines/{pipeline['id']}"
 
         by_manager = await api.client.post(
             f"{base}/stages", json={"name": "X"}, headers=api.headers(user="m", roles=("manager",))
@@ -162,20 +162,16 @@ class TestStages:
         assert created.status_code == 201, created.text
         wholesale = created.json()
 
-        await api.client.patch(
-            f"/v1/pipelines/{wholesale['pipeline_id']}", json={"is_default": True}, headers=api.headers()
-        )
+        await api.client.patch(f"/v1/pipelines/{wholesale['id']}", json={"is_default": True}, headers=api.headers())
         item = await api.item(type_id)
 
-        assert item["stage_id"] == wholesale["stages"][0]["stage_id"]
+        assert item["stage_id"] == wholesale["stages"][0]["id"]
         assert [p["is_default"] for p in await api.pipelines(type_id)] == [False, True]
 
     async def test_a_sort_beyond_the_integer_column_is_a_422_not_a_500(self, api: PipelinesApi) -> None:
         sales = await general(api, await api.entity_type())
 
-        response = await api.client.patch(
-            f"/v1/pipelines/{sales['pipeline_id']}", json={"sort": 2**31}, headers=api.headers()
-        )
+        response = await api.client.patch(f"/v1/pipelines/{sales['id']}", json={"sort": 2**31}, headers=api.headers())
 
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "/body/sort"
@@ -190,7 +186,7 @@ class TestTunnels:
                 "/v1/pipelines", json={"entity_type_id": type_id, "name": "Delivery"}, headers=api.headers()
             )
         ).json()
-        won, target = sales["stages"][2]["stage_id"], delivery["stages"][0]["stage_id"]
+        won, target = sales["stages"][2]["id"], delivery["stages"][0]["id"]
         tunnel = await api.client.post(
             "/v1/tunnels", json={"from_stage_id": won, "to_stage_id": target}, headers=api.headers()
         )
@@ -207,12 +203,12 @@ class TestTunnels:
         history = (
             await api.client.get(f"/v1/placements/{item['item_id']}/stage-history", headers=api.headers())
         ).json()
-        assert [v["stage_id"] for v in history["visits"]] == [sales["stages"][0]["stage_id"], won, target]
-        assert history["visits"][2]["tunnel_id"] == tunnel.json()["tunnel_id"]
+        assert [v["stage_id"] for v in history["visits"]] == [sales["stages"][0]["id"], won, target]
+        assert history["visits"][2]["tunnel_id"] == tunnel.json()["id"]
 
     async def test_a_tunnel_closing_a_cycle_is_refused_with_the_cycle_named(self, api: PipelinesApi) -> None:
         type_id = await api.entity_type()
-        stages = {s["name"]: s["stage_id"] for s in (await general(api, type_id))["stages"]}
+        stages = {s["name"]: s["id"] for s in (await general(api, type_id))["stages"]}
         for a, b in (("New", "In progress"), ("In progress", "Won")):
             ok = await api.client.post(
                 "/v1/tunnels", json={"from_stage_id": stages[a], "to_stage_id": stages[b]}, headers=api.headers()
@@ -226,7 +222,7 @@ class TestTunnels:
         assert refused.status_code == 422
         assert refused.json()["detail"].endswith("Won → New → In progress → Won")
         listed = await api.client.get("/v1/tunnels", params={"entity_type_id": type_id}, headers=api.headers())
-        assert len(listed.json()) == 2
+        assert len(listed.json()["items"]) == 2
 
     async def test_a_copy_tunnel_sends_the_entities_service_a_create_item_command(self, api: PipelinesApi) -> None:
         type_id = await api.entity_type()
@@ -236,7 +232,7 @@ class TestTunnels:
                 "/v1/pipelines", json={"entity_type_id": type_id, "name": "Delivery"}, headers=api.headers()
             )
         ).json()
-        won, target = sales["stages"][2]["stage_id"], delivery["stages"][1]["stage_id"]
+        won, target = sales["stages"][2]["id"], delivery["stages"][1]["id"]
         await api.client.post(
             "/v1/tunnels", json={"from_stage_id": won, "to_stage_id": target, "action": "copy"}, headers=api.headers()
         )

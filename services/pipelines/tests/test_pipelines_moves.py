@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 async def stages_of(api: PipelinesApi, type_id: str) -> dict[str, str]:
     (general,) = await api.pipelines(type_id)
-    return {s["name"]: s["stage_id"] for s in general["stages"]}
+    return {s["name"]: s["id"] for s in general["stages"]}
 
 
 class TestMoveItem:
@@ -147,14 +147,14 @@ class TestRightsAndRules:
     async def test_only_admins_reopen_a_won_item(self, api: PipelinesApi) -> None:
         type_id = await api.entity_type()
         (general,) = await api.pipelines(type_id)
-        stages = {s["name"]: s["stage_id"] for s in general["stages"]}
+        stages = {s["name"]: s["id"] for s in general["stages"]}
         await api.publish(
             RoleGrantsSet(role="manager", entity_type_id=type_id, actions={"read": "all", "update": "all"}),
             subject=f"role-manager-{type_id}",
         )
         rule = {"from_semantics": ["success", "failure"], "to_semantics": ["in_progress"], "roles": ["admin"]}
         changed = await api.client.patch(
-            f"/v1/pipelines/{general['pipeline_id']}", json={"transition_rules": [rule]}, headers=api.headers()
+            f"/v1/pipelines/{general['id']}", json={"transition_rules": [rule]}, headers=api.headers()
         )
         assert changed.status_code == 200, changed.text
         item = await api.item(type_id)

@@ -34,8 +34,8 @@ class TestDefaultPipeline:
 
         item = await api.item(type_id)
 
-        assert item["pipeline_id"] == general["pipeline_id"]
-        assert item["stage_id"] == general["stages"][0]["stage_id"]
+        assert item["pipeline_id"] == general["id"]
+        assert item["stage_id"] == general["stages"][0]["id"]
         assert item["version"] == 1
 
 
@@ -47,7 +47,7 @@ class TestPlacementOfABatch:
     ) -> None:
         type_id = await api.entity_type()
         (general,) = await api.pipelines(type_id)
-        first, second = (s["stage_id"] for s in general["stages"][:2])
+        first, second = (s["id"] for s in general["stages"][:2])
         created = [
             entities.ItemCreated(
                 item_id=f"burst-{n:03d}",
@@ -97,9 +97,9 @@ class TestPlacementOfABatch:
             lambda: api.client.get("/v1/placements/burst-007", headers=api.headers()), lambda r: r.status_code == 200
         )
         assert renamed_item.json()["title"] == "Renamed"
-        counts = await api.client.get(f"/v1/pipelines/{general['pipeline_id']}/board", headers=api.headers())
+        counts = await api.client.get(f"/v1/pipelines/{general['id']}/board", headers=api.headers())
         assert counts.status_code == 200, counts.text
-        columns = {c["stage"]["stage_id"]: c["count"] for c in counts.json()["columns"]}
+        columns = {c["stage"]["id"]: c["count"] for c in counts.json()["columns"]}
         assert columns[first] == 270 and columns[second] == 30
 
     async def test_a_burst_of_updates_changes_each_card_once_with_changes_of_one_item_kept_in_order(

@@ -81,10 +81,12 @@ class ReportingApi:
 
         async def fetch() -> Any:
             response = await self.client.get(path, params=params, headers=headers)
+            if response.status_code == 404 and response.json()["type"].endswith("/unknown-entity-type"):
+                return None  # the type's creation is not projected yet
             assert response.status_code == 200, response.text
             return response.json()
 
-        return await eventually(fetch, accept)
+        return await eventually(fetch, lambda report: report is not None and accept(report))
 
     async def eventually(self, probe: Callable[[], Awaitable[Any]], accept: Callable[[Any], bool]) -> Any:
         return await eventually(probe, accept)

@@ -214,10 +214,58 @@ class TestReports:
             ],
         }
         assert departments.status_code == 200, departments.text
-        assert departments.json() == [
-            {"stage_id": ids["request"], "department": "Sales"},
-            {"stage_id": ids["review"], "department": "Finance"},
-        ]
+        assert departments.json() == {
+            "items": [
+                {"stage_id": ids["request"], "department": "Sales"},
+                {"stage_id": ids["review"], "department": "Finance"},
+            ],
+            "next_cursor": None,
+        }
+
+    async def test_stage_departments_come_in_pages_after_a_cursor(self, api: Any) -> None:
+        for stage in ("s1", "s3", "s2"):
+            response = await api.client.put(
+                f"/v1/stage-departments/{stage}", json={"department": f"D-{stage}"}, headers=api.headers()
+            )
+            assert response.status_code == 200, response.text
+
+        first = (await api.client.get("/v1/stage-departments", params={"limit": 2}, headers=api.headers())).json()
+        rest = (
+            await api.client.get(
+                "/v1/stage-departments", params={"limit": 2, "cursor": first["next_cursor"]}, headers=api.headers()
+            )
+        ).json()
+        forged = await api.client.get("/v1/stage-departments", params={"cursor": "e30"}, headers=api.headers())
+
+        assert [d["stage_id"] for d in first["items"]] == ["s1", "s2"] and first["next_cursor"]
+        assert rest == {"items": [{"stage_id": "s3", "department": "D-s3"}], "next_cursor": None}
+        assert forged.status_code == 422 and forged.json()["type"].endswith("/invalid-cursor")
+
+    async def test_a_report_names_its_type_by_id_or_code_and_an_unknown_type_is_a_404(self, api: Any) -> None:
+        ids = await tell_story(api)
+        h = api.headers()
+
+        def report(path: str, type_id: str, **params: str) -> Any:
+            return api.client.get(path, params={"entity_type_id": type_id, **DAY, **params}, headers=h)
+
+        answers = {
+            path: [await report(path, type_id, **params) for type_id in (ids["type"], "deal", "no-such-type")]
+            for path, params in (
+                ("/v1/reports/throughput", {}),
+                ("/v1/reports/products", {}),
+                ("/v1/reports/registry", {"field": "kind"}),
+                ("/v1/reports/field-time", {"field": "kind"}),
+                ("/v1/reports/process-steps", {}),
+            )
+        }
+
+        for path, (by_id, by_code, unknown) in answers.items():
+            assert by_id.status_code == 200 and by_code.json() == by_id.json(), path
+            assert unknown.status_code == 404, path
+            assert (unknown.json()["title"], unknown.json()["type"].rsplit("/", 1)[1]) == (
+                "Unknown entity type",
+                "unknown-entity-type",
+            )
 
     async def test_product_lines_follow_their_deal_binned_restored_and_reassigned(self, api: Any) -> None:
         ids = await tell_story(api)
@@ -280,12 +328,16 @@ class TestReports:
         ).text
         rebuilt = await api.client.post("/v1/rebuild", headers=api.headers(roles=(OPERATOR,)))
         after = (await api.client.get("/v1/reports/stage-time", params=params, headers=api.headers())).json()
+        by_code = await api.client.get(
+            "/v1/reports/throughput", params={"entity_type_id": "deal", **DAY}, headers=api.headers()
+        )
         ready = (await api.client.get("/health/ready")).json()
 
         assert csv_text.splitlines()[0] == "stage_id,stage,department,visits,items,mean_s,median_s,p90_s,total_s"
         assert csv_text.splitlines()[1].startswith(f"{ids['request']},Request,Sales,3,2,4800.0,3600.0,")
         assert rebuilt.status_code == 200 and rebuilt.json()["events"] >= 13
         assert after == before
+        assert by_code.status_code == 200 and by_code.json()["entity_type_id"] == ids["type"]  # the code replayed
         assert "conveyor.pipelines.item" in ready["checks"]["projection_lag"]["topics"]
 
     async def test_forgotten_items_are_listed_with_their_last_change_as_json(self, api: Any) -> None:

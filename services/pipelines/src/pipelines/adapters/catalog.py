@@ -81,6 +81,22 @@ async def pipelines_of_type(conn: Connection, tenant_id: str, entity_type_id: st
     return [p for p in found if p is not None]
 
 
+async def pipeline_ids_of_type(
+    conn: Connection, tenant_id: str, entity_type_id: str, *, after: tuple[int, str] | None, limit: int
+) -> list[str]:
+    """A page of the type's pipelines by (sort, id): at most ``limit`` after the key ``after``."""
+    rows = await conn.fetch(
+        "SELECT pipeline_id FROM pipelines WHERE tenant_id = $1 AND entity_type_id = $2"
+        " AND ($3::int IS NULL OR (sort, pipeline_id) > ($3, $4)) ORDER BY sort, pipeline_id LIMIT $5",
+        tenant_id,
+        entity_type_id,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+    return [row["pipeline_id"] for row in rows]
+
+
 async def pipeline_row(conn: Connection, tenant_id: str, pipeline_id: str) -> asyncpg.Record | None:
     row: asyncpg.Record | None = await conn.fetchrow(
         "SELECT * FROM pipelines WHERE tenant_id = $1 AND pipeline_id = $2", tenant_id, pipeline_id

@@ -30,11 +30,17 @@ async def tunnels_from(conn: Connection, tenant_id: str, stage_id: str) -> list[
     return [_tunnel(r) for r in rows]
 
 
-async def tunnels_of_type(conn: Connection, tenant_id: str, entity_type_id: str) -> list[Tunnel]:
+async def tunnels_of_type(
+    conn: Connection, tenant_id: str, entity_type_id: str, *, after: str | None, limit: int
+) -> list[Tunnel]:
+    """A page of the type's tunnels by id: at most ``limit`` after the id ``after``."""
     rows = await conn.fetch(
-        "SELECT * FROM tunnels WHERE tenant_id = $1 AND entity_type_id = $2 ORDER BY tunnel_id",
+        "SELECT * FROM tunnels WHERE tenant_id = $1 AND entity_type_id = $2 AND ($3::text IS NULL OR tunnel_id > $3)"
+        " ORDER BY tunnel_id LIMIT $4",
         tenant_id,
         entity_type_id,
+        after,
+        limit,
     )
     return [_tunnel(r) for r in rows]
 

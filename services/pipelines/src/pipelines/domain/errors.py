@@ -20,6 +20,12 @@ class UnknownEntityType(Invalid):
     title, slug = "Unknown entity type", "unknown-entity-type"
 
 
+class NoSuchEntityType(NotFound):
+    """A filter names a type this service has not heard of (its copy of types comes from Kafka)."""
+
+    title, slug = "Unknown entity type", "unknown-entity-type"
+
+
 class PipelinesDisabled(Invalid):
     title, slug = "Pipelines disabled", "pipelines-disabled"
 

@@ -62,7 +62,7 @@ class PipelineBoard(ApiModel):
                     "columns": [
                         {
                             "stage": {
-                                "stage_id": STAGE_IDS[1],
+                                "id": STAGE_IDS[1],
                                 "pipeline_id": PIPELINE_ID,
                                 "name": "In progress",
                                 "color": "#ffa900",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses
+from conveyor_kit.pagination import Cursor, Limit, decode_cursor, encode_cursor, invalid_cursor
 from conveyor_kit.problems import not_found
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -71,18 +73,25 @@ async def _view(ctx: CtxDep, pipeline_id: str) -> dict[str, Any]:
     return view
 
 
-@router.get("", response_model=list[Pipeline])
+@router.get("", response_model=Page[Pipeline])
 async def list_pipelines(
-    ctx: CtxDep,
-    entity_type_id: EntityTypeIdOrCode,
-) -> list[dict[str, Any]]:
-    """The type's pipelines. A type this service has not heard of yet has none: send the consistency
-    token of its creation to wait for it."""
+    ctx: CtxDep, entity_type_id: EntityTypeIdOrCode, limit: Limit = 100, cursor: Cursor = None
+) -> dict[str, Any]:
+    """The type's pipelines in their order (`sort`), with their stages: `{"items": [...], "next_cursor": ...}`.
+    A type this service has not heard of yet is a 404: send the consistency token of its creation to wait
+    for it."""
+    after = decode_cursor(cursor, 2)
+    if after is not None and not (
+        isinstance(after[0], int) and -(2**31) <= after[0] < 2**31 and isinstance(after[1], str)
+    ):
+        raise invalid_cursor()
     async with ctx.pool.acquire() as conn:
-        type_id = await catalog.entity_type_id_of(conn, ctx.tenant_id, entity_type_id) or entity_type_id
-        found = await catalog.pipelines_of_type(conn, ctx.tenant_id, type_id)
-        views = [await pipeline_view(conn, ctx.tenant_id, p.pipeline_id) for p in found]
-    return [v for v in views if v is not None]
+        ids = await catalog.pipeline_ids_of_type(
+            conn, ctx.tenant_id, entity_type_id, after=(after[0], after[1]) if after else None, limit=limit + 1
+        )
+        views = [v for v in [await pipeline_view(conn, ctx.tenant_id, i) for i in ids[:limit]] if v is not None]
+    last = encode_cursor([views[-1]["sort"], views[-1]["id"]]) if len(ids) > limit and views else None
+    return {"items": views, "next_cursor": last}
 
 
 @router.post("", status_code=201, response_model=Pipeline)

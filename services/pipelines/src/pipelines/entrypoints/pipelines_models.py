@@ -24,7 +24,7 @@ class PipelineStage(ApiModel):
         json_schema_extra={
             "examples": [
                 {
-                    "stage_id": STAGE_IDS[0],
+                    "id": STAGE_IDS[0],
                     "pipeline_id": PIPELINE_ID,
                     "name": "New",
                     "color": "#39a8ef",
@@ -36,7 +36,7 @@ class PipelineStage(ApiModel):
         },
     )
 
-    stage_id: str
+    id: str
     pipeline_id: str
     name: str
     color: str = Field(description="`#rrggbb`")
@@ -63,7 +63,7 @@ class Pipeline(ApiModel):
         json_schema_extra={
             "examples": [
                 {
-                    "pipeline_id": PIPELINE_ID,
+                    "id": PIPELINE_ID,
                     "entity_type_id": "8a0c6d2e-4f1b-4c3a-9e5d-7b2f1a0c9d84",
                     "name": "General",
                     "sort": 10,
@@ -80,7 +80,7 @@ class Pipeline(ApiModel):
                     ],
                     "stages": [
                         {
-                            "stage_id": stage_id,
+                            "id": stage_id,
                             "pipeline_id": PIPELINE_ID,
                             "name": name,
                             "color": color,
@@ -103,7 +103,7 @@ class Pipeline(ApiModel):
         },
     )
 
-    pipeline_id: str
+    id: str
     entity_type_id: str
     name: str
     sort: int = Field(description="Position among the type's pipelines, ascending.")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from conveyor_contracts.pipelines import TunnelAction
+from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses
+from conveyor_kit.pagination import Cursor, Limit, decode_cursor, encode_cursor, invalid_cursor
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipelines.adapters import catalog
 from pipelines.adapters import tunnels as tunnel_rows
 from pipelines.entrypoints.deps import CtxDep, EntityTypeIdOrCode
 from pipelines.entrypoints.tunnels_models import Tunnel
@@ -27,12 +28,21 @@ class NewTunnel(BaseModel):
     action: TunnelAction = "move"
 
 
-@router.get("", response_model=list[Tunnel])
-async def list_tunnels(ctx: CtxDep, entity_type_id: EntityTypeIdOrCode) -> list[dict[str, Any]]:
+@router.get("", response_model=Page[Tunnel])
+async def list_tunnels(
+    ctx: CtxDep, entity_type_id: EntityTypeIdOrCode, limit: Limit = 100, cursor: Cursor = None
+) -> dict[str, Any]:
+    """The type's tunnels by id: `{"items": [...], "next_cursor": ...}`; an unknown type is a 404."""
+    after = decode_cursor(cursor, 1)
+    if after is not None and not isinstance(after[0], str):
+        raise invalid_cursor()
     async with ctx.pool.acquire() as conn:
-        type_id = await catalog.entity_type_id_of(conn, ctx.tenant_id, entity_type_id) or entity_type_id
-        found = await tunnel_rows.tunnels_of_type(conn, ctx.tenant_id, type_id)
-    return [tunnel_view(t) for t in found]
+        found = await tunnel_rows.tunnels_of_type(
+            conn, ctx.tenant_id, entity_type_id, after=after[0] if after else None, limit=limit + 1
+        )
+    shown = found[:limit]
+    last = encode_cursor([shown[-1].tunnel_id]) if len(found) > limit else None
+    return {"items": [tunnel_view(t) for t in shown], "next_cursor": last}
 
 
 @router.post("", status_code=201, response_model=Tunnel)

@@ -17,7 +17,7 @@ class Tunnel(ApiModel):
         json_schema_extra={
             "examples": [
                 {
-                    "tunnel_id": "6e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b",
+                    "id": "6e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b",
                     "entity_type_id": "8a0c6d2e-4f1b-4c3a-9e5d-7b2f1a0c9d84",
                     "from_pipeline_id": PIPELINE_ID,
                     "from_stage_id": STAGE_IDS[2],
@@ -29,7 +29,7 @@ class Tunnel(ApiModel):
         },
     )
 
-    tunnel_id: str
+    id: str
     entity_type_id: str
     from_pipeline_id: str
     from_stage_id: str

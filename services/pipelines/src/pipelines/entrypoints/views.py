@@ -14,7 +14,7 @@ from pipelines.domain.model import Stage
 
 def stage_view(stage: Stage) -> dict[str, Any]:
     return {
-        "stage_id": stage.stage_id,
+        "id": stage.stage_id,
         "pipeline_id": stage.pipeline_id,
         "name": stage.name,
         "color": stage.color,
@@ -30,7 +30,7 @@ async def pipeline_view(conn: Connection, tenant_id: str, pipeline_id: str) -> d
         return None
     stages = await catalog.stages_of(conn, tenant_id, pipeline_id)
     return {
-        "pipeline_id": row["pipeline_id"],
+        "id": row["pipeline_id"],
         "entity_type_id": row["entity_type_id"],
         "name": row["name"],
         "sort": row["sort"],
@@ -59,4 +59,12 @@ def item_view(item: items.ItemCopy, response: Response | None = None) -> dict[st
 
 
 def tunnel_view(tunnel: Tunnel) -> dict[str, Any]:
-    return {name: getattr(tunnel, name) for name in Tunnel.__slots__}
+    return {
+        "id": tunnel.tunnel_id,
+        "entity_type_id": tunnel.entity_type_id,
+        "from_pipeline_id": tunnel.from_pipeline_id,
+        "from_stage_id": tunnel.from_stage_id,
+        "to_pipeline_id": tunnel.to_pipeline_id,
+        "to_stage_id": tunnel.to_stage_id,
+        "action": tunnel.action,
+    }

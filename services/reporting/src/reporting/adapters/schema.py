@@ -8,6 +8,8 @@ every swap, since a view follows the tables it was created on, not their names.
 
 from __future__ import annotations
 
+from conveyor_contracts import entities
+
 from reporting.domain.durations import BUCKETS_PER_DOUBLING
 
 LIVE = "projection"
@@ -391,6 +393,22 @@ SELECT tenant_id, pipeline_id, stage_id, coalesce(assignee_id, ''), count(*) FRO
 """
 
 
+# Revision 0015: a type's code beside its id, so the reports' `entity_type_id` takes either
+# (docs/api-conventions.md). The reaction to a type's creation keeps it (the code never changes); a tenant's
+# types are few, so the primary key's tenant prefix finds one by its code without an index of its own.
+_TYPE_CODES = """
+ALTER TABLE {s}.entity_types ADD COLUMN code text;
+"""
+
+# The codes of the types the live projections already hold, from the journal of their creations (a rebuild
+# replays the journal, so its tables get them from the reaction).
+TYPE_CODES_BACKFILL = f"""
+UPDATE projection.entity_types t SET code = j.data->>'code' FROM journal j
+ WHERE j.type = '{entities.EntityTypeCreated.type_name}' AND j.tenant_id = t.tenant_id
+   AND j.data->>'entity_type_id' = t.entity_type_id AND t.code IS NULL;
+"""
+
+
 # Indexes that only reports read (the reactions probe others): a rebuild builds them once after replaying the
 # journal instead of updating them for every projected row. Their names are PostgreSQL's for the DDL above.
 REPORT_INDEXES = (
@@ -423,6 +441,7 @@ PROJECTION_REVISIONS = {
     "0010": _FIELD_DURATIONS,
     "0011": _FEWER_INDEXES,
     "0012": _STAGE_COUNTS,
+    "0015": _TYPE_CODES,
 }
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from conveyor_access import OPERATOR_ROLE
+from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses
+from conveyor_kit.pagination import Cursor, Limit, decode_cursor, encode_cursor, invalid_cursor
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.datastructures import State
@@ -37,15 +39,23 @@ async def set_stage_department(ctx: CtxDep, stage_id: str, body: StageDepartment
     return StageDepartmentAssignment(stage_id=stage_id, department=body.department)
 
 
-@router.get("/stage-departments")
-async def stage_departments(ctx: CtxDep) -> list[StageDepartmentAssignment]:
-    """Every stage of the caller's tenant given a department, by stage id."""
+@router.get("/stage-departments", response_model=Page[StageDepartmentAssignment])
+async def stage_departments(ctx: CtxDep, limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
+    """The stages of the caller's tenant given a department, by stage id: `{"items": [...], "next_cursor": ...}`."""
     ctx.require_admin()
+    after = decode_cursor(cursor, 1)
+    if after is not None and not isinstance(after[0], str):
+        raise invalid_cursor()
     async with ctx.pool.acquire() as conn:
         rows = await conn.fetch(
-            "SELECT stage_id, department FROM stage_departments WHERE tenant_id = $1 ORDER BY stage_id", ctx.tenant_id
+            "SELECT stage_id, department FROM stage_departments WHERE tenant_id = $1"
+            " AND ($2::text IS NULL OR stage_id > $2) ORDER BY stage_id LIMIT $3",
+            ctx.tenant_id,
+            after[0] if after else None,
+            limit + 1,
         )
-    return [StageDepartmentAssignment.model_validate(dict(r)) for r in rows]
+    shown = [dict(r) for r in rows[:limit]]
+    return {"items": shown, "next_cursor": encode_cursor([shown[-1]["stage_id"]]) if len(rows) > limit else None}
 
 
 @router.post("/rebuild")

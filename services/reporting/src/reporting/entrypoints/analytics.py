@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from reporting.adapters import analytics_flow, analytics_sales
 from reporting.domain.periods import Bucket, Period
-from reporting.entrypoints.deps import Ctx, CtxDep
+from reporting.entrypoints.deps import Ctx, CtxDep, EntityTypeIdOrCode
 from reporting.entrypoints.render import render
 from reporting.entrypoints.report_models import (
     ForgottenReport,
@@ -69,7 +69,7 @@ async def forgotten(
 async def throughput(
     request: Request,
     ctx: CtxDep,
-    entity_type_id: str,
+    entity_type_id: EntityTypeIdOrCode,
     first: From = None,
     last: To = None,
     per: Per = Bucket.DAY,
@@ -84,7 +84,7 @@ async def throughput(
 async def products(
     request: Request,
     ctx: CtxDep,
-    entity_type_id: str,
+    entity_type_id: EntityTypeIdOrCode,
     first: From = None,
     last: To = None,
     per: Per = Bucket.DAY,
@@ -97,7 +97,7 @@ async def products(
 
 @router.get("/registry", response_model=RegistryReport, responses=text_body("text/csv"))
 async def registry(
-    request: Request, ctx: CtxDep, entity_type_id: str, field: str, first: From = None, last: To = None
+    request: Request, ctx: CtxDep, entity_type_id: EntityTypeIdOrCode, field: str, first: From = None, last: To = None
 ) -> Response:
     period = Period.of(first, last, ctx.now().date())
     async with reading(ctx) as conn:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request, Response
 from reporting.adapters import analytics_fields, analytics_process
 from reporting.domain.periods import OpenPeriod, Period
 from reporting.entrypoints.analytics import From, To, reading
-from reporting.entrypoints.deps import CtxDep
+from reporting.entrypoints.deps import CtxDep, EntityTypeIdOrCode
 from reporting.entrypoints.render import render
 from reporting.entrypoints.time_report_models import FieldTimeReport, ProcessStepsReport
 
@@ -31,7 +31,7 @@ Until = Annotated[date | None, Query(alias="to", description="last day (UTC), in
 async def process_steps(
     request: Request,
     ctx: CtxDep,
-    entity_type_id: Code,
+    entity_type_id: EntityTypeIdOrCode,
     template_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     first: From = None,
     last: To = None,
@@ -49,7 +49,7 @@ async def process_steps(
 async def field_time(
     request: Request,
     ctx: CtxDep,
-    entity_type_id: Code,
+    entity_type_id: EntityTypeIdOrCode,
     field: Code,
     first: Since = None,
     last: Until = None,

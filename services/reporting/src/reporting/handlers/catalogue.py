@@ -16,14 +16,16 @@ async def when_entity_type_defined_name_it(conn: Connection, s: str, events: Seq
         name = data.get("name", changes.get("name"))
         settings = data.get("settings", changes.get("settings"))
         await conn.execute(
-            f"""INSERT INTO {s}.entity_types (tenant_id, entity_type_id, name, settings)
-                VALUES ($1, $2, coalesce($3, ''), coalesce($4::jsonb, '{{}}'))
+            f"""INSERT INTO {s}.entity_types (tenant_id, entity_type_id, name, settings, code)
+                VALUES ($1, $2, coalesce($3, ''), coalesce($4::jsonb, '{{}}'), $5)
                 ON CONFLICT (tenant_id, entity_type_id) DO UPDATE
-                SET name = coalesce($3, entity_types.name), settings = coalesce($4::jsonb, entity_types.settings)""",
+                SET name = coalesce($3, entity_types.name), settings = coalesce($4::jsonb, entity_types.settings),
+                    code = coalesce($5, entity_types.code)""",
             event.tenant_id,
             data["entity_type_id"],
             name,
             settings,
+            data.get("code"),  # only a creation names it: the code never changes
         )
 
 
