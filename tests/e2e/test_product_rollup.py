@@ -93,7 +93,7 @@ class TestProductRollup:
             "POST",
             "/v1/rollup-rules",
             {
-                "relation_id": relation["relation_id"],
+                "relation_id": relation["id"],
                 "parent_field": "amount",
                 "aggregate": "sum",
                 "child_fields": ["fields.price", "fields.quantity"],
@@ -114,7 +114,7 @@ class TestProductRollup:
             await admin.ok("PUT", f"/v1/items/{line['id']}/product", {"product_id": ball["id"]})
             await admin.ok(
                 "POST",
-                f"/v1/relations/{relation['relation_id']}/links",
+                f"/v1/relations/{relation['id']}/links",
                 {"parent_item_id": deal["id"], "child_item_id": line["id"]},
             )
             lines[title] = line
@@ -125,7 +125,7 @@ class TestProductRollup:
             ("Football ball", "300"),
             ("Handball ball", "700"),
         ]
-        linked = await admin.ok("GET", f"/v1/items/{deal['id']}/links/{relation['relation_id']}")
+        linked = await admin.ok("GET", f"/v1/items/{deal['id']}/links/{relation['id']}")
         assert len(linked["items"]) == 3
 
         # 3. Lines added, changed or removed: the deal's amount follows (sum of price x quantity).
@@ -150,7 +150,7 @@ class TestProductRollup:
             for change in entry["changes"]
             if change["field"] == "amount"
         ]
-        robot = {"kind": "robot", "id": f"rollup-{rule['rule_id']}"}
+        robot = {"kind": "robot", "id": f"rollup-{rule['id']}"}
         assert amount_changes[-2:] == [(robot, "3200.00"), (robot, "2500.00")]
         assert all(actor == robot for actor, _ in amount_changes)
         assert (await admin.ok("GET", f"/v1/products/{ball['id']}"))["base_price"] == "300"
@@ -234,7 +234,7 @@ class TestProductReport:
                     await admin.ok("PUT", f"/v1/items/{line_id[ref]}/product", {"product_id": ball["id"]})
                     await admin.ok(
                         "POST",
-                        f"/v1/relations/{relation['relation_id']}/links",
+                        f"/v1/relations/{relation['id']}/links",
                         {"parent_item_id": deal_id, "child_item_id": line_id[ref]},
                     )
 

@@ -75,18 +75,20 @@ PROBES: dict[str, Probe] = {
     "entities POST /v1/entity-types": Probe(BLIND, lambda ids: {"code": "outsider", "name": "Outsider"}),
     "entities GET /v1/entity-types": Probe(BLIND),
     "entities GET /v1/entity-types/{type_id}": Probe(GONE),
-    "entities PATCH /v1/entity-types/{type_id}": Probe(GONE, NAME),
-    "entities POST /v1/entity-types/{type_id}/archive": Probe(GONE),
+    "entities PATCH /v1/entity-types/{type_id}": Probe(GONE, NAME, headers=V1),
+    "entities POST /v1/entity-types/{type_id}/archive": Probe(GONE, headers=V1),
     "entities POST /v1/entity-types/{type_id}/fields": Probe(
         GONE, lambda ids: {"code": "spy", "label": "Spy", "kind": "string"}
     ),
-    "entities PATCH /v1/entity-types/{type_id}/fields/{field_id}": Probe(GONE, lambda ids: {"label": "Spy"}),
-    "entities DELETE /v1/entity-types/{type_id}/fields/{field_id}": Probe(GONE),
-    "entities POST /v1/entity-types/{type_id}/fields/{field_id}/restore": Probe(GONE),
+    "entities PATCH /v1/entity-types/{type_id}/fields/{field_id}": Probe(
+        GONE, lambda ids: {"label": "Spy"}, headers=V1
+    ),
+    "entities DELETE /v1/entity-types/{type_id}/fields/{field_id}": Probe(GONE, headers=V1),
+    "entities POST /v1/entity-types/{type_id}/fields/{field_id}/restore": Probe(GONE, headers=V1),
     "entities GET /v1/dictionaries": Probe(BLIND),
     "entities POST /v1/dictionaries": Probe(BLIND, lambda ids: {"code": "spy", "name": "Spy", "options": []}),
     "entities GET /v1/dictionaries/{dictionary_id}": Probe(GONE),
-    "entities PATCH /v1/dictionaries/{dictionary_id}": Probe(GONE, NAME),
+    "entities PATCH /v1/dictionaries/{dictionary_id}": Probe(GONE, NAME, headers=V1),
     # --- entities: items
     "entities GET /v1/items": Probe(BLIND, query=_item_query, lists_items=True),
     "entities POST /v1/items": Probe(REFUSED, lambda ids: {"entity_type_id": ids["type_id"], "title": "Spy"}),
@@ -94,8 +96,8 @@ PROBES: dict[str, Probe] = {
     "entities GET /v1/items/{item_id}": Probe(GONE, item_scoped=True),
     "entities PATCH /v1/items/{item_id}": Probe(GONE, lambda ids: {"title": "Spy"}, headers=V1, item_scoped=True),
     "entities DELETE /v1/items/{item_id}": Probe(GONE, headers=V1, item_scoped=True),
-    "entities POST /v1/items/{item_id}/restore": Probe(GONE, item_scoped=True),
-    "entities POST /v1/items/{item_id}/purge": Probe(GONE, item_scoped=True),
+    "entities POST /v1/items/{item_id}/restore": Probe(GONE, headers=V1, item_scoped=True),
+    "entities POST /v1/items/{item_id}/purge": Probe(GONE, headers=V1, item_scoped=True),
     "entities GET /v1/items/{item_id}/timeline": Probe(GONE, item_scoped=True),
     # --- entities: relations, roll-ups, catalogue
     "entities POST /v1/relations": Probe(

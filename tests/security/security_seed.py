@@ -112,7 +112,7 @@ async def _entities(admin: As, world: Tenant) -> None:
         if kind == "list":
             body["options"] = [{"label": f"Contract {m}"}, {"label": f"Invoice {m}"}]
         added = await admin.ok("entities", "POST", f"/v1/entity-types/{deal['id']}/fields", body)
-        world.ids[f"field_{code}"] = added["field_id"]
+        world.ids[f"field_{code}"] = added["id"]
     world.ids["field_id"] = world.ids["field_note"]
     dictionary = await admin.ok(
         "entities",
@@ -163,11 +163,11 @@ async def _entities(admin: As, world: Tenant) -> None:
             "cardinality": "one_to_many",
         },
     )
-    world.ids["relation_id"] = relation["relation_id"]
+    world.ids["relation_id"] = relation["id"]
     await admin.ok(
         "entities",
         "POST",
-        f"/v1/relations/{relation['relation_id']}/links",
+        f"/v1/relations/{relation['id']}/links",
         {"parent_item_id": world.items["alice"], "child_item_id": child["id"]},
     )
     world.ids["parent_item_id"] = world.items["alice"]
@@ -175,9 +175,9 @@ async def _entities(admin: As, world: Tenant) -> None:
         "entities",
         "POST",
         "/v1/rollup-rules",
-        {"relation_id": relation["relation_id"], "parent_field": "amount", "aggregate": "count", "child_fields": []},
+        {"relation_id": relation["id"], "parent_field": "amount", "aggregate": "count", "child_fields": []},
     )
-    world.ids["rule_id"] = rule["rule_id"]
+    world.ids["rule_id"] = rule["id"]
     product = await admin.ok(
         "entities",
         "POST",

@@ -72,5 +72,11 @@ class TestExport:
             headers=entities.auth(tenant="someone-else"),
         )
 
+        by_code = await entities.client.get(
+            "/v1/exports/items.csv", params={"entity_type_id": documents["code"]}, headers=entities.auth()
+        )
+
         assert (bad.status_code, foreign.status_code) == (422, 404)
+        assert foreign.json()["type"].endswith("/unknown-entity-type")
+        assert by_code.status_code == 200 and by_code.headers["content-type"].startswith("text/csv")
         assert bad.headers["content-type"] == "application/problem+json"

@@ -187,16 +187,20 @@ class TestRecycleBin:
                 "/v1/items", params={"entity_type_id": company["id"], "recycle_bin": "true"}, headers=entities.auth()
             )
         ).json()
-        restored = await entities.call("POST", f"{path}/restore")
+        unconditional = await entities.call("POST", f"{path}/restore")
+        stale = await entities.call("POST", f"{path}/restore", headers={"If-Match": '"1"'})
+        restored = await entities.call("POST", f"{path}/restore", headers={"If-Match": deleted.headers["ETag"]})
 
+        assert unconditional.status_code == 428 and stale.status_code == 412
         assert deleted.status_code == 200 and deleted.json()["deleted_at"] is not None
         assert live["items"] == []
         assert [i["id"] for i in binned["items"]] == [item["id"]]
         assert restored.status_code == 200 and restored.json()["deleted_at"] is None
-        assert (await entities.call("POST", f"{path}/purge")).status_code == 409  # not in the bin
+        assert (await entities.call("POST", f"{path}/purge", headers={"If-Match": '"3"'})).status_code == 409  # live
 
         await entities.ok("DELETE", path, headers={"If-Match": '"3"'})
-        assert (await entities.call("POST", f"{path}/purge")).status_code == 204
+        assert (await entities.call("POST", f"{path}/purge")).status_code == 428
+        assert (await entities.call("POST", f"{path}/purge", headers={"If-Match": '"4"'})).status_code == 204
         assert (await entities.call("GET", path)).status_code == 404
 
 

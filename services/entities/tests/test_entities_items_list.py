@@ -115,6 +115,25 @@ class TestFilters:
 
         assert titles(result) == ["Contract 1", "Contract 2"]
 
+    async def test_the_type_is_named_by_its_id_or_its_code_and_an_unknown_one_is_a_404(
+        self, entities: Any, documents: dict[str, Any]
+    ) -> None:
+        by_id = await page(entities, documents["id"], "fields.kind:eq:contract")
+        by_code = await page(entities, documents["code"], "fields.kind:eq:contract")
+        searched = await entities.ok("POST", "/v1/items/search", {"entity_type_id": documents["code"], "q": "contr"})
+        unknown = await entities.client.get(
+            "/v1/items", params={"entity_type_id": "no_such_type"}, headers=entities.auth()
+        )
+        unknown_search = await entities.call("POST", "/v1/items/search", {"entity_type_id": "no_such_type"})
+        elsewhere = await entities.client.get(
+            "/v1/items", params={"entity_type_id": documents["code"]}, headers=entities.auth(tenant="someone-else")
+        )
+
+        assert by_code == by_id and len(by_id["items"]) == 2
+        assert sorted(titles(searched)) == ["Contract 1", "Contract 2"]
+        for refused in (unknown, unknown_search, elsewhere):
+            assert refused.status_code == 404 and refused.json()["type"].endswith("/unknown-entity-type")
+
     async def test_a_bad_filter_is_a_clear_problem(self, entities: Any, documents: dict[str, Any]) -> None:
         for bad in ("fields.nope:eq:1", "fields.pages:gt:many", "fields.tags:gt:a", "title:likes:x"):
             response = await entities.client.get(

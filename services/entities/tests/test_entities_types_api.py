@@ -23,7 +23,8 @@ class TestEntityTypes:
             headers={"If-Match": '"1"'},
         )
         stale = await entities.call("PATCH", f"/v1/entity-types/{type_id}", {"name": "X"}, headers={"If-Match": '"1"'})
-        archived = await entities.call("POST", f"/v1/entity-types/{type_id}/archive")
+        unconditional = await entities.call("PATCH", f"/v1/entity-types/{type_id}", {"name": "X"})
+        archived = await entities.call("POST", f"/v1/entity-types/{type_id}/archive", headers={"If-Match": '"2"'})
         no_new_items = await entities.call("POST", "/v1/items", {"entity_type_id": type_id, "title": "t"})
         listed = await entities.ok("GET", "/v1/entity-types")
         with_archived = await entities.client.get("/v1/entity-types?archived=true", headers=entities.auth())
@@ -34,10 +35,30 @@ class TestEntityTypes:
         assert duplicate.status_code == 409
         assert changed.json()["settings"] == {**created.json()["settings"], "automation_enabled": False}
         assert changed.headers["ETag"] == '"2"' and stale.status_code == 412
-        assert archived.json()["archived"] is True
+        assert stale.json()["current_version"] == 2
+        assert unconditional.status_code == 428 and unconditional.json()["type"].endswith("/precondition-required")
+        assert archived.json()["archived"] is True and archived.headers["ETag"] == '"3"'
         assert no_new_items.status_code == 409
-        assert listed["entity_types"] == []
-        assert [t["id"] for t in with_archived.json()["entity_types"]] == [type_id]
+        assert listed == {"items": [], "next_cursor": None}
+        assert [t["id"] for t in with_archived.json()["items"]] == [type_id]
+
+    async def test_the_list_is_a_page_by_name_and_a_type_is_read_by_its_id_or_its_code(self, entities: Any) -> None:
+        for code, name in (("b_type", "Bravo"), ("a_type", "Alpha"), ("c_type", "Charlie")):
+            await entities.ok("POST", "/v1/entity-types", {"code": code, "name": name})
+
+        first = await entities.ok("GET", "/v1/entity-types?limit=2")
+        second = await entities.ok("GET", f"/v1/entity-types?limit=2&cursor={first['next_cursor']}")
+        forged = await entities.call("GET", "/v1/entity-types?cursor=bm9wZQ")
+        by_code = await entities.call("GET", "/v1/entity-types/b_type")
+        by_id = await entities.call("GET", f"/v1/entity-types/{by_code.json()['id']}")
+        unknown = await entities.call("GET", "/v1/entity-types/no_such_type")
+
+        assert [t["name"] for t in first["items"]] == ["Alpha", "Bravo"] and first["next_cursor"]
+        assert [t["name"] for t in second["items"]] == ["Charlie"] and second["next_cursor"] is None
+        assert forged.status_code == 422
+        assert by_code.status_code == 200 and by_code.json() == by_id.json()
+        assert by_code.headers["ETag"] == '"1"'
+        assert unknown.status_code == 404
 
     async def test_only_admins_define_types_and_other_tenants_see_none(self, entities: Any) -> None:
         company = await entities.entity_type()
@@ -56,17 +77,23 @@ class TestEntityTypes:
 class TestFields:
     async def test_a_removed_field_hides_its_values_and_brings_them_back(self, entities: Any) -> None:
         company = await entities.entity_type([{"code": "contact", "label": "Contact", "kind": "string"}])
-        field_id = company["fields"][0]["field_id"]
+        field_id = company["fields"][0]["id"]
         item = await entities.item(company["id"], fields={"contact": "Ivan"})
+        path = f"/v1/entity-types/{company['id']}/fields/{field_id}"
 
-        await entities.ok("DELETE", f"/v1/entity-types/{company['id']}/fields/{field_id}")
+        unconditional = await entities.call("DELETE", path)
+        removed = await entities.call("DELETE", path, headers={"If-Match": f'"{company["version"]}"'})
         while_hidden = await entities.ok("GET", f"/v1/items/{item['id']}")
         write_hidden = await entities.call(
             "PATCH", f"/v1/items/{item['id']}", {"fields": {"contact": "x"}}, headers={"If-Match": '"1"'}
         )
-        await entities.ok("POST", f"/v1/entity-types/{company['id']}/fields/{field_id}/restore")
+        stale = await entities.call("POST", f"{path}/restore", headers={"If-Match": f'"{company["version"]}"'})
+        await entities.ok("POST", f"{path}/restore", headers={"If-Match": removed.headers["ETag"]})
         after = await entities.ok("GET", f"/v1/items/{item['id']}")
 
+        assert unconditional.status_code == 428 and stale.status_code == 412
+        assert removed.json()["id"] == field_id and removed.json()["hidden"] is True
+        assert removed.headers["ETag"] == f'"{company["version"] + 1}"'
         assert while_hidden["fields"] == {}
         assert write_hidden.status_code == 422 and write_hidden.json()["errors"][0]["field"] == "/fields/contact"
         assert after["fields"] == {"contact": "Ivan"}
@@ -85,11 +112,15 @@ class TestFields:
         field = company["fields"][0]
         imported, lost = field["options"]
         item = await entities.item(company["id"], fields={"status": "Lost"})
-        path = f"/v1/entity-types/{company['id']}/fields/{field['field_id']}"
+        path = f"/v1/entity-types/{company['id']}/fields/{field['id']}"
+        read = {"If-Match": f'"{company["version"]}"'}
 
-        kind_change = await entities.call("PATCH", path, {"kind": "string"})
+        kind_change = await entities.call("PATCH", path, {"kind": "string"}, headers=read)
         changed = await entities.ok(
-            "PATCH", path, {"options": [{"id": imported["id"], "label": "Imported (CSV)"}, {"label": "Won"}]}
+            "PATCH",
+            path,
+            {"options": [{"id": imported["id"], "label": "Imported (CSV)"}, {"label": "Won"}]},
+            headers=read,
         )
         still = await entities.ok("GET", f"/v1/items/{item['id']}")
         refused = await entities.call(
@@ -120,7 +151,9 @@ class TestFields:
             "phone",
         ]
         for kind in kinds:
-            await entities.ok("POST", path, {"code": f"f_{kind}", "label": kind, "kind": kind})
+            added = await entities.call("POST", path, {"code": f"f_{kind}", "label": kind, "kind": kind})
+            assert added.status_code == 201 and added.json()["kind"] == kind
+        assert added.headers["ETag"] == f'"{1 + len(kinds)}"'  # each field moves the type's version
         await entities.ok(
             "POST", path, {"code": "parent", "label": "Parent", "kind": "link", "link_entity_type_id": company["id"]}
         )
@@ -172,17 +205,25 @@ class TestDictionaries:
         housing = industry["options"][0]["id"]
 
         item = await entities.item(company["id"], fields={"industry": "Housing & utilities"})
+        unconditional = await entities.call("PATCH", f"/v1/dictionaries/{industry['id']}", {"name": "Sector"})
         renamed = await entities.ok(
             "PATCH",
             f"/v1/dictionaries/{industry['id']}",
             {"options": [{"id": housing, "label": "ЖКХ"}, {"label": "Energy"}]},
+            headers={"If-Match": '"1"'},
+        )
+        stale = await entities.call(
+            "PATCH", f"/v1/dictionaries/{industry['id']}", {"name": "Sector"}, headers={"If-Match": '"1"'}
         )
         by_new_label = await entities.item(company["id"], fields={"industry": "ЖКХ"})
         retired = await entities.call(
             "POST", "/v1/items", {"entity_type_id": company["id"], "title": "t", "fields": {"industry": "Retail"}}
         )
         elsewhere = await entities.call("GET", f"/v1/dictionaries/{industry['id']}", tenant="other-tenant")
+        listed = await entities.ok("GET", "/v1/dictionaries")
 
+        assert unconditional.status_code == 428 and stale.status_code == 412
+        assert listed == {"items": [renamed], "next_cursor": None}
         assert item["fields"] == {"industry": housing} == by_new_label["fields"]
         assert [o["label"] for o in renamed["options"] if not o["hidden"]] == ["ЖКХ", "Energy"]
         assert retired.status_code == 422

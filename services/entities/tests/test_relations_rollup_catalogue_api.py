@@ -46,7 +46,7 @@ async def deal_with_lines(entities: Any) -> tuple[dict[str, Any], dict[str, Any]
         "POST",
         "/v1/rollup-rules",
         {
-            "relation_id": relation["relation_id"],
+            "relation_id": relation["id"],
             "parent_field": "amount",
             "aggregate": "sum",
             "child_fields": ["fields.price", "fields.quantity"],
@@ -58,7 +58,7 @@ async def deal_with_lines(entities: Any) -> tuple[dict[str, Any], dict[str, Any]
 async def link(entities: Any, relation: dict[str, Any], parent: str, child: str, **auth: Any) -> Any:
     return await entities.call(
         "POST",
-        f"/v1/relations/{relation['relation_id']}/links",
+        f"/v1/relations/{relation['id']}/links",
         {"parent_item_id": parent, "child_item_id": child},
         **auth,
     )
@@ -84,10 +84,10 @@ class TestRollup:
             "PATCH", f"/v1/items/{lines[1]['id']}", {"fields": {"quantity": 3}}, headers={"If-Match": '"1"'}
         )
         assert await settled(amount, lambda a: a == "1400.00") == "1400.00"
-        await entities.ok("DELETE", f"/v1/relations/{relation['relation_id']}/links/{deal['id']}/{lines[0]['id']}")
+        await entities.ok("DELETE", f"/v1/relations/{relation['id']}/links/{deal['id']}/{lines[0]['id']}")
         assert await settled(amount, lambda a: a == "900.00") == "900.00"
         timeline = await entities.ok("GET", f"/v1/items/{deal['id']}/timeline")
-        robots = [e for e in timeline["entries"] if e["actor"] == {"kind": "robot", "id": f"rollup-{rule['rule_id']}"}]
+        robots = [e for e in timeline["entries"] if e["actor"] == {"kind": "robot", "id": f"rollup-{rule['id']}"}]
         amounts = [c["new"] for e in robots for c in e["changes"] if c["field"] == "amount"]
         # The two links may reach the roll-up in one fetch: then 500.00 is never written on its own.
         assert amounts[-3:] == ["1100.00", "1400.00", "900.00"]
@@ -100,7 +100,7 @@ class TestRollup:
             "POST",
             "/v1/rollup-rules",
             {
-                "relation_id": relation["relation_id"],
+                "relation_id": relation["id"],
                 "parent_field": "fields.nope",
                 "aggregate": "sum",
                 "child_fields": ["title"],
@@ -111,7 +111,57 @@ class TestRollup:
         assert {e["field"] for e in response.json()["errors"]} == {"/parent_field", "/child_fields/0"}
 
 
+class TestLists:
+    async def test_relations_and_rules_are_pages_and_a_type_filters_by_its_id_or_its_code(self, entities: Any) -> None:
+        deal_type, line_type, relation, rule = await deal_with_lines(entities)
+        other = await entities.entity_type()
+        second = await entities.ok(
+            "POST",
+            "/v1/relations",
+            {
+                "code": "zz_other",
+                "name": "Zz other",
+                "parent_entity_type_id": other["id"],
+                "child_entity_type_id": line_type["id"],
+                "cardinality": "many_to_many",
+            },
+        )
+
+        first_page = await entities.ok("GET", "/v1/relations?limit=1")
+        second_page = await entities.ok("GET", f"/v1/relations?limit=1&cursor={first_page['next_cursor']}")
+        by_id = await entities.ok("GET", f"/v1/relations?entity_type_id={deal_type['id']}")
+        by_code = await entities.ok("GET", f"/v1/relations?entity_type_id={deal_type['code']}")
+        of_lines = await entities.ok("GET", f"/v1/relations?entity_type_id={line_type['code']}")
+        unknown = await entities.call("GET", "/v1/relations?entity_type_id=no_such_type")
+        rules = await entities.ok("GET", "/v1/rollup-rules?limit=1")
+
+        assert first_page == {"items": [relation], "next_cursor": first_page["next_cursor"]}
+        assert second_page == {"items": [second], "next_cursor": None}
+        assert by_id == by_code == {"items": [relation], "next_cursor": None}
+        assert [r["id"] for r in of_lines["items"]] == [relation["id"], second["id"]]
+        assert unknown.status_code == 404 and unknown.json()["type"].endswith("/unknown-entity-type")
+        assert unknown.json()["title"] == "Unknown entity type"
+        assert rules == {"items": [rule], "next_cursor": None}
+
+
 class TestLinks:
+    async def test_linked_items_are_pages_in_the_order_they_were_linked(self, entities: Any) -> None:
+        deal_type, line_type, relation, _rule = await deal_with_lines(entities)
+        deal = await entities.item(deal_type["id"], "Deal")
+        lines = [await entities.item(line_type["id"], f"Line {n}") for n in range(3)]
+        for line in lines:
+            await link(entities, relation, deal["id"], line["id"])
+        path = f"/v1/items/{deal['id']}/links/{relation['id']}"
+
+        first = await entities.ok("GET", f"{path}?limit=2")
+        rest = await entities.ok("GET", f"{path}?limit=2&cursor={first['next_cursor']}")
+        forged = await entities.call("GET", f"{path}?cursor=bm9wZQ")
+
+        # The test clock stands still: the three links share one instant, and the item id breaks the tie.
+        assert len(first["items"]) == 2 and first["next_cursor"] and rest["next_cursor"] is None
+        assert sorted(i["title"] for i in first["items"] + rest["items"]) == ["Line 0", "Line 1", "Line 2"]
+        assert forged.status_code == 422
+
     async def test_linked_items_list_from_both_sides_without_the_unseen(self, entities: Any) -> None:
         deal_type, line_type, relation, _rule = await deal_with_lines(entities)
         await entities.ok(
@@ -125,11 +175,11 @@ class TestLinks:
         for line in (mine, theirs):
             await link(entities, relation, deal["id"], line["id"])
 
-        as_admin = await entities.ok("GET", f"/v1/items/{deal['id']}/links/{relation['relation_id']}")
+        as_admin = await entities.ok("GET", f"/v1/items/{deal['id']}/links/{relation['id']}")
         as_manager = await entities.ok(
-            "GET", f"/v1/items/{deal['id']}/links/{relation['relation_id']}", user="m-1", roles=("manager",)
+            "GET", f"/v1/items/{deal['id']}/links/{relation['id']}", user="m-1", roles=("manager",)
         )
-        from_child = await entities.ok("GET", f"/v1/items/{mine['id']}/links/{relation['relation_id']}")
+        from_child = await entities.ok("GET", f"/v1/items/{mine['id']}/links/{relation['id']}")
 
         assert {i["title"] for i in as_admin["items"]} == {"Mine", "Theirs"}
         assert [i["title"] for i in as_manager["items"]] == ["Mine"]
@@ -149,7 +199,7 @@ class TestLinks:
 
         assert (wrong_way.status_code, second_parent.status_code) == (422, 409)
         assert (other_tenant.status_code, again.status_code) == (404, 200)
-        linked = await entities.ok("GET", f"/v1/items/{other_deal['id']}/links/{relation['relation_id']}")
+        linked = await entities.ok("GET", f"/v1/items/{other_deal['id']}/links/{relation['id']}")
         assert linked["items"] == []
 
 

@@ -40,11 +40,29 @@ async def get_type(conn: Connection, tenant_id: str, type_id: str, *, lock: bool
     )
 
 
-async def list_types(conn: Connection, tenant_id: str, *, archived: bool) -> list[asyncpg.Record]:
+async def entity_type_id_of(conn: Connection, tenant_id: str, id_or_code: str) -> str | None:
+    """The id of the type named by its id or its code; None for no type of the tenant."""
+    found: str | None = await conn.fetchval(
+        "SELECT entity_type_id FROM entity_types WHERE tenant_id = $1 AND (entity_type_id = $2 OR code = $2)"
+        " ORDER BY entity_type_id = $2 DESC LIMIT 1",
+        tenant_id,
+        id_or_code,
+    )
+    return found
+
+
+async def list_types(
+    conn: Connection, tenant_id: str, *, archived: bool, after: tuple[str, str] | None, limit: int
+) -> list[asyncpg.Record]:
+    """Up to ``limit`` types by (name, id), those after the key ``after``."""
     return await conn.fetch(
-        "SELECT * FROM entity_types WHERE tenant_id = $1 AND ($2 OR archived_at IS NULL) ORDER BY name, entity_type_id",
+        "SELECT * FROM entity_types WHERE tenant_id = $1 AND ($2 OR archived_at IS NULL)"
+        " AND ($3::text IS NULL OR (name, entity_type_id) > ($3, $4))"
+        " ORDER BY name, entity_type_id LIMIT $5",
         tenant_id,
         archived,
+        *(after or (None, None)),
+        limit,
     )
 
 
@@ -143,8 +161,17 @@ async def get_dictionary(conn: Connection, tenant_id: str, dictionary_id: str) -
     )
 
 
-async def list_dictionaries(conn: Connection, tenant_id: str) -> list[asyncpg.Record]:
-    return await conn.fetch("SELECT * FROM dictionaries WHERE tenant_id = $1 ORDER BY name", tenant_id)
+async def list_dictionaries(
+    conn: Connection, tenant_id: str, *, after: tuple[str, str] | None, limit: int
+) -> list[asyncpg.Record]:
+    """Up to ``limit`` dictionaries by (name, id), those after the key ``after``."""
+    return await conn.fetch(
+        "SELECT * FROM dictionaries WHERE tenant_id = $1 AND ($2::text IS NULL OR (name, dictionary_id) > ($2, $3))"
+        " ORDER BY name, dictionary_id LIMIT $4",
+        tenant_id,
+        *(after or (None, None)),
+        limit,
+    )
 
 
 async def update_dictionary(

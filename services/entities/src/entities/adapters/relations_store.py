@@ -33,13 +33,19 @@ async def code_taken(conn: Connection, tenant_id: str, code: str) -> bool:
     return bool(await conn.fetchval("SELECT 1 FROM relations WHERE tenant_id = $1 AND code = $2", tenant_id, code))
 
 
-async def list_relations(conn: Connection, tenant_id: str, entity_type_id: str | None) -> list[asyncpg.Record]:
+async def list_relations(
+    conn: Connection, tenant_id: str, entity_type_id: str | None, *, after: tuple[str, str] | None, limit: int
+) -> list[asyncpg.Record]:
+    """Up to ``limit`` relations (of one type's, as parent or child, if given) by (name, id), after ``after``."""
     return await conn.fetch(
         "SELECT * FROM relations WHERE tenant_id = $1"
         " AND ($2::text IS NULL OR parent_entity_type_id = $2 OR child_entity_type_id = $2)"
-        " ORDER BY name, relation_id",
+        " AND ($3::text IS NULL OR (name, relation_id) > ($3, $4))"
+        " ORDER BY name, relation_id LIMIT $5",
         tenant_id,
         entity_type_id,
+        *(after or (None, None)),
+        limit,
     )
 
 
@@ -94,21 +100,26 @@ async def linked_items(
     *,
     side: str,
     visible: tuple[str, list[object]],
+    after: tuple[datetime, str] | None,
     limit: int,
 ) -> list[asyncpg.Record]:
-    """The live items on the other side of ``item_id``'s links, filtered by the reader's rights.
+    """The live items on the other side of ``item_id``'s links, filtered by the reader's rights, by
+    (linked_at, item id) after the key ``after``; each row has the link's `linked_at`.
 
     ``side`` is the side ``item_id`` is on ("parent" or "child"); ``visible`` a condition over
-    `items` whose parameters start at $4.
+    `items` whose parameters start at $6.
     """
     mine, other = ("parent_item_id", "child_item_id") if side == "parent" else ("child_item_id", "parent_item_id")
     condition, params = visible
     return await conn.fetch(
-        f"SELECT i.* FROM item_links l JOIN items i ON i.tenant_id = l.tenant_id AND i.item_id = l.{other}"
+        f"SELECT i.*, l.linked_at FROM item_links l"
+        f" JOIN items i ON i.tenant_id = l.tenant_id AND i.item_id = l.{other}"
         f" WHERE l.tenant_id = $1 AND l.relation_id = $2 AND l.{mine} = $3 AND i.deleted_at IS NULL"
+        f" AND ($4::timestamptz IS NULL OR (l.linked_at, i.item_id) > ($4, $5))"
         f" AND {condition} ORDER BY l.linked_at, i.item_id LIMIT {int(limit)}",
         tenant_id,
         relation_id,
         item_id,
+        *(after or (None, None)),
         *params,
     )

@@ -39,8 +39,17 @@ async def rule_exists(conn: Connection, tenant_id: str, relation_id: str, parent
     )
 
 
-async def list_rules(conn: Connection, tenant_id: str) -> list[asyncpg.Record]:
-    return await conn.fetch(_RULE + " WHERE r.tenant_id = $1 ORDER BY r.created_at, r.rule_id", tenant_id)
+async def list_rules(
+    conn: Connection, tenant_id: str, *, after: tuple[datetime, str] | None, limit: int
+) -> list[asyncpg.Record]:
+    """Up to ``limit`` rules by (created_at, id), those after the key ``after``."""
+    return await conn.fetch(
+        _RULE + " WHERE r.tenant_id = $1 AND ($2::timestamptz IS NULL OR (r.created_at, r.rule_id) > ($2, $3))"
+        " ORDER BY r.created_at, r.rule_id LIMIT $4",
+        tenant_id,
+        *(after or (None, None)),
+        limit,
+    )
 
 
 async def rules_for_child_type(conn: Connection, tenant_id: str, entity_type_id: str) -> list[asyncpg.Record]:

@@ -23,6 +23,10 @@ class NotFound(DomainError):
     """No such thing for this tenant (or the caller may not know that it exists)."""
 
 
+class UnknownEntityType(NotFound):
+    """A filter names an entity type (by id or code) the tenant does not have."""
+
+
 class Conflict(DomainError):
     """The request contradicts the current state (archived type, item in the recycle bin...)."""
 

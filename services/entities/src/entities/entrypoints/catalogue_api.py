@@ -18,7 +18,7 @@ from entities.adapters import catalogue_store
 from entities.entrypoints.catalogue_models import CatalogueProduct, ItemProductBinding
 from entities.entrypoints.deps import CtxDep
 from entities.entrypoints.item_models import EntityItem
-from entities.entrypoints.pages import instant_key, page, text_key
+from entities.entrypoints.pages import cut, instant_key, text_key
 from entities.entrypoints.relations_api import items_json, reader_of
 from entities.entrypoints.work import etag
 from entities.handlers.catalogue_products import bind_item_to_product, change_product, create_product, items_of_product
@@ -91,8 +91,8 @@ async def get_products(
 ) -> dict[str, Any]:
     """The tenant's products by name: `{"items": [...], "next_cursor": ...}`."""
     async with ctx.pool.acquire() as conn:
-        rows = await catalogue_store.list_products(conn, ctx.tenant_id, q, after=text_key(cursor, 2), limit=limit + 1)
-    shown, after = page(rows, limit, lambda row: [row["name"], row["product_id"]])
+        rows = await catalogue_store.list_products(conn, ctx.tenant_id, q, after=text_key(cursor), limit=limit + 1)
+    shown, after = cut(rows, limit, lambda row: [row["name"], row["product_id"]])
     return {"items": [product_view(row) for row in shown], "next_cursor": after}
 
 
@@ -139,7 +139,7 @@ async def get_product_items(ctx: CtxDep, product_id: str, limit: Limit = 100, cu
         rows: list[asyncpg.Record] = await items_of_product(
             conn, reader_of(ctx.principal), product_id=product_id, after=instant_key(cursor), limit=limit + 1
         )
-        shown, after = page(rows, limit, lambda row: [row["created_at"].isoformat(), row["item_id"]])
+        shown, after = cut(rows, limit, lambda row: [row["created_at"].isoformat(), row["item_id"]])
         return {"items": await items_json(conn, ctx.tenant_id, shown), "next_cursor": after}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Annotated
 
 from conveyor_access import Action
@@ -15,10 +16,10 @@ from entities.adapters import items as items_table
 from entities.adapters.access import access_for
 from entities.adapters.item_listing import list_items
 from entities.domain import csv_export
-from entities.domain.errors import NotFound
 from entities.domain.listing import MAX_LIMIT, OPS, Filter, ListQuery, Sort, parse_filter
-from entities.entrypoints.deps import Ctx, CtxDep
+from entities.entrypoints.deps import Ctx, CtxDep, EntityTypeIdOrCode
 from entities.entrypoints.items_list_api import SearchBody
+from entities.entrypoints.work import entity_type_id_of
 
 router = APIRouter(prefix="/v1/exports", tags=["items"], responses=problem_responses(404))
 
@@ -31,7 +32,7 @@ router = APIRouter(prefix="/v1/exports", tags=["items"], responses=problem_respo
 )
 async def export_items(
     ctx: CtxDep,
-    entity_type_id: Annotated[str, Query(max_length=64)],
+    entity_type_id: EntityTypeIdOrCode,
     filter: Annotated[
         list[str],
         Query(description=f"<field>:<op>[:<value>], op one of {', '.join(sorted(OPS))}", max_length=30),
@@ -71,9 +72,9 @@ async def _export(ctx: Ctx, query: ListQuery) -> StreamingResponse:
     """Check the type and the filters with the first page before streaming: errors stay problem+json."""
     pool, principal = ctx.pool, ctx.principal
     async with pool.acquire() as conn:
+        query = replace(query, entity_type_id=await entity_type_id_of(conn, principal.tenant_id, query.entity_type_id))
         schema = await entity_types.schema_of(conn, principal.tenant_id, query.entity_type_id)
-        if schema is None:
-            raise NotFound(f"entity type {query.entity_type_id} not found")
+        assert schema is not None
         rights = await access_for(
             conn,
             tenant_id=principal.tenant_id,

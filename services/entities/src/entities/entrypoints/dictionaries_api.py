@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import asyncpg
+from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses
+from conveyor_kit.pagination import Cursor, Limit
 from conveyor_kit.versions import expected_version
 from fastapi import APIRouter, Header, Response, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,11 +16,14 @@ from entities.adapters import entity_types
 from entities.domain.entity_type import Code, Name, OptionDraft
 from entities.domain.errors import NotFound
 from entities.entrypoints.deps import CtxDep
-from entities.entrypoints.type_models import EntityDictionary, EntityDictionaryList
+from entities.entrypoints.pages import page_of, text_key
+from entities.entrypoints.type_models import EntityDictionary
 from entities.entrypoints.work import etag, unit_of_work
 from entities.handlers.define_dictionaries import change_dictionary, create_dictionary
 
-router = APIRouter(prefix="/v1/dictionaries", tags=["dictionaries"], responses=problem_responses(403, 404, 409, 412))
+router = APIRouter(
+    prefix="/v1/dictionaries", tags=["dictionaries"], responses=problem_responses(403, 404, 409, 412, 428)
+)
 
 
 class DictionaryDraft(BaseModel):
@@ -65,10 +70,12 @@ async def create(ctx: CtxDep, draft: DictionaryDraft, response: Response) -> dic
         return _answer(await create_dictionary(unit, code=draft.code, name=draft.name, options=draft.options), response)
 
 
-@router.get("", response_model=EntityDictionaryList, summary="The tenant's dictionaries")
-async def list_dictionaries(ctx: CtxDep) -> dict[str, Any]:
+@router.get("", response_model=Page[EntityDictionary], summary="The tenant's dictionaries, by name")
+async def list_dictionaries(ctx: CtxDep, limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
+    after = text_key(cursor)
     async with unit_of_work(ctx) as unit:
-        return {"dictionaries": [_json(r) for r in await entity_types.list_dictionaries(unit.conn, unit.tenant_id)]}
+        rows = await entity_types.list_dictionaries(unit.conn, unit.tenant_id, after=after, limit=limit + 1)
+        return page_of(rows, limit, _json, lambda row: (row["name"], row["dictionary_id"]))
 
 
 @router.get(
@@ -88,7 +95,7 @@ async def read(ctx: CtxDep, dictionary_id: str, response: Response) -> dict[str,
 @router.patch(
     "/{dictionary_id}",
     response_model=EntityDictionary,
-    summary="Rename a dictionary or change its options (ids are kept)",
+    summary="Rename a dictionary or change its options, ids kept (If-Match required)",
     operation_id="entities_change_dictionary",
 )
 async def change(
@@ -96,10 +103,10 @@ async def change(
     dictionary_id: str,
     patch: DictionaryPatch,
     response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: Annotated[str | None, Header(description='the ETag of the version you read, e.g. "3"')] = None,
 ) -> dict[str, Any]:
     ctx.require_admin()
-    expected = expected_version(if_match, required=False)
+    expected = expected_version(if_match, required=True)
     async with unit_of_work(ctx) as unit:
         row = await change_dictionary(
             unit, dictionary_id, name=patch.name, options=patch.options, expected_version=expected

@@ -23,7 +23,7 @@ from entities.adapters.directory_store import DirectoryWriter
 from entities.domain.directory import DirectoryConflict, DirectoryNotFound, DirectoryRefusal, UserProfile
 from entities.entrypoints import directory_schemas as s
 from entities.entrypoints.deps import Ctx, CtxDep
-from entities.entrypoints.pages import instant_key, page, text_key
+from entities.entrypoints.pages import cut, instant_key, text_key
 from entities.handlers import directory_absences, directory_departments, directory_roles, directory_users
 
 
@@ -69,10 +69,10 @@ def directory_router() -> APIRouter:
                 department_id=department_id,
                 role=role,
                 include_inactive=include_inactive,
-                after=text_key(cursor, 2),
+                after=text_key(cursor),
                 limit=limit + 1,
             )
-        shown, after = page(found, limit, lambda user: [user.name, user.user_id])
+        shown, after = cut(found, limit, lambda user: [user.name, user.user_id])
         return {"items": [_user(user) for user in shown], "next_cursor": after}
 
     @router.get("/users/{user_id}")
@@ -112,8 +112,8 @@ def directory_router() -> APIRouter:
         """The tenant's departments by name, each naming its `parent_id`: `{"items": [...], "next_cursor": ...}`
         (`GET /v1/directory/department-tree` gives them all as a tree)."""
         async with ctx.pool.acquire() as conn:
-            rows = await reads.department_page(conn, ctx.tenant_id, after=text_key(cursor, 2), limit=limit + 1)
-        shown, after = page(rows, limit, lambda row: [row["name"], row["department_id"]])
+            rows = await reads.department_page(conn, ctx.tenant_id, after=text_key(cursor), limit=limit + 1)
+        shown, after = cut(rows, limit, lambda row: [row["name"], row["department_id"]])
         return {"items": [_department(row) for row in shown], "next_cursor": after}
 
     @router.get("/department-tree")
@@ -160,7 +160,7 @@ def directory_router() -> APIRouter:
             rows = await reads.absences(
                 conn, ctx.tenant_id, user_id=user_id, after=instant_key(cursor), limit=limit + 1
             )
-        shown, after = page(rows, limit, lambda row: [row["starts_at"].isoformat(), row["absence_id"]])
+        shown, after = cut(rows, limit, lambda row: [row["starts_at"].isoformat(), row["absence_id"]])
         return {"items": [_absence(row) for row in shown], "next_cursor": after}
 
     @router.post("/absences", status_code=status.HTTP_201_CREATED)

@@ -7,20 +7,30 @@ from conveyor_kit.problems import Problem, conflict, forbidden, not_found, publi
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from entities.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, VersionMismatch
+from entities.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    UnknownEntityType,
+    VersionMismatch,
+)
 
 
 def problem_for(exc: DomainError) -> Problem:
     if isinstance(exc, Invalid):
         detail = f"{len(exc.errors)} field(s) failed validation"
         return Problem(422, "Invalid request", detail, slug="validation-error", errors=exc.errors)
+    if isinstance(exc, UnknownEntityType):
+        return Problem(404, "Unknown entity type", str(exc), slug="unknown-entity-type")
     if isinstance(exc, NotFound):
         return not_found(str(exc))
     if isinstance(exc, VersionMismatch):
         return Problem(
             412,
             "Precondition failed",
-            "the item changed since you read it; reload it and try again",
+            "it changed since you read it; reload it and try again",
             slug="version-mismatch",
             expected_version=exc.expected,
             current_version=exc.actual,

@@ -170,9 +170,13 @@ async def delete(ctx: CtxDep, item_id: str, response: Response, if_match: IfMatc
         return await _answer(unit, item, response)
 
 
-@router.post("/{item_id}/restore", response_model=EntityItem, summary="Bring an item back from the recycle bin")
+@router.post(
+    "/{item_id}/restore",
+    response_model=EntityItem,
+    summary="Bring an item back from the recycle bin (If-Match required)",
+)
 async def restore(ctx: CtxDep, item_id: str, response: Response, if_match: IfMatch = None) -> dict[str, Any]:
-    expected = expected_version(if_match, required=False)
+    expected = expected_version(if_match, required=True)
     async with unit_of_work(ctx) as unit:
         item = await restore_item(
             unit, item_id, expected_version=expected, guard=guard(unit, ctx.principal, Action.DELETE)
@@ -180,8 +184,10 @@ async def restore(ctx: CtxDep, item_id: str, response: Response, if_match: IfMat
         return await _answer(unit, item, response)
 
 
-@router.post("/{item_id}/purge", status_code=204, summary="Remove an item in the recycle bin for good")
+@router.post(
+    "/{item_id}/purge", status_code=204, summary="Remove an item in the recycle bin for good (If-Match required)"
+)
 async def purge(ctx: CtxDep, item_id: str, if_match: IfMatch = None) -> None:
-    expected = expected_version(if_match, required=False)
+    expected = expected_version(if_match, required=True)
     async with unit_of_work(ctx) as unit:
         await purge_item(unit, item_id, expected_version=expected, guard=guard(unit, ctx.principal, Action.DELETE))

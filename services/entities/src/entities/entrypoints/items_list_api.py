@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from conveyor_access import Action
@@ -11,12 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from entities.adapters import entity_types, items
 from entities.adapters.item_listing import list_items
-from entities.domain.errors import NotFound
 from entities.domain.listing import MAX_LIMIT, OPS, Filter, ListQuery, Sort, parse_filter
-from entities.entrypoints.deps import Ctx, CtxDep
+from entities.entrypoints.deps import Ctx, CtxDep, EntityTypeIdOrCode
 from entities.entrypoints.item_models import ItemPage
 from entities.entrypoints.item_views import item_json
-from entities.entrypoints.work import access, unit_of_work
+from entities.entrypoints.work import access, entity_type_id_of, unit_of_work
 
 router = APIRouter(prefix="/v1/items", tags=["items"], responses=problem_responses(404))
 
@@ -34,7 +34,7 @@ class SearchBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    entity_type_id: str = Field(max_length=64)
+    entity_type_id: str = Field(min_length=1, max_length=64, description="the entity type's id or its code")
     filters: list[FilterBody] = Field(default_factory=list, max_length=30)
     sort: str = "-created_at"
     limit: int = Field(default=50, ge=1, le=MAX_LIMIT)
@@ -46,7 +46,7 @@ class SearchBody(BaseModel):
 @router.get("", response_model=ItemPage, summary="List items of one entity type")
 async def list_of_items(
     ctx: CtxDep,
-    entity_type_id: Annotated[str, Query(max_length=64)],
+    entity_type_id: EntityTypeIdOrCode,
     filter: Annotated[
         list[str],
         Query(description=f"<field>:<op>[:<value>], op one of {', '.join(sorted(OPS))}", max_length=30),
@@ -85,9 +85,10 @@ async def search(ctx: CtxDep, body: SearchBody) -> dict[str, Any]:
 
 async def _page(ctx: Ctx, query: ListQuery) -> dict[str, Any]:
     async with unit_of_work(ctx) as unit:
-        schema = await entity_types.schema_of(unit.conn, unit.tenant_id, query.entity_type_id)
-        if schema is None:
-            raise NotFound(f"entity type {query.entity_type_id} not found")
+        type_id = await entity_type_id_of(unit.conn, unit.tenant_id, query.entity_type_id)
+        query = replace(query, entity_type_id=type_id)
+        schema = await entity_types.schema_of(unit.conn, unit.tenant_id, type_id)
+        assert schema is not None
         rights = await access(unit, ctx.principal, query.entity_type_id, Action.READ)
         rows, next_cursor = await list_items(unit.conn, unit.tenant_id, query, schema, rights)
         return {

@@ -1,9 +1,10 @@
-"""Keyset pages of the directory and the catalogue: the cursor is the sort key of the last item shown."""
+"""Pages of entities' collections (`{"items": [...], "next_cursor": ...}`): each is sorted by a
+two-part key, a text or an instant then the id, and its cursor is the key of the page's last row."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from conveyor_kit.pagination import decode_cursor, encode_cursor, invalid_cursor
@@ -11,29 +12,44 @@ from conveyor_kit.pagination import decode_cursor, encode_cursor, invalid_cursor
 Row = TypeVar("Row")
 
 
-def text_key(cursor: str | None, length: int) -> tuple[str, ...] | None:
-    """The key of a cursor made of strings (a name and an id); a key of other values is a 422."""
-    key = decode_cursor(cursor, length)
+def text_key(cursor: str | None) -> tuple[str, str] | None:
+    """The (text, id) key a cursor holds; None for the first page."""
+    key = decode_cursor(cursor, 2)
     if key is None:
         return None
     if not all(isinstance(part, str) for part in key):
         raise invalid_cursor()
-    return tuple(key)
+    return key[0], key[1]
 
 
 def instant_key(cursor: str | None) -> tuple[datetime, str] | None:
-    """The key of a cursor made of an instant and an id."""
-    key = text_key(cursor, 2)
+    """The (instant, id) key a cursor holds; None for the first page."""
+    key = decode_cursor(cursor, 2)
     if key is None:
         return None
     try:
-        return datetime.fromisoformat(key[0]), key[1]
-    except ValueError:
+        moment = datetime.fromisoformat(key[0])
+    except (TypeError, ValueError):
         raise invalid_cursor() from None
+    if not isinstance(key[1], str) or moment.tzinfo is None:
+        raise invalid_cursor()
+    return moment.astimezone(UTC), key[1]
 
 
-def page(rows: Sequence[Row], limit: int, key: Callable[[Row], list[Any]]) -> tuple[list[Row], str | None]:
-    """The first ``limit`` of ``rows`` (fetched ``limit + 1`` to know whether more follow) and the cursor
-    after the last of them, None when they were the last."""
+def cut(rows: Sequence[Row], limit: int, key: Callable[[Row], Sequence[Any]]) -> tuple[list[Row], str | None]:
+    """The first ``limit`` rows and the cursor after them; ``rows`` holds one more when there is a next page."""
     shown = list(rows[:limit])
-    return shown, encode_cursor(key(shown[-1])) if len(rows) > limit and shown else None
+    if len(rows) <= limit or not shown:
+        return shown, None
+    return shown, encode_cursor([part.isoformat() if isinstance(part, datetime) else part for part in key(shown[-1])])
+
+
+def page_of(
+    rows: Sequence[Row],
+    limit: int,
+    view: Callable[[Row], dict[str, Any]],
+    key: Callable[[Row], Sequence[Any]],
+) -> dict[str, Any]:
+    """The first ``limit`` rows as a page, each shown by ``view``."""
+    shown, next_cursor = cut(rows, limit, key)
+    return {"items": [view(row) for row in shown], "next_cursor": next_cursor}

@@ -16,7 +16,7 @@ class EntityRelation(ApiModel):
         json_schema_extra={
             "examples": [
                 {
-                    "relation_id": "rel-4b2e9c1a7d3f",
+                    "id": "rel-4b2e9c1a7d3f",
                     "code": "deal_products",
                     "name": "Products of a deal",
                     "parent_entity_type_id": "8a0c4e2b6d1f4a3c9e7b5d2f1a0c8e6b",
@@ -27,7 +27,7 @@ class EntityRelation(ApiModel):
         },
     )
 
-    relation_id: str
+    id: str
     code: str
     name: str
     parent_entity_type_id: str
@@ -35,10 +35,6 @@ class EntityRelation(ApiModel):
     cardinality: Literal["one_to_many", "many_to_many"] = Field(
         description="one_to_many: a child has at most one parent"
     )
-
-
-class EntityRelationList(ApiModel):
-    relations: list[EntityRelation]
 
 
 class ItemLink(ApiModel):
@@ -57,7 +53,7 @@ class RollupRule(ApiModel):
         json_schema_extra={
             "examples": [
                 {
-                    "rule_id": "rule-9d3f1b7e2a4c",
+                    "id": "rule-9d3f1b7e2a4c",
                     "relation_id": "rel-4b2e9c1a7d3f",
                     "parent_field": "amount",
                     "aggregate": "sum",
@@ -67,12 +63,8 @@ class RollupRule(ApiModel):
         },
     )
 
-    rule_id: str
+    id: str
     relation_id: str
     parent_field: str = Field(description="amount or fields.<code> of the parent")
     aggregate: Literal["sum", "count", "min", "max"]
     child_fields: list[str] = Field(description="the children's fields aggregated, multiplied together per child")
-
-
-class RollupRuleList(ApiModel):
-    rules: list[RollupRule]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import asyncpg
+from conveyor_kit.api_models import Page
 from conveyor_kit.auth import Principal
 from conveyor_kit.openapi import problem_responses
+from conveyor_kit.pagination import Cursor, Limit
 from conveyor_messaging.db import Connection
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,9 +17,11 @@ from entities.adapters import entity_types, relations_store
 from entities.adapters import items as items_table
 from entities.domain.schema import TypeSchema
 from entities.entrypoints.deps import CtxDep
-from entities.entrypoints.item_models import LinkedItems
+from entities.entrypoints.item_models import ItemPage
 from entities.entrypoints.item_views import item_json
-from entities.entrypoints.relation_models import EntityRelation, EntityRelationList, ItemLink
+from entities.entrypoints.pages import cut, instant_key, page_of, text_key
+from entities.entrypoints.relation_models import EntityRelation, ItemLink
+from entities.entrypoints.work import entity_type_id_of
 from entities.handlers.relation_links import define_relation, link_items, list_linked, unlink_items
 from entities.handlers.relation_reader import Reader
 
@@ -59,8 +63,8 @@ async def items_json(conn: Connection, tenant_id: str, rows: list[asyncpg.Record
 
 
 def relation_view(row: Any) -> dict[str, Any]:
-    keys = ("relation_id", "code", "name", "parent_entity_type_id", "child_entity_type_id", "cardinality")
-    return {key: row[key] for key in keys}
+    keys = ("code", "name", "parent_entity_type_id", "child_entity_type_id", "cardinality")
+    return {"id": row["relation_id"], **{key: row[key] for key in keys}}
 
 
 @router.post("/relations", status_code=201, response_model=EntityRelation)
@@ -78,11 +82,22 @@ async def post_relation(ctx: CtxDep, body: NewRelation) -> dict[str, Any]:
     return relation_view(row)
 
 
-@router.get("/relations", response_model=EntityRelationList)
-async def get_relations(ctx: CtxDep, entity_type_id: str | None = None) -> dict[str, Any]:
+@router.get("/relations", response_model=Page[EntityRelation])
+async def get_relations(
+    ctx: CtxDep,
+    entity_type_id: Annotated[
+        str | None,
+        Query(min_length=1, max_length=64, description="Only the relations of this type (its id or its code)."),
+    ] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """The tenant's relations by name (with a type: those where it is the parent or the child)."""
+    after = text_key(cursor)
     async with ctx.pool.acquire() as conn:
-        rows = await relations_store.list_relations(conn, ctx.tenant_id, entity_type_id)
-    return {"relations": [relation_view(row) for row in rows]}
+        type_id = await entity_type_id_of(conn, ctx.tenant_id, entity_type_id) if entity_type_id else None
+        rows = await relations_store.list_relations(conn, ctx.tenant_id, type_id, after=after, limit=limit + 1)
+    return page_of(rows, limit, relation_view, lambda row: (row["name"], row["relation_id"]))
 
 
 @router.post(
@@ -121,10 +136,16 @@ async def delete_link(ctx: CtxDep, relation_id: str, parent_item_id: str, child_
         )
 
 
-@router.get("/items/{item_id}/links/{relation_id}", response_model=LinkedItems)
+@router.get("/items/{item_id}/links/{relation_id}", response_model=ItemPage)
 async def get_linked(
-    ctx: CtxDep, item_id: str, relation_id: str, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    ctx: CtxDep, item_id: str, relation_id: str, limit: Limit = 100, cursor: Cursor = None
 ) -> dict[str, Any]:
+    """The items linked to this one in the relation (its children, or a child's parents) that the caller
+    may read, in the order they were linked."""
+    after = instant_key(cursor)
     async with ctx.pool.acquire() as conn:
-        rows = await list_linked(conn, reader_of(ctx.principal), relation_id=relation_id, item_id=item_id, limit=limit)
-        return {"items": await items_json(conn, ctx.tenant_id, rows)}
+        rows = await list_linked(
+            conn, reader_of(ctx.principal), relation_id=relation_id, item_id=item_id, after=after, limit=limit + 1
+        )
+        shown, next_cursor = cut(rows, limit, lambda row: (row["linked_at"], row["item_id"]))
+        return {"items": await items_json(conn, ctx.tenant_id, list(shown)), "next_cursor": next_cursor}

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses
+from conveyor_kit.pagination import Cursor, Limit
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from entities.adapters import rollup_store
 from entities.entrypoints.deps import CtxDep
-from entities.entrypoints.relation_models import RollupRule, RollupRuleList
+from entities.entrypoints.pages import instant_key, page_of
+from entities.entrypoints.relation_models import RollupRule
 from entities.handlers.rollup_rules import define_rollup_rule
 
 router = APIRouter(prefix="/v1", tags=["relations"], responses=problem_responses(403, 404, 409))
@@ -29,8 +32,13 @@ class NewRule(BaseModel):
 
 
 def rule_view(row: Any) -> dict[str, Any]:
-    keys = ("rule_id", "relation_id", "parent_field", "aggregate", "child_fields")
-    return {key: list(row[key]) if key == "child_fields" else row[key] for key in keys}
+    return {
+        "id": row["rule_id"],
+        "relation_id": row["relation_id"],
+        "parent_field": row["parent_field"],
+        "aggregate": row["aggregate"],
+        "child_fields": list(row["child_fields"]),
+    }
 
 
 @router.post("/rollup-rules", status_code=201, response_model=RollupRule)
@@ -48,8 +56,10 @@ async def post_rule(ctx: CtxDep, body: NewRule) -> dict[str, Any]:
     return rule_view(rule)
 
 
-@router.get("/rollup-rules", response_model=RollupRuleList)
-async def get_rules(ctx: CtxDep) -> dict[str, Any]:
+@router.get("/rollup-rules", response_model=Page[RollupRule])
+async def get_rules(ctx: CtxDep, limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
+    """The tenant's roll-up rules in the order they were defined."""
+    after = instant_key(cursor)
     async with ctx.pool.acquire() as conn:
-        rows = await rollup_store.list_rules(conn, ctx.tenant_id)
-    return {"rules": [rule_view(row) for row in rows]}
+        rows = await rollup_store.list_rules(conn, ctx.tenant_id, after=after, limit=limit + 1)
+    return page_of(rows, limit, rule_view, lambda row: (row["created_at"], row["rule_id"]))

@@ -25,7 +25,7 @@ class EntityField(ApiModel):
         json_schema_extra={
             "examples": [
                 {
-                    "field_id": "5d0e8a1c7b3f",
+                    "id": "5d0e8a1c7b3f",
                     "code": "status",
                     "label": "Status",
                     "kind": "list",
@@ -45,7 +45,7 @@ class EntityField(ApiModel):
         },
     )
 
-    field_id: str
+    id: str
     code: str = Field(description="the key of the field's value in items' `fields`; never changes")
     label: str
     kind: str = Field(
@@ -133,7 +133,7 @@ class EntityType(EntityTypeSummary):
                     **_SUMMARY_EXAMPLE,
                     "fields": [
                         {
-                            "field_id": "5d0e8a1c7b3f",
+                            "id": "5d0e8a1c7b3f",
                             "code": "inn",
                             "label": "INN",
                             "kind": "string",
@@ -147,7 +147,7 @@ class EntityType(EntityTypeSummary):
                             "validation": {"pattern": "[0-9]{10}"},
                         },
                         {
-                            "field_id": "9b4c2e6a0f1d",
+                            "id": "9b4c2e6a0f1d",
                             "code": "industry",
                             "label": "Industry",
                             "kind": "list",
@@ -167,10 +167,6 @@ class EntityType(EntityTypeSummary):
     )
 
     fields: list[EntityField] = Field(description="the custom fields in order")
-
-
-class EntityTypeList(ApiModel):
-    entity_types: list[EntityTypeSummary]
 
 
 class EntityDictionary(ApiModel):
@@ -199,7 +195,3 @@ class EntityDictionary(ApiModel):
     name: str
     options: list[ListFieldOption] = Field(description="the options in order, hidden ones included")
     version: int = Field(description="the dictionary's version; the ETag")
-
-
-class EntityDictionaryList(ApiModel):
-    dictionaries: list[EntityDictionary]

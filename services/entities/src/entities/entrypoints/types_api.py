@@ -1,4 +1,4 @@
-"""Entity types and their custom fields over HTTP; admins change them, every member reads them."""
+"""Entity types over HTTP; admins define and change them, every member reads them (fields: fields_api)."""
 
 from __future__ import annotations
 
@@ -6,22 +6,27 @@ from typing import Annotated, Any
 
 import asyncpg
 from conveyor_contracts.entities import FieldDefinition
+from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses
+from conveyor_kit.pagination import Cursor, Limit
 from conveyor_kit.versions import expected_version
+from conveyor_messaging.db import Connection
 from fastapi import APIRouter, Header, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from entities.adapters import entity_types
-from entities.domain.entity_type import Code, EntityTypeSettings, Name, OptionDraft
+from entities.domain.entity_type import Code, EntityTypeSettings, Name
 from entities.domain.errors import NotFound
-from entities.entrypoints.deps import Ctx, CtxDep
-from entities.entrypoints.type_models import EntityField, EntityType, EntityTypeList, EntityTypeSummary
+from entities.entrypoints.deps import CtxDep
+from entities.entrypoints.pages import page_of, text_key
+from entities.entrypoints.type_models import EntityType, EntityTypeSummary
 from entities.entrypoints.work import etag, unit_of_work
 from entities.handlers.define_entity_types import archive_entity_type, change_entity_type, create_entity_type
-from entities.handlers.define_fields import add_field, change_field
 
-router = APIRouter(prefix="/v1/entity-types", tags=["entity types"], responses=problem_responses(403, 404, 409, 412))
-IfMatch = Annotated[str | None, Header()]
+router = APIRouter(
+    prefix="/v1/entity-types", tags=["entity types"], responses=problem_responses(403, 404, 409, 412, 428)
+)
+IfMatch = Annotated[str | None, Header(description='the ETag of the type\'s version you read, e.g. "3"')]
 
 
 class EntityTypeDraft(BaseModel):
@@ -39,32 +44,10 @@ class EntityTypePatch(BaseModel):
     settings: dict[str, Any] | None = None
 
 
-class FieldDraft(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    code: Code
-    label: Name
-    kind: str
-    multiple: bool = False
-    required: bool = False
-    options: list[OptionDraft] | None = Field(default=None, max_length=1000)
-    dictionary_id: str | None = None
-    link_entity_type_id: str | None = None
-    default: Any = None
-    validation: dict[str, Any] = Field(default_factory=dict)
-
-
-class FieldPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    label: Name | None = None
-    required: bool | None = None
-    hidden: bool | None = None
-    options: list[OptionDraft] | None = Field(default=None, max_length=1000)
-    default: Any = None
-    validation: dict[str, Any] | None = None
-    kind: str | None = None
-    multiple: bool | None = None
+def field_json(field: FieldDefinition) -> dict[str, Any]:
+    """The body of an `EntityField`: the definition as the events carry it, its own id as `id`."""
+    values = field.model_dump(mode="json")
+    return {"id": values.pop("field_id"), **values}
 
 
 def type_json(row: asyncpg.Record, fields: list[FieldDefinition] | None = None) -> dict[str, Any]:
@@ -80,7 +63,7 @@ def type_json(row: asyncpg.Record, fields: list[FieldDefinition] | None = None) 
         "updated_at": row["updated_at"],
     }
     if fields is not None:
-        body["fields"] = [f.model_dump(mode="json") for f in fields]
+        body["fields"] = [field_json(f) for f in fields]
     return body
 
 
@@ -104,39 +87,41 @@ async def create(ctx: CtxDep, draft: EntityTypeDraft, response: Response) -> dic
         return _answer(row, response, [])
 
 
-@router.get("", response_model=EntityTypeList, summary="The tenant's entity types")
-async def list_types(ctx: CtxDep, archived: bool = False) -> dict[str, Any]:
+@router.get("", response_model=Page[EntityTypeSummary], summary="The tenant's entity types, by name")
+async def list_types(ctx: CtxDep, archived: bool = False, limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
+    after = text_key(cursor)
     async with unit_of_work(ctx) as unit:
-        rows = await entity_types.list_types(unit.conn, unit.tenant_id, archived=archived)
-        return {"entity_types": [type_json(row) for row in rows]}
+        rows = await entity_types.list_types(unit.conn, unit.tenant_id, archived=archived, after=after, limit=limit + 1)
+        return page_of(rows, limit, type_json, lambda row: (row["name"], row["entity_type_id"]))
 
 
 @router.get(
     "/{type_id}",
     response_model=EntityType,
-    summary="An entity type with its fields (hidden ones included, marked)",
+    summary="An entity type with its fields (hidden ones included, marked), by its id or its code",
     operation_id="entities_read_entity_type",
 )
 async def read(ctx: CtxDep, type_id: str, response: Response) -> dict[str, Any]:
     async with unit_of_work(ctx) as unit:
+        type_id = await existing_type_id(unit.conn, unit.tenant_id, type_id)
         row = await entity_types.get_type(unit.conn, unit.tenant_id, type_id)
-        if row is None:
-            raise NotFound(f"entity type {type_id} not found")
+        assert row is not None
         return _answer(row, response, await entity_types.fields_of(unit.conn, unit.tenant_id, type_id))
 
 
 @router.patch(
     "/{type_id}",
     response_model=EntityTypeSummary,
-    summary="Rename an entity type or change some settings",
+    summary="Rename an entity type or change some settings (If-Match required)",
     operation_id="entities_change_entity_type",
 )
 async def change(
     ctx: CtxDep, type_id: str, patch: EntityTypePatch, response: Response, if_match: IfMatch = None
 ) -> dict[str, Any]:
     ctx.require_admin()
-    expected = expected_version(if_match, required=False)
+    expected = expected_version(if_match, required=True)
     async with unit_of_work(ctx) as unit:
+        type_id = await existing_type_id(unit.conn, unit.tenant_id, type_id)
         row = await change_entity_type(
             unit, type_id, name=patch.name, settings=patch.settings, expected_version=expected
         )
@@ -146,66 +131,19 @@ async def change(
 @router.post(
     "/{type_id}/archive",
     response_model=EntityTypeSummary,
-    summary="Archive an entity type: no new items, the rest stays readable",
+    summary="Archive an entity type: no new items, the rest stays readable (If-Match required)",
 )
 async def archive(ctx: CtxDep, type_id: str, response: Response, if_match: IfMatch = None) -> dict[str, Any]:
     ctx.require_admin()
-    expected = expected_version(if_match, required=False)
+    expected = expected_version(if_match, required=True)
     async with unit_of_work(ctx) as unit:
+        type_id = await existing_type_id(unit.conn, unit.tenant_id, type_id)
         return _answer(await archive_entity_type(unit, type_id, expected_version=expected), response)
 
 
-@router.post(
-    "/{type_id}/fields", status_code=status.HTTP_201_CREATED, response_model=EntityField, summary="Add a custom field"
-)
-async def create_field(ctx: CtxDep, type_id: str, draft: FieldDraft) -> dict[str, Any]:
-    ctx.require_admin()
-    async with unit_of_work(ctx) as unit:
-        await _existing(unit.conn, unit.tenant_id, type_id)
-        values = draft.model_dump(exclude={"options"})
-        field = await add_field(unit, type_id, values, draft.options)
-        return field.model_dump(mode="json")
-
-
-@router.patch(
-    "/{type_id}/fields/{field_id}",
-    response_model=EntityField,
-    summary="Change a field (never its code, kind or multiplicity)",
-)
-async def update_field(ctx: CtxDep, type_id: str, field_id: str, patch: FieldPatch) -> dict[str, Any]:
-    ctx.require_admin()
-    async with unit_of_work(ctx) as unit:
-        await _existing(unit.conn, unit.tenant_id, type_id)
-        changes = patch.model_dump(exclude={"options"}, exclude_unset=True)
-        field = await change_field(unit, type_id, field_id, changes, patch.options)
-        return field.model_dump(mode="json")
-
-
-@router.delete(
-    "/{type_id}/fields/{field_id}", response_model=EntityField, summary="Remove a field: hidden, its values kept"
-)
-async def remove_field(ctx: CtxDep, type_id: str, field_id: str) -> dict[str, Any]:
-    ctx.require_admin()
-    return await _set_hidden(ctx, type_id, field_id, hidden=True)
-
-
-@router.post(
-    "/{type_id}/fields/{field_id}/restore",
-    response_model=EntityField,
-    summary="Bring a removed field back, with its values",
-)
-async def restore_field(ctx: CtxDep, type_id: str, field_id: str) -> dict[str, Any]:
-    ctx.require_admin()
-    return await _set_hidden(ctx, type_id, field_id, hidden=False)
-
-
-async def _set_hidden(ctx: Ctx, type_id: str, field_id: str, hidden: bool) -> dict[str, Any]:
-    async with unit_of_work(ctx) as unit:
-        await _existing(unit.conn, unit.tenant_id, type_id)
-        field = await change_field(unit, type_id, field_id, {"hidden": hidden}, None)
-        return field.model_dump(mode="json")
-
-
-async def _existing(conn: Any, tenant_id: str, type_id: str) -> None:
-    if await entity_types.get_type(conn, tenant_id, type_id) is None:
+async def existing_type_id(conn: Connection, tenant_id: str, type_id: str) -> str:
+    """The id of the type the path names by its id or its code."""
+    found = await entity_types.entity_type_id_of(conn, tenant_id, type_id)
+    if found is None:
         raise NotFound(f"entity type {type_id} not found")
+    return found

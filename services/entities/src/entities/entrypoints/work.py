@@ -7,9 +7,11 @@ from contextlib import asynccontextmanager
 
 from conveyor_access import Action
 from conveyor_kit.auth import Principal
+from conveyor_messaging.db import Connection
 
+from entities.adapters import entity_types
 from entities.adapters.access import Access, access_for
-from entities.domain.errors import Forbidden, NotFound
+from entities.domain.errors import Forbidden, NotFound, UnknownEntityType
 from entities.domain.item import Item
 from entities.entrypoints.deps import Ctx
 from entities.handlers.load_item import Guard
@@ -48,6 +50,15 @@ def guard(unit: Unit, principal: Principal, action: Action) -> Guard:
                 raise Forbidden(f"you may not {action.value} this item")
 
     return check
+
+
+async def entity_type_id_of(conn: Connection, tenant_id: str, id_or_code: str) -> str:
+    """The id of the type a filter names by its id or its code; a type the tenant lacks is a 404
+    `unknown-entity-type`, never an empty list."""
+    found = await entity_types.entity_type_id_of(conn, tenant_id, id_or_code)
+    if found is None:
+        raise UnknownEntityType(f"no entity type {id_or_code!r} (by id or code)")
+    return found
 
 
 def etag(version: int) -> str:

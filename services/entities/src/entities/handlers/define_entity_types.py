@@ -34,7 +34,7 @@ async def change_entity_type(
     unit: Unit, entity_type_id: str, *, name: str | None, settings: dict[str, Any] | None, expected_version: int | None
 ) -> asyncpg.Record:
     """Change the name and/or some settings (only those sent)."""
-    row = await _current(unit, entity_type_id, expected_version)
+    row = await current_entity_type(unit, entity_type_id, expected_version)
     changes: dict[str, Any] = {}
     if name is not None and name != row["name"]:
         changes["name"] = name
@@ -52,7 +52,7 @@ async def change_entity_type(
 
 
 async def archive_entity_type(unit: Unit, entity_type_id: str, *, expected_version: int | None) -> asyncpg.Record:
-    row = await _current(unit, entity_type_id, expected_version)
+    row = await current_entity_type(unit, entity_type_id, expected_version)
     if row["archived_at"] is not None:
         return row
     await entity_types.update_type(unit.conn, unit.tenant_id, entity_type_id, unit.now, archived_at=unit.now)
@@ -62,12 +62,13 @@ async def archive_entity_type(unit: Unit, entity_type_id: str, *, expected_versi
 
 async def bump_entity_type(unit: Unit, entity_type_id: str, event: Any, expected_version: int | None) -> None:
     """Record a field event on the type's stream (its version counts field changes too)."""
-    row = await _current(unit, entity_type_id, expected_version)
+    row = await current_entity_type(unit, entity_type_id, expected_version)
     await entity_types.update_type(unit.conn, unit.tenant_id, entity_type_id, unit.now)
     await _append(unit, entity_type_id, row["version"], event)
 
 
-async def _current(unit: Unit, entity_type_id: str, expected_version: int | None) -> asyncpg.Record:
+async def current_entity_type(unit: Unit, entity_type_id: str, expected_version: int | None) -> asyncpg.Record:
+    """The type's row, locked; 412 when the caller expected another version."""
     row = await entity_types.get_type(unit.conn, unit.tenant_id, entity_type_id, lock=True)
     if row is None:
         raise NotFound(f"entity type {entity_type_id} not found")

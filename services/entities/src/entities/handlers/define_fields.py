@@ -10,7 +10,7 @@ from conveyor_contracts.entities import FieldAdded, FieldChanged, FieldDefinitio
 from entities.adapters import entity_types
 from entities.domain.entity_type import OptionDraft, check_field, merge_options, normalised_default
 from entities.domain.errors import Conflict, Invalid, NotFound
-from entities.handlers.define_entity_types import bump_entity_type
+from entities.handlers.define_entity_types import bump_entity_type, current_entity_type
 from entities.handlers.unit import Unit
 
 # What a change may not touch: stored values were checked against them.
@@ -39,7 +39,9 @@ async def change_field(
     options: list[OptionDraft] | None,
     expected_version: int | None = None,
 ) -> FieldDefinition:
-    """Change label, required, default, validation, options or hidden; never what values depend on."""
+    """Change label, required, default, validation, options or hidden; never what values depend on.
+    A stale expected version is refused even when nothing would change."""
+    await current_entity_type(unit, entity_type_id, expected_version)
     fields = await entity_types.fields_of(unit.conn, unit.tenant_id, entity_type_id)
     current = next((f for f in fields if f.field_id == field_id), None)
     if current is None:

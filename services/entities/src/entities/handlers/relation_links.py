@@ -85,9 +85,16 @@ async def unlink_items(
 
 
 async def list_linked(
-    conn: Connection, reader: Reader, *, relation_id: str, item_id: str, limit: int
+    conn: Connection,
+    reader: Reader,
+    *,
+    relation_id: str,
+    item_id: str,
+    after: tuple[datetime, str] | None,
+    limit: int,
 ) -> list[asyncpg.Record]:
-    """The items on the other side of the relation that the reader may read; others are absent."""
+    """The items on the other side of the relation that the reader may read, by when they were linked
+    (after the key ``after``); others are absent."""
     relation = await _relation(conn, reader.tenant_id, relation_id)
     item = await reader.visible_item(conn, item_id, Action.READ)
     side = side_of(relation, item["entity_type_id"])
@@ -101,7 +108,7 @@ async def list_linked(
         action=Action.READ,
     )
     return await relations_store.linked_items(
-        conn, reader.tenant_id, relation_id, item_id, side=side, visible=access.where(4), limit=limit
+        conn, reader.tenant_id, relation_id, item_id, side=side, visible=access.where(6), after=after, limit=limit
     )
 
 
