@@ -209,12 +209,14 @@ class UserStep:
     form: list[FormField]
     outcomes: list[Outcome]
     due_in_seconds: int | None
+    due_in_working_time: bool = False  # ``due_in_seconds`` counts the tenant's working time only
 
 
 def waiting_user_steps(workflow: BpmnWorkflow) -> list[UserStep]:
     """Ready user tasks. ``spiffworkflow:properties`` describe them: ``assignee`` (``role:manager``,
     ``user:u-1``, ``assignee``, ``head_of_assignee``), ``outcomes`` (``id:Label,…``; an outcome may
-    require fields: ``meeting:Meeting set:meeting_at``), ``form`` (``code:kind:Label,…``), ``due_in_seconds``."""
+    require fields: ``meeting:Meeting set:meeting_at``), ``form`` (``code:kind:Label,…``), ``due_in_seconds``,
+    ``due_in_working_time`` (``true``: the seconds are working seconds of the tenant's work calendar)."""
     steps = []
     for task in workflow.get_tasks(state=TaskState.READY, manual=True):
         props: dict[str, str] = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
@@ -227,6 +229,7 @@ def waiting_user_steps(workflow: BpmnWorkflow) -> list[UserStep]:
                 form=[_field(item) for item in _items(props.get("form", ""))],
                 outcomes=[_outcome(item) for item in _items(props.get("outcomes", "done:Done"))],
                 due_in_seconds=int(props["due_in_seconds"]) if props.get("due_in_seconds") else None,
+                due_in_working_time=props.get("due_in_working_time", "").strip().lower() in ("true", "1", "yes"),
             )
         )
     return steps
