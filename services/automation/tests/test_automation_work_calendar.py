@@ -50,7 +50,7 @@ class TestTheWorkCalendarResource:
         assert (calendar["time_zone"], calendar["working_days"], calendar["version"]) == (
             "UTC", ["mon", "tue", "wed", "thu", "fri"], 0
         )  # fmt: skip
-        assert calendar["hours"] == [{"start": "09:00:00", "end": "18:00:00"}] and calendar["updated_at"] is None
+        assert calendar["hours"] == [{"start": "09:00", "end": "18:00"}] and calendar["updated_at"] is None
 
     async def test_an_admin_changes_it_with_if_match_and_everyone_reads_the_change(
         self, automation: Automation

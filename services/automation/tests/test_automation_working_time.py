@@ -169,6 +169,7 @@ class TestTheCalendar:
         ("changes", "message"),
         [
             ({"time_zone": "Mars/Olympus"}, "unknown time zone"),
+            ({"hours": [{"start": "9", "end": "18:00"}]}, "HH:MM"),
             ({"hours": [{"start": "18:00", "end": "09:00"}]}, "end must be after start"),
             ({"hours": [{"start": "09:00", "end": "13:00"}, {"start": "12:00", "end": "18:00"}]}, "overlap"),
             ({"working_days": []}, "at least 1"),

@@ -118,7 +118,7 @@ class WorkCalendarSaved(EventContract, type_name="conveyor.automation.work_calen
     version: int
     time_zone: str
     working_days: list[str]
-    hours: list[dict[str, str]]  # [{"start": "09:00:00", "end": "18:00:00"}]
+    hours: list[dict[str, str]]  # [{"start": "09:00", "end": "18:00"}], local times of time_zone
     holidays: list[str]  # YYYY-MM-DD
     working_dates: list[str]
     holiday_country: str | None

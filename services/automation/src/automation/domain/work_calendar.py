@@ -13,18 +13,46 @@ once a year. ``working_dates`` are days worked although their weekday is off or 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Container
 from datetime import date, time
-from typing import Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MIDNIGHT = time(0, 0)
 MAX_DATES = 1000
+_HH_MM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+def _local_time(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, str) and _HH_MM.fullmatch(value):
+        return time.fromisoformat(value)
+    raise ValueError('a local time of day written "HH:MM", e.g. "09:00"')
+
+
+# A wall-clock time of the calendar's zone, written "09:00" (JSON Schema's "time" format wants an offset).
+LocalTime = Annotated[
+    time,
+    PlainValidator(_local_time),
+    PlainSerializer(lambda at: at.strftime("%H:%M"), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": f"^{_HH_MM.pattern}$", "examples": ["09:00"]}),
+]
 
 
 class WorkingHours(BaseModel):
@@ -32,8 +60,8 @@ class WorkingHours(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    start: time = Field(examples=["09:00"])
-    end: time = Field(examples=["18:00"])
+    start: LocalTime
+    end: LocalTime
 
     @model_validator(mode="after")
     def _in_order(self) -> WorkingHours:

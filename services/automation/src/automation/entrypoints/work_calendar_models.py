@@ -18,7 +18,7 @@ class SavedWorkCalendar(WorkCalendar):
                 {
                     "time_zone": "Europe/Berlin",
                     "working_days": ["mon", "tue", "wed", "thu", "fri"],
-                    "hours": [{"start": "09:00:00", "end": "13:00:00"}, {"start": "14:00:00", "end": "18:00:00"}],
+                    "hours": [{"start": "09:00", "end": "13:00"}, {"start": "14:00", "end": "18:00"}],
                     "holidays": ["2027-12-24", "2027-12-31"],
                     "working_dates": [],
                     "holiday_country": "DE",
