@@ -22,8 +22,8 @@ help: ## List the targets with a one-line description
 setup: ## Install missing prerequisites (PostgreSQL, JDK, Maven, uv, nginx, Node.js), `uv sync --frozen`, `npm ci` in tools/bpmn-check, tools/asyncapi-check and clients/typescript
 	deploy/local/bootstrap.sh
 
-run: setup ## Start infra, migrate, and run all five services under honcho (Ctrl-C stops)
-	deploy/local/run.sh
+run: setup ## Start infra, migrate, and run all five services under honcho (Ctrl-C stops; ARGS=--test-clock: one movable clock)
+	deploy/local/run.sh $(ARGS)
 
 infra-up: ## Start local PostgreSQL (:15432) and Kafka (:19092); reuses running ones
 	$(INFRA) up
@@ -90,8 +90,8 @@ openapi: setup ## Regenerate docs/openapi.json (the merged public API) and the T
 contracts: ## Regenerate docs/asyncapi.yaml and docs/events/schemas from libs/contracts
 	$(UV_RUN) python -m conveyor_contracts.asyncapi --docs docs
 
-token: ## Mint a development token (ARGS="..." passed to conveyor_kit.tokens)
-	$(UV_RUN) python -m conveyor_kit.tokens $(ARGS)
+token: ## Mint a development token (ARGS="..." passed to conveyor_kit.tokens; valid on a moved test clock too)
+	$(UV_RUN) python -m conveyor_kit.tokens $(if $(wildcard .local/test-clock.json),--clock-file .local/test-clock.json) $(ARGS)
 
 chart-check: ## Helm chart, Dockerfile and compose checks: lint, template, k8s schemas, values schema, tests/chart
 	deploy/helm/check.sh

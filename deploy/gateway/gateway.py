@@ -5,8 +5,9 @@ local gateway (nginx) that `make run` serves on :8000.
         write docs/openapi.json, the merged document of the whole public API (--check: fail if the
         committed one differs from what the services declare today)
     uv run python deploy/gateway/gateway.py nginx --listen 127.0.0.1:8000 \\
-            --upstream entities=127.0.0.1:8001 ... --home .local/gateway
-        write the gateway's nginx.conf into --home (print its path)
+            --upstream entities=127.0.0.1:8001 ... --home .local/gateway [--test-clock]
+        write the gateway's nginx.conf into --home (print its path); --test-clock also routes
+        /v1/test/clock, for `make run ARGS=--test-clock`, where the five services share one clock
 
 The path table is `deploy/helm/conveyor/public-paths.yaml`, shared with the chart's Ingress, so the
 cluster and a laptop route the same way. Each path has exactly one owner; a service's document that
@@ -121,6 +122,10 @@ PROBLEM_404 = (
     '{"type":"about:blank","title":"Not Found","status":404,'
     '"detail":"no Conveyor API serves this path (deploy/helm/conveyor/public-paths.yaml)"}'
 )
+# The shared test clock (conveyor_kit.shared_clock) moves for all five whichever service takes the move;
+# automation's timers then look at once, the others' within a second. Never in public-paths.yaml: the
+# chart's Ingress has no test clock to route to.
+TEST_CLOCK_PATH, TEST_CLOCK_OWNER = "/v1/test/clock", "automation"
 PROBLEM_502 = (
     '{"type":"about:blank","title":"Service Unavailable","status":503,'
     '"detail":"the service that owns this path is not answering; retry shortly"}'
@@ -153,11 +158,14 @@ def docs_pages() -> dict[str, str]:
     }
 
 
-def nginx_conf(listen: str, upstreams: Mapping[str, str], home: Path, openapi: Path) -> str:
+def nginx_conf(
+    listen: str, upstreams: Mapping[str, str], home: Path, openapi: Path, *, test_clock: bool = False
+) -> str:
     """nginx.conf for the gateway: every owned prefix proxied to its service, the merged document at
     /openapi.json, Swagger UI at /v1/docs, ReDoc at /v1/redoc, and a problem+json 404 for everything else (/health,
-    /metrics included)."""
+    /metrics included; /v1/test/clock too unless ``test_clock``)."""
     table = owners()
+    clock = f"        location = {TEST_CLOCK_PATH} {{ proxy_pass http://{TEST_CLOCK_OWNER}; }}\n" if test_clock else ""
     missing = sorted(set(table) - set(upstreams))
     if missing:
         raise RoutingError(f"no upstream address for {', '.join(missing)}")
@@ -207,7 +215,7 @@ http {{
         location /v1/docs/assets/ {{ alias {docs_assets()}/; expires 1d; }}
 
 {_locations(table)}
-
+{clock}
         location / {{
             default_type application/problem+json;
             return 404 '{PROBLEM_404}';
@@ -223,14 +231,16 @@ http {{
 """
 
 
-def write_gateway(listen: str, upstreams: Mapping[str, str], home: Path, openapi: Path = MERGED_OPENAPI) -> Path:
+def write_gateway(
+    listen: str, upstreams: Mapping[str, str], home: Path, openapi: Path = MERGED_OPENAPI, *, test_clock: bool = False
+) -> Path:
     """The gateway's home (nginx.conf, the docs page, temp folders); returns the config's path."""
     for folder in ("tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"):
         (home / folder).mkdir(parents=True, exist_ok=True)
     for name, page in docs_pages().items():
         (home / name).write_text(page)
     conf = home / "nginx.conf"
-    conf.write_text(nginx_conf(listen, upstreams, home.resolve(), openapi.resolve()))
+    conf.write_text(nginx_conf(listen, upstreams, home.resolve(), openapi.resolve(), test_clock=test_clock))
     return conf
 
 
@@ -243,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     nginx.add_argument("--listen", default="127.0.0.1:8000")
     nginx.add_argument("--upstream", action="append", default=[], help="service=host:port, once per service")
     nginx.add_argument("--home", type=Path, required=True)
+    nginx.add_argument("--test-clock", action="store_true", help=f"route {TEST_CLOCK_PATH} (the shared test clock)")
     args = parser.parse_args(argv)
 
     if args.command == "openapi":
@@ -256,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         print(MERGED_OPENAPI.relative_to(REPO))
         return 0
     upstreams = dict(entry.split("=", 1) for entry in args.upstream)
-    print(write_gateway(args.listen, upstreams, args.home))
+    print(write_gateway(args.listen, upstreams, args.home, test_clock=args.test_clock))
     return 0
 
 

@@ -5,16 +5,26 @@
 #                                 serve all five under honcho (one terminal, per-service log
 #                                 prefixes; Ctrl-C stops them all)
 #   deploy/local/run.sh migrate   infra up, migrate every service and create its topics, nothing else
+#   deploy/local/run.sh --test-clock
+#                                 serve as above, all five on one movable clock kept in
+#                                 .local/test-clock.json (conveyor_kit.shared_clock): it runs on from
+#                                 the wall clock's time (or from where it was left), and
+#                                 POST /v1/test/clock on the gateway moves it for every service
+#                                 (`make run ARGS=--test-clock`; README, "Trying things on a moved clock")
 set -euo pipefail
 
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-MODE="${1:-serve}"
-case "$MODE" in
-    serve | migrate) ;;
-    *) die "usage: run.sh [migrate]" ;;
-esac
+MODE=serve
+TEST_CLOCK=false
+for arg in "$@"; do
+    case "$arg" in
+        serve | migrate) MODE="$arg" ;;
+        --test-clock) TEST_CLOCK=true ;;
+        *) die "usage: run.sh [migrate] [--test-clock]" ;;
+    esac
+done
 
 # Each service's HTTP port; docs/local-infrastructure.md lists the same.
 declare -A HTTP_PORT=([entities]=8001 [pipelines]=8002 [automation]=8003 [notifications]=8004 [reporting]=8005)
@@ -58,8 +68,18 @@ upstreams=()
 for svc in "${SERVICES[@]}"; do
     upstreams+=(--upstream "$svc=$HOST:${HTTP_PORT[$svc]}")
 done
+gateway_flags=()
+if [[ "$TEST_CLOCK" == true ]]; then
+    # Every service reads this file for the time (the kit's FileClock); the gateway routes /v1/test/clock.
+    export CONVEYOR_TEST_CLOCK_FILE="$LOCAL_DIR/test-clock.json"
+    if [[ ! -f "$CONVEYOR_TEST_CLOCK_FILE" ]]; then
+        log "a new shared clock, running on from now: $CONVEYOR_TEST_CLOCK_FILE"
+        uv run --frozen --no-sync python -m conveyor_kit.shared_clock "$CONVEYOR_TEST_CLOCK_FILE" --ticking >/dev/null
+    fi
+    gateway_flags+=(--test-clock)
+fi
 uv run --frozen --no-sync python deploy/gateway/gateway.py nginx \
-    --listen "$HOST:$GATEWAY_PORT" "${upstreams[@]}" --home "$LOCAL_DIR/gateway" >/dev/null
+    --listen "$HOST:$GATEWAY_PORT" "${upstreams[@]}" "${gateway_flags[@]}" --home "$LOCAL_DIR/gateway" >/dev/null
 CONVEYOR_NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 export CONVEYOR_NGINX CONVEYOR_GATEWAY_HOME="$LOCAL_DIR/gateway"
 
@@ -73,6 +93,10 @@ for svc in "${SERVICES[@]}"; do
 done
 echo "  postgres       postgresql://$PG_SUPERUSER@$HOST:$PG_PORT/conveyor_<service>"
 echo "  kafka          $KAFKA_BOOTSTRAP_SERVERS"
+if [[ "$TEST_CLOCK" == true ]]; then
+    echo "  test clock     $CONVEYOR_TEST_CLOCK_FILE, now $(uv run --frozen --no-sync python -m conveyor_kit.shared_clock "$CONVEYOR_TEST_CLOCK_FILE")"
+    echo "                 move it: curl -X POST http://$HOST:$GATEWAY_PORT/v1/test/clock -H 'content-type: application/json' -d '{\"advance_seconds\": 86400}'"
+fi
 echo
 
 # exec: honcho becomes the foreground process, gets Ctrl-C and stops every service.

@@ -5,6 +5,7 @@ exactly the service that serves it, and no two services document the same method
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import gateway  # deploy/gateway/gateway.py (on pytest's pythonpath)
 import pytest
@@ -55,3 +56,14 @@ def test_the_merged_document_refuses_a_path_its_owner_does_not_serve(documents: 
     stray = {**documents["pipelines"], "paths": {"/v1/items/{item_id}/elsewhere": {"get": {"responses": {}}}}}
     with pytest.raises(gateway.RoutingError, match="entities owns"):
         gateway.merged_openapi({"pipelines": stray})
+
+
+def test_the_test_clock_is_routed_only_when_asked_and_never_owned_by_the_table(tmp_path: Path) -> None:
+    # `make run ARGS=--test-clock` routes it; the table (and so the chart's Ingress) never does.
+    upstreams = {service: f"127.0.0.1:{8001 + n}" for n, service in enumerate(gateway.SERVICES)}
+    plain = gateway.nginx_conf("127.0.0.1:8000", upstreams, tmp_path, tmp_path / "openapi.json")
+    testing = gateway.nginx_conf("127.0.0.1:8000", upstreams, tmp_path, tmp_path / "openapi.json", test_clock=True)
+
+    assert "/v1/test" not in plain
+    assert "location = /v1/test/clock { proxy_pass http://automation; }" in testing
+    assert gateway.owner_of("/v1/test/clock") is None

@@ -377,3 +377,18 @@ def test_notes_for_production_name_the_jwks_and_the_ingress(tmp_path: Path) -> N
     assert "RS256, verified against https://login.example.com/" in notes
     assert "https://api.conveyor.example.com/<service>/v1/" in notes
     assert "CONVEYOR_JWT_SECRET" not in notes
+
+
+def test_the_test_clock_is_never_on_in_the_chart(
+    default: Rendered, production: Rendered, all_features: Rendered
+) -> None:
+    # The shared test clock (`make run ARGS=--test-clock`) is for a laptop: no value set turns it on,
+    # the Ingress never routes /v1/test/clock, and the schema refuses it as an extra variable.
+    for rendered in (default, production, all_features):
+        assert "TEST_CLOCK" not in rendered.text
+        assert "/v1/test" not in rendered.text
+    refused = helm(
+        "template", "conveyor", str(CHART), "--kube-version", "1.27.0",
+        "--set", "defaults.extraEnv[0].name=CONVEYOR_TEST_CLOCK_FILE", "--set", "defaults.extraEnv[0].value=/tmp/c",
+    )  # fmt: skip
+    assert refused.returncode != 0 and "/defaults/extraEnv/0/name" in refused.stderr

@@ -52,8 +52,8 @@ class TestTestClock:
             advanced = await api.post("/v1/test/clock", json={"advance_seconds": 90})
             read = await api.get("/v1/test/clock")
 
-        assert set_to.json() == {"now": "2026-01-01T00:00:00Z"}
-        assert advanced.json() == {"now": "2026-01-01T00:01:30Z"}
+        assert set_to.json() == {"now": "2026-01-01T00:00:00Z", "shared": False}
+        assert advanced.json() == {"now": "2026-01-01T00:01:30Z", "shared": False}
         assert read.json() == advanced.json()
         assert app.state.clock.now() == datetime(2026, 1, 1, 0, 1, 30, tzinfo=UTC)
 

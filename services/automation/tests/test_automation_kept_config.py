@@ -83,7 +83,7 @@ class TestAChangeIsSeenByTheNextEvent:
 
 
 class TestGenerations:
-    async def test_every_change_of_robots_triggers_or_templates_gives_a_new_generation(
+    async def test_every_change_of_robots_triggers_templates_or_the_work_calendar_gives_a_new_generation(
         self, automation: Automation
     ) -> None:
         seen = [await generation(automation)]
@@ -99,6 +99,9 @@ class TestGenerations:
         trigger = {"pipeline_id": PIPE, "stage_id": WON, "name": "Paid", "kind": "webhook"}
         await automation.http.post("/v1/triggers", json=trigger, headers=automation.headers())
         seen.append(await generation(automation))
+        calendar = {"time_zone": "Europe/Berlin"}
+        await automation.http.put("/v1/work-calendar", json=calendar, headers={**automation.headers(), "If-Match": "0"})
+        seen.append(await generation(automation))
         watched = await automation.fetch(
             "SELECT DISTINCT tgrelid::regclass::text AS config FROM pg_trigger WHERE tgname LIKE '%_config_changed'"
         )
@@ -106,8 +109,8 @@ class TestGenerations:
         seen.append(await generation(automation))
 
         assert seen[0] is None and seen[-1] is None  # never configured, and after a truncate: nothing is kept
-        assert None not in seen[1:-1] and len(set(seen[1:-1])) == 4
-        assert sorted(r["config"] for r in watched) == ["process_templates", "robots", "triggers"]
+        assert None not in seen[1:-1] and len(set(seen[1:-1])) == 5
+        assert sorted(r["config"] for r in watched) == ["process_templates", "robots", "triggers", "work_calendars"]
 
 
 class TestKeptConfig:

@@ -112,6 +112,19 @@ class ProcessTemplateSaved(EventContract, type_name="conveyor.automation.process
     start: dict[str, Any]
 
 
+class WorkCalendarSaved(EventContract, type_name="conveyor.automation.work_calendar.saved.v1"):
+    """A tenant's work calendar changed: working days and hours, time zone and days off, as they are now."""
+
+    version: int
+    time_zone: str
+    working_days: list[str]
+    hours: list[dict[str, str]]  # [{"start": "09:00", "end": "18:00"}], local times of time_zone
+    holidays: list[str]  # YYYY-MM-DD
+    working_dates: list[str]
+    holiday_country: str | None
+    holiday_subdivision: str | None
+
+
 class ProcessStarted(EventContract, type_name="conveyor.automation.process.started.v1"):
     """A business process instance started on an item, on a template version."""
 

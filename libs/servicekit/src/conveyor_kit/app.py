@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 
 from conveyor_kit.api_docs import install_api_docs
 from conveyor_kit.auth import TokenVerifier
-from conveyor_kit.clock import Clock, ControllableClock, SystemClock, clock_router
+from conveyor_kit.clock import Clock, clock_for, clock_router
 from conveyor_kit.consistency import HEADER as CONSISTENCY_HEADER
 from conveyor_kit.consistency import ConsistencyMiddleware
 from conveyor_kit.health import DEFAULT_CHECKS, ReadyCheck, health_router
@@ -98,8 +98,7 @@ def create_app(
         root_path=settings.root_path,
     )
     app.state.settings = settings
-    default_clock = ControllableClock() if settings.test_clock_enabled else SystemClock()
-    app.state.clock = clock or default_clock
+    app.state.clock = clock or clock_for(settings)
     app.state.token_verifier = TokenVerifier(settings)
 
     install_problem_handlers(app)
@@ -134,7 +133,7 @@ def create_app(
     install_api_docs(app)
     app.include_router(health_router([*DEFAULT_CHECKS, *ready_checks]))
     app.include_router(metrics_router())
-    if settings.test_clock_enabled:
+    if settings.has_test_clock:
         app.include_router(clock_router())
     for router in routers:
         app.include_router(router)

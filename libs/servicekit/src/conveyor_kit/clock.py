@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, model_validator
+
+from conveyor_kit.problems import Problem
+from conveyor_kit.shared_clock import FileClock
+
+if TYPE_CHECKING:
+    from conveyor_kit.settings import ServiceSettings
 
 
 class Clock(Protocol):
@@ -44,6 +50,21 @@ class ControllableClock:
         self._now += timedelta(seconds=seconds)
 
 
+class MovableClock(Clock, Protocol):
+    """A clock that tests move: one service's own (``ControllableClock``) or a machine's (``FileClock``)."""
+
+    def set(self, instant: datetime) -> None: ...
+
+    def advance(self, seconds: float) -> None: ...
+
+
+def clock_for(settings: ServiceSettings) -> Clock:
+    """The wall clock; in a test mode the service's own controllable clock, or the shared one of a file."""
+    if settings.test_clock_file is not None:
+        return FileClock(settings.test_clock_file)
+    return ControllableClock() if settings.test_clock_enabled else SystemClock()
+
+
 def _utc(instant: datetime) -> datetime:
     return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
@@ -55,20 +76,26 @@ def clock_from(request: Request) -> Clock:
 
 
 class ClockChange(BaseModel):
-    """Either advance by some seconds or set to an instant."""
+    """Either advance by some seconds or set to an instant; a shared clock may also start or stop running."""
 
     advance_seconds: float | None = Field(default=None, ge=0)
     set_to: datetime | None = None
+    ticking: bool | None = Field(
+        default=None, description="Shared clock only: run on with the wall clock after the move, or stand still."
+    )
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> ClockChange:
-        if (self.advance_seconds is None) == (self.set_to is None):
-            raise ValueError("give exactly one of advance_seconds or set_to")
+    def _one_move(self) -> ClockChange:
+        if self.advance_seconds is not None and self.set_to is not None:
+            raise ValueError("give one of advance_seconds or set_to, not both")
+        if self.advance_seconds is None and self.set_to is None and self.ticking is None:
+            raise ValueError("give one of advance_seconds or set_to (or ticking, for a shared clock)")
         return self
 
 
 class ClockReading(BaseModel):
     now: datetime
+    shared: bool = Field(description="Whether every service on the machine reads this clock (a file clock).")
 
 
 def clock_router() -> APIRouter:
@@ -77,16 +104,30 @@ def clock_router() -> APIRouter:
 
     @router.get("/clock")
     async def read_clock(request: Request) -> ClockReading:
-        return ClockReading(now=clock_from(request).now())
+        clock = clock_from(request)
+        return ClockReading(now=clock.now(), shared=isinstance(clock, FileClock))
 
     @router.post("/clock")
     async def move_clock(change: ClockChange, request: Request) -> ClockReading:
         clock = clock_from(request)
-        assert isinstance(clock, ControllableClock)
+        assert isinstance(clock, ControllableClock | FileClock)
+        if change.ticking is not None and not isinstance(clock, FileClock):
+            raise Problem(422, detail="only a shared clock (CONVEYOR_TEST_CLOCK_FILE) runs on; this one stands still")
         if change.advance_seconds is not None:
             clock.advance(change.advance_seconds)
+        if isinstance(clock, FileClock) and (change.set_to is not None or change.ticking is not None):
+            clock.set(change.set_to or clock.now(), ticking=change.ticking)
         elif change.set_to is not None:
             clock.set(change.set_to)
-        return ClockReading(now=clock.now())
+        _wake_timers(request.app.state)
+        return ClockReading(now=clock.now(), shared=isinstance(clock, FileClock))
 
     return router
+
+
+def _wake_timers(state: Any) -> None:
+    # This service's timer worker looks for due timers at once; the other services' workers notice the
+    # moved file at their next look, within their `max_idle` (a second).
+    timers = getattr(state, "timers", None)
+    if timers is not None and hasattr(timers, "wake"):
+        timers.wake()

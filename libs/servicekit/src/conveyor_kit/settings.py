@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from copy import copy
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -55,6 +56,7 @@ SHARED_FALLBACKS: dict[str, str] = {
     "jwt_issuer": "CONVEYOR_JWT_ISSUER",
     "jwt_audience": "CONVEYOR_JWT_AUDIENCE",
     "test_clock_enabled": "CONVEYOR_TEST_CLOCK_ENABLED",
+    "test_clock_file": "CONVEYOR_TEST_CLOCK_FILE",
     "consumer_batch_wait_ms": "CONVEYOR_CONSUMER_BATCH_WAIT_MS",
     "processed_marks_retention_hours": "CONVEYOR_PROCESSED_MARKS_RETENTION_HOURS",
     "cors_origins": "CONVEYOR_CORS_ORIGINS",
@@ -99,6 +101,9 @@ class ServiceSettings(BaseSettings):
     # longest outage; 0 keeps marks forever.
     processed_marks_retention_hours: int = Field(default=14 * 24, ge=0)
     test_clock_enabled: bool = False
+    # One clock for every service of a machine (conveyor_kit.shared_clock): a path here is the test
+    # clock (it implies `test_clock_enabled`); the services naming the same file share one time.
+    test_clock_file: Path | None = None
     max_body_bytes: int = 1024 * 1024
     # How long a request that sends a `Conveyor-Consistency` token waits for this service to apply the
     # events it names before answering 503 not-yet-consistent (conveyor_kit.consistency).
@@ -126,6 +131,11 @@ class ServiceSettings(BaseSettings):
         return str(self.model_config.get("env_prefix", "")).rstrip("_").lower() or "conveyor"
 
     @property
+    def has_test_clock(self) -> bool:
+        """Whether the clock can be moved (``/v1/test/clock``): per service, or shared through a file."""
+        return self.test_clock_enabled or self.test_clock_file is not None
+
+    @property
     def verifies_with_jwks(self) -> bool:
         """Whether bearer tokens are RS256, checked against the JWKS, rather than HS256."""
         return self.jwt_jwks_url is not None
@@ -141,7 +151,7 @@ class ServiceSettings(BaseSettings):
                 problems.append("the placeholder JWT secret; set a JWKS URL (RS256)")
             elif len(secret) < MIN_PRODUCTION_SECRET_LENGTH:
                 problems.append(f"a JWT secret shorter than {MIN_PRODUCTION_SECRET_LENGTH}")
-        if self.test_clock_enabled:
+        if self.has_test_clock:
             problems.append("the test clock enabled")
         if problems:
             raise ValueError("refusing to run in production with " + " and ".join(problems))

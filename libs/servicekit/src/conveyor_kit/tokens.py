@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import warnings
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import jwt
 from jwt.warnings import InsecureKeyLengthWarning
 
 from conveyor_kit.clock import SystemClock
 from conveyor_kit.settings import PLACEHOLDER_JWT_SECRET
+from conveyor_kit.shared_clock import FileClock
 
 
 def mint_token(
@@ -52,6 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--secret", default=None, help="default: $CONVEYOR_JWT_SECRET")
     parser.add_argument("--issuer", default=os.environ.get("CONVEYOR_JWT_ISSUER"))
     parser.add_argument("--audience", default=os.environ.get("CONVEYOR_JWT_AUDIENCE"))
+    parser.add_argument(
+        "--clock-file",
+        type=Path,
+        default=os.environ.get("CONVEYOR_TEST_CLOCK_FILE"),
+        help="a shared test clock (conveyor_kit.shared_clock): the token also lives --ttl past its time",
+    )
     args = parser.parse_args(argv)
     # Production trusts its identity provider's tokens only; minted ones have no place there.
     if os.environ.get("CONVEYOR_ENVIRONMENT") == "production":
@@ -68,12 +77,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             user_id=args.user,
             roles=roles,
             secret=secret,
-            ttl_seconds=args.ttl,
+            ttl_seconds=args.ttl + _ahead_of_the_wall(args.clock_file),
             issuer=args.issuer,
             audience=args.audience,
         )
     print(token)
     return 0
+
+
+def _ahead_of_the_wall(clock_file: Path | None) -> int:
+    """How far a moved test clock is ahead: a token then holds for the wall clock and for that one."""
+    if clock_file is None or not clock_file.exists():
+        return 0
+    ahead = FileClock(clock_file).now() - SystemClock().now()
+    return max(0, math.ceil(ahead.total_seconds()))
 
 
 if __name__ == "__main__":

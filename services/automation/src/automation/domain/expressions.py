@@ -7,6 +7,11 @@ comprehensions, no imports and no attribute access to Python objects, so an expr
 values it is given and nothing else. The only calls are the date functions by name (``hours(1)``,
 ``days(n)``, ``date("2026-12-03T10:00:00Z")``): ``item.meeting_at - hours(1)`` is an instant, two
 instants compare as instants, and ISO 8601 texts beside an instant or a duration read as instants.
+The working-time functions count on the tenant's work calendar (``domain.working_time``):
+``next_working_time(now, "09:00")`` (the next working morning), ``next_working_time(now)``,
+``add_working_time(item.created_at, hours(2))`` (an instant) and ``in_working_time(hours(2))`` (the
+duration from now to two working hours on, for a BPMN timer's ``timeDuration``). ``now`` is the time
+of the step, unless the variables have a ``now`` of their own.
 A result that is an instant is given back as ISO 8601 text (a duration as ``PT<seconds>S``), so it
 fits a timer and a JSON document alike. Parsing happens when a condition is saved.
 """
@@ -20,6 +25,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from automation.domain import working_context, working_functions
 
 MAX_LENGTH = 2000
 MAX_NODES = 200
@@ -51,9 +58,11 @@ _ALLOWED = (
     ast.Constant, ast.Name, ast.Load, ast.Attribute, ast.Subscript, ast.List, ast.Tuple, ast.IfExp, ast.Call,
     *_COMPARE, *_ARITHMETIC,
 )  # fmt: skip
-# The whole set of functions: durations from numbers, an instant from text. Nothing else can be called.
+# The whole set of functions, with how many arguments each takes: durations from numbers, an instant
+# from text, and working time. Nothing else can be called.
 _DURATIONS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800}
-FUNCTIONS = frozenset({*_DURATIONS, "date"})
+_ARITY: dict[str, tuple[int, ...]] = {**{name: (1,) for name in _DURATIONS}, "date": (1,), **working_functions.ARITY}
+FUNCTIONS = frozenset(_ARITY)
 
 
 def parse(source: str) -> ast.Expression:
@@ -77,9 +86,15 @@ def parse(source: str) -> ast.Expression:
         if isinstance(node, ast.Constant) and not isinstance(node.value, str | int | float | bool | type(None)):
             raise UnsafeExpression("only text, numbers, true/false and None are constants")
         if isinstance(node, ast.Call) and not (
-            isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS and len(node.args) == 1 and not node.keywords
+            isinstance(node.func, ast.Name)
+            and node.func.id in FUNCTIONS
+            and len(node.args) in _ARITY[node.func.id]
+            and not node.keywords
         ):
-            raise UnsafeExpression(f"Call is not allowed except {'/'.join(sorted(FUNCTIONS))} of one argument")
+            raise UnsafeExpression(
+                f"Call is not allowed except {'/'.join(sorted(FUNCTIONS))} (one argument; "
+                "next_working_time one or two, add_working_time two)"
+            )
     return tree
 
 
@@ -104,6 +119,9 @@ def _eval(node: ast.expr, env: Mapping[str, Any]) -> Any:
     match node:
         case ast.Constant(value=value):
             return value
+        case ast.Name(id="now") if "now" not in env:
+            context = working_context.current()
+            return context.now if context is not None else None
         case ast.Name(id=name):
             return env.get(name)
         case ast.Attribute(value=inner, attr=attr):
@@ -125,8 +143,13 @@ def _eval(node: ast.expr, env: Mapping[str, Any]) -> Any:
             return _eval(body if _truth(_eval(test, env)) else orelse, env)
         case ast.BinOp(left=left, op=arithmetic, right=right):
             return _arithmetic(arithmetic, _eval(left, env), _eval(right, env))
-        case ast.Call(func=ast.Name(id=function), args=[argument]):
+        case ast.Call(func=ast.Name(id=function), args=[argument]) if function in _DURATIONS or function == "date":
             return _call(function, _eval(argument, env))
+        case ast.Call(func=ast.Name(id=function), args=arguments):
+            try:
+                return working_functions.call(function, [_eval(argument, env) for argument in arguments])
+            except working_functions.Refused as error:
+                raise UnsafeExpression(str(error)) from None
         case ast.Compare(left=left, ops=ops, comparators=rights):
             current = _eval(left, env)
             for comparison, right_node in zip(ops, rights, strict=True):

@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from automation.domain import expressions, process_clock, process_state  # noqa: F401 (timers read the service clock)
+from automation.domain import expressions, process_clock, process_state, working_context  # noqa: F401 (timers read the service clock)
 from automation.domain.tasks import FormField, Outcome
 
 # SpiffWorkflow logs every task's state change at INFO: a line per task per step, which our run log
@@ -127,6 +127,8 @@ class Template:
     process_id: str
     spec: Any
     subprocess_specs: dict[str, Any]
+    # Whether it or a template it calls counts working time: a start loads the tenant's calendar then.
+    counts_working_time: bool = False
 
 
 def called_processes(bpmn: str) -> set[str]:
@@ -161,7 +163,10 @@ def parse_template(bpmn: str, process_id: str | None = None, called: Mapping[str
         raise InvalidTemplate(f"{type(error).__name__}: {error}") from None
     for task_spec in [*spec.task_specs.values(), *(t for s in subprocesses.values() for t in s.task_specs.values())]:
         _check_task_spec(task_spec)
-    return Template(process_id=chosen, spec=spec, subprocess_specs=subprocesses)
+    counts_working_time = working_context.mentions_working_time(bpmn, *(called or {}).values())
+    return Template(
+        process_id=chosen, spec=spec, subprocess_specs=subprocesses, counts_working_time=counts_working_time
+    )
 
 
 def _check_task_spec(task_spec: Any) -> None:
@@ -216,12 +221,14 @@ class UserStep:
     form: list[FormField]
     outcomes: list[Outcome]
     due_in_seconds: int | None
+    due_in_working_time: bool = False  # ``due_in_seconds`` counts the tenant's working time only
 
 
 def waiting_user_steps(workflow: BpmnWorkflow) -> list[UserStep]:
     """Ready user tasks. ``spiffworkflow:properties`` describe them: ``assignee`` (``role:manager``,
     ``user:u-1``, ``assignee``, ``head_of_assignee``), ``outcomes`` (``id:Label,…``; an outcome may
-    require fields: ``meeting:Meeting set:meeting_at``), ``form`` (``code:kind:Label,…``), ``due_in_seconds``."""
+    require fields: ``meeting:Meeting set:meeting_at``), ``form`` (``code:kind:Label,…``), ``due_in_seconds``,
+    ``due_in_working_time`` (``true``: the seconds are working seconds of the tenant's work calendar)."""
     steps = []
     for task in workflow.get_tasks(state=TaskState.READY, manual=True):
         props: dict[str, str] = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
@@ -234,6 +241,7 @@ def waiting_user_steps(workflow: BpmnWorkflow) -> list[UserStep]:
                 form=[_field(item) for item in _items(props.get("form", ""))],
                 outcomes=[_outcome(item) for item in _items(props.get("outcomes", "done:Done"))],
                 due_in_seconds=int(props["due_in_seconds"]) if props.get("due_in_seconds") else None,
+                due_in_working_time=props.get("due_in_working_time", "").strip().lower() in ("true", "1", "yes"),
             )
         )
     return steps

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from automation.domain import templates
 from automation.domain.conditions import Condition
 from automation.domain.tasks import DEFAULT_OUTCOMES, FormField, Outcome
+from automation.domain.work_calendar import WorkCalendar
+from automation.domain.working_time import add_working_time
 
 
 class _Spec(BaseModel):
@@ -116,6 +118,9 @@ class CreateTask(_Templated):
     form: list[FormField] = Field(default_factory=list, max_length=50)
     outcomes: list[Outcome] = Field(default_factory=lambda: list(DEFAULT_OUTCOMES), min_length=1, max_length=10)
     due_in_seconds: int | None = Field(default=None, ge=0)
+    due_in_working_time: bool = Field(
+        default=False, description="due_in_seconds counts the tenant's working time only (nights, weekends skipped)."
+    )
 
 
 class StartProcess(_Spec):
@@ -153,26 +158,42 @@ class Timing(_Spec):
     ``at_once``; ``after_delay`` (``seconds`` after entering); ``before_field`` / ``after_field``
     (``seconds`` before or after the item's date field ``field``); ``idle`` (once the item has not
     changed for ``seconds`` on the stage: the "no change for N days" rule, counted again from every
-    change)."""
+    change). With ``working_time`` the seconds are working seconds of the tenant's work calendar
+    (``after_delay`` of 7200: two working hours), and an at-once robot waits for the next working
+    moment."""
 
     mode: Literal["at_once", "after_delay", "before_field", "after_field", "idle"] = "at_once"
     seconds: int = Field(default=0, ge=0, le=3650 * 86400)
     field: str | None = Field(default=None, min_length=1)
+    working_time: bool = Field(
+        default=False, description="Count only the tenant's working time (GET /v1/work-calendar)."
+    )
 
-    def due(self, *, entered_at: datetime, last_change_at: datetime, fields: dict[str, Any]) -> datetime | None:
-        """The instant the robot is due, or None when the date field it counts from is empty."""
+    def due(
+        self, *, entered_at: datetime, last_change_at: datetime, fields: dict[str, Any],
+        calendar: WorkCalendar | None = None,
+    ) -> datetime | None:  # fmt: skip
+        """The instant the robot is due, or None when the date field it counts from is empty. ``calendar``:
+        the tenant's, needed when the timing counts working time."""
         offset = timedelta(seconds=self.seconds)
         match self.mode:
             case "at_once":
-                return entered_at
+                anchor: datetime | None = entered_at
+                offset = timedelta(0)
             case "after_delay":
-                return entered_at + offset
+                anchor = entered_at
             case "idle":
-                return last_change_at + offset
-        anchor = parse_instant(fields.get(self.field or ""))
+                anchor = last_change_at
+            case _:
+                anchor = parse_instant(fields.get(self.field or ""))
         if anchor is None:
             return None
-        return anchor - offset if self.mode == "before_field" else anchor + offset
+        if self.mode == "before_field":
+            offset = -offset
+        if not self.working_time:
+            return anchor + offset
+        assert calendar is not None, "a working-time robot is timed on its tenant's calendar"
+        return add_working_time(calendar, anchor, offset)
 
 
 class RobotSpec(_Spec):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from automation.domain.work_calendar import WorkCalendar
+from automation.domain.working_time import add_working_time
 
 
 class FormField(BaseModel):
@@ -30,6 +34,16 @@ class Outcome(BaseModel):
 
 
 DEFAULT_OUTCOMES = [Outcome(id="done", label="Done")]
+
+
+def due_at(now: datetime, due_in_seconds: int | None, calendar: WorkCalendar | None = None) -> datetime | None:
+    """When a task opened at ``now`` is due: ``due_in_seconds`` later, in working time on ``calendar``
+    when one is given (a task "due in 4 working hours" opened on Friday at 16:00 is due on Monday)."""
+    if due_in_seconds is None:
+        return None
+    if calendar is None:
+        return now + timedelta(seconds=due_in_seconds)
+    return add_working_time(calendar, now, timedelta(seconds=due_in_seconds))
 
 
 class CompletionRefused(ValueError):

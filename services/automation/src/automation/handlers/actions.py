@@ -16,12 +16,13 @@ from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import EventStore
 
 from automation import follow_ups
-from automation.adapters import people
+from automation.adapters import people, work_calendars
 from automation.adapters import tasks as task_rows
 from automation.adapters.items import STANDARD_KEYS, ItemCopy
 from automation.adapters.outbox import send_command
 from automation.domain import robots as spec
 from automation.domain import templates
+from automation.domain.tasks import due_at
 from automation.handlers.tasks import create_task, role_candidates
 
 TOP_LEVEL_KEYS = frozenset({"title", "assignee_id", "observer_ids", *STANDARD_KEYS})
@@ -202,12 +203,16 @@ async def _create_task(action: spec.CreateTask, ctx: ActionContext) -> dict[str,
         if not users:
             raise NothingToDo(f"nobody to give the task to ({action.assignee.kind})")
         user_id, candidates = users[0], [users[0]]
+    calendar = (
+        await work_calendars.calendar_of(ctx.conn, ctx.tenant_id, generation=ctx.item.config_generation)
+        if action.due_in_working_time
+        else None
+    )
     task = task_rows.Task(
         task_id=ctx.run_id, item_id=ctx.item.item_id, title=await ctx.render(action.title),
         description=await ctx.render(action.description) if action.description else None,
         assignee_user_id=user_id, assignee_role=role, candidate_user_ids=candidates, form=action.form,
-        outcomes=action.outcomes, due_at=ctx.now + timedelta(seconds=action.due_in_seconds)
-        if action.due_in_seconds is not None else None,
+        outcomes=action.outcomes, due_at=due_at(ctx.now, action.due_in_seconds, calendar),
         status="open", outcome=None, values=None, completed_by=None, completed_at=None, source=str(ctx.actor),
         created_at=ctx.now, version=1,
     )  # fmt: skip

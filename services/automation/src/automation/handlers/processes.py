@@ -5,6 +5,7 @@ what made it move; it keeps the template version it started with."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,14 +20,15 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from automation import follow_ups
-from automation.adapters import items, runs
+from automation.adapters import items, runs, work_calendars
 from automation.adapters import processes as rows
 from automation.adapters import tasks as task_rows
 from automation.adapters.people import resolve
-from automation.domain import errors, parsed_templates
+from automation.domain import errors, parsed_templates, working_context
 from automation.domain import processes as engine
 from automation.domain.process_start import StartRule
 from automation.domain.robots import Action, Recipient
+from automation.domain.tasks import due_at
 from automation.handlers.actions import ActionContext, NothingToDo, perform
 from automation.handlers.tasks import create_task, role_candidates
 from automation.handlers.triggers import fire_process_step_triggers
@@ -120,7 +122,8 @@ async def start_process(
         parsed = await parsed_template(conn, tenant_id, template)
     except engine.InvalidTemplate as error:  # a called template is gone or no longer fits
         raise errors.InvalidProcess(str(error)) from None
-    with engine.collecting() as calls:
+    calendar = await work_calendars.calendar_of(conn, tenant_id) if parsed.counts_working_time else None
+    with engine.collecting() as calls, working_context.in_effect(calendar, now):
         workflow = engine.start(parsed, {"item": item.view()})
     instance = rows.InstanceRow(
         instance_id=instance_id or str(uuid.uuid4()), template_id=template_id, template_version=template.version,
@@ -153,7 +156,8 @@ async def continue_after_task(
     if instance is None or instance.status != "running":
         return None
     workflow = engine.loads(instance.state)
-    with engine.collecting() as calls:
+    calendar = await work_calendars.calendar_if_mentioned(conn, tenant_id, instance.state)
+    with engine.collecting() as calls, working_context.in_effect(calendar, now):
         engine.complete_user_step(workflow, spiff_task_id, task.outcome, task.values or {})
     item = await items.load(conn, tenant_id, instance.item_id)
     assert item is not None
@@ -168,7 +172,8 @@ async def wake_process(conn: Connection, store: EventStore, now: datetime, timer
     if instance is None or instance.status != "running":
         return
     workflow = engine.loads(instance.state)
-    with engine.collecting() as calls:
+    calendar = await work_calendars.calendar_if_mentioned(conn, tenant_id, instance.state)
+    with engine.collecting() as calls, working_context.in_effect(calendar, now):
         engine.wake(workflow)
     item = await items.load(conn, tenant_id, instance.item_id)
     assert item is not None
@@ -235,6 +240,11 @@ async def _open_task(
     item: items.ItemCopy, actor: Actor, now: datetime,
 ) -> None:  # fmt: skip
     recipient = Recipient.model_validate(waiting.assignee)
+    calendar = (
+        await work_calendars.calendar_of(conn, tenant_id, generation=item.config_generation)
+        if waiting.due_in_working_time
+        else None
+    )
     if recipient.kind == "role" and recipient.id:
         user_id, role, candidates = None, recipient.id, await role_candidates(conn, tenant_id, recipient.id, now)
     else:
@@ -244,7 +254,7 @@ async def _open_task(
         task_id=f"{instance.instance_id}:{waiting.spiff_task_id}", item_id=instance.item_id, title=waiting.title,
         description=None, assignee_user_id=user_id, assignee_role=role, candidate_user_ids=candidates,
         form=waiting.form, outcomes=waiting.outcomes,
-        due_at=now + timedelta(seconds=waiting.due_in_seconds) if waiting.due_in_seconds is not None else None,
+        due_at=due_at(now, waiting.due_in_seconds, calendar),
         status="open", outcome=None, values=None, completed_by=None, completed_at=None,
         source=f"process:{instance.instance_id}", created_at=now, version=1,
     )  # fmt: skip
@@ -273,7 +283,12 @@ async def start_processes_on(
     )
     for template in templates:
         rule = StartRule.model_validate(template.start)
-        if not rule.fires(before, item.view()):
+        calendar = await work_calendars.calendar_if_mentioned(
+            conn, tenant_id, json.dumps(template.start), generation=item.config_generation
+        )
+        with working_context.in_effect(calendar, now):
+            fires = rule.fires(before, item.view())
+        if not fires:
             continue
         instance_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant_id}|{template.template_id}|{event_id}"))
         if await rows.load_instance(conn, tenant_id, instance_id) is None:

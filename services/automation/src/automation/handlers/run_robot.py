@@ -14,8 +14,9 @@ from conveyor_messaging.eventstore import ANY_VERSION, EventStore, NewEvent
 from conveyor_timers import Timer, schedule
 
 from automation import follow_ups
-from automation.adapters import items, runs
+from automation.adapters import items, runs, work_calendars
 from automation.adapters import robots as robot_rows
+from automation.domain import working_context
 from automation.domain.conditions import holds
 from automation.domain.process_clock import service_now
 from automation.domain.robot_timers import ROBOT_TIMER, creation_group, visit_group
@@ -60,6 +61,17 @@ async def run_robot_now(conn: Connection, store: EventStore, asked: follow_ups.R
     await _run(conn, store, asked.tenant_id, asked.run, asked.due_at, robot, item, service_now(), first=True)
 
 
+async def _condition_holds(
+    conn: Connection, tenant_id: str, robot: robot_rows.Robot, item: items.ItemCopy, now: datetime
+) -> bool:
+    """The robot's condition over the item; ``now`` and working time (``next_working_time(now)``) as of the run."""
+    condition = robot.spec.condition
+    source = condition.model_dump_json() if condition is not None else None
+    calendar = await work_calendars.calendar_if_mentioned(conn, tenant_id, source, generation=item.config_generation)
+    with working_context.in_effect(calendar, now):
+        return holds(condition, item.view())
+
+
 async def _run(
     conn: Connection, store: EventStore, tenant_id: str, payload: dict[str, Any], due_at: datetime,
     robot: robot_rows.Robot, item: items.ItemCopy | None, now: datetime, *, first: bool,
@@ -81,7 +93,7 @@ async def _run(
     # it runs, but a move would undo wherever the item went since, so that one is skipped.
     if item is None or item.deleted or (item.visit_id != run.visit_id and isinstance(robot.spec.action, MoveToStage)):
         outcome, detail, error = "skipped", {"reason": "the item left the stage"}, None
-    elif not holds(robot.spec.condition, item.view()):
+    elif not await _condition_holds(conn, tenant_id, robot, item, now):
         outcome, detail, error = "skipped", {"reason": "the condition did not hold"}, None
     else:
         actor = Actor("robot", robot.robot_id)

@@ -10,10 +10,11 @@ from conveyor_messaging.eventstore import EventStore
 from conveyor_timers import cancel, cancel_group, cancel_groups, reschedule, schedule
 
 from automation import follow_ups
-from automation.adapters import runs
+from automation.adapters import runs, work_calendars
 from automation.adapters.items import ItemCopy
 from automation.adapters.robots import Robot
 from automation.domain.robot_timers import ROBOT_TIMER, idle_group, run_id_for, visit_group
+from automation.domain.work_calendar import WorkCalendar
 
 
 async def schedule_robots_of_visit(
@@ -36,7 +37,8 @@ async def schedule_robot(
     idle = timing.mode == "idle"
     anchor = item.last_change_at if idle else None
     run_id = run_id_for(tenant_id, robot.robot_id, item.item_id, item.visit_id, anchor)
-    due = timing.due(entered_at=base, last_change_at=item.last_change_at, fields=item.view())
+    calendar = await _calendar_for(conn, tenant_id, robot, item)
+    due = timing.due(entered_at=base, last_change_at=item.last_change_at, fields=item.view(), calendar=calendar)
     if due is None and not item.created:
         return  # its date is not known before its creation: scheduled when that arrives
     if due is None:
@@ -49,7 +51,7 @@ async def schedule_robot(
             )
         return
     run = {"run_id": run_id, "robot_id": robot.robot_id, "item_id": item.item_id, "visit_id": item.visit_id}
-    if timing.mode == "at_once" and item.created:
+    if timing.mode == "at_once" and item.created and due <= base:
         # After the rest of the fetch: a later move of the item in it ends this visit first, and a move
         # robot must then not undo it (the run is skipped, as a timer fired late would be).
         now = follow_ups.RunRobotNow(tenant_id=tenant_id, run=run, due_at=due)
@@ -65,6 +67,13 @@ async def schedule_robot(
         kind=ROBOT_TIMER,
         group=group(tenant_id, item.item_id, item.visit_id),
     )
+
+
+async def _calendar_for(conn: Connection, tenant_id: str, robot: Robot, item: ItemCopy) -> WorkCalendar | None:
+    """The tenant's work calendar for a robot timed in working time (kept with the tenant's configuration)."""
+    if not robot.spec.timing.working_time:
+        return None
+    return await work_calendars.calendar_of(conn, tenant_id, generation=item.config_generation)
 
 
 async def cancel_idle_timers(conn: Connection, tenant_id: str, item: ItemCopy) -> None:
@@ -97,7 +106,9 @@ async def reschedule_date_field_robots(
         if not {timing.field, f"fields.{timing.field}"} & changed:
             continue
         run_id = run_id_for(tenant_id, robot.robot_id, item.item_id, item.visit_id, None)
-        due = timing.due(entered_at=item.entered_at, last_change_at=item.entered_at, fields=item.view())
+        calendar = await _calendar_for(conn, tenant_id, robot, item)
+        entered = item.entered_at
+        due = timing.due(entered_at=entered, last_change_at=entered, fields=item.view(), calendar=calendar)
         key = f"run:{tenant_id}:{run_id}"
         if due is None:
             await cancel(conn, key)
