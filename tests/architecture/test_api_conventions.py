@@ -118,3 +118,27 @@ def test_the_checks_tell_a_page_from_a_bare_list() -> None:
     assert is_collection({"properties": {"items": {"type": "array"}, "next_cursor": {"type": "string"}}})
     assert is_collection({"properties": {"entity_types": {"type": "array"}}})
     assert not is_collection({"properties": {"rows": {"type": "array"}, "period": {}, "pipeline_id": {}}})
+
+
+def request_schema_names(document: dict[str, Any]) -> set[str]:
+    return {
+        schema["$ref"].rsplit("/", 1)[1]
+        for _, operation in operations(document)
+        for media in operation.get("requestBody", {}).get("content", {}).values()
+        if "$ref" in (schema := media.get("schema", {}))
+    }
+
+
+def test_request_bodies_are_named_for_their_resource(document: dict[str, Any]) -> None:
+    # One merged document and one generated client: `Binding`, `Preview` or `Completion` say nothing
+    # of what they bind, preview or complete, and the next service to need one collides.
+    one_word = sorted(name for name in request_schema_names(document) if len(re.findall(r"[A-Z][a-z0-9]*", name)) < 2)
+    assert one_word == []
+
+
+def test_the_name_check_counts_words() -> None:
+    names = request_schema_names(
+        {"paths": {"/x": {"post": {"requestBody": {"content": {"j": {"schema": {"$ref": "#/c/Binding"}}}}}}}}
+    )
+    assert names == {"Binding"}
+    assert len(re.findall(r"[A-Z][a-z0-9]*", "ProductChoice")) == 2

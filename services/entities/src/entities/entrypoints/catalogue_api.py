@@ -46,7 +46,7 @@ class ProductPatch(BaseModel):
     currency: str | None = None
 
 
-class Binding(BaseModel):
+class ProductChoice(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     product_id: str | None = Field(max_length=200)
@@ -144,7 +144,7 @@ async def get_product_items(ctx: CtxDep, product_id: str, limit: Limit = 100, cu
 
 
 @router.put("/items/{item_id}/product", response_model=ItemProductBinding)
-async def put_item_product(ctx: CtxDep, item_id: str, body: Binding) -> dict[str, Any]:
+async def put_item_product(ctx: CtxDep, item_id: str, body: ProductChoice) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn, conn.transaction():
         await bind_item_to_product(
             conn, ctx.store, reader_of(ctx.principal), item_id=item_id, product_id=body.product_id, now=ctx.now()

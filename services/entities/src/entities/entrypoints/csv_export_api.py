@@ -18,7 +18,7 @@ from entities.adapters.item_listing import list_items
 from entities.domain import csv_export
 from entities.domain.listing import MAX_LIMIT, OPS, Filter, ListQuery, Sort, parse_filter
 from entities.entrypoints.deps import Ctx, CtxDep, EntityTypeIdOrCode
-from entities.entrypoints.items_list_api import SearchBody
+from entities.entrypoints.items_list_api import ItemSearch
 from entities.entrypoints.work import entity_type_id_of
 
 router = APIRouter(prefix="/v1/exports", tags=["items"], responses=problem_responses(404))
@@ -56,7 +56,7 @@ async def export_items(
     responses=text_body("text/csv"),
     summary="Export a filtered list of items as CSV (the body of POST /v1/items/search)",
 )
-async def export_search(ctx: CtxDep, body: SearchBody) -> StreamingResponse:
+async def export_search(ctx: CtxDep, body: ItemSearch) -> StreamingResponse:
     query = ListQuery(
         entity_type_id=body.entity_type_id,
         filters=tuple(Filter(f.field, f.op, f.value) for f in body.filters),

@@ -29,7 +29,7 @@ class FilterBody(BaseModel):
     value: Any = None
 
 
-class SearchBody(BaseModel):
+class ItemSearch(BaseModel):
     """The same list as GET /v1/items, for filters whose values are awkward in a query string."""
 
     model_config = ConfigDict(extra="forbid")
@@ -70,7 +70,7 @@ async def list_of_items(
 
 
 @router.post("/search", response_model=ItemPage, summary="List items of one entity type (filters in a JSON body)")
-async def search(ctx: CtxDep, body: SearchBody) -> dict[str, Any]:
+async def search(ctx: CtxDep, body: ItemSearch) -> dict[str, Any]:
     query = ListQuery(
         entity_type_id=body.entity_type_id,
         filters=tuple(Filter(f.field, f.op, f.value) for f in body.filters),

@@ -39,7 +39,7 @@ class NewRelation(BaseModel):
     cardinality: Literal["one_to_many", "many_to_many"]
 
 
-class NewLink(BaseModel):
+class NewItemLink(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     parent_item_id: str = Field(min_length=1, max_length=200)
@@ -106,7 +106,7 @@ async def get_relations(
     response_model=ItemLink,
     responses={200: {"model": ItemLink, "description": "The link existed already"}},
 )
-async def post_link(ctx: CtxDep, relation_id: str, body: NewLink, response: Response) -> dict[str, Any]:
+async def post_link(ctx: CtxDep, relation_id: str, body: NewItemLink, response: Response) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn, conn.transaction():
         created = await link_items(
             conn,

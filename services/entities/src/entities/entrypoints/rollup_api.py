@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1", tags=["relations"], responses=problem_responses
 FieldKey = Field(min_length=1, max_length=110, pattern=r"^(amount|fields\.[a-z][a-z0-9_]*)$")
 
 
-class NewRule(BaseModel):
+class NewRollupRule(BaseModel):
     """E.g. amount = sum of fields.price * fields.quantity of the relation's children."""
 
     model_config = ConfigDict(extra="forbid")
@@ -42,7 +42,7 @@ def rule_view(row: Any) -> dict[str, Any]:
 
 
 @router.post("/rollup-rules", status_code=201, response_model=RollupRule)
-async def post_rule(ctx: CtxDep, body: NewRule) -> dict[str, Any]:
+async def post_rule(ctx: CtxDep, body: NewRollupRule) -> dict[str, Any]:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
         rule = await define_rollup_rule(

@@ -30,7 +30,7 @@ WRITE_RESPONSES = problem_responses(412, 428)
 IfMatch = Annotated[str | None, Header(max_length=40, description='The entry\'s ETag as read, e.g. "2" (required).')]
 
 
-class NewEntry(BaseModel):
+class NewCalendarEntry(BaseModel):
     title: str = Field(min_length=1, max_length=500)
     description: str | None = Field(default=None, max_length=20000)
     kind: CalendarEntryKind = "meeting"
@@ -41,7 +41,7 @@ class NewEntry(BaseModel):
     reminders: list[ReminderSpec] = Field(default_factory=list, max_length=20)
 
 
-class EntryChanges(BaseModel):
+class CalendarEntryPatch(BaseModel):
     title: str | None = Field(default=None, min_length=1, max_length=500)
     description: str | None = None
     kind: CalendarEntryKind | None = None
@@ -76,7 +76,7 @@ def answer(entry: Entry, response: Response) -> dict[str, Any]:
 
 
 @router.post("/entries", status_code=201, response_model=CalendarEntry)
-async def create_entry(body: NewEntry, ctx: CtxDep, response: Response) -> dict[str, Any]:
+async def create_entry(body: NewCalendarEntry, ctx: CtxDep, response: Response) -> dict[str, Any]:
     """An entry organised by the caller (an end before its start is a 422, `EntryRefused`)."""
     entry = Entry(
         entry_id=str(uuid.uuid4()),
@@ -166,7 +166,7 @@ async def get_entry(entry_id: str, ctx: CtxDep, response: Response) -> dict[str,
     summary="Change an entry (If-Match required)",
 )
 async def update_entry(
-    entry_id: str, body: EntryChanges, ctx: CtxDep, response: Response, if_match: IfMatch = None
+    entry_id: str, body: CalendarEntryPatch, ctx: CtxDep, response: Response, if_match: IfMatch = None
 ) -> dict[str, Any]:
     """Change an entry the caller organises or attends; its reminders move with it. If-Match names the
     version read: 428 without it, 412 when it is stale."""

@@ -25,7 +25,7 @@ router = APIRouter(prefix="/v1/notifications", tags=["notifications"], responses
 KEEPALIVE_SECONDS = 15.0
 
 
-class MarkRead(BaseModel):
+class NotificationsMarkRead(BaseModel):
     ids: list[str] | None = Field(default=None, max_length=1000, description="omit to mark everything read")
 
 
@@ -51,7 +51,7 @@ async def unread_count(ctx: CtxDep) -> dict[str, int]:
 
 
 @router.post("/read", response_model=NotificationsMarkedRead)
-async def mark_read(body: MarkRead, ctx: CtxDep) -> dict[str, Any]:
+async def mark_read(body: NotificationsMarkRead, ctx: CtxDep) -> dict[str, Any]:
     """Mark some notifications (``ids``) or all of them read."""
     now = ctx.now()
     async with ctx.pool.acquire() as conn, conn.transaction():

@@ -17,7 +17,7 @@ from notifications.entrypoints.settings_models import NotificationPreferences, N
 router = APIRouter(prefix="/v1", tags=["preferences"], responses=problem_responses(403))
 
 
-class Preferences(BaseModel):
+class PreferencesUpdate(BaseModel):
     language: str = Field("en", pattern="^(" + "|".join(LANGUAGES) + ")$")
     channels: dict[str, list[Channel]] = Field(
         default_factory=dict,
@@ -25,7 +25,7 @@ class Preferences(BaseModel):
     )
 
 
-class TenantSettings(BaseModel):
+class TenantSettingsUpdate(BaseModel):
     stage_change_notifications: bool
 
 
@@ -37,7 +37,7 @@ async def get_preferences(ctx: CtxDep) -> dict[str, Any]:
 
 
 @router.put("/preferences", response_model=NotificationPreferences)
-async def put_preferences(body: Preferences, ctx: CtxDep) -> dict[str, Any]:
+async def put_preferences(body: PreferencesUpdate, ctx: CtxDep) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
         await people.save_preferences(conn, ctx.tenant_id, ctx.principal.user_id, body.language, body.channels)
     return {**body.model_dump(), "defaults": DEFAULTS}
@@ -52,7 +52,7 @@ async def get_settings(ctx: CtxDep) -> dict[str, Any]:
 
 
 @router.put("/settings", response_model=NotificationTenantSettings)
-async def put_settings(body: TenantSettings, ctx: CtxDep) -> dict[str, Any]:
+async def put_settings(body: TenantSettingsUpdate, ctx: CtxDep) -> dict[str, Any]:
     """Switch stage-change notifications to items' assignees and observers on or off."""
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():

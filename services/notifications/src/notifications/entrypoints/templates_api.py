@@ -26,13 +26,13 @@ class Variant(BaseModel):
     html: str | None = Field(default=None, max_length=200_000)
 
 
-class TemplateBody(BaseModel):
+class MessageTemplateBody(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     variables: list[str] = Field(default_factory=list, max_length=200)
     variants: dict[str, Variant] = Field(min_length=1)
 
 
-class Preview(BaseModel):
+class TemplatePreview(BaseModel):
     language: str | None = None
     variables: dict[str, Any] = Field(default_factory=dict)
 
@@ -42,7 +42,7 @@ def _refused(error: TemplateRefused) -> Problem:
 
 
 @router.put("/{template_id}", response_model=MessageTemplate)
-async def save_template(template_id: str, body: TemplateBody, ctx: CtxDep) -> dict[str, Any]:
+async def save_template(template_id: str, body: MessageTemplateBody, ctx: CtxDep) -> dict[str, Any]:
     """Create or replace a template; one that uses names it was not given, or calls anything, is refused."""
     ctx.require_admin()
     variants = {lang: v.model_dump() for lang, v in body.variants.items()}
@@ -75,7 +75,7 @@ async def get_template(template_id: str, ctx: CtxDep) -> dict[str, Any]:
 
 
 @router.post("/{template_id}/preview", response_model=RenderedTemplate)
-async def preview(template_id: str, body: Preview, ctx: CtxDep) -> dict[str, Any]:
+async def preview(template_id: str, body: TemplatePreview, ctx: CtxDep) -> dict[str, Any]:
     """Render the template with sample variables, in a language (falls back to English)."""
     async with ctx.pool.acquire() as conn:
         found = await templates_repo.load(conn, ctx.tenant_id, template_id)

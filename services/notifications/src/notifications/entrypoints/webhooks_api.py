@@ -23,7 +23,7 @@ from notifications.entrypoints.webhooks_models import WebhookDelivery, WebhookSu
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=problem_responses(403, 404))
 
 
-class NewSubscription(BaseModel):
+class NewWebhookSubscription(BaseModel):
     url: str = Field(min_length=1, max_length=2000)
     event_types: list[str] = Field(min_length=1, max_length=200, description="exact types, `prefix.*` or `*`")
 
@@ -41,7 +41,7 @@ def _view(row: Any) -> dict[str, Any]:
 
 
 @router.post("/subscriptions", status_code=201, response_model=WebhookSubscriptionCreated)
-async def subscribe(body: NewSubscription, request: Request, ctx: CtxDep) -> dict[str, Any]:
+async def subscribe(body: NewWebhookSubscription, request: Request, ctx: CtxDep) -> dict[str, Any]:
     """Subscribe a URL to event types; the signing secret is returned once, here."""
     ctx.require_admin()
     try:

@@ -31,7 +31,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class NewStage(Strict):
+class NewPipelineStage(Strict):
     name: Name
     color: Color = "#39a8ef"
     semantic: Semantic = "in_progress"
@@ -42,11 +42,11 @@ class NewPipeline(Strict):
     entity_type_id: str = Field(min_length=1)
     name: Name
     is_default: bool = False
-    stages: list[NewStage] | None = Field(default=None, min_length=1, max_length=100)
+    stages: list[NewPipelineStage] | None = Field(default=None, min_length=1, max_length=100)
     card_fields: list[str] = Field(default_factory=list, max_length=20)
 
 
-class PipelineChanges(Strict):
+class PipelinePatch(Strict):
     name: Name | None = None
     sort: int | None = Field(default=None, ge=-(2**31), le=2**31 - 1)  # an integer column
     is_default: bool | None = None
@@ -54,14 +54,14 @@ class PipelineChanges(Strict):
     transition_rules: list[TransitionRule] | None = None
 
 
-class StageChanges(Strict):
+class PipelineStagePatch(Strict):
     name: Name | None = None
     color: Color | None = None
     semantic: Semantic | None = None
     hidden: bool | None = None
 
 
-class StageOrder(Strict):
+class PipelineStageOrder(Strict):
     stage_ids: list[str] = Field(min_length=1)
 
 
@@ -120,7 +120,7 @@ async def get_pipeline(ctx: CtxDep, pipeline_id: str) -> dict[str, Any]:
 
 
 @router.patch("/{pipeline_id}", response_model=Pipeline)
-async def update_pipeline(ctx: CtxDep, pipeline_id: str, body: PipelineChanges) -> dict[str, Any]:
+async def update_pipeline(ctx: CtxDep, pipeline_id: str, body: PipelinePatch) -> dict[str, Any]:
     ctx.require_admin()
     changes = body.model_dump(mode="json", exclude_none=True)
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -137,7 +137,7 @@ async def update_pipeline(ctx: CtxDep, pipeline_id: str, body: PipelineChanges) 
 
 
 @router.post("/{pipeline_id}/stages", status_code=201, response_model=PipelineStage)
-async def add_stage(ctx: CtxDep, pipeline_id: str, body: NewStage) -> dict[str, Any]:
+async def add_stage(ctx: CtxDep, pipeline_id: str, body: NewPipelineStage) -> dict[str, Any]:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
         stage = await stage_handlers.add_stage(
@@ -156,7 +156,7 @@ async def add_stage(ctx: CtxDep, pipeline_id: str, body: NewStage) -> dict[str, 
 
 
 @router.patch("/{pipeline_id}/stages/{stage_id}", response_model=PipelineStage)
-async def change_stage(ctx: CtxDep, pipeline_id: str, stage_id: str, body: StageChanges) -> dict[str, Any]:
+async def change_stage(ctx: CtxDep, pipeline_id: str, stage_id: str, body: PipelineStagePatch) -> dict[str, Any]:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
         stage = await stage_handlers.change_stage(
@@ -173,7 +173,7 @@ async def change_stage(ctx: CtxDep, pipeline_id: str, stage_id: str, body: Stage
 
 
 @router.put("/{pipeline_id}/stage-order", response_model=Pipeline)
-async def reorder_stages(ctx: CtxDep, pipeline_id: str, body: StageOrder) -> dict[str, Any]:
+async def reorder_stages(ctx: CtxDep, pipeline_id: str, body: PipelineStageOrder) -> dict[str, Any]:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
         await stage_handlers.reorder_stages(

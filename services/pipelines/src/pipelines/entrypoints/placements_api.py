@@ -22,7 +22,7 @@ from pipelines.handlers.move_item import Mover, move_item
 router = APIRouter(prefix="/v1/placements", tags=["placements"], responses=problem_responses(403, 404, 409, 412, 428))
 
 
-class MoveRequest(BaseModel):
+class PlacementMove(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     to_stage_id: str = Field(min_length=1)
@@ -55,7 +55,7 @@ async def get_placement(ctx: CtxDep, item_id: str, response: Response) -> dict[s
 async def move_placement(
     ctx: CtxDep,
     item_id: str,
-    body: MoveRequest,
+    body: PlacementMove,
     response: Response,
     if_match: Annotated[
         str | None, Header(max_length=40, description='The placement\'s ETag as read, e.g. "3" (required).')

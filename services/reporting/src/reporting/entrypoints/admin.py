@@ -20,12 +20,12 @@ from reporting.routing import PROJECTIONS
 router = APIRouter(prefix="/v1", tags=["administration"], responses=problem_responses(403, 404))
 
 
-class StageDepartment(BaseModel):
+class StageDepartmentChange(BaseModel):
     department: str = Field(min_length=1, max_length=200)
 
 
 @router.put("/stage-departments/{stage_id}")
-async def set_stage_department(ctx: CtxDep, stage_id: str, body: StageDepartment) -> StageDepartmentAssignment:
+async def set_stage_department(ctx: CtxDep, stage_id: str, body: StageDepartmentChange) -> StageDepartmentAssignment:
     """The department whose time a stage's visits count toward (stage-time report, per-department totals)."""
     ctx.require_admin()
     async with ctx.pool.acquire() as conn:
