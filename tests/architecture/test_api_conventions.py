@@ -28,6 +28,13 @@ WHOLE_RESOURCES = {"GET /v1/directory/roles/{role}/grants", "GET /v1/directory/d
 # Path parameters that are no id of a resource: a role's name, a feed's or a webhook's secret.
 NOT_IDS = {"role", "secret", "token"}
 INSTANT = re.compile(r"(^|_)at$")
+# Reads keyed by another resource's id, which they name so (docs/api-conventions.md, Resources): an
+# item's placement on a board and its automation log are the item's; a board column is its stage's.
+KEYED_BY_ANOTHER = {
+    "GET /v1/placements/{item_id}",
+    "GET /v1/automation-log/{item_id}",
+    "GET /v1/pipelines/{pipeline_id}/board/columns/{stage_id}",
+}
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +149,42 @@ def test_the_name_check_counts_words() -> None:
     )
     assert names == {"Binding"}
     assert len(re.findall(r"[A-Z][a-z0-9]*", "ProductChoice")) == 2
+
+
+def test_a_resource_read_by_its_id_carries_id(document: dict[str, Any]) -> None:
+    nameless = []
+    for name, operation in operations(document):
+        schema = answer_schema(document, operation)
+        if not name.startswith("GET ") or not name.endswith("}") or name in KEYED_BY_ANOTHER or schema is None:
+            continue
+        if not is_collection(schema) and "id" not in schema.get("properties", {}):
+            nameless.append(name)
+    assert nameless == []
+
+
+def versioned_writes(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every write to a resource whose read answers a `version`: PUT, PATCH and DELETE on its path, and
+    its actions (`POST {path}/<verb>`, where `<verb>` is no collection of its own)."""
+    paths = document["paths"]
+    writes = []
+    for path, item in paths.items():
+        read = answer_schema(document, item["get"]) if "get" in item else None
+        if read is None or "version" not in read.get("properties", {}):
+            continue
+        writes += [(f"{verb.upper()} {path}", item[verb]) for verb in ("put", "patch", "delete") if verb in item]
+        for other, actions in paths.items():
+            verb = other.removeprefix(path + "/")
+            is_action = other.startswith(path + "/") and "/" not in verb and "{" not in verb
+            if is_action and "post" in actions and not any(p.startswith(other + "/") for p in paths):
+                writes.append((f"POST {other}", actions["post"]))
+    return writes
+
+
+def test_every_write_to_a_versioned_resource_requires_if_match(document: dict[str, Any]) -> None:
+    unguarded = []
+    for name, operation in versioned_writes(document):
+        header = [p for p in operation.get("parameters", []) if p["in"] == "header" and p["name"].lower() == "if-match"]
+        if not (header and header[0].get("required") and {"412", "428"} <= set(operation["responses"])):
+            unguarded.append(name)
+    assert unguarded == []
+    assert len(versioned_writes(document)) >= 15  # items, types, dictionaries, products, robots, entries...

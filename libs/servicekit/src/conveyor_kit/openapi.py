@@ -95,7 +95,18 @@ def _document_problems(document: dict[str, Any]) -> dict[str, Any]:
                 responses.setdefault(str(status), _problem(status))
             if "422" in responses:
                 responses["422"] = _problem(422, VALIDATION_PROBLEM_REF)
+            if "428" in responses:
+                _require_if_match(operation)
     return document
+
+
+def _require_if_match(operation: dict[str, Any]) -> None:
+    """A route that answers 428 without If-Match requires it. The route's own parameter stays optional
+    (so that a missing header reaches it and is a 428 `precondition-required`, not a 422), but the
+    document and the client generated from it must say the header is required."""
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "header" and parameter.get("name", "").lower() == "if-match":
+            parameter["required"] = True
 
 
 def install_problem_openapi(app: FastAPI) -> None:
