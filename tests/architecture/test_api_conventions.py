@@ -1,8 +1,5 @@
 """docs/api-conventions.md, checked on the merged document of the five APIs (what the gateway serves
 and the TypeScript client is generated from), so a new route that breaks a convention fails here.
-
-Collections that are not yet `{"items", "next_cursor"}` are listed by name below: the list may only
-shrink (a new bare list or `{"<plural>": ...}` fails), and the issue that will empty it is #19.
 """
 
 from __future__ import annotations
@@ -16,12 +13,6 @@ import pytest
 pytestmark = pytest.mark.unit
 
 METHODS = ("get", "put", "post", "delete", "patch")
-# Collections still answered in an older shape (a bare array or `{"<plural>": [...]}`): not to grow.
-NOT_YET_PAGES = {
-    "GET /v1/robots",
-    "GET /v1/tasks/inbox",
-    "GET /v1/triggers",
-}
 # Resources that hold a list, not collections: a role's grants are read and replaced (PUT) whole, the
 # departments' tree is read whole (`GET /v1/directory/departments` pages them flat).
 WHOLE_RESOURCES = {"GET /v1/directory/roles/{role}/grants", "GET /v1/directory/department-tree"}
@@ -115,8 +106,7 @@ def test_collections_are_pages_with_a_cursor(document: dict[str, Any]) -> None:
         else:
             others.add(name)
 
-    assert sorted(others - NOT_YET_PAGES) == [], "a new collection: answer Page[...] with limit and cursor"
-    assert sorted(NOT_YET_PAGES - others) == [], "now a page (or gone): take it off NOT_YET_PAGES"
+    assert sorted(others) == [], "a collection answers Page[...] and takes limit and cursor"
     assert {"GET /v1/items", "GET /v1/process-templates", "GET /v1/processes"} <= pages
 
 

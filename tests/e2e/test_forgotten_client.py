@@ -352,7 +352,7 @@ class TestForgottenClient:
             for item_id in quiet:
                 runs = (await story.log(item_id))["runs"]
                 assert [(r["source_kind"], r["source_id"], r["status"]) for r in runs] == [
-                    ("trigger", trigger["trigger_id"], "succeeded")
+                    ("trigger", trigger["id"], "succeeded")
                 ]
 
             await story.set_clocks(day0 + 10 * DAY)

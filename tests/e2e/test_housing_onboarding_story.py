@@ -151,7 +151,7 @@ class Story:
 
     async def inbox(self) -> list[tuple[str, str]]:
         tasks = await self.manager("automation").ok("GET", "/v1/tasks/inbox")
-        return sorted((t["item_id"], t["title"]) for t in tasks)
+        return sorted((t["item_id"], t["title"]) for t in tasks["items"])
 
     async def inbox_becomes(self, *expected: tuple[Company, str]) -> None:
         wanted = sorted((company.item_id, title) for company, title in expected)
@@ -159,9 +159,9 @@ class Story:
 
     async def answer(self, company: Company, title: str, outcome: str, **values: str) -> None:
         tasks = await self.manager("automation").ok("GET", "/v1/tasks/inbox")
-        task = next(t for t in tasks if (t["item_id"], t["title"]) == (company.item_id, title))
+        task = next(t for t in tasks["items"] if (t["item_id"], t["title"]) == (company.item_id, title))
         body = {"outcome": outcome, "values": values}
-        await self.manager("automation").ok("POST", f"/v1/tasks/{task['task_id']}/complete", body)
+        await self.manager("automation").ok("POST", f"/v1/tasks/{task['id']}/complete", body)
 
     async def status_of(self, company: Company) -> str:
         item = await self.admin("entities").ok("GET", f"/v1/items/{company.item_id}")
@@ -351,7 +351,7 @@ async def bind_the_process(story: Story, type_id: str) -> tuple[str, str]:
          "condition": {"all": [{"field": "status", "op": "eq", "value": "Imported"}]},
          "action": {"type": "set_fields", "fields": {"status": "In progress"}}},
     )  # fmt: skip
-    return column, robot["robot_id"]
+    return column, robot["id"]
 
 
 async def imported_company(story: Story, type_id: str, line: int) -> Company:
@@ -548,7 +548,7 @@ class TestHousingOnboardingStory:
         story, ids = played.story, played.story.status_ids
         page = await story.admin("automation").ok("GET", "/v1/processes", params={"item_id": played.b.item_id})
         [instance] = page["items"]
-        process = ("process", instance["instance_id"])
+        process = ("process", instance["id"])
         path = [
             ("Meeting set", "Terms negotiation"),
             ("Terms negotiation", "Contract negotiation"),

@@ -112,4 +112,4 @@ class Board:
             "action": {"type": "set_fields", "fields": {"closed_by": "robot"}},
         })  # fmt: skip
         await api.ok("notifications", "PUT", "/v1/settings", {"stage_change_notifications": True})
-        return cls(api, deal["id"], pipeline, stages, notify["robot_id"], close["robot_id"])
+        return cls(api, deal["id"], pipeline, stages, notify["id"], close["id"])

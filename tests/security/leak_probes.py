@@ -198,18 +198,21 @@ PROBES: dict[str, Probe] = {
             "name": "Spy",
             "action": {"type": "wait"},
         },
+        headers=V1,
     ),
-    "automation DELETE /v1/robots/{robot_id}": Probe(GONE),
+    "automation DELETE /v1/robots/{robot_id}": Probe(GONE, headers=V1),
     "automation GET /v1/triggers": Probe(BLIND, query=_pipeline_query),
     "automation POST /v1/triggers": Probe(
         BLIND,
         lambda ids: {"pipeline_id": ids["pipeline_id"], "stage_id": ids["stage_id"], "name": "Spy", "kind": "webhook"},
     ),
+    "automation GET /v1/triggers/{trigger_id}": Probe(GONE),
     "automation PUT /v1/triggers/{trigger_id}": Probe(
         GONE,
         lambda ids: {"pipeline_id": ids["pipeline_id"], "stage_id": ids["stage_id"], "name": "Spy", "kind": "webhook"},
+        headers=V1,
     ),
-    "automation DELETE /v1/triggers/{trigger_id}": Probe(GONE),
+    "automation DELETE /v1/triggers/{trigger_id}": Probe(GONE, headers=V1),
     "automation POST /v1/hooks/{trigger_id}/{secret}": Probe(
         Expect.CREDENTIAL, lambda ids: {"item_id": ids["item_id"]}
     ),
@@ -221,7 +224,7 @@ PROBES: dict[str, Probe] = {
     "automation POST /v1/tasks/{task_id}/delegate": Probe(GONE, lambda ids: {"to_user_id": "bob"}),
     "automation GET /v1/process-templates": Probe(BLIND),
     "automation POST /v1/process-templates": Probe(BLIND),  # the walk sends a template of the caller's own
-    "automation PUT /v1/process-templates/{template_id}": Probe(GONE),
+    "automation PUT /v1/process-templates/{template_id}": Probe(GONE, headers=V1),
     "automation GET /v1/process-templates/{template_id}": Probe(GONE),
     "automation GET /v1/process-templates/{template_id}/bpmn": Probe(GONE),
     "automation POST /v1/processes": Probe(

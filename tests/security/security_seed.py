@@ -254,14 +254,14 @@ async def _automation(admin: As, world: Tenant) -> None:
             },
         },
     )
-    world.ids["robot_id"] = robot["robot_id"]
+    world.ids["robot_id"] = robot["id"]
     trigger = await admin.ok(
         "automation",
         "POST",
         "/v1/triggers",
         {"pipeline_id": pipeline, "stage_id": world.ids["stage_won"], "name": f"Paid {m}", "kind": "webhook"},
     )
-    world.ids["trigger_id"] = trigger["trigger_id"]
+    world.ids["trigger_id"] = trigger["id"]
     world.secrets["hook_path"] = trigger["webhook_path"]
     world.ids["secret"] = trigger["webhook_path"].rsplit("/", 1)[1]
     template = await admin.ok(
@@ -275,11 +275,16 @@ async def _automation(admin: As, world: Tenant) -> None:
             "start": {"mode": "manual"},
         },
     )
-    world.ids["process_template_id"] = template["template_id"]
-    instance = await admin.ok(
-        "automation", "POST", "/v1/processes", {"template_id": template["template_id"], "item_id": world.items["alice"]}
+    world.ids["process_template_id"] = template["id"]
+    # Automation knows an item from its own copy (the entities' events): 404 until that copy has it.
+    await settle(
+        lambda: admin.call("automation", "GET", "/v1/processes", params={"item_id": world.items["alice"]}),
+        lambda r: r.status_code == 200,
     )
-    world.ids["instance_id"] = instance["instance_id"]
+    instance = await admin.ok(
+        "automation", "POST", "/v1/processes", {"template_id": template["id"], "item_id": world.items["alice"]}
+    )
+    world.ids["instance_id"] = instance["id"]
 
 
 async def _notifications(admin: As, world: Tenant, hook_url: str) -> None:
@@ -340,11 +345,11 @@ async def wait_for_the_effects(admin: As, world: Tenant) -> None:
     async def run_id() -> str | None:
         log = await admin.call("automation", "GET", f"/v1/automation-log/{world.items['alice']}")
         runs = log.json().get("runs", []) if log.status_code == 200 else []
-        return runs[0]["run_id"] if runs else None
+        return runs[0]["id"] if runs else None
 
     world.ids["run_id"] = str(await settle(run_id, lambda r: r is not None))
-    tasks = await settle(lambda: alice.ok("automation", "GET", "/v1/tasks/inbox"), lambda t: len(t) >= 1)
-    world.ids["task_id"] = tasks[0]["task_id"]
+    tasks = await settle(lambda: alice.ok("automation", "GET", "/v1/tasks/inbox"), lambda t: len(t["items"]) >= 1)
+    world.ids["task_id"] = tasks["items"][0]["id"]
     inbox = await settle(lambda: alice.ok("notifications", "GET", "/v1/notifications"), lambda n: len(n["items"]) >= 1)
     world.ids["notification_id"] = inbox["items"][0]["id"]
     funnel = await settle(

@@ -150,7 +150,7 @@ class TestTemplateInjection:
             assert any(e["field"].endswith(template_field) for e in problem["errors"]), problem
 
         stored = await ground.admin.ok("automation", "GET", "/v1/robots", params={"pipeline_id": ground.pipeline_id})
-        assert stored == []
+        assert stored["items"] == []
 
     @pytest.mark.parametrize("attack", TEMPLATE_ATTACKS)
     @pytest.mark.parametrize("part", ["subject", "text", "html"])

@@ -202,7 +202,8 @@ def _outsiders_own(operation: str, kwargs: dict[str, Any], b: Tenant, receiver: 
     if operation == "automation PUT /v1/process-templates/{template_id}":
         bpmn = BPMN.replace("MARKER", "outsider")
         return {
-            "json": {"name": "Outsider", "entity_type_id": b.ids["type_id"], "bpmn": bpmn, "start": {"mode": "manual"}}
+            "json": {"name": "Outsider", "entity_type_id": b.ids["type_id"], "bpmn": bpmn, "start": {"mode": "manual"}},
+            "headers": kwargs["headers"],
         }
     if operation == "notifications POST /v1/webhooks/subscriptions":
         return {"json": {"url": receiver.url("/hook/outsider"), "event_types": ["*"]}}

@@ -124,6 +124,19 @@ class Automation:
         )
         await self.publish(created, subject=department_id)
 
+    async def entity_type(self, type_id: str, *, code: str | None = None) -> None:
+        """The entities service defines a type; returns once automation's copy knows it."""
+        created = entities.EntityTypeCreated(entity_type_id=type_id, code=code or type_id, name=type_id, settings={})
+        await self.publish(created, subject=type_id)
+        await eventually(
+            lambda: self.fetch(
+                "SELECT 1 FROM automation_entity_types WHERE tenant_id = $1 AND entity_type_id = $2",
+                self.tenant,
+                type_id,
+            ),
+            lambda rows: len(rows) == 1,
+        )
+
     async def item(self, type_id: str, *, assignee: str | None = "manager-1", **fields: Any) -> str:
         item_id = f"item-{uuid.uuid4().hex[:12]}"
         created = entities.ItemCreated(

@@ -107,7 +107,7 @@ class TestIdleTrigger:
         item_id, _ = await on_stage(automation)
         log = await automation.log(item_id)
         assert [(s["trigger_id"], datetime.fromisoformat(s["due_at"])) for s in log["scheduled"]] == [
-            (trigger["trigger_id"], automation.now + 7 * ONE_DAY)
+            (trigger["id"], automation.now + 7 * ONE_DAY)
         ]
 
         automation.advance(7 * DAY - 60)
@@ -120,7 +120,7 @@ class TestIdleTrigger:
         ]
         log = await automation.log(item_id)
         assert [(r["source_kind"], r["source_id"], r["status"]) for r in log["runs"]] == [
-            ("trigger", trigger["trigger_id"], "succeeded")
+            ("trigger", trigger["id"], "succeeded")
         ]
         assert log["runs"][0]["detail"]["from_stage_id"] == PROPOSAL
         assert log["runs"][0]["detail"]["to_stage_id"] == LOST
@@ -199,7 +199,9 @@ class TestIdleTrigger:
         assert [t["due_at"] for t in await idle_timers(automation, second)] == [automation.now + 7 * ONE_DAY]
 
         changed = await automation.http.put(
-            f"/v1/triggers/{trigger['trigger_id']}", json=IDLE | {"days": 10}, headers=automation.headers()
+            f"/v1/triggers/{trigger['id']}",
+            json=IDLE | {"days": 10},
+            headers={**automation.headers(), "If-Match": '"1"'},
         )
         assert changed.status_code == 200, changed.text
         assert [t["due_at"] for t in await idle_timers(automation, first)] == [entered + 10 * ONE_DAY]
@@ -207,7 +209,9 @@ class TestIdleTrigger:
 
         automation.advance(8 * DAY)  # day 10 since the first entered
         assert await automation.eventually(lambda: moves(automation), lambda found: len(found) == 1) == [(first, LOST)]
-        removed = await automation.http.delete(f"/v1/triggers/{trigger['trigger_id']}", headers=automation.headers())
+        removed = await automation.http.delete(
+            f"/v1/triggers/{trigger['id']}", headers={**automation.headers(), "If-Match": changed.headers["ETag"]}
+        )
         assert removed.status_code == 204
         assert await idle_timers(automation, second) == []
         automation.advance(30 * DAY)

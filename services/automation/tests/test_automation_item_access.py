@@ -52,7 +52,7 @@ class TestItemAccess:
         )
         template = uploaded.json()
         started = await automation.http.post(
-            "/v1/processes", json={"template_id": template["template_id"], "item_id": theirs},
+            "/v1/processes", json={"template_id": template["id"], "item_id": theirs},
             headers=automation.headers(),
         )  # fmt: skip
         manager = automation.headers("manager-1", ("manager",))
@@ -60,9 +60,9 @@ class TestItemAccess:
         own_log = await automation.http.get(f"/v1/automation-log/{mine}", headers=manager)
         their_log = await automation.http.get(f"/v1/automation-log/{theirs}", headers=manager)
         their_processes = await automation.http.get(f"/v1/processes?item_id={theirs}", headers=manager)
-        their_instance = await automation.http.get(f"/v1/processes/{started.json()['instance_id']}", headers=manager)
+        their_instance = await automation.http.get(f"/v1/processes/{started.json()['id']}", headers=manager)
         start_on_theirs = await automation.http.post(
-            "/v1/processes", json={"template_id": template["template_id"], "item_id": theirs}, headers=manager
+            "/v1/processes", json={"template_id": template["id"], "item_id": theirs}, headers=manager
         )
 
         assert started.status_code == 201, started.text
@@ -88,17 +88,17 @@ class TestProcessesOfAnItem:
         started = []
         for _ in range(3):
             response = await automation.http.post(
-                "/v1/processes", json={"template_id": template["template_id"], "item_id": mine},
+                "/v1/processes", json={"template_id": template["id"], "item_id": mine},
                 headers=automation.headers(),
             )  # fmt: skip
             assert response.status_code == 201, response.text
-            started.append(response.json()["instance_id"])
+            started.append(response.json()["id"])
 
         seen, cursor, pages = [], None, 0
         while True:
             params = {"item_id": mine, "limit": "2", **({"cursor": cursor} if cursor else {})}
             page = (await automation.http.get("/v1/processes", params=params, headers=automation.headers())).json()
-            seen += [(instance["started_at"], instance["instance_id"]) for instance in page["items"]]
+            seen += [(instance["started_at"], instance["id"]) for instance in page["items"]]
             pages += 1
             cursor = page["next_cursor"]
             if cursor is None:

@@ -40,7 +40,7 @@ class TestAChangeIsSeenByTheNextEvent:
         await automation.eventually(lambda: automation.commands(NOTIFY), lambda found: len(found) == 1)
         spec = {"pipeline_id": PIPE, "stage_id": PROPOSAL, "name": "Remind", "action": notify("second")}
         changed = await automation.http.put(
-            f"/v1/robots/{robot['robot_id']}", json=spec, headers={**automation.headers(), "If-Match": "1"}
+            f"/v1/robots/{robot['id']}", json=spec, headers={**automation.headers(), "If-Match": "1"}
         )
         assert changed.status_code == 200, changed.text
         await automation.add_robot(
@@ -49,7 +49,9 @@ class TestAChangeIsSeenByTheNextEvent:
 
         second = await enter(automation)
         await automation.eventually(lambda: automation.commands(NOTIFY), lambda found: len(found) == 3)
-        removed = await automation.http.delete(f"/v1/robots/{robot['robot_id']}", headers=automation.headers())
+        removed = await automation.http.delete(
+            f"/v1/robots/{robot['id']}", headers={**automation.headers(), "If-Match": '"2"'}
+        )
         assert removed.status_code in (200, 204), removed.text
         third = await enter(automation)
 
@@ -91,10 +93,10 @@ class TestGenerations:
         seen.append(await generation(automation))
         spec = {"pipeline_id": PIPE, "stage_id": PROPOSAL, "name": "Two", "action": {"type": "wait"}}
         await automation.http.put(
-            f"/v1/robots/{robot['robot_id']}", json=spec, headers={**automation.headers(), "If-Match": "1"}
+            f"/v1/robots/{robot['id']}", json=spec, headers={**automation.headers(), "If-Match": "1"}
         )
         seen.append(await generation(automation))
-        await automation.http.delete(f"/v1/robots/{robot['robot_id']}", headers=automation.headers())
+        await automation.http.delete(f"/v1/robots/{robot['id']}", headers={**automation.headers(), "If-Match": "2"})
         seen.append(await generation(automation))
         trigger = {"pipeline_id": PIPE, "stage_id": WON, "name": "Paid", "kind": "webhook"}
         await automation.http.post("/v1/triggers", json=trigger, headers=automation.headers())

@@ -45,7 +45,7 @@ class TestProcessStepTrigger:
             json={"name": "Onboarding", "entity_type_id": "company", "bpmn": ONBOARDING, "start": {"mode": "manual"}},
             headers=automation.headers(),
         )
-        template_id = response.json()["template_id"]
+        template_id = response.json()["id"]
         by_id = await add_trigger(automation, stage_id=MET, name="Meeting set", kind="process_step", step="set_meeting")
         await add_trigger(
             automation, stage_id=HELD, name="Other template", kind="process_step", step="ask_meeting",
@@ -63,7 +63,7 @@ class TestProcessStepTrigger:
             lambda: _inbox(automation), lambda found: [t["title"] for t in found] == ["Was a meeting set?"]
         )
         completed = await automation.http.post(
-            f"/v1/tasks/{task['task_id']}/complete",
+            f"/v1/tasks/{task['id']}/complete",
             json={"outcome": "meeting", "values": {"meeting_at": "2026-03-09T10:00:00Z"}},
             headers=automation.headers("manager-1", ()),
         )
@@ -86,7 +86,7 @@ class TestProcessStepTrigger:
 
 async def _inbox(automation: Automation) -> list[dict[str, Any]]:
     response = await automation.http.get("/v1/tasks/inbox", headers=automation.headers("manager-1", ()))
-    found: list[dict[str, Any]] = response.json()
+    found: list[dict[str, Any]] = response.json()["items"]
     return found
 
 

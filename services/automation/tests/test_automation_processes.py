@@ -129,13 +129,13 @@ async def upload(automation: Automation, bpmn: str = ONBOARDING) -> dict[str, An
 async def inbox(automation: Automation, user: str = "manager-1") -> list[dict[str, Any]]:
     response = await automation.http.get("/v1/tasks/inbox", headers=automation.headers(user, ()))
     assert response.status_code == 200, response.text
-    found: list[dict[str, Any]] = response.json()
+    found: list[dict[str, Any]] = response.json()["items"]
     return found
 
 
 async def answer(automation: Automation, task: dict[str, Any], outcome: str, **values: Any) -> None:
     response = await automation.http.post(
-        f"/v1/tasks/{task['task_id']}/complete",
+        f"/v1/tasks/{task['id']}/complete",
         json={"outcome": outcome, "values": values},
         headers=automation.headers("manager-1", ()),
     )
@@ -181,7 +181,7 @@ class TestOnboardingProcess:
         assert await inbox(automation) == []  # until the call's time
         automation.advance(25 * 3600 + 0.001)
         again = await automation.eventually(lambda: inbox(automation), lambda found: len(found) == 1)
-        assert [t["title"] for t in again] == ["Was a meeting set?"] and again[0]["task_id"] != tasks[0]["task_id"]
+        assert [t["title"] for t in again] == ["Was a meeting set?"] and again[0]["id"] != tasks[0]["id"]
         await answer(automation, again[0], "meeting", meeting_at="2026-03-05T10:00:00Z")
         assert await inbox(automation) == []  # paused until an hour before the meeting
         assert await automation.commands(NOTIFY) == []
@@ -251,7 +251,7 @@ class TestOnboardingProcess:
 
         for path in ("", "/bpmn"):
             response = await automation.http.get(
-                f"/v1/process-templates/{template['template_id']}{path}",
+                f"/v1/process-templates/{template['id']}{path}",
                 params={"version": str(2**31)},
                 headers=automation.headers(),
             )
@@ -269,9 +269,9 @@ class TestOnboardingProcess:
 
         changed = ONBOARDING.replace("Was the meeting held?", "Did the meeting take place?")
         response = await automation.http.put(
-            f"/v1/process-templates/{template['template_id']}",
+            f"/v1/process-templates/{template['id']}",
             json={"name": "Onboarding", "entity_type_id": "company", "bpmn": changed, "start": STARTS_ON_PROGRESS},
-            headers=automation.headers(),
+            headers={**automation.headers(), "If-Match": '"1"'},
         )
         assert response.json()["version"] == 2
         await answer(automation, (await inbox(automation))[0], "meeting", meeting_at="2026-03-02T12:00:00Z")
@@ -283,7 +283,7 @@ class TestOnboardingProcess:
         assert (instance["template_version"], instance["started_at"]) == (1, "2026-03-02T09:00:00Z")
         assert template["created_at"] == "2026-03-02T09:00:00Z"
         exported = await automation.http.get(
-            f"/v1/process-templates/{template['template_id']}/bpmn", params={"version": 1}, headers=automation.headers()
+            f"/v1/process-templates/{template['id']}/bpmn", params={"version": 1}, headers=automation.headers()
         )
         assert exported.headers["content-type"].startswith("application/xml") and exported.text == ONBOARDING
 
@@ -314,7 +314,7 @@ class TestProcessTimers:
             headers=automation.headers(),
         )
         assert response.status_code == 201, response.text
-        template_id = response.json()["template_id"]
+        template_id = response.json()["id"]
         first = await automation.item("company", assignee="manager-1")
         second = await automation.item("company", assignee="manager-1")
         await automation.eventually(lambda: automation.copy_of(second), lambda copy: copy is not None)
@@ -352,7 +352,7 @@ class TestStartProcessAction:
         template = response.json()
         await automation.add_robot(
             pipeline_id="pipe-1", stage_id="st-onboarding", name="Start onboarding",
-            action={"type": "start_process", "template_id": template["template_id"]},
+            action={"type": "start_process", "template_id": template["id"]},
         )  # fmt: skip
         item_id = await automation.item("company", assignee="manager-1", industry="Housing & utilities")
         await automation.move(item_id, "company", "pipe-1", None, "st-onboarding")
@@ -421,7 +421,7 @@ class TestCallActivity:
 
         started = await automation.http.post(
             "/v1/processes",
-            json={"template_id": contract.json()["template_id"], "item_id": item_id},
+            json={"template_id": contract.json()["id"], "item_id": item_id},
             headers=automation.headers(),
         )
         assert started.status_code == 201, started.text
@@ -440,20 +440,42 @@ class TestCallActivity:
         assert [c["changes"] for c in statuses] == [{"fields": {"status": "Checking"}}]
 
 
+class TestTemplateVersions:
+    async def test_a_new_version_names_the_version_it_was_edited_from(self, automation: Automation) -> None:
+        template = await upload(automation)
+        path = f"/v1/process-templates/{template['id']}"
+        body = {"name": "Onboarding", "entity_type_id": "company", "bpmn": ONBOARDING}
+
+        read = await automation.http.get(path, headers=automation.headers())
+        unnamed = await automation.http.put(path, json=body, headers=automation.headers())
+        second = await automation.http.put(
+            path, json=body, headers={**automation.headers(), "If-Match": read.headers["ETag"]}
+        )
+        concurrent = await automation.http.put(path, json=body, headers={**automation.headers(), "If-Match": '"1"'})
+
+        assert read.headers["ETag"] == '"1"'
+        assert unnamed.status_code == 428 and unnamed.json()["type"].endswith("/precondition-required")
+        assert (second.status_code, second.headers["ETag"], second.json()["version"]) == (200, '"2"', 2)
+        assert concurrent.status_code == 412 and concurrent.json()["type"].endswith("/version-mismatch")
+        assert (await automation.http.get(path, headers=automation.headers())).json()["version"] == 2
+
+
 class TestTemplateList:
     async def test_templates_are_listed_newest_version_each_by_page_and_by_type(self, automation: Automation) -> None:
         async def save(name: str, entity_type_id: str, template_id: str | None = None) -> dict[str, Any]:
             body = {"name": name, "entity_type_id": entity_type_id, "bpmn": ONBOARDING}
             path = f"/v1/process-templates/{template_id}" if template_id else "/v1/process-templates"
             response = await (automation.http.put if template_id else automation.http.post)(
-                path, json=body, headers=automation.headers()
+                path, json=body, headers={**automation.headers(), "If-Match": "1"}
             )
             assert response.status_code in (200, 201), response.text
             saved: dict[str, Any] = response.json()
             return saved
 
+        await automation.entity_type("company", code="client")
+        await automation.entity_type("deal")
         first = await save("Onboarding", "company")
-        await save("Onboarding, second version", "company", first["template_id"])
+        await save("Onboarding, second version", "company", first["id"])
         await save("Contract", "company")
         await save("Deal review", "deal")
 
@@ -465,9 +487,16 @@ class TestTemplateList:
         listed = one["items"] + two["items"]
         assert len(one["items"]) == 2 and two["next_cursor"] is None
         assert sorted(t["name"] for t in listed) == ["Contract", "Deal review", "Onboarding, second version"]
-        assert next(t for t in listed if t["template_id"] == first["template_id"])["version"] == 2
+        assert next(t for t in listed if t["id"] == first["id"])["version"] == 2
         assert "bpmn" not in listed[0]
         deals = (await page(entity_type_id="deal")).json()
         assert [t["name"] for t in deals["items"]] == ["Deal review"] and deals["next_cursor"] is None
+        by_code = (await page(entity_type_id="client")).json()["items"]
+        assert [t["name"] for t in by_code] == [
+            t["name"] for t in (await page(entity_type_id="company")).json()["items"]
+        ]
+        assert sorted(t["name"] for t in by_code) == ["Contract", "Onboarding, second version"]
+        unknown = await page(entity_type_id="no-such-type")
+        assert unknown.status_code == 404 and unknown.json()["type"].endswith("/unknown-entity-type")
         refused = await page(cursor="not-ours")
         assert refused.status_code == 422 and refused.json()["type"].endswith("/invalid-cursor")

@@ -92,7 +92,7 @@ class TestRobotsRunWhenAnItemEntersTheirStage:
         )  # fmt: skip
         item_id = await on_stage(automation)
         log = await automation.eventually(lambda: automation.log(item_id), lambda found: len(found["scheduled"]) == 1)
-        assert log["scheduled"][0]["robot_id"] == robot["robot_id"]
+        assert log["scheduled"][0]["robot_id"] == robot["id"]
 
         automation.advance(3599)
         assert await automation.commands(UPDATE) == []
@@ -243,7 +243,7 @@ class TestFailures:
             lambda: automation.copy_of(item_id), lambda copy: copy is not None and copy["fields"]["headline"] == "Short"
         )
         response = await automation.http.post(
-            f"/v1/automation-log/{item_id}/runs/{run['run_id']}/retry", headers=automation.headers()
+            f"/v1/automation-log/{item_id}/runs/{run['id']}/retry", headers=automation.headers()
         )
         assert response.status_code == 202, response.text
         assert (response.json()["status"], response.json()["detail"]["retried_by_hand_at"]) == (
@@ -264,7 +264,7 @@ class TestFailures:
         log = await automation.eventually(lambda: automation.log(item_id), lambda found: len(found["runs"]) == 1)
 
         response = await automation.http.post(
-            f"/v1/automation-log/{item_id}/runs/{log['runs'][0]['run_id']}/retry", headers=automation.headers()
+            f"/v1/automation-log/{item_id}/runs/{log['runs'][0]['id']}/retry", headers=automation.headers()
         )
         assert response.status_code == 409
 
@@ -347,7 +347,7 @@ class TestRobotsApi:
         robot = await automation.add_robot(
             pipeline_id=PIPE, stage_id=PROPOSAL, name="Book", condition=condition, action=action
         )
-        found = await automation.http.get(f"/v1/robots/{robot['robot_id']}", headers=automation.headers())
+        found = await automation.http.get(f"/v1/robots/{robot['id']}", headers=automation.headers())
 
         assert found.json() == robot
         assert robot["condition"] == condition
@@ -362,23 +362,23 @@ class TestRobotsApi:
         )
         tenant = automation.tenant
         automation.tenant = "another-tenant"
-        elsewhere = await automation.http.get(f"/v1/robots/{robot['robot_id']}", headers=automation.headers())
+        elsewhere = await automation.http.get(f"/v1/robots/{robot['id']}", headers=automation.headers())
         automation.tenant = tenant
 
         assert as_manager.status_code == 403
         assert elsewhere.status_code == 404
         listed = await automation.http.get("/v1/robots", params={"pipeline_id": PIPE}, headers=automation.headers())
-        assert [r["name"] for r in listed.json()] == ["Mine"]
+        assert [r["name"] for r in listed.json()["items"]] == ["Mine"]
 
     async def test_changing_a_robot_checks_its_version(self, automation: Automation) -> None:
         robot = await automation.add_robot(pipeline_id=PIPE, stage_id=PROPOSAL, name="One", action={"type": "wait"})
         spec = {"pipeline_id": PIPE, "stage_id": PROPOSAL, "name": "Two", "action": {"type": "wait"}}
 
         changed = await automation.http.put(
-            f"/v1/robots/{robot['robot_id']}", json=spec, headers={**automation.headers(), "If-Match": "1"}
+            f"/v1/robots/{robot['id']}", json=spec, headers={**automation.headers(), "If-Match": "1"}
         )
         stale = await automation.http.put(
-            f"/v1/robots/{robot['robot_id']}", json=spec, headers={**automation.headers(), "If-Match": "1"}
+            f"/v1/robots/{robot['id']}", json=spec, headers={**automation.headers(), "If-Match": "1"}
         )
 
         assert changed.status_code == 200 and changed.json()["version"] == 2
@@ -392,7 +392,7 @@ class TestRobotsApi:
 
         for version in ("-104613", "-1", "0", '"99999999999"', "W/", b"\xb2"):  # the last: a superscript two
             refused = await automation.http.put(
-                f"/v1/robots/{robot['robot_id']}", json=spec, headers={**automation.headers(), "If-Match": version}
+                f"/v1/robots/{robot['id']}", json=spec, headers={**automation.headers(), "If-Match": version}
             )
             assert refused.status_code == 400, refused.text
             assert refused.headers["content-type"].startswith("application/problem+json")
@@ -402,7 +402,7 @@ class TestRobotsApi:
         """Robots parsed If-Match as a bare integer, so the ETag form `"1"` was a 422 (issue #19)."""
         robot = await automation.add_robot(pipeline_id=PIPE, stage_id=PROPOSAL, name="One", action={"type": "wait"})
         path, spec = (
-            f"/v1/robots/{robot['robot_id']}",
+            f"/v1/robots/{robot['id']}",
             {"pipeline_id": PIPE, "stage_id": PROPOSAL, "action": {"type": "wait"}},
         )
 
@@ -418,6 +418,58 @@ class TestRobotsApi:
 
         assert (first.status_code, second.status_code, stale.status_code) == (200, 200, 412)
         assert second.json()["version"] == 3
+
+    async def test_a_change_or_removal_without_if_match_is_refused_and_a_read_gives_the_etag(
+        self, automation: Automation
+    ) -> None:
+        robot = await automation.add_robot(pipeline_id=PIPE, stage_id=PROPOSAL, name="One", action={"type": "wait"})
+        path, spec = (
+            f"/v1/robots/{robot['id']}",
+            {"pipeline_id": PIPE, "stage_id": PROPOSAL, "action": {"type": "wait"}},
+        )
+
+        unnamed_change = await automation.http.put(path, json={**spec, "name": "Two"}, headers=automation.headers())
+        unnamed_removal = await automation.http.delete(path, headers=automation.headers())
+        read = await automation.http.get(path, headers=automation.headers())
+        changed = await automation.http.put(
+            path, json={**spec, "name": "Two"}, headers={**automation.headers(), "If-Match": read.headers["ETag"]}
+        )
+        stale_removal = await automation.http.delete(path, headers={**automation.headers(), "If-Match": '"1"'})
+        removed = await automation.http.delete(
+            path, headers={**automation.headers(), "If-Match": changed.headers["ETag"]}
+        )
+
+        assert (unnamed_change.status_code, unnamed_removal.status_code) == (428, 428)
+        assert unnamed_change.json()["type"].endswith("/precondition-required")
+        assert read.headers["ETag"] == '"1"' and changed.headers["ETag"] == '"2"'
+        assert stale_removal.status_code == 412 and stale_removal.json()["current_version"] == 2
+        assert removed.status_code == 204
+        assert (await automation.http.get(path, headers=automation.headers())).status_code == 404
+
+    async def test_a_pipelines_robots_are_listed_by_stage_and_position_in_pages(self, automation: Automation) -> None:
+        wait = {"type": "wait"}
+        for stage, name, position in [(WON, "Third", 0), (PROPOSAL, "Second", 1), (PROPOSAL, "First", 0)]:
+            await automation.add_robot(pipeline_id=PIPE, stage_id=stage, name=name, position=position, action=wait)
+
+        async def page(**params: Any) -> Any:
+            response = await automation.http.get(
+                "/v1/robots", params={"pipeline_id": PIPE, **params}, headers=automation.headers()
+            )
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        one = await page(limit=2)
+        two = await page(limit=2, cursor=one["next_cursor"])
+        of_stage = await page(stage_id=PROPOSAL)
+        refused = await automation.http.get(
+            "/v1/robots", params={"pipeline_id": PIPE, "cursor": "bm90LW91cnM"}, headers=automation.headers()
+        )
+
+        # By stage id (st-proposal before st-won), then position.
+        assert [r["name"] for r in one["items"] + two["items"]] == ["First", "Second", "Third"]
+        assert two["next_cursor"] is None
+        assert [r["name"] for r in of_stage["items"]] == ["First", "Second"] and of_stage["next_cursor"] is None
+        assert refused.status_code == 422 and refused.json()["type"].endswith("/invalid-cursor")
 
 
 class TestTriggers:
@@ -455,6 +507,53 @@ class TestTriggers:
 
         sent = await automation.eventually(lambda: automation.commands(MOVE), lambda found: len(found) == 1)
         assert sent[0]["to_stage_id"] == WON
+
+    async def test_a_trigger_is_read_with_its_etag_and_changed_or_removed_only_with_if_match(
+        self, automation: Automation
+    ) -> None:
+        spec = {"pipeline_id": PIPE, "stage_id": WON, "name": "Paid", "kind": "webhook"}
+        trigger = await automation.add_trigger(**spec)
+        path = f"/v1/triggers/{trigger['id']}"
+
+        read = await automation.http.get(path, headers=automation.headers())
+        unnamed = await automation.http.put(path, json={**spec, "name": "Settled"}, headers=automation.headers())
+        changed = await automation.http.put(
+            path, json={**spec, "name": "Settled"}, headers={**automation.headers(), "If-Match": read.headers["ETag"]}
+        )
+        stale = await automation.http.delete(path, headers={**automation.headers(), "If-Match": read.headers["ETag"]})
+        unnamed_removal = await automation.http.delete(path, headers=automation.headers())
+        removed = await automation.http.delete(
+            path, headers={**automation.headers(), "If-Match": changed.headers["ETag"]}
+        )
+
+        assert read.status_code == 200 and read.headers["ETag"] == '"1"' and "webhook_path" not in read.json()
+        assert {k: read.json()[k] for k in ("id", "version", "name")} == {
+            "id": trigger["id"],
+            "version": 1,
+            "name": "Paid",
+        }
+        assert (unnamed.status_code, unnamed_removal.status_code) == (428, 428)
+        assert (changed.status_code, changed.headers["ETag"], changed.json()["name"]) == (200, '"2"', "Settled")
+        assert stale.status_code == 412 and stale.json()["type"].endswith("/version-mismatch")
+        assert removed.status_code == 204
+        assert (await automation.http.get(path, headers=automation.headers())).status_code == 404
+
+    async def test_a_pipelines_triggers_are_listed_by_name_in_pages(self, automation: Automation) -> None:
+        for name in ("Refund", "Paid", "Cancelled"):
+            await automation.add_trigger(pipeline_id=PIPE, stage_id=WON, name=name, kind="webhook")
+
+        async def page(**params: Any) -> Any:
+            response = await automation.http.get(
+                "/v1/triggers", params={"pipeline_id": PIPE, **params}, headers=automation.headers()
+            )
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        one = await page(limit=2)
+        two = await page(limit=2, cursor=one["next_cursor"])
+
+        assert [t["name"] for t in one["items"] + two["items"]] == ["Cancelled", "Paid", "Refund"]
+        assert two["next_cursor"] is None and "webhook_path" not in one["items"][0]
 
 
 class TestListFields:

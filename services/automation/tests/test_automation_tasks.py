@@ -59,7 +59,7 @@ async def item_on_stage(automation: Automation) -> str:
 async def inbox(automation: Automation, user: str, roles: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     response = await automation.http.get("/v1/tasks/inbox", headers=automation.headers(user, roles))
     assert response.status_code == 200, response.text
-    found: list[dict[str, Any]] = response.json()
+    found: list[dict[str, Any]] = response.json()["items"]
     return found
 
 
@@ -94,18 +94,18 @@ class TestTaskInbox:
         task = tasks[0]
         assert task["title"].startswith("Was a meeting set with Deal")
         assert (task["assignee_role"], task["candidate_user_ids"]) == ("manager", ["m-1", "sub-1"])
-        assert [t["task_id"] for t in await inbox(automation, "sub-1")] == [task["task_id"]]
+        assert [t["id"] for t in await inbox(automation, "sub-1")] == [task["id"]]
         assert await inbox(automation, "m-2") == []
 
         missing = await automation.http.post(
-            f"/v1/tasks/{task['task_id']}/complete",
+            f"/v1/tasks/{task['id']}/complete",
             json={"outcome": "meeting"},
             headers=automation.headers("sub-1", ()),
         )
         assert missing.status_code == 422
         assert missing.json()["errors"] == [{"field": "/values/meeting_at", "message": "required"}]
         done = await automation.http.post(
-            f"/v1/tasks/{task['task_id']}/complete",
+            f"/v1/tasks/{task['id']}/complete",
             json={"outcome": "meeting", "values": {"meeting_at": "2026-03-09T10:00:00Z"}},
             headers=automation.headers("sub-1", ()),
         )
@@ -113,7 +113,7 @@ class TestTaskInbox:
         assert (done.json()["status"], done.json()["completed_by"]) == ("completed", "sub-1")
         assert await inbox(automation, "m-1") == []
         again = await automation.http.post(
-            f"/v1/tasks/{task['task_id']}/complete", json={"outcome": "reject"}, headers=automation.headers("m-1", ())
+            f"/v1/tasks/{task['id']}/complete", json={"outcome": "reject"}, headers=automation.headers("m-1", ())
         )
         assert again.status_code == 409
         completed = await automation.commands("conveyor.automation.task.completed.v1")
@@ -134,18 +134,18 @@ class TestTaskInbox:
         automation.advance(3601)
         assert (await inbox(automation, "manager-1"))[0]["overdue"] is True
         stranger = await automation.http.post(
-            f"/v1/tasks/{tasks[0]['task_id']}/delegate", json={"to_user_id": "manager-3"},
+            f"/v1/tasks/{tasks[0]['id']}/delegate", json={"to_user_id": "manager-3"},
             headers=automation.headers("manager-3", ()),
         )  # fmt: skip
         handed = await automation.http.post(
-            f"/v1/tasks/{tasks[0]['task_id']}/delegate", json={"to_user_id": "manager-3"},
+            f"/v1/tasks/{tasks[0]['id']}/delegate", json={"to_user_id": "manager-3"},
             headers=automation.headers("manager-1", ()),
         )  # fmt: skip
 
         assert stranger.status_code == 403
         assert handed.status_code == 200, handed.text
         assert await inbox(automation, "manager-1") == []
-        assert [t["task_id"] for t in await inbox(automation, "manager-3")] == [tasks[0]["task_id"]]
+        assert [t["id"] for t in await inbox(automation, "manager-3")] == [tasks[0]["id"]]
 
     async def test_a_substitute_sees_the_tasks_of_someone_away_now(self, automation: Automation) -> None:
         await automation.user("manager-1", "Olga O")
@@ -163,6 +163,29 @@ class TestTaskInbox:
         await automation.publish(away, subject="abs-9")
         await directory_has(automation, users=2, absences=1)
 
-        assert [t["task_id"] for t in await inbox(automation, "sub-9")] == [tasks[0]["task_id"]]
+        assert [t["id"] for t in await inbox(automation, "sub-9")] == [tasks[0]["id"]]
         automation.advance(3 * 86400)
         assert await inbox(automation, "sub-9") == []
+
+    async def test_the_inbox_comes_in_pages_soonest_due_first_and_undated_last(self, automation: Automation) -> None:
+        await automation.user("manager-1", "Olga O")
+        await directory_has(automation, users=1)
+        for position, (title, due) in enumerate([("Undated", None), ("Later", 7200), ("Sooner", 600)]):
+            action = {"type": "create_task", "title": title, "assignee": {"kind": "assignee"}, "due_in_seconds": due}
+            await automation.add_robot(pipeline_id=PIPE, stage_id=STAGE, name=title, position=position, action=action)
+        await item_on_stage(automation)
+        await automation.eventually(lambda: inbox(automation, "manager-1"), lambda found: len(found) == 3)
+
+        titles, cursor, pages = [], None, 0
+        while True:
+            params = {"limit": 1} | ({"cursor": cursor} if cursor else {})
+            response = await automation.http.get(
+                "/v1/tasks/inbox", params=params, headers=automation.headers("manager-1", ())
+            )
+            assert response.status_code == 200, response.text
+            titles += [t["title"] for t in response.json()["items"]]
+            cursor, pages = response.json()["next_cursor"], pages + 1
+            if cursor is None:
+                break
+
+        assert (titles, pages) == (["Sooner", "Later", "Undated"], 3)

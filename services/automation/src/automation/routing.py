@@ -18,7 +18,7 @@ from conveyor_messaging.follow_ups import FollowUpHandler, with_work_after_the_f
 from conveyor_messaging.runtime import Subscription
 
 from automation import follow_ups
-from automation.handlers import calendar_held, processes, reactions, run_robot
+from automation.handlers import calendar_held, entity_types, processes, reactions, run_robot
 
 # The same store the service's backbone appends with: it holds SQL, no connection.
 STORE = EventStore(source="/conveyor/automation")
@@ -45,6 +45,7 @@ ITEMS = {
     entities.ItemRestored.type_name: reactions.when_item_restored_release_its_robots,
 }
 DEFINITIONS = {
+    entities.EntityTypeCreated.type_name: entity_types.when_entity_type_created_keep_its_code,
     entities.FieldAdded.type_name: reactions.when_field_defined_keep_its_options,
     entities.FieldChanged.type_name: reactions.when_field_defined_keep_its_options,
     entities.DictionaryCreated.type_name: reactions.when_dictionary_saved_keep_its_options,

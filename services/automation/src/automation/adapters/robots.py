@@ -91,10 +91,16 @@ async def robots_of_stage(
     return await KEPT.read(generation, ("robots_of_stage", tenant_id, stage_id, enabled_only), load)
 
 
-async def robots_of_pipeline(conn: Connection, tenant_id: str, pipeline_id: str) -> list[Robot]:
+async def page_of_pipeline(
+    conn: Connection, tenant_id: str, pipeline_id: str, *, stage_id: str | None, after: tuple[str, int, str] | None,
+    limit: int,
+) -> list[Robot]:  # fmt: skip
+    """A page of the pipeline's robots (of one stage) by stage, position and id, after ``after`` (that key of
+    the last one a page showed)."""
     rows = await conn.fetch(
-        "SELECT * FROM robots WHERE tenant_id = $1 AND pipeline_id = $2 ORDER BY stage_id, position, robot_id",
-        tenant_id,
-        pipeline_id,
-    )
+        "SELECT * FROM robots WHERE tenant_id = $1 AND pipeline_id = $2 AND ($3::text IS NULL OR stage_id = $3)"
+        " AND ($4::text IS NULL OR (stage_id, position, robot_id) > ($4, $5, $6))"
+        " ORDER BY stage_id, position, robot_id LIMIT $7",
+        tenant_id, pipeline_id, stage_id, *(after or (None, None, None)), limit,
+    )  # fmt: skip
     return [_robot(row) for row in rows]

@@ -99,7 +99,7 @@ async def reassign(conn: Connection, tenant_id: str, task_id: str, user_id: str)
 
 
 # Open tasks of the user, of a role they hold (the candidates resolved at creation), or of a user
-# who is away now and named them as substitute.
+# who is away now and named them as substitute; soonest due first (tasks without a due date last).
 _INBOX = """
     SELECT t.* FROM tasks t
      WHERE t.tenant_id = $1 AND t.status = 'open'
@@ -108,12 +108,19 @@ _INBOX = """
             OR t.assignee_user_id IN (SELECT a.user_id FROM directory_absences a
                                        WHERE a.tenant_id = $1 AND a.substitute_user_id = $2 AND NOT a.cancelled
                                          AND a.starts_at <= $3 AND $3 < a.ends_at))
-     ORDER BY t.due_at NULLS LAST, t.created_at, t.task_id
-     LIMIT $4"""
+       AND ($5::timestamptz IS NULL OR (COALESCE(t.due_at, 'infinity'), t.created_at, t.task_id)
+                                         > (COALESCE($4::timestamptz, 'infinity'), $5, $6))
+     ORDER BY COALESCE(t.due_at, 'infinity'), t.created_at, t.task_id
+     LIMIT $7"""
 
 
-async def inbox(conn: Connection, tenant_id: str, user_id: str, now: datetime, *, limit: int = 200) -> list[Task]:
-    return [_task(row) for row in await conn.fetch(_INBOX, tenant_id, user_id, now, limit)]
+async def inbox(
+    conn: Connection, tenant_id: str, user_id: str, now: datetime, *,
+    after: tuple[datetime | None, datetime, str] | None = None, limit: int = 200,
+) -> list[Task]:  # fmt: skip
+    """A page of the user's inbox after ``after`` (`(due_at, created_at, task_id)` of the last task a page showed)."""
+    due, created, task_id = after or (None, None, None)
+    return [_task(row) for row in await conn.fetch(_INBOX, tenant_id, user_id, now, due, created, task_id, limit)]
 
 
 async def may_act_on(conn: Connection, tenant_id: str, task: Task, user_id: str, now: datetime) -> bool:

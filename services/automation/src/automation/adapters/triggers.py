@@ -92,3 +92,15 @@ async def triggers_of_pipeline(
         return [_trigger(row) for row in rows]
 
     return await KEPT.read(generation, ("triggers_of_pipeline", tenant_id, pipeline_id, kind), load)
+
+
+async def page_of_pipeline(
+    conn: Connection, tenant_id: str, pipeline_id: str, *, after: tuple[str, str] | None, limit: int
+) -> list[Trigger]:
+    """A page of the pipeline's triggers by name and id, after ``after`` (that key of the last one a page showed)."""
+    rows = await conn.fetch(
+        "SELECT * FROM triggers WHERE tenant_id = $1 AND pipeline_id = $2"
+        " AND ($3::text IS NULL OR (name, trigger_id) > ($3, $4)) ORDER BY name, trigger_id LIMIT $5",
+        tenant_id, pipeline_id, *(after or (None, None)), limit,
+    )  # fmt: skip
+    return [_trigger(row) for row in rows]

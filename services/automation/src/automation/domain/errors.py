@@ -3,7 +3,7 @@ Kafka reactions and timers alike, mapped to problem+json at the HTTP edge (`conv
 
 from __future__ import annotations
 
-from conveyor_kit.domain_errors import Conflict, Forbidden, Invalid, NotFound
+from conveyor_kit.domain_errors import Conflict, Forbidden, Invalid, NotFound, StaleVersion
 
 __all__ = ["Forbidden", "NotFound"]  # the generic kinds, raised as they are
 
@@ -30,3 +30,13 @@ class TaskClosed(Conflict):
 
 class TriggerDisabled(Conflict):
     title, slug = "Trigger disabled", "trigger-disabled"
+
+
+class UnknownEntityType(NotFound):
+    title, slug = "Unknown entity type", "unknown-entity-type"
+
+
+def check_version(what: str, current: int, expected: int | None) -> None:
+    """Refuse a change made from a version ``what`` has left behind (If-Match; 412 at the edge); None: any."""
+    if expected is not None and expected != current:
+        raise StaleVersion(f"{what} is at version {current}", expected=expected, current=current)

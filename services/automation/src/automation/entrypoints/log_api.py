@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1", tags=["automation log"], responses=problem_resp
 
 def run_view(run: runs.Run) -> dict[str, Any]:
     return {
-        "run_id": run.run_id, "item_id": run.item_id, "source_kind": run.source_kind, "source_id": run.source_id,
+        "id": run.run_id, "item_id": run.item_id, "source_kind": run.source_kind, "source_id": run.source_id,
         "source_name": run.source_name, "status": run.status, "attempts": run.attempts, "due_at": run.due_at,
         "error": run.last_error, "detail": run.detail, "created_at": run.created_at, "finished_at": run.finished_at,
     }  # fmt: skip

@@ -8,7 +8,7 @@ from conveyor_kit.api_models import ApiModel, Timestamp
 from pydantic import ConfigDict, Field
 
 _RUN_EXAMPLE: dict[str, Any] = {
-    "run_id": "3c9a4f7e-1b2d-5e6f-8a9b-0c1d2e3f4a5b",
+    "id": "3c9a4f7e-1b2d-5e6f-8a9b-0c1d2e3f4a5b",
     "item_id": "item-4711",
     "source_kind": "robot",
     "source_id": "5f0c6d0e-3b8a-4d52-9a51-2f7f0f3c9e41",
@@ -28,7 +28,7 @@ class AutomationRun(ApiModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_RUN_EXAMPLE]})
 
-    run_id: str
+    id: str
     item_id: str
     source_kind: str = Field(description="What ran: `robot` or `trigger`.")
     source_id: str = Field(description="The robot's or trigger's id.")

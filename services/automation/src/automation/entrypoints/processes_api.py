@@ -9,15 +9,19 @@ from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses, text_body
 from conveyor_kit.pagination import Cursor, Limit, decode_cursor, encode_cursor, invalid_cursor
 from conveyor_kit.problems import not_found
+from conveyor_kit.versions import expected_version
+from conveyor_messaging.db import Connection
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from automation.adapters import items
 from automation.adapters import processes as rows
 from automation.adapters.access import may_read
+from automation.adapters.entity_types import entity_type_id_of
+from automation.domain import errors
 from automation.domain import processes as engine
 from automation.domain.process_start import StartRule
-from automation.entrypoints.deps import CtxDep
+from automation.entrypoints.deps import CtxDep, EntityTypeIdOrCode, IfMatch, tag
 from automation.entrypoints.processes_models import ProcessInstance, ProcessTemplate
 from automation.handlers.processes import save_template, start_process
 
@@ -38,68 +42,87 @@ class ProcessTemplateBody(BaseModel):
     start: StartRule = StartRule()
 
 
-def template_view(t: rows.TemplateRow) -> dict[str, Any]:
+def template_view(t: rows.TemplateRow, response: Response | None = None) -> dict[str, Any]:
+    if response is not None:
+        tag(response, t.version)
     return {
-        "template_id": t.template_id, "version": t.version, "name": t.name, "process_id": t.process_id,
+        "id": t.template_id, "version": t.version, "name": t.name, "process_id": t.process_id,
         "entity_type_id": t.entity_type_id, "start": t.start, "created_at": t.created_at,
     }  # fmt: skip
 
 
 def instance_view(i: rows.InstanceRow) -> dict[str, Any]:
     return {
-        "instance_id": i.instance_id, "template_id": i.template_id, "template_version": i.template_version,
+        "id": i.instance_id, "template_id": i.template_id, "template_version": i.template_version,
         "item_id": i.item_id, "status": i.status, "started_at": i.started_at, "updated_at": i.updated_at,
     }  # fmt: skip
 
 
+async def entity_type_of(conn: Connection, tenant_id: str, id_or_code: str) -> str:
+    found = await entity_type_id_of(conn, tenant_id, id_or_code)
+    if found is None:
+        raise errors.UnknownEntityType(f"no entity type {id_or_code}")
+    return found
+
+
 @router.post("/process-templates", status_code=201, response_model=ProcessTemplate)
-async def add_template(ctx: CtxDep, body: ProcessTemplateBody) -> dict[str, Any]:
+async def add_template(ctx: CtxDep, body: ProcessTemplateBody, response: Response) -> dict[str, Any]:
     ctx.require_admin()
     async with ctx.pool.acquire() as conn, conn.transaction():
         template = await save_template(
             conn, ctx.store, tenant_id=ctx.tenant_id, name=body.name, entity_type_id=body.entity_type_id,
             bpmn=body.bpmn, process_id=body.process_id, start=body.start, actor=ctx.actor, now=ctx.now(),
         )  # fmt: skip
-    return template_view(template)
+    return template_view(template, response)
 
 
-@router.put("/process-templates/{template_id}", response_model=ProcessTemplate)
-async def new_template_version(ctx: CtxDep, template_id: str, body: ProcessTemplateBody) -> dict[str, Any]:
+@router.put("/process-templates/{template_id}", response_model=ProcessTemplate, responses=problem_responses(412, 428))
+async def new_template_version(
+    ctx: CtxDep, template_id: str, body: ProcessTemplateBody, response: Response, if_match: IfMatch = None
+) -> dict[str, Any]:
+    """Upload the template's next version (If-Match required: the version it was edited from): 428 without it,
+    412 when another version was uploaded first."""
     ctx.require_admin()
+    version = expected_version(if_match, required=True)
     async with ctx.pool.acquire() as conn, conn.transaction():
         template = await save_template(
             conn, ctx.store, tenant_id=ctx.tenant_id, name=body.name, entity_type_id=body.entity_type_id,
             bpmn=body.bpmn, process_id=body.process_id, start=body.start, actor=ctx.actor, now=ctx.now(),
-            template_id=template_id,
+            template_id=template_id, expected_version=version,
         )  # fmt: skip
-    return template_view(template)
+    return template_view(template, response)
 
 
 @router.get("/process-templates", response_model=Page[ProcessTemplate])
 async def list_templates(
     ctx: CtxDep,
-    entity_type_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    entity_type_id: EntityTypeIdOrCode = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """The tenant's templates, the newest version of each, by id: `{"items": [...], "next_cursor": ...}`."""
+    """The tenant's templates, the newest version of each, by id: `{"items": [...], "next_cursor": ...}`. A type
+    the service does not know is a 404."""
     after = decode_cursor(cursor, 1)
     async with ctx.pool.acquire() as conn:
+        if entity_type_id is not None:
+            entity_type_id = await entity_type_of(conn, ctx.tenant_id, entity_type_id)
         page = await rows.latest_templates(
             conn, ctx.tenant_id, entity_type_id=entity_type_id, after=after[0] if after else None, limit=limit + 1
         )
     more = len(page) > limit
     items = [template_view(t) for t in page[:limit]]
-    return {"items": items, "next_cursor": encode_cursor([items[-1]["template_id"]]) if more else None}
+    return {"items": items, "next_cursor": encode_cursor([items[-1]["id"]]) if more else None}
 
 
 @router.get("/process-templates/{template_id}", response_model=ProcessTemplate)
-async def get_template(ctx: CtxDep, template_id: str, version: Version = None) -> dict[str, Any]:
+async def get_template(ctx: CtxDep, template_id: str, response: Response, version: Version = None) -> dict[str, Any]:
+    """The template's newest version (or ``version``); its version is the ETag to send as `If-Match` with the
+    next upload."""
     async with ctx.pool.acquire() as conn:
         template = await rows.load_template(conn, ctx.tenant_id, template_id, version)
     if template is None:
         raise not_found(f"no process template {template_id}")
-    return template_view(template)
+    return template_view(template, response)
 
 
 @router.get("/process-templates/{template_id}/bpmn", response_class=Response, responses=text_body("application/xml"))

@@ -16,7 +16,7 @@ class ProcessTemplate(ApiModel):
         json_schema_extra={
             "examples": [
                 {
-                    "template_id": "c7a1e3b5-2d4f-4a6b-8c9d-0e1f2a3b4c5d",
+                    "id": "c7a1e3b5-2d4f-4a6b-8c9d-0e1f2a3b4c5d",
                     "version": 2,
                     "name": "Client onboarding",
                     "process_id": "onboarding",
@@ -32,9 +32,10 @@ class ProcessTemplate(ApiModel):
         },
     )
 
-    template_id: str
+    id: str
     version: int = Field(
-        description="Every upload of the template adds a version; processes keep the one they started with."
+        description="Every upload of the template adds a version; processes keep the one they started with. Send "
+        "it back as `If-Match` when uploading the next."
     )
     name: str
     process_id: str = Field(description="The BPMN `<process>` element's id.")
@@ -51,7 +52,7 @@ class ProcessInstance(ApiModel):
         json_schema_extra={
             "examples": [
                 {
-                    "instance_id": "e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b",
+                    "id": "e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b",
                     "template_id": "c7a1e3b5-2d4f-4a6b-8c9d-0e1f2a3b4c5d",
                     "template_version": 2,
                     "item_id": "item-4711",
@@ -63,7 +64,7 @@ class ProcessInstance(ApiModel):
         },
     )
 
-    instance_id: str
+    id: str
     template_id: str
     template_version: int = Field(description="The template's version the process runs.")
     item_id: str

@@ -1,6 +1,6 @@
 """Response models of the robots' routes.
 
-A robot answers as it was written (the request's `RobotSpec`) plus its id and version: the timing,
+A robot answers as it was written (the request's `RobotSpec`) plus its `id` and version: the timing,
 condition and action are the domain's own spec models (each refusing undeclared keys, like
 `ApiModel`), so the request and the answer share one schema per shape."""
 
@@ -21,7 +21,7 @@ class Robot(ApiModel):
         json_schema_extra={
             "examples": [
                 {
-                    "robot_id": "5f0c6d0e-3b8a-4d52-9a51-2f7f0f3c9e41",
+                    "id": "5f0c6d0e-3b8a-4d52-9a51-2f7f0f3c9e41",
                     "version": 3,
                     "pipeline_id": "sales",
                     "stage_id": "proposal",
@@ -42,7 +42,7 @@ class Robot(ApiModel):
         },
     )
 
-    robot_id: str
+    id: str
     version: int = Field(
         description="Grows by one on every change; send it back as `If-Match` to change this version only."
     )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from conveyor_access import ADMIN_ROLE
+from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses
+from conveyor_kit.pagination import Cursor, Limit, decode_cursor, encode_cursor, invalid_cursor
 from conveyor_kit.problems import forbidden, not_found
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,7 +24,7 @@ router = APIRouter(prefix="/v1/tasks", tags=["tasks"], responses=problem_respons
 
 def task_view(task: task_rows.Task, ctx: Ctx) -> dict[str, Any]:
     return {
-        "task_id": task.task_id, "item_id": task.item_id, "title": task.title, "description": task.description,
+        "id": task.task_id, "item_id": task.item_id, "title": task.title, "description": task.description,
         "assignee_user_id": task.assignee_user_id, "assignee_role": task.assignee_role,
         "candidate_user_ids": task.candidate_user_ids, "form": [f.model_dump() for f in task.form],
         "outcomes": [o.model_dump() for o in task.outcomes], "due_at": task.due_at, "overdue": task.overdue(ctx.now()),
@@ -30,12 +33,30 @@ def task_view(task: task_rows.Task, ctx: Ctx) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@router.get("/inbox", response_model=list[InboxTask])
-async def inbox(ctx: CtxDep) -> list[dict[str, Any]]:
-    """The caller's open tasks: theirs, their role's, and those of people they stand in for; overdue marked."""
+@router.get("/inbox", response_model=Page[InboxTask])
+async def inbox(ctx: CtxDep, limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
+    """The caller's open tasks, soonest due first (those without a due date last): theirs, their role's, and
+    those of people they stand in for; overdue marked. `{"items": [...], "next_cursor": ...}`."""
+    after = _inbox_key(decode_cursor(cursor, 3))
     async with ctx.pool.acquire() as conn:
-        found = await task_rows.inbox(conn, ctx.tenant_id, ctx.principal.user_id, ctx.now())
-    return [task_view(t, ctx) for t in found]
+        found = await task_rows.inbox(
+            conn, ctx.tenant_id, ctx.principal.user_id, ctx.now(), after=after, limit=limit + 1
+        )
+    shown = found[:limit]
+    last = shown[-1] if len(found) > limit else None
+    key = [last.due_at and last.due_at.isoformat(), last.created_at.isoformat(), last.task_id] if last else None
+    return {"items": [task_view(t, ctx) for t in shown], "next_cursor": encode_cursor(key) if key else None}
+
+
+def _inbox_key(after: list[Any] | None) -> tuple[datetime | None, datetime, str] | None:
+    """`(due_at, created_at, task_id)` of the last task a page showed."""
+    if after is None:
+        return None
+    due, created, task_id = after
+    try:
+        return (datetime.fromisoformat(due) if due is not None else None, datetime.fromisoformat(created), str(task_id))
+    except (TypeError, ValueError):
+        raise invalid_cursor() from None
 
 
 @router.get("/{task_id}", response_model=InboxTask)
@@ -50,7 +71,7 @@ async def get_task(ctx: CtxDep, task_id: str) -> dict[str, Any]:
     return task_view(task, ctx)
 
 
-class Completion(BaseModel):
+class TaskCompletion(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: str = Field(min_length=1, max_length=100)
@@ -58,7 +79,7 @@ class Completion(BaseModel):
 
 
 @router.post("/{task_id}/complete", response_model=InboxTask)
-async def complete(ctx: CtxDep, task_id: str, body: Completion) -> dict[str, Any]:
+async def complete(ctx: CtxDep, task_id: str, body: TaskCompletion) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn, conn.transaction():
         task = await complete_task(
             conn, ctx.store, tenant_id=ctx.tenant_id, task_id=task_id, outcome=body.outcome, values=body.values,
@@ -68,14 +89,14 @@ async def complete(ctx: CtxDep, task_id: str, body: Completion) -> dict[str, Any
     return task_view(task, ctx)
 
 
-class Delegation(BaseModel):
+class TaskDelegation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     to_user_id: str = Field(min_length=1, max_length=200)
 
 
 @router.post("/{task_id}/delegate", response_model=InboxTask)
-async def delegate(ctx: CtxDep, task_id: str, body: Delegation) -> dict[str, Any]:
+async def delegate(ctx: CtxDep, task_id: str, body: TaskDelegation) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn, conn.transaction():
         task = await delegate_task(
             conn, ctx.store, tenant_id=ctx.tenant_id, task_id=task_id, to_user_id=body.to_user_id,

@@ -19,7 +19,7 @@ class InboxTask(ApiModel):
         json_schema_extra={
             "examples": [
                 {
-                    "task_id": "b3d1f0a2-9c8e-4f7a-a6b5-4c3d2e1f0a9b",
+                    "id": "b3d1f0a2-9c8e-4f7a-a6b5-4c3d2e1f0a9b",
                     "item_id": "item-4711",
                     "title": "Was a meeting set with ACME Ltd?",
                     "description": None,
@@ -45,7 +45,7 @@ class InboxTask(ApiModel):
         },
     )
 
-    task_id: str
+    id: str
     item_id: str | None = Field(description="The item the task is about, if any.")
     title: str
     description: str | None

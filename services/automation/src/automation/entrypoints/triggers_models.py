@@ -12,7 +12,7 @@ from automation.domain.conditions import FieldCondition
 from automation.domain.triggers import TriggerKind
 
 _EXAMPLE: dict[str, Any] = {
-    "trigger_id": "9d1e7a52-6c1b-4f0e-8a43-0b7c2d5e8f10",
+    "id": "9d1e7a52-6c1b-4f0e-8a43-0b7c2d5e8f10",
     "version": 1,
     "pipeline_id": "sales",
     "stage_id": "paid",
@@ -35,8 +35,10 @@ class StageTrigger(ApiModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
 
-    trigger_id: str
-    version: int = Field(description="Grows by one on every change.")
+    id: str
+    version: int = Field(
+        description="Grows by one on every change; send it back as `If-Match` to change this version only."
+    )
     pipeline_id: str
     stage_id: str = Field(description="Where the trigger moves the item.")
     name: str

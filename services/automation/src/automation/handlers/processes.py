@@ -40,8 +40,10 @@ ACTIONS: TypeAdapter[Action] = TypeAdapter(Action)
 async def save_template(
     conn: Connection, store: EventStore, *, tenant_id: str, name: str, entity_type_id: str, bpmn: str,
     process_id: str | None, start: StartRule, actor: Actor, now: datetime, template_id: str | None = None,
+    expected_version: int | None = None,
 ) -> rows.TemplateRow:  # fmt: skip
-    """A new template, or a new version of one; the BPMN must parse and every expression be safe (422)."""
+    """A new template, or a new version of one (only if the newest is still ``expected_version``, when given);
+    the BPMN must parse and every expression be safe (422)."""
     try:
         called = await called_templates(conn, tenant_id, bpmn)
         parsed = engine.parse_template(bpmn, process_id, {p: t.bpmn for p, t in called.items()})
@@ -50,6 +52,8 @@ async def save_template(
     previous = await rows.load_template(conn, tenant_id, template_id) if template_id else None
     if template_id and previous is None:
         raise errors.NotFound(f"no process template {template_id}")
+    if previous is not None:
+        errors.check_version(f"process template {template_id}", previous.version, expected_version)
     template = rows.TemplateRow(
         template_id=template_id or str(uuid.uuid4()), version=(previous.version if previous else 0) + 1, name=name,
         process_id=parsed.process_id, entity_type_id=entity_type_id, start=start.model_dump(mode="json"), bpmn=bpmn,

@@ -19,12 +19,14 @@ async def save_robot(
     conn: Connection, store: EventStore, *, tenant_id: str, spec: RobotSpec, actor: Actor, robot_id: str | None = None,
     expected_version: int | None = None, now: datetime,
 ) -> robot_rows.Robot:  # fmt: skip
-    """Add a robot to a stage, or change one (optionally only if it is still at ``expected_version``).
+    """Add a robot to a stage, or change one (only if it is still at ``expected_version``, when given).
 
     Items already on the stage keep the runs scheduled for them; the change applies to later entries."""
     existing = await robot_rows.load_robot(conn, tenant_id, robot_id) if robot_id else None
     if robot_id and existing is None:
         raise errors.NotFound(f"no robot {robot_id}")
+    if existing is not None:
+        errors.check_version(f"robot {existing.robot_id}", existing.version, expected_version)
     version = existing.version if existing else NO_STREAM
     robot = robot_rows.Robot(robot_id=robot_id or str(uuid.uuid4()), spec=spec, version=version + 1)
     await robot_rows.save_robot(conn, tenant_id, robot)
@@ -36,19 +38,22 @@ async def save_robot(
     )  # fmt: skip
     await store.append(
         conn, stream_id=f"robot-{robot.robot_id}", tenant_id=tenant_id, aggregate_type="robot",
-        expected_version=expected_version if expected_version is not None else version,
+        expected_version=version,
         events=[NewEvent.of(saved)], actor=actor, now=now,
     )  # fmt: skip
     return robot
 
 
 async def remove_robot(
-    conn: Connection, store: EventStore, *, tenant_id: str, robot_id: str, actor: Actor, now: datetime
-) -> None:
-    """Remove a robot; timers already set for it find it gone and do nothing."""
+    conn: Connection, store: EventStore, *, tenant_id: str, robot_id: str, actor: Actor, now: datetime,
+    expected_version: int | None = None,
+) -> None:  # fmt: skip
+    """Remove a robot (only if it is still at ``expected_version``, when given); timers already set for it find
+    it gone and do nothing."""
     existing = await robot_rows.load_robot(conn, tenant_id, robot_id)
     if existing is None:
         raise errors.NotFound(f"no robot {robot_id}")
+    errors.check_version(f"robot {robot_id}", existing.version, expected_version)
     await robot_rows.delete_robot(conn, tenant_id, robot_id)
     removed = RobotRemoved(robot_id=robot_id, pipeline_id=existing.spec.pipeline_id, stage_id=existing.spec.stage_id)
     await store.append(

@@ -40,12 +40,16 @@ async def save_trigger(
     spec: TriggerSpec,
     actor: Actor,
     trigger_id: str | None = None,
+    expected_version: int | None = None,
     now: datetime,
 ) -> tuple[trigger_rows.Trigger, str | None]:
-    """Add a trigger (with a new webhook secret, returned once) or change one; its secret stays."""
+    """Add a trigger (with a new webhook secret, returned once) or change one (only if it is still at
+    ``expected_version``, when given); its secret stays."""
     existing = await trigger_rows.load_trigger(conn, tenant_id, trigger_id) if trigger_id else None
     if trigger_id and existing is None:
         raise errors.NotFound(f"no trigger {trigger_id}")
+    if existing is not None:
+        errors.check_version(f"trigger {existing.trigger_id}", existing.version, expected_version)
     secret = secrets.token_urlsafe(24) if existing is None else None
     trigger = trigger_rows.Trigger(
         trigger_id=trigger_id or str(uuid.uuid4()),
@@ -67,11 +71,13 @@ async def save_trigger(
 
 
 async def remove_trigger(
-    conn: Connection, store: EventStore, *, tenant_id: str, trigger_id: str, actor: Actor, now: datetime
-) -> None:
+    conn: Connection, store: EventStore, *, tenant_id: str, trigger_id: str, actor: Actor, now: datetime,
+    expected_version: int | None = None,
+) -> None:  # fmt: skip
     existing = await trigger_rows.load_trigger(conn, tenant_id, trigger_id)
     if existing is None:
         raise errors.NotFound(f"no trigger {trigger_id}")
+    errors.check_version(f"trigger {trigger_id}", existing.version, expected_version)
     await trigger_rows.delete_trigger(conn, tenant_id, trigger_id)
     await rearm_for_trigger(conn, tenant_id, trigger_id, before=existing.spec, after=None)
     await store.append(
