@@ -97,7 +97,8 @@ export interface paths {
         };
         /**
          * List Entries
-         * @description The caller's entries (organizer or attendee) sharing time with [from, to); ``overlaps`` marks clashes.
+         * @description The caller's entries (organizer or attendee) sharing time with [from, to), by start then id;
+         *     ``overlaps`` marks those that clash with another entry of the range, on this page or another.
          */
         get: operations["notifications_list_entries"];
         put?: never;
@@ -119,7 +120,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Entry */
+        /**
+         * Get Entry
+         * @description One entry, its version as the `ETag` to send back as `If-Match` when changing or cancelling it.
+         */
         get: operations["notifications_get_entry"];
         put?: never;
         post?: never;
@@ -127,8 +131,9 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Update Entry
-         * @description Change an entry the caller organises or attends; its reminders move with it. A stale If-Match is a 412.
+         * Change an entry (If-Match required)
+         * @description Change an entry the caller organises or attends; its reminders move with it. If-Match names the
+         *     version read: 428 without it, 412 when it is stale.
          */
         patch: operations["notifications_update_entry"];
         trace?: never;
@@ -143,9 +148,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Cancel
+         * Cancel an entry (If-Match required)
          * @description Cancel an entry: an action, not a deletion (docs/api-conventions.md): the entry stays readable with
-         *     status `cancelled`, its pending reminders are dropped, and feeds show it cancelled.
+         *     status `cancelled`, its pending reminders are dropped, and feeds show it cancelled. If-Match names the
+         *     version read: 428 without it, 412 when it is stale.
          */
         post: operations["notifications_cancel"];
         delete?: never;
@@ -205,7 +211,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tenant's dictionaries */
+        /** The tenant's dictionaries, by name */
         get: operations["entities_list_dictionaries"];
         put?: never;
         /** Define a dictionary */
@@ -230,7 +236,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Rename a dictionary or change its options (ids are kept) */
+        /** Rename a dictionary or change its options, ids kept (If-Match required) */
         patch: operations["entities_change_dictionary"];
         trace?: never;
     };
@@ -241,7 +247,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Absences */
+        /**
+         * List Absences
+         * @description Absences by start, cancelled ones included: `{"items": [...], "next_cursor": ...}`.
+         */
         get: operations["entities_list_absences"];
         put?: never;
         /** Record Absence */
@@ -269,7 +278,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/directory/departments": {
+    "/v1/directory/department-tree": {
         parameters: {
             query?: never;
             header?: never;
@@ -278,9 +287,30 @@ export interface paths {
         };
         /**
          * Department Tree
-         * @description The tenant's departments as a tree: top departments, each with its sub-departments.
+         * @description The tenant's departments as a tree, read whole: top departments, each with its sub-departments.
          */
         get: operations["entities_department_tree"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/directory/departments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Departments
+         * @description The tenant's departments by name, each naming its `parent_id`: `{"items": [...], "next_cursor": ...}`
+         *     (`GET /v1/directory/department-tree` gives them all as a tree).
+         */
+        get: operations["entities_list_departments"];
         put?: never;
         /** Create Department */
         post: operations["entities_create_department"];
@@ -333,7 +363,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Users */
+        /**
+         * List Users
+         * @description The tenant's users by name, active ones unless asked: `{"items": [...], "next_cursor": ...}`.
+         */
         get: operations["entities_list_users"];
         put?: never;
         /** Register User */
@@ -386,7 +419,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tenant's entity types */
+        /** The tenant's entity types, by name */
         get: operations["entities_list_types"];
         put?: never;
         /** Define an entity type */
@@ -404,14 +437,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An entity type with its fields (hidden ones included, marked) */
+        /** An entity type with its fields (hidden ones included, marked), by its id or its code */
         get: operations["entities_read_entity_type"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Rename an entity type or change some settings */
+        /** Rename an entity type or change some settings (If-Match required) */
         patch: operations["entities_change_entity_type"];
         trace?: never;
     };
@@ -424,7 +457,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Archive an entity type: no new items, the rest stays readable */
+        /** Archive an entity type: no new items, the rest stays readable (If-Match required) */
         post: operations["entities_archive"];
         delete?: never;
         options?: never;
@@ -441,7 +474,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add a custom field */
+        /** Add a custom field (the ETag answered is the type's new version) */
         post: operations["entities_create_field"];
         delete?: never;
         options?: never;
@@ -459,11 +492,11 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove a field: hidden, its values kept */
+        /** Remove a field: hidden, its values kept (If-Match required: the type's ETag) */
         delete: operations["entities_remove_field"];
         options?: never;
         head?: never;
-        /** Change a field (never its code, kind or multiplicity) */
+        /** Change a field, never its code, kind or multiplicity (If-Match required: the type's ETag) */
         patch: operations["entities_update_field"];
         trace?: never;
     };
@@ -476,7 +509,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Bring a removed field back, with its values */
+        /** Bring a removed field back, with its values (If-Match required: the type's ETag) */
         post: operations["entities_restore_field"];
         delete?: never;
         options?: never;
@@ -658,7 +691,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Linked */
+        /**
+         * Get Linked
+         * @description The items linked to this one in the relation (its children, or a child's parents) that the caller
+         *     may read, in the order they were linked.
+         */
         get: operations["entities_get_linked"];
         put?: never;
         post?: never;
@@ -695,7 +732,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Remove an item in the recycle bin for good */
+        /** Remove an item in the recycle bin for good (If-Match required) */
         post: operations["entities_purge"];
         delete?: never;
         options?: never;
@@ -712,7 +749,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Bring an item back from the recycle bin */
+        /** Bring an item back from the recycle bin (If-Match required) */
         post: operations["entities_restore"];
         delete?: never;
         options?: never;
@@ -763,7 +800,8 @@ export interface paths {
         };
         /**
          * List Notifications
-         * @description Newest first; page with ``before_time``/``before_id`` from the last item.
+         * @description The caller's notifications, newest first (``unread``: only those not read yet); the count still unread
+         *     is `GET /v1/notifications/unread-count`.
          */
         get: operations["notifications_list_notifications"];
         put?: never;
@@ -857,8 +895,9 @@ export interface paths {
         };
         /**
          * List Pipelines
-         * @description The type's pipelines. A type this service has not heard of yet has none: send the consistency
-         *     token of its creation to wait for it.
+         * @description The type's pipelines in their order (`sort`), with their stages: `{"items": [...], "next_cursor": ...}`.
+         *     A type this service has not heard of yet is a 404: send the consistency token of its creation to wait
+         *     for it.
          */
         get: operations["pipelines_list_pipelines"];
         put?: never;
@@ -1063,7 +1102,8 @@ export interface paths {
         };
         /**
          * List Templates
-         * @description The tenant's templates, the newest version of each, by id: `{"items": [...], "next_cursor": ...}`.
+         * @description The tenant's templates, the newest version of each, by id: `{"items": [...], "next_cursor": ...}`. A type
+         *     the service does not know is a 404.
          */
         get: operations["automation_list_templates"];
         put?: never;
@@ -1082,9 +1122,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Template */
+        /**
+         * Get Template
+         * @description The template's newest version (or ``version``); its version is the ETag to send as `If-Match` with the
+         *     next upload.
+         */
         get: operations["automation_get_template"];
-        /** New Template Version */
+        /**
+         * New Template Version
+         * @description Upload the template's next version (If-Match required: the version it was edited from): 428 without it,
+         *     412 when another version was uploaded first.
+         */
         put: operations["automation_new_template_version"];
         post?: never;
         delete?: never;
@@ -1161,7 +1209,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Products */
+        /**
+         * Get Products
+         * @description The tenant's products by name: `{"items": [...], "next_cursor": ...}`.
+         */
         get: operations["entities_get_products"];
         put?: never;
         /** Post Product */
@@ -1179,14 +1230,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Product */
+        /**
+         * Get Product
+         * @description The product; its version is the ETag.
+         */
         get: operations["entities_get_product"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Patch Product */
+        /** Change a product's values (If-Match required) */
         patch: operations["entities_patch_product"];
         trace?: never;
     };
@@ -1197,7 +1251,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Product Items */
+        /**
+         * Get Product Items
+         * @description The live items bound to the product that the caller may read, oldest first:
+         *     `{"items": [...], "next_cursor": ...}`.
+         */
         get: operations["entities_get_product_items"];
         put?: never;
         post?: never;
@@ -1235,7 +1293,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Relations */
+        /**
+         * Get Relations
+         * @description The tenant's relations by name (with a type: those where it is the parent or the child).
+         */
         get: operations["entities_get_relations"];
         put?: never;
         /** Post Relation */
@@ -1431,7 +1492,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Robots */
+        /**
+         * List Robots
+         * @description The pipeline's robots (of one stage) by stage and position: `{"items": [...], "next_cursor": ...}`.
+         */
         get: operations["automation_list_robots"];
         put?: never;
         /** Add Robot */
@@ -1449,12 +1513,21 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Robot */
+        /**
+         * Get Robot
+         * @description The robot; its version is the ETag to send as `If-Match` when changing or removing it.
+         */
         get: operations["automation_get_robot"];
-        /** Change Robot */
+        /**
+         * Change Robot
+         * @description Replace the robot (If-Match required): 428 without it, 412 when another change came first.
+         */
         put: operations["automation_change_robot"];
         post?: never;
-        /** Delete Robot */
+        /**
+         * Delete Robot
+         * @description Remove the robot (If-Match required): 428 without it, 412 when another change came first.
+         */
         delete: operations["automation_delete_robot"];
         options?: never;
         head?: never;
@@ -1468,7 +1541,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Rules */
+        /**
+         * Get Rules
+         * @description The tenant's roll-up rules in the order they were defined.
+         */
         get: operations["entities_get_rules"];
         put?: never;
         /** Post Rule */
@@ -1512,7 +1588,7 @@ export interface paths {
         };
         /**
          * Stage Departments
-         * @description Every stage of the caller's tenant given a department, by stage id.
+         * @description The stages of the caller's tenant given a department, by stage id: `{"items": [...], "next_cursor": ...}`.
          */
         get: operations["reporting_stage_departments"];
         put?: never;
@@ -1603,7 +1679,8 @@ export interface paths {
         };
         /**
          * Inbox
-         * @description The caller's open tasks: theirs, their role's, and those of people they stand in for; overdue marked.
+         * @description The caller's open tasks, soonest due first (those without a due date last): theirs, their role's, and
+         *     those of people they stand in for; overdue marked. `{"items": [...], "next_cursor": ...}`.
          */
         get: operations["automation_inbox"];
         put?: never;
@@ -1621,7 +1698,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Templates */
+        /**
+         * List Templates
+         * @description The tenant's templates, by id.
+         */
         get: operations["notifications_list_templates"];
         put?: never;
         post?: never;
@@ -1679,7 +1759,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Triggers */
+        /**
+         * List Triggers
+         * @description The pipeline's triggers by name: `{"items": [...], "next_cursor": ...}`.
+         */
         get: operations["automation_list_triggers"];
         put?: never;
         /** Add Trigger */
@@ -1697,11 +1780,22 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        /** Change Trigger */
+        /**
+         * Get Trigger
+         * @description The trigger (without its secret); its version is the ETag to send as `If-Match` when changing it.
+         */
+        get: operations["automation_get_trigger"];
+        /**
+         * Change Trigger
+         * @description Replace the trigger, keeping its secret (If-Match required): 428 without it, 412 when another change came
+         *     first.
+         */
         put: operations["automation_change_trigger"];
         post?: never;
-        /** Delete Trigger */
+        /**
+         * Delete Trigger
+         * @description Remove the trigger (If-Match required): 428 without it, 412 when another change came first.
+         */
         delete: operations["automation_delete_trigger"];
         options?: never;
         head?: never;
@@ -1715,7 +1809,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Tunnels */
+        /**
+         * List Tunnels
+         * @description The type's tunnels by id: `{"items": [...], "next_cursor": ...}`; an unknown type is a 404.
+         */
         get: operations["pipelines_list_tunnels"];
         put?: never;
         /** Create Tunnel */
@@ -1770,7 +1867,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Subscriptions */
+        /**
+         * Subscriptions
+         * @description The tenant's subscriptions, oldest first.
+         */
         get: operations["notifications_subscriptions"];
         put?: never;
         /**
@@ -1841,6 +1941,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/work-calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Work Calendar
+         * @description The calendar robots, timers and due dates count working time on (the default until one is saved).
+         */
+        get: operations["automation_get_work_calendar"];
+        /**
+         * Put Work Calendar
+         * @description Replace the calendar. Timers already set keep their time; what is scheduled next counts on this one.
+         */
+        put: operations["automation_put_work_calendar"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1892,8 +2016,8 @@ export interface components {
          *           },
          *           "due_at": "2026-12-09T08:00:00Z",
          *           "finished_at": "2026-12-09T08:00:01.108Z",
+         *           "id": "3c9a4f7e-1b2d-5e6f-8a9b-0c1d2e3f4a5b",
          *           "item_id": "item-4711",
-         *           "run_id": "3c9a4f7e-1b2d-5e6f-8a9b-0c1d2e3f4a5b",
          *           "source_id": "5f0c6d0e-3b8a-4d52-9a51-2f7f0f3c9e41",
          *           "source_kind": "robot",
          *           "source_name": "Remind the assignee after two days",
@@ -1937,8 +2061,8 @@ export interface components {
          *       },
          *       "due_at": "2026-12-09T08:00:00Z",
          *       "finished_at": "2026-12-09T08:00:01.108Z",
+         *       "id": "3c9a4f7e-1b2d-5e6f-8a9b-0c1d2e3f4a5b",
          *       "item_id": "item-4711",
-         *       "run_id": "3c9a4f7e-1b2d-5e6f-8a9b-0c1d2e3f4a5b",
          *       "source_id": "5f0c6d0e-3b8a-4d52-9a51-2f7f0f3c9e41",
          *       "source_kind": "robot",
          *       "source_name": "Remind the assignee after two days",
@@ -1973,10 +2097,10 @@ export interface components {
             error: string | null;
             /** Finished At */
             finished_at: string | null;
+            /** Id */
+            id: string;
             /** Item Id */
             item_id: string;
-            /** Run Id */
-            run_id: string;
             /**
              * Source Id
              * @description The robot's or trigger's id.
@@ -1997,11 +2121,6 @@ export interface components {
              * @description `scheduled`, `running`, `succeeded`, `skipped` (with `detail.reason`), `retrying`, `failed` or `cancelled`.
              */
             status: string;
-        };
-        /** Binding */
-        Binding: {
-            /** Product Id */
-            product_id: string | null;
         };
         /**
          * BoardCard
@@ -2103,14 +2222,6 @@ export interface components {
          */
         Bucket: "day" | "week" | "month";
         /**
-         * CalendarEntries
-         * @description The caller's entries sharing time with the asked range.
-         */
-        CalendarEntries: {
-            /** Items */
-            items: components["schemas"]["CalendarEntry"][];
-        };
-        /**
          * CalendarEntry
          * @description An entry of the caller's calendar (organised or attended).
          * @example {
@@ -2165,7 +2276,7 @@ export interface components {
             organizer_id: string | null;
             /**
              * Overlaps
-             * @description in a list: true when it shares time with another entry of the list
+             * @description in a list: true when it shares time with another entry of the asked range
              */
             overlaps: boolean;
             /**
@@ -2188,9 +2299,26 @@ export interface components {
             title: string;
             /**
              * Version
-             * @description changes with every change; send it back as `expected_version`
+             * @description changes with every change: the `ETag`, sent as `If-Match` to change or cancel
              */
             version: number;
+        };
+        /** CalendarEntryPatch */
+        CalendarEntryPatch: {
+            /** Attendee Ids */
+            attendee_ids?: string[] | null;
+            /** Description */
+            description?: string | null;
+            /** End */
+            end?: string | null;
+            /** Kind */
+            kind?: ("call" | "meeting" | "reminder" | "task" | "other") | null;
+            /** Reminders */
+            reminders?: components["schemas"]["ReminderSpec"][] | null;
+            /** Start */
+            start?: string | null;
+            /** Title */
+            title?: string | null;
         };
         /**
          * CalendarFeedUrl
@@ -2245,8 +2373,8 @@ export interface components {
          * @example {
          *       "base_price": "4500.00",
          *       "currency": "RUB",
+         *       "id": "prod-6e1a3c9b7d2f",
          *       "name": "Heat meter installation",
-         *       "product_id": "prod-6e1a3c9b7d2f",
          *       "sku": "HM-INSTALL-01",
          *       "version": 2
          *     }
@@ -2262,19 +2390,17 @@ export interface components {
              * @description ISO 4217 code of the price
              */
             currency: string;
+            /** Id */
+            id: string;
             /** Name */
             name: string;
-            /** Product Id */
-            product_id: string;
             /** Sku */
             sku: string;
-            /** Version */
+            /**
+             * Version
+             * @description the product's version; the ETag
+             */
             version: number;
-        };
-        /** CatalogueProductList */
-        CatalogueProductList: {
-            /** Products */
-            products: components["schemas"]["CatalogueProduct"][];
         };
         /** ChangeAssignee */
         ChangeAssignee: {
@@ -2284,15 +2410,6 @@ export interface components {
              * @enum {string}
              */
             type: "change_assignee";
-        };
-        /** Completion */
-        Completion: {
-            /** Outcome */
-            outcome: string;
-            /** Values */
-            values?: {
-                [key: string]: unknown;
-            };
         };
         /** CreateCalendarEntry */
         CreateCalendarEntry: {
@@ -2359,6 +2476,12 @@ export interface components {
             description?: string | null;
             /** Due In Seconds */
             due_in_seconds?: number | null;
+            /**
+             * Due In Working Time
+             * @description due_in_seconds counts the tenant's working time only (nights, weekends skipped).
+             * @default false
+             */
+            due_in_working_time: boolean;
             /** Form */
             form?: components["schemas"]["FormField"][];
             /** Outcomes */
@@ -2370,11 +2493,6 @@ export interface components {
              * @enum {string}
              */
             type: "create_task";
-        };
-        /** Delegation */
-        Delegation: {
-            /** To User Id */
-            to_user_id: string;
         };
         /**
          * DepartmentPatch
@@ -2419,8 +2537,6 @@ export interface components {
          * @description A user's absence; their substitute (if any) takes over their work meanwhile.
          */
         DirectoryAbsence: {
-            /** Absence Id */
-            absence_id: string;
             /** Cancelled */
             cancelled: boolean;
             /**
@@ -2429,6 +2545,8 @@ export interface components {
              * @example 2026-12-07T08:41:50Z
              */
             ends_at: string;
+            /** Id */
+            id: string;
             /** Reason */
             reason: string | null;
             /**
@@ -2442,12 +2560,15 @@ export interface components {
             /** User Id */
             user_id: string;
         };
-        /** DirectoryDepartment */
+        /**
+         * DirectoryDepartment
+         * @description A department of the tenant.
+         */
         DirectoryDepartment: {
-            /** Department Id */
-            department_id: string;
             /** Head User Id */
             head_user_id: string | null;
+            /** Id */
+            id: string;
             /** Name */
             name: string;
             /**
@@ -2463,10 +2584,10 @@ export interface components {
         DirectoryDepartmentNode: {
             /** Children */
             children: components["schemas"]["DirectoryDepartmentNode"][];
-            /** Department Id */
-            department_id: string;
             /** Head User Id */
             head_user_id: string | null;
+            /** Id */
+            id: string;
             /** Name */
             name: string;
             /**
@@ -2474,6 +2595,14 @@ export interface components {
              * @description the department above (null: a top department)
              */
             parent_id: string | null;
+        };
+        /**
+         * DirectoryDepartmentTree
+         * @description Every department of the tenant, read whole: the top departments, each with its sub-departments.
+         */
+        DirectoryDepartmentTree: {
+            /** Departments */
+            departments: components["schemas"]["DirectoryDepartmentNode"][];
         };
         /**
          * DirectoryGrantLine
@@ -2507,11 +2636,11 @@ export interface components {
          *         "onboarding"
          *       ],
          *       "email": "olga.petrova@teplo.example",
+         *       "id": "manager-1",
          *       "name": "Olga Petrova",
          *       "roles": [
          *         "manager"
-         *       ],
-         *       "user_id": "manager-1"
+         *       ]
          *     }
          */
         DirectoryUser: {
@@ -2521,12 +2650,12 @@ export interface components {
             department_ids: string[];
             /** Email */
             email: string;
+            /** Id */
+            id: string;
             /** Name */
             name: string;
             /** Roles */
             roles: string[];
-            /** User Id */
-            user_id: string;
         };
         /**
          * EntityDictionary
@@ -2568,18 +2697,13 @@ export interface components {
              */
             version: number;
         };
-        /** EntityDictionaryList */
-        EntityDictionaryList: {
-            /** Dictionaries */
-            dictionaries: components["schemas"]["EntityDictionary"][];
-        };
         /**
          * EntityField
          * @description A custom field of an entity type; its `code` is the key of its value in items' `fields`.
          * @example {
          *       "code": "status",
-         *       "field_id": "5d0e8a1c7b3f",
          *       "hidden": false,
+         *       "id": "5d0e8a1c7b3f",
          *       "kind": "list",
          *       "label": "Status",
          *       "multiple": false,
@@ -2615,13 +2739,13 @@ export interface components {
              * @description the dictionary a list field takes its options from
              */
             dictionary_id: string | null;
-            /** Field Id */
-            field_id: string;
             /**
              * Hidden
              * @description a removed field: hidden from items, its values kept
              */
             hidden: boolean;
+            /** Id */
+            id: string;
             /**
              * Kind
              * @description string, text, integer, decimal, money, boolean, date, datetime, list, user, link, url, email or phone
@@ -2785,9 +2909,9 @@ export interface components {
          *       "cardinality": "one_to_many",
          *       "child_entity_type_id": "2c7e1a9f5b3d4e8c0a6f2b4d9e1c7a3f",
          *       "code": "deal_products",
+         *       "id": "rel-4b2e9c1a7d3f",
          *       "name": "Products of a deal",
-         *       "parent_entity_type_id": "8a0c4e2b6d1f4a3c9e7b5d2f1a0c8e6b",
-         *       "relation_id": "rel-4b2e9c1a7d3f"
+         *       "parent_entity_type_id": "8a0c4e2b6d1f4a3c9e7b5d2f1a0c8e6b"
          *     }
          */
         EntityRelation: {
@@ -2801,17 +2925,12 @@ export interface components {
             child_entity_type_id: string;
             /** Code */
             code: string;
+            /** Id */
+            id: string;
             /** Name */
             name: string;
             /** Parent Entity Type Id */
             parent_entity_type_id: string;
-            /** Relation Id */
-            relation_id: string;
-        };
-        /** EntityRelationList */
-        EntityRelationList: {
-            /** Relations */
-            relations: components["schemas"]["EntityRelation"][];
         };
         /**
          * EntityType
@@ -2823,8 +2942,8 @@ export interface components {
          *       "fields": [
          *         {
          *           "code": "inn",
-         *           "field_id": "5d0e8a1c7b3f",
          *           "hidden": false,
+         *           "id": "5d0e8a1c7b3f",
          *           "kind": "string",
          *           "label": "INN",
          *           "multiple": false,
@@ -2836,8 +2955,8 @@ export interface components {
          *         {
          *           "code": "industry",
          *           "dictionary_id": "e7d91b3a5c2f",
-         *           "field_id": "9b4c2e6a0f1d",
          *           "hidden": false,
+         *           "id": "9b4c2e6a0f1d",
          *           "kind": "list",
          *           "label": "Industry",
          *           "multiple": false,
@@ -2904,11 +3023,6 @@ export interface components {
             /** Name */
             name: string;
             settings?: components["schemas"]["EntityTypeSettings"];
-        };
-        /** EntityTypeList */
-        EntityTypeList: {
-            /** Entity Types */
-            entity_types: components["schemas"]["EntityTypeSummary"][];
         };
         /** EntityTypePatch */
         EntityTypePatch: {
@@ -3065,23 +3179,6 @@ export interface components {
              * @description the type's version; the ETag
              */
             version: number;
-        };
-        /** EntryChanges */
-        EntryChanges: {
-            /** Attendee Ids */
-            attendee_ids?: string[] | null;
-            /** Description */
-            description?: string | null;
-            /** End */
-            end?: string | null;
-            /** Kind */
-            kind?: ("call" | "meeting" | "reminder" | "task" | "other") | null;
-            /** Reminders */
-            reminders?: components["schemas"]["ReminderSpec"][] | null;
-            /** Start */
-            start?: string | null;
-            /** Title */
-            title?: string | null;
         };
         /** ExpressionCondition */
         ExpressionCondition: {
@@ -3476,8 +3573,8 @@ export interface components {
          *       ],
          *       "delimiter": ";",
          *       "encoding": "windows-1251",
-         *       "file_id": "file-0c9e2b7a4f1d4e6b8a3c5d7e9f1a2b4c",
          *       "file_name": "companies-2026-11.csv",
+         *       "id": "file-0c9e2b7a4f1d4e6b8a3c5d7e9f1a2b4c",
          *       "rows": 1250
          *     }
          */
@@ -3497,10 +3594,10 @@ export interface components {
              * @description the encoding the file was read in: utf-8 or windows-1251
              */
             encoding: string;
-            /** File Id */
-            file_id: string;
             /** File Name */
             file_name: string;
+            /** Id */
+            id: string;
             /**
              * Rows
              * @description data rows, the header excluded
@@ -3522,8 +3619,8 @@ export interface components {
          *         }
          *       ],
          *       "file_id": "file-0c9e2b7a4f1d4e6b8a3c5d7e9f1a2b4c",
+         *       "id": "import-5a2d8f0c1e3b4a7d9c6e2f4b8a1d3c5e",
          *       "imported": 998,
-         *       "job_id": "import-5a2d8f0c1e3b4a7d9c6e2f4b8a1d3c5e",
          *       "processed": 1000,
          *       "progress": 0.8,
          *       "refused": 2,
@@ -3550,17 +3647,20 @@ export interface components {
              * @description the refused values, by line and column
              */
             errors: components["schemas"]["ImportRowError"][];
-            /** File Id */
+            /**
+             * File Id
+             * @description the uploaded file it imports
+             */
             file_id: string;
             /** Finished At */
             finished_at: string | null;
+            /** Id */
+            id: string;
             /**
              * Imported
              * @description rows that became items
              */
             imported: number;
-            /** Job Id */
-            job_id: string;
             /**
              * Processed
              * @description rows checked so far
@@ -3694,6 +3794,7 @@ export interface components {
          *           "required": true
          *         }
          *       ],
+         *       "id": "b3d1f0a2-9c8e-4f7a-a6b5-4c3d2e1f0a9b",
          *       "item_id": "item-4711",
          *       "outcome": "done",
          *       "outcomes": [
@@ -3713,7 +3814,6 @@ export interface components {
          *       "overdue": false,
          *       "source": "robot:5f0c6d0e-3b8a-4d52-9a51-2f7f0f3c9e41",
          *       "status": "completed",
-         *       "task_id": "b3d1f0a2-9c8e-4f7a-a6b5-4c3d2e1f0a9b",
          *       "title": "Was a meeting set with ACME Ltd?",
          *       "values": {
          *         "next_call_at": "2026-12-10T14:00:00Z"
@@ -3755,6 +3855,8 @@ export interface components {
              * @description The inputs asked for on completion.
              */
             form: components["schemas"]["FormField"][];
+            /** Id */
+            id: string;
             /**
              * Item Id
              * @description The item the task is about, if any.
@@ -3785,8 +3887,6 @@ export interface components {
              * @description `open`, `completed` or `cancelled` (its process went on without it).
              */
             status: string;
-            /** Task Id */
-            task_id: string;
             /** Title */
             title: string;
             /**
@@ -3948,6 +4048,38 @@ export interface components {
             entity_type_id?: string | null;
             /** Item Id */
             item_id: string;
+        };
+        /**
+         * ItemSearch
+         * @description The same list as GET /v1/items, for filters whose values are awkward in a query string.
+         */
+        ItemSearch: {
+            /** Cursor */
+            cursor?: string | null;
+            /**
+             * Entity Type Id
+             * @description the entity type's id or its code
+             */
+            entity_type_id: string;
+            /** Filters */
+            filters?: components["schemas"]["FilterBody"][];
+            /**
+             * Limit
+             * @default 50
+             */
+            limit: number;
+            /** Q */
+            q?: string | null;
+            /**
+             * Recycle Bin
+             * @default false
+             */
+            recycle_bin: boolean;
+            /**
+             * Sort
+             * @default -created_at
+             */
+            sort: string;
         };
         /**
          * ItemStageHistory
@@ -4143,14 +4275,6 @@ export interface components {
             old: unknown;
         };
         /**
-         * LinkedItems
-         * @description Items, each with its own entity type's visible fields (no cursor: up to `limit` of them).
-         */
-        LinkedItems: {
-            /** Items */
-            items: components["schemas"]["EntityItem"][];
-        };
-        /**
          * ListFieldOption
          * @description One value of a list field or a dictionary; items store its id, which never changes; a hidden one keeps
          *     old values.
@@ -4162,14 +4286,6 @@ export interface components {
             id: string;
             /** Label */
             label: string;
-        };
-        /** MarkRead */
-        MarkRead: {
-            /**
-             * Ids
-             * @description omit to mark everything read
-             */
-            ids?: string[] | null;
         };
         /**
          * MessageTemplate
@@ -4219,13 +4335,16 @@ export interface components {
                 [key: string]: components["schemas"]["MessageTemplateVariant"];
             };
         };
-        /**
-         * MessageTemplates
-         * @description The tenant's templates, by id.
-         */
-        MessageTemplates: {
-            /** Items */
-            items: components["schemas"]["MessageTemplate"][];
+        /** MessageTemplateBody */
+        MessageTemplateBody: {
+            /** Name */
+            name: string;
+            /** Variables */
+            variables?: string[];
+            /** Variants */
+            variants: {
+                [key: string]: components["schemas"]["Variant"];
+            };
         };
         /**
          * MessageTemplateVariant
@@ -4241,11 +4360,6 @@ export interface components {
             subject: string;
             /** Text */
             text: string;
-        };
-        /** MoveRequest */
-        MoveRequest: {
-            /** To Stage Id */
-            to_stage_id: string;
         };
         /** MoveToStage */
         MoveToStage: {
@@ -4276,19 +4390,8 @@ export interface components {
             /** User Id */
             user_id: string;
         };
-        /** NewDepartment */
-        NewDepartment: {
-            /** Department Id */
-            department_id?: string | null;
-            /** Head User Id */
-            head_user_id?: string | null;
-            /** Name */
-            name: string;
-            /** Parent Id */
-            parent_id?: string | null;
-        };
-        /** NewEntry */
-        NewEntry: {
+        /** NewCalendarEntry */
+        NewCalendarEntry: {
             /** Attendee Ids */
             attendee_ids?: string[];
             /** Description */
@@ -4312,8 +4415,22 @@ export interface components {
             /** Title */
             title: string;
         };
-        /** NewLink */
-        NewLink: {
+        /** NewDepartment */
+        NewDepartment: {
+            /** Head User Id */
+            head_user_id?: string | null;
+            /**
+             * Id
+             * @description chosen by the server when left out
+             */
+            id?: string | null;
+            /** Name */
+            name: string;
+            /** Parent Id */
+            parent_id?: string | null;
+        };
+        /** NewItemLink */
+        NewItemLink: {
             /** Child Item Id */
             child_item_id: string;
             /** Parent Item Id */
@@ -4333,7 +4450,28 @@ export interface components {
             /** Name */
             name: string;
             /** Stages */
-            stages?: components["schemas"]["NewStage"][] | null;
+            stages?: components["schemas"]["NewPipelineStage"][] | null;
+        };
+        /** NewPipelineStage */
+        NewPipelineStage: {
+            /**
+             * Color
+             * @default #39a8ef
+             */
+            color: string;
+            /**
+             * Hidden
+             * @default false
+             */
+            hidden: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Semantic
+             * @default in_progress
+             * @enum {string}
+             */
+            semantic: "in_progress" | "success" | "failure";
         };
         /** NewProduct */
         NewProduct: {
@@ -4363,10 +4501,10 @@ export interface components {
             parent_entity_type_id: string;
         };
         /**
-         * NewRule
+         * NewRollupRule
          * @description E.g. amount = sum of fields.price * fields.quantity of the relation's children.
          */
-        NewRule: {
+        NewRollupRule: {
             /**
              * Aggregate
              * @enum {string}
@@ -4378,37 +4516,6 @@ export interface components {
             parent_field: string;
             /** Relation Id */
             relation_id: string;
-        };
-        /** NewStage */
-        NewStage: {
-            /**
-             * Color
-             * @default #39a8ef
-             */
-            color: string;
-            /**
-             * Hidden
-             * @default false
-             */
-            hidden: boolean;
-            /** Name */
-            name: string;
-            /**
-             * Semantic
-             * @default in_progress
-             * @enum {string}
-             */
-            semantic: "in_progress" | "success" | "failure";
-        };
-        /** NewSubscription */
-        NewSubscription: {
-            /**
-             * Event Types
-             * @description exact types, `prefix.*` or `*`
-             */
-            event_types: string[];
-            /** Url */
-            url: string;
         };
         /** NewTunnel */
         NewTunnel: {
@@ -4434,28 +4541,25 @@ export interface components {
             department_ids?: string[];
             /** Email */
             email: string;
+            /**
+             * Id
+             * @description the user's id: the `sub` of their tokens
+             */
+            id: string;
             /** Name */
             name: string;
             /** Roles */
             roles?: string[];
-            /** User Id */
-            user_id: string;
         };
-        /**
-         * NotificationInbox
-         * @description A page of the caller's notifications, newest first, with the count still unread.
-         */
-        NotificationInbox: {
+        /** NewWebhookSubscription */
+        NewWebhookSubscription: {
             /**
-             * Items
-             * @description page on with the last item's `created_at` and `id` as `before_time` and `before_id`
+             * Event Types
+             * @description exact types, `prefix.*` or `*`
              */
-            items: components["schemas"]["InboxNotification"][];
-            /**
-             * Unread
-             * @description how many of the caller's notifications are unread (all of them, not this page)
-             */
-            unread: number;
+            event_types: string[];
+            /** Url */
+            url: string;
         };
         /**
          * NotificationItemRef
@@ -4528,6 +4632,14 @@ export interface components {
              * @description how many remain unread
              */
             unread: number;
+        };
+        /** NotificationsMarkRead */
+        NotificationsMarkRead: {
+            /**
+             * Ids
+             * @description omit to mark everything read
+             */
+            ids?: string[] | null;
         };
         /**
          * NotificationTenantSettings
@@ -4623,10 +4735,94 @@ export interface components {
             /** Requires */
             requires?: string[];
         };
+        /** Page[CalendarEntry] */
+        Page_CalendarEntry_: {
+            /** Items */
+            items: components["schemas"]["CalendarEntry"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** Page[CatalogueProduct] */
+        Page_CatalogueProduct_: {
+            /** Items */
+            items: components["schemas"]["CatalogueProduct"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** Page[DirectoryAbsence] */
+        Page_DirectoryAbsence_: {
+            /** Items */
+            items: components["schemas"]["DirectoryAbsence"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** Page[DirectoryDepartment] */
+        Page_DirectoryDepartment_: {
+            /** Items */
+            items: components["schemas"]["DirectoryDepartment"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** Page[DirectoryUser] */
+        Page_DirectoryUser_: {
+            /** Items */
+            items: components["schemas"]["DirectoryUser"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** Page[EntityDictionary] */
+        Page_EntityDictionary_: {
+            /** Items */
+            items: components["schemas"]["EntityDictionary"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
         /** Page[EntityItem] */
         Page_EntityItem_: {
             /** Items */
             items: components["schemas"]["EntityItem"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** Page[EntityRelation] */
+        Page_EntityRelation_: {
+            /** Items */
+            items: components["schemas"]["EntityRelation"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** Page[EntityTypeSummary] */
+        Page_EntityTypeSummary_: {
+            /** Items */
+            items: components["schemas"]["EntityTypeSummary"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** Page[InboxNotification] */
+        Page_InboxNotification_: {
+            /** Items */
+            items: components["schemas"]["InboxNotification"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** Page[InboxTask] */
+        Page_InboxTask_: {
+            /** Items */
+            items: components["schemas"]["InboxTask"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** Page[MessageTemplate] */
+        Page_MessageTemplate_: {
+            /** Items */
+            items: components["schemas"]["MessageTemplate"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** Page[Pipeline] */
+        Page_Pipeline_: {
+            /** Items */
+            items: components["schemas"]["Pipeline"][];
             /** Next Cursor */
             next_cursor: string | null;
         };
@@ -4644,6 +4840,55 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** Page[Robot] */
+        Page_Robot_: {
+            /** Items */
+            items: components["schemas"]["Robot"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** Page[RollupRule] */
+        Page_RollupRule_: {
+            /** Items */
+            items: components["schemas"]["RollupRule"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** Page[StageDepartmentAssignment] */
+        Page_StageDepartmentAssignment_: {
+            /** Items */
+            items: components["schemas"]["StageDepartmentAssignment"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** Page[StageTrigger] */
+        Page_StageTrigger_: {
+            /** Items */
+            items: components["schemas"]["StageTrigger"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** Page[Tunnel] */
+        Page_Tunnel_: {
+            /** Items */
+            items: components["schemas"]["Tunnel"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** Page[WebhookDelivery] */
+        Page_WebhookDelivery_: {
+            /** Items */
+            items: components["schemas"]["WebhookDelivery"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** Page[WebhookSubscription] */
+        Page_WebhookSubscription_: {
+            /** Items */
+            items: components["schemas"]["WebhookSubscription"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
         /**
          * Pipeline
          * @description A pipeline of an entity type with its stages in order.
@@ -4652,46 +4897,46 @@ export interface components {
          *         "region"
          *       ],
          *       "entity_type_id": "8a0c6d2e-4f1b-4c3a-9e5d-7b2f1a0c9d84",
+         *       "id": "5b0f3c1e-8d2a-4f6b-9c71-2e4d8a6b1f03",
          *       "is_default": true,
          *       "name": "General",
-         *       "pipeline_id": "5b0f3c1e-8d2a-4f6b-9c71-2e4d8a6b1f03",
          *       "sort": 10,
          *       "stages": [
          *         {
          *           "color": "#39a8ef",
          *           "hidden": false,
+         *           "id": "0a7c2e94-3b1d-4c5e-8f60-71a2b3c4d5e6",
          *           "name": "New",
          *           "pipeline_id": "5b0f3c1e-8d2a-4f6b-9c71-2e4d8a6b1f03",
          *           "semantic": "in_progress",
-         *           "sort": 10,
-         *           "stage_id": "0a7c2e94-3b1d-4c5e-8f60-71a2b3c4d5e6"
+         *           "sort": 10
          *         },
          *         {
          *           "color": "#ffa900",
          *           "hidden": false,
+         *           "id": "1b8d3fa5-4c2e-4d6f-9a71-82b3c4d5e6f7",
          *           "name": "In progress",
          *           "pipeline_id": "5b0f3c1e-8d2a-4f6b-9c71-2e4d8a6b1f03",
          *           "semantic": "in_progress",
-         *           "sort": 20,
-         *           "stage_id": "1b8d3fa5-4c2e-4d6f-9a71-82b3c4d5e6f7"
+         *           "sort": 20
          *         },
          *         {
          *           "color": "#7bd500",
          *           "hidden": false,
+         *           "id": "2c9e4ab6-5d3f-4e7a-8b82-93c4d5e6f7a8",
          *           "name": "Won",
          *           "pipeline_id": "5b0f3c1e-8d2a-4f6b-9c71-2e4d8a6b1f03",
          *           "semantic": "success",
-         *           "sort": 30,
-         *           "stage_id": "2c9e4ab6-5d3f-4e7a-8b82-93c4d5e6f7a8"
+         *           "sort": 30
          *         },
          *         {
          *           "color": "#ff5752",
          *           "hidden": false,
+         *           "id": "3dafb5c7-6e4a-4f8b-9c93-a4d5e6f7a8b9",
          *           "name": "Lost",
          *           "pipeline_id": "5b0f3c1e-8d2a-4f6b-9c71-2e4d8a6b1f03",
          *           "semantic": "failure",
-         *           "sort": 40,
-         *           "stage_id": "3dafb5c7-6e4a-4f8b-9c93-a4d5e6f7a8b9"
+         *           "sort": 40
          *         }
          *       ],
          *       "transition_rules": [
@@ -4720,6 +4965,8 @@ export interface components {
             card_fields: string[];
             /** Entity Type Id */
             entity_type_id: string;
+            /** Id */
+            id: string;
             /**
              * Is Default
              * @description The type's default pipeline, where new items land (one per type).
@@ -4727,8 +4974,6 @@ export interface components {
             is_default: boolean;
             /** Name */
             name: string;
-            /** Pipeline Id */
-            pipeline_id: string;
             /**
              * Sort
              * @description Position among the type's pipelines, ascending.
@@ -4768,11 +5013,11 @@ export interface components {
          *           "stage": {
          *             "color": "#ffa900",
          *             "hidden": false,
+         *             "id": "1b8d3fa5-4c2e-4d6f-9a71-82b3c4d5e6f7",
          *             "name": "In progress",
          *             "pipeline_id": "5b0f3c1e-8d2a-4f6b-9c71-2e4d8a6b1f03",
          *             "semantic": "in_progress",
-         *             "sort": 20,
-         *             "stage_id": "1b8d3fa5-4c2e-4d6f-9a71-82b3c4d5e6f7"
+         *             "sort": 20
          *           }
          *         }
          *       ],
@@ -4788,8 +5033,8 @@ export interface components {
             /** Pipeline Id */
             pipeline_id: string;
         };
-        /** PipelineChanges */
-        PipelineChanges: {
+        /** PipelinePatch */
+        PipelinePatch: {
             /** Card Fields */
             card_fields?: string[] | null;
             /** Is Default */
@@ -4807,11 +5052,11 @@ export interface components {
          * @example {
          *       "color": "#39a8ef",
          *       "hidden": false,
+         *       "id": "0a7c2e94-3b1d-4c5e-8f60-71a2b3c4d5e6",
          *       "name": "New",
          *       "pipeline_id": "5b0f3c1e-8d2a-4f6b-9c71-2e4d8a6b1f03",
          *       "semantic": "in_progress",
-         *       "sort": 10,
-         *       "stage_id": "0a7c2e94-3b1d-4c5e-8f60-71a2b3c4d5e6"
+         *       "sort": 10
          *     }
          */
         PipelineStage: {
@@ -4825,6 +5070,8 @@ export interface components {
              * @description Left out of the board unless asked for, and never a landing stage.
              */
             hidden: boolean;
+            /** Id */
+            id: string;
             /** Name */
             name: string;
             /** Pipeline Id */
@@ -4840,8 +5087,22 @@ export interface components {
              * @description Position in the pipeline, ascending (left to right on the board).
              */
             sort: number;
-            /** Stage Id */
-            stage_id: string;
+        };
+        /** PipelineStageOrder */
+        PipelineStageOrder: {
+            /** Stage Ids */
+            stage_ids: string[];
+        };
+        /** PipelineStagePatch */
+        PipelineStagePatch: {
+            /** Color */
+            color?: string | null;
+            /** Hidden */
+            hidden?: boolean | null;
+            /** Name */
+            name?: string | null;
+            /** Semantic */
+            semantic?: ("in_progress" | "success" | "failure") | null;
         };
         /**
          * PipelineTransitionRule
@@ -4862,8 +5123,13 @@ export interface components {
             /** To Stage Ids */
             to_stage_ids: string[];
         };
-        /** Preferences */
-        Preferences: {
+        /** PlacementMove */
+        PlacementMove: {
+            /** To Stage Id */
+            to_stage_id: string;
+        };
+        /** PreferencesUpdate */
+        PreferencesUpdate: {
             /**
              * Channels
              * @description per kind of notification, e.g. {"reminder": ["in_app", "email"], "*": ["in_app"]}
@@ -4876,15 +5142,6 @@ export interface components {
              * @default en
              */
             language: string;
-        };
-        /** Preview */
-        Preview: {
-            /** Language */
-            language?: string | null;
-            /** Variables */
-            variables?: {
-                [key: string]: unknown;
-            };
         };
         /**
          * Problem
@@ -4903,7 +5160,7 @@ export interface components {
          * ProcessInstance
          * @description A process running (or run) on an item.
          * @example {
-         *       "instance_id": "e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b",
+         *       "id": "e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b",
          *       "item_id": "item-4711",
          *       "started_at": "2026-12-07T09:02:11.004Z",
          *       "status": "running",
@@ -4913,8 +5170,8 @@ export interface components {
          *     }
          */
         ProcessInstance: {
-            /** Instance Id */
-            instance_id: string;
+            /** Id */
+            id: string;
             /** Item Id */
             item_id: string;
             /**
@@ -5053,6 +5310,7 @@ export interface components {
          * @example {
          *       "created_at": "2026-12-07T08:41:50.123Z",
          *       "entity_type_id": "company",
+         *       "id": "c7a1e3b5-2d4f-4a6b-8c9d-0e1f2a3b4c5d",
          *       "name": "Client onboarding",
          *       "process_id": "onboarding",
          *       "start": {
@@ -5068,7 +5326,6 @@ export interface components {
          *           "value": "Imported"
          *         }
          *       },
-         *       "template_id": "c7a1e3b5-2d4f-4a6b-8c9d-0e1f2a3b4c5d",
          *       "version": 2
          *     }
          */
@@ -5085,6 +5342,8 @@ export interface components {
              * @description The type of the items the process runs on.
              */
             entity_type_id: string;
+            /** Id */
+            id: string;
             /** Name */
             name: string;
             /**
@@ -5093,11 +5352,9 @@ export interface components {
              */
             process_id: string;
             start: components["schemas"]["StartRule"];
-            /** Template Id */
-            template_id: string;
             /**
              * Version
-             * @description Every upload of the template adds a version; processes keep the one they started with.
+             * @description Every upload of the template adds a version; processes keep the one they started with. Send it back as `If-Match` when uploading the next.
              */
             version: number;
         };
@@ -5117,6 +5374,11 @@ export interface components {
              *     }
              */
             start: components["schemas"]["StartRule"];
+        };
+        /** ProductChoice */
+        ProductChoice: {
+            /** Product Id */
+            product_id: string | null;
         };
         /** ProductPatch */
         ProductPatch: {
@@ -5366,10 +5628,10 @@ export interface components {
          *         "value": 10000
          *       },
          *       "enabled": true,
+         *       "id": "5f0c6d0e-3b8a-4d52-9a51-2f7f0f3c9e41",
          *       "name": "Remind the assignee after two days",
          *       "pipeline_id": "sales",
          *       "position": 0,
-         *       "robot_id": "5f0c6d0e-3b8a-4d52-9a51-2f7f0f3c9e41",
          *       "stage_id": "proposal",
          *       "timing": {
          *         "mode": "after_delay",
@@ -5389,6 +5651,8 @@ export interface components {
             condition: components["schemas"]["FieldCondition"] | components["schemas"]["ExpressionCondition"] | components["schemas"]["AllOf"] | components["schemas"]["AnyOf"] | components["schemas"]["NotOf"] | null;
             /** Enabled */
             enabled: boolean;
+            /** Id */
+            id: string;
             /** Name */
             name: string;
             /** Pipeline Id */
@@ -5398,8 +5662,6 @@ export interface components {
              * @description Order among the stage's robots (smaller first).
              */
             position: number;
-            /** Robot Id */
-            robot_id: string;
             /**
              * Stage Id
              * @description The stage whose entries the robot acts on.
@@ -5445,7 +5707,8 @@ export interface components {
             /**
              * @default {
              *       "mode": "at_once",
-             *       "seconds": 0
+             *       "seconds": 0,
+             *       "working_time": false
              *     }
              */
             timing: components["schemas"]["Timing"];
@@ -5464,9 +5727,9 @@ export interface components {
          *         "fields.price",
          *         "fields.quantity"
          *       ],
+         *       "id": "rule-9d3f1b7e2a4c",
          *       "parent_field": "amount",
-         *       "relation_id": "rel-4b2e9c1a7d3f",
-         *       "rule_id": "rule-9d3f1b7e2a4c"
+         *       "relation_id": "rel-4b2e9c1a7d3f"
          *     }
          */
         RollupRule: {
@@ -5480,6 +5743,8 @@ export interface components {
              * @description the children's fields aggregated, multiplied together per child
              */
             child_fields: string[];
+            /** Id */
+            id: string;
             /**
              * Parent Field
              * @description amount or fields.<code> of the parent
@@ -5487,13 +5752,81 @@ export interface components {
             parent_field: string;
             /** Relation Id */
             relation_id: string;
-            /** Rule Id */
-            rule_id: string;
         };
-        /** RollupRuleList */
-        RollupRuleList: {
-            /** Rules */
-            rules: components["schemas"]["RollupRule"][];
+        /**
+         * SavedWorkCalendar
+         * @description The tenant's work calendar; version 0 is the default of a tenant that never saved one.
+         * @example {
+         *       "holiday_country": "DE",
+         *       "holiday_subdivision": "BY",
+         *       "holidays": [
+         *         "2027-12-24",
+         *         "2027-12-31"
+         *       ],
+         *       "hours": [
+         *         {
+         *           "end": "13:00",
+         *           "start": "09:00"
+         *         },
+         *         {
+         *           "end": "18:00",
+         *           "start": "14:00"
+         *         }
+         *       ],
+         *       "time_zone": "Europe/Berlin",
+         *       "updated_at": "2027-01-04T08:00:00Z",
+         *       "version": 2,
+         *       "working_dates": [],
+         *       "working_days": [
+         *         "mon",
+         *         "tue",
+         *         "wed",
+         *         "thu",
+         *         "fri"
+         *       ]
+         *     }
+         */
+        SavedWorkCalendar: {
+            /**
+             * Holiday Country
+             * @description ISO 3166-1 code: that country's public holidays are off too.
+             */
+            holiday_country?: string | null;
+            /** Holiday Subdivision */
+            holiday_subdivision?: string | null;
+            /**
+             * Holidays
+             * @description The tenant's own days off.
+             */
+            holidays?: string[];
+            /**
+             * Hours
+             * @description Stretches of every working day, in order, not overlapping (a lunch break sits between two).
+             */
+            hours?: components["schemas"]["WorkingHours"][];
+            /**
+             * Time Zone
+             * @description An IANA time zone, e.g. Europe/Berlin.
+             * @default UTC
+             */
+            time_zone: string;
+            /**
+             * Updated At
+             * @description When it was last saved; none for the default.
+             */
+            updated_at: string | null;
+            /**
+             * Version
+             * @description Also the ETag; send it back as If-Match to change the calendar.
+             */
+            version: number;
+            /**
+             * Working Dates
+             * @description Days worked although off by weekday or holiday.
+             */
+            working_dates?: string[];
+            /** Working Days */
+            working_days?: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[];
         };
         /**
          * ScheduledRun
@@ -5521,35 +5854,6 @@ export interface components {
              * @description The (idle) trigger due; null for a robot.
              */
             trigger_id: string | null;
-        };
-        /**
-         * SearchBody
-         * @description The same list as GET /v1/items, for filters whose values are awkward in a query string.
-         */
-        SearchBody: {
-            /** Cursor */
-            cursor?: string | null;
-            /** Entity Type Id */
-            entity_type_id: string;
-            /** Filters */
-            filters?: components["schemas"]["FilterBody"][];
-            /**
-             * Limit
-             * @default 50
-             */
-            limit: number;
-            /** Q */
-            q?: string | null;
-            /**
-             * Recycle Bin
-             * @default false
-             */
-            recycle_bin: boolean;
-            /**
-             * Sort
-             * @default -created_at
-             */
-            sort: string;
         };
         /** SendEmail */
         SendEmail: {
@@ -5579,22 +5883,6 @@ export interface components {
              */
             type: "set_fields";
         };
-        /** StageChanges */
-        StageChanges: {
-            /** Color */
-            color?: string | null;
-            /** Hidden */
-            hidden?: boolean | null;
-            /** Name */
-            name?: string | null;
-            /** Semantic */
-            semantic?: ("in_progress" | "success" | "failure") | null;
-        };
-        /** StageDepartment */
-        StageDepartment: {
-            /** Department */
-            department: string;
-        };
         /**
          * StageDepartmentAssignment
          * @description The department whose time a stage's visits count toward (stage-time report, per-department totals).
@@ -5609,10 +5897,10 @@ export interface components {
             /** Stage Id */
             stage_id: string;
         };
-        /** StageOrder */
-        StageOrder: {
-            /** Stage Ids */
-            stage_ids: string[];
+        /** StageDepartmentChange */
+        StageDepartmentChange: {
+            /** Department */
+            department: string;
         };
         /** StageTime */
         StageTime: {
@@ -5724,11 +6012,11 @@ export interface components {
          *     kind fills its own fields (see `TriggerSpec`); the others are null.
          * @example {
          *       "enabled": true,
+         *       "id": "9d1e7a52-6c1b-4f0e-8a43-0b7c2d5e8f10",
          *       "kind": "webhook",
          *       "name": "Payment received",
          *       "pipeline_id": "sales",
          *       "stage_id": "paid",
-         *       "trigger_id": "9d1e7a52-6c1b-4f0e-8a43-0b7c2d5e8f10",
          *       "version": 1
          *     }
          */
@@ -5755,6 +6043,8 @@ export interface components {
              * @description `idle`: hours without a change (with `days`).
              */
             hours: number | null;
+            /** Id */
+            id: string;
             /**
              * Kind
              * @enum {string}
@@ -5779,11 +6069,9 @@ export interface components {
              * @description `process_step`: only processes of this template; null: any.
              */
             template_id: string | null;
-            /** Trigger Id */
-            trigger_id: string;
             /**
              * Version
-             * @description Grows by one on every change.
+             * @description Grows by one on every change; send it back as `If-Match` to change this version only.
              */
             version: number;
             /** @description `field_value`: the value the field reaches. */
@@ -5794,11 +6082,11 @@ export interface components {
          * @description A trigger just created, with its secret URL (shown this once).
          * @example {
          *       "enabled": true,
+         *       "id": "9d1e7a52-6c1b-4f0e-8a43-0b7c2d5e8f10",
          *       "kind": "webhook",
          *       "name": "Payment received",
          *       "pipeline_id": "sales",
          *       "stage_id": "paid",
-         *       "trigger_id": "9d1e7a52-6c1b-4f0e-8a43-0b7c2d5e8f10",
          *       "version": 1,
          *       "webhook_path": "/v1/hooks/9d1e7a52-6c1b-4f0e-8a43-0b7c2d5e8f10/3q2-Xs9tVbQ1kR7mZ4pL"
          *     }
@@ -5826,6 +6114,8 @@ export interface components {
              * @description `idle`: hours without a change (with `days`).
              */
             hours: number | null;
+            /** Id */
+            id: string;
             /**
              * Kind
              * @enum {string}
@@ -5850,11 +6140,9 @@ export interface components {
              * @description `process_step`: only processes of this template; null: any.
              */
             template_id: string | null;
-            /** Trigger Id */
-            trigger_id: string;
             /**
              * Version
-             * @description Grows by one on every change.
+             * @description Grows by one on every change; send it back as `If-Match` to change this version only.
              */
             version: number;
             /**
@@ -5905,19 +6193,31 @@ export interface components {
             /** Was */
             was?: components["schemas"]["FieldCondition"] | components["schemas"]["ExpressionCondition"] | components["schemas"]["AllOf"] | components["schemas"]["AnyOf"] | components["schemas"]["NotOf"] | null;
         };
-        /** TemplateBody */
-        TemplateBody: {
-            /** Name */
-            name: string;
-            /** Variables */
-            variables?: string[];
-            /** Variants */
-            variants: {
-                [key: string]: components["schemas"]["Variant"];
+        /** TaskCompletion */
+        TaskCompletion: {
+            /** Outcome */
+            outcome: string;
+            /** Values */
+            values?: {
+                [key: string]: unknown;
             };
         };
-        /** TenantSettings */
-        TenantSettings: {
+        /** TaskDelegation */
+        TaskDelegation: {
+            /** To User Id */
+            to_user_id: string;
+        };
+        /** TemplatePreview */
+        TemplatePreview: {
+            /** Language */
+            language?: string | null;
+            /** Variables */
+            variables?: {
+                [key: string]: unknown;
+            };
+        };
+        /** TenantSettingsUpdate */
+        TenantSettingsUpdate: {
             /** Stage Change Notifications */
             stage_change_notifications: boolean;
         };
@@ -6007,7 +6307,9 @@ export interface components {
          *     ``at_once``; ``after_delay`` (``seconds`` after entering); ``before_field`` / ``after_field``
          *     (``seconds`` before or after the item's date field ``field``); ``idle`` (once the item has not
          *     changed for ``seconds`` on the stage: the "no change for N days" rule, counted again from every
-         *     change).
+         *     change). With ``working_time`` the seconds are working seconds of the tenant's work calendar
+         *     (``after_delay`` of 7200: two working hours), and an at-once robot waits for the next working
+         *     moment.
          */
         Timing: {
             /** Field */
@@ -6023,6 +6325,12 @@ export interface components {
              * @default 0
              */
             seconds: number;
+            /**
+             * Working Time
+             * @description Count only the tenant's working time (GET /v1/work-calendar).
+             * @default false
+             */
+            working_time: boolean;
         };
         /**
          * TransitionRule
@@ -6088,9 +6396,9 @@ export interface components {
          *       "entity_type_id": "8a0c6d2e-4f1b-4c3a-9e5d-7b2f1a0c9d84",
          *       "from_pipeline_id": "5b0f3c1e-8d2a-4f6b-9c71-2e4d8a6b1f03",
          *       "from_stage_id": "2c9e4ab6-5d3f-4e7a-8b82-93c4d5e6f7a8",
+         *       "id": "6e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b",
          *       "to_pipeline_id": "7f2a3b4c-5d6e-4f7a-8b9c-0d1e2f3a4b5c",
-         *       "to_stage_id": "8a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d",
-         *       "tunnel_id": "6e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b"
+         *       "to_stage_id": "8a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d"
          *     }
          */
         Tunnel: {
@@ -6106,12 +6414,12 @@ export interface components {
             from_pipeline_id: string;
             /** From Stage Id */
             from_stage_id: string;
+            /** Id */
+            id: string;
             /** To Pipeline Id */
             to_pipeline_id: string;
             /** To Stage Id */
             to_stage_id: string;
-            /** Tunnel Id */
-            tunnel_id: string;
         };
         /**
          * UserPatch
@@ -6189,14 +6497,6 @@ export interface components {
             status_code: number | null;
         };
         /**
-         * WebhookDeliveries
-         * @description The delivery log, newest first.
-         */
-        WebhookDeliveries: {
-            /** Items */
-            items: components["schemas"]["WebhookDelivery"][];
-        };
-        /**
          * WebhookDelivery
          * @description One event posted (or being posted) to a subscription's URL, with its attempts.
          * @example {
@@ -6216,9 +6516,9 @@ export interface components {
          *         }
          *       ],
          *       "created_at": "2026-12-07T08:41:50Z",
-         *       "delivery_id": "e91b5d3a-2c7f-4a08-b6e4-1f9d8c0a7b52",
          *       "event_type": "conveyor.pipelines.item.moved_to_stage.v1",
          *       "finished_at": "2026-12-07T08:42:20Z",
+         *       "id": "e91b5d3a-2c7f-4a08-b6e4-1f9d8c0a7b52",
          *       "next_attempt_at": "2026-12-07T08:42:20Z",
          *       "status": "delivered",
          *       "subscription_id": "c4a7e1f2-9b3d-4f6a-8e21-5d0b7c9a1f38",
@@ -6239,8 +6539,6 @@ export interface components {
              * @example 2026-12-07T08:41:50Z
              */
             created_at: string;
-            /** Delivery Id */
-            delivery_id: string;
             /** Event Type */
             event_type: string;
             /**
@@ -6248,6 +6546,8 @@ export interface components {
              * @description when it was delivered, failed for good or cancelled
              */
             finished_at: string | null;
+            /** Id */
+            id: string;
             /**
              * Next Attempt At
              * Format: date-time
@@ -6369,14 +6669,6 @@ export interface components {
             url: string;
         };
         /**
-         * WebhookSubscriptions
-         * @description The tenant's subscriptions, oldest first.
-         */
-        WebhookSubscriptions: {
-            /** Items */
-            items: components["schemas"]["WebhookSubscription"][];
-        };
-        /**
          * WhoAmI
          * @description The caller: their tenant, user id and roles, as the token says.
          */
@@ -6387,6 +6679,58 @@ export interface components {
             tenant_id: string;
             /** User Id */
             user_id: string;
+        };
+        /**
+         * WorkCalendar
+         * @description Working days and hours in a time zone, and the days off.
+         */
+        WorkCalendar: {
+            /**
+             * Holiday Country
+             * @description ISO 3166-1 code: that country's public holidays are off too.
+             */
+            holiday_country?: string | null;
+            /** Holiday Subdivision */
+            holiday_subdivision?: string | null;
+            /**
+             * Holidays
+             * @description The tenant's own days off.
+             */
+            holidays?: string[];
+            /**
+             * Hours
+             * @description Stretches of every working day, in order, not overlapping (a lunch break sits between two).
+             */
+            hours?: components["schemas"]["WorkingHours"][];
+            /**
+             * Time Zone
+             * @description An IANA time zone, e.g. Europe/Berlin.
+             * @default UTC
+             */
+            time_zone: string;
+            /**
+             * Working Dates
+             * @description Days worked although off by weekday or holiday.
+             */
+            working_dates?: string[];
+            /** Working Days */
+            working_days?: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[];
+        };
+        /**
+         * WorkingHours
+         * @description One stretch of a working day in local time; ``end`` 00:00 is the midnight that ends the day.
+         */
+        WorkingHours: {
+            /**
+             * End
+             * @example 09:00
+             */
+            end: string;
+            /**
+             * Start
+             * @example 09:00
+             */
+            start: string;
         };
     };
     responses: never;
@@ -6400,6 +6744,7 @@ export interface operations {
     reporting_field_time_deprecated: {
         parameters: {
             query: {
+                /** @description The entity type's id or its code (`deal`). */
                 entity_type_id: string;
                 field: string;
                 /** @description first day (UTC); none: from the beginning */
@@ -6482,6 +6827,7 @@ export interface operations {
     reporting_process_steps_deprecated: {
         parameters: {
             query: {
+                /** @description The entity type's id or its code (`deal`). */
                 entity_type_id: string;
                 /** @description first day (UTC), default 30 days before `to` */
                 from?: string | null;
@@ -6753,7 +7099,11 @@ export interface operations {
     notifications_list_entries: {
         parameters: {
             query?: {
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
                 from?: string | null;
+                /** @description How many items a page holds at most. */
+                limit?: number;
                 to?: string | null;
             };
             header?: never;
@@ -6768,7 +7118,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CalendarEntries"];
+                    "application/json": components["schemas"]["Page_CalendarEntry_"];
                 };
             };
             /** @description Bad Request */
@@ -6800,15 +7150,6 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Precondition Failed */
-            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6854,7 +7195,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["NewEntry"];
+                "application/json": components["schemas"]["NewCalendarEntry"];
             };
         };
         responses: {
@@ -6896,15 +7237,6 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Precondition Failed */
-            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7006,15 +7338,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Precondition Failed */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -7047,9 +7370,9 @@ export interface operations {
     notifications_update_entry: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description The entry's ETag as read, e.g. "2"; none: change it anyway. */
-                "if-match"?: string | null;
+            header: {
+                /** @description The entry's ETag as read, e.g. "2" (required). */
+                "if-match": string | null;
             };
             path: {
                 entry_id: string;
@@ -7058,7 +7381,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["EntryChanges"];
+                "application/json": components["schemas"]["CalendarEntryPatch"];
             };
         };
         responses: {
@@ -7134,6 +7457,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -7159,7 +7491,10 @@ export interface operations {
             query?: {
                 reason?: string | null;
             };
-            header?: never;
+            header: {
+                /** @description The entry's ETag as read, e.g. "2" (required). */
+                "if-match": string | null;
+            };
             path: {
                 entry_id: string;
             };
@@ -7228,6 +7563,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Internal Server Error */
@@ -7304,15 +7648,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Precondition Failed */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -7378,15 +7713,6 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Precondition Failed */
-            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7474,7 +7800,12 @@ export interface operations {
     };
     entities_list_dictionaries: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
+                /** @description How many items a page holds at most. */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -7487,7 +7818,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EntityDictionaryList"];
+                    "application/json": components["schemas"]["Page_EntityDictionary_"];
                 };
             };
             /** @description Bad Request */
@@ -7537,6 +7868,24 @@ export interface operations {
             };
             /** @description Precondition Failed */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7658,6 +8007,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -7761,6 +8119,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -7784,8 +8151,9 @@ export interface operations {
     entities_change_dictionary: {
         parameters: {
             query?: never;
-            header?: {
-                "if-match"?: string | null;
+            header: {
+                /** @description the ETag of the version you read, e.g. "3" */
+                "if-match": string | null;
             };
             path: {
                 dictionary_id: string;
@@ -7879,6 +8247,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -7902,6 +8279,10 @@ export interface operations {
     entities_list_absences: {
         parameters: {
             query?: {
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
+                /** @description How many items a page holds at most. */
+                limit?: number;
                 user_id?: string | null;
             };
             header?: never;
@@ -7916,7 +8297,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DirectoryAbsence"][];
+                    "application/json": components["schemas"]["Page_DirectoryAbsence_"];
                 };
             };
             /** @description Bad Request */
@@ -8207,7 +8588,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DirectoryDepartmentNode"][];
+                    "application/json": components["schemas"]["DirectoryDepartmentTree"];
                 };
             };
             /** @description Bad Request */
@@ -8253,6 +8634,103 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    entities_list_departments: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
+                /** @description How many items a page holds at most. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_DirectoryDepartment_"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description Internal Server Error */
@@ -8783,8 +9261,12 @@ export interface operations {
     entities_list_users: {
         parameters: {
             query?: {
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
                 department_id?: string | null;
                 include_inactive?: boolean;
+                /** @description How many items a page holds at most. */
+                limit?: number;
                 role?: string | null;
             };
             header?: never;
@@ -8799,7 +9281,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DirectoryUser"][];
+                    "application/json": components["schemas"]["Page_DirectoryUser_"];
                 };
             };
             /** @description Bad Request */
@@ -9280,6 +9762,10 @@ export interface operations {
         parameters: {
             query?: {
                 archived?: boolean;
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
+                /** @description How many items a page holds at most. */
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -9293,7 +9779,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EntityTypeList"];
+                    "application/json": components["schemas"]["Page_EntityTypeSummary_"];
                 };
             };
             /** @description Bad Request */
@@ -9357,6 +9843,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Internal Server Error */
@@ -9473,6 +9968,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -9576,6 +10080,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -9599,8 +10112,9 @@ export interface operations {
     entities_change_entity_type: {
         parameters: {
             query?: never;
-            header?: {
-                "if-match"?: string | null;
+            header: {
+                /** @description the ETag of the type's version you read, e.g. "3" */
+                "if-match": string | null;
             };
             path: {
                 type_id: string;
@@ -9694,6 +10208,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -9717,8 +10240,9 @@ export interface operations {
     entities_archive: {
         parameters: {
             query?: never;
-            header?: {
-                "if-match"?: string | null;
+            header: {
+                /** @description the ETag of the type's version you read, e.g. "3" */
+                "if-match": string | null;
             };
             path: {
                 type_id: string;
@@ -9797,6 +10321,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Internal Server Error */
@@ -9915,6 +10448,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -9938,7 +10480,10 @@ export interface operations {
     entities_remove_field: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description the ETag of the type's version you read, e.g. "3" */
+                "if-match": string | null;
+            };
             path: {
                 field_id: string;
                 type_id: string;
@@ -10019,6 +10564,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -10042,7 +10596,10 @@ export interface operations {
     entities_update_field: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description the ETag of the type's version you read, e.g. "3" */
+                "if-match": string | null;
+            };
             path: {
                 field_id: string;
                 type_id: string;
@@ -10136,6 +10693,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -10159,7 +10725,10 @@ export interface operations {
     entities_restore_field: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description the ETag of the type's version you read, e.g. "3" */
+                "if-match": string | null;
+            };
             path: {
                 field_id: string;
                 type_id: string;
@@ -10240,6 +10809,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -10269,7 +10847,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SearchBody"];
+                "application/json": components["schemas"]["ItemSearch"];
             };
         };
         responses: {
@@ -10350,6 +10928,7 @@ export interface operations {
     entities_export_items: {
         parameters: {
             query: {
+                /** @description The entity type's id or its code (`deal`). */
                 entity_type_id: string;
                 /** @description <field>:<op>[:<value>], op one of between, contains, empty, eq, gt, gte, in, lt, lte, ne */
                 filter?: string[];
@@ -10934,6 +11513,7 @@ export interface operations {
         parameters: {
             query: {
                 cursor?: string | null;
+                /** @description The entity type's id or its code (`deal`). */
                 entity_type_id: string;
                 /** @description <field>:<op>[:<value>], op one of between, contains, empty, eq, gt, gte, in, lt, lte, ne */
                 filter?: string[];
@@ -11270,9 +11850,9 @@ export interface operations {
     entities_delete: {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description the ETag of the version you read, e.g. "3" */
-                "if-match"?: string | null;
+                "if-match": string | null;
             };
             path: {
                 item_id: string;
@@ -11385,9 +11965,9 @@ export interface operations {
     entities_change_item: {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description the ETag of the version you read, e.g. "3" */
-                "if-match"?: string | null;
+                "if-match": string | null;
             };
             path: {
                 item_id: string;
@@ -11513,6 +12093,9 @@ export interface operations {
     entities_get_linked: {
         parameters: {
             query?: {
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
+                /** @description How many items a page holds at most. */
                 limit?: number;
             };
             header?: never;
@@ -11530,7 +12113,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LinkedItems"];
+                    "application/json": components["schemas"]["Page_EntityItem_"];
                 };
             };
             /** @description Bad Request */
@@ -11712,7 +12295,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["Binding"];
+                "application/json": components["schemas"]["ProductChoice"];
             };
         };
         responses: {
@@ -11811,9 +12394,9 @@ export interface operations {
     entities_purge: {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description the ETag of the version you read, e.g. "3" */
-                "if-match"?: string | null;
+                "if-match": string | null;
             };
             path: {
                 item_id: string;
@@ -11924,9 +12507,9 @@ export interface operations {
     entities_restore: {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description the ETag of the version you read, e.g. "3" */
-                "if-match"?: string | null;
+                "if-match": string | null;
             };
             path: {
                 item_id: string;
@@ -12121,7 +12704,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SearchBody"];
+                "application/json": components["schemas"]["ItemSearch"];
             };
         };
         responses: {
@@ -12202,8 +12785,9 @@ export interface operations {
     notifications_list_notifications: {
         parameters: {
             query?: {
-                before_id?: string;
-                before_time?: string | null;
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
+                /** @description How many items a page holds at most. */
                 limit?: number;
                 unread?: boolean;
             };
@@ -12219,7 +12803,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["NotificationInbox"];
+                    "application/json": components["schemas"]["Page_InboxNotification_"];
                 };
             };
             /** @description Bad Request */
@@ -12363,7 +12947,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["MarkRead"];
+                "application/json": components["schemas"]["NotificationsMarkRead"];
             };
         };
         responses: {
@@ -12574,8 +13158,12 @@ export interface operations {
     pipelines_list_pipelines: {
         parameters: {
             query: {
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
                 /** @description The entity type's id or its code (`deal`). */
                 entity_type_id: string;
+                /** @description How many items a page holds at most. */
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -12589,7 +13177,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Pipeline"][];
+                    "application/json": components["schemas"]["Page_Pipeline_"];
                 };
             };
             /** @description Bad Request */
@@ -12876,7 +13464,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PipelineChanges"];
+                "application/json": components["schemas"]["PipelinePatch"];
             };
         };
         responses: {
@@ -13144,7 +13732,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["StageOrder"];
+                "application/json": components["schemas"]["PipelineStageOrder"];
             };
         };
         responses: {
@@ -13251,7 +13839,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["NewStage"];
+                "application/json": components["schemas"]["NewPipelineStage"];
             };
         };
         responses: {
@@ -13454,7 +14042,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["StageChanges"];
+                "application/json": components["schemas"]["PipelineStagePatch"];
             };
         };
         responses: {
@@ -13665,9 +14253,9 @@ export interface operations {
     pipelines_move_placement: {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The placement's ETag as read, e.g. "3" (required). */
-                "if-match"?: string | null;
+                "if-match": string | null;
             };
             path: {
                 item_id: string;
@@ -13676,7 +14264,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["MoveRequest"];
+                "application/json": components["schemas"]["PlacementMove"];
             };
         };
         responses: {
@@ -13976,7 +14564,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["Preferences"];
+                "application/json": components["schemas"]["PreferencesUpdate"];
             };
         };
         responses: {
@@ -14059,6 +14647,7 @@ export interface operations {
             query?: {
                 /** @description `next_cursor` of the previous page; none for the first. */
                 cursor?: string | null;
+                /** @description The entity type's id or its code (`deal`). */
                 entity_type_id?: string | null;
                 /** @description How many items a page holds at most. */
                 limit?: number;
@@ -14356,7 +14945,10 @@ export interface operations {
     automation_new_template_version: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The ETag as read, e.g. "3" (required). */
+                "if-match": string | null;
+            };
             path: {
                 template_id: string;
             };
@@ -14422,6 +15014,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Request Entity Too Large */
             413: {
                 headers: {
@@ -14438,6 +15039,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Internal Server Error */
@@ -14857,7 +15467,11 @@ export interface operations {
     entities_get_products: {
         parameters: {
             query?: {
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
+                /** @description How many items a page holds at most. */
                 limit?: number;
+                /** @description a part of the name, or the whole SKU */
                 q?: string | null;
             };
             header?: never;
@@ -14872,7 +15486,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CatalogueProductList"];
+                    "application/json": components["schemas"]["Page_CatalogueProduct_"];
                 };
             };
             /** @description Bad Request */
@@ -15151,7 +15765,10 @@ export interface operations {
     entities_patch_product: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description the ETag of the version you read, e.g. "3" */
+                "if-match": string | null;
+            };
             path: {
                 product_id: string;
             };
@@ -15217,6 +15834,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Request Entity Too Large */
             413: {
                 headers: {
@@ -15233,6 +15859,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Internal Server Error */
@@ -15258,6 +15893,9 @@ export interface operations {
     entities_get_product_items: {
         parameters: {
             query?: {
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
+                /** @description How many items a page holds at most. */
                 limit?: number;
             };
             header?: never;
@@ -15274,7 +15912,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LinkedItems"];
+                    "application/json": components["schemas"]["Page_EntityItem_"];
                 };
             };
             /** @description Bad Request */
@@ -15428,7 +16066,12 @@ export interface operations {
     entities_get_relations: {
         parameters: {
             query?: {
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
+                /** @description Only the relations of this type (its id or its code). */
                 entity_type_id?: string | null;
+                /** @description How many items a page holds at most. */
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -15442,7 +16085,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EntityRelationList"];
+                    "application/json": components["schemas"]["Page_EntityRelation_"];
                 };
             };
             /** @description Bad Request */
@@ -15635,7 +16278,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["NewLink"];
+                "application/json": components["schemas"]["NewItemLink"];
             };
         };
         responses: {
@@ -15837,6 +16480,7 @@ export interface operations {
     reporting_field_time: {
         parameters: {
             query: {
+                /** @description The entity type's id or its code (`deal`). */
                 entity_type_id: string;
                 field: string;
                 /** @description first day (UTC); none: from the beginning */
@@ -16078,6 +16722,7 @@ export interface operations {
     reporting_process_steps: {
         parameters: {
             query: {
+                /** @description The entity type's id or its code (`deal`). */
                 entity_type_id: string;
                 /** @description first day (UTC), default 30 days before `to` */
                 from?: string | null;
@@ -16160,6 +16805,7 @@ export interface operations {
     reporting_products: {
         parameters: {
             query: {
+                /** @description The entity type's id or its code (`deal`). */
                 entity_type_id: string;
                 /** @description first day (UTC), default 30 days before `to` */
                 from?: string | null;
@@ -16243,6 +16889,7 @@ export interface operations {
     reporting_registry: {
         parameters: {
             query: {
+                /** @description The entity type's id or its code (`deal`). */
                 entity_type_id: string;
                 field: string;
                 /** @description first day (UTC), default 30 days before `to` */
@@ -16406,6 +17053,7 @@ export interface operations {
     reporting_throughput: {
         parameters: {
             query: {
+                /** @description The entity type's id or its code (`deal`). */
                 entity_type_id: string;
                 /** @description first day (UTC), default 30 days before `to` */
                 from?: string | null;
@@ -16489,6 +17137,10 @@ export interface operations {
     automation_list_robots: {
         parameters: {
             query: {
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
+                /** @description How many items a page holds at most. */
+                limit?: number;
                 pipeline_id: string;
                 stage_id?: string | null;
             };
@@ -16504,7 +17156,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Robot"][];
+                    "application/json": components["schemas"]["Page_Robot_"];
                 };
             };
             /** @description Bad Request */
@@ -16783,8 +17435,9 @@ export interface operations {
     automation_change_robot: {
         parameters: {
             query?: never;
-            header?: {
-                "if-match"?: string | null;
+            header: {
+                /** @description The ETag as read, e.g. "3" (required). */
+                "if-match": string | null;
             };
             path: {
                 robot_id: string;
@@ -16878,6 +17531,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -16901,7 +17563,10 @@ export interface operations {
     automation_delete_robot: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The ETag as read, e.g. "3" (required). */
+                "if-match": string | null;
+            };
             path: {
                 robot_id: string;
             };
@@ -16915,6 +17580,121 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    entities_get_rules: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
+                /** @description How many items a page holds at most. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_RollupRule_"];
+                };
             };
             /** @description Bad Request */
             400: {
@@ -16990,89 +17770,6 @@ export interface operations {
             };
         };
     };
-    entities_get_rules: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RollupRuleList"];
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal Server Error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Service Unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     entities_post_rule: {
         parameters: {
             query?: never;
@@ -17082,7 +17779,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["NewRule"];
+                "application/json": components["schemas"]["NewRollupRule"];
             };
         };
         responses: {
@@ -17252,7 +17949,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["TenantSettings"];
+                "application/json": components["schemas"]["TenantSettingsUpdate"];
             };
         };
         responses: {
@@ -17332,7 +18029,12 @@ export interface operations {
     };
     reporting_stage_departments: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
+                /** @description How many items a page holds at most. */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -17345,7 +18047,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["StageDepartmentAssignment"][];
+                    "application/json": components["schemas"]["Page_StageDepartmentAssignment_"];
                 };
             };
             /** @description Bad Request */
@@ -17384,6 +18086,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -17415,7 +18126,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["StageDepartment"];
+                "application/json": components["schemas"]["StageDepartmentChange"];
             };
         };
         responses: {
@@ -17607,7 +18318,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["Completion"];
+                "application/json": components["schemas"]["TaskCompletion"];
             };
         };
         responses: {
@@ -17714,7 +18425,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["Delegation"];
+                "application/json": components["schemas"]["TaskDelegation"];
             };
         };
         responses: {
@@ -17812,7 +18523,12 @@ export interface operations {
     };
     automation_inbox: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
+                /** @description How many items a page holds at most. */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -17825,7 +18541,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InboxTask"][];
+                    "application/json": components["schemas"]["Page_InboxTask_"];
                 };
             };
             /** @description Bad Request */
@@ -17873,6 +18589,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -17895,7 +18620,12 @@ export interface operations {
     };
     notifications_list_templates: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
+                /** @description How many items a page holds at most. */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -17908,7 +18638,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MessageTemplates"];
+                    "application/json": components["schemas"]["Page_MessageTemplate_"];
                 };
             };
             /** @description Bad Request */
@@ -17945,6 +18675,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description Internal Server Error */
@@ -18063,7 +18802,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["TemplateBody"];
+                "application/json": components["schemas"]["MessageTemplateBody"];
             };
         };
         responses: {
@@ -18161,7 +18900,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["Preview"];
+                "application/json": components["schemas"]["TemplatePreview"];
             };
         };
         responses: {
@@ -18251,6 +18990,10 @@ export interface operations {
     automation_list_triggers: {
         parameters: {
             query: {
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
+                /** @description How many items a page holds at most. */
+                limit?: number;
                 pipeline_id: string;
             };
             header?: never;
@@ -18265,7 +19008,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["StageTrigger"][];
+                    "application/json": components["schemas"]["Page_StageTrigger_"];
                 };
             };
             /** @description Bad Request */
@@ -18447,10 +19190,107 @@ export interface operations {
             };
         };
     };
-    automation_change_trigger: {
+    automation_get_trigger: {
         parameters: {
             query?: never;
             header?: never;
+            path: {
+                trigger_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StageTrigger"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    automation_change_trigger: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag as read, e.g. "3" (required). */
+                "if-match": string | null;
+            };
             path: {
                 trigger_id: string;
             };
@@ -18516,6 +19356,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Request Entity Too Large */
             413: {
                 headers: {
@@ -18532,6 +19381,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Internal Server Error */
@@ -18557,7 +19415,10 @@ export interface operations {
     automation_delete_trigger: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The ETag as read, e.g. "3" (required). */
+                "if-match": string | null;
+            };
             path: {
                 trigger_id: string;
             };
@@ -18617,6 +19478,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -18624,6 +19494,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Internal Server Error */
@@ -18649,8 +19528,12 @@ export interface operations {
     pipelines_list_tunnels: {
         parameters: {
             query: {
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
                 /** @description The entity type's id or its code (`deal`). */
                 entity_type_id: string;
+                /** @description How many items a page holds at most. */
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -18664,7 +19547,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Tunnel"][];
+                    "application/json": components["schemas"]["Page_Tunnel_"];
                 };
             };
             /** @description Bad Request */
@@ -18941,6 +19824,9 @@ export interface operations {
     notifications_deliveries: {
         parameters: {
             query?: {
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
+                /** @description How many items a page holds at most. */
                 limit?: number;
                 subscription_id?: string | null;
             };
@@ -18956,7 +19842,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WebhookDeliveries"];
+                    "application/json": components["schemas"]["Page_WebhookDelivery_"];
                 };
             };
             /** @description Bad Request */
@@ -19026,7 +19912,12 @@ export interface operations {
     };
     notifications_subscriptions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
+                /** @description How many items a page holds at most. */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -19039,7 +19930,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WebhookSubscriptions"];
+                    "application/json": components["schemas"]["Page_WebhookSubscription_"];
                 };
             };
             /** @description Bad Request */
@@ -19078,6 +19969,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -19107,7 +20007,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["NewSubscription"];
+                "application/json": components["schemas"]["NewWebhookSubscription"];
             };
         };
         responses: {
@@ -19391,6 +20291,178 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    automation_get_work_calendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedWorkCalendar"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    automation_put_work_calendar: {
+        parameters: {
+            query?: never;
+            header: {
+                "if-match": string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkCalendar"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedWorkCalendar"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
