@@ -8,7 +8,7 @@ import asyncpg
 from conveyor_access import Action
 from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses
-from conveyor_kit.pagination import Cursor, Limit
+from conveyor_kit.pagination import Cursor, Limit, cut, instant_key, text_key
 from conveyor_kit.problems import not_found
 from conveyor_kit.versions import expected_version
 from fastapi import APIRouter, Header, Query, Response
@@ -18,7 +18,6 @@ from entities.adapters import catalogue_store
 from entities.entrypoints.catalogue_models import CatalogueProduct, ItemProductBinding
 from entities.entrypoints.deps import CtxDep
 from entities.entrypoints.item_models import EntityItem
-from entities.entrypoints.pages import cut, instant_key, text_key
 from entities.entrypoints.relations_api import items_json, reader_of
 from entities.entrypoints.work import etag
 from entities.handlers.catalogue_products import bind_item_to_product, change_product, create_product, items_of_product

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import asyncpg
 from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses
-from conveyor_kit.pagination import Cursor, Limit
+from conveyor_kit.pagination import Cursor, Limit, page_of, text_key
 from conveyor_kit.versions import expected_version
 from fastapi import APIRouter, Header, Response, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,7 +16,6 @@ from entities.adapters import entity_types
 from entities.domain.entity_type import Code, Name, OptionDraft
 from entities.domain.errors import NotFound
 from entities.entrypoints.deps import CtxDep
-from entities.entrypoints.pages import page_of, text_key
 from entities.entrypoints.type_models import EntityDictionary
 from entities.entrypoints.work import etag, unit_of_work
 from entities.handlers.define_dictionaries import change_dictionary, create_dictionary

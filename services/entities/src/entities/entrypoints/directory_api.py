@@ -14,7 +14,7 @@ from typing import Any
 
 from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses
-from conveyor_kit.pagination import Cursor, Limit
+from conveyor_kit.pagination import Cursor, Limit, cut, instant_key, text_key
 from conveyor_kit.problems import Problem, conflict, not_found
 from fastapi import APIRouter, status
 
@@ -23,7 +23,6 @@ from entities.adapters.directory_store import DirectoryWriter
 from entities.domain.directory import DirectoryConflict, DirectoryNotFound, DirectoryRefusal, UserProfile
 from entities.entrypoints import directory_schemas as s
 from entities.entrypoints.deps import Ctx, CtxDep
-from entities.entrypoints.pages import cut, instant_key, text_key
 from entities.handlers import directory_absences, directory_departments, directory_roles, directory_users
 
 

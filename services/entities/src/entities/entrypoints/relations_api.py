@@ -8,7 +8,7 @@ import asyncpg
 from conveyor_kit.api_models import Page
 from conveyor_kit.auth import Principal
 from conveyor_kit.openapi import problem_responses
-from conveyor_kit.pagination import Cursor, Limit
+from conveyor_kit.pagination import Cursor, Limit, cut, instant_key, page_of, text_key
 from conveyor_messaging.db import Connection
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,7 +19,6 @@ from entities.domain.schema import TypeSchema
 from entities.entrypoints.deps import CtxDep
 from entities.entrypoints.item_models import ItemPage
 from entities.entrypoints.item_views import item_json
-from entities.entrypoints.pages import cut, instant_key, page_of, text_key
 from entities.entrypoints.relation_models import EntityRelation, ItemLink
 from entities.entrypoints.work import entity_type_id_of
 from entities.handlers.relation_links import define_relation, link_items, list_linked, unlink_items

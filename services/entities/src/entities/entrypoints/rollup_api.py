@@ -6,13 +6,12 @@ from typing import Any, Literal
 
 from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses
-from conveyor_kit.pagination import Cursor, Limit
+from conveyor_kit.pagination import Cursor, Limit, instant_key, page_of
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from entities.adapters import rollup_store
 from entities.entrypoints.deps import CtxDep
-from entities.entrypoints.pages import instant_key, page_of
 from entities.entrypoints.relation_models import RollupRule
 from entities.handlers.rollup_rules import define_rollup_rule
 

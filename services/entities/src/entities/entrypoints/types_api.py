@@ -8,7 +8,7 @@ import asyncpg
 from conveyor_contracts.entities import FieldDefinition
 from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses
-from conveyor_kit.pagination import Cursor, Limit
+from conveyor_kit.pagination import Cursor, Limit, page_of, text_key
 from conveyor_kit.versions import expected_version
 from conveyor_messaging.db import Connection
 from fastapi import APIRouter, Header, Response, status
@@ -18,7 +18,6 @@ from entities.adapters import entity_types
 from entities.domain.entity_type import Code, EntityTypeSettings, Name
 from entities.domain.errors import NotFound
 from entities.entrypoints.deps import CtxDep
-from entities.entrypoints.pages import page_of, text_key
 from entities.entrypoints.type_models import EntityType, EntityTypeSummary
 from entities.entrypoints.work import etag, unit_of_work
 from entities.handlers.define_entity_types import archive_entity_type, change_entity_type, create_entity_type

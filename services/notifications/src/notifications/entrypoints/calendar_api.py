@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from conveyor_contracts.notifications import CalendarEntryKind, ItemRef, ReminderSpec
 from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses, text_body
-from conveyor_kit.pagination import Cursor, Limit
+from conveyor_kit.pagination import Cursor, Limit, cut, instant_key
 from conveyor_kit.problems import not_found
 from conveyor_kit.versions import expected_version
 from conveyor_messaging.db import Connection
@@ -22,7 +22,6 @@ from notifications.adapters import calendar_repo
 from notifications.domain.calendar import Entry, Feed, end_of, overlapping
 from notifications.entrypoints.calendar_models import CalendarEntry, CalendarFeedUrl
 from notifications.entrypoints.deps import CtxDep
-from notifications.entrypoints.paging import after_instant, page
 from notifications.handlers.calendar_entries import cancel_entry, change_entry, schedule_entry
 
 router = APIRouter(prefix="/v1/calendar", tags=["calendar"], responses=problem_responses(404, 409))
@@ -108,12 +107,12 @@ async def list_entries(
 ) -> dict[str, Any]:
     """The caller's entries (organizer or attendee) sharing time with [from, to), by start then id;
     ``overlaps`` marks those that clash with another entry of the range, on this page or another."""
-    after = after_instant(cursor)
+    after = instant_key(cursor)
     async with ctx.pool.acquire() as conn:
         found = await calendar_repo.page_of_user(
             conn, ctx.tenant_id, ctx.principal.user_id, start=start, end=end, after=after, limit=limit + 1
         )
-        entries, next_cursor = page(found, limit, lambda e: [e.start.isoformat(), e.entry_id])
+        entries, next_cursor = cut(found, limit, lambda e: [e.start.isoformat(), e.entry_id])
         clashing = await _clashing(conn, ctx.tenant_id, ctx.principal.user_id, entries, start=start, end=end)
     return {"items": [view(e, e.entry_id in clashing) for e in entries], "next_cursor": next_cursor}
 

@@ -9,7 +9,7 @@ from typing import Any
 from conveyor_contracts.notifications import NotificationsRead
 from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses, text_body
-from conveyor_kit.pagination import Cursor, Limit
+from conveyor_kit.pagination import Cursor, Limit, cut, instant_key
 from conveyor_kit.problems import not_found
 from conveyor_messaging.eventstore import ANY_VERSION, NewEvent
 from fastapi import APIRouter, Request, Response
@@ -19,7 +19,6 @@ from pydantic import BaseModel, Field
 from notifications.adapters import inbox
 from notifications.entrypoints.deps import CtxDep
 from notifications.entrypoints.inbox_models import InboxNotification, NotificationsMarkedRead, NotificationUnreadCount
-from notifications.entrypoints.paging import after_instant, page
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"], responses=problem_responses(404))
 KEEPALIVE_SECONDS = 15.0
@@ -35,12 +34,12 @@ async def list_notifications(
 ) -> dict[str, Any]:
     """The caller's notifications, newest first (``unread``: only those not read yet); the count still unread
     is `GET /v1/notifications/unread-count`."""
-    before = after_instant(cursor)
+    before = instant_key(cursor)
     async with ctx.pool.acquire() as conn:
         rows = await inbox.page(
             conn, ctx.tenant_id, ctx.principal.user_id, unread_only=unread, limit=limit + 1, before=before
         )
-    items, next_cursor = page(rows, limit, lambda n: [n["created_at"].isoformat(), n["id"]])
+    items, next_cursor = cut(rows, limit, lambda n: [n["created_at"].isoformat(), n["id"]])
     return {"items": items, "next_cursor": next_cursor}
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses
-from conveyor_kit.pagination import Cursor, Limit
+from conveyor_kit.pagination import Cursor, Limit, cut, id_key
 from conveyor_kit.problems import Problem, not_found
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -14,7 +14,6 @@ from pydantic import BaseModel, Field
 from notifications.adapters import templates_repo
 from notifications.domain.templates import TemplateRefused, check_variants, render
 from notifications.entrypoints.deps import CtxDep
-from notifications.entrypoints.paging import after_id, page
 from notifications.entrypoints.templates_models import MessageTemplate, RenderedTemplate
 
 router = APIRouter(prefix="/v1/templates", tags=["templates"], responses=problem_responses(403, 404))
@@ -60,8 +59,8 @@ async def save_template(template_id: str, body: MessageTemplateBody, ctx: CtxDep
 async def list_templates(ctx: CtxDep, limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
     """The tenant's templates, by id."""
     async with ctx.pool.acquire() as conn:
-        rows = await templates_repo.page(conn, ctx.tenant_id, after=after_id(cursor), limit=limit + 1)
-    items, next_cursor = page(rows, limit, lambda t: [t["id"]])
+        rows = await templates_repo.page(conn, ctx.tenant_id, after=id_key(cursor), limit=limit + 1)
+    items, next_cursor = cut(rows, limit, lambda t: [t["id"]])
     return {"items": items, "next_cursor": next_cursor}
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from conveyor_kit.api_models import Page
 from conveyor_kit.openapi import problem_responses
-from conveyor_kit.pagination import Cursor, Limit
+from conveyor_kit.pagination import Cursor, Limit, cut, instant_key
 from conveyor_kit.problems import Problem, not_found
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -17,7 +17,6 @@ from pydantic import BaseModel, Field
 from notifications.adapters.http_target import check_target
 from notifications.domain.targets import TargetRefused
 from notifications.entrypoints.deps import CtxDep
-from notifications.entrypoints.paging import after_instant, page
 from notifications.entrypoints.webhooks_models import WebhookDelivery, WebhookSubscription, WebhookSubscriptionCreated
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=problem_responses(403, 404))
@@ -67,7 +66,7 @@ async def subscribe(body: NewWebhookSubscription, request: Request, ctx: CtxDep)
 async def subscriptions(ctx: CtxDep, limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
     """The tenant's subscriptions, oldest first."""
     ctx.require_admin()
-    after = after_instant(cursor)
+    after = instant_key(cursor)
     async with ctx.pool.acquire() as conn:
         rows = await conn.fetch(
             """SELECT * FROM webhook_subscriptions
@@ -78,7 +77,7 @@ async def subscriptions(ctx: CtxDep, limit: Limit = 100, cursor: Cursor = None) 
             after[1] if after else "",
             limit + 1,
         )
-    items, next_cursor = page([_view(r) for r in rows], limit, lambda s: [s["created_at"].isoformat(), s["id"]])
+    items, next_cursor = cut([_view(r) for r in rows], limit, lambda s: [s["created_at"].isoformat(), s["id"]])
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -118,7 +117,7 @@ async def deliveries(
 ) -> dict[str, Any]:
     """The delivery log, newest first, each with its attempts (status code or error, duration)."""
     ctx.require_admin()
-    before = after_instant(cursor)
+    before = instant_key(cursor)
     async with ctx.pool.acquire() as conn:
         rows = await conn.fetch(
             """SELECT d.delivery_id AS id, d.subscription_id, d.url, d.event_type, d.status, d.attempts,
@@ -139,5 +138,5 @@ async def deliveries(
             limit + 1,
         )
     found = [{**{k: r[k] for k in r.keys() if k != "log"}, "attempts_log": json.loads(r["log"])} for r in rows]
-    items, next_cursor = page(found, limit, lambda d: [d["created_at"].isoformat(), d["id"]])
+    items, next_cursor = cut(found, limit, lambda d: [d["created_at"].isoformat(), d["id"]])
     return {"items": items, "next_cursor": next_cursor}
