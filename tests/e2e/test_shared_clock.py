@@ -55,15 +55,17 @@ async def a_deal_whose_robot_books_a_call(story: Story) -> str:
     entities, pipelines, automation = story.admin("entities"), story.admin("pipelines"), story.admin("automation")
     deal_type = await entities.ok("POST", "/v1/entity-types", {"code": "deal", "name": "Deal"})
     await entities.ok(
-        "POST", "/v1/directory/users", {"user_id": "manager-1", "name": "Olga Petrova", "email": "olga@example.test"}
+        "POST", "/v1/directory/users", {"id": "manager-1", "name": "Olga Petrova", "email": "olga@example.test"}
     )
-    [pipeline] = await story.settled(
-        lambda: pipelines.ok("GET", "/v1/pipelines", params={"entity_type_id": deal_type["id"]}), lambda p: len(p) == 1
+    listed = await story.settled(
+        lambda: pipelines.call("GET", "/v1/pipelines", params={"entity_type_id": deal_type["id"]}),
+        lambda r: r.status_code == 200 and len(r.json()["items"]) == 1,
     )
-    first_stage = pipeline["stages"][0]["stage_id"]
+    [pipeline] = listed.json()["items"]
+    first_stage = pipeline["stages"][0]["id"]
     await automation.ok(
         "POST", "/v1/robots",
-        {"pipeline_id": pipeline["pipeline_id"], "stage_id": first_stage, "name": "Book the first call",
+        {"pipeline_id": pipeline["id"], "stage_id": first_stage, "name": "Book the first call",
          "timing": {"mode": "after_delay", "seconds": 3600},
          "action": {"type": "create_calendar_entry", "kind": "call", "title": "First call: {{ item.title }}",
                     "start": (START + timedelta(hours=2)).isoformat(), "remind_minutes_before": 60}},
