@@ -218,6 +218,9 @@ PROBES: dict[str, Probe] = {
     ),
     "automation GET /v1/automation-log/{item_id}": Probe(GONE, item_scoped=True),
     "automation POST /v1/automation-log/{item_id}/runs/{run_id}/retry": Probe(GONE),
+    # The tenant's own work calendar: an outsider reads and writes their own, never this tenant's.
+    "automation GET /v1/work-calendar": Probe(BLIND),
+    "automation PUT /v1/work-calendar": Probe(BLIND, lambda ids: {}, headers={"If-Match": '"0"'}),
     "automation GET /v1/tasks/inbox": Probe(BLIND),
     "automation GET /v1/tasks/{task_id}": Probe(GONE),
     "automation POST /v1/tasks/{task_id}/complete": Probe(GONE, lambda ids: {"outcome": "done", "values": {}}),
