@@ -16,6 +16,10 @@ class RunNotRetryable(Conflict):
     title, slug = "Not retryable", "run-not-retryable"
 
 
+class ProcessNotFailed(Conflict):
+    title, slug = "Process not failed", "process-not-failed"
+
+
 class InvalidCompletion(Invalid):
     title, slug = "Invalid completion", "validation-error"
 

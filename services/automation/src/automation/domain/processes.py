@@ -6,20 +6,23 @@ from __future__ import annotations
 import ast
 import functools
 import logging
-from collections.abc import Iterator, Mapping
+import uuid
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from automation.domain import expressions, process_clock, process_state, working_context  # noqa: F401 (timers read the service clock)
+from automation.domain import expressions, process_clock, process_state, service_tasks, working_context  # noqa: F401 (timers read the service clock)
 from automation.domain.tasks import FormField, Outcome
 
 # SpiffWorkflow logs every task's state change at INFO: a line per task per step, which our run log
@@ -48,14 +51,16 @@ class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         expressions.parse(expression)
 
     def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
+        _evaluating.set(task)
         try:
             return expressions.evaluate(expression, {**(external_context or {}), **task.data})
         except expressions.UnsafeExpression as error:
             raise WorkflowTaskException(f"expression refused: {error}", task=task) from None
 
     def execute(self, task: Any, script: str, external_context: dict[str, Any] | None = None) -> bool:
+        _evaluating.set(task)
         for name, value in _script(script):
-            task.data[name] = expressions.evaluate(value, {**(external_context or {}), **task.data})
+            task.data[name] = _plain(expressions.evaluate(value, {**(external_context or {}), **task.data}))
         return True
 
     def call_service(self, task: Any, **kwargs: Any) -> Any:
@@ -64,8 +69,29 @@ class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         if calls is None:
             raise WorkflowTaskException("service tasks run only inside a run of steps", task=task)
         params = {name: param["value"] for name, param in (kwargs.get("operation_params") or {}).items()}
-        calls.append(ServiceCall(str(task.id), kwargs["operation_name"], params, dict(task.data)))
+        try:  # parameters the action refuses fail the step here, before anything after it runs
+            service_tasks.service_action(kwargs["operation_name"], params)
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in error.errors())
+            raise WorkflowTaskException(
+                f"{kwargs['operation_name']} refused its parameters: {problems}", task=task
+            ) from None
+        step_id = task.task_spec.bpmn_id or task.task_spec.name
+        step = (step_id, task.task_spec.bpmn_name or step_id)
+        calls.append(ServiceCall(str(task.id), kwargs["operation_name"], params, dict(task.data), *step))
         return "{}"
+
+
+def _plain(value: Any) -> Any:
+    """A script's value as the instance's state can hold it (JSON): the language computes in ``Decimal``,
+    which the state's serialiser refuses (a script computing a number failed every save)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +102,68 @@ class ServiceCall:
     operation: str
     params: dict[str, Any]
     data: dict[str, Any]
+    step_id: str = ""  # the service task's BPMN id and name, for the run log and a failure
+    step_name: str = ""
 
 
 _requested: ContextVar[list[ServiceCall] | None] = ContextVar("service_calls", default=None)
+# The task whose expression or script the engine evaluated last: SpiffWorkflow raises some errors (a timer
+# whose expression gave nothing) without naming the task, and a failure must name its step.
+_evaluating: ContextVar[Any] = ContextVar("evaluating", default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A step the engine could not take: a modelling or business error (an unset variable, a gateway
+    without a true branch, a script or timer expression that fails), at a BPMN element."""
+
+    task_id: str  # the engine's task, where a retry starts again
+    step_id: str  # the BPMN element's id
+    step_name: str
+    error: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"task_id": self.task_id, "step_id": self.step_id, "step_name": self.step_name, "error": self.error}
+
+
+def attempt(workflow: BpmnWorkflow, steps: Callable[[], None]) -> Failure | None:
+    """Run ``steps`` on the workflow; a step that raises becomes a ``Failure`` naming it, and the workflow
+    stays as far as it got (the failed task waits for a retry)."""
+    token = _evaluating.set(None)
+    try:
+        steps()
+    except Exception as error:  # whatever a model makes the engine raise is the model's failure, not ours
+        task = _failed_task(workflow, error)
+        spec = task.task_spec if task is not None else None
+        step_id = (getattr(spec, "bpmn_id", None) or getattr(spec, "name", None) or "") if spec else ""
+        step_name = (getattr(spec, "bpmn_name", None) or step_id) if spec else ""
+        message = str(error).strip() or type(error).__name__
+        return Failure(
+            str(task.id) if task is not None else "", step_id, step_name, f"{type(error).__name__}: {message}"
+        )
+    finally:
+        _evaluating.reset(token)
+    return None
+
+
+def _failed_task(workflow: BpmnWorkflow, error: Exception) -> Any:
+    errored = workflow.get_tasks(state=TaskState.ERROR)
+    if errored:
+        return errored[-1]
+    return getattr(error, "task", None) or _evaluating.get()
+
+
+def retry_step(workflow: BpmnWorkflow, failure: Mapping[str, Any], variables: dict[str, Any]) -> None:
+    """Take the failed step again, from its parent's data with ``variables`` on top (the item as it is now,
+    values given with the retry), then run on."""
+    if not failure["task_id"]:  # the engine named no task: run on from where it stopped
+        workflow.do_engine_steps()
+        return
+    task = workflow.get_task_from_id(uuid.UUID(failure["task_id"]))
+    # On the parent too: a gateway (a join) takes its data from the tasks before it again.
+    task.parent.data.update(variables)
+    task.reset_branch(None)
+    workflow.do_engine_steps()
 
 
 @contextmanager
@@ -191,11 +276,18 @@ def _check_task_spec(task_spec: Any) -> None:
         raise InvalidTemplate(f"{task_spec.bpmn_name or task_spec.name}: {error}") from None
 
 
-def start(template: Template, variables: dict[str, Any]) -> BpmnWorkflow:
+def new_instance(template: Template, variables: dict[str, Any]) -> BpmnWorkflow:
+    """An instance of the template with its variables, before its first step."""
     workflow = BpmnWorkflow(template.spec, template.subprocess_specs, script_engine=ENGINE)
     workflow.data.update(variables)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(variables)
+    return workflow
+
+
+def start(template: Template, variables: dict[str, Any]) -> BpmnWorkflow:
+    """A new instance run until people are needed (a failing step raises: ``attempt`` records it instead)."""
+    workflow = new_instance(template, variables)
     workflow.do_engine_steps()
     return workflow
 
