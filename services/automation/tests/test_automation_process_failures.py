@@ -13,7 +13,7 @@ HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
     xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d"
     targetNamespace="https://conveyor.dev/bpmn">
-  <bpmn:process id="{process}" isExecutable="true">
+  <bpmn:process id="{process}_process" isExecutable="true">
     <bpmn:startEvent id="start"/>
 {body}
   </bpmn:process>

@@ -22,7 +22,14 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from automation.domain import expressions, process_clock, process_state, service_tasks, working_context  # noqa: F401 (timers read the service clock)
+from automation.domain import (  # noqa: F401 (process_clock: timers read the service clock)
+    bpmn_checks,
+    expressions,
+    process_clock,
+    process_state,
+    service_tasks,
+    working_context,
+)
 from automation.domain.tasks import FormField, Outcome
 
 # SpiffWorkflow logs every task's state change at INFO: a line per task per step, which our run log
@@ -226,32 +233,71 @@ def called_processes(bpmn: str) -> set[str]:
     return {name for name in parser.get_process_dependencies() if name} - set(parser.get_process_ids())
 
 
+def check_upload(bpmn: str) -> None:
+    """What only an upload checks, on the uploaded file alone: the BPMN 2.0 schema (a saved version that
+    passed before this check keeps starting)."""
+    try:
+        bpmn_checks.check_schema(bpmn_checks.xml_of(bpmn))
+    except bpmn_checks.Refused as error:
+        raise InvalidTemplate(str(error)) from None
+
+
 def parse_template(bpmn: str, process_id: str | None = None, called: Mapping[str, str] | None = None) -> Template:
     """Parse BPMN 2.0 XML; check every condition and script with the safe engine. ``called`` holds the
     BPMN of other templates whose processes the call activities call, by process id."""
     if len(bpmn.encode()) > MAX_BPMN_BYTES:
         raise InvalidTemplate("a BPMN file is at most 2 MB")
     parser = SpiffBpmnParser()
+    camunda: dict[str, dict[str, Any]] = {}
     try:
-        parser.add_bpmn_str(bpmn.encode())
+        root = bpmn_checks.xml_of(bpmn)
+        camunda |= bpmn_checks.camunda_user_tasks(root)
+        parser.add_bpmn_xml(root)
         ids = parser.get_process_ids()
         chosen = process_id or (ids[0] if ids else None)
         for other in (called or {}).values():
-            parser.add_bpmn_str(other.encode())
+            other_root = bpmn_checks.xml_of(other)
+            camunda |= bpmn_checks.camunda_user_tasks(other_root)
+            parser.add_bpmn_xml(other_root)
         if chosen is None:
             raise InvalidTemplate("the file has no executable process")
         spec = parser.get_spec(chosen)
         subprocesses = parser.get_subprocess_specs(chosen)
     except InvalidTemplate:
         raise
+    except bpmn_checks.Refused as error:
+        raise InvalidTemplate(str(error)) from None
     except Exception as error:
-        raise InvalidTemplate(f"{type(error).__name__}: {error}") from None
+        raise InvalidTemplate(_parse_error(error)) from None
     for task_spec in [*spec.task_specs.values(), *(t for s in subprocesses.values() for t in s.task_specs.values())]:
         _check_task_spec(task_spec)
+        if getattr(task_spec, "bpmn_id", None) in camunda:
+            _take_camunda(task_spec, camunda[task_spec.bpmn_id])
     counts_working_time = working_context.mentions_working_time(bpmn, *(called or {}).values())
     return Template(
         process_id=chosen, spec=spec, subprocess_specs=subprocesses, counts_working_time=counts_working_time
     )
+
+
+def _parse_error(error: Exception) -> str:
+    """SpiffWorkflow's parse error, naming the element it was at when it says which."""
+    message = f"{type(error).__name__}: {str(error).strip()}"
+    element = getattr(error, "id", "") or ""
+    if element:
+        name = getattr(error, "name", "") or ""
+        return f"{getattr(error, 'tag', '') or 'element'} {element!r}{f' ({name})' if name else ''}: {message}"
+    return message
+
+
+def _take_camunda(task_spec: Any, mapped: dict[str, Any]) -> None:
+    """A user task's Camunda assignee and form as our properties (``spiffworkflow:properties`` win)."""
+    extensions = task_spec.extensions if isinstance(getattr(task_spec, "extensions", None), dict) else {}
+    properties = extensions.setdefault("properties", {})
+    if "assignee" in mapped:
+        properties.setdefault("assignee", mapped["assignee"])
+    if "form_fields" in mapped and "form" not in properties:
+        extensions["form_fields"] = mapped["form_fields"]
+    task_spec.extensions = extensions
 
 
 def _check_task_spec(task_spec: Any) -> None:
@@ -263,17 +309,25 @@ def _check_task_spec(task_spec: Any) -> None:
         timer = getattr(getattr(task_spec, "event_definition", None), "expression", None)
         if isinstance(timer, str):
             expressions.parse(timer)
-        script = getattr(task_spec, "script", None)
-        if isinstance(script, str):
-            _assignments(script)
+        # A script task's script, and the pre- and post-scripts any task may carry (spiffworkflow:preScript).
+        for script in (getattr(task_spec, key, None) for key in ("script", "prescript", "postscript")):
+            if isinstance(script, str):
+                _assignments(script)
         operation = getattr(task_spec, "operation_name", None)
         if operation is not None:
             if operation not in SERVICE_ACTIONS:
-                raise InvalidTemplate(f"{task_spec.bpmn_name or task_spec.name}: no action {operation!r}")
+                raise InvalidTemplate(f"{_step(task_spec)}: no action {operation!r}")
             for param in (getattr(task_spec, "operation_params", None) or {}).values():
                 expressions.parse(param["value"])
     except expressions.UnsafeExpression as error:
-        raise InvalidTemplate(f"{task_spec.bpmn_name or task_spec.name}: {error}") from None
+        raise InvalidTemplate(f"{_step(task_spec)}: {error}") from None
+
+
+def _step(task_spec: Any) -> str:
+    """A task spec as an upload's refusal names it: its BPMN id, and its name when it has one."""
+    step_id = getattr(task_spec, "bpmn_id", None) or task_spec.name
+    name = getattr(task_spec, "bpmn_name", None)
+    return f"{step_id!r} ({name})" if name and name != step_id else repr(step_id)
 
 
 def new_instance(template: Template, variables: dict[str, Any]) -> BpmnWorkflow:
@@ -323,14 +377,16 @@ def waiting_user_steps(workflow: BpmnWorkflow) -> list[UserStep]:
     ``due_in_working_time`` (``true``: the seconds are working seconds of the tenant's work calendar)."""
     steps = []
     for task in workflow.get_tasks(state=TaskState.READY, manual=True):
-        props: dict[str, str] = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
+        extensions: dict[str, Any] = getattr(task.task_spec, "extensions", None) or {}
+        props: dict[str, str] = extensions.get("properties", {})
         kind, _, ident = props.get("assignee", "assignee").partition(":")
         steps.append(
             UserStep(
                 spiff_task_id=str(task.id),
                 title=task.task_spec.bpmn_name or task.task_spec.name,
                 assignee={"kind": kind, **({"id": ident} if ident else {})},
-                form=[_field(item) for item in _items(props.get("form", ""))],
+                form=[FormField.model_validate(f) for f in extensions.get("form_fields", [])]
+                or [_field(item) for item in _items(props.get("form", ""))],
                 outcomes=[_outcome(item) for item in _items(props.get("outcomes", "done:Done"))],
                 due_in_seconds=int(props["due_in_seconds"]) if props.get("due_in_seconds") else None,
                 due_in_working_time=props.get("due_in_working_time", "").strip().lower() in ("true", "1", "yes"),

@@ -47,6 +47,7 @@ async def save_template(
     """A new template, or a new version of one (only if the newest is still ``expected_version``, when given);
     the BPMN must parse and every expression be safe (422)."""
     try:
+        engine.check_upload(bpmn)
         called = await called_templates(conn, tenant_id, bpmn)
         parsed = engine.parse_template(bpmn, process_id, {p: t.bpmn for p, t in called.items()})
     except engine.InvalidTemplate as error:
