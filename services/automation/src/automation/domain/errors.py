@@ -16,6 +16,10 @@ class RunNotRetryable(Conflict):
     title, slug = "Not retryable", "run-not-retryable"
 
 
+class InvalidRobot(Invalid):
+    title, slug = "Invalid robot", "validation-error"
+
+
 class ProcessNotFailed(Conflict):
     title, slug = "Process not failed", "process-not-failed"
 
