@@ -92,7 +92,7 @@ class TestRobotAddresses:
 
         async def runs() -> list[dict[str, Any]]:
             response = await automation.http.get(f"/v1/automation-log/{item_id}", headers=automation.headers())
-            return response.json()["runs"] if response.status_code == 200 else []  # type: ignore[no-any-return]
+            return response.json()["runs"] if response.status_code == 200 else []
 
         [run] = await automation.eventually(
             runs, lambda found: any(r["source_id"] == robot["id"] and r["status"] == "retrying" for r in found)
