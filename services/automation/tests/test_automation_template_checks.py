@@ -138,6 +138,36 @@ class TestUploadChecks:
         message = refusal(bpmn)
         assert message.startswith("'approve' (Approve the request): ")
 
+    @pytest.mark.parametrize(
+        ("name", "value", "named"),
+        [("assignee", "boss:u-1", "kind"), ("form", "colour:paint:Colour", "kind"), ("due_in_seconds", "soon", "soon")],
+    )
+    def test_user_task_properties_that_make_no_inbox_task_are_refused(self, name: str, value: str, named: str) -> None:
+        properties = (
+            f'<spiffworkflow:properties><spiffworkflow:property name="{name}" value="{value}"/>'
+            "</spiffworkflow:properties>"
+        )
+        message = refusal(user_task(extensions=properties))
+        assert message.startswith("'approve' (Approve the request): spiffworkflow:properties refused: ")
+        assert named in message
+
+    def test_a_process_calling_itself_through_another_is_refused_naming_the_call(self) -> None:
+        def calling(process: str, called: str) -> str:
+            return (
+                f'<bpmn:process id="{process}" isExecutable="true"><bpmn:startEvent id="{process}_start"/>'
+                f'<bpmn:callActivity id="{process}_call" name="Call {called}" calledElement="{called}"/>'
+                f'<bpmn:sequenceFlow id="{process}_f" sourceRef="{process}_start" targetRef="{process}_call"/>'
+                "</bpmn:process>"
+            )
+
+        bpmn = (
+            HEAD.split("<bpmn:process")[0] + calling("ping", "pong") + calling("pong", "ping") + "</bpmn:definitions>"
+        )
+        message = refusal(bpmn)
+        assert (
+            message == "'pong_call' (Call ping): calls 'ping' again (ping → pong → ping): a process cannot call itself"
+        )
+
 
 @pytest.mark.integration
 class TestUploadRefusals:

@@ -30,6 +30,7 @@ from automation.domain import (  # noqa: F401 (process_clock: timers read the se
     service_tasks,
     working_context,
 )
+from automation.domain.robots import Recipient
 from automation.domain.tasks import FormField, Outcome
 
 # SpiffWorkflow logs every task's state change at INFO: a line per task per step, which our run log
@@ -269,14 +270,42 @@ def parse_template(bpmn: str, process_id: str | None = None, called: Mapping[str
         raise InvalidTemplate(str(error)) from None
     except Exception as error:
         raise InvalidTemplate(_parse_error(error)) from None
+    _refuse_call_cycles(chosen, {**subprocesses, chosen: spec})
     for task_spec in [*spec.task_specs.values(), *(t for s in subprocesses.values() for t in s.task_specs.values())]:
-        _check_task_spec(task_spec)
         if getattr(task_spec, "bpmn_id", None) in camunda:
             _take_camunda(task_spec, camunda[task_spec.bpmn_id])
+        _check_task_spec(task_spec)
     counts_working_time = working_context.mentions_working_time(bpmn, *(called or {}).values())
     return Template(
         process_id=chosen, spec=spec, subprocess_specs=subprocesses, counts_working_time=counts_working_time
     )
+
+
+def _refuse_call_cycles(chosen: str, specs: Mapping[str, Any]) -> None:
+    """A process that calls itself, directly or through others, would start sub-processes without end
+    (an instance that never finishes a step): refused, naming the call activity that closes the circle."""
+    calls = {
+        name: [(t, t.spec) for t in process.task_specs.values() if isinstance(getattr(t, "spec", None), str)]
+        for name, process in specs.items()
+    }
+    path: list[str] = []
+    seen: set[str] = set()  # processes whose calls were all followed without meeting a circle
+
+    def visit(process: str) -> None:
+        if process in seen:
+            return
+        path.append(process)
+        for task_spec, called in calls.get(process, []):
+            if called in path:
+                circle = " → ".join([*path[path.index(called) :], called])
+                raise InvalidTemplate(
+                    f"{_step(task_spec)}: calls {called!r} again ({circle}): a process cannot call itself"
+                )
+            visit(called)
+        path.pop()
+        seen.add(process)
+
+    visit(chosen)
 
 
 def _parse_error(error: Exception) -> str:
@@ -319,8 +348,15 @@ def _check_task_spec(task_spec: Any) -> None:
                 raise InvalidTemplate(f"{_step(task_spec)}: no action {operation!r}")
             for param in (getattr(task_spec, "operation_params", None) or {}).values():
                 expressions.parse(param["value"])
+        if getattr(task_spec, "manual", False):  # a user task: its properties must make an inbox task
+            _user_step(task_spec, "")
     except expressions.UnsafeExpression as error:
         raise InvalidTemplate(f"{_step(task_spec)}: {error}") from None
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in error.errors())
+        raise InvalidTemplate(f"{_step(task_spec)}: spiffworkflow:properties refused: {problems}") from None
+    except ValueError as error:
+        raise InvalidTemplate(f"{_step(task_spec)}: spiffworkflow:properties refused: {error}") from None
 
 
 def _step(task_spec: Any) -> str:
@@ -375,24 +411,25 @@ def waiting_user_steps(workflow: BpmnWorkflow) -> list[UserStep]:
     ``user:u-1``, ``assignee``, ``head_of_assignee``), ``outcomes`` (``id:Label,…``; an outcome may
     require fields: ``meeting:Meeting set:meeting_at``), ``form`` (``code:kind:Label,…``), ``due_in_seconds``,
     ``due_in_working_time`` (``true``: the seconds are working seconds of the tenant's work calendar)."""
-    steps = []
-    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
-        extensions: dict[str, Any] = getattr(task.task_spec, "extensions", None) or {}
-        props: dict[str, str] = extensions.get("properties", {})
-        kind, _, ident = props.get("assignee", "assignee").partition(":")
-        steps.append(
-            UserStep(
-                spiff_task_id=str(task.id),
-                title=task.task_spec.bpmn_name or task.task_spec.name,
-                assignee={"kind": kind, **({"id": ident} if ident else {})},
-                form=[FormField.model_validate(f) for f in extensions.get("form_fields", [])]
-                or [_field(item) for item in _items(props.get("form", ""))],
-                outcomes=[_outcome(item) for item in _items(props.get("outcomes", "done:Done"))],
-                due_in_seconds=int(props["due_in_seconds"]) if props.get("due_in_seconds") else None,
-                due_in_working_time=props.get("due_in_working_time", "").strip().lower() in ("true", "1", "yes"),
-            )
-        )
-    return steps
+    return [_user_step(task.task_spec, str(task.id)) for task in workflow.get_tasks(state=TaskState.READY, manual=True)]
+
+
+def _user_step(task_spec: Any, spiff_task_id: str) -> UserStep:
+    extensions: dict[str, Any] = getattr(task_spec, "extensions", None) or {}
+    props: dict[str, str] = extensions.get("properties", {})
+    kind, _, ident = props.get("assignee", "assignee").partition(":")
+    assignee = {"kind": kind, **({"id": ident} if ident else {})}
+    Recipient.model_validate(assignee)  # a kind the inbox cannot resolve is the model's mistake
+    return UserStep(
+        spiff_task_id=spiff_task_id,
+        title=task_spec.bpmn_name or task_spec.name,
+        assignee=assignee,
+        form=[FormField.model_validate(f) for f in extensions.get("form_fields", [])]
+        or [_field(item) for item in _items(props.get("form", ""))],
+        outcomes=[_outcome(item) for item in _items(props.get("outcomes", "done:Done"))],
+        due_in_seconds=int(props["due_in_seconds"]) if props.get("due_in_seconds") else None,
+        due_in_working_time=props.get("due_in_working_time", "").strip().lower() in ("true", "1", "yes"),
+    )
 
 
 def _items(text: str) -> list[str]:
