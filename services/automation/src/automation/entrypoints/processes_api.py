@@ -178,7 +178,7 @@ class ProcessRetry(BaseModel):
 
 
 @router.post("/processes/{instance_id}/retry", response_model=ProcessInstance)
-async def retry(ctx: CtxDep, instance_id: str, body: ProcessRetry | None = None) -> dict[str, Any]:
+async def retry_failed_process(ctx: CtxDep, instance_id: str, body: ProcessRetry | None = None) -> dict[str, Any]:
     """Take a `failed` process's failed step again (admins): with the item as it is now and `variables` on
     top, then run on. 409 `process-not-failed` for a process that is not failed."""
     ctx.require_admin()
