@@ -74,6 +74,19 @@ MAIL_TO_A_FIELD = bpmn(
     ("start", "mail"),
     ("mail", "mailed"),
 )
+MAIL_THEN_ASK = bpmn(
+    "mail_then_ask",
+    '<bpmn:serviceTask id="mail" name="Mail the contact"><bpmn:extensionElements>'
+    '<spiffworkflow:serviceTaskOperator id="send_email"><spiffworkflow:parameters>'
+    '<spiffworkflow:parameter id="addresses" type="list" value=\'["{{ item.contact }}"]\'/>'
+    '<spiffworkflow:parameter id="subject" type="str" value=\'"Welcome"\'/>'
+    '<spiffworkflow:parameter id="body" type="str" value=\'"Hello"\'/>'
+    "</spiffworkflow:parameters></spiffworkflow:serviceTaskOperator></bpmn:extensionElements></bpmn:serviceTask>"
+    '<bpmn:userTask id="ask" name="Did they answer?"/><bpmn:endEvent id="asked"/>',
+    ("start", "mail"),
+    ("mail", "ask"),
+    ("ask", "asked"),
+)
 SEND_EMAIL = "conveyor.notifications.email_command.send.v1"
 
 
@@ -246,3 +259,24 @@ class TestAProcessFailingAtAStep:
             ("action: send_email", "succeeded"),
             ("retry: Mail the contact", "succeeded"),
         ]
+
+    async def test_an_action_that_fails_when_performed_fails_its_service_task_and_what_follows_waits(
+        self, automation: Automation
+    ) -> None:
+        await automation.user("manager-1", "Olga O")
+        item_id, instance = await start_by_hand(automation, MAIL_THEN_ASK, contact="call after lunch")
+
+        assert (instance["status"], instance["failure"]["step_id"]) == ("failed", "mail")
+        assert instance["failure"]["action"] == "send_email"
+        assert "'call after lunch' is not an e-mail address" in instance["failure"]["error"]
+        inbox = await automation.http.get("/v1/tasks/inbox", headers=automation.headers("manager-1", ()))
+        assert inbox.json()["items"] == []  # the question after the mail waits for it
+
+        await set_field(automation, item_id, "contact", "anna@example.test")
+        retried = await retry(automation, instance["id"])
+
+        assert (retried["status"], retried["failure"]) == ("running", None)
+        [sent] = await automation.commands(SEND_EMAIL)
+        assert sent["to_addresses"] == ["anna@example.test"]
+        inbox = await automation.http.get("/v1/tasks/inbox", headers=automation.headers("manager-1", ()))
+        assert [t["title"] for t in inbox.json()["items"]] == ["Did they answer?"]

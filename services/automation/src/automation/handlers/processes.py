@@ -238,7 +238,12 @@ async def _after_steps(
             }  # fmt: skip
     if recorded is None and not retried:
         recorded = instance.failure  # another branch moved on: the failed step still waits for its retry
-    waiting_steps = engine.waiting_user_steps(workflow)
+    waiting_steps = [
+        waiting
+        for waiting in engine.waiting_user_steps(workflow)
+        # After a failed action the retry takes its step again and reaches these anew.
+        if not (recorded and recorded.get("action") and _after(workflow, waiting.spiff_task_id, recorded["task_id"]))
+    ]
     for waiting in waiting_steps:
         await _open_task(conn, store, tenant_id, instance, waiting, item, actor, now)
     keep = [f"{instance.instance_id}:{w.spiff_task_id}" for w in waiting_steps]
