@@ -16,6 +16,7 @@ from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import ANY_VERSION, NO_STREAM, EventStore, NewEvent
 from conveyor_timers import Timer, schedule
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from automation import follow_ups
@@ -284,8 +285,12 @@ async def _after_steps(
 
 
 def _after(workflow: BpmnWorkflow, task_id: str, failed_task_id: str) -> bool:
-    task, failed = (workflow.get_task_from_id(uuid.UUID(t)) for t in (task_id, failed_task_id))
-    return bool(task is not None and failed is not None and task.is_descendant_of(failed))
+    """Whether the task comes after the failed one on its branch (a descendant of it)."""
+    try:
+        task, failed = (workflow.get_task_from_id(uuid.UUID(t)) for t in (task_id, failed_task_id))
+    except (TaskNotFoundException, ValueError):  # gone with a retry, or never an engine task
+        return False
+    return bool(task.is_descendant_of(failed))
 
 
 def _end_event(workflow: BpmnWorkflow) -> str | None:
