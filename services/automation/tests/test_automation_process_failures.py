@@ -8,6 +8,7 @@ from typing import Any
 from typing import Any as Automation  # the `automation` fixture of conftest.py
 
 import pytest
+from automation.domain import processes as engine
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -88,6 +89,39 @@ MAIL_THEN_ASK = bpmn(
     ("ask", "asked"),
 )
 SEND_EMAIL = "conveyor.notifications.email_command.send.v1"
+
+
+TWO_BRANCHES = bpmn(
+    "two_branches",
+    '<bpmn:parallelGateway id="split"/><bpmn:parallelGateway id="join"/><bpmn:endEvent id="done"/>'
+    '<bpmn:scriptTask id="a" name="Branch A"><bpmn:script>x = needed_a + 1</bpmn:script></bpmn:scriptTask>'
+    '<bpmn:scriptTask id="b" name="Branch B"><bpmn:script>y = needed_b + 1</bpmn:script></bpmn:scriptTask>',
+    ("start", "split"),
+    ("split", "a"),
+    ("split", "b"),
+    ("a", "join"),
+    ("b", "join"),
+    ("join", "done"),
+)
+
+
+@pytest.mark.unit
+class TestTwoBranchesFailingApart:
+    def test_a_step_still_in_error_after_another_is_retried_is_not_forgotten(self) -> None:
+        workflow = engine.new_instance(engine.parse_template(TWO_BRANCHES), {})
+        first = engine.attempt(workflow, workflow.do_engine_steps)
+        second = engine.attempt(workflow, workflow.do_engine_steps)  # a later run of steps reaches the other branch
+        assert first is not None and second is not None
+        assert {first.step_id, second.step_id} == {"a", "b"}
+
+        retried = engine.attempt(
+            workflow, lambda: engine.retry_step(workflow, first.as_json(), {"needed_a": 1, "needed_b": 1})
+        )
+
+        left = engine.failed_step_left(workflow)
+        assert retried is None and left is not None and left.step_id == second.step_id
+        assert engine.attempt(workflow, lambda: engine.retry_step(workflow, left.as_json(), {})) is None
+        assert workflow.is_completed()
 
 
 async def upload(automation: Automation, source: str, start: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -154,6 +154,18 @@ def attempt(workflow: BpmnWorkflow, steps: Callable[[], None]) -> Failure | None
     return None
 
 
+def failed_step_left(workflow: BpmnWorkflow) -> Failure | None:
+    """A step still in error once another failure was retried (two branches failed apart): the instance
+    stays failed at it, so that no failed step is forgotten."""
+    errored = workflow.get_tasks(state=TaskState.ERROR)
+    if not errored:
+        return None
+    spec = errored[0].task_spec
+    step_id = getattr(spec, "bpmn_id", None) or spec.name
+    error = "failed in another run of steps; retry it to take it again"
+    return Failure(str(errored[0].id), step_id, getattr(spec, "bpmn_name", None) or step_id, error)
+
+
 def _failed_task(workflow: BpmnWorkflow, error: Exception) -> Any:
     errored = workflow.get_tasks(state=TaskState.ERROR)
     if errored:

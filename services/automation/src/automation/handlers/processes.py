@@ -239,6 +239,8 @@ async def _after_steps(
             }  # fmt: skip
     if recorded is None and not retried:
         recorded = instance.failure  # another branch moved on: the failed step still waits for its retry
+    if recorded is None and (left := engine.failed_step_left(workflow)) is not None:
+        recorded = left.as_json()
     waiting_steps = [
         waiting
         for waiting in engine.waiting_user_steps(workflow)
