@@ -234,6 +234,7 @@ PROBES: dict[str, Probe] = {
         REFUSED, lambda ids: {"template_id": ids["process_template_id"], "item_id": ids["item_id"]}
     ),
     "automation GET /v1/processes/{instance_id}": Probe(GONE),
+    "automation POST /v1/processes/{instance_id}/retry": Probe(GONE, lambda ids: {"variables": {}}),
     "automation GET /v1/processes": Probe(GONE, item_scoped=True, query=lambda ids: {"item_id": ids["item_id"]}),
     # --- notifications
     "notifications GET /health/live": Probe(Expect.PUBLIC),

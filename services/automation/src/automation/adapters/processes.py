@@ -35,6 +35,8 @@ class InstanceRow:
     state: str
     started_at: datetime
     updated_at: datetime
+    # The step that failed and why (``domain.processes.Failure`` as JSON), while the instance is `failed`.
+    failure: dict[str, Any] | None = None
 
 
 def _template(row: Any) -> TemplateRow:
@@ -120,19 +122,20 @@ def _instance(row: Any) -> InstanceRow:
     return InstanceRow(
         instance_id=row["instance_id"], template_id=row["template_id"], template_version=row["template_version"],
         item_id=row["item_id"], status=row["status"], state=row["state"], started_at=row["started_at"],
-        updated_at=row["updated_at"],
+        updated_at=row["updated_at"], failure=from_jsonb(row["failure"]) if row["failure"] is not None else None,
     )  # fmt: skip
 
 
 async def save_instance(conn: Connection, tenant_id: str, i: InstanceRow) -> None:
     await conn.execute(
         """INSERT INTO process_instances (tenant_id, instance_id, template_id, template_version, item_id, status, state,
-                                          started_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                          started_at, updated_at, failure)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb)
            ON CONFLICT (tenant_id, instance_id) DO UPDATE
-              SET status = EXCLUDED.status, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at""",
+              SET status = EXCLUDED.status, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at,
+                  failure = EXCLUDED.failure""",
         tenant_id, i.instance_id, i.template_id, i.template_version, i.item_id, i.status, i.state, i.started_at,
-        i.updated_at,
+        i.updated_at, json.dumps(i.failure) if i.failure is not None else None,
     )  # fmt: skip
 
 
@@ -140,7 +143,7 @@ async def load_instance(
     conn: Connection, tenant_id: str, instance_id: str, *, lock: bool = False
 ) -> InstanceRow | None:
     row = await conn.fetchrow(
-        "SELECT instance_id, template_id, template_version, item_id, status, state, started_at, updated_at"
+        "SELECT instance_id, template_id, template_version, item_id, status, state, started_at, updated_at, failure"
         " FROM process_instances WHERE tenant_id = $1 AND instance_id = $2" + (" FOR UPDATE" if lock else ""),
         tenant_id,
         instance_id,
@@ -154,7 +157,7 @@ async def instances_of_item(
     """The item's process instances in the order they started, those after ``after``
     (`(started_at, instance_id)` of the last one a page showed)."""
     rows = await conn.fetch(
-        "SELECT instance_id, template_id, template_version, item_id, status, state, started_at, updated_at"
+        "SELECT instance_id, template_id, template_version, item_id, status, state, started_at, updated_at, failure"
         " FROM process_instances WHERE tenant_id = $1 AND item_id = $2"
         " AND ($3::timestamptz IS NULL OR (started_at, instance_id) > ($3, $4))"
         " ORDER BY started_at, instance_id LIMIT $5",

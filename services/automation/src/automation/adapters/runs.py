@@ -85,15 +85,16 @@ async def open_run(
 
 async def log_finished(
     conn: Connection, tenant_id: str, *, run_id: str, item_id: str, source_kind: str, source_id: str,
-    source_name: str, status: str, detail: dict[str, Any], now: datetime,
+    source_name: str, status: str, detail: dict[str, Any], now: datetime, error: str | None = None,
 ) -> None:  # fmt: skip
     """Record a run that is over as it is written (a process's run of steps): one statement where
     ``open_run`` and ``finish`` take two."""
     await conn.execute(
         """INSERT INTO automation_runs (tenant_id, run_id, item_id, source_kind, source_id, source_name, status,
-                                        attempts, due_at, detail, created_at, finished_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9::text::jsonb, $8, $8)""",
-        tenant_id, run_id, item_id, source_kind, source_id, source_name, status, now, json.dumps(detail),
+                                        attempts, due_at, detail, created_at, finished_at, last_error)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9::text::jsonb, $8, $8, $10)
+           ON CONFLICT (tenant_id, run_id) DO NOTHING""",
+        tenant_id, run_id, item_id, source_kind, source_id, source_name, status, now, json.dumps(detail), error,
     )  # fmt: skip
 
 

@@ -16,6 +16,14 @@ class RunNotRetryable(Conflict):
     title, slug = "Not retryable", "run-not-retryable"
 
 
+class InvalidRobot(Invalid):
+    title, slug = "Invalid robot", "validation-error"
+
+
+class ProcessNotFailed(Conflict):
+    title, slug = "Process not failed", "process-not-failed"
+
+
 class InvalidCompletion(Invalid):
     title, slug = "Invalid completion", "validation-error"
 

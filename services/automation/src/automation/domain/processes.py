@@ -6,20 +6,31 @@ from __future__ import annotations
 import ast
 import functools
 import logging
-from collections.abc import Iterator, Mapping
+import uuid
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from automation.domain import expressions, process_clock, process_state, working_context  # noqa: F401 (timers read the service clock)
+from automation.domain import (  # noqa: F401 (process_clock: timers read the service clock)
+    bpmn_checks,
+    expressions,
+    process_clock,
+    process_state,
+    service_tasks,
+    working_context,
+)
+from automation.domain.robots import Recipient
 from automation.domain.tasks import FormField, Outcome
 
 # SpiffWorkflow logs every task's state change at INFO: a line per task per step, which our run log
@@ -48,14 +59,16 @@ class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         expressions.parse(expression)
 
     def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
+        _evaluating.set(task)
         try:
             return expressions.evaluate(expression, {**(external_context or {}), **task.data})
         except expressions.UnsafeExpression as error:
             raise WorkflowTaskException(f"expression refused: {error}", task=task) from None
 
     def execute(self, task: Any, script: str, external_context: dict[str, Any] | None = None) -> bool:
+        _evaluating.set(task)
         for name, value in _script(script):
-            task.data[name] = expressions.evaluate(value, {**(external_context or {}), **task.data})
+            task.data[name] = _plain(expressions.evaluate(value, {**(external_context or {}), **task.data}))
         return True
 
     def call_service(self, task: Any, **kwargs: Any) -> Any:
@@ -64,8 +77,29 @@ class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         if calls is None:
             raise WorkflowTaskException("service tasks run only inside a run of steps", task=task)
         params = {name: param["value"] for name, param in (kwargs.get("operation_params") or {}).items()}
-        calls.append(ServiceCall(str(task.id), kwargs["operation_name"], params, dict(task.data)))
+        try:  # parameters the action refuses fail the step here, before anything after it runs
+            service_tasks.service_action(kwargs["operation_name"], params)
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in error.errors())
+            raise WorkflowTaskException(
+                f"{kwargs['operation_name']} refused its parameters: {problems}", task=task
+            ) from None
+        step_id = task.task_spec.bpmn_id or task.task_spec.name
+        step = (step_id, task.task_spec.bpmn_name or step_id)
+        calls.append(ServiceCall(str(task.id), kwargs["operation_name"], params, dict(task.data), *step))
         return "{}"
+
+
+def _plain(value: Any) -> Any:
+    """A script's value as the instance's state can hold it (JSON): the language computes in ``Decimal``,
+    which the state's serialiser refuses (a script computing a number failed every save)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +110,80 @@ class ServiceCall:
     operation: str
     params: dict[str, Any]
     data: dict[str, Any]
+    step_id: str = ""  # the service task's BPMN id and name, for the run log and a failure
+    step_name: str = ""
 
 
 _requested: ContextVar[list[ServiceCall] | None] = ContextVar("service_calls", default=None)
+# The task whose expression or script the engine evaluated last: SpiffWorkflow raises some errors (a timer
+# whose expression gave nothing) without naming the task, and a failure must name its step.
+_evaluating: ContextVar[Any] = ContextVar("evaluating", default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A step the engine could not take: a modelling or business error (an unset variable, a gateway
+    without a true branch, a script or timer expression that fails), at a BPMN element."""
+
+    task_id: str  # the engine's task, where a retry starts again
+    step_id: str  # the BPMN element's id
+    step_name: str
+    error: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"task_id": self.task_id, "step_id": self.step_id, "step_name": self.step_name, "error": self.error}
+
+
+def attempt(workflow: BpmnWorkflow, steps: Callable[[], None]) -> Failure | None:
+    """Run ``steps`` on the workflow; a step that raises becomes a ``Failure`` naming it, and the workflow
+    stays as far as it got (the failed task waits for a retry)."""
+    token = _evaluating.set(None)
+    try:
+        steps()
+    except Exception as error:  # whatever a model makes the engine raise is the model's failure, not ours
+        task = _failed_task(workflow, error)
+        spec = task.task_spec if task is not None else None
+        step_id = (getattr(spec, "bpmn_id", None) or getattr(spec, "name", None) or "") if spec else ""
+        step_name = (getattr(spec, "bpmn_name", None) or step_id) if spec else ""
+        message = str(error).strip() or type(error).__name__
+        return Failure(
+            str(task.id) if task is not None else "", step_id, step_name, f"{type(error).__name__}: {message}"
+        )
+    finally:
+        _evaluating.reset(token)
+    return None
+
+
+def failed_step_left(workflow: BpmnWorkflow) -> Failure | None:
+    """A step still in error once another failure was retried (two branches failed apart): the instance
+    stays failed at it, so that no failed step is forgotten."""
+    errored = workflow.get_tasks(state=TaskState.ERROR)
+    if not errored:
+        return None
+    spec = errored[0].task_spec
+    step_id = getattr(spec, "bpmn_id", None) or spec.name
+    error = "failed in another run of steps; retry it to take it again"
+    return Failure(str(errored[0].id), step_id, getattr(spec, "bpmn_name", None) or step_id, error)
+
+
+def _failed_task(workflow: BpmnWorkflow, error: Exception) -> Any:
+    errored = workflow.get_tasks(state=TaskState.ERROR)
+    if errored:
+        return errored[-1]
+    return getattr(error, "task", None) or _evaluating.get()
+
+
+def retry_step(workflow: BpmnWorkflow, failure: Mapping[str, Any], variables: dict[str, Any]) -> None:
+    """Take the failed step again, from its parent's data with ``variables`` on top (the item as it is now,
+    values given with the retry), then run on."""
+    if not failure["task_id"]:  # the engine named no task: run on from where it stopped
+        workflow.do_engine_steps()
+        return
+    task = workflow.get_task_from_id(uuid.UUID(failure["task_id"]))
+    # On the parent too: a gateway (a join) takes its data from the tasks before it again.
+    task.parent.data.update(variables)
+    task.reset_branch(None)
+    workflow.do_engine_steps()
 
 
 @contextmanager
@@ -141,32 +246,99 @@ def called_processes(bpmn: str) -> set[str]:
     return {name for name in parser.get_process_dependencies() if name} - set(parser.get_process_ids())
 
 
+def check_upload(bpmn: str) -> None:
+    """What only an upload checks, on the uploaded file alone: the BPMN 2.0 schema (a saved version that
+    passed before this check keeps starting)."""
+    try:
+        bpmn_checks.check_schema(bpmn_checks.xml_of(bpmn))
+    except bpmn_checks.Refused as error:
+        raise InvalidTemplate(str(error)) from None
+
+
 def parse_template(bpmn: str, process_id: str | None = None, called: Mapping[str, str] | None = None) -> Template:
     """Parse BPMN 2.0 XML; check every condition and script with the safe engine. ``called`` holds the
     BPMN of other templates whose processes the call activities call, by process id."""
     if len(bpmn.encode()) > MAX_BPMN_BYTES:
         raise InvalidTemplate("a BPMN file is at most 2 MB")
     parser = SpiffBpmnParser()
+    camunda: dict[str, dict[str, Any]] = {}
     try:
-        parser.add_bpmn_str(bpmn.encode())
+        root = bpmn_checks.xml_of(bpmn)
+        camunda |= bpmn_checks.camunda_user_tasks(root)
+        parser.add_bpmn_xml(root)
         ids = parser.get_process_ids()
         chosen = process_id or (ids[0] if ids else None)
         for other in (called or {}).values():
-            parser.add_bpmn_str(other.encode())
+            other_root = bpmn_checks.xml_of(other)
+            camunda |= bpmn_checks.camunda_user_tasks(other_root)
+            parser.add_bpmn_xml(other_root)
         if chosen is None:
             raise InvalidTemplate("the file has no executable process")
         spec = parser.get_spec(chosen)
         subprocesses = parser.get_subprocess_specs(chosen)
     except InvalidTemplate:
         raise
+    except bpmn_checks.Refused as error:
+        raise InvalidTemplate(str(error)) from None
     except Exception as error:
-        raise InvalidTemplate(f"{type(error).__name__}: {error}") from None
+        raise InvalidTemplate(_parse_error(error)) from None
+    _refuse_call_cycles(chosen, {**subprocesses, chosen: spec})
     for task_spec in [*spec.task_specs.values(), *(t for s in subprocesses.values() for t in s.task_specs.values())]:
+        if getattr(task_spec, "bpmn_id", None) in camunda:
+            _take_camunda(task_spec, camunda[task_spec.bpmn_id])
         _check_task_spec(task_spec)
     counts_working_time = working_context.mentions_working_time(bpmn, *(called or {}).values())
     return Template(
         process_id=chosen, spec=spec, subprocess_specs=subprocesses, counts_working_time=counts_working_time
     )
+
+
+def _refuse_call_cycles(chosen: str, specs: Mapping[str, Any]) -> None:
+    """A process that calls itself, directly or through others, would start sub-processes without end
+    (an instance that never finishes a step): refused, naming the call activity that closes the circle."""
+    calls = {
+        name: [(t, t.spec) for t in process.task_specs.values() if isinstance(getattr(t, "spec", None), str)]
+        for name, process in specs.items()
+    }
+    path: list[str] = []
+    seen: set[str] = set()  # processes whose calls were all followed without meeting a circle
+
+    def visit(process: str) -> None:
+        if process in seen:
+            return
+        path.append(process)
+        for task_spec, called in calls.get(process, []):
+            if called in path:
+                circle = " → ".join([*path[path.index(called) :], called])
+                raise InvalidTemplate(
+                    f"{_step(task_spec)}: calls {called!r} again ({circle}): a process cannot call itself"
+                )
+            visit(called)
+        path.pop()
+        seen.add(process)
+
+    visit(chosen)
+
+
+def _parse_error(error: Exception) -> str:
+    """SpiffWorkflow's parse error, naming the element it was at when it says which."""
+    message = f"{type(error).__name__}: {str(error).strip()}"
+    element = getattr(error, "id", "") or ""
+    if element:
+        name = getattr(error, "name", "") or ""
+        return f"{getattr(error, 'tag', '') or 'element'} {element!r}{f' ({name})' if name else ''}: {message}"
+    return message
+
+
+def _take_camunda(task_spec: Any, mapped: dict[str, Any]) -> None:
+    """A user task's Camunda assignee and form as our properties (``spiffworkflow:properties`` win)."""
+    extensions = task_spec.extensions if isinstance(getattr(task_spec, "extensions", None), dict) else {}
+    properties = extensions.setdefault("properties", {})
+    if "assignee" in mapped:
+        properties.setdefault("assignee", mapped["assignee"])
+    if "form_fields" in mapped and "form" not in properties:
+        extensions["form_fields"] = mapped["form_fields"]
+    task_spec.extensions = extensions
 
 
 def _check_task_spec(task_spec: Any) -> None:
@@ -178,24 +350,46 @@ def _check_task_spec(task_spec: Any) -> None:
         timer = getattr(getattr(task_spec, "event_definition", None), "expression", None)
         if isinstance(timer, str):
             expressions.parse(timer)
-        script = getattr(task_spec, "script", None)
-        if isinstance(script, str):
-            _assignments(script)
+        # A script task's script, and the pre- and post-scripts any task may carry (spiffworkflow:preScript).
+        for script in (getattr(task_spec, key, None) for key in ("script", "prescript", "postscript")):
+            if isinstance(script, str):
+                _assignments(script)
         operation = getattr(task_spec, "operation_name", None)
         if operation is not None:
             if operation not in SERVICE_ACTIONS:
-                raise InvalidTemplate(f"{task_spec.bpmn_name or task_spec.name}: no action {operation!r}")
+                raise InvalidTemplate(f"{_step(task_spec)}: no action {operation!r}")
             for param in (getattr(task_spec, "operation_params", None) or {}).values():
                 expressions.parse(param["value"])
+        if getattr(task_spec, "manual", False):  # a user task: its properties must make an inbox task
+            _user_step(task_spec, "")
     except expressions.UnsafeExpression as error:
-        raise InvalidTemplate(f"{task_spec.bpmn_name or task_spec.name}: {error}") from None
+        raise InvalidTemplate(f"{_step(task_spec)}: {error}") from None
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in error.errors())
+        raise InvalidTemplate(f"{_step(task_spec)}: spiffworkflow:properties refused: {problems}") from None
+    except ValueError as error:
+        raise InvalidTemplate(f"{_step(task_spec)}: spiffworkflow:properties refused: {error}") from None
 
 
-def start(template: Template, variables: dict[str, Any]) -> BpmnWorkflow:
+def _step(task_spec: Any) -> str:
+    """A task spec as an upload's refusal names it: its BPMN id, and its name when it has one."""
+    step_id = getattr(task_spec, "bpmn_id", None) or task_spec.name
+    name = getattr(task_spec, "bpmn_name", None)
+    return f"{step_id!r} ({name})" if name and name != step_id else repr(step_id)
+
+
+def new_instance(template: Template, variables: dict[str, Any]) -> BpmnWorkflow:
+    """An instance of the template with its variables, before its first step."""
     workflow = BpmnWorkflow(template.spec, template.subprocess_specs, script_engine=ENGINE)
     workflow.data.update(variables)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(variables)
+    return workflow
+
+
+def start(template: Template, variables: dict[str, Any]) -> BpmnWorkflow:
+    """A new instance run until people are needed (a failing step raises: ``attempt`` records it instead)."""
+    workflow = new_instance(template, variables)
     workflow.do_engine_steps()
     return workflow
 
@@ -229,22 +423,25 @@ def waiting_user_steps(workflow: BpmnWorkflow) -> list[UserStep]:
     ``user:u-1``, ``assignee``, ``head_of_assignee``), ``outcomes`` (``id:Label,…``; an outcome may
     require fields: ``meeting:Meeting set:meeting_at``), ``form`` (``code:kind:Label,…``), ``due_in_seconds``,
     ``due_in_working_time`` (``true``: the seconds are working seconds of the tenant's work calendar)."""
-    steps = []
-    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
-        props: dict[str, str] = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
-        kind, _, ident = props.get("assignee", "assignee").partition(":")
-        steps.append(
-            UserStep(
-                spiff_task_id=str(task.id),
-                title=task.task_spec.bpmn_name or task.task_spec.name,
-                assignee={"kind": kind, **({"id": ident} if ident else {})},
-                form=[_field(item) for item in _items(props.get("form", ""))],
-                outcomes=[_outcome(item) for item in _items(props.get("outcomes", "done:Done"))],
-                due_in_seconds=int(props["due_in_seconds"]) if props.get("due_in_seconds") else None,
-                due_in_working_time=props.get("due_in_working_time", "").strip().lower() in ("true", "1", "yes"),
-            )
-        )
-    return steps
+    return [_user_step(task.task_spec, str(task.id)) for task in workflow.get_tasks(state=TaskState.READY, manual=True)]
+
+
+def _user_step(task_spec: Any, spiff_task_id: str) -> UserStep:
+    extensions: dict[str, Any] = getattr(task_spec, "extensions", None) or {}
+    props: dict[str, str] = extensions.get("properties", {})
+    kind, _, ident = props.get("assignee", "assignee").partition(":")
+    assignee = {"kind": kind, **({"id": ident} if ident else {})}
+    Recipient.model_validate(assignee)  # a kind the inbox cannot resolve is the model's mistake
+    return UserStep(
+        spiff_task_id=spiff_task_id,
+        title=task_spec.bpmn_name or task_spec.name,
+        assignee=assignee,
+        form=[FormField.model_validate(f) for f in extensions.get("form_fields", [])]
+        or [_field(item) for item in _items(props.get("form", ""))],
+        outcomes=[_outcome(item) for item in _items(props.get("outcomes", "done:Done"))],
+        due_in_seconds=int(props["due_in_seconds"]) if props.get("due_in_seconds") else None,
+        due_in_working_time=props.get("due_in_working_time", "").strip().lower() in ("true", "1", "yes"),
+    )
 
 
 def _items(text: str) -> list[str]:

@@ -12,7 +12,7 @@ from conveyor_kit.problems import not_found
 from conveyor_kit.versions import expected_version
 from conveyor_messaging.db import Connection
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from automation.adapters import items
 from automation.adapters import processes as rows
@@ -23,7 +23,7 @@ from automation.domain import processes as engine
 from automation.domain.process_start import StartRule
 from automation.entrypoints.deps import CtxDep, EntityTypeIdOrCode, IfMatch, tag
 from automation.entrypoints.processes_models import ProcessInstance, ProcessTemplate
-from automation.handlers.processes import save_template, start_process
+from automation.handlers.processes import retry_process, save_template, start_process
 
 router = APIRouter(prefix="/v1", tags=["business processes"], responses=problem_responses(403, 404, 409))
 
@@ -52,9 +52,14 @@ def template_view(t: rows.TemplateRow, response: Response | None = None) -> dict
 
 
 def instance_view(i: rows.InstanceRow) -> dict[str, Any]:
+    failure = i.failure and {
+        "step_id": i.failure["step_id"], "step_name": i.failure["step_name"], "error": i.failure["error"],
+        "action": i.failure.get("action"),
+    }  # fmt: skip
     return {
         "id": i.instance_id, "template_id": i.template_id, "template_version": i.template_version,
-        "item_id": i.item_id, "status": i.status, "started_at": i.started_at, "updated_at": i.updated_at,
+        "item_id": i.item_id, "status": i.status, "failure": failure, "started_at": i.started_at,
+        "updated_at": i.updated_at,
     }  # fmt: skip
 
 
@@ -153,6 +158,39 @@ async def start(ctx: CtxDep, body: StartBody) -> dict[str, Any]:
             started_by=str(ctx.actor), now=ctx.now(),
         )  # fmt: skip
     return instance_view(instance)
+
+
+class ProcessRetry(BaseModel):
+    """What a retry adds to the failed step's variables (e.g. the one a timer or a script missed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    variables: dict[str, Any] = Field(default_factory=dict, max_length=100)
+
+    @field_validator("variables")
+    @classmethod
+    def _names(cls, variables: dict[str, Any]) -> dict[str, Any]:
+        # The names a script may assign: expressions cannot read a name starting with `_` anyway.
+        bad = [name for name in variables if not name.isidentifier() or name.startswith("_") or name == "item"]
+        if bad:
+            raise ValueError(f"not a variable name: {bad[0]!r} (a name, not `item`, not starting with `_`)")
+        return variables
+
+
+@router.post("/processes/{instance_id}/retry", response_model=ProcessInstance)
+async def retry_failed_process(ctx: CtxDep, instance_id: str, body: ProcessRetry | None = None) -> dict[str, Any]:
+    """Take a `failed` process's failed step again (admins): with the item as it is now and `variables` on
+    top, then run on. 409 `process-not-failed` for a process that is not failed."""
+    ctx.require_admin()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        instance = await rows.load_instance(conn, ctx.tenant_id, instance_id)
+        if instance is None or not await may_read(conn, ctx.principal, instance.item_id):
+            raise not_found(f"no process {instance_id}")
+        retried = await retry_process(
+            conn, ctx.store, tenant_id=ctx.tenant_id, instance_id=instance_id,
+            variables=body.variables if body else {}, now=ctx.now(),
+        )  # fmt: skip
+    return instance_view(retried)
 
 
 @router.get("/processes/{instance_id}", response_model=ProcessInstance)

@@ -44,6 +44,19 @@ class ProcessTemplate(ApiModel):
     created_at: Timestamp = Field(description="When this version was uploaded.")
 
 
+class ProcessFailure(ApiModel):
+    """The step a failed process stopped at, and why; `POST /v1/processes/{id}/retry` takes it again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step_id: str = Field(description="The BPMN element's id (a task, gateway or event).")
+    step_name: str = Field(description="The element's name (its id when it has none).")
+    error: str = Field(description="What went wrong, e.g. `WorkflowException: No conditions satisfied for gw`.")
+    action: str | None = Field(
+        default=None, description="For a service task whose action failed when performed: the action (`notify`, ...)."
+    )
+
+
 class ProcessInstance(ApiModel):
     """A process running (or run) on an item."""
 
@@ -56,7 +69,13 @@ class ProcessInstance(ApiModel):
                     "template_id": "c7a1e3b5-2d4f-4a6b-8c9d-0e1f2a3b4c5d",
                     "template_version": 2,
                     "item_id": "item-4711",
-                    "status": "running",
+                    "status": "failed",
+                    "failure": {
+                        "step_id": "wait_for_meeting",
+                        "step_name": "Until the meeting",
+                        "error": "UnsafeExpression: None is not a number",
+                        "action": None,
+                    },
                     "started_at": "2026-12-07T09:02:11.004Z",
                     "updated_at": "2026-12-07T15:12:40.517Z",
                 }
@@ -68,6 +87,9 @@ class ProcessInstance(ApiModel):
     template_id: str
     template_version: int = Field(description="The template's version the process runs.")
     item_id: str
-    status: str = Field(description="`running` or `completed`.")
+    status: str = Field(
+        description="`running`, `completed` or `failed` (a step failed: see `failure`; its other branches go on)."
+    )
+    failure: ProcessFailure | None = Field(default=None, description="While `failed`: the step and the error.")
     started_at: Timestamp
     updated_at: Timestamp = Field(description="When the process last moved on.")

@@ -20,8 +20,8 @@ from automation.adapters import people, work_calendars
 from automation.adapters import tasks as task_rows
 from automation.adapters.items import STANDARD_KEYS, ItemCopy
 from automation.adapters.outbox import send_command
+from automation.domain import addresses, templates
 from automation.domain import robots as spec
-from automation.domain import templates
 from automation.domain.tasks import due_at
 from automation.handlers.tasks import create_task, role_candidates
 
@@ -115,16 +115,19 @@ async def perform(action: spec.Action, ctx: ActionContext) -> dict[str, Any]:
                 )
             )  # fmt: skip
             return {"recipient_ids": users, "body": text}
-        case spec.SendEmail(recipients=recipients, addresses=addresses, subject=subject, body=body):
+        case spec.SendEmail(recipients=recipients, addresses=written, subject=subject, body=body):
             users = await ctx.users(recipients)
-            if not users and not addresses:
+            # `{{ item.contact_email }}` is read now; an empty field is nobody, a value that is no address fails.
+            found = [addresses.rendered(await ctx.render(a) if "{" in a else a) for a in written]
+            to_addresses = list(dict.fromkeys(a for a in found if a is not None))
+            if not users and not to_addresses:
                 raise NothingToDo("nobody to write to")
             email = notifications.SendEmail(
-                idempotency_key=ctx.run_id, to_user_ids=users, to_addresses=addresses,
+                idempotency_key=ctx.run_id, to_user_ids=users, to_addresses=to_addresses,
                 subject=await ctx.render(subject), body_text=await ctx.render(body), item=ctx.item_ref(),
             )  # fmt: skip
             await ctx.send(email)
-            return {"to_user_ids": users, "to_addresses": addresses, "subject": email.subject}
+            return {"to_user_ids": users, "to_addresses": to_addresses, "subject": email.subject}
         case spec.CreateCalendarEntry():
             return await _create_calendar_entry(action, ctx)
         case spec.StartProcess(template_id=template_id):

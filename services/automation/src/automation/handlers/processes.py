@@ -15,8 +15,8 @@ from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import ANY_VERSION, NO_STREAM, EventStore, NewEvent
 from conveyor_timers import Timer, schedule
-from pydantic import TypeAdapter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from automation import follow_ups
@@ -27,14 +27,17 @@ from automation.adapters.people import resolve
 from automation.domain import errors, parsed_templates, working_context
 from automation.domain import processes as engine
 from automation.domain.process_start import StartRule
-from automation.domain.robots import Action, Recipient
+from automation.domain.robots import Recipient
+from automation.domain.service_tasks import service_action
 from automation.domain.tasks import due_at
 from automation.handlers.actions import ActionContext, NothingToDo, perform
 from automation.handlers.tasks import create_task, role_candidates
 from automation.handlers.triggers import fire_process_step_triggers
 
 PROCESS_TIMER = "process"
-ACTIONS: TypeAdapter[Action] = TypeAdapter(Action)
+# An instance that moves on when a task is done or a timer is due: a failed one too, since only the
+# failed step waits for its retry and its other branches go on.
+MOVING = ("running", "failed")
 
 
 async def save_template(
@@ -45,6 +48,7 @@ async def save_template(
     """A new template, or a new version of one (only if the newest is still ``expected_version``, when given);
     the BPMN must parse and every expression be safe (422)."""
     try:
+        engine.check_upload(bpmn)
         called = await called_templates(conn, tenant_id, bpmn)
         parsed = engine.parse_template(bpmn, process_id, {p: t.bpmn for p, t in called.items()})
     except engine.InvalidTemplate as error:
@@ -128,7 +132,8 @@ async def start_process(
         raise errors.InvalidProcess(str(error)) from None
     calendar = await work_calendars.calendar_of(conn, tenant_id) if parsed.counts_working_time else None
     with engine.collecting() as calls, working_context.in_effect(calendar, now):
-        workflow = engine.start(parsed, {"item": item.view()})
+        workflow = engine.new_instance(parsed, {"item": item.view()})
+        failure = engine.attempt(workflow, workflow.do_engine_steps)
     instance = rows.InstanceRow(
         instance_id=instance_id or str(uuid.uuid4()), template_id=template_id, template_version=template.version,
         item_id=item_id, status="running", state="", started_at=now, updated_at=now,
@@ -138,7 +143,7 @@ async def start_process(
         item_id=item_id, started_by=started_by,
     )  # fmt: skip
     await _append(conn, store, tenant_id, instance.instance_id, started, now)
-    return await _after_steps(conn, store, tenant_id, instance, workflow, item, now, "started", calls)
+    return await _after_steps(conn, store, tenant_id, instance, workflow, item, now, "started", calls, failure)
 
 
 async def start_process_asked(conn: Connection, store: EventStore, asked: follow_ups.StartProcess) -> rows.InstanceRow:
@@ -157,44 +162,91 @@ async def continue_after_task(
         return None
     instance_id, _, spiff_task_id = task.task_id.partition(":")
     instance = await rows.load_instance(conn, tenant_id, instance_id, lock=True)
-    if instance is None or instance.status != "running":
+    if instance is None or instance.status not in MOVING:
         return None
     workflow = engine.loads(instance.state)
     calendar = await work_calendars.calendar_if_mentioned(conn, tenant_id, instance.state)
     with engine.collecting() as calls, working_context.in_effect(calendar, now):
-        engine.complete_user_step(workflow, spiff_task_id, task.outcome, task.values or {})
+        failure = engine.attempt(
+            workflow, lambda: engine.complete_user_step(workflow, spiff_task_id, task.outcome or "", task.values or {})
+        )
     item = await items.load(conn, tenant_id, instance.item_id)
     assert item is not None
     step = f"{task.title}: {task.outcome}"
-    return await _after_steps(conn, store, tenant_id, instance, workflow, item, now, step, calls)
+    return await _after_steps(conn, store, tenant_id, instance, workflow, item, now, step, calls, failure)
 
 
 async def wake_process(conn: Connection, store: EventStore, now: datetime, timer: Timer) -> None:
     """The timer handler of kind ``process``: a timer event of a waiting instance is due."""
     tenant_id = timer.tenant_id
     instance = await rows.load_instance(conn, tenant_id, timer.payload["instance_id"], lock=True)
-    if instance is None or instance.status != "running":
+    if instance is None or instance.status not in MOVING:
         return
     workflow = engine.loads(instance.state)
     calendar = await work_calendars.calendar_if_mentioned(conn, tenant_id, instance.state)
     with engine.collecting() as calls, working_context.in_effect(calendar, now):
-        engine.wake(workflow)
+        failure = engine.attempt(workflow, lambda: engine.wake(workflow))
     item = await items.load(conn, tenant_id, instance.item_id)
     assert item is not None
     step = f"timer: {timer.payload['timer']}"
-    await _after_steps(conn, store, tenant_id, instance, workflow, item, now, step, calls)
+    await _after_steps(conn, store, tenant_id, instance, workflow, item, now, step, calls, failure)
+
+
+async def retry_process(
+    conn: Connection, store: EventStore, *, tenant_id: str, instance_id: str, variables: dict[str, Any],
+    now: datetime,
+) -> rows.InstanceRow:  # fmt: skip
+    """Take a failed instance's failed step again, from the data it had with the item as it is now and
+    ``variables`` on top (a service task whose action failed performs it again), then run on as usual."""
+    instance = await rows.load_instance(conn, tenant_id, instance_id, lock=True)
+    if instance is None:
+        raise errors.NotFound(f"no process {instance_id}")
+    if instance.status != "failed" or instance.failure is None:
+        raise errors.ProcessNotFailed(f"process {instance_id} is {instance.status}, not failed")
+    item = await items.load(conn, tenant_id, instance.item_id)
+    if item is None:
+        raise errors.NotFound(f"no item {instance.item_id}")
+    workflow = engine.loads(instance.state)
+    failed = instance.failure
+    step = f"retry: {failed['step_name']}"
+    calendar = await work_calendars.calendar_if_mentioned(conn, tenant_id, instance.state)
+    with engine.collecting() as calls, working_context.in_effect(calendar, now):
+        failure = engine.attempt(
+            workflow, lambda: engine.retry_step(workflow, failed, {"item": item.view(), **variables})
+        )
+    return await _after_steps(conn, store, tenant_id, instance, workflow, item, now, step, calls, failure, retried=True)
 
 
 async def _after_steps(
     conn: Connection, store: EventStore, tenant_id: str, instance: rows.InstanceRow, workflow: BpmnWorkflow,
     item: items.ItemCopy, now: datetime, step: str, calls: list[engine.ServiceCall],
+    failure: engine.Failure | None, *, retried: bool = False,
 ) -> rows.InstanceRow:  # fmt: skip
     """Perform the service tasks reached, open inbox tasks for the user steps now waiting, log the
-    step, save the instance once."""
+    step, save the instance once. A step that failed (``failure``), or a service task's action that
+    fails, makes the instance `failed` with the step and the error until a retry gets past it; the
+    branches that did not fail go on meanwhile (their inbox tasks, timers and actions)."""
     actor = Actor("process", instance.instance_id)
+    recorded: dict[str, Any] | None = failure.as_json() if failure is not None else None
     for call in calls:
-        await _perform(conn, store, tenant_id, instance, call, item, actor, now)
-    waiting_steps = engine.waiting_user_steps(workflow)
+        if recorded is not None and recorded.get("action") and _after(workflow, call.task_id, recorded["task_id"]):
+            continue  # comes after the failed action: the retry takes the step again and reaches it anew
+        error = await _perform(conn, store, tenant_id, instance, call, item, actor, now)
+        if error is not None and recorded is None:
+            recorded = {
+                "task_id": call.task_id, "step_id": call.step_id, "step_name": call.step_name, "error": error,
+                "action": call.operation,
+            }  # fmt: skip
+    if recorded is None and not retried:
+        recorded = instance.failure  # another branch moved on: the failed step still waits for its retry
+    if recorded is None and (left := engine.failed_step_left(workflow)) is not None:
+        recorded = left.as_json()
+    waiting_steps = [
+        waiting
+        for waiting in engine.waiting_user_steps(workflow)
+        # After a failed action the retry takes its step again and reaches these anew.
+        if not (recorded and recorded.get("action") and _after(workflow, waiting.spiff_task_id, recorded["task_id"]))
+    ]
     for waiting in waiting_steps:
         await _open_task(conn, store, tenant_id, instance, waiting, item, actor, now)
     keep = [f"{instance.instance_id}:{w.spiff_task_id}" for w in waiting_steps]
@@ -209,17 +261,21 @@ async def _after_steps(
     await fire_process_step_triggers(
         conn, store, tenant_id, item, template_id=instance.template_id, reached=engine.reached_steps(workflow), now=now
     )
-    finished = workflow.is_completed()
+    finished = workflow.is_completed() and recorded is None
+    status = "failed" if recorded is not None else "completed" if finished else "running"
     saved = rows.InstanceRow(
         instance_id=instance.instance_id, template_id=instance.template_id,
-        template_version=instance.template_version, item_id=instance.item_id,
-        status="completed" if finished else "running", state=engine.dumps(workflow), started_at=instance.started_at,
-        updated_at=now,
+        template_version=instance.template_version, item_id=instance.item_id, status=status,
+        state=engine.dumps(workflow), started_at=instance.started_at, updated_at=now, failure=recorded,
     )  # fmt: skip
     await rows.save_instance(conn, tenant_id, saved)
+    detail: dict[str, Any] = {"status": status}
+    if recorded is not None:
+        detail |= {"step_id": recorded["step_id"], "step_name": recorded["step_name"]}
     await runs.log_finished(
         conn, tenant_id, run_id=str(uuid.uuid4()), item_id=instance.item_id, source_kind="process",
-        source_id=instance.instance_id, source_name=step, status="succeeded", detail={"status": saved.status}, now=now,
+        source_id=instance.instance_id, source_name=step, status="failed" if recorded is not None else "succeeded",
+        detail=detail, now=now, error=recorded["error"] if recorded is not None else None,
     )  # fmt: skip
     if finished:
         end = _end_event(workflow)
@@ -228,6 +284,15 @@ async def _after_steps(
         )
         await _append(conn, store, tenant_id, instance.instance_id, done, now)
     return saved
+
+
+def _after(workflow: BpmnWorkflow, task_id: str, failed_task_id: str) -> bool:
+    """Whether the task comes after the failed one on its branch (a descendant of it)."""
+    try:
+        task, failed = (workflow.get_task_from_id(uuid.UUID(t)) for t in (task_id, failed_task_id))
+    except (TaskNotFoundException, ValueError):  # gone with a retry, or never an engine task
+        return False
+    return bool(task.is_descendant_of(failed))
 
 
 def _end_event(workflow: BpmnWorkflow) -> str | None:
@@ -296,56 +361,38 @@ async def start_processes_on(
             continue
         instance_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant_id}|{template.template_id}|{event_id}"))
         if await rows.load_instance(conn, tenant_id, instance_id) is None:
-            await start_process(
-                conn, store, tenant_id=tenant_id, template_id=template.template_id, item_id=item.item_id,
-                started_by=f"system:{rule.mode}", now=now, instance_id=instance_id,
-            )  # fmt: skip
+            try:
+                async with conn.transaction():
+                    await start_process(
+                        conn, store, tenant_id=tenant_id, template_id=template.template_id, item_id=item.item_id,
+                        started_by=f"system:{rule.mode}", now=now, instance_id=instance_id,
+                    )  # fmt: skip
+            except errors.InvalidProcess as error:  # a called template gone: the item's event is still applied
+                await runs.log_finished(
+                    conn, tenant_id, run_id=instance_id, item_id=item.item_id, source_kind="process",
+                    source_id=template.template_id, source_name=f"start: {template.name}", status="failed",
+                    detail={"template_id": template.template_id}, now=now, error=str(error),
+                )  # fmt: skip
 
 
 async def _perform(
     conn: Connection, store: EventStore, tenant_id: str, instance: rows.InstanceRow, call: engine.ServiceCall,
     item: items.ItemCopy, actor: Actor, now: datetime,
-) -> None:  # fmt: skip
+) -> str | None:  # fmt: skip
     """One service task: our action, keyed by the instance and the task (a loop's rounds are distinct)."""
     key = f"{instance.instance_id}:{call.task_id}"
     context = ActionContext(conn, store, tenant_id, item, key, actor, now, variables=call.data)
     outcome, detail, error = "succeeded", {}, None
     try:
         async with conn.transaction():
-            detail = await perform(service_action(call), context)
+            detail = await perform(service_action(call.operation, call.params), context)
     except NothingToDo as reason:
         outcome, detail = "skipped", {"reason": str(reason)}
-    except Exception as failure:  # logged on the item; the process goes on
+    except Exception as failure:  # the instance fails at this step (the caller records it), retryable
         outcome, error = "failed", f"{type(failure).__name__}: {failure}"
     await runs.open_run(
         conn, tenant_id, run_id=key, item_id=instance.item_id, source_kind="process", source_id=instance.instance_id,
         source_name=f"action: {call.operation}", visit_id=None, status="running", due_at=now, now=now,
     )  # fmt: skip
     await runs.finish(conn, tenant_id, key, status=outcome, now=now, error=error, detail=detail)
-
-
-def service_action(call: engine.ServiceCall) -> Action:
-    """A service task's parameters as one of our actions; recipients written as ``assignee``,
-    ``role:manager``, ``user:u-1``, ``head_of_assignee`` (comma-separated for lists)."""
-    params = dict(call.params)
-    for key in ("recipients", "attendees"):
-        if isinstance(params.get(key), str):
-            params[key] = _recipients(params[key])
-    for key in ("to", "assignee"):
-        if isinstance(params.get(key), str):
-            params[key] = _recipients(params[key])[0]
-    body = (
-        {"type": call.operation, "fields": params}
-        if call.operation == "set_fields"
-        else {"type": call.operation, **params}
-    )
-    action: Action = ACTIONS.validate_python(body)
-    return action
-
-
-def _recipients(text: str) -> list[dict[str, str]]:
-    found = []
-    for part in (p.strip() for p in text.split(",")):
-        kind, _, ident = part.partition(":")
-        found.append({"kind": kind, **({"id": ident} if ident else {})})
-    return found
+    return error

@@ -246,15 +246,6 @@ async def _schedule_on_entry(conn: Connection, store: EventStore, tenant_id: str
     await arm_idle_triggers(conn, tenant_id, item)
 
 
-async def when_field_defined_keep_its_options(conn: Connection, store: EventStore, event: Envelope) -> None:
-    defined = entities.FieldAdded.model_validate(event.data)
-    if defined.field.kind == "list":
-        options = [o.model_dump() for o in defined.field.options or []]
-        await list_options.save_field(
-            conn, event.tenant_id, defined.entity_type_id, defined.field.code, defined.field.dictionary_id, options
-        )
-
-
 async def when_dictionary_saved_keep_its_options(conn: Connection, store: EventStore, event: Envelope) -> None:
     options = [entities.Option.model_validate(o).model_dump() for o in event.data["options"]]
     await list_options.save_dictionary(conn, event.tenant_id, event.data["dictionary_id"], options)

@@ -11,7 +11,8 @@ from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import NO_STREAM, EventStore, NewEvent
 
 from automation.adapters import robots as robot_rows
-from automation.domain import errors
+from automation.adapters import type_fields
+from automation.domain import addresses, errors
 from automation.domain.robots import RobotSpec
 
 
@@ -22,6 +23,9 @@ async def save_robot(
     """Add a robot to a stage, or change one (only if it is still at ``expected_version``, when given).
 
     Items already on the stage keep the runs scheduled for them; the change applies to later entries."""
+    refused = addresses.problems(spec.action, await type_fields.fields_of_pipeline(conn, tenant_id, spec.pipeline_id))
+    if refused:
+        raise errors.InvalidRobot(f"{refused[0]['field']}: {refused[0]['message']}", errors=refused)
     existing = await robot_rows.load_robot(conn, tenant_id, robot_id) if robot_id else None
     if robot_id and existing is None:
         raise errors.NotFound(f"no robot {robot_id}")
