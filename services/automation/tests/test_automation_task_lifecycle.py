@@ -3,6 +3,7 @@ on without it; admins and the user a task was opened for cancel it; admins list 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from typing import Any as Automation  # the `automation` fixture of conftest.py
 
@@ -36,6 +37,14 @@ ESCALATION = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:sequenceFlow id="f4" sourceRef="escalate" targetRef="escalated"/>
   </bpmn:process>
 </bpmn:definitions>"""
+
+# The same call, but an hour without it ends the process.
+GIVE_UP = re.sub(
+    r'\s*<bpmn:userTask id="escalate".*?</bpmn:userTask>|\s*<bpmn:sequenceFlow id="f4"[^>]*/>',
+    "",
+    ESCALATION,
+    flags=re.S,
+).replace('targetRef="escalate"', 'targetRef="escalated"')
 
 pytestmark = pytest.mark.integration
 
@@ -93,12 +102,19 @@ class TestTasksBecomeMoot:
         )  # fmt: skip
         assert await inbox(automation, "manager-1") == []
 
-    async def test_a_process_task_is_cancelled_when_a_boundary_timer_takes_over(self, automation: Automation) -> None:
+    @pytest.mark.parametrize(
+        ("bpmn", "cause", "status"),
+        [(ESCALATION, "process_moved_on", "running"), (GIVE_UP, "process_ended", "completed")],
+        ids=["a boundary timer takes over", "the process ends"],
+    )
+    async def test_a_process_task_is_cancelled_when_its_process_goes_on_without_it(
+        self, automation: Automation, bpmn: str, cause: str, status: str
+    ) -> None:
         await automation.user("manager-1", "Olga O")
         await automation.user("head-1", "Irina H")
         saved = await automation.http.post(
             "/v1/process-templates",
-            json={"name": "Escalation", "entity_type_id": "company", "bpmn": ESCALATION, "start": {"mode": "manual"}},
+            json={"name": "Escalation", "entity_type_id": "company", "bpmn": bpmn, "start": {"mode": "manual"}},
             headers=automation.headers(),
         )
         assert saved.status_code == 201, saved.text
@@ -113,9 +129,11 @@ class TestTasksBecomeMoot:
         automation.advance(3601)
 
         events = await automation.eventually(lambda: cancellations(automation), lambda found: len(found) == 1)
-        assert [(e["task_id"], e["cause"], e["overdue"]) for e in events] == [(call["id"], "process_moved_on", False)]
+        assert [(e["task_id"], e["cause"], e["overdue"]) for e in events] == [(call["id"], cause, False)]
         assert (await task(automation, call["id"]))["status"] == "cancelled"
         assert await inbox(automation, "manager-1") == []
+        response = await automation.http.get("/v1/processes", params={"item_id": item_id}, headers=automation.headers())
+        assert [p["status"] for p in response.json()["items"]] == [status]
 
 
 class TestCancellingATask:
