@@ -218,10 +218,12 @@ PROBES: dict[str, Probe] = {
     ),
     "automation GET /v1/automation-log/{item_id}": Probe(GONE, item_scoped=True),
     "automation POST /v1/automation-log/{item_id}/runs/{run_id}/retry": Probe(GONE),
+    "automation GET /v1/tasks": Probe(BLIND),
     "automation GET /v1/tasks/inbox": Probe(BLIND),
     "automation GET /v1/tasks/{task_id}": Probe(GONE),
     "automation POST /v1/tasks/{task_id}/complete": Probe(GONE, lambda ids: {"outcome": "done", "values": {}}),
     "automation POST /v1/tasks/{task_id}/delegate": Probe(GONE, lambda ids: {"to_user_id": "bob"}),
+    "automation POST /v1/tasks/{task_id}/cancel": Probe(GONE, lambda ids: {"reason": "outsider"}),
     "automation GET /v1/process-templates": Probe(BLIND),
     "automation POST /v1/process-templates": Probe(BLIND),  # the walk sends a template of the caller's own
     "automation PUT /v1/process-templates/{template_id}": Probe(GONE, headers=V1),

@@ -102,6 +102,25 @@ class TestTasksBecomeMoot:
         )  # fmt: skip
         assert await inbox(automation, "manager-1") == []
 
+    async def test_a_task_robot_of_a_visit_already_over_opens_no_task(
+        self, automation_harness: tuple[Automation, Any]
+    ) -> None:
+        automation, running = automation_harness
+        async with running():
+            await automation.user("manager-1", "Olga O")
+            await call_robot(automation)
+        item_id: str = await automation.item("company", assignee="manager-1")
+        await automation.move(item_id, "company", PIPE, NEW, STAGE)
+        await automation.move(item_id, "company", PIPE, STAGE, WON)  # while the service is down
+
+        async with running():
+            await automation.visits_settled([item_id], WON)
+            log = await automation.eventually(lambda: automation.log(item_id), lambda found: found["runs"])
+            assert await automation.commands(CREATED) == []
+        assert [(r["source_name"], r["status"], r["detail"]["reason"]) for r in log["runs"]] == [
+            ("Contact within 10 minutes", "skipped", "the item left the stage")
+        ]
+
     @pytest.mark.parametrize(
         ("bpmn", "cause", "status"),
         [(ESCALATION, "process_moved_on", "running"), (GIVE_UP, "process_ended", "completed")],

@@ -8,9 +8,11 @@ touched here: a process is not bound to a stage, its tasks close when it no long
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from conveyor_contracts import pipelines
 from conveyor_messaging.actor import Actor
+from conveyor_messaging.batches import caused_by
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore
@@ -22,16 +24,17 @@ from automation.handlers.tasks import record_cancellations
 async def when_items_left_stages_cancel_their_robot_tasks(
     conn: Connection, store: EventStore, events: Sequence[Envelope]
 ) -> None:
-    """One statement closes the open robot tasks of every item moved in the fetch; each gets its event."""
-    moves = [(event, pipelines.ItemMovedToStage.model_validate(event.data)) for event in events]
-    left = [
-        (event.tenant_id, moved.item_id, moved.moved_at or event.time) for event, moved in moves if moved.from_stage_id
-    ]
-    if not left:
-        return
-    when = {(event.tenant_id, moved.item_id): moved.moved_at or event.time for event, moved in moves}
-    for tenant_id, task in await task_rows.cancel_open_robot_tasks_of_items(conn, left):
+    """One statement closes the open robot tasks of every item moved in the fetch; each gets its event,
+    caused by the item's first move of the fetch (the one that ended the visit the tasks belong to)."""
+    first: dict[tuple[str, str], tuple[Envelope, datetime]] = {}
+    for event in events:
+        moved = pipelines.ItemMovedToStage.model_validate(event.data)
+        first.setdefault((event.tenant_id, moved.item_id), (event, moved.moved_at or event.time))
+    closed = await task_rows.cancel_open_robot_tasks_of_items(
+        conn, [(tenant_id, item_id, at) for (tenant_id, item_id), (_, at) in first.items()]
+    )
+    for tenant_id, task in closed:
         assert task.item_id is not None
-        await record_cancellations(
-            conn, store, tenant_id, [task], Actor.system("stage-left"), when[(tenant_id, task.item_id)]
-        )
+        event, at = first[(tenant_id, task.item_id)]
+        with caused_by(event):
+            await record_cancellations(conn, store, tenant_id, [task], Actor.system("stage-left"), at)
