@@ -221,10 +221,12 @@ PROBES: dict[str, Probe] = {
     # The tenant's own work calendar: an outsider reads and writes their own, never this tenant's.
     "automation GET /v1/work-calendar": Probe(BLIND),
     "automation PUT /v1/work-calendar": Probe(BLIND, lambda ids: {}, headers={"If-Match": '"0"'}),
+    "automation GET /v1/tasks": Probe(BLIND),
     "automation GET /v1/tasks/inbox": Probe(BLIND),
     "automation GET /v1/tasks/{task_id}": Probe(GONE),
     "automation POST /v1/tasks/{task_id}/complete": Probe(GONE, lambda ids: {"outcome": "done", "values": {}}),
     "automation POST /v1/tasks/{task_id}/delegate": Probe(GONE, lambda ids: {"to_user_id": "bob"}),
+    "automation POST /v1/tasks/{task_id}/cancel": Probe(GONE, lambda ids: {"reason": "outsider"}),
     "automation GET /v1/process-templates": Probe(BLIND),
     "automation POST /v1/process-templates": Probe(BLIND),  # the walk sends a template of the caller's own
     "automation PUT /v1/process-templates/{template_id}": Probe(GONE, headers=V1),

@@ -99,6 +99,19 @@ class TaskDelegated(EventContract, type_name="conveyor.automation.task.delegated
     item_id: str | None
     from_user_id: str | None
     to_user_id: str
+    title: str | None = None  # the task's title, for the notice to its new assignee (absent before cancel existed)
+
+
+class TaskCancelled(EventContract, type_name="conveyor.automation.task.cancelled.v1"):
+    """A task was closed without an outcome: its item left the stage, its process went on without it, or a
+    person cancelled it."""
+
+    task_id: str
+    item_id: str | None
+    cause: Literal["item_left_stage", "process_moved_on", "process_ended", "cancelled"]
+    cancelled_by: str | None = None  # the user, when `cause` is `cancelled`
+    reason: str | None = None  # the canceller's words, if they gave any
+    overdue: bool
 
 
 class ProcessTemplateSaved(EventContract, type_name="conveyor.automation.process_template.saved.v1"):

@@ -84,6 +84,18 @@ def recording_in(store: EventStore, reaction: RecordingReaction) -> BatchReactio
     return react
 
 
+def in_turn(*reactions: RecordingReaction) -> RecordingReaction:
+    """Several reactions to one type of event, each given the whole run in the order listed, in one
+    transaction: a routing table then names each reaction once, e.g. a move ends the tasks of the
+    stage the item left and schedules the robots of the stage it entered."""
+
+    async def each(conn: Connection, store: EventStore, events: Sequence[Envelope]) -> None:
+        for reaction in reactions:
+            await reaction(conn, store, events)
+
+    return each
+
+
 def caused_by(event: Envelope) -> AbstractContextManager[None]:
     """Bind ``event``'s ids and lane to the log context, and so to the metadata of the events appended inside:
     what a batch reaction wraps around the work it does for one event of its run."""

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from conveyor_access.directory import DIRECTORY_HANDLE_BATCH, DIRECTORY_TOPICS
 from conveyor_contracts import entities, notifications, pipelines
-from conveyor_messaging.batches import Handler, recording_in, route, route_mixed
+from conveyor_messaging.batches import Handler, in_turn, recording_in, route, route_mixed
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore
@@ -18,7 +18,14 @@ from conveyor_messaging.follow_ups import FollowUpHandler, with_work_after_the_f
 from conveyor_messaging.runtime import Subscription
 
 from automation import follow_ups
-from automation.handlers import calendar_held, entity_types, processes, reactions, run_robot
+from automation.handlers import (
+    calendar_held,
+    entity_types,
+    processes,
+    reactions,
+    run_robot,
+    when_items_left_stages_cancel_their_robot_tasks,
+)
 
 # The same store the service's backbone appends with: it holds SQL, no connection.
 STORE = EventStore(source="/conveyor/automation")
@@ -38,7 +45,11 @@ ITEMS_IN_BATCHES = {
     entities.ItemCreated.type_name: reactions.when_items_created_copy_them,
     pipelines.ItemPlaced.type_name: reactions.when_items_placed_schedule_robots,
     entities.ItemUpdated.type_name: reactions.when_items_updated_refresh_copies_and_count_idle_time_again,
-    pipelines.ItemMovedToStage.type_name: reactions.when_items_entered_stages_schedule_robots,
+    # A move ends one visit and starts another: what the stage left opened closes, then the new one's robots.
+    pipelines.ItemMovedToStage.type_name: in_turn(
+        when_items_left_stages_cancel_their_robot_tasks.when_items_left_stages_cancel_their_robot_tasks,
+        reactions.when_items_entered_stages_schedule_robots,
+    ),
 }
 ITEMS = {
     entities.ItemDeleted.type_name: reactions.when_item_deleted_hold_its_robots,

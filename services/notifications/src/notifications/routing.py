@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import conveyor_contracts  # noqa: F401  (registers every contract, for the webhook topics)
 from conveyor_access.directory import DIRECTORY_HANDLE_BATCH, DIRECTORY_TOPICS
-from conveyor_contracts import entities, notifications, pipelines
+from conveyor_contracts import automation, entities, notifications, pipelines
 from conveyor_messaging.batches import Handler, recording_in, route, route_mixed
 from conveyor_messaging.contracts import registry
 from conveyor_messaging.db import Connection
@@ -16,7 +16,7 @@ from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore
 from conveyor_messaging.runtime import Subscription
 
-from notifications.handlers import commands, stage_changes, webhooks
+from notifications.handlers import commands, stage_changes, task_notices, webhooks
 
 # The same store the service's backbone appends with: it holds SQL, no connection.
 STORE = EventStore(source="/conveyor/notifications")
@@ -38,6 +38,12 @@ COMMANDS: dict[str, Reaction] = {
     notifications.UpdateCalendarEntry.type_name: commands.when_calendar_entry_change_commanded_change_it,
     notifications.CancelCalendarEntry.type_name: commands.when_calendar_entry_cancel_commanded_cancel_it,
     notifications.CallWebhook.type_name: commands.when_webhook_call_commanded_queue_it,
+}
+
+# Automation's tasks: whoever a task reaches is told (its user, a role's candidates, a delegate).
+TASKS: dict[str, Reaction] = {
+    automation.TaskCreated.type_name: task_notices.when_task_created_tell_its_assignees,
+    automation.TaskDelegated.type_name: task_notices.when_task_delegated_tell_the_new_assignee,
 }
 
 # Items' people and stage names share one consumer with the moves, so a move never overtakes its item.
@@ -88,6 +94,11 @@ SUBSCRIPTIONS: list[Subscription] = [
             {t: _recording(r) for t, r in ITEMS.items()},
         ),
         batch_wait_ms=100,  # every item event, for the occasional stage-change notice: batches are cheaper
+    ),
+    Subscription(
+        name="tasks",
+        topics=[automation.TaskCreated.topic()],
+        handle=route({t: _recording(r) for t, r in TASKS.items()}),
     ),
     Subscription(name="directory", topics=DIRECTORY_TOPICS, handle_batch=DIRECTORY_HANDLE_BATCH),
     # It reads every domain topic: fetched one event at a time, its fetches (75 partitions each) cost

@@ -33,9 +33,14 @@ class Task:
     source: str
     created_at: datetime
     version: int
+    created_by: str | None = None  # the user it was opened for (who started its process by hand)
+    cancelled_at: datetime | None = None
+    cancelled_by: str | None = None
+    cancel_cause: str | None = None  # `item_left_stage`, `process_moved_on`, `process_ended`, `cancelled`
+    cancel_reason: str | None = None
 
     def overdue(self, now: datetime) -> bool:
-        end = self.completed_at or now
+        end = self.completed_at or self.cancelled_at or now
         return self.due_at is not None and self.due_at < end
 
 
@@ -49,19 +54,22 @@ def _task(row: Any) -> Task:
         due_at=row["due_at"], status=row["status"], outcome=row["outcome"],
         values=from_jsonb(row["form_values"]) if row["form_values"] is not None else None,
         completed_by=row["completed_by"], completed_at=row["completed_at"], source=row["source"],
-        created_at=row["created_at"], version=row["version"],
+        created_at=row["created_at"], version=row["version"], created_by=row["created_by"],
+        cancelled_at=row["cancelled_at"], cancelled_by=row["cancelled_by"], cancel_cause=row["cancel_cause"],
+        cancel_reason=row["cancel_reason"],
     )  # fmt: skip
 
 
 async def insert(conn: Connection, tenant_id: str, task: Task) -> bool:
     created = await conn.fetchval(
         """INSERT INTO tasks (tenant_id, task_id, item_id, title, description, assignee_user_id, assignee_role,
-                              candidate_user_ids, form, outcomes, due_at, source, created_at, version)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10::text::jsonb, $11, $12, $13, 1)
+                              candidate_user_ids, form, outcomes, due_at, source, created_at, version, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10::text::jsonb, $11, $12, $13, 1, $14)
            ON CONFLICT (tenant_id, task_id) DO NOTHING RETURNING true""",
         tenant_id, task.task_id, task.item_id, task.title, task.description, task.assignee_user_id,
         task.assignee_role, task.candidate_user_ids, json.dumps([f.model_dump() for f in task.form]),
         json.dumps([o.model_dump() for o in task.outcomes]), task.due_at, task.source, task.created_at,
+        task.created_by,
     )  # fmt: skip
     return bool(created)
 
@@ -140,13 +148,98 @@ async def may_act_on(conn: Connection, tenant_id: str, task: Task, user_id: str,
     return bool(standing_in)
 
 
-async def cancel_open_of_source(conn: Connection, tenant_id: str, source: str, keep: list[str]) -> int:
-    """Close the open tasks of a process that no longer waits for them (a boundary timer took over)."""
-    result = await conn.execute(
-        "UPDATE tasks SET status = 'cancelled', version = version + 1"
-        " WHERE tenant_id = $1 AND source = $2 AND status = 'open' AND NOT (task_id = ANY($3::text[]))",
+async def cancel(conn: Connection, tenant_id: str, task_id: str, *, by: str, reason: str | None, at: datetime) -> Task:
+    """Cancel the (locked, open) task on a person's word; returns it as it now is."""
+    row = await conn.fetchrow(
+        """UPDATE tasks SET status = 'cancelled', cancelled_at = $3, cancelled_by = $4, cancel_cause = 'cancelled',
+                            cancel_reason = $5, version = version + 1
+            WHERE tenant_id = $1 AND task_id = $2 RETURNING *""",
+        tenant_id, task_id, at, by, reason,
+    )  # fmt: skip
+    return _task(row)
+
+
+async def cancel_open_of_source(
+    conn: Connection, tenant_id: str, source: str, keep: list[str], *, cause: str, at: datetime
+) -> list[Task]:
+    """Close the open tasks of a process that no longer waits for them (a boundary event took over, or
+    it ended); returns them as closed, to record their cancellation (usually none: one indexed read)."""
+    rows = await conn.fetch(
+        "UPDATE tasks SET status = 'cancelled', cancelled_at = $4, cancel_cause = $5, version = version + 1"
+        " WHERE tenant_id = $1 AND source = $2 AND status = 'open' AND NOT (task_id = ANY($3::text[]))"
+        " RETURNING *",
+        tenant_id, source, keep, at, cause,
+    )  # fmt: skip
+    return [_task(row) for row in rows]
+
+
+async def cancel_open_robot_tasks_of_items(
+    conn: Connection, moved: list[tuple[str, str, datetime]]
+) -> list[tuple[str, Task]]:
+    """Close the open robot tasks of items that left their stage, ``(tenant, item, left_at)`` each, in one
+    statement; returns ``(tenant, task)`` of each closed one. A robot's task always belongs to the visit it
+    was opened in, so when a move is applied every open robot task of the item is of a visit now over."""
+    rows = await conn.fetch(
+        """UPDATE tasks t SET status = 'cancelled', cancelled_at = m.at, cancel_cause = 'item_left_stage',
+                              version = t.version + 1
+             FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS m(tenant_id, item_id, at)
+            WHERE t.tenant_id = m.tenant_id AND t.item_id = m.item_id AND t.status = 'open'
+              AND t.source LIKE 'robot:%'
+        RETURNING t.*""",
+        [tenant for tenant, _, _ in moved], [item for _, item, _ in moved], [at for _, _, at in moved],
+    )  # fmt: skip
+    return [(row["tenant_id"], _task(row)) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFilter:
+    """What the admin list narrows to; None: any."""
+
+    assignee_user_id: str | None = None
+    status: str | None = None
+    overdue: bool | None = None
+    item_id: str | None = None
+    source_kind: str | None = None  # `robot` or `process`
+    due_from: datetime | None = None
+    due_before: datetime | None = None
+
+
+# Newest first; a person's tasks are theirs or those they are a candidate for (a role's).
+_LISTING = """
+    SELECT * FROM tasks
+     WHERE tenant_id = $1
+       AND ($2::text IS NULL OR assignee_user_id = $2 OR $2 = ANY(candidate_user_ids))
+       AND ($3::text IS NULL OR status = $3)
+       AND ($4::boolean IS NULL
+            OR $4 = (due_at IS NOT NULL AND due_at < COALESCE(completed_at, cancelled_at, $5)))
+       AND ($6::text IS NULL OR item_id = $6)
+       AND ($7::text IS NULL OR source LIKE $7 || ':%')
+       AND ($8::timestamptz IS NULL OR due_at >= $8)
+       AND ($9::timestamptz IS NULL OR due_at < $9)
+       AND ($10::timestamptz IS NULL OR (created_at, task_id) < ($10, $11::text))
+     ORDER BY created_at DESC, task_id DESC
+     LIMIT $12"""
+
+
+async def listing(
+    conn: Connection, tenant_id: str, only: TaskFilter, now: datetime, *,
+    after: tuple[datetime, str] | None = None, limit: int = 100,
+) -> list[Task]:  # fmt: skip
+    """A page of the tenant's tasks matching ``only``, after ``after`` (`(created_at, task_id)` of the last shown)."""
+    created, task_id = after or (None, None)
+    rows = await conn.fetch(
+        _LISTING, tenant_id, only.assignee_user_id, only.status, only.overdue, now, only.item_id, only.source_kind,
+        only.due_from, only.due_before, created, task_id, limit,
+    )  # fmt: skip
+    return [_task(row) for row in rows]
+
+
+async def process_starter(conn: Connection, tenant_id: str, instance_id: str) -> str | None:
+    """The user who started a process instance by hand (`user:<id>` in its `process.started` event), else None."""
+    started_by = await conn.fetchval(
+        "SELECT data->>'started_by' FROM events WHERE tenant_id = $1 AND stream_id = $2 AND version = 1",
         tenant_id,
-        source,
-        keep,
+        f"process-{instance_id}",
     )
-    return int(result.split()[-1])
+    kind, _, user_id = (started_by or "").partition(":")
+    return user_id if kind == "user" and user_id else None

@@ -40,6 +40,11 @@ class InboxTask(ApiModel):
                     "completed_at": "2026-12-07T15:12:40.517Z",
                     "source": "robot:5f0c6d0e-3b8a-4d52-9a51-2f7f0f3c9e41",
                     "created_at": "2026-12-07T08:00:00.412Z",
+                    "created_by": None,
+                    "cancelled_at": None,
+                    "cancelled_by": None,
+                    "cancel_cause": None,
+                    "cancel_reason": None,
                 }
             ]
         },
@@ -58,10 +63,22 @@ class InboxTask(ApiModel):
     outcomes: list[Outcome] = Field(description="The buttons that complete it.")
     due_at: Timestamp | None
     overdue: bool = Field(description="Past `due_at` (now, or when it was completed).")
-    status: str = Field(description="`open`, `completed` or `cancelled` (its process went on without it).")
+    status: str = Field(
+        description="`open`, `completed` or `cancelled` (by a person, or because it became moot: see `cancel_cause`)."
+    )
     outcome: str | None = Field(description="The outcome it was completed with.")
     values: dict[str, Any] | None = Field(description="The form's values as completed, by field code.")
     completed_by: str | None
     completed_at: Timestamp | None
     source: str = Field(description="What created it: `robot:<robot_id>` or `process:<instance_id>`.")
     created_at: Timestamp
+    created_by: str | None = Field(
+        description="The user it was opened for (who started its process by hand); they may cancel it, as admins may."
+    )
+    cancelled_at: Timestamp | None
+    cancelled_by: str | None = Field(description="The user who cancelled it; null when it closed by itself.")
+    cancel_cause: str | None = Field(
+        description="Why it was cancelled: `item_left_stage` (a robot's task), `process_moved_on` (a boundary event"
+        " took over), `process_ended`, or `cancelled` (by a person)."
+    )
+    cancel_reason: str | None = Field(description="The canceller's words, if any.")

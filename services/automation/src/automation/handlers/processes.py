@@ -31,7 +31,7 @@ from automation.domain.robots import Recipient
 from automation.domain.service_tasks import service_action
 from automation.domain.tasks import due_at
 from automation.handlers.actions import ActionContext, NothingToDo, perform
-from automation.handlers.tasks import create_task, role_candidates
+from automation.handlers.tasks import create_task, record_cancellations, role_candidates
 from automation.handlers.triggers import fire_process_step_triggers
 
 PROCESS_TIMER = "process"
@@ -250,7 +250,12 @@ async def _after_steps(
     for waiting in waiting_steps:
         await _open_task(conn, store, tenant_id, instance, waiting, item, actor, now)
     keep = [f"{instance.instance_id}:{w.spiff_task_id}" for w in waiting_steps]
-    await task_rows.cancel_open_of_source(conn, tenant_id, f"process:{instance.instance_id}", keep)
+    # Tasks it no longer waits for (a boundary event took over, or it ended) close, each with an event.
+    cause = "process_ended" if workflow.is_completed() else "process_moved_on"
+    moot = await task_rows.cancel_open_of_source(
+        conn, tenant_id, f"process:{instance.instance_id}", keep, cause=cause, at=now
+    )
+    await record_cancellations(conn, store, tenant_id, moot, actor, now)
     for name, due in engine.waiting_timers(workflow):
         # SpiffWorkflow fires a timer strictly after its instant: wake the instance a millisecond later.
         await schedule(

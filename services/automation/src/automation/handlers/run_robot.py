@@ -20,7 +20,7 @@ from automation.domain import working_context
 from automation.domain.conditions import holds
 from automation.domain.process_clock import service_now
 from automation.domain.robot_timers import ROBOT_TIMER, creation_group, visit_group
-from automation.domain.robots import MoveToStage
+from automation.domain.robots import CreateTask, MoveToStage
 from automation.handlers.actions import ActionContext, NothingToDo, perform
 from automation.handlers.schedule_robots import schedule_robot
 from automation.ports import Clock
@@ -90,8 +90,10 @@ async def _run(
         return
     outcome: RunOutcome
     # A timer of a visit that has ended was due before the item left (end_visit cancels the others):
-    # it runs, but a move would undo wherever the item went since, so that one is skipped.
-    if item is None or item.deleted or (item.visit_id != run.visit_id and isinstance(robot.spec.action, MoveToStage)):
+    # it runs, but a move would undo wherever the item went since, and a task would be moot at birth
+    # (the move closed the visit's tasks), so those two are skipped.
+    left = item is not None and item.visit_id != run.visit_id
+    if item is None or item.deleted or (left and isinstance(robot.spec.action, MoveToStage | CreateTask)):
         outcome, detail, error = "skipped", {"reason": "the item left the stage"}, None
     elif not await _condition_holds(conn, tenant_id, robot, item, now):
         outcome, detail, error = "skipped", {"reason": "the condition did not hold"}, None

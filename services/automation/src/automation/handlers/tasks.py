@@ -1,12 +1,13 @@
-"""Create, complete and delegate tasks; each change is an event on the task's stream."""
+"""Create, complete, delegate and cancel tasks; each change is an event on the task's stream."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
 from conveyor_access.directory import users_with_role
-from conveyor_contracts.automation import TaskCompleted, TaskCreated, TaskDelegated
+from conveyor_contracts.automation import TaskCancelled, TaskCompleted, TaskCreated, TaskDelegated
 from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import NO_STREAM, EventStore, NewEvent
@@ -18,7 +19,11 @@ from automation.domain.tasks import CompletionRefused, check_completion
 
 
 async def create_task(conn: Connection, store: EventStore, tenant_id: str, task: task_rows.Task, actor: Actor) -> bool:
-    """Put a task in its inbox(es); False when a task with this id exists (a retried run)."""
+    """Put a task in its inbox(es); False when a task with this id exists (a retried run). A process's
+    task records who started the process by hand, if anyone: that person may cancel it."""
+    if task.created_by is None and task.source.startswith("process:"):
+        starter = await task_rows.process_starter(conn, tenant_id, task.source.removeprefix("process:"))
+        task = dataclasses.replace(task, created_by=starter)
     if not await task_rows.insert(conn, tenant_id, task):
         return False
     created = TaskCreated(
@@ -69,11 +74,44 @@ async def delegate_task(
     if not active:
         raise errors.UnknownUser(f"{to_user_id} is not an active user")
     await task_rows.reassign(conn, tenant_id, task_id, to_user_id)
-    delegated = TaskDelegated(task_id=task_id, item_id=task.item_id, from_user_id=user_id, to_user_id=to_user_id)
+    delegated = TaskDelegated(
+        task_id=task_id, item_id=task.item_id, from_user_id=user_id, to_user_id=to_user_id, title=task.title
+    )
     await _record(conn, store, tenant_id, task_id, task.version, delegated, Actor.user(user_id), now)
     moved = await task_rows.load(conn, tenant_id, task_id)
     assert moved is not None
     return moved
+
+
+async def cancel_task(
+    conn: Connection, store: EventStore, *, tenant_id: str, task_id: str, reason: str | None, user_id: str,
+    is_admin: bool, now: datetime,
+) -> task_rows.Task:  # fmt: skip
+    """A person closes a task that is moot: an admin, or the user it was opened for (``created_by``)."""
+    task = await task_rows.load(conn, tenant_id, task_id, lock=True)
+    if task is None:
+        raise errors.NotFound(f"no task {task_id}")
+    if not is_admin and (task.created_by is None or task.created_by != user_id):
+        raise errors.Forbidden("only an admin or the user the task was opened for may cancel it")
+    if task.status != "open":
+        raise errors.TaskClosed(f"the task is {task.status}")
+    cancelled = await task_rows.cancel(conn, tenant_id, task_id, by=user_id, reason=reason, at=now)
+    await record_cancellations(conn, store, tenant_id, [cancelled], Actor.user(user_id), now)
+    return cancelled
+
+
+async def record_cancellations(
+    conn: Connection, store: EventStore, tenant_id: str, cancelled: list[task_rows.Task], actor: Actor, now: datetime
+) -> None:
+    """A `task.cancelled` event for each task just closed (its row already says why and carries the new version)."""
+    for task in cancelled:
+        event = TaskCancelled.model_validate(
+            {
+                "task_id": task.task_id, "item_id": task.item_id, "cause": task.cancel_cause or "cancelled",
+                "cancelled_by": task.cancelled_by, "reason": task.cancel_reason, "overdue": task.overdue(now),
+            }
+        )  # fmt: skip
+        await _record(conn, store, tenant_id, task.task_id, task.version - 1, event, actor, now)
 
 
 async def _open_task_of(
