@@ -46,8 +46,10 @@ ITEMS = {
 }
 DEFINITIONS = {
     entities.EntityTypeCreated.type_name: entity_types.when_entity_type_created_keep_its_code,
-    entities.FieldAdded.type_name: reactions.when_field_defined_keep_its_options,
-    entities.FieldChanged.type_name: reactions.when_field_defined_keep_its_options,
+    entities.FieldAdded.type_name: reactions.when_field_defined_keep_its_kind_and_options,
+    entities.FieldChanged.type_name: reactions.when_field_defined_keep_its_kind_and_options,
+    pipelines.PipelineCreated.type_name: entity_types.when_pipeline_defined_keep_its_type,
+    pipelines.PipelineChanged.type_name: entity_types.when_pipeline_defined_keep_its_type,
     entities.DictionaryCreated.type_name: reactions.when_dictionary_saved_keep_its_options,
     entities.DictionaryChanged.type_name: reactions.when_dictionary_saved_keep_its_options,
 }
@@ -74,6 +76,7 @@ SUBSCRIPTIONS: list[Subscription] = [
             pipelines.ItemPlaced.topic(),
             entities.FieldAdded.topic(),
             entities.DictionaryCreated.topic(),
+            pipelines.PipelineCreated.topic(),
         ],
         # At-once robots run once the whole fetch is applied, in its transaction (follow_ups).
         handle_batch=with_work_after_the_fetch(

@@ -32,6 +32,10 @@ class TriggerDisabled(Conflict):
     title, slug = "Trigger disabled", "trigger-disabled"
 
 
+class InvalidFieldReference(Invalid):
+    title, slug = "Invalid field reference", "invalid-field-reference"
+
+
 class UnknownEntityType(NotFound):
     title, slug = "Unknown entity type", "unknown-entity-type"
 

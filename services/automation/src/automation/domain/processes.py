@@ -20,6 +20,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
 from automation.domain import expressions, process_clock, process_state, working_context  # noqa: F401 (timers read the service clock)
+from automation.domain.robots import parse_recipient
 from automation.domain.tasks import FormField, Outcome
 
 # SpiffWorkflow logs every task's state change at INFO: a line per task per step, which our run log
@@ -217,7 +218,7 @@ class UserStep:
 
     spiff_task_id: str
     title: str
-    assignee: dict[str, str]
+    assignee: dict[str, Any]
     form: list[FormField]
     outcomes: list[Outcome]
     due_in_seconds: int | None
@@ -225,19 +226,19 @@ class UserStep:
 
 
 def waiting_user_steps(workflow: BpmnWorkflow) -> list[UserStep]:
-    """Ready user tasks. ``spiffworkflow:properties`` describe them: ``assignee`` (``role:manager``,
-    ``user:u-1``, ``assignee``, ``head_of_assignee``), ``outcomes`` (``id:Label,…``; an outcome may
-    require fields: ``meeting:Meeting set:meeting_at``), ``form`` (``code:kind:Label,…``), ``due_in_seconds``,
-    ``due_in_working_time`` (``true``: the seconds are working seconds of the tenant's work calendar)."""
+    """Ready user tasks. ``spiffworkflow:properties`` describe them: ``assignee`` (a recipient as text:
+    ``role:manager``, ``user:u-1``, ``assignee``, ``creator``, ``field:<code>``, ``head_of:<recipient>``),
+    ``outcomes`` (``id:Label,…``; an outcome may require fields: ``meeting:Meeting set:meeting_at``), ``form``
+    (``code:kind:Label,…``), ``due_in_seconds``, ``due_in_working_time`` (``true``: the seconds are working
+    seconds of the tenant's work calendar)."""
     steps = []
     for task in workflow.get_tasks(state=TaskState.READY, manual=True):
         props: dict[str, str] = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
-        kind, _, ident = props.get("assignee", "assignee").partition(":")
         steps.append(
             UserStep(
                 spiff_task_id=str(task.id),
                 title=task.task_spec.bpmn_name or task.task_spec.name,
-                assignee={"kind": kind, **({"id": ident} if ident else {})},
+                assignee=parse_recipient(props.get("assignee", "assignee")),
                 form=[_field(item) for item in _items(props.get("form", ""))],
                 outcomes=[_outcome(item) for item in _items(props.get("outcomes", "done:Done"))],
                 due_in_seconds=int(props["due_in_seconds"]) if props.get("due_in_seconds") else None,

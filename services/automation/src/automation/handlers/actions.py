@@ -102,7 +102,7 @@ async def perform(action: spec.Action, ctx: ActionContext) -> dict[str, Any]:
             return await _create_item(action, ctx)
         case spec.CreateTask():
             return await _create_task(action, ctx)
-        case spec.Notify(recipients=recipients, title=title, body=body):
+        case spec.Notify(recipients=recipients, title=title, body=body, kind=kind):
             users = await ctx.users(recipients)
             if not users:
                 raise NothingToDo("nobody to notify")
@@ -110,21 +110,22 @@ async def perform(action: spec.Action, ctx: ActionContext) -> dict[str, Any]:
             heading = await ctx.render(title) if title else text.split("\n", 1)[0][:120]
             await ctx.send(
                 notifications.Notify(
-                    idempotency_key=ctx.run_id, recipient_ids=users, kind="robot", title=heading, body=text,
+                    idempotency_key=ctx.run_id, recipient_ids=users, kind=kind, title=heading, body=text,
                     item=ctx.item_ref(),
                 )
             )  # fmt: skip
-            return {"recipient_ids": users, "body": text}
+            return {"recipient_ids": users, "kind": kind, "body": text}
         case spec.SendEmail(recipients=recipients, addresses=addresses, subject=subject, body=body):
             users = await ctx.users(recipients)
-            if not users and not addresses:
+            to_addresses = _addresses(addresses, ctx.item)
+            if not users and not to_addresses:
                 raise NothingToDo("nobody to write to")
             email = notifications.SendEmail(
-                idempotency_key=ctx.run_id, to_user_ids=users, to_addresses=addresses,
+                idempotency_key=ctx.run_id, to_user_ids=users, to_addresses=to_addresses,
                 subject=await ctx.render(subject), body_text=await ctx.render(body), item=ctx.item_ref(),
             )  # fmt: skip
             await ctx.send(email)
-            return {"to_user_ids": users, "to_addresses": addresses, "subject": email.subject}
+            return {"to_user_ids": users, "to_addresses": to_addresses, "subject": email.subject}
         case spec.CreateCalendarEntry():
             return await _create_calendar_entry(action, ctx)
         case spec.StartProcess(template_id=template_id):
@@ -139,6 +140,16 @@ async def perform(action: spec.Action, ctx: ActionContext) -> dict[str, Any]:
             await ctx.send(notifications.CallWebhook(idempotency_key=ctx.run_id, url=url, payload=sent))
             return {"url": url}
     raise TypeError(f"unknown action {action!r}")
+
+
+def _addresses(addresses: list[str], item: ItemCopy) -> list[str]:
+    """The addresses as written, with each ``field:<code>`` replaced by what the item's e-mail field holds."""
+    found: list[str] = []
+    for address in addresses:
+        code = address.removeprefix("field:")
+        taken = spec.address_in(item.fields.get(code), code) if code != address else [address]
+        found += [a for a in taken if a not in found]
+    return found
 
 
 def _changes(values: dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from automation.adapters.people import resolve
 from automation.domain import errors, parsed_templates, working_context
 from automation.domain import processes as engine
 from automation.domain.process_start import StartRule
-from automation.domain.robots import Action, Recipient
+from automation.domain.robots import Action, Recipient, parse_recipient
 from automation.domain.tasks import due_at
 from automation.handlers.actions import ActionContext, NothingToDo, perform
 from automation.handlers.tasks import create_task, role_candidates
@@ -325,8 +325,9 @@ async def _perform(
 
 
 def service_action(call: engine.ServiceCall) -> Action:
-    """A service task's parameters as one of our actions; recipients written as ``assignee``,
-    ``role:manager``, ``user:u-1``, ``head_of_assignee`` (comma-separated for lists)."""
+    """A service task's parameters as one of our actions; recipients written as ``assignee``, ``creator``,
+    ``observers``, ``role:manager``, ``user:u-1``, ``field:<code>``, ``head_of:<recipient>`` (comma-separated
+    for lists)."""
     params = dict(call.params)
     for key in ("recipients", "attendees"):
         if isinstance(params.get(key), str):
@@ -343,9 +344,5 @@ def service_action(call: engine.ServiceCall) -> Action:
     return action
 
 
-def _recipients(text: str) -> list[dict[str, str]]:
-    found = []
-    for part in (p.strip() for p in text.split(",")):
-        kind, _, ident = part.partition(":")
-        found.append({"kind": kind, **({"id": ident} if ident else {})})
-    return found
+def _recipients(text: str) -> list[dict[str, Any]]:
+    return [parse_recipient(part) for part in text.split(",") if part.strip()]

@@ -15,7 +15,7 @@ from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore
 from conveyor_timers import bring_forward
 
-from automation.adapters import item_batches, items, list_options
+from automation.adapters import field_kinds, item_batches, items, list_options
 from automation.adapters import robots as robot_rows
 from automation.domain.robot_timers import creation_group
 from automation.handlers.idle_triggers import arm_idle_triggers
@@ -40,7 +40,7 @@ async def when_items_created_copy_them(conn: Connection, store: EventStore, even
         [
             item_batches.Created(
                 tenant_id=tenant, item_id=c.item_id, entity_type_id=c.entity_type_id, title=c.title,
-                assignee_id=c.assignee_id, observer_ids=c.observer_ids, fields=c.fields,
+                assignee_id=c.assignee_id, observer_ids=c.observer_ids, fields=c.fields, creator_id=c.created_by,
                 standard={key: getattr(c, key) for key in items.STANDARD_KEYS},
             )
             for (tenant, _), (_, c) in created.items()
@@ -246,8 +246,11 @@ async def _schedule_on_entry(conn: Connection, store: EventStore, tenant_id: str
     await arm_idle_triggers(conn, tenant_id, item)
 
 
-async def when_field_defined_keep_its_options(conn: Connection, store: EventStore, event: Envelope) -> None:
+async def when_field_defined_keep_its_kind_and_options(conn: Connection, store: EventStore, event: Envelope) -> None:
     defined = entities.FieldAdded.model_validate(event.data)
+    await field_kinds.remember_field(
+        conn, event.tenant_id, defined.entity_type_id, defined.field.code, defined.field.kind
+    )
     if defined.field.kind == "list":
         options = [o.model_dump() for o in defined.field.options or []]
         await list_options.save_field(

@@ -10,9 +10,10 @@ from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import NO_STREAM, EventStore, NewEvent
 
+from automation.adapters import field_kinds
 from automation.adapters import robots as robot_rows
 from automation.domain import errors
-from automation.domain.robots import RobotSpec
+from automation.domain.robots import RobotSpec, fields_read
 
 
 async def save_robot(
@@ -27,6 +28,7 @@ async def save_robot(
         raise errors.NotFound(f"no robot {robot_id}")
     if existing is not None:
         errors.check_version(f"robot {existing.robot_id}", existing.version, expected_version)
+    await _check_fields_read(conn, tenant_id, spec)
     version = existing.version if existing else NO_STREAM
     robot = robot_rows.Robot(robot_id=robot_id or str(uuid.uuid4()), spec=spec, version=version + 1)
     await robot_rows.save_robot(conn, tenant_id, robot)
@@ -60,3 +62,21 @@ async def remove_robot(
         conn, stream_id=f"robot-{robot_id}", tenant_id=tenant_id, aggregate_type="robot",
         expected_version=existing.version, events=[NewEvent.of(removed)], actor=actor, now=now,
     )  # fmt: skip
+
+
+async def _check_fields_read(conn: Connection, tenant_id: str, spec: RobotSpec) -> None:
+    """A ``field:<code>`` recipient must name a user field, an address an e-mail field, of the type the
+    pipeline holds (as the entities service last told the copy)."""
+    uses = fields_read(spec.action)
+    if not uses:
+        return
+    kinds = await field_kinds.kinds_on_pipeline(conn, tenant_id, spec.pipeline_id)
+    for parameter, code, kind in uses:
+        if kinds.get(code) != kind:
+            found = f"is a {kinds[code]} field" if code in kinds else "is not a field of the pipeline's type"
+            raise errors.InvalidFieldReference(
+                f"action.{parameter}: field:{code} must be {'a user' if kind == 'user' else 'an e-mail'} field,"
+                f" and {code!r} {found}",
+                field=code,
+                parameter=f"action.{parameter}",
+            )
