@@ -32,6 +32,10 @@ class TriggerDisabled(Conflict):
     title, slug = "Trigger disabled", "trigger-disabled"
 
 
+class TemplateNotStartable(Conflict):
+    title, slug = "Template not startable", "template-not-startable"
+
+
 class InvalidFieldReference(Invalid):
     title, slug = "Invalid field reference", "invalid-field-reference"
 

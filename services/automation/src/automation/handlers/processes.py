@@ -50,14 +50,14 @@ async def save_template(
     except engine.InvalidTemplate as error:
         raise errors.InvalidProcess(str(error)) from None
     previous = await rows.load_template(conn, tenant_id, template_id) if template_id else None
-    if template_id and previous is None:
+    if template_id and (previous is None or previous.status == "deleted"):
         raise errors.NotFound(f"no process template {template_id}")
     if previous is not None:
         errors.check_version(f"process template {template_id}", previous.version, expected_version)
     template = rows.TemplateRow(
         template_id=template_id or str(uuid.uuid4()), version=(previous.version if previous else 0) + 1, name=name,
         process_id=parsed.process_id, entity_type_id=entity_type_id, start=start.model_dump(mode="json"), bpmn=bpmn,
-        created_at=now,
+        created_at=now, status=previous.status if previous else "enabled",
     )  # fmt: skip
     await rows.insert_template(conn, tenant_id, template)
     saved = ProcessTemplateSaved(
@@ -122,6 +122,10 @@ async def start_process(
     item = await items.load(conn, tenant_id, item_id)
     if template is None or item is None:
         raise errors.NotFound(f"no template {template_id}" if template is None else f"no item {item_id}")
+    if template.status != "enabled":  # running instances go on; nothing new starts
+        raise errors.TemplateNotStartable(
+            f"process template {template_id} is {template.status}", template_status=template.status
+        )
     try:
         parsed = await parsed_template(conn, tenant_id, template)
     except engine.InvalidTemplate as error:  # a called template is gone or no longer fits

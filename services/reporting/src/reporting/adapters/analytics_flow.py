@@ -33,7 +33,8 @@ def conversion_bases(stages: list[dict[str, Any]]) -> dict[str, str]:
     from the in-progress stage before it, a failure stage from the pipeline's first stage (an item may be lost
     from any stage). The first stage has none."""
     bases: dict[str, str] = {}
-    first, previous = None, None
+    first: str | None = None
+    previous: str | None = None
     for stage in stages:
         base = first if stage["semantic"] == "failure" else previous
         if base is not None:
