@@ -8,7 +8,9 @@ from typing import Any
 from typing import Any as Automation  # the `automation` fixture of conftest.py
 
 import pytest
+from automation.domain.processes import ServiceCall
 from automation.domain.robots import Notify, Recipient, SendEmail, fields_read
+from automation.handlers.processes import service_action
 from conveyor_contracts import entities, pipelines
 from pydantic import ValidationError
 
@@ -170,3 +172,21 @@ class TestRecipientSpecs:
         assert Notify.model_validate({"type": "notify", "body": "b", "recipients": ["creator"]}).kind == "robot"
         with pytest.raises(ValidationError):
             Notify.model_validate({"type": "notify", "body": "b", "recipients": ["creator"], "kind": "SLA breach!"})
+
+
+class TestServiceTaskParameters:
+    def test_a_service_tasks_recipients_kind_and_addresses_are_written_as_text(self) -> None:
+        notify = service_action(
+            ServiceCall("t-1", "notify", {"recipients": "creator, head_of:field:approver", "kind": "sla_breach",
+                                          "body": "Late"}, {})
+        )  # fmt: skip
+        email = service_action(
+            ServiceCall("t-2", "send_email", {"addresses": "field:contact_email, desk@example.test", "subject": "s",
+                                              "body": "b"}, {})
+        )  # fmt: skip
+
+        assert isinstance(notify, Notify) and notify.kind == "sla_breach"
+        assert notify.recipients == [
+            Recipient(kind="creator"), Recipient(kind="head_of", of=Recipient(kind="field", id="approver"))
+        ]  # fmt: skip
+        assert isinstance(email, SendEmail) and email.addresses == ["field:contact_email", "desk@example.test"]

@@ -331,7 +331,7 @@ async def _perform(
 def service_action(call: engine.ServiceCall) -> Action:
     """A service task's parameters as one of our actions; recipients written as ``assignee``, ``creator``,
     ``observers``, ``role:manager``, ``user:u-1``, ``field:<code>``, ``head_of:<recipient>`` (comma-separated
-    for lists)."""
+    for lists); addresses comma-separated too (docs/automation.md, "Service-task operators")."""
     params = dict(call.params)
     for key in ("recipients", "attendees"):
         if isinstance(params.get(key), str):
@@ -339,6 +339,8 @@ def service_action(call: engine.ServiceCall) -> Action:
     for key in ("to", "assignee"):
         if isinstance(params.get(key), str):
             params[key] = _recipients(params[key])[0]
+    if isinstance(params.get("addresses"), str):
+        params["addresses"] = [part.strip() for part in params["addresses"].split(",") if part.strip()]
     body = (
         {"type": call.operation, "fields": params}
         if call.operation == "set_fields"
