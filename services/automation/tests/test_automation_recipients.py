@@ -117,6 +117,49 @@ class TestRecipientsFromTheItem:
         assert "contact_email" in log["runs"][0]["error"]
 
 
+APPROVAL = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="https://conveyor.dev/bpmn">
+  <bpmn:process id="approval" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:userTask id="approve" name="Approve the request">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="assignee" value="head_of:field:approver"/>
+      </spiffworkflow:properties></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:endEvent id="done"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="approve"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="approve" targetRef="done"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+class TestRecipientsInProcesses:
+    async def test_a_user_task_goes_to_the_head_of_the_user_in_a_field(self, automation: Automation) -> None:
+        await request_type(automation)
+        await automation.department("dep-it", head="boss-it")
+        await automation.user("approver-1", "Anna A", departments=("dep-it",))
+        await automation.eventually(
+            lambda: automation.fetch("SELECT * FROM directory_users WHERE tenant_id = $1", automation.tenant),
+            lambda rows: len(rows) == 1,
+        )
+        uploaded = await automation.http.post(
+            "/v1/process-templates",
+            json={"name": "Approval", "entity_type_id": "request", "bpmn": APPROVAL},
+            headers=automation.headers(),
+        )
+        item_id = await request_on_review(automation, approver="approver-1")
+
+        started = await automation.http.post(
+            "/v1/processes", json={"template_id": uploaded.json()["id"], "item_id": item_id},
+            headers=automation.headers(),
+        )  # fmt: skip
+
+        assert started.status_code == 201, started.text
+        inbox = await automation.http.get("/v1/tasks/inbox", headers=automation.headers("boss-it", ()))
+        assert [t["title"] for t in inbox.json()["items"]] == ["Approve the request"]
+
+
 class TestFieldsAreCheckedWhenARobotIsSaved:
     @pytest.mark.parametrize(
         ("action", "named"),
