@@ -160,6 +160,54 @@ class TestRecipientsInProcesses:
         assert [t["title"] for t in inbox.json()["items"]] == ["Approve the request"]
 
 
+class TestFieldsAreCheckedWhenATemplateIsUploaded:
+    @pytest.mark.parametrize(
+        ("replaced", "by", "status", "named"),
+        [
+            ("head_of:field:approver", "field:note", 422, "approve: assignee: field:note must be a user field"),
+            ("head_of:field:approver", "boss", 422, "approve: assignee: 'boss' is no recipient"),
+        ],
+    )
+    async def test_a_user_tasks_assignee_is_a_recipient_and_its_field_a_user_field(
+        self, automation: Automation, replaced: str, by: str, status: int, named: str
+    ) -> None:
+        await request_type(automation)
+
+        response = await automation.http.post(
+            "/v1/process-templates",
+            json={"name": "Approval", "entity_type_id": "request", "bpmn": APPROVAL.replace(replaced, by)},
+            headers=automation.headers(),
+        )
+
+        assert response.status_code == status, response.text
+        assert named in response.json()["detail"]
+
+    async def test_a_service_tasks_address_field_must_be_an_e_mail_field(self, automation: Automation) -> None:
+        await request_type(automation)
+        mail = (
+            '<bpmn:serviceTask id="mail" name="Mail"><bpmn:extensionElements>'
+            '<spiffworkflow:serviceTaskOperator id="send_email"><spiffworkflow:parameters>'
+            """<spiffworkflow:parameter id="addresses" type="str" value='"field:approver"'/>"""
+            """<spiffworkflow:parameter id="subject" type="str" value='"Hello"'/>"""
+            """<spiffworkflow:parameter id="body" type="str" value='"Hello"'/>"""
+            "</spiffworkflow:parameters></spiffworkflow:serviceTaskOperator></bpmn:extensionElements>"
+            "</bpmn:serviceTask>"
+        )
+        bpmn = APPROVAL.replace('targetRef="approve"/>', 'targetRef="mail"/>').replace(
+            "</bpmn:process>", f'{mail}<bpmn:sequenceFlow id="f3" sourceRef="mail" targetRef="approve"/></bpmn:process>'
+        )
+
+        response = await automation.http.post(
+            "/v1/process-templates",
+            json={"name": "Approval", "entity_type_id": "request", "bpmn": bpmn},
+            headers=automation.headers(),
+        )
+
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == "approver"
+        assert response.json()["parameter"] == "mail: addresses"
+
+
 class TestFieldsAreCheckedWhenARobotIsSaved:
     @pytest.mark.parametrize(
         ("action", "named"),

@@ -37,3 +37,13 @@ async def kinds_on_pipeline(conn: Connection, tenant_id: str, pipeline_id: str) 
         pipeline_id,
     )
     return {row["code"]: row["kind"] for row in rows}
+
+
+async def kinds_of_type(conn: Connection, tenant_id: str, entity_type_id: str) -> dict[str, str]:
+    """{field code: kind} of the type's fields the copy knows."""
+    rows = await conn.fetch(
+        "SELECT code, kind FROM automation_fields WHERE tenant_id = $1 AND entity_type_id = $2",
+        tenant_id,
+        entity_type_id,
+    )
+    return {row["code"]: row["kind"] for row in rows}

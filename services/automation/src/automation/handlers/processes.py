@@ -20,11 +20,11 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from automation import follow_ups
-from automation.adapters import items, runs, work_calendars
+from automation.adapters import field_kinds, items, runs, work_calendars
 from automation.adapters import processes as rows
 from automation.adapters import tasks as task_rows
 from automation.adapters.people import resolve
-from automation.domain import errors, parsed_templates, working_context
+from automation.domain import errors, field_references, parsed_templates, working_context
 from automation.domain import processes as engine
 from automation.domain.process_start import StartRule
 from automation.domain.robots import Action, Recipient, parse_recipient
@@ -49,6 +49,7 @@ async def save_template(
         parsed = engine.parse_template(bpmn, process_id, {p: t.bpmn for p, t in called.items()})
     except engine.InvalidTemplate as error:
         raise errors.InvalidProcess(str(error)) from None
+    await _check_fields_read(conn, tenant_id, entity_type_id, parsed)
     previous = await rows.load_template(conn, tenant_id, template_id) if template_id else None
     if template_id and (previous is None or previous.status == "deleted"):
         raise errors.NotFound(f"no process template {template_id}")
@@ -70,6 +71,25 @@ async def save_template(
         events=[NewEvent.of(saved)], actor=actor, now=now,
     )  # fmt: skip
     return template
+
+
+async def _check_fields_read(conn: Connection, tenant_id: str, entity_type_id: str, parsed: engine.Template) -> None:
+    """Recipients written in the template must be recipients, and their fields (and addresses' fields) of the
+    right kind on the template's type, as for a robot."""
+    specs = [
+        *parsed.spec.task_specs.values(),
+        *(t for s in parsed.subprocess_specs.values() for t in s.task_specs.values()),
+    ]
+    try:
+        uses = field_references.uses_in_process(specs)
+    except field_references.InvalidRecipientText as error:
+        raise errors.InvalidProcess(str(error)) from None
+    if not uses:
+        return
+    wrong = field_references.misused(uses, await field_kinds.kinds_of_type(conn, tenant_id, entity_type_id))
+    if wrong is not None:
+        use, found = wrong
+        raise errors.InvalidFieldReference(field_references.describe(use, found), field=use.code, parameter=use.where)
 
 
 async def called_templates(

@@ -13,6 +13,7 @@ from conveyor_messaging.eventstore import NO_STREAM, EventStore, NewEvent
 from automation.adapters import field_kinds
 from automation.adapters import robots as robot_rows
 from automation.domain import errors
+from automation.domain.field_references import FieldUse, describe, misused
 from automation.domain.robots import RobotSpec, fields_read
 
 
@@ -67,16 +68,10 @@ async def remove_robot(
 async def _check_fields_read(conn: Connection, tenant_id: str, spec: RobotSpec) -> None:
     """A ``field:<code>`` recipient must name a user field, an address an e-mail field, of the type the
     pipeline holds (as the entities service last told the copy)."""
-    uses = fields_read(spec.action)
+    uses = [FieldUse(f"action.{where}", code, kind) for where, code, kind in fields_read(spec.action)]
     if not uses:
         return
-    kinds = await field_kinds.kinds_on_pipeline(conn, tenant_id, spec.pipeline_id)
-    for parameter, code, kind in uses:
-        if kinds.get(code) != kind:
-            found = f"is a {kinds[code]} field" if code in kinds else "is not a field of the pipeline's type"
-            raise errors.InvalidFieldReference(
-                f"action.{parameter}: field:{code} must be {'a user' if kind == 'user' else 'an e-mail'} field,"
-                f" and {code!r} {found}",
-                field=code,
-                parameter=f"action.{parameter}",
-            )
+    wrong = misused(uses, await field_kinds.kinds_on_pipeline(conn, tenant_id, spec.pipeline_id))
+    if wrong is not None:
+        use, found = wrong
+        raise errors.InvalidFieldReference(describe(use, found), field=use.code, parameter=use.where)
