@@ -213,7 +213,7 @@ class TestProcessesInWorkingTime:
 
         started = await automation.http.post(
             "/v1/processes",
-            json={"template_id": template.json()["template_id"], "item_id": item_id},
+            json={"template_id": template.json()["id"], "item_id": item_id},
             headers=automation.headers(),
         )
 
