@@ -160,6 +160,32 @@ class TestRecipientsInProcesses:
         assert [t["title"] for t in inbox.json()["items"]] == ["Approve the request"]
 
 
+class TestRobotsSavedBeforeTheChecks:
+    async def test_a_stored_robot_with_a_templated_address_still_reads_and_its_run_fails_naming_it(
+        self, automation: Automation
+    ) -> None:
+        await request_type(automation)
+        robot = await automation.add_robot(
+            pipeline_id=PIPE, stage_id=REVIEW, name="Mail the client",
+            action={"type": "send_email", "subject": "s", "body": "b", "addresses": ["desk@example.test"]},
+        )  # fmt: skip
+        await automation.fetch(  # as a robot saved before addresses were checked
+            "UPDATE robots SET action = jsonb_set(action, '{addresses}', '[\"{{ item.contact_email }}\"]')"
+            " WHERE tenant_id = $1 AND robot_id = $2 RETURNING robot_id",
+            automation.tenant,
+            robot["id"],
+        )
+
+        item_id = await request_on_review(automation, contact_email="client@example.test")
+
+        read = await automation.http.get(f"/v1/robots/{robot['id']}", headers=automation.headers())
+        assert read.status_code == 200 and read.json()["action"]["addresses"] == ["{{ item.contact_email }}"]
+        log = await automation.eventually(
+            lambda: automation.log(item_id), lambda log: [r["status"] for r in log["runs"]] == ["retrying"]
+        )
+        assert "is not an e-mail address" in log["runs"][0]["error"]
+
+
 class TestFieldsAreCheckedWhenATemplateIsUploaded:
     @pytest.mark.parametrize(
         ("replaced", "by", "status", "named"),
@@ -229,14 +255,20 @@ class TestFieldsAreCheckedWhenARobotIsSaved:
         assert response.json()["field"] == named
         assert named in response.json()["detail"]
 
-    async def test_a_templated_address_is_refused_with_the_field_to_use_instead(self, automation: Automation) -> None:
+    @pytest.mark.parametrize(
+        ("address", "said"),
+        [("{{ item.contact_email }}", "field:<code>"), ("client at example", "is not an e-mail address")],
+    )
+    async def test_an_address_that_is_none_is_refused_saying_what_to_write(
+        self, automation: Automation, address: str, said: str
+    ) -> None:
         response = await refused(
-            automation,
-            {"type": "send_email", "subject": "s", "body": "b", "addresses": ["{{ item.contact_email }}"]},
+            automation, {"type": "send_email", "subject": "s", "body": "b", "addresses": [address]}
         )
 
         assert response.status_code == 422
-        assert "field:<code>" in response.text
+        assert response.json()["type"].endswith("/invalid-address") and response.json()["address"] == address
+        assert said in response.json()["detail"]
 
 
 class TestRecipientSpecs:
@@ -246,7 +278,7 @@ class TestRecipientSpecs:
         )
         assert Recipient.model_validate("creator") == Recipient(kind="creator")
 
-    @pytest.mark.parametrize("text", ["field", "head_of", "role", "boss"])
+    @pytest.mark.parametrize("text", ["field", "head_of", "head_of:boss", "boss"])
     def test_an_incomplete_or_unknown_recipient_is_refused(self, text: str) -> None:
         with pytest.raises(ValidationError):
             Recipient.model_validate(text)

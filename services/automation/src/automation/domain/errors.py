@@ -36,6 +36,10 @@ class TemplateNotStartable(Conflict):
     title, slug = "Template not startable", "template-not-startable"
 
 
+class InvalidAddress(Invalid):
+    title, slug = "Invalid address", "invalid-address"
+
+
 class InvalidFieldReference(Invalid):
     title, slug = "Invalid field reference", "invalid-field-reference"
 

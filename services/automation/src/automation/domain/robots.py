@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from conveyor_contracts.notifications import CalendarEntryKind
 from conveyor_kit.api_models import Timestamp
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from automation.domain import templates
 from automation.domain.conditions import Condition
@@ -19,9 +19,6 @@ from automation.domain.working_time import add_working_time
 
 class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-RECIPIENT_KINDS = ("user", "role", "assignee", "creator", "observers", "field", "head_of", "head_of_assignee")
 
 
 class Recipient(_Spec):
@@ -42,8 +39,9 @@ class Recipient(_Spec):
 
     @model_validator(mode="after")
     def _complete(self) -> Recipient:
-        if self.kind in ("user", "role", "field") and not self.id:
-            raise ValueError(f"a {self.kind} recipient needs an id ({self.kind}:<id>)")
+        # user and role without an id were accepted before (they reach nobody): robots stored so must still read.
+        if self.kind == "field" and not self.id:
+            raise ValueError("a field recipient needs the field's code (field:<code>)")
         if self.kind == "head_of" and self.of is None:
             raise ValueError("a head_of recipient needs whose head: head_of:<recipient>")
         if self.kind != "head_of" and self.of is not None:
@@ -68,22 +66,19 @@ def parse_recipient(text: str) -> dict[str, Any]:
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def _address(value: str) -> str:
-    """An e-mail address, or ``field:<code>``: the address held in an e-mail field of the item."""
-    value = value.strip()
-    code = value.removeprefix("field:")
-    if code != value:
-        if not code:
-            raise ValueError("field: needs the code of an e-mail field")
-        return value
+def address_problem(value: str) -> str | None:
+    """What is wrong with an address written in an action (None: nothing): an e-mail address, or
+    ``field:<code>`` for the address held in an e-mail field of the item. Checked when a robot is saved, not
+    when one is read, so robots saved before the check still read (their runs fail, naming it)."""
+    code = value.strip().removeprefix("field:")
+    if code != value.strip():
+        return None if code else "field: needs the code of an e-mail field"
     if "{{" in value:
-        raise ValueError(f"{value!r}: an address is written as is, or as field:<code> for the item's e-mail field")
-    if not EMAIL.match(value):
-        raise ValueError(f"{value!r} is not an e-mail address")
-    return value
+        return f"{value!r}: an address is written as is, or as field:<code> for the item's e-mail field"
+    return None if EMAIL.match(value.strip()) else f"{value!r} is not an e-mail address"
 
 
-Address = Annotated[str, AfterValidator(_address), Field(min_length=1, max_length=320)]
+Address = Annotated[str, Field(min_length=1, max_length=320)]
 
 
 def _template(source: str) -> str:
@@ -255,6 +250,13 @@ def address_in(value: Any, code: str) -> list[str]:
         if not EMAIL.match(address):
             raise NoAddress(f"the e-mail field {code!r} holds {address!r}, which is not an e-mail address")
     return addresses
+
+
+def literal(address: str) -> list[str]:
+    """An address written in the robot, checked again when it runs (a robot saved before the check)."""
+    if not EMAIL.match(address.strip()):
+        raise NoAddress(f"{address!r} is not an e-mail address")
+    return [address.strip()]
 
 
 class NoAddress(ValueError):

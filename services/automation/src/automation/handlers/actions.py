@@ -147,7 +147,7 @@ def _addresses(addresses: list[str], item: ItemCopy) -> list[str]:
     found: list[str] = []
     for address in addresses:
         code = address.removeprefix("field:")
-        taken = spec.address_in(item.fields.get(code), code) if code != address else [address]
+        taken = spec.address_in(item.fields.get(code), code) if code != address else spec.literal(address)
         found += [a for a in taken if a not in found]
     return found
 

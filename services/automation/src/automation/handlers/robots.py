@@ -14,7 +14,7 @@ from automation.adapters import field_kinds
 from automation.adapters import robots as robot_rows
 from automation.domain import errors
 from automation.domain.field_references import FieldUse, describe, misused
-from automation.domain.robots import RobotSpec, fields_read
+from automation.domain.robots import RobotSpec, SendEmail, address_problem, fields_read
 
 
 async def save_robot(
@@ -66,8 +66,12 @@ async def remove_robot(
 
 
 async def _check_fields_read(conn: Connection, tenant_id: str, spec: RobotSpec) -> None:
-    """A ``field:<code>`` recipient must name a user field, an address an e-mail field, of the type the
-    pipeline holds (as the entities service last told the copy)."""
+    """Addresses must be addresses or ``field:<code>``; a ``field:<code>`` recipient must name a user field, an
+    address an e-mail field, of the type the pipeline holds (as the entities service last told the copy)."""
+    for address in spec.action.addresses if isinstance(spec.action, SendEmail) else []:
+        problem = address_problem(address)
+        if problem is not None:
+            raise errors.InvalidAddress(f"action.addresses: {problem}", address=address)
     uses = [FieldUse(f"action.{where}", code, kind) for where, code, kind in fields_read(spec.action)]
     if not uses:
         return
