@@ -232,6 +232,9 @@ PROBES: dict[str, Probe] = {
     "automation PUT /v1/process-templates/{template_id}": Probe(GONE, headers=V1),
     "automation GET /v1/process-templates/{template_id}": Probe(GONE),
     "automation GET /v1/process-templates/{template_id}/bpmn": Probe(GONE),
+    "automation POST /v1/process-templates/{template_id}/disable": Probe(GONE, headers=V1),
+    "automation POST /v1/process-templates/{template_id}/enable": Probe(GONE, headers=V1),
+    "automation DELETE /v1/process-templates/{template_id}": Probe(GONE, headers=V1),
     "automation POST /v1/processes": Probe(
         REFUSED, lambda ids: {"template_id": ids["process_template_id"], "item_id": ids["item_id"]}
     ),

@@ -1135,7 +1135,12 @@ export interface paths {
          */
         put: operations["automation_new_template_version"];
         post?: never;
-        delete?: never;
+        /**
+         * Delete Template
+         * @description Delete the template (If-Match required): no longer listed, read or started (a call activity no longer
+         *     finds it); running instances go on with their version.
+         */
+        delete: operations["automation_delete_template"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1155,6 +1160,47 @@ export interface paths {
         get: operations["automation_export_template"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/process-templates/{template_id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable Template
+         * @description Stop the template starting new instances, by hand or by its start rule (If-Match required, as for an
+         *     upload); running instances go on.
+         */
+        post: operations["automation_disable_template"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/process-templates/{template_id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable Template
+         * @description Let a disabled template start instances again (If-Match required).
+         */
+        post: operations["automation_enable_template"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1196,6 +1242,27 @@ export interface paths {
         get: operations["automation_get_instance"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/processes/{instance_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Failed Process
+         * @description Take a `failed` process's failed step again (admins): with the item as it is now and `variables` on
+         *     top, then run on. 409 `process-not-failed` for a process that is not failed.
+         */
+        post: operations["automation_retry_failed_process"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1619,6 +1686,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Tasks
+         * @description Admins: the tenant's tasks, newest first, narrowed by the filters given. Everyone else has their
+         *     own inbox (`GET /v1/tasks/inbox`). `{"items": [...], "next_cursor": ...}`.
+         */
+        get: operations["automation_list_tasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tasks/{task_id}": {
         parameters: {
             query?: never;
@@ -1630,6 +1718,28 @@ export interface paths {
         get: operations["automation_get_task"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tasks/{task_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel
+         * @description Close a moot task without an outcome: admins, and the user it was opened for (`created_by`, who
+         *     started its process by hand). A closed task answers 409 `task-closed`. Its process, if any, is not
+         *     moved on: it goes on waiting for the step (a boundary timer, or an admin, takes it further).
+         */
+        post: operations["automation_cancel"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2403,8 +2513,17 @@ export interface components {
             version: number;
         };
         /** ChangeAssignee */
-        ChangeAssignee: {
-            to: components["schemas"]["Recipient"];
+        "ChangeAssignee-Input": {
+            to: components["schemas"]["Recipient-Input"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "change_assignee";
+        };
+        /** ChangeAssignee */
+        "ChangeAssignee-Output": {
+            to: components["schemas"]["Recipient-Output"];
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -2412,9 +2531,40 @@ export interface components {
             type: "change_assignee";
         };
         /** CreateCalendarEntry */
-        CreateCalendarEntry: {
+        "CreateCalendarEntry-Input": {
             /** Attendees */
-            attendees?: components["schemas"]["Recipient"][];
+            attendees?: components["schemas"]["Recipient-Input"][];
+            /** Description */
+            description?: string | null;
+            /**
+             * Duration Minutes
+             * @default 30
+             */
+            duration_minutes: number;
+            /**
+             * Kind
+             * @default meeting
+             * @enum {string}
+             */
+            kind: "call" | "meeting" | "reminder" | "task" | "other";
+            /** Remind Minutes Before */
+            remind_minutes_before?: number | null;
+            /** Start */
+            start?: string | null;
+            /** Start Field */
+            start_field?: string | null;
+            /** Title */
+            title: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "create_calendar_entry";
+        };
+        /** CreateCalendarEntry */
+        "CreateCalendarEntry-Output": {
+            /** Attendees */
+            attendees?: components["schemas"]["Recipient-Output"][];
             /** Description */
             description?: string | null;
             /**
@@ -2443,8 +2593,27 @@ export interface components {
             type: "create_calendar_entry";
         };
         /** CreateItem */
-        CreateItem: {
-            assignee?: components["schemas"]["Recipient"] | null;
+        "CreateItem-Input": {
+            assignee?: components["schemas"]["Recipient-Input"] | null;
+            /** Entity Type Id */
+            entity_type_id: string;
+            /** Fields */
+            fields?: {
+                [key: string]: unknown;
+            };
+            /** Link Field */
+            link_field?: string | null;
+            /** Title */
+            title: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "create_item";
+        };
+        /** CreateItem */
+        "CreateItem-Output": {
+            assignee?: components["schemas"]["Recipient-Output"] | null;
             /** Entity Type Id */
             entity_type_id: string;
             /** Fields */
@@ -2465,13 +2634,46 @@ export interface components {
          * CreateTask
          * @description A task in the inbox of a user, of a role's holders, or of the assignee's head.
          */
-        CreateTask: {
+        "CreateTask-Input": {
             /**
              * @default {
              *       "kind": "assignee"
              *     }
              */
-            assignee: components["schemas"]["Recipient"];
+            assignee: components["schemas"]["Recipient-Input"];
+            /** Description */
+            description?: string | null;
+            /** Due In Seconds */
+            due_in_seconds?: number | null;
+            /**
+             * Due In Working Time
+             * @description due_in_seconds counts the tenant's working time only (nights, weekends skipped).
+             * @default false
+             */
+            due_in_working_time: boolean;
+            /** Form */
+            form?: components["schemas"]["FormField"][];
+            /** Outcomes */
+            outcomes?: components["schemas"]["Outcome"][];
+            /** Title */
+            title: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "create_task";
+        };
+        /**
+         * CreateTask
+         * @description A task in the inbox of a user, of a role's holders, or of the assignee's head.
+         */
+        "CreateTask-Output": {
+            /**
+             * @default {
+             *       "kind": "assignee"
+             *     }
+             */
+            assignee: components["schemas"]["Recipient-Output"];
             /** Description */
             description?: string | null;
             /** Due In Seconds */
@@ -3446,7 +3648,7 @@ export interface components {
         /**
          * FunnelReport
          * @description Per stage of a pipeline, in board order: items that first entered it in the period, items on it now and
-         *     the conversion from the previous in-progress stage.
+         *     the share of its base stage's items that went on to it.
          * @example {
          *       "period": {
          *         "from": "2026-03-01",
@@ -3491,7 +3693,7 @@ export interface components {
         FunnelStage: {
             /**
              * Conversion
-             * @description `reached` divided by the previous in-progress stage's (4 places); null on the first stage or when the previous one reached nothing.
+             * @description Of the items that first entered the base stage in the period, the share that entered this stage afterwards (4 places, at most 1). The base of an in-progress or success stage is the in-progress stage before it, of a failure stage the first stage; null on the first stage or when the base reached nothing.
              */
             conversion: number | null;
             /**
@@ -3832,6 +4034,23 @@ export interface components {
              */
             assignee_user_id: string | null;
             /**
+             * Cancel Cause
+             * @description Why it was cancelled: `item_left_stage` (a robot's task), `process_moved_on` (a boundary event took over), `process_ended`, or `cancelled` (by a person).
+             */
+            cancel_cause: string | null;
+            /**
+             * Cancel Reason
+             * @description The canceller's words, if any.
+             */
+            cancel_reason: string | null;
+            /** Cancelled At */
+            cancelled_at: string | null;
+            /**
+             * Cancelled By
+             * @description The user who cancelled it; null when it closed by itself.
+             */
+            cancelled_by: string | null;
+            /**
              * Candidate User Ids
              * @description Who may complete a role's task (its holders, absent ones replaced by their substitutes).
              */
@@ -3846,6 +4065,11 @@ export interface components {
              * @example 2026-12-07T08:41:50Z
              */
             created_at: string;
+            /**
+             * Created By
+             * @description The user it was opened for (who started its process by hand); they may cancel it, as admins may.
+             */
+            created_by: string | null;
             /** Description */
             description: string | null;
             /** Due At */
@@ -3884,7 +4108,7 @@ export interface components {
             source: string;
             /**
              * Status
-             * @description `open`, `completed` or `cancelled` (its process went on without it).
+             * @description `open`, `completed` or `cancelled` (by a person, or because it became moot: see `cancel_cause`).
              */
             status: string;
             /** Title */
@@ -4673,11 +4897,37 @@ export interface components {
             unread: number;
         };
         /** Notify */
-        Notify: {
+        "Notify-Input": {
             /** Body */
             body: string;
+            /**
+             * Kind
+             * @description What the notice is about (e.g. sla_breach): users route each kind to their channels.
+             * @default robot
+             */
+            kind: string;
             /** Recipients */
-            recipients: components["schemas"]["Recipient"][];
+            recipients: components["schemas"]["Recipient-Input"][];
+            /** Title */
+            title?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "notify";
+        };
+        /** Notify */
+        "Notify-Output": {
+            /** Body */
+            body: string;
+            /**
+             * Kind
+             * @description What the notice is about (e.g. sla_breach): users route each kind to their channels.
+             * @default robot
+             */
+            kind: string;
+            /** Recipients */
+            recipients: components["schemas"]["Recipient-Output"][];
             /** Title */
             title?: string | null;
             /**
@@ -5157,19 +5407,52 @@ export interface components {
             [key: string]: unknown;
         };
         /**
+         * ProcessFailure
+         * @description The step a failed process stopped at, and why; `POST /v1/processes/{id}/retry` takes it again.
+         */
+        ProcessFailure: {
+            /**
+             * Action
+             * @description For a service task whose action failed when performed: the action (`notify`, ...).
+             */
+            action?: string | null;
+            /**
+             * Error
+             * @description What went wrong, e.g. `WorkflowException: No conditions satisfied for gw`.
+             */
+            error: string;
+            /**
+             * Step Id
+             * @description The BPMN element's id (a task, gateway or event).
+             */
+            step_id: string;
+            /**
+             * Step Name
+             * @description The element's name (its id when it has none).
+             */
+            step_name: string;
+        };
+        /**
          * ProcessInstance
          * @description A process running (or run) on an item.
          * @example {
+         *       "failure": {
+         *         "error": "UnsafeExpression: None is not a number",
+         *         "step_id": "wait_for_meeting",
+         *         "step_name": "Until the meeting"
+         *       },
          *       "id": "e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b",
          *       "item_id": "item-4711",
          *       "started_at": "2026-12-07T09:02:11.004Z",
-         *       "status": "running",
+         *       "status": "failed",
          *       "template_id": "c7a1e3b5-2d4f-4a6b-8c9d-0e1f2a3b4c5d",
          *       "template_version": 2,
          *       "updated_at": "2026-12-07T15:12:40.517Z"
          *     }
          */
         ProcessInstance: {
+            /** @description While `failed`: the step and the error. */
+            failure?: components["schemas"]["ProcessFailure"] | null;
             /** Id */
             id: string;
             /** Item Id */
@@ -5182,7 +5465,7 @@ export interface components {
             started_at: string;
             /**
              * Status
-             * @description `running` or `completed`.
+             * @description `running`, `completed` or `failed` (a step failed: see `failure`; its other branches go on).
              */
             status: string;
             /** Template Id */
@@ -5199,6 +5482,16 @@ export interface components {
              * @example 2026-12-07T08:41:50Z
              */
             updated_at: string;
+        };
+        /**
+         * ProcessRetry
+         * @description What a retry adds to the failed step's variables (e.g. the one a timer or a script missed).
+         */
+        ProcessRetry: {
+            /** Variables */
+            variables?: {
+                [key: string]: unknown;
+            };
         };
         /**
          * ProcessStepsReport
@@ -5353,6 +5646,13 @@ export interface components {
             process_id: string;
             start: components["schemas"]["StartRule"];
             /**
+             * Status
+             * @description `disabled`: starts no new instance (by hand: 409 `template-not-startable`; its start rule and robots' `start_process` neither); running instances go on. `POST .../disable`, `.../enable`.
+             * @default enabled
+             * @enum {string}
+             */
+            status: "enabled" | "disabled";
+            /**
              * Version
              * @description Every upload of the template adds a version; processes keep the one they started with. Send it back as `If-Match` when uploading the next.
              */
@@ -5488,17 +5788,41 @@ export interface components {
         };
         /**
          * Recipient
-         * @description Who an action is for: a user, everyone holding a role, the item's assignee or observers, or the
-         *     head of the assignee's department. Absent users are replaced by their substitutes when it runs.
+         * @description Who an action is for: a user, everyone holding a role, the item's assignee, creator or observers,
+         *     the user(s) in a user field of the item (``field``, ``id``: its code), or the head of another
+         *     recipient's department (``head_of`` with ``of``; ``head_of_assignee`` is ``head_of`` the assignee).
+         *     Absent users are replaced by their substitutes when it runs. Also written as text:
+         *     ``creator``, ``role:manager``, ``field:approver``, ``head_of:field:approver``.
          */
-        Recipient: {
+        "Recipient-Input": {
             /** Id */
             id?: string | null;
             /**
              * Kind
              * @enum {string}
              */
-            kind: "user" | "role" | "assignee" | "observers" | "head_of_assignee";
+            kind: "user" | "role" | "assignee" | "creator" | "observers" | "field" | "head_of" | "head_of_assignee";
+            /** @description head_of: whose head. */
+            of?: components["schemas"]["Recipient-Input"] | null;
+        };
+        /**
+         * Recipient
+         * @description Who an action is for: a user, everyone holding a role, the item's assignee, creator or observers,
+         *     the user(s) in a user field of the item (``field``, ``id``: its code), or the head of another
+         *     recipient's department (``head_of`` with ``of``; ``head_of_assignee`` is ``head_of`` the assignee).
+         *     Absent users are replaced by their substitutes when it runs. Also written as text:
+         *     ``creator``, ``role:manager``, ``field:approver``, ``head_of:field:approver``.
+         */
+        "Recipient-Output": {
+            /** Id */
+            id?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "user" | "role" | "assignee" | "creator" | "observers" | "field" | "head_of" | "head_of_assignee";
+            /** @description head_of: whose head. */
+            of?: components["schemas"]["Recipient-Output"] | null;
         };
         /** RegistryCount */
         RegistryCount: {
@@ -5643,7 +5967,7 @@ export interface components {
          */
         Robot: {
             /** Action */
-            action: components["schemas"]["SetFields"] | components["schemas"]["MoveToStage"] | components["schemas"]["ChangeAssignee"] | components["schemas"]["CreateItem"] | components["schemas"]["CreateTask"] | components["schemas"]["Notify"] | components["schemas"]["SendEmail"] | components["schemas"]["CreateCalendarEntry"] | components["schemas"]["CallWebhook"] | components["schemas"]["StartProcess"] | components["schemas"]["Wait"];
+            action: components["schemas"]["SetFields"] | components["schemas"]["MoveToStage"] | components["schemas"]["ChangeAssignee-Output"] | components["schemas"]["CreateItem-Output"] | components["schemas"]["CreateTask-Output"] | components["schemas"]["Notify-Output"] | components["schemas"]["SendEmail-Output"] | components["schemas"]["CreateCalendarEntry-Output"] | components["schemas"]["CallWebhook"] | components["schemas"]["StartProcess"] | components["schemas"]["Wait"];
             /**
              * Condition
              * @description Runs only when this holds for the item; null: always.
@@ -5685,7 +6009,7 @@ export interface components {
          */
         RobotSpec: {
             /** Action */
-            action: components["schemas"]["SetFields"] | components["schemas"]["MoveToStage"] | components["schemas"]["ChangeAssignee"] | components["schemas"]["CreateItem"] | components["schemas"]["CreateTask"] | components["schemas"]["Notify"] | components["schemas"]["SendEmail"] | components["schemas"]["CreateCalendarEntry"] | components["schemas"]["CallWebhook"] | components["schemas"]["StartProcess"] | components["schemas"]["Wait"];
+            action: components["schemas"]["SetFields"] | components["schemas"]["MoveToStage"] | components["schemas"]["ChangeAssignee-Input"] | components["schemas"]["CreateItem-Input"] | components["schemas"]["CreateTask-Input"] | components["schemas"]["Notify-Input"] | components["schemas"]["SendEmail-Input"] | components["schemas"]["CreateCalendarEntry-Input"] | components["schemas"]["CallWebhook"] | components["schemas"]["StartProcess"] | components["schemas"]["Wait"];
             /** Condition */
             condition?: components["schemas"]["FieldCondition"] | components["schemas"]["ExpressionCondition"] | components["schemas"]["AllOf"] | components["schemas"]["AnyOf"] | components["schemas"]["NotOf"] | null;
             /**
@@ -5856,13 +6180,29 @@ export interface components {
             trigger_id: string | null;
         };
         /** SendEmail */
-        SendEmail: {
+        "SendEmail-Input": {
             /** Addresses */
             addresses?: string[];
             /** Body */
             body: string;
             /** Recipients */
-            recipients?: components["schemas"]["Recipient"][];
+            recipients?: components["schemas"]["Recipient-Input"][];
+            /** Subject */
+            subject: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "send_email";
+        };
+        /** SendEmail */
+        "SendEmail-Output": {
+            /** Addresses */
+            addresses?: string[];
+            /** Body */
+            body: string;
+            /** Recipients */
+            recipients?: components["schemas"]["Recipient-Output"][];
             /** Subject */
             subject: string;
             /**
@@ -6192,6 +6532,14 @@ export interface components {
             mode: "manual" | "on_create" | "on_change";
             /** Was */
             was?: components["schemas"]["FieldCondition"] | components["schemas"]["ExpressionCondition"] | components["schemas"]["AllOf"] | components["schemas"]["AnyOf"] | components["schemas"]["NotOf"] | null;
+        };
+        /** TaskCancellation */
+        TaskCancellation: {
+            /**
+             * Reason
+             * @description Why, in the canceller's words.
+             */
+            reason?: string | null;
         };
         /** TaskCompletion */
         TaskCompletion: {
@@ -15070,6 +15418,119 @@ export interface operations {
             };
         };
     };
+    automation_delete_template: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag as read, e.g. "3" (required). */
+                "if-match": string | null;
+            };
+            path: {
+                template_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     automation_export_template: {
         parameters: {
             query?: {
@@ -15144,6 +15605,236 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    automation_disable_template: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag as read, e.g. "3" (required). */
+                "if-match": string | null;
+            };
+            path: {
+                template_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessTemplate"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    automation_enable_template: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag as read, e.g. "3" (required). */
+                "if-match": string | null;
+            };
+            path: {
+                template_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessTemplate"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Internal Server Error */
@@ -15428,6 +16119,113 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    automation_retry_failed_process: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                instance_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ProcessRetry"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessInstance"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18213,6 +19011,115 @@ export interface operations {
             };
         };
     };
+    automation_list_tasks: {
+        parameters: {
+            query?: {
+                /** @description Tasks of this user, or of a role they are a candidate of. */
+                assignee_user_id?: string | null;
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
+                /** @description Due before this instant. */
+                due_before?: string | null;
+                /** @description Due at or after this instant. */
+                due_from?: string | null;
+                item_id?: string | null;
+                /** @description How many items a page holds at most. */
+                limit?: number;
+                /** @description Past their due date (now, or when they were closed). */
+                overdue?: boolean | null;
+                /** @description What opened them. */
+                source?: ("robot" | "process") | null;
+                status?: ("open" | "completed" | "cancelled") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_InboxTask_"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     automation_get_task: {
         parameters: {
             query?: never;
@@ -18271,6 +19178,113 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    automation_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TaskCancellation"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboxTask"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -302,7 +302,7 @@ class TestAProcessFailingAtAStep:
 
         assert (instance["status"], instance["failure"]["step_id"]) == ("failed", "mail")
         assert instance["failure"]["action"] == "send_email"
-        assert "'call after lunch' is not an e-mail address" in instance["failure"]["error"]
+        assert "holds 'call after lunch', which is not an e-mail address" in instance["failure"]["error"]
         inbox = await automation.http.get("/v1/tasks/inbox", headers=automation.headers("manager-1", ()))
         assert inbox.json()["items"] == []  # the question after the mail waits for it
 

@@ -1,6 +1,7 @@
 """Issue #20: a robot whose recipients or e-mail addresses can never be valid is refused when saved (422
 naming the field), checked against automation's copy of the type's fields; a field's address is read
-when the robot runs."""
+when the robot runs. `{{ item.<code> }}` is how users write an address from a field in templates: it is
+taken as `field:<code>` (test_automation_recipients.py has the rest of the field rules)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ async def define_leads(automation: Automation) -> None:
         await automation.publish(entities.FieldAdded(entity_type_id="lead", field=field), subject="lead")
     await automation.eventually(
         lambda: automation.fetch(
-            "SELECT f.code FROM automation_type_fields f JOIN automation_pipelines p USING (tenant_id, entity_type_id)"
+            "SELECT f.code FROM automation_fields f JOIN automation_pipelines p USING (tenant_id, entity_type_id)"
             " WHERE f.tenant_id = $1 AND p.pipeline_id = $2",
             automation.tenant,
             PIPELINE,
@@ -46,21 +47,21 @@ def mail_robot(**action: Any) -> dict[str, Any]:
 @pytest.mark.integration
 class TestRobotAddresses:
     @pytest.mark.parametrize(
-        ("action", "field", "message"),
+        ("action", "problem", "named", "message"),
         [
-            ({"addresses": ["{{ item.contact_mail }}"]}, "/action/addresses/0", "has no field 'contact_mail'"),
+            ({"addresses": ["{{ item.contact_mail }}"]}, "invalid-field-reference", "contact_mail", "not a field"),
             (
                 {"addresses": ["sales@example.test", "{{ item.amount_due }}"]},
-                "/action/addresses/1",
-                "'amount_due' is a money field, not an e-mail or text field",
+                "invalid-field-reference",
+                "amount_due",
+                "'amount_due' is a money field",
             ),
-            ({"addresses": ["sales"]}, "/action/addresses/0", "'sales' is not an e-mail address"),
-            ({"addresses": ["{{ item.contact_email }}@x"]}, "/action/addresses/0", "{{ item.<field code> }}"),
-            ({"recipients": [{"kind": "user"}]}, "/action/recipients/0/id", "a user recipient names its id"),
+            ({"addresses": ["sales"]}, "invalid-address", "sales", "'sales' is not an e-mail address"),
+            ({"addresses": ["{{ item.contact_email }}@x"]}, "invalid-address", "{{ item.contact_email }}@x", "field:"),
         ],
     )
-    async def test_an_address_or_recipient_that_can_never_be_valid_is_refused_naming_the_field(
-        self, automation: Automation, action: dict[str, Any], field: str, message: str
+    async def test_an_address_that_can_never_be_valid_is_refused_naming_it(
+        self, automation: Automation, action: dict[str, Any], problem: str, named: str, message: str
     ) -> None:
         await define_leads(automation)
 
@@ -68,16 +69,28 @@ class TestRobotAddresses:
 
         assert response.status_code == 422, response.text
         assert response.headers["content-type"].startswith("application/problem+json")
-        [error] = response.json()["errors"]
-        assert error["field"] == field and message in error["message"]
+        body = response.json()
+        assert body["type"].endswith(f"/{problem}")
+        assert named in (body.get("field"), body.get("address")) and message in body["detail"]
 
-    async def test_an_address_from_an_email_or_text_field_is_saved_and_read_when_the_robot_runs(
+    async def test_a_user_recipient_without_its_id_is_refused_naming_the_pointer(self, automation: Automation) -> None:
+        await define_leads(automation)
+        robot = mail_robot(recipients=[{"kind": "user"}])
+
+        response = await automation.http.post("/v1/robots", json=robot, headers=automation.headers())
+
+        assert response.status_code == 422, response.text
+        [error] = response.json()["errors"]
+        assert error["field"] == "/action/recipients/0/id" and "a user recipient names its id" in error["message"]
+
+    async def test_an_address_written_as_a_template_is_stored_as_its_field_and_read_when_the_robot_runs(
         self, automation: Automation
     ) -> None:
         await define_leads(automation)
-        await automation.add_robot(**mail_robot(addresses=["{{ item.contact_email }}", "{{ item.notes }}"]))
+        robot = await automation.add_robot(**mail_robot(addresses=["{{ item.contact_email }}"]))
+        assert robot["action"]["addresses"] == ["field:contact_email"]
 
-        item_id = await automation.item("lead", contact_email="anna@example.test")  # no notes: nobody there
+        item_id = await automation.item("lead", contact_email="anna@example.test")
         await automation.place(item_id, "lead", PIPELINE, STAGE)
 
         [sent] = await automation.eventually(lambda: automation.commands(SEND_EMAIL), lambda found: len(found) == 1)
@@ -85,9 +98,9 @@ class TestRobotAddresses:
 
     async def test_a_field_holding_no_address_fails_the_run_naming_the_value(self, automation: Automation) -> None:
         await define_leads(automation)
-        robot = await automation.add_robot(**mail_robot(addresses=["{{ item.notes }}"]))
+        robot = await automation.add_robot(**mail_robot(addresses=["{{ item.contact_email }}"]))
 
-        item_id = await automation.item("lead", notes="call back after lunch")
+        item_id = await automation.item("lead", contact_email="call back after lunch")
         await automation.place(item_id, "lead", PIPELINE, STAGE)
 
         async def runs() -> list[dict[str, Any]]:
@@ -97,5 +110,5 @@ class TestRobotAddresses:
         [run] = await automation.eventually(
             runs, lambda found: any(r["source_id"] == robot["id"] and r["status"] == "retrying" for r in found)
         )
-        assert "'call back after lunch' is not an e-mail address" in run["error"]
+        assert "holds 'call back after lunch', which is not an e-mail address" in run["error"]
         assert await automation.commands(SEND_EMAIL) == []

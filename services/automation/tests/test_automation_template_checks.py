@@ -140,7 +140,11 @@ class TestUploadChecks:
 
     @pytest.mark.parametrize(
         ("name", "value", "named"),
-        [("assignee", "boss:u-1", "kind"), ("form", "colour:paint:Colour", "kind"), ("due_in_seconds", "soon", "soon")],
+        [
+            ("assignee", "boss:u-1", "assignee: 'boss:u-1' is no recipient"),
+            ("form", "colour:paint:Colour", "kind"),
+            ("due_in_seconds", "soon", "soon"),
+        ],
     )
     def test_user_task_properties_that_make_no_inbox_task_are_refused(self, name: str, value: str, named: str) -> None:
         properties = (

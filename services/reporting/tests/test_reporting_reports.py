@@ -140,6 +140,23 @@ def by_stage(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {row["stage"]: row for row in report["rows"]}
 
 
+class TestFunnelConversion:
+    def test_a_stage_converts_from_the_in_progress_stage_before_it_and_a_failure_stage_from_the_first(
+        self,
+    ) -> None:
+        stages = [
+            {"stage_id": "new", "semantic": "in_progress"},
+            {"stage_id": "offer", "semantic": "in_progress"},
+            {"stage_id": "won", "semantic": "success"},
+            {"stage_id": "rejected", "semantic": "failure"},
+            {"stage_id": "lost", "semantic": "failure"},
+        ]
+
+        bases = analytics_flow.conversion_bases(stages)
+
+        assert bases == {"offer": "new", "won": "offer", "rejected": "new", "lost": "new"}
+
+
 class TestReports:
     async def test_stage_time_counts_every_visit_and_names_the_bottleneck(self, api: Any) -> None:
         ids = await tell_story(api)
@@ -186,7 +203,10 @@ class TestReports:
             ("Won", 1, 1),
             ("Lost", 1, 1),
         ]
-        assert funnel["rows"][1]["conversion"] == 0.5
+        # Review: A of the two that entered Request; Won: A, the one that entered Review; Lost: B of the two
+        # that entered Request (lost straight from it: counted from the previous in-progress stage, Review, it
+        # was 1 of 1 before, and 2 of 1 had both been lost there).
+        assert [r["conversion"] for r in funnel["rows"]] == [None, 0.5, 1.0, 0.5]
         assert throughput["rows"] == [{"period": "2026-03-02", "created": 2, "won": 1, "lost": 1, "won_amount": "100"}]
         assert throughput["won_by_assignee"] == [{"assignee_id": "manager-1", "won": 1, "amount": "100", "share": 1.0}]
         assert [(r["by"], r["name"], r["units"], r["amount"]) for r in products["rows"]] == [

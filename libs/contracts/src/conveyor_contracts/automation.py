@@ -125,6 +125,27 @@ class ProcessTemplateSaved(EventContract, type_name="conveyor.automation.process
     start: dict[str, Any]
 
 
+class ProcessTemplateDisabled(EventContract, type_name="conveyor.automation.process_template.disabled.v1"):
+    """A template no longer starts instances (by hand, by its start rule or by a robot); running ones go on."""
+
+    template_id: str
+    version: int
+
+
+class ProcessTemplateEnabled(EventContract, type_name="conveyor.automation.process_template.enabled.v1"):
+    """A disabled template starts instances again."""
+
+    template_id: str
+    version: int
+
+
+class ProcessTemplateDeleted(EventContract, type_name="conveyor.automation.process_template.deleted.v1"):
+    """A template was deleted: it is no longer listed, read or started; running instances go on."""
+
+    template_id: str
+    version: int
+
+
 class WorkCalendarSaved(EventContract, type_name="conveyor.automation.work_calendar.saved.v1"):
     """A tenant's work calendar changed: working days and hours, time zone and days off, as they are now."""
 

@@ -29,20 +29,22 @@ class Created:
     observer_ids: list[str]
     standard: dict[str, Any]
     fields: dict[str, Any]
+    creator_id: str | None = None
 
 
 async def save_created_many(conn: Connection, created: list[Created]) -> dict[tuple[str, str], ItemCopy]:
     """``save_created`` for a batch in one statement (each item once); the copies by (tenant, item)."""
     rows = await conn.fetch(
         f"""INSERT INTO automation_items AS i
-               (tenant_id, item_id, entity_type_id, title, assignee_id, observer_ids, standard, fields)
-           SELECT t, n, e, ti, a, ARRAY(SELECT jsonb_array_elements_text(o::jsonb)), s::jsonb, f::jsonb
+               (tenant_id, item_id, entity_type_id, title, assignee_id, observer_ids, standard, fields, creator_id)
+           SELECT t, n, e, ti, a, ARRAY(SELECT jsonb_array_elements_text(o::jsonb)), s::jsonb, f::jsonb, cr
              FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                         $8::text[]) AS c(t, n, e, ti, a, o, s, f)
+                         $8::text[], $9::text[]) AS c(t, n, e, ti, a, o, s, f, cr)
            ON CONFLICT (tenant_id, item_id) DO UPDATE
               SET entity_type_id = EXCLUDED.entity_type_id, title = EXCLUDED.title,
                   assignee_id = EXCLUDED.assignee_id, observer_ids = EXCLUDED.observer_ids,
-                  standard = EXCLUDED.standard, fields = EXCLUDED.fields, created = true
+                  standard = EXCLUDED.standard, fields = EXCLUDED.fields, creator_id = EXCLUDED.creator_id,
+                  created = true
            RETURNING {COPY_COLUMNS}""",
         *as_columns(
             created,
@@ -54,6 +56,7 @@ async def save_created_many(conn: Connection, created: list[Created]) -> dict[tu
             "observer_ids",
             "standard",
             "fields",
+            "creator_id",
         ),
     )
     return {(row["tenant_id"], row["item_id"]): copy_of(row) for row in rows}

@@ -36,6 +36,7 @@ class ItemCopy:
     created: bool = True
     # The tenant's configuration generation when the copy was read (revision 0010, kept_config).
     config_generation: str | None = None
+    creator_id: str | None = None  # who created it (the requester); revision 0017
 
     def view(self) -> dict[str, Any]:
         """What conditions and templates see as ``item``: custom fields by code (list fields as their
@@ -49,6 +50,7 @@ class ItemCopy:
             "entity_type_id": self.entity_type_id,
             "title": self.title,
             "assignee_id": self.assignee_id,
+            "creator_id": self.creator_id,
             "observer_ids": list(self.observer_ids),
             "pipeline_id": self.pipeline_id,
             "stage_id": self.stage_id,
@@ -100,6 +102,7 @@ def copy_of(row: Any) -> ItemCopy:
         labels=labels(row["list_options"]),
         created=row["created"],
         config_generation=row["config_generation"],
+        creator_id=row["creator_id"],
     )
 
 
@@ -135,16 +138,18 @@ async def save_created(
     observer_ids: list[str],
     standard: dict[str, Any],
     fields: dict[str, Any],
+    creator_id: str | None = None,
 ) -> ItemCopy:
     """Copy a created item (its placement may have come first); returns the copy."""
     row = await conn.fetchrow(
         f"""INSERT INTO automation_items AS i
-               (tenant_id, item_id, entity_type_id, title, assignee_id, observer_ids, standard, fields)
-           VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8::text::jsonb)
+               (tenant_id, item_id, entity_type_id, title, assignee_id, observer_ids, standard, fields, creator_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8::text::jsonb, $9)
            ON CONFLICT (tenant_id, item_id) DO UPDATE
               SET entity_type_id = EXCLUDED.entity_type_id, title = EXCLUDED.title,
                   assignee_id = EXCLUDED.assignee_id, observer_ids = EXCLUDED.observer_ids,
-                  standard = EXCLUDED.standard, fields = EXCLUDED.fields, created = true
+                  standard = EXCLUDED.standard, fields = EXCLUDED.fields, creator_id = EXCLUDED.creator_id,
+                  created = true
            RETURNING {COPY_COLUMNS}""",
         tenant_id,
         item_id,
@@ -154,6 +159,7 @@ async def save_created(
         observer_ids,
         json.dumps(standard),
         json.dumps(fields),
+        creator_id,
     )
     return copy_of(row)
 

@@ -39,14 +39,27 @@ async def _users(conn: Connection, tenant_id: str, recipient: Recipient, item: I
             return await users_with_role(conn, tenant_id, recipient.id) if recipient.id else []
         case "assignee":
             return [item.assignee_id] if item.assignee_id else []
+        case "creator":
+            return [item.creator_id] if item.creator_id else []
         case "observers":
             return list(item.observer_ids)
-        case "head_of_assignee":
-            if not item.assignee_id:
-                return []
-            head = await head_of_department_of(conn, tenant_id, item.assignee_id)
-            return [head] if head else []
+        case "field":
+            return users_in_field(item.fields.get(recipient.id or ""))
+        case "head_of" | "head_of_assignee":
+            whose = recipient.of if recipient.of is not None else Recipient(kind="assignee")
+            heads = []
+            for user_id in await _users(conn, tenant_id, whose, item):
+                head = await head_of_department_of(conn, tenant_id, user_id)
+                if head and head not in heads:
+                    heads.append(head)
+            return heads
     return []
+
+
+def users_in_field(value: Any) -> list[str]:
+    """The user ids a user field holds: one, or a list for a multiple field; empty when unset."""
+    values = value if isinstance(value, list) else [value]
+    return [v for v in values if isinstance(v, str) and v]
 
 
 async def person(conn: Connection, tenant_id: str, user_id: str | None) -> dict[str, Any] | None:

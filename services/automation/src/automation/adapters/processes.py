@@ -23,6 +23,7 @@ class TemplateRow:
     start: dict[str, Any]
     bpmn: str
     created_at: datetime
+    status: str = "enabled"  # disabled: starts nothing new; deleted: gone from the API (revision 0018)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,25 +44,36 @@ def _template(row: Any) -> TemplateRow:
     return TemplateRow(
         template_id=row["template_id"], version=row["version"], name=row["name"], process_id=row["process_id"],
         entity_type_id=row["entity_type_id"], start=from_jsonb(row["start"]), bpmn=row["bpmn"],
-        created_at=row["created_at"],
+        created_at=row["created_at"], status=row["status"],
     )  # fmt: skip
 
 
 async def insert_template(conn: Connection, tenant_id: str, t: TemplateRow) -> None:
     await conn.execute(
         """INSERT INTO process_templates (tenant_id, template_id, version, name, process_id, entity_type_id, start,
-                                          bpmn, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8, $9)""",
+                                          bpmn, created_at, status)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8, $9, $10)""",
         tenant_id, t.template_id, t.version, t.name, t.process_id, t.entity_type_id, json.dumps(t.start), t.bpmn,
-        t.created_at,
+        t.created_at, t.status,
     )  # fmt: skip
+
+
+async def set_status(conn: Connection, tenant_id: str, template_id: str, status: str) -> None:
+    """Every version of the template takes the state (a running instance's version among them)."""
+    await conn.execute(
+        "UPDATE process_templates SET status = $3 WHERE tenant_id = $1 AND template_id = $2",
+        tenant_id,
+        template_id,
+        status,
+    )
 
 
 async def load_template(
     conn: Connection, tenant_id: str, template_id: str, version: int | None = None
 ) -> TemplateRow | None:
     row = await conn.fetchrow(
-        "SELECT template_id, version, name, process_id, entity_type_id, start, bpmn, created_at FROM process_templates"
+        "SELECT template_id, version, name, process_id, entity_type_id, start, bpmn, created_at, status"
+        " FROM process_templates"
         " WHERE tenant_id = $1 AND template_id = $2 AND ($3::int IS NULL OR version = $3)"
         " ORDER BY version DESC LIMIT 1",
         tenant_id,
@@ -74,14 +86,14 @@ async def load_template(
 async def latest_templates_of_type(
     conn: Connection, tenant_id: str, entity_type_id: str, *, generation: str | None = None
 ) -> list[TemplateRow]:
-    """The newest version of each template of the type. ``generation``: the tenant's, read with the item
-    (kept_config)."""
+    """The newest version of each enabled template of the type (what start rules fire). ``generation``: the
+    tenant's, read with the item (kept_config)."""
 
     async def load() -> list[TemplateRow]:
         rows = await conn.fetch(
             "SELECT DISTINCT ON (template_id) template_id, version, name, process_id, entity_type_id, start, bpmn,"
-            " created_at FROM process_templates WHERE tenant_id = $1 AND entity_type_id = $2"
-            " ORDER BY template_id, version DESC",
+            " created_at, status FROM process_templates WHERE tenant_id = $1 AND entity_type_id = $2"
+            " AND status = 'enabled' ORDER BY template_id, version DESC",
             tenant_id,
             entity_type_id,
         )
@@ -93,11 +105,12 @@ async def latest_templates_of_type(
 async def latest_templates(
     conn: Connection, tenant_id: str, *, entity_type_id: str | None, after: str | None, limit: int
 ) -> list[TemplateRow]:
-    """A page of the tenant's templates, newest version of each, by id after ``after`` (without BPMN)."""
+    """A page of the tenant's templates (not deleted), newest version of each, by id after ``after`` (without
+    BPMN)."""
     rows = await conn.fetch(
         "SELECT DISTINCT ON (template_id) template_id, version, name, process_id, entity_type_id, start,"
-        " '' AS bpmn, created_at FROM process_templates"
-        " WHERE tenant_id = $1 AND ($2::text IS NULL OR entity_type_id = $2) AND ($3::text IS NULL OR template_id > $3)"
+        " '' AS bpmn, created_at, status FROM process_templates WHERE tenant_id = $1 AND status <> 'deleted'"
+        " AND ($2::text IS NULL OR entity_type_id = $2) AND ($3::text IS NULL OR template_id > $3)"
         " ORDER BY template_id, version DESC LIMIT $4",
         tenant_id,
         entity_type_id,
@@ -108,10 +121,11 @@ async def latest_templates(
 
 
 async def latest_template_with_process(conn: Connection, tenant_id: str, process_id: str) -> TemplateRow | None:
-    """The newest template whose executable process is ``process_id`` (a call activity's target)."""
+    """The newest template (not deleted) whose executable process is ``process_id`` (a call activity's target)."""
     row = await conn.fetchrow(
-        "SELECT template_id, version, name, process_id, entity_type_id, start, bpmn, created_at FROM process_templates"
-        " WHERE tenant_id = $1 AND process_id = $2 ORDER BY created_at DESC, version DESC LIMIT 1",
+        "SELECT template_id, version, name, process_id, entity_type_id, start, bpmn, created_at, status"
+        " FROM process_templates WHERE tenant_id = $1 AND process_id = $2 AND status <> 'deleted'"
+        " ORDER BY created_at DESC, version DESC LIMIT 1",
         tenant_id,
         process_id,
     )

@@ -40,6 +40,18 @@ class TriggerDisabled(Conflict):
     title, slug = "Trigger disabled", "trigger-disabled"
 
 
+class TemplateNotStartable(Conflict):
+    title, slug = "Template not startable", "template-not-startable"
+
+
+class InvalidAddress(Invalid):
+    title, slug = "Invalid address", "invalid-address"
+
+
+class InvalidFieldReference(Invalid):
+    title, slug = "Invalid field reference", "invalid-field-reference"
+
+
 class UnknownEntityType(NotFound):
     title, slug = "Unknown entity type", "unknown-entity-type"
 

@@ -30,7 +30,7 @@ from automation.domain import (  # noqa: F401 (process_clock: timers read the se
     service_tasks,
     working_context,
 )
-from automation.domain.robots import Recipient
+from automation.domain.robots import Recipient, parse_recipient
 from automation.domain.tasks import FormField, Outcome
 
 # SpiffWorkflow logs every task's state change at INFO: a line per task per step, which our run log
@@ -411,7 +411,7 @@ class UserStep:
 
     spiff_task_id: str
     title: str
-    assignee: dict[str, str]
+    assignee: dict[str, Any]
     form: list[FormField]
     outcomes: list[Outcome]
     due_in_seconds: int | None
@@ -419,19 +419,22 @@ class UserStep:
 
 
 def waiting_user_steps(workflow: BpmnWorkflow) -> list[UserStep]:
-    """Ready user tasks. ``spiffworkflow:properties`` describe them: ``assignee`` (``role:manager``,
-    ``user:u-1``, ``assignee``, ``head_of_assignee``), ``outcomes`` (``id:Label,…``; an outcome may
-    require fields: ``meeting:Meeting set:meeting_at``), ``form`` (``code:kind:Label,…``), ``due_in_seconds``,
-    ``due_in_working_time`` (``true``: the seconds are working seconds of the tenant's work calendar)."""
+    """Ready user tasks. ``spiffworkflow:properties`` describe them: ``assignee`` (a recipient as text:
+    ``role:manager``, ``user:u-1``, ``assignee``, ``creator``, ``field:<code>``, ``head_of:<recipient>``),
+    ``outcomes`` (``id:Label,…``; an outcome may require fields: ``meeting:Meeting set:meeting_at``), ``form``
+    (``code:kind:Label,…``), ``due_in_seconds``, ``due_in_working_time`` (``true``: the seconds are working
+    seconds of the tenant's work calendar)."""
     return [_user_step(task.task_spec, str(task.id)) for task in workflow.get_tasks(state=TaskState.READY, manual=True)]
 
 
 def _user_step(task_spec: Any, spiff_task_id: str) -> UserStep:
     extensions: dict[str, Any] = getattr(task_spec, "extensions", None) or {}
     props: dict[str, str] = extensions.get("properties", {})
-    kind, _, ident = props.get("assignee", "assignee").partition(":")
-    assignee = {"kind": kind, **({"id": ident} if ident else {})}
-    Recipient.model_validate(assignee)  # a kind the inbox cannot resolve is the model's mistake
+    assignee = parse_recipient(props.get("assignee", "assignee"))
+    try:
+        Recipient.model_validate(assignee)  # a kind the inbox cannot resolve is the model's mistake
+    except ValidationError:
+        raise ValueError(f"assignee: {props.get('assignee')!r} is no recipient") from None
     return UserStep(
         spiff_task_id=spiff_task_id,
         title=task_spec.bpmn_name or task_spec.name,

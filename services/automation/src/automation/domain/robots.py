@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from conveyor_contracts.notifications import CalendarEntryKind
 from conveyor_kit.api_models import Timestamp
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from automation.domain import templates
 from automation.domain.conditions import Condition
@@ -21,11 +22,72 @@ class _Spec(BaseModel):
 
 
 class Recipient(_Spec):
-    """Who an action is for: a user, everyone holding a role, the item's assignee or observers, or the
-    head of the assignee's department. Absent users are replaced by their substitutes when it runs."""
+    """Who an action is for: a user, everyone holding a role, the item's assignee, creator or observers,
+    the user(s) in a user field of the item (``field``, ``id``: its code), or the head of another
+    recipient's department (``head_of`` with ``of``; ``head_of_assignee`` is ``head_of`` the assignee).
+    Absent users are replaced by their substitutes when it runs. Also written as text:
+    ``creator``, ``role:manager``, ``field:approver``, ``head_of:field:approver``."""
 
-    kind: Literal["user", "role", "assignee", "observers", "head_of_assignee"]
+    kind: Literal["user", "role", "assignee", "creator", "observers", "field", "head_of", "head_of_assignee"]
     id: str | None = Field(default=None, min_length=1, max_length=200)
+    of: Recipient | None = Field(default=None, description="head_of: whose head.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _written_as_text(cls, value: Any) -> Any:
+        return parse_recipient(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _complete(self) -> Recipient:
+        # user and role without an id were accepted before (they reach nobody): robots stored so must still read.
+        if self.kind == "field" and not self.id:
+            raise ValueError("a field recipient needs the field's code (field:<code>)")
+        if self.kind == "head_of" and self.of is None:
+            raise ValueError("a head_of recipient needs whose head: head_of:<recipient>")
+        if self.kind != "head_of" and self.of is not None:
+            raise ValueError(f"only head_of takes of, not {self.kind}")
+        return self
+
+    def field_codes(self) -> set[str]:
+        """The codes of the item's user fields this recipient reads."""
+        if self.kind == "field" and self.id:
+            return {self.id}
+        return self.of.field_codes() if self.of is not None else set()
+
+
+def parse_recipient(text: str) -> dict[str, Any]:
+    """``kind[:id]`` as a recipient's fields; ``head_of:`` takes a whole recipient after it."""
+    kind, _, rest = text.strip().partition(":")
+    if kind == "head_of":
+        return {"kind": kind, "of": parse_recipient(rest) if rest else None}
+    return {"kind": kind, **({"id": rest} if rest else {})}
+
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# `{{ item.contact_email }}` (or `{{ item.fields.contact_email }}`), how an address from a field is written in
+# templates: the same as `field:contact_email`, and stored so.
+FIELD_AS_TEMPLATE = re.compile(r"^\{\{\s*item\.(?:fields\.)?([a-z][a-z0-9_]*)\s*\}\}$")
+
+
+def field_address(value: str) -> str:
+    """An address as stored: a field written as a template becomes ``field:<code>``; anything else as is."""
+    written = FIELD_AS_TEMPLATE.match(value.strip())
+    return f"field:{written.group(1)}" if written else value
+
+
+def address_problem(value: str) -> str | None:
+    """What is wrong with an address written in an action (None: nothing): an e-mail address, or
+    ``field:<code>`` for the address held in an e-mail field of the item. Checked when a robot is saved, not
+    when one is read, so robots saved before the check still read (their runs fail, naming it)."""
+    code = value.strip().removeprefix("field:")
+    if code != value.strip():
+        return None if code else "field: needs the code of an e-mail field"
+    if "{{" in value:
+        return f"{value!r}: an address is written as is, or as field:<code> for the item's e-mail field"
+    return None if EMAIL.match(value.strip()) else f"{value!r} is not an e-mail address"
+
+
+Address = Annotated[str, Field(min_length=1, max_length=320)]
 
 
 def _template(source: str) -> str:
@@ -78,6 +140,10 @@ class CreateItem(_Templated):
 class Notify(_Templated):
     type: Literal["notify"]
     recipients: list[Recipient] = Field(min_length=1, max_length=50)
+    kind: str = Field(
+        default="robot", pattern=r"^[a-z][a-z0-9_]{0,49}$",
+        description="What the notice is about (e.g. sla_breach): users route each kind to their channels.",
+    )  # fmt: skip
     title: Template | None = None
     body: Template
 
@@ -85,9 +151,14 @@ class Notify(_Templated):
 class SendEmail(_Templated):
     type: Literal["send_email"]
     recipients: list[Recipient] = Field(default_factory=list, max_length=50)
-    addresses: list[str] = Field(default_factory=list, max_length=50)
+    addresses: list[Address] = Field(default_factory=list, max_length=50)  # or field:<code> (an e-mail field)
     subject: Template
     body: Template
+
+    @field_validator("addresses")
+    @classmethod
+    def _fields_as_field_addresses(cls, addresses: list[str]) -> list[str]:
+        return [field_address(a) for a in addresses]
 
 
 class CreateCalendarEntry(_Templated):
@@ -150,6 +221,60 @@ Action = Annotated[
     | Wait,
     Field(discriminator="type"),
 ]
+
+
+def recipients_of(action: Action) -> dict[str, list[Recipient]]:
+    """The action's recipients by the parameter that holds them."""
+    match action:
+        case Notify() | SendEmail():
+            return {"recipients": action.recipients}
+        case ChangeAssignee():
+            return {"to": [action.to]}
+        case CreateItem():
+            return {"assignee": [action.assignee] if action.assignee else []}
+        case CreateTask():
+            return {"assignee": [action.assignee]}
+        case CreateCalendarEntry():
+            return {"attendees": action.attendees}
+    return {}
+
+
+def fields_read(action: Action) -> list[tuple[str, str, str]]:
+    """The item's fields the action takes people or addresses from: (parameter, field code, the field kind
+    it needs), ``user`` for a ``field:<code>`` recipient, ``email`` for a ``field:<code>`` address."""
+    found = [
+        (parameter, code, "user")
+        for parameter, recipients in recipients_of(action).items()
+        for recipient in recipients
+        for code in sorted(recipient.field_codes())
+    ]
+    if isinstance(action, SendEmail):
+        found += [("addresses", a.removeprefix("field:"), "email") for a in action.addresses if a.startswith("field:")]
+    return found
+
+
+def address_in(value: Any, code: str) -> list[str]:
+    """The addresses an e-mail field holds (one, or a list); an empty or malformed value is refused, naming
+    the field, so the run fails visibly instead of mailing nobody."""
+    values = value if isinstance(value, list) else [value]
+    addresses = [v.strip() for v in values if isinstance(v, str) and v.strip()]
+    if not addresses:
+        raise NoAddress(f"the e-mail field {code!r} of the item is empty")
+    for address in addresses:
+        if not EMAIL.match(address):
+            raise NoAddress(f"the e-mail field {code!r} holds {address!r}, which is not an e-mail address")
+    return addresses
+
+
+def literal(address: str) -> list[str]:
+    """An address written in the robot, checked again when it runs (a robot saved before the check)."""
+    if not EMAIL.match(address.strip()):
+        raise NoAddress(f"{address!r} is not an e-mail address")
+    return [address.strip()]
+
+
+class NoAddress(ValueError):
+    """An address taken from the item's field is missing or malformed when the action runs."""
 
 
 class Timing(_Spec):

@@ -6,14 +6,16 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from automation.domain.robots import Action
+from automation.domain.robots import Action, parse_recipient
 
 ACTIONS: TypeAdapter[Action] = TypeAdapter(Action)
 
 
 def service_action(operation: str, params: dict[str, Any]) -> Action:
     """The action of a service task with these (evaluated) parameters; recipients written as ``assignee``,
-    ``role:manager``, ``user:u-1``, ``head_of_assignee`` (comma-separated for lists). Raises pydantic's
+    ``creator``, ``observers``, ``role:manager``, ``user:u-1``, ``field:<code>``, ``head_of:<recipient>``
+    (comma-separated for lists); addresses comma-separated too (docs/automation.md, "Service-task
+    operators"). Raises pydantic's
     ``ValidationError`` for parameters the action refuses."""
     params = dict(params)
     for key in ("recipients", "attendees"):
@@ -22,14 +24,12 @@ def service_action(operation: str, params: dict[str, Any]) -> Action:
     for key in ("to", "assignee"):
         if isinstance(params.get(key), str):
             params[key] = _recipients(params[key])[0]
+    if isinstance(params.get("addresses"), str):
+        params["addresses"] = [part.strip() for part in params["addresses"].split(",") if part.strip()]
     body = {"type": operation, "fields": params} if operation == "set_fields" else {"type": operation, **params}
     action: Action = ACTIONS.validate_python(body)
     return action
 
 
-def _recipients(text: str) -> list[dict[str, str]]:
-    found = []
-    for part in (p.strip() for p in text.split(",")):
-        kind, _, ident = part.partition(":")
-        found.append({"kind": kind, **({"id": ident} if ident else {})})
-    return found
+def _recipients(text: str) -> list[dict[str, Any]]:
+    return [parse_recipient(part) for part in text.split(",") if part.strip()]

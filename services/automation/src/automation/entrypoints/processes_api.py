@@ -24,6 +24,7 @@ from automation.domain.process_start import StartRule
 from automation.entrypoints.deps import CtxDep, EntityTypeIdOrCode, IfMatch, tag
 from automation.entrypoints.processes_models import ProcessInstance, ProcessTemplate
 from automation.handlers.processes import retry_process, save_template, start_process
+from automation.handlers.template_states import live_template, set_template_status
 
 router = APIRouter(prefix="/v1", tags=["business processes"], responses=problem_responses(403, 404, 409))
 
@@ -47,7 +48,7 @@ def template_view(t: rows.TemplateRow, response: Response | None = None) -> dict
         tag(response, t.version)
     return {
         "id": t.template_id, "version": t.version, "name": t.name, "process_id": t.process_id,
-        "entity_type_id": t.entity_type_id, "start": t.start, "created_at": t.created_at,
+        "entity_type_id": t.entity_type_id, "start": t.start, "created_at": t.created_at, "status": t.status,
     }  # fmt: skip
 
 
@@ -124,19 +125,54 @@ async def get_template(ctx: CtxDep, template_id: str, response: Response, versio
     """The template's newest version (or ``version``); its version is the ETag to send as `If-Match` with the
     next upload."""
     async with ctx.pool.acquire() as conn:
-        template = await rows.load_template(conn, ctx.tenant_id, template_id, version)
-    if template is None:
-        raise not_found(f"no process template {template_id}")
+        template = await live_template(conn, ctx.tenant_id, template_id, version)
     return template_view(template, response)
+
+
+async def _set_status(ctx: CtxDep, template_id: str, status: str, if_match: str | None) -> rows.TemplateRow:
+    ctx.require_admin()
+    version = expected_version(if_match, required=True)
+    assert version is not None  # required: 428 without it
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        return await set_template_status(
+            conn, ctx.store, tenant_id=ctx.tenant_id, template_id=template_id, status=status,
+            expected_version=version, actor=ctx.actor, now=ctx.now(),
+        )  # fmt: skip
+
+
+@router.post(
+    "/process-templates/{template_id}/disable", response_model=ProcessTemplate, responses=problem_responses(412, 428)
+)
+async def disable_template(
+    ctx: CtxDep, template_id: str, response: Response, if_match: IfMatch = None
+) -> dict[str, Any]:
+    """Stop the template starting new instances, by hand or by its start rule (If-Match required, as for an
+    upload); running instances go on."""
+    return template_view(await _set_status(ctx, template_id, "disabled", if_match), response)
+
+
+@router.post(
+    "/process-templates/{template_id}/enable", response_model=ProcessTemplate, responses=problem_responses(412, 428)
+)
+async def enable_template(
+    ctx: CtxDep, template_id: str, response: Response, if_match: IfMatch = None
+) -> dict[str, Any]:
+    """Let a disabled template start instances again (If-Match required)."""
+    return template_view(await _set_status(ctx, template_id, "enabled", if_match), response)
+
+
+@router.delete("/process-templates/{template_id}", status_code=204, responses=problem_responses(412, 428))
+async def delete_template(ctx: CtxDep, template_id: str, if_match: IfMatch = None) -> None:
+    """Delete the template (If-Match required): no longer listed, read or started (a call activity no longer
+    finds it); running instances go on with their version."""
+    await _set_status(ctx, template_id, "deleted", if_match)
 
 
 @router.get("/process-templates/{template_id}/bpmn", response_class=Response, responses=text_body("application/xml"))
 async def export_template(ctx: CtxDep, template_id: str, version: Version = None) -> Response:
     """The template's BPMN 2.0 XML, as uploaded: it opens in a standard modeller."""
     async with ctx.pool.acquire() as conn:
-        template = await rows.load_template(conn, ctx.tenant_id, template_id, version)
-    if template is None:
-        raise not_found(f"no process template {template_id}")
+        template = await live_template(conn, ctx.tenant_id, template_id, version)
     return Response(content=template.bpmn, media_type="application/xml")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from conveyor_kit.api_models import ApiModel, Timestamp
 from pydantic import ConfigDict, Field
 
@@ -42,6 +44,11 @@ class ProcessTemplate(ApiModel):
     entity_type_id: str = Field(description="The type of the items the process runs on.")
     start: StartRule
     created_at: Timestamp = Field(description="When this version was uploaded.")
+    status: Literal["enabled", "disabled"] = Field(
+        default="enabled",
+        description="`disabled`: starts no new instance (by hand: 409 `template-not-startable`; its start rule "
+        "and robots' `start_process` neither); running instances go on. `POST .../disable`, `.../enable`.",
+    )
 
 
 class ProcessFailure(ApiModel):

@@ -20,8 +20,8 @@ from automation.adapters import people, work_calendars
 from automation.adapters import tasks as task_rows
 from automation.adapters.items import STANDARD_KEYS, ItemCopy
 from automation.adapters.outbox import send_command
-from automation.domain import addresses, templates
 from automation.domain import robots as spec
+from automation.domain import templates
 from automation.domain.tasks import due_at
 from automation.handlers.tasks import create_task, role_candidates
 
@@ -102,7 +102,7 @@ async def perform(action: spec.Action, ctx: ActionContext) -> dict[str, Any]:
             return await _create_item(action, ctx)
         case spec.CreateTask():
             return await _create_task(action, ctx)
-        case spec.Notify(recipients=recipients, title=title, body=body):
+        case spec.Notify(recipients=recipients, title=title, body=body, kind=kind):
             users = await ctx.users(recipients)
             if not users:
                 raise NothingToDo("nobody to notify")
@@ -110,16 +110,14 @@ async def perform(action: spec.Action, ctx: ActionContext) -> dict[str, Any]:
             heading = await ctx.render(title) if title else text.split("\n", 1)[0][:120]
             await ctx.send(
                 notifications.Notify(
-                    idempotency_key=ctx.run_id, recipient_ids=users, kind="robot", title=heading, body=text,
+                    idempotency_key=ctx.run_id, recipient_ids=users, kind=kind, title=heading, body=text,
                     item=ctx.item_ref(),
                 )
             )  # fmt: skip
-            return {"recipient_ids": users, "body": text}
-        case spec.SendEmail(recipients=recipients, addresses=written, subject=subject, body=body):
+            return {"recipient_ids": users, "kind": kind, "body": text}
+        case spec.SendEmail(recipients=recipients, addresses=addresses, subject=subject, body=body):
             users = await ctx.users(recipients)
-            # `{{ item.contact_email }}` is read now; an empty field is nobody, a value that is no address fails.
-            found = [addresses.rendered(await ctx.render(a) if "{" in a else a) for a in written]
-            to_addresses = list(dict.fromkeys(a for a in found if a is not None))
+            to_addresses = _addresses(addresses, ctx.item)
             if not users and not to_addresses:
                 raise NothingToDo("nobody to write to")
             email = notifications.SendEmail(
@@ -142,6 +140,16 @@ async def perform(action: spec.Action, ctx: ActionContext) -> dict[str, Any]:
             await ctx.send(notifications.CallWebhook(idempotency_key=ctx.run_id, url=url, payload=sent))
             return {"url": url}
     raise TypeError(f"unknown action {action!r}")
+
+
+def _addresses(addresses: list[str], item: ItemCopy) -> list[str]:
+    """The addresses as written, with each ``field:<code>`` replaced by what the item's e-mail field holds."""
+    found: list[str] = []
+    for address in addresses:
+        code = address.removeprefix("field:")
+        taken = spec.address_in(item.fields.get(code), code) if code != address else spec.literal(address)
+        found += [a for a in taken if a not in found]
+    return found
 
 
 def _changes(values: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore
 
-from automation.adapters import entity_types, list_options, type_fields
+from automation.adapters import entity_types, field_kinds, list_options
 
 
 async def when_entity_type_created_keep_its_code(conn: Connection, store: EventStore, event: Envelope) -> None:
@@ -20,7 +20,7 @@ async def when_field_defined_keep_it(conn: Connection, store: EventStore, event:
     """A field added or changed: its kind (what a robot's address may read) and a list field's options."""
     defined = entities.FieldAdded.model_validate(event.data)
     field = defined.field
-    await type_fields.remember_field(conn, event.tenant_id, defined.entity_type_id, field.code, field.kind)
+    await field_kinds.remember_field(conn, event.tenant_id, defined.entity_type_id, field.code, field.kind)
     if field.kind == "list":
         options = [o.model_dump() for o in field.options or []]
         await list_options.save_field(
@@ -30,4 +30,4 @@ async def when_field_defined_keep_it(conn: Connection, store: EventStore, event:
 
 async def when_pipeline_defined_keep_its_type(conn: Connection, store: EventStore, event: Envelope) -> None:
     # `pipeline.changed` carries only what changed, but always the pipeline and its type.
-    await type_fields.remember_pipeline(conn, event.tenant_id, event.data["pipeline_id"], event.data["entity_type_id"])
+    await field_kinds.remember_pipeline(conn, event.tenant_id, event.data["pipeline_id"], event.data["entity_type_id"])

@@ -20,11 +20,11 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from automation import follow_ups
-from automation.adapters import items, runs, work_calendars
+from automation.adapters import field_kinds, items, runs, work_calendars
 from automation.adapters import processes as rows
 from automation.adapters import tasks as task_rows
 from automation.adapters.people import resolve
-from automation.domain import errors, parsed_templates, working_context
+from automation.domain import errors, field_references, parsed_templates, working_context
 from automation.domain import processes as engine
 from automation.domain.process_start import StartRule
 from automation.domain.robots import Recipient
@@ -53,15 +53,16 @@ async def save_template(
         parsed = engine.parse_template(bpmn, process_id, {p: t.bpmn for p, t in called.items()})
     except engine.InvalidTemplate as error:
         raise errors.InvalidProcess(str(error)) from None
+    await _check_fields_read(conn, tenant_id, entity_type_id, parsed)
     previous = await rows.load_template(conn, tenant_id, template_id) if template_id else None
-    if template_id and previous is None:
+    if template_id and (previous is None or previous.status == "deleted"):
         raise errors.NotFound(f"no process template {template_id}")
     if previous is not None:
         errors.check_version(f"process template {template_id}", previous.version, expected_version)
     template = rows.TemplateRow(
         template_id=template_id or str(uuid.uuid4()), version=(previous.version if previous else 0) + 1, name=name,
         process_id=parsed.process_id, entity_type_id=entity_type_id, start=start.model_dump(mode="json"), bpmn=bpmn,
-        created_at=now,
+        created_at=now, status=previous.status if previous else "enabled",
     )  # fmt: skip
     await rows.insert_template(conn, tenant_id, template)
     saved = ProcessTemplateSaved(
@@ -74,6 +75,25 @@ async def save_template(
         events=[NewEvent.of(saved)], actor=actor, now=now,
     )  # fmt: skip
     return template
+
+
+async def _check_fields_read(conn: Connection, tenant_id: str, entity_type_id: str, parsed: engine.Template) -> None:
+    """Recipients written in the template must be recipients, and their fields (and addresses' fields) of the
+    right kind on the template's type, as for a robot."""
+    specs = [
+        *parsed.spec.task_specs.values(),
+        *(t for s in parsed.subprocess_specs.values() for t in s.task_specs.values()),
+    ]
+    try:
+        uses = field_references.uses_in_process(specs)
+    except field_references.InvalidRecipientText as error:
+        raise errors.InvalidProcess(str(error)) from None
+    if not uses:
+        return
+    wrong = field_references.misused(uses, await field_kinds.kinds_of_type(conn, tenant_id, entity_type_id))
+    if wrong is not None:
+        use, found = wrong
+        raise errors.InvalidFieldReference(field_references.describe(use, found), field=use.code, parameter=use.where)
 
 
 async def called_templates(
@@ -126,6 +146,10 @@ async def start_process(
     item = await items.load(conn, tenant_id, item_id)
     if template is None or item is None:
         raise errors.NotFound(f"no template {template_id}" if template is None else f"no item {item_id}")
+    if template.status != "enabled":  # running instances go on; nothing new starts
+        raise errors.TemplateNotStartable(
+            f"process template {template_id} is {template.status}", template_status=template.status
+        )
     try:
         parsed = await parsed_template(conn, tenant_id, template)
     except engine.InvalidTemplate as error:  # a called template is gone or no longer fits

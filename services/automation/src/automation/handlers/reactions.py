@@ -40,7 +40,7 @@ async def when_items_created_copy_them(conn: Connection, store: EventStore, even
         [
             item_batches.Created(
                 tenant_id=tenant, item_id=c.item_id, entity_type_id=c.entity_type_id, title=c.title,
-                assignee_id=c.assignee_id, observer_ids=c.observer_ids, fields=c.fields,
+                assignee_id=c.assignee_id, observer_ids=c.observer_ids, fields=c.fields, creator_id=c.created_by,
                 standard={key: getattr(c, key) for key in items.STANDARD_KEYS},
             )
             for (tenant, _), (_, c) in created.items()

@@ -28,8 +28,57 @@ async def _stages(conn: Connection, tenant: str, pipeline_id: str) -> list[dict[
     return [dict(r) for r in rows]
 
 
+def conversion_bases(stages: list[dict[str, Any]]) -> dict[str, str]:
+    """The stage each stage's conversion is counted from (docs/reporting.md): an in-progress or success stage
+    from the in-progress stage before it, a failure stage from the pipeline's first stage (an item may be lost
+    from any stage). The first stage has none."""
+    bases: dict[str, str] = {}
+    first: str | None = None
+    previous: str | None = None
+    for stage in stages:
+        base = first if stage["semantic"] == "failure" else previous
+        if base is not None:
+            bases[stage["stage_id"]] = base
+        if stage["semantic"] == "in_progress":
+            first = first or stage["stage_id"]
+            previous = stage["stage_id"]
+    return bases
+
+
+async def _cohorts(
+    conn: Connection, principal: Principal, type_id: str, pipeline_id: str, period: Period, bases: dict[str, str]
+) -> dict[str, tuple[int, int]]:
+    """Per stage: the items that first entered its base stage in the period (that the caller may read), and how
+    many of them entered the stage afterwards. The second is part of the first, so the ratio is at most 1."""
+    if not bases:
+        return {}
+    seen = await visibility_in_pipeline(conn, principal, type_id, pipeline_id, assignee="v.assignee_id", first=7)
+    rows = await conn.fetch(
+        f"""SELECT p.target, count(*) AS cohort,
+                   count(*) FILTER (WHERE EXISTS (
+                       SELECT 1 FROM projection.stage_visits t
+                        WHERE t.tenant_id = v.tenant_id AND t.item_id = v.item_id AND t.stage_id = p.target
+                          AND t.pipeline_id = v.pipeline_id AND t.entered_at >= v.entered_at)) AS went
+              FROM unnest($3::text[], $4::text[]) AS p(target, base)
+              JOIN projection.stage_visits v
+                ON v.tenant_id = $1 AND v.pipeline_id = $2 AND v.stage_id = p.base AND v.first_entry
+               AND v.entered_at >= $5 AND v.entered_at < $6
+             WHERE {seen.sql}
+             GROUP BY p.target""",
+        principal.tenant_id,
+        pipeline_id,
+        list(bases),
+        list(bases.values()),
+        period.start,
+        period.end,
+        *seen.params,
+    )
+    return {row["target"]: (row["cohort"], row["went"]) for row in rows}
+
+
 async def funnel(conn: Connection, principal: Principal, pipeline_id: str, period: Period) -> dict[str, Any]:
-    """Per stage: items that first entered it in the period, items on it now, conversion from the previous stage."""
+    """Per stage: items that first entered it in the period, items on it now, and the share of its base stage's
+    items that went on to it (``conversion_bases``)."""
     tenant = principal.tenant_id
     stages = await _stages(conn, tenant, pipeline_id)
     type_id = stages[0]["entity_type_id"]
@@ -69,21 +118,21 @@ async def funnel(conn: Connection, principal: Principal, pipeline_id: str, perio
             *seen_now.params,
         )
     )
-    rows, previous = [], None
+    bases = conversion_bases(stages)
+    went_on = await _cohorts(conn, principal, type_id, pipeline_id, period, bases)
+    rows = []
     for stage in stages:
-        count = int(reached.get(stage["stage_id"], 0))
+        cohort, went = went_on.get(stage["stage_id"], (0, 0))
         rows.append(
             {
                 "stage_id": stage["stage_id"],
                 "stage": stage["name"],
                 "semantic": stage["semantic"],
-                "reached": count,
+                "reached": int(reached.get(stage["stage_id"], 0)),
                 "current": int(current.get(stage["stage_id"], 0)),
-                "conversion": ratio(count, previous) if previous is not None else None,
+                "conversion": ratio(went, cohort) if stage["stage_id"] in bases else None,
             }
         )
-        if stage["semantic"] == "in_progress":
-            previous = count
     return {"pipeline_id": pipeline_id, "period": period.as_dict(), "rows": rows}
 
 

@@ -46,14 +46,16 @@ class FunnelStage(ApiModel):
     reached: int = Field(description="Items whose first entry into the stage fell in the period.")
     current: int = Field(description="Items on the stage now, whatever the period.")
     conversion: float | None = Field(
-        description="`reached` divided by the previous in-progress stage's (4 places); null on the first stage "
-        "or when the previous one reached nothing."
+        description="Of the items that first entered the base stage in the period, the share that entered this "
+        "stage afterwards (4 places, at most 1). The base of an in-progress or success stage is the in-progress "
+        "stage before it, of a failure stage the first stage; null on the first stage or when the base reached "
+        "nothing."
     )
 
 
 class FunnelReport(ApiModel):
     """Per stage of a pipeline, in board order: items that first entered it in the period, items on it now and
-    the conversion from the previous in-progress stage."""
+    the share of its base stage's items that went on to it."""
 
     model_config = ConfigDict(
         extra="forbid",

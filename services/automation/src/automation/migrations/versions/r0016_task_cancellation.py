@@ -4,13 +4,13 @@
 cancel it; `cancelled_*` record the cancellation shown by the API. The admin list pages through a
 tenant's tasks newest first, hence the index.
 
-Revision ID: 0017_task_cancellation
+Revision ID: 0016_task_cancellation
 """
 
 from conveyor_kit.migrations import execute_script
 
-revision = "0017_task_cancellation"
-down_revision = "0016_type_fields"
+revision = "0016_task_cancellation"
+down_revision = "0015_process_failures"
 branch_labels = None
 depends_on = None
 
