@@ -26,6 +26,7 @@ from automation.domain import (  # noqa: F401 (process_clock: timers read the se
     bpmn_checks,
     expressions,
     process_clock,
+    process_events,
     process_state,
     service_tasks,
     working_context,
@@ -362,6 +363,8 @@ def _check_task_spec(task_spec: Any) -> None:
                 expressions.parse(param["value"])
         if getattr(task_spec, "manual", False):  # a user task: its properties must make an inbox task
             _user_step(task_spec, "")
+        if (undeliverable := process_events.problem(task_spec)) is not None:
+            raise InvalidTemplate(undeliverable)
     except expressions.UnsafeExpression as error:
         raise InvalidTemplate(f"{_step(task_spec)}: {error}") from None
     except ValidationError as error:
@@ -475,10 +478,14 @@ def complete_user_step(workflow: BpmnWorkflow, spiff_task_id: str, outcome: str,
 def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[str, datetime]]:
     """Timer events the instance waits for: (name, due instant), for the durable timers to wake it."""
     due = []
-    for event in workflow.waiting_events():
-        if event.event_type.startswith(("TimeDate", "DurationTimer", "CycleTimer")) and isinstance(event.value, str):
-            instant = datetime.fromisoformat(event.value)
-            due.append((event.name or event.event_type, instant if instant.tzinfo else instant.replace(tzinfo=UTC)))
+    timers = [
+        (event.name or event.event_type, event.value)
+        for event in workflow.waiting_events()
+        if event.event_type.startswith(("TimeDate", "DurationTimer", "CycleTimer")) and isinstance(event.value, str)
+    ]
+    for name, value in [*timers, *process_events.gateway_timers(workflow)]:
+        instant = datetime.fromisoformat(value)
+        due.append((name, instant if instant.tzinfo else instant.replace(tzinfo=UTC)))
     return due
 
 
