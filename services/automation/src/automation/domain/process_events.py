@@ -89,18 +89,24 @@ def refresh_conditions(workflow: BpmnWorkflow, item: dict[str, Any]) -> int:
 def signals_thrown(workflow: BpmnWorkflow) -> list[tuple[str, dict[str, Any]]]:
     """Signals the instance threw since it was last asked (each throw event's once): for the tenant's other
     instances. The instance itself caught its own already, inside SpiffWorkflow."""
+    specs = [workflow.spec, *workflow.subprocess_specs.values()]
+    if not any(_throws_signal(t) for spec in specs for t in spec.task_specs.values()):
+        return []  # nearly every process: no walk over its tasks
     sent: list[str] = workflow.data.setdefault(SENT, [])
     thrown: list[tuple[str, dict[str, Any]]] = []
     for task in workflow.get_tasks(state=TaskState.COMPLETED):
-        definition = getattr(task.task_spec, "event_definition", None)
-        if isinstance(definition, SignalEventDefinition) and type(task.task_spec).__name__ in _THROWS:
-            if str(task.id) not in sent:
-                sent.append(str(task.id))
-                thrown.append((definition.name, {}))
+        if _throws_signal(task.task_spec) and str(task.id) not in sent:
+            sent.append(str(task.id))
+            thrown.append((task.task_spec.event_definition.name, {}))
     return thrown
 
 
 _THROWS = frozenset({"IntermediateThrowEvent", "EndEvent", "SendTask"})
+
+
+def _throws_signal(task_spec: Any) -> bool:
+    definition = getattr(task_spec, "event_definition", None)
+    return isinstance(definition, SignalEventDefinition) and type(task_spec).__name__ in _THROWS
 
 
 def gateway_timers(workflow: BpmnWorkflow) -> list[tuple[str, str]]:
