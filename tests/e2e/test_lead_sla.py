@@ -25,7 +25,7 @@ SERVICES = ("entities", "pipelines", "automation", "notifications")
 MONDAY_10 = datetime(2031, 3, 3, 10, 0, tzinfo=UTC)  # a Monday; the calendar works 09:00-18:00 UTC
 MONDAY_NOON = datetime(2031, 3, 3, 12, 0, 1, tzinfo=UTC)  # two working hours on
 TUESDAY_9 = datetime(2031, 3, 4, 9, 0, 1, tzinfo=UTC)  # the next working morning
-TUESDAY_10 = datetime(2031, 3, 4, 10, 0, 1, tzinfo=UTC)  # an hour of it without contact: escalate
+TUESDAY_10 = datetime(2031, 3, 4, 10, 1, tzinfo=UTC)  # a working hour of it (from 09:00:01) without contact
 TUESDAY_1030 = datetime(2031, 3, 4, 10, 30, tzinfo=UTC)  # the lead turns out interested
 WEDNESDAY_11 = datetime(2031, 3, 5, 11, 0, 1, tzinfo=UTC)  # past Wednesday's 10:00 escalation
 
@@ -70,6 +70,7 @@ SLA_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
         <bpmn:timerEventDefinition><bpmn:timeDate>next_working_time(now + hours(1), "10:00")</bpmn:timeDate>
         </bpmn:timerEventDefinition>
       </bpmn:intermediateCatchEvent>
+      <bpmn:exclusiveGateway id="again" default="s16"/>
       <bpmn:endEvent id="contacted"/>
       <bpmn:endEvent id="retried"/>
       <bpmn:endEvent id="called_in_the_morning"/>
@@ -87,7 +88,8 @@ SLA_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
       <bpmn:sequenceFlow id="s12" sourceRef="morning_and_wait" targetRef="overdue"/>
       <bpmn:sequenceFlow id="s13" sourceRef="overdue" targetRef="escalate"/>
       <bpmn:sequenceFlow id="s14" sourceRef="escalate" targetRef="next_day"/>
-      <bpmn:sequenceFlow id="s15" sourceRef="next_day" targetRef="escalate"/>
+      <bpmn:sequenceFlow id="s15" sourceRef="next_day" targetRef="again"/>
+      <bpmn:sequenceFlow id="s16" sourceRef="again" targetRef="escalate"/>
     </bpmn:subProcess>
     <bpmn:boundaryEvent id="interested" name="The lead is interested" attachedToRef="sla" cancelActivity="true">
       <bpmn:conditionalEventDefinition><bpmn:condition>item.interested == True</bpmn:condition>
@@ -230,5 +232,11 @@ class TestLeadSla:
                 ("lead_in_work", "In work since yesterday: ACME Ltd"),
                 ("sla_breach", "Lead not contacted: ACME Ltd"),
             ]
+            # Automation's side too: the Wednesday 10:00 timer (due before the notice's) woke nothing to notify.
+            log = await story.as_user("automation").ok("GET", f"/v1/automation-log/{lead}")
+            notified = [
+                (run["source_name"], run["created_at"]) for run in log["runs"] if run["source_name"] == "action: notify"
+            ]
+            assert notified == [("action: notify", "2031-03-04T10:01:00Z"), ("action: notify", "2031-03-05T11:00:01Z")]
             processes = await story.as_user("automation").ok("GET", "/v1/processes", params={"item_id": lead})
             assert [p["status"] for p in processes["items"]] == ["completed"]
