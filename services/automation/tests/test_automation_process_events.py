@@ -225,6 +225,50 @@ class TestMessages:
         assert await titles(automation, silent) == ["Chase the client"]
 
 
+# One process's review, and another that waits to hear how any task on the item ended.
+REVIEW = bpmn(
+    '<bpmn:startEvent id="s"/><bpmn:userTask id="review" name="Review the documents"><bpmn:extensionElements>'
+    '<spiffworkflow:properties><spiffworkflow:property name="outcomes" value="approve:Approve,reject:Reject"/>'
+    "</spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>" + flows("s>review")
+)  # fmt: skip
+HEAR_HOW_IT_ENDED = bpmn(
+    '<bpmn:startEvent id="s"/><bpmn:eventBasedGateway id="how"/>'
+    '<bpmn:intermediateCatchEvent id="completed">' + catches_message("task.completed")
+    + '</bpmn:intermediateCatchEvent><bpmn:intermediateCatchEvent id="cancelled">'
+    + catches_message("task.cancelled") + "</bpmn:intermediateCatchEvent>"
+    '<bpmn:exclusiveGateway id="verdict" default="other"/>'
+    + task("contract", "Send the contract") + task("why", "Ask why it was dropped") + '<bpmn:endEvent id="e"/>'
+    + flows("s>how", "how>completed", "how>cancelled", "completed>verdict",
+            'verdict>contract?message.outcome == "approve"', "verdict>e", "cancelled>why")
+    .replace('id="f5"', 'id="other"'),
+    declarations=message("task.completed") + message("task.cancelled"),
+)  # fmt: skip
+
+
+class TestTaskMessages:
+    async def test_a_task_completed_or_cancelled_on_the_item_reaches_its_other_processes(
+        self, automation: Automation
+    ) -> None:
+        await automation.user("manager-1", "Olga O")
+        await upload(automation, REVIEW, "Review")
+        await upload(automation, HEAR_HOW_IT_ENDED, "Hear how it ended")
+        approved, dropped = await automation.item("lead"), await automation.item("lead")
+        opened = await automation.eventually(lambda: _inbox(automation), lambda found: len(found) == 2)
+        reviews = {t["item_id"]: t["id"] for t in opened}
+
+        done = await automation.http.post(
+            f"/v1/tasks/{reviews[approved]}/complete", json={"outcome": "approve"},
+            headers=automation.headers("manager-1", ()),
+        )  # fmt: skip
+        cancelled = await automation.http.post(
+            f"/v1/tasks/{reviews[dropped]}/cancel", json={"reason": "duplicate"}, headers=automation.headers()
+        )
+
+        assert done.status_code == cancelled.status_code == 200, (done.text, cancelled.text)
+        assert await titles(automation, approved) == ["Send the contract"]
+        assert await titles(automation, dropped) == ["Ask why it was dropped"]
+
+
 class TestSignals:
     async def test_a_process_signal_reaches_every_waiting_process_of_its_tenant_and_no_other_tenants(
         self, automation: Automation

@@ -208,7 +208,8 @@ async def items_with_waiting_instances(conn: Connection, items: list[tuple[str, 
     rows = await conn.fetch(
         "SELECT DISTINCT p.tenant_id, p.item_id FROM unnest($1::text[], $2::text[]) AS i(tenant_id, item_id)"
         " JOIN process_instances p ON p.tenant_id = i.tenant_id AND p.item_id = i.item_id"
-        " WHERE p.status IN ('running', 'failed') AND p.waiting_for <> '{}'",
+        " WHERE p.status IN ('running', 'failed') AND p.waiting_for <> '{}'"
+        " AND EXISTS (SELECT 1 FROM unnest(p.waiting_for) AS k WHERE k NOT LIKE 'signal:%')",
         [tenant for tenant, _ in items],
         [item for _, item in items],
     )
