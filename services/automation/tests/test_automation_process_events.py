@@ -335,7 +335,7 @@ class TestConditions:
         assert await titles(automation, item_id) == ["Approve the big deal"]
 
 
-class TestUploadsThatCouldNeverReceive:
+class TestUploadsThatCouldNeverRun:
     @pytest.mark.parametrize(
         ("source", "named"),
         [
@@ -345,6 +345,12 @@ class TestUploadsThatCouldNeverReceive:
             ),
             (CALL_UNTIL_INTERESTED.replace("item.interested == True", ""), "'interested': a conditional event needs"),
             (CALL_UNTIL_INTERESTED.replace("item.interested == True", "__import__('os')"), "'interested': Call is not"),
+            (
+                bpmn(
+                    '<bpmn:startEvent id="s"/>' + task("a", "Ask") + task("b", "Ask again") + flows("s>a", "a>b", "b>a")
+                ),
+                "'a' → 'b' → 'a': a loop without a gateway",
+            ),
             (
                 REPLY_OR_HOUR.replace(catches_message("reply"), condition("item.x")),
                 "'reply': a conditional event after",

@@ -25,6 +25,7 @@ from SpiffWorkflow.util.task import TaskState
 from automation.domain import (  # noqa: F401 (process_clock: timers read the service clock)
     bpmn_checks,
     expressions,
+    flow_checks,
     process_clock,
     process_events,
     process_state,
@@ -284,6 +285,9 @@ def parse_template(bpmn: str, process_id: str | None = None, called: Mapping[str
     except Exception as error:
         raise InvalidTemplate(_parse_error(error)) from None
     _refuse_call_cycles(chosen, {**subprocesses, chosen: spec})
+    for each in (spec, *subprocesses.values()):
+        if (cycle := flow_checks.loop_without_gateway(each)) is not None:
+            raise InvalidTemplate(flow_checks.describe(cycle))
     for task_spec in [*spec.task_specs.values(), *(t for s in subprocesses.values() for t in s.task_specs.values())]:
         if getattr(task_spec, "bpmn_id", None) in camunda:
             _take_camunda(task_spec, camunda[task_spec.bpmn_id])
