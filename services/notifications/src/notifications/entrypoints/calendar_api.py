@@ -253,13 +253,26 @@ async def revoke_feed(ctx: CtxDep) -> None:
 feed_router = APIRouter(prefix="/v1/calendar/feeds", tags=["calendar"], responses=problem_responses(404))
 
 
-# HEAD too: some calendar apps ask it before subscribing (FastAPI routes only GET unless told).
-@feed_router.api_route(
-    "/{token}.ics", methods=["GET", "HEAD"], response_class=Response, responses=text_body("text/calendar")
-)
+@feed_router.get("/{token}.ics", response_class=Response, responses=text_body("text/calendar"))
 async def feed(token: str, request: Request) -> Response:
     """The iCalendar feed; the unguessable token in the URL is the only credential, as calendar apps expect.
     Events are in their entries' zones (a VTIMEZONE for each), with an alarm per reminder and people named."""
+    body = await _feed_body(token, request)
+    return Response(body, media_type=ICS, headers={"Cache-Control": "private, max-age=60"})
+
+
+# Some calendar apps ask HEAD before subscribing; FastAPI routes only GET unless told.
+@feed_router.head("/{token}.ics", response_class=Response, responses=text_body("text/calendar"))
+async def feed_head(token: str, request: Request) -> Response:
+    """The feed's headers, its `Content-Length` included, without the body."""
+    length = len(await _feed_body(token, request))
+    return Response(media_type=ICS, headers={"Cache-Control": "private, max-age=60", "Content-Length": str(length)})
+
+
+ICS = "text/calendar; charset=utf-8"
+
+
+async def _feed_body(token: str, request: Request) -> bytes:
     pool = request.app.state.pool
     async with pool.acquire() as conn:
         owner = await calendar_repo.feed_owner(conn, token)
@@ -269,9 +282,4 @@ async def feed(token: str, request: Request) -> Response:
         known = await people.names_and_addresses(conn, owner[0], sorted({p for e in entries for p in e.people()}))
     domain = urlsplit(request.app.state.settings.public_base_url).hostname or "conveyor"
     named = {user_id: Person(name=name, email=email) for user_id, (name, email) in known.items()}
-    body = Feed(user_id=owner[1], domain=domain, entries=entries, people=named).to_ical()
-    headers = {"Cache-Control": "private, max-age=60"}
-    if request.method == "HEAD":  # the GET's headers, its length included, and no body
-        headers["Content-Length"] = str(len(body))
-        body = b""
-    return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
+    return Feed(user_id=owner[1], domain=domain, entries=entries, people=named).to_ical()
