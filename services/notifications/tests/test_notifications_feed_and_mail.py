@@ -140,7 +140,7 @@ class TestMailHeaders:
 
         assert parsedate_to_datetime(mail["Date"]) == api.clock.now().replace(microsecond=0)
         assert mail["Message-ID"].startswith("<") and mail["Message-ID"].endswith("@mail.conveyor.test>")
-        assert mail["List-Unsubscribe"] == "<https://app.conveyor.test/settings/notifications?kind=task>"
+        assert str(mail["List-Unsubscribe"]).strip() == "<https://app.conveyor.test/settings/notifications?kind=task>"
 
     async def test_a_mail_to_addresses_is_no_notification_and_has_no_list_unsubscribe(
         self, api: NotificationsApi, mailbox: Mailbox
