@@ -262,6 +262,7 @@ PROBES: dict[str, Probe] = {
     "notifications POST /v1/calendar/feed": Probe(BLIND),
     "notifications DELETE /v1/calendar/feed": Probe(BLIND),
     "notifications GET /v1/calendar/feeds/{token}.ics": Probe(Expect.CREDENTIAL),
+    "notifications HEAD /v1/calendar/feeds/{token}.ics": Probe(Expect.CREDENTIAL),
     # Template ids are the tenant's own names: a PUT with another tenant's id makes the caller's own.
     "notifications PUT /v1/templates/{template_id}": Probe(
         BLIND, lambda ids: {"name": "Spy", "variables": [], "variants": {"en": {"subject": "s", "text": "t"}}}
