@@ -104,7 +104,8 @@ export interface paths {
         put?: never;
         /**
          * Create Entry
-         * @description An entry organised by the caller (an end before its start is a 422, `EntryRefused`).
+         * @description An entry organised by the caller, in its `time_zone` or the caller's (an end before its start, or a time
+         *     without an offset and no zone to read it in, is a 422, `EntryRefused`).
          */
         post: operations["notifications_create_entry"];
         delete?: never;
@@ -194,13 +195,18 @@ export interface paths {
         /**
          * Feed
          * @description The iCalendar feed; the unguessable token in the URL is the only credential, as calendar apps expect.
+         *     Events are in their entries' zones (a VTIMEZONE for each), with an alarm per reminder and people named.
          */
         get: operations["notifications_feed"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * Feed Head
+         * @description The feed's headers, its `Content-Length` included, without the body.
+         */
+        head: operations["notifications_feed_head"];
         patch?: never;
         trace?: never;
     };
@@ -2355,6 +2361,7 @@ export interface components {
          *       ],
          *       "start": "2026-12-08T10:00:00Z",
          *       "status": "scheduled",
+         *       "time_zone": "Europe/Moscow",
          *       "title": "Meeting ЖКХ «Дом-7»",
          *       "version": 1
          *     }
@@ -2405,6 +2412,11 @@ export interface components {
              * @enum {string}
              */
             status: "scheduled" | "cancelled";
+            /**
+             * Time Zone
+             * @description the IANA zone the entry was made in (its own, else its organizer's, else UTC): the feed shows it in this zone, and a time sent without an offset is read in it
+             */
+            time_zone: string;
             /** Title */
             title: string;
             /**
@@ -2427,6 +2439,11 @@ export interface components {
             reminders?: components["schemas"]["ReminderSpec"][] | null;
             /** Start */
             start?: string | null;
+            /**
+             * Time Zone
+             * @description a new zone: the instants stay, the feed shows them in it
+             */
+            time_zone?: string | null;
             /** Title */
             title?: string | null;
         };
@@ -4636,6 +4653,11 @@ export interface components {
              * Format: date-time
              */
             start: string;
+            /**
+             * Time Zone
+             * @description the zone the entry is made in (default: the caller's, from /v1/preferences); a `start`, `end` or reminder `at` without an offset is a wall-clock time of it
+             */
+            time_zone?: string | null;
             /** Title */
             title: string;
         };
@@ -4820,7 +4842,8 @@ export interface components {
          *           "email"
          *         ]
          *       },
-         *       "language": "ru"
+         *       "language": "ru",
+         *       "time_zone": "Europe/Moscow"
          *     }
          */
         NotificationPreferences: {
@@ -4843,6 +4866,11 @@ export interface components {
              * @enum {string}
              */
             language: "en" | "ru";
+            /**
+             * Time Zone
+             * @description the IANA zone the caller's calendar entries are made in unless they name one; null: none chosen (an entry's time without an offset is then refused unless the entry names its zone)
+             */
+            time_zone: string | null;
         };
         /** NotificationsMarkedRead */
         NotificationsMarkedRead: {
@@ -5392,6 +5420,11 @@ export interface components {
              * @default en
              */
             language: string;
+            /**
+             * Time Zone
+             * @description the zone the caller's calendar entries are made in unless they name one
+             */
+            time_zone?: string | null;
         };
         /**
          * Problem
@@ -8089,6 +8122,64 @@ export interface operations {
         };
     };
     notifications_feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    notifications_feed_head: {
         parameters: {
             query?: never;
             header?: never;
