@@ -177,13 +177,14 @@ class TestFieldHistory:
         assert [h["at"] for h in history["items"]][-2:] == ["2026-03-10T09:01:00Z", "2026-03-10T09:00:00Z"]
         assert history["next_cursor"] is None
 
-    async def test_the_history_comes_in_pages(self, entities: Any) -> None:
+    async def test_the_history_comes_in_pages_and_names_the_field_by_code_or_id(self, entities: Any) -> None:
         company = await entities.entity_type([NOTE])
         item = await entities.item(company["id"], fields={"note": "v1"})
         for version in range(1, 5):
             await patch(entities, item, version, {"fields": {"note": f"v{version + 1}"}})
 
-        first = await entities.ok("GET", f"/v1/items/{item['id']}/fields/note/history?limit=3")
+        note_id = company["fields"][0]["id"]
+        first = await entities.ok("GET", f"/v1/items/{item['id']}/fields/{note_id}/history?limit=3")
         rest = await entities.ok(
             "GET", f"/v1/items/{item['id']}/fields/note/history?limit=3&cursor={first['next_cursor']}"
         )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from conveyor_access import Action
 from conveyor_kit.api_models import ApiModel, Page, Timestamp
 from conveyor_kit.openapi import problem_responses
 from conveyor_kit.pagination import Cursor, Limit, decode_cursor, invalid_cursor, page_of
 from conveyor_messaging.eventstore import RecordedEvent
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import Field
 
 from entities.adapters import items
@@ -37,12 +37,16 @@ class ItemFieldValue(ApiModel):
 
 
 @router.get(
-    "/{item_id}/fields/{code}/history",
+    "/{item_id}/fields/{field_id}/history",
     response_model=Page[ItemFieldValue],
     summary="Each value a custom field had, newest first, with who set it and when",
 )
 async def field_history(
-    ctx: CtxDep, item_id: str, code: str, limit: Limit = 50, cursor: Cursor = None
+    ctx: CtxDep,
+    item_id: str,
+    field_id: Annotated[str, Path(description="the field's code (e.g. `status`) or its id")],
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     below = _version_key(cursor)
     async with unit_of_work(ctx) as unit:
@@ -51,13 +55,20 @@ async def field_history(
             raise NotFound(f"item {item_id} not found")
         item = items.to_item(row)
         await guard(unit, ctx.principal, Action.READ)(item, row["pipeline_id"])
-        schema = await schema_for(unit, item.entity_type_id)
-        spec = schema.fields.get(code) if schema is not None else None
-        if schema is None or spec is None or spec.hidden:
-            raise NotFound(f"no field {code!r} on this item's entity type")
+        schema, code = _code_of(await schema_for(unit, item.entity_type_id), field_id)
         values = [v for e in reversed(await item_events(unit, item_id)) if (v := _value(e, code, schema)) is not None]
     newer_first = [v for v in values if below is None or v["version"] < below]
     return page_of(newer_first[: limit + 1], limit, lambda v: v, lambda v: [v["version"]])
+
+
+def _code_of(schema: TypeSchema | None, field_id: str) -> tuple[TypeSchema, str]:
+    """The schema and the code of the visible field named by its code or its id (as `*_type_id`
+    parameters take either)."""
+    fields = schema.fields.values() if schema is not None else []
+    spec = next((f for f in fields if field_id in (f.code, f.field_id)), None)
+    if schema is None or spec is None or spec.hidden:
+        raise NotFound(f"no field {field_id!r} on this item's entity type")
+    return schema, spec.code
 
 
 def _value(event: RecordedEvent, code: str, schema: TypeSchema) -> dict[str, Any] | None:
