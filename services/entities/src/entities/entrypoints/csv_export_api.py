@@ -22,8 +22,8 @@ from entities.adapters.item_listing import list_items
 from entities.adapters.xlsx_file import MEDIA_TYPE as XLSX
 from entities.adapters.xlsx_file import XlsxSheet
 from entities.domain import csv_export
+from entities.domain.csv_export import ExportLines
 from entities.domain.listing import MAX_LIMIT, OPS, Filter, ListQuery, Sort, parse_filter
-from entities.domain.schema import TypeSchema
 from entities.entrypoints.deps import Ctx, CtxDep, EntityTypeIdOrCode
 from entities.entrypoints.items_list_api import ItemSearch
 from entities.entrypoints.work import entity_type_id_of
@@ -102,13 +102,13 @@ async def export_search(
 
 
 async def _export(ctx: Ctx, query: ListQuery, format: Format) -> Response:
-    schema, pages = await _pages(ctx, query)
-    name = f"items-{schema.entity_type_id}.{format}"
+    columns, pages = await _pages(ctx, query)
+    name = f"items-{columns.entity_type_id}.{format}"
     if format == "xlsx":
-        return await _workbook(schema, pages, name)
+        return await _workbook(columns.header(), pages, name)
 
     async def text() -> AsyncIterator[str]:
-        yield "\ufeff" + csv_export.to_text([csv_export.header(schema)])  # the BOM lets Excel read UTF-8
+        yield "\ufeff" + csv_export.to_text([columns.header()])  # the BOM lets Excel read UTF-8
         async for lines in pages:
             yield csv_export.to_text(lines)
 
@@ -117,10 +117,10 @@ async def _export(ctx: Ctx, query: ListQuery, format: Format) -> Response:
     )
 
 
-async def _workbook(schema: TypeSchema, pages: AsyncIterator[Lines], name: str) -> Response:
+async def _workbook(header: list[str], pages: AsyncIterator[Lines], name: str) -> Response:
     """The workbook is finished on disk before it is sent (a zip is written last), page by page in a
     worker thread; an error before then is still a problem+json answer."""
-    sheet = await asyncio.to_thread(XlsxSheet, csv_export.header(schema))
+    sheet = await asyncio.to_thread(XlsxSheet, header)
     try:
         async for lines in pages:
             await asyncio.to_thread(sheet.write, lines)
@@ -131,8 +131,8 @@ async def _workbook(schema: TypeSchema, pages: AsyncIterator[Lines], name: str) 
     return FileResponse(path, media_type=XLSX, filename=name, background=BackgroundTask(os.unlink, path))
 
 
-async def _pages(ctx: Ctx, query: ListQuery) -> tuple[TypeSchema, AsyncIterator[Lines]]:
-    """The type's schema and every page of the list as lines (list values by their labels). The type and
+async def _pages(ctx: Ctx, query: ListQuery) -> tuple[ExportLines, AsyncIterator[Lines]]:
+    """The export's columns and every page of the list as lines (list values by their labels). The type and
     the filters are checked with the first page, before anything is sent: errors stay problem+json."""
     pool, principal = ctx.pool, ctx.principal
     async with pool.acquire() as conn:
@@ -148,11 +148,12 @@ async def _pages(ctx: Ctx, query: ListQuery) -> tuple[TypeSchema, AsyncIterator[
             action=Action.READ,
         )
         first = await list_items(conn, principal.tenant_id, query, schema, rights)
+    lines = ExportLines(schema)
 
-    async def lines() -> AsyncIterator[Lines]:
+    async def pages() -> AsyncIterator[Lines]:
         rows, cursor = first
         while True:
-            yield [csv_export.line(items_table.to_item(row), schema) for row in rows]
+            yield [lines.line(items_table.to_item(row)) for row in rows]
             if cursor is None:
                 return
             async with pool.acquire() as conn:
@@ -160,4 +161,4 @@ async def _pages(ctx: Ctx, query: ListQuery) -> tuple[TypeSchema, AsyncIterator[
                     conn, principal.tenant_id, replace(query, cursor=cursor), schema, rights
                 )
 
-    return schema, lines()
+    return lines, pages()
