@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 # RFC 3339 (`T`, `t` or a space between date and time; seconds and fractions optional), or a date alone.
 _SHAPE = re.compile(
@@ -23,10 +24,16 @@ class BadInstant(ValueError):
 
 def zone_named(name: str | None) -> tzinfo:
     """The IANA zone of that name (UTC for none)."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        raise BadInstant(f"{name!r} is not an IANA time zone (e.g. Europe/Moscow)") from None
+    # Only names of the zone list: ZoneInfo opens any file under the zone folder by its name (a folder
+    # such as "Europe" raises IsADirectoryError, "zone.tab" is no zone file).
+    if name and name not in _zone_names():
+        raise BadInstant(f"{name!r} is not an IANA time zone (e.g. Europe/Moscow)")
+    return ZoneInfo(name or "UTC")
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
 
 
 def instant_of(text: str, zone: tzinfo) -> datetime:
