@@ -532,7 +532,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Export a filtered list of items as CSV (the body of POST /v1/items/search) */
+        /** Export a filtered list of items as CSV or XLSX (the body of POST /v1/items/search) */
         post: operations["entities_export_search"];
         delete?: never;
         options?: never;
@@ -549,6 +549,23 @@ export interface paths {
         };
         /** Export a filtered list of items as CSV (the filters of GET /v1/items) */
         get: operations["entities_export_items"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/items.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export a filtered list of items as an Excel workbook (the filters of GET /v1/items) */
+        get: operations["entities_export_items_xlsx"];
         put?: never;
         post?: never;
         delete?: never;
@@ -688,6 +705,23 @@ export interface paths {
         head?: never;
         /** Change some values (If-Match required) */
         patch: operations["entities_change_item"];
+        trace?: never;
+    };
+    "/v1/items/{item_id}/fields/{field_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each value a custom field had, newest first, with who set it and when */
+        get: operations["entities_field_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/items/{item_id}/links/{relation_id}": {
@@ -2254,13 +2288,20 @@ export interface components {
             currency: string | null;
             /**
              * Fields
-             * @description The pipeline's `card_fields`: field code to value (null when the item has none).
+             * @description The pipeline's `card_fields`: field code to value (null when the item has none); list values as option ids.
              */
             fields: {
                 [key: string]: unknown;
             };
             /** Item Id */
             item_id: string;
+            /**
+             * Labels
+             * @description The label of each list value in `fields`, by field code (a list of labels for a multiple field), as in the entities service's items; other kinds of fields are not in it.
+             */
+            labels: {
+                [key: string]: string | string[];
+            };
             /** Title */
             title: string;
             /**
@@ -2310,9 +2351,13 @@ export interface components {
          *           "assignee_id": "manager-1",
          *           "currency": "EUR",
          *           "fields": {
-         *             "region": "north"
+         *             "region": "north",
+         *             "status": "c41f0a9b2e11"
          *           },
          *           "item_id": "3f6c1d2a-9b8e-4a7f-8c6d-5e4b3a2f1c0d",
+         *           "labels": {
+         *             "status": "In progress"
+         *           },
          *           "title": "Teplo LLC",
          *           "updated_at": "2026-12-07T08:41:50.123456Z",
          *           "version": 2
@@ -3015,6 +3060,10 @@ export interface components {
          *         "status": "c41f0a9b2e11"
          *       },
          *       "id": "3f6c2a1e9b7d4c08a5e1f2b3c4d5e6f7",
+         *       "labels": {
+         *         "industry": "Housing",
+         *         "status": "In progress"
+         *       },
          *       "observer_ids": [
          *         "head-1"
          *       ],
@@ -3075,13 +3124,20 @@ export interface components {
             /** Id */
             id: string;
             /**
+             * Labels
+             * @description the label of each list value in `fields`, by field code (a list of labels for a multiple field, in the order of its option ids); other kinds of fields are not in it
+             */
+            labels: {
+                [key: string]: string | string[];
+            };
+            /**
              * Observer Ids
              * @description users who follow the item
              */
             observer_ids: string[];
             /**
              * Pipeline Id
-             * @description the pipeline the item is on, as the pipelines service reported
+             * @description the pipeline the item is on, as the pipelines service reported (read as of a time or a version: the one it was on then)
              */
             pipeline_id: string | null;
             /**
@@ -4179,6 +4235,41 @@ export interface components {
             title?: unknown;
         };
         /**
+         * ItemFieldValue
+         * @description A value a field took: on the item's creation (its first value or default) or by a change.
+         */
+        ItemFieldValue: {
+            actor: components["schemas"]["ItemTimelineActor"];
+            /**
+             * At
+             * Format: date-time
+             * @example 2026-12-07T08:41:50Z
+             */
+            at: string;
+            /** Correlation Id */
+            correlation_id: string | null;
+            /**
+             * Event
+             * @description created or changed
+             */
+            event: string;
+            /**
+             * Label
+             * @description for a list field: the option's label (its label now)
+             */
+            label: string | string[] | null;
+            /**
+             * Value
+             * @description the value from then on (null: cleared), in the stored form
+             */
+            value: unknown;
+            /**
+             * Version
+             * @description the item's version the change made
+             */
+            version: number;
+        };
+        /**
          * ItemLink
          * @description A link between a parent item and a child item in a relation.
          */
@@ -4423,7 +4514,8 @@ export interface components {
          *             },
          *             {
          *               "field": "fields.status",
-         *               "new": "c41f0a9b2e11"
+         *               "new": "c41f0a9b2e11",
+         *               "new_label": "New"
          *             }
          *           ],
          *           "correlation_id": "req-5b1e0c7a",
@@ -4440,7 +4532,9 @@ export interface components {
          *             {
          *               "field": "fields.status",
          *               "new": "0d2b7c5e9f40",
-         *               "old": "c41f0a9b2e11"
+         *               "new_label": "In progress",
+         *               "old": "c41f0a9b2e11",
+         *               "old_label": "New"
          *             }
          *           ],
          *           "correlation_id": "proc-onboarding-7",
@@ -4510,10 +4604,20 @@ export interface components {
              */
             new: unknown;
             /**
+             * New Label
+             * @description for a list field: the new option's label (its label now); else null
+             */
+            new_label?: string | string[] | null;
+            /**
              * Old
              * @description the value before (null: none)
              */
             old: unknown;
+            /**
+             * Old Label
+             * @description for a list field: the old option's label (its label now); else null
+             */
+            old_label?: string | string[] | null;
         };
         /**
          * ListFieldOption
@@ -5090,6 +5194,13 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** Page[ItemFieldValue] */
+        Page_ItemFieldValue_: {
+            /** Items */
+            items: components["schemas"]["ItemFieldValue"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
         /** Page[MessageTemplate] */
         Page_MessageTemplate_: {
             /** Items */
@@ -5278,9 +5389,13 @@ export interface components {
          *               "assignee_id": "manager-1",
          *               "currency": "EUR",
          *               "fields": {
-         *                 "region": "north"
+         *                 "region": "north",
+         *                 "status": "c41f0a9b2e11"
          *               },
          *               "item_id": "3f6c1d2a-9b8e-4a7f-8c6d-5e4b3a2f1c0d",
+         *               "labels": {
+         *                 "status": "In progress"
+         *               },
          *               "title": "Teplo LLC",
          *               "updated_at": "2026-12-07T08:41:50.123456Z",
          *               "version": 2
@@ -11279,7 +11394,10 @@ export interface operations {
     };
     entities_export_search: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description csv (default) or xlsx */
+                format?: "csv" | "xlsx";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -11296,6 +11414,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     "text/csv": string;
                 };
             };
@@ -11389,6 +11508,89 @@ export interface operations {
                 };
                 content: {
                     "text/csv": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    entities_export_items_xlsx: {
+        parameters: {
+            query: {
+                /** @description The entity type's id or its code (`deal`). */
+                entity_type_id: string;
+                /** @description <field>:<op>[:<value>], op one of between, contains, empty, eq, gt, gte, in, lt, lte, ne */
+                filter?: string[];
+                /** @description text in the title */
+                q?: string | null;
+                /** @description a sortable field, `-` first for descending */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description Bad Request */
@@ -12172,8 +12374,10 @@ export interface operations {
     entities_read_item: {
         parameters: {
             query?: {
-                /** @description the item as it was at this instant */
+                /** @description the item as it was at this instant: an RFC 3339 time (2026-12-07T08:41:50Z), a time without a zone (read in `tz`), or a date (the end of that day in `tz`) */
                 as_of?: string | null;
+                /** @description the IANA zone of a zoneless `as_of` (default UTC) */
+                tz?: string | null;
                 /** @description the item as it was at this version */
                 version?: number | null;
             };
@@ -12507,6 +12711,89 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    entities_field_history: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
+                /** @description How many items a page holds at most. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description the field's code (e.g. `status`) or its id */
+                field_id: string;
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ItemFieldValue_"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description Internal Server Error */

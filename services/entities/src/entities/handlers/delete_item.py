@@ -7,7 +7,7 @@ from dataclasses import replace
 from conveyor_contracts.entities import ItemDeleted, ItemPurged, ItemRestored
 from conveyor_messaging.eventstore import NewEvent
 
-from entities.adapters import items
+from entities.adapters import items, placement_history
 from entities.domain.item import Item
 from entities.handlers.load_item import Guard, load_item, record
 from entities.handlers.unit import Unit
@@ -44,3 +44,4 @@ async def purge_item(unit: Unit, item_id: str, *, expected_version: int | None, 
     event = ItemPurged(item_id=item.item_id, entity_type_id=item.entity_type_id)
     await record(unit, item, [NewEvent.of(event)])
     await items.remove(unit.conn, unit.tenant_id, item_id)
+    await placement_history.forget(unit.conn, unit.tenant_id, item_id)
