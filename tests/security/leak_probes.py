@@ -147,6 +147,7 @@ PROBES: dict[str, Probe] = {
         headers={"Idempotency-Key": "outsider-import"},
     ),
     "entities GET /v1/imports/{job_id}": Probe(GONE),
+    "entities GET /v1/imports/{job_id}/progress": Probe(GONE),
     "entities GET /v1/exports/items.csv": Probe(BLIND, query=_item_query, lists_items=True),
     "entities POST /v1/exports/items": Probe(BLIND, lambda ids: {"entity_type_id": ids["type_id"]}, lists_items=True),
     # --- pipelines

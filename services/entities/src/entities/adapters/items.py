@@ -173,3 +173,12 @@ async def live_fields(
         after,
         limit,
     )
+
+
+async def rows_of(conn: Connection, tenant_id: str, item_ids: list[str]) -> list[asyncpg.Record]:
+    """The rows of the given items (an import's matched items), locked until the chunk commits."""
+    return await conn.fetch(
+        "SELECT * FROM items WHERE tenant_id = $1 AND item_id = ANY($2::text[]) ORDER BY item_id FOR UPDATE",
+        tenant_id,
+        item_ids,
+    )

@@ -21,7 +21,14 @@ def start_import_task(app: FastAPI, tenant_id: str, job_id: str) -> None:
     """Run the job in the background; the app keeps the task until it ends."""
     state = app.state
     task = asyncio.create_task(
-        run_import_job(state.pool, state.backbone.store, state.clock, tenant_id=tenant_id, job_id=job_id),
+        run_import_job(
+            state.pool,
+            state.backbone.store,
+            state.clock,
+            state.settings.import_spool_dir,
+            tenant_id=tenant_id,
+            job_id=job_id,
+        ),
         name=job_id,
     )
     tasks: set[asyncio.Task[None]] = state.import_tasks
