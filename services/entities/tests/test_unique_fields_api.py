@@ -69,6 +69,21 @@ class TestUniqueFields:
         assert taken.status_code == 409 and taken.json()["conflicting_item_id"] == first["id"]
         assert freed.status_code == 200 and freed.json()["fields"]["inn"] == "111"
 
+    async def test_a_refused_update_keeps_the_value_the_item_held(self, entities: Any) -> None:
+        company = await keyed_type(entities, [["inn"], ["name", "city"]])
+        await entities.item(company["id"], fields={"inn": "1", "name": "A", "city": "Омск"})
+        second = await entities.item(company["id"], fields={"inn": "2", "name": "B", "city": "Омск"})
+
+        refused = await entities.call(
+            "PATCH", f"/v1/items/{second['id']}", {"fields": {"inn": "3", "name": "A"}}, headers={"If-Match": '"1"'}
+        )
+        still_held = await entities.call("POST", "/v1/items", new_item(company["id"], inn="2"))
+        released = await entities.call("POST", "/v1/items", new_item(company["id"], inn="3"))
+
+        assert refused.status_code == 409 and refused.json()["fields"] == ["name", "city"]
+        assert still_held.status_code == 409 and still_held.json()["conflicting_item_id"] == second["id"]
+        assert released.status_code == 201
+
     async def test_an_item_in_the_bin_lets_its_value_go_and_cannot_come_back_while_it_is_taken(
         self, entities: Any
     ) -> None:

@@ -23,6 +23,8 @@ class Settings(ServiceSettings):
     # Where uploads are written as they arrive and read by dry runs and imports (a cache: the
     # database keeps every file's parts).
     import_spool_dir: Path = Path(tempfile.gettempdir()) / "conveyor-entities-imports"
+    # Local copies untouched this long are removed when the service starts (rebuilt when needed).
+    import_spool_retention_hours: float = Field(default=24.0, gt=0)
 
     @property
     def max_import_bytes(self) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
@@ -96,3 +97,15 @@ async def local_copy(conn: Connection, directory: Path, file: asyncpg.Record) ->
     finally:
         await asyncio.to_thread(partial.unlink, missing_ok=True)
     return target
+
+
+def sweep(directory: Path, max_age_seconds: float) -> None:
+    """Remove local copies (and abandoned partial files) not touched for ``max_age_seconds``; a file
+    still needed is rebuilt from its parts. Blocking: run it in a thread."""
+    if not directory.is_dir():
+        return
+    oldest = time.time() - max_age_seconds
+    for path in directory.iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < oldest:
+                path.unlink()

@@ -13,7 +13,7 @@ from conveyor_messaging.db import Connection
 _HOLD = (
     "INSERT INTO item_unique_keys (tenant_id, entity_type_id, key_name, key_value, item_id)"
     " SELECT $1, $2, k, v, i FROM unnest($3::text[], $4::text[], $5::text[]) AS w(i, k, v)"
-    " ON CONFLICT DO NOTHING RETURNING item_id, key_name"
+    " ON CONFLICT DO NOTHING RETURNING item_id, key_name, key_value"
 )
 _HOLDERS = (
     "SELECT w.i AS item_id, w.k AS key_name, u.item_id AS holder"
@@ -25,13 +25,14 @@ _HOLDERS = (
 
 async def hold(
     conn: Connection, tenant_id: str, entity_type_id: str, wanted: Sequence[tuple[str, str, str]]
-) -> tuple[set[tuple[str, str]], list[tuple[str, str, str]]]:
-    """Hold each (item id, key name, key value): ((item, key) pairs newly held, [(item, key, holder)]
-    for values another item holds). Values the item holds already are neither."""
+) -> tuple[set[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """Hold each (item id, key name, key value): (the triples newly held, [(item, key, holder)] for
+    values another item holds). Values the item holds already are neither."""
     columns = [list(column) for column in zip(*wanted, strict=True)] if wanted else [[], [], []]
     won = await conn.fetch(_HOLD, tenant_id, entity_type_id, *columns)
     lost = await conn.fetch(_HOLDERS, tenant_id, entity_type_id, *columns)
-    return {(r["item_id"], r["key_name"]) for r in won}, [(r["item_id"], r["key_name"], r["holder"]) for r in lost]
+    held = {(r["item_id"], r["key_name"], r["key_value"]) for r in won}
+    return held, [(r["item_id"], r["key_name"], r["holder"]) for r in lost]
 
 
 async def release_others(
@@ -48,18 +49,20 @@ async def release_others(
     )
 
 
-async def release_held(conn: Connection, tenant_id: str, entity_type_id: str, held: set[tuple[str, str]]) -> None:
-    """Let go of values just held for items that will not be written after all (refused import rows)."""
+async def release_held(conn: Connection, tenant_id: str, entity_type_id: str, held: set[tuple[str, str, str]]) -> None:
+    """Let go of values just held for items that will not be written after all (refused rows)."""
     if not held:
         return
-    items, keys = zip(*held, strict=True)
+    items, keys, values = zip(*held, strict=True)
     await conn.execute(
-        "DELETE FROM item_unique_keys u USING unnest($3::text[], $4::text[]) AS w(i, k)"
-        " WHERE u.tenant_id = $1 AND u.entity_type_id = $2 AND u.item_id = w.i AND u.key_name = w.k",
+        "DELETE FROM item_unique_keys u USING unnest($3::text[], $4::text[], $5::text[]) AS w(i, k, v)"
+        " WHERE u.tenant_id = $1 AND u.entity_type_id = $2 AND u.key_name = w.k AND u.key_value = w.v"
+        " AND u.item_id = w.i",
         tenant_id,
         entity_type_id,
         list(items),
         list(keys),
+        list(values),
     )
 
 

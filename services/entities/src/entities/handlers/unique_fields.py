@@ -35,8 +35,7 @@ async def hold_many_values(
     if not schema.settings.get("unique_keys"):
         return {}
     pairs = [(item_id, name, value) for item_id, fields in wanted for name, value in item_keys(schema, fields or {})]
-    if changed:
-        await unique_keys.release_others(unit.conn, unit.tenant_id, pairs, changed)
+    # New values are held before old ones are let go, so an item that loses keeps what it held.
     won, lost = await unique_keys.hold(unit.conn, unit.tenant_id, schema.entity_type_id, pairs)
     conflicts: dict[str, UniqueConflict] = {}
     for item_id, name, holder in lost:
@@ -44,6 +43,9 @@ async def hold_many_values(
     await unique_keys.release_held(
         unit.conn, unit.tenant_id, schema.entity_type_id, {pair for pair in won if pair[0] in conflicts}
     )
+    keeping = [item_id for item_id in changed if item_id not in conflicts]
+    if keeping:
+        await unique_keys.release_others(unit.conn, unit.tenant_id, pairs, keeping)
     return conflicts
 
 
