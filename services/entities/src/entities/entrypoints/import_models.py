@@ -63,6 +63,7 @@ class ImportDryRun(ApiModel):
     rows: int
     valid: int = Field(description="rows that would become items (or update the item they match)")
     invalid: int = Field(description="rows with at least one error")
+    matched: int = Field(description="valid rows whose key_fields value an existing item holds (update or skip)")
     errors: list[ImportRowError] = Field(description="the first 1000 errors, by line")
     options: ImportOptionsView = Field(description="the locale the import would use; send it back to override")
 

@@ -22,7 +22,7 @@ from entities.domain.file_shape import FileShape
 from entities.domain.import_locale import DATE_FORMATS, DECIMAL_SEPARATORS, Locale, detect
 from entities.domain.import_rows import Plan, RowError, plan
 from entities.domain.schema import TypeSchema
-from entities.domain.unique_keys import keys_of
+from entities.domain.unique_keys import key_value, keys_of
 from entities.handlers.create_item import checked_values
 from entities.handlers.relation_reader import Reader
 
@@ -71,6 +71,15 @@ class Prepared:
         except Invalid as exc:
             return self.plan.row_errors(exc, line)
         return []
+
+    def key_of(self, custom: Mapping[str, Any]) -> str | None:
+        """A row's value of the import's key, as the unique keys table holds it (None: empty or bad,
+        which the row's own checks name)."""
+        try:
+            normal, _ = self.schema.check({c: custom[c] for c in self.key if c in custom}, creating=False)
+        except Invalid:
+            return None
+        return key_value(self.key, normal)
 
     def options(self) -> dict[str, str]:
         return {"decimal_separator": self.locale.decimal_separator, "date_format": self.locale.date_format}

@@ -17,7 +17,7 @@ from entities.domain.errors import Invalid
 from entities.domain.import_rows import RowError
 from entities.domain.item import Item, with_changes
 from entities.domain.system_values import check_system
-from entities.domain.unique_keys import UniqueConflict, key_name, key_value
+from entities.domain.unique_keys import UniqueConflict, key_name
 from entities.handlers.create_item import check_links, create_items, decide_item
 from entities.handlers.import_checks import Prepared
 from entities.handlers.load_item import record
@@ -97,15 +97,7 @@ async def _matches(
     """({line: id of the existing item the row matches by the import's key}, those items by id)."""
     if not prepared.key:
         return {}, {}
-    values: dict[int, str] = {}
-    for line, _, custom in rows:
-        try:
-            normal, _ = prepared.schema.check({c: custom[c] for c in prepared.key if c in custom}, creating=False)
-        except Invalid:
-            continue  # the row's own checks name the bad value
-        value = key_value(prepared.key, normal)
-        if value is not None:
-            values[line] = value
+    values = {line: value for line, _, custom in rows if (value := prepared.key_of(custom)) is not None}
     holders = await unique_keys.holders(
         unit.conn, unit.tenant_id, prepared.schema.entity_type_id, key_name(prepared.key), list(values.values())
     )

@@ -27,10 +27,11 @@ from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import ANY_VERSION, EventStore, NewEvent
 from conveyor_messaging.lanes import bulk_lane
 
-from entities.adapters import file_spool, import_store
+from entities.adapters import file_spool, import_store, unique_keys
 from entities.domain import import_files
 from entities.domain.errors import VersionMismatch
 from entities.domain.import_rows import RowError
+from entities.domain.unique_keys import key_name
 from entities.handlers.import_checks import Prepared, prepare
 from entities.handlers.import_chunk import import_chunk
 from entities.handlers.relation_reader import Reader
@@ -42,6 +43,7 @@ CHUNK = 1000
 WORKERS = 3
 MAX_REPORTED_ERRORS = 1000
 ATTEMPTS = 3
+MATCH_BATCH = 10_000
 
 
 async def upload_file(
@@ -70,27 +72,44 @@ async def upload_file(
 
 
 async def dry_run(pool: asyncpg.Pool, reader: Reader, spool: Path, *, request: Mapping[str, Any]) -> dict[str, Any]:
-    """Every error the import would meet, by line and column, and the locale it would read numbers and
-    dates in; nothing is written. The rows are checked in a worker thread, after the connection went
-    back to the pool."""
+    """Every error the import would meet, by line and column, how many rows match an existing item
+    by the import's key, and the locale it would read numbers and dates in; nothing is written.
+    The rows are checked in a worker thread, after the connection went back to the pool."""
     async with pool.acquire() as conn:
         prepared = await prepare(conn, reader, spool=spool, **request)
-    return {**await asyncio.to_thread(_report, prepared), "options": prepared.options()}
+    report, keys = await asyncio.to_thread(_report, prepared)
+    matched = 0
+    if prepared.key:
+        name = key_name(prepared.key)
+        async with pool.acquire() as conn:
+            for start in range(0, len(keys), MATCH_BATCH):
+                batch = keys[start : start + MATCH_BATCH]
+                held = await unique_keys.holders(conn, reader.tenant_id, prepared.schema.entity_type_id, name, batch)
+                matched += sum(1 for value in batch if value in held)
+    return {**report, "matched": matched, "options": prepared.options()}
 
 
-def _report(prepared: Prepared) -> dict[str, Any]:
+def _report(prepared: Prepared) -> tuple[dict[str, Any], list[str]]:
+    """The rows' errors, and the key values of the good rows (to count the matches)."""
     errors: list[RowError] = []
+    keys: list[str] = []
     rows = 0
     for cells, line in prepared.rows():
         rows += 1
-        errors += prepared.check(cells, line)
+        found = prepared.check(cells, line)
+        errors += found
+        if prepared.key and not found:
+            value = prepared.key_of(prepared.plan.values_of(cells, prepared.locale)[1])
+            if value is not None:
+                keys.append(value)
     bad_lines = {e.line for e in errors}
-    return {
+    report = {
         "rows": rows,
         "valid": rows - len(bad_lines),
         "invalid": len(bad_lines),
         "errors": [e.as_dict() for e in errors[:MAX_REPORTED_ERRORS]],
     }
+    return report, keys
 
 
 async def start_import(
