@@ -74,10 +74,9 @@ async def post_file(ctx: CtxDep, request: Request, file_name: str = "upload.csv"
     settings = _settings(request)
     spool = settings.import_spool_dir
     async with received_file(request, spool, settings.max_import_bytes, file_name) as (path, size, name):
-        async with ctx.pool.acquire() as conn, conn.transaction():
-            uploaded = await upload_file(
-                conn, reader_of(ctx.principal), name=name[:200], path=path, size=size, spool=spool, now=ctx.now()
-            )
+        uploaded = await upload_file(
+            ctx.pool, reader_of(ctx.principal), name=name[:200], path=path, size=size, spool=spool, now=ctx.now()
+        )
     return {"id": uploaded.pop("file_id"), **uploaded}
 
 

@@ -47,17 +47,18 @@ MATCH_BATCH = 10_000
 
 
 async def upload_file(
-    conn: Connection, reader: Reader, *, name: str, path: Path, size: int, spool: Path, now: datetime
+    pool: asyncpg.Pool, reader: Reader, *, name: str, path: Path, size: int, spool: Path, now: datetime
 ) -> dict[str, Any]:
     """Read the spooled file's shape (CSV or XLSX), keep its bytes in parts; nothing else changes.
 
-    Reading a large file takes a while: it runs in a worker thread, so the event loop keeps serving
-    other requests.
+    Reading a large file takes a while: it runs in a worker thread, before a connection is taken,
+    so the event loop and the pool keep serving other requests.
     """
     shape = await asyncio.to_thread(import_files.inspect, path, name)
     file_id = f"file-{uuid.uuid4().hex}"
-    await import_store.insert_file(conn, reader.tenant_id, file_id, name, shape, size, reader.user_id, now)
-    await file_spool.store_parts(conn, reader.tenant_id, file_id, path)
+    async with pool.acquire() as conn, conn.transaction():
+        await import_store.insert_file(conn, reader.tenant_id, file_id, name, shape, size, reader.user_id, now)
+        await file_spool.store_parts(conn, reader.tenant_id, file_id, path)
     await file_spool.keep(path, spool, file_id)
     return {
         "file_id": file_id,
