@@ -148,6 +148,7 @@ PROBES: dict[str, Probe] = {
         headers={"Idempotency-Key": "outsider-import"},
     ),
     "entities GET /v1/imports/{job_id}": Probe(GONE),
+    "entities GET /v1/imports/{job_id}/progress": Probe(GONE),
     "entities GET /v1/exports/items.csv": Probe(BLIND, query=_item_query, lists_items=True),
     # The workbook's rows are the CSV's (one page reader, one read rule), walked above; its zip would
     # hide a leaked text from a search of the answer, so it is only walked as another tenant's caller.

@@ -633,6 +633,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/imports/{job_id}/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream Progress
+         * @description Server-Sent Events: a ``progress`` event (the job, as `GET /v1/imports/{id}` answers it) each time
+         *     its counts move, then ``finished`` with the final job, and the stream ends.
+         */
+        get: operations["entities_stream_progress"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/imports/dry-run": {
         parameters: {
             query?: never;
@@ -661,7 +682,8 @@ export interface paths {
         put?: never;
         /**
          * Post File
-         * @description The file as a multipart part named `file`, or as the raw request body.
+         * @description The file (CSV or XLSX) as a multipart part named `file`, or as the raw request body; streamed
+         *     to disk as it arrives, up to `ENTITIES_LARGE_BODY_PATHS` (2 GiB by default).
          */
         post: operations["entities_post_file"];
         delete?: never;
@@ -3249,7 +3271,12 @@ export interface components {
          *         "dates_enabled": true,
          *         "default_currency": "RUB",
          *         "observers_enabled": true,
-         *         "pipelines_enabled": true
+         *         "pipelines_enabled": true,
+         *         "unique_keys": [
+         *           [
+         *             "inn"
+         *           ]
+         *         ]
          *       },
          *       "updated_at": "2026-11-21T16:40:27.504113Z",
          *       "version": 3
@@ -3350,6 +3377,8 @@ export interface components {
              * @default true
              */
             pipelines_enabled: boolean;
+            /** Unique Keys */
+            unique_keys?: string[][];
         };
         /**
          * EntityTypeSettingsView
@@ -3400,6 +3429,11 @@ export interface components {
              * @default true
              */
             pipelines_enabled: boolean;
+            /**
+             * Unique Keys
+             * @description field codes no two live items may share, each key alone or together (409 on a clash)
+             */
+            unique_keys: string[][];
         };
         /**
          * EntityTypeSummary
@@ -3418,7 +3452,12 @@ export interface components {
          *         "dates_enabled": true,
          *         "default_currency": "RUB",
          *         "observers_enabled": true,
-         *         "pipelines_enabled": true
+         *         "pipelines_enabled": true,
+         *         "unique_keys": [
+         *           [
+         *             "inn"
+         *           ]
+         *         ]
          *       },
          *       "updated_at": "2026-11-21T16:40:27.504113Z",
          *       "version": 3
@@ -3815,7 +3854,7 @@ export interface components {
         };
         /**
          * ImportDryRun
-         * @description Every error an import would meet; nothing was written.
+         * @description Every error an import would meet, and how it would read numbers and dates; nothing was written.
          */
         ImportDryRun: {
             /**
@@ -3828,17 +3867,24 @@ export interface components {
              * @description rows with at least one error
              */
             invalid: number;
+            /**
+             * Matched
+             * @description valid rows whose key_fields value an existing item holds (update or skip)
+             */
+            matched: number;
+            /** @description the locale the import would use; send it back to override */
+            options: components["schemas"]["ImportOptionsView"];
             /** Rows */
             rows: number;
             /**
              * Valid
-             * @description rows that would become items
+             * @description rows that would become items (or update the item they match)
              */
             valid: number;
         };
         /**
          * ImportFile
-         * @description An uploaded CSV file, decoded and kept for dry runs and imports.
+         * @description An uploaded CSV or XLSX file, read and kept for dry runs and imports.
          * @example {
          *       "columns": [
          *         "Name",
@@ -3849,8 +3895,10 @@ export interface components {
          *       "delimiter": ";",
          *       "encoding": "windows-1251",
          *       "file_name": "companies-2026-11.csv",
+         *       "format": "csv",
          *       "id": "file-0c9e2b7a4f1d4e6b8a3c5d7e9f1a2b4c",
-         *       "rows": 1250
+         *       "rows": 1250,
+         *       "size_bytes": 98304
          *     }
          */
         ImportFile: {
@@ -3861,16 +3909,21 @@ export interface components {
             columns: string[];
             /**
              * Delimiter
-             * @description the column delimiter found
+             * @description the column delimiter found (xlsx: empty)
              */
             delimiter: string;
             /**
              * Encoding
-             * @description the encoding the file was read in: utf-8 or windows-1251
+             * @description the encoding the file was read in: utf-8 or windows-1251 (xlsx: xlsx)
              */
             encoding: string;
             /** File Name */
             file_name: string;
+            /**
+             * Format
+             * @description csv or xlsx (the first sheet of the workbook)
+             */
+            format: string;
             /** Id */
             id: string;
             /**
@@ -3878,6 +3931,11 @@ export interface components {
              * @description data rows, the header excluded
              */
             rows: number;
+            /**
+             * Size Bytes
+             * @description the file's size as uploaded
+             */
+            size_bytes: number;
         };
         /**
          * ImportJob
@@ -3893,14 +3951,26 @@ export interface components {
          *           "message": "does not match [0-9]{10}"
          *         }
          *       ],
+         *       "eta_seconds": 0.1,
          *       "file_id": "file-0c9e2b7a4f1d4e6b8a3c5d7e9f1a2b4c",
          *       "id": "import-5a2d8f0c1e3b4a7d9c6e2f4b8a1d3c5e",
-         *       "imported": 998,
+         *       "imported": 940,
+         *       "key_fields": [
+         *         "inn"
+         *       ],
+         *       "on_match": "update",
+         *       "options": {
+         *         "date_format": "dd.mm.yyyy",
+         *         "decimal_separator": ","
+         *       },
          *       "processed": 1000,
          *       "progress": 0.8,
          *       "refused": 2,
+         *       "rows_per_second": 2500,
+         *       "skipped": 8,
          *       "status": "running",
-         *       "total": 1250
+         *       "total": 1250,
+         *       "updated": 50
          *     }
          */
         ImportJob: {
@@ -3923,6 +3993,11 @@ export interface components {
              */
             errors: components["schemas"]["ImportRowError"][];
             /**
+             * Eta Seconds
+             * @description seconds until every row is read, at that rate
+             */
+            eta_seconds: number | null;
+            /**
              * File Id
              * @description the uploaded file it imports
              */
@@ -3933,12 +4008,23 @@ export interface components {
             id: string;
             /**
              * Imported
-             * @description rows that became items
+             * @description rows that became new items
              */
             imported: number;
             /**
+             * Key Fields
+             * @description the unique key rows are matched by (empty: every row is new)
+             */
+            key_fields: string[];
+            /**
+             * On Match
+             * @description what a matched row does: update or skip
+             */
+            on_match: string;
+            options: components["schemas"]["ImportOptionsView"];
+            /**
              * Processed
-             * @description rows checked so far
+             * @description rows read so far
              */
             processed: number;
             /**
@@ -3948,9 +4034,19 @@ export interface components {
             progress: number;
             /**
              * Refused
-             * @description rows refused (processed - imported)
+             * @description rows refused (processed - imported - updated - skipped)
              */
             refused: number;
+            /**
+             * Rows Per Second
+             * @description rows read per second since the job began (None: too early)
+             */
+            rows_per_second: number | null;
+            /**
+             * Skipped
+             * @description matched rows left as they were (on_match skip, or no value differed)
+             */
+            skipped: number;
             /**
              * Status
              * @description running, completed or failed
@@ -3961,20 +4057,65 @@ export interface components {
              * @description rows in the file
              */
             total: number;
+            /**
+             * Updated
+             * @description rows that changed the item they matched
+             */
+            updated: number;
+        };
+        /**
+         * ImportOptions
+         * @description How the file writes numbers and dates; what is left out is detected from the file's first rows.
+         */
+        ImportOptions: {
+            /** Date Format */
+            date_format?: ("yyyy-mm-dd" | "dd.mm.yyyy" | "dd/mm/yyyy" | "mm/dd/yyyy") | null;
+            /** Decimal Separator */
+            decimal_separator?: ("." | ",") | null;
+        };
+        /**
+         * ImportOptionsView
+         * @description How the import reads numbers and dates written as text: given in the request, or detected.
+         */
+        ImportOptionsView: {
+            /**
+             * Date Format
+             * @description yyyy-mm-dd, dd.mm.yyyy, dd/mm/yyyy or mm/dd/yyyy
+             */
+            date_format: string;
+            /**
+             * Decimal Separator
+             * @description '.' or ',' ("1 234,56")
+             */
+            decimal_separator: string;
         };
         /**
          * ImportRequest
-         * @description Which uploaded file goes into which type, column by column, with values set for every row.
+         * @description Which uploaded file goes into which type, column by column, with values set for every row, and
+         *     how rows matching existing items by a unique key are treated.
          */
         ImportRequest: {
             /** Entity Type Id */
             entity_type_id: string;
             /** File Id */
             file_id: string;
+            /**
+             * Key Fields
+             * @description a unique key of the type (its field codes): rows whose key matches an item change it
+             */
+            key_fields?: string[];
             /** Mapping */
             mapping: {
                 [key: string]: string;
             };
+            /**
+             * On Match
+             * @description what a matched row does
+             * @default update
+             * @enum {string}
+             */
+            on_match: "update" | "skip";
+            options?: components["schemas"]["ImportOptions"];
             /** Values */
             values?: {
                 [key: string]: unknown;
@@ -3991,7 +4132,7 @@ export interface components {
             field: string;
             /**
              * Line
-             * @description the file's line (the header is line 1)
+             * @description the original file's line (CSV) or sheet row (XLSX); the header is line 1
              */
             line: number;
             /** Message */
@@ -11951,6 +12092,100 @@ export interface operations {
             };
         };
     };
+    entities_stream_progress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     entities_post_dry_run: {
         parameters: {
             query?: never;
@@ -12120,6 +12355,13 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+            /** @description the file is larger than the upload limit (2 GiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Unprocessable Entity */
             422: {

@@ -5,13 +5,13 @@ Items placed before this revision get their current placement as their history: 
 creation when they were placed once and never moved (placement version 1), else since the upgrade
 (their earlier moves were not kept).
 
-Revision ID: 0006_placement_history
+Revision ID: 0007_placement_history
 """
 
 from conveyor_kit.migrations import execute_script
 
-revision = "0006_placement_history"
-down_revision = "0005_backbone_lanes"
+revision = "0007_placement_history"
+down_revision = "0006_big_imports"
 branch_labels = None
 depends_on = ("0002_entities",)  # the items it copies the placements of
 
