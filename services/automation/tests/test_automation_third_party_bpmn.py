@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from typing import Any as Automation  # the `automation` fixture of conftest.py
 
 import pytest
+from automation.domain import processes as engine
 
 FOLDER = Path(__file__).parents[3] / "tests" / "data" / "bpmn" / "third_party"
 SOURCES = json.loads((FOLDER / "sources.json").read_text())
@@ -65,7 +67,8 @@ def values_for(task: dict[str, Any], outcome: dict[str, Any] | None, now: str) -
 async def complete(automation: Automation, task: dict[str, Any]) -> None:
     """Complete a task as an admin, with its first outcome and the values it requires."""
     outcome = task["outcomes"][0] if task["outcomes"] else None
-    body = {"outcome": outcome["id"] if outcome else None, "values": values_for(task, outcome, automation.now.isoformat())}
+    values = values_for(task, outcome, automation.now.isoformat())
+    body = {"outcome": outcome["id"] if outcome else None, "values": values}
     response = await automation.http.post(f"/v1/tasks/{task['id']}/complete", json=body, headers=automation.headers())
     assert response.status_code == 200, response.text
 
@@ -77,6 +80,7 @@ async def run_to_end(automation: Automation, template_id: str, item_id: str) -> 
     )
     assert response.status_code == 201, response.text
     process: dict[str, Any] = response.json()
+    instance_id = process["id"]
     for _ in range(MAX_ROUNDS):
         assert process["status"] != "failed", process["failure"]
         if process["status"] == "completed":
@@ -87,9 +91,9 @@ async def run_to_end(automation: Automation, template_id: str, item_id: str) -> 
         if not tasks:  # waiting for a timer: its durable timer wakes the instance once the clock passes it
             automation.advance(TIMER_SPAN)
             await automation.eventually(
-                lambda: _progress(automation, process["id"], item_id), lambda moved: moved is not None
+                lambda: _progress(automation, instance_id, item_id), lambda moved: moved is not None
             )
-        process = await instance(automation, process["id"])
+        process = await instance(automation, instance_id)
     raise AssertionError(f"the process did not end within {MAX_ROUNDS} rounds: {process}")
 
 
@@ -127,3 +131,69 @@ async def test_a_third_party_file_runs_to_its_end_or_is_refused_naming_an_elemen
     assert ended["status"] == "completed"
     assert await open_tasks(automation, item_id) == []
     record_property("outcome", "runs to end")
+
+
+PLAIN = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:operaton="http://operaton.org/schema/1.0/bpmn"
+    id="d" targetNamespace="https://example.test">
+  <process id="p" isExecutable="{executable}">
+    <startEvent id="start"/>
+    {middle}
+    <endEvent id="end"/>
+    <sequenceFlow id="f1" sourceRef="start" targetRef="middle"/>
+    <sequenceFlow id="f2" sourceRef="middle" targetRef="end"/>
+  </process>
+</definitions>"""
+
+
+def plain(middle: str, executable: str = "true") -> str:
+    return PLAIN.replace("{middle}", middle).replace("{executable}", executable)
+
+
+def refusal(bpmn: str) -> str:
+    with pytest.raises(engine.InvalidTemplate) as refused:
+        engine.check_upload(bpmn)
+        engine.parse_template(bpmn)
+    return str(refused.value)
+
+
+@pytest.mark.unit
+class TestWhatOtherModellersWrite:
+    def test_a_bare_iso_8601_timer_is_that_text_not_a_variable(self) -> None:
+        bpmn = plain(
+            '<intermediateCatchEvent id="middle"><timerEventDefinition><timeDuration>PT5M</timeDuration>'
+            "</timerEventDefinition></intermediateCatchEvent>"
+        )
+        engine.check_upload(bpmn)
+        [(name, due)] = engine.waiting_timers(engine.start(engine.parse_template(bpmn), {}))
+        assert name == "middle" and due > datetime.now(UTC) + timedelta(minutes=4)
+
+    def test_operaton_extensions_are_mapped_or_refused_like_camundas(self) -> None:
+        task = '<userTask id="middle" name="Approve" operaton:candidateGroups="approvers" {more}/>'
+        [step] = engine.waiting_user_steps(engine.start(engine.parse_template(plain(task.format(more=""))), {}))
+        assert step.assignee == {"kind": "role", "id": "approvers"}
+
+        message = refusal(plain(task.format(more='operaton:formKey="embedded:app:x.html"')))
+        assert message == "userTask 'middle' (Approve): operaton:formKey is not supported"
+
+    @pytest.mark.parametrize(
+        ("middle", "executable", "named"),
+        [
+            ('<task id="middle"/>', "false", "process 'p': isExecutable is not true"),
+            ('<receiveTask id="middle"/>', "true", "receiveTask 'middle': a receive task waits for a message"),
+            (
+                '<intermediateCatchEvent id="middle"><messageEventDefinition/></intermediateCatchEvent>',
+                "true",
+                "intermediateCatchEvent 'middle': a message event waits for a message",
+            ),
+            (
+                '<callActivity id="middle" name="Check" calledElement="nowhere"/>',
+                "true",
+                "callActivity 'middle' (Check): calls 'nowhere', which no template defines",
+            ),
+        ],
+    )
+    def test_what_no_process_could_finish_is_refused_naming_the_element(
+        self, middle: str, executable: str, named: str
+    ) -> None:
+        assert refusal(plain(middle, executable)).startswith(named)

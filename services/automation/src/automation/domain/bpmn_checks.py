@@ -120,9 +120,9 @@ def _in_a_user_task_form(node: Any) -> bool:
 def _user_task(node: Any) -> tuple[dict[str, Any], set[str]]:
     """Our properties from the task's Camunda attributes and form, and the attributes that gave them."""
     given = {
-        key: value
+        f"{prefix}:{key}": value
         for key in ("assignee", "candidateUsers", "candidateGroups")
-        for namespace in CAMUNDA_LIKE
+        for namespace, prefix in CAMUNDA_LIKE.items()
         if (value := node.get(f"{{{namespace}}}{key}")) is not None
     }
     properties: dict[str, Any] = {}
@@ -132,15 +132,15 @@ def _user_task(node: Any) -> tuple[dict[str, Any], set[str]]:
         value = value.strip()
         if not value or "${" in value or "#{" in value or "," in value:
             raise Refused(
-                f"{named(node)}: camunda:{key} takes one user or group id here, not {value!r} (an expression or"
+                f"{named(node)}: {key} takes one user or group id here, not {value!r} (an expression or"
                 " a list); use spiffworkflow:properties assignee (assignee, head_of_assignee, user:<id>, role:<name>)"
             )
-        properties["assignee"] = f"role:{value}" if key == "candidateGroups" else f"user:{value}"
+        properties["assignee"] = f"role:{value}" if key.endswith(":candidateGroups") else f"user:{value}"
     forms = (node.find(f"{{{BPMN}}}extensionElements/{{{namespace}}}formData") for namespace in CAMUNDA_LIKE)
     form = next((found for found in forms if found is not None), None)
     if form is not None:
         properties["form_fields"] = [_form_field(node, field) for field in form]
-    return properties, set(given)
+    return properties, {key.split(":")[1] for key in given}
 
 
 def _form_field(task: Any, field: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ ISO_8601 = re.compile(rf"^(R\d*/)?({_DURATION}|{_INSTANT})(/({_DURATION}|{_INSTA
 
 def quote_iso_literal(task_spec: Any) -> None:
     """Make a timer event's bare ISO 8601 text a text constant of the expression language."""
-    definition = getattr(task_spec, "event_definition", None)
+    definition: Any = getattr(task_spec, "event_definition", None)
     expression = getattr(definition, "expression", None)
     if isinstance(expression, str) and ISO_8601.match(expression.strip()):
         definition.expression = repr(expression.strip())
