@@ -197,3 +197,11 @@ class TestWhatOtherModellersWrite:
         self, middle: str, executable: str, named: str
     ) -> None:
         assert refusal(plain(middle, executable)).startswith(named)
+
+
+@pytest.mark.unit
+def test_every_file_of_the_folder_has_its_source_and_licence_noted() -> None:
+    noted = {source["file"] for source in SOURCES}
+    assert noted == {path.name for path in FOLDER.glob("*.bpmn")}
+    assert len(noted) >= 15
+    assert all(source["commit"] and source["licence"] in ("Apache-2.0", "MIT") for source in SOURCES)
