@@ -6315,7 +6315,10 @@ export interface components {
              * @default 0
              */
             position: number;
-            /** Stage Id */
+            /**
+             * Stage Id
+             * @description The stage whose entries it acts on; "*": every stage.
+             */
             stage_id: string;
             /**
              * @default {
