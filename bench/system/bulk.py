@@ -16,9 +16,6 @@ as the system bench seeds its tenant and then works at ``--rate`` commands/s of 
   placement event; ``other_tenant_move_to_robot_p99_ms``: B's moves to their robot's effect
   (both while the import runs or its events are being consumed);
 - ``max_lag_events_<group>``: the most events each consumer group had waiting.
-
-The entities service's body limit is raised to 64 MiB for the upload (the default of 1 MiB refuses a
-100,000-row file; issue #21).
 """
 
 from __future__ import annotations
@@ -166,7 +163,6 @@ async def main() -> None:
     args = arguments()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     logging.getLogger().setLevel(logging.WARNING)
-    os.environ["ENTITIES_MAX_BODY_BYTES"] = str(64 * 1024 * 1024)
     admin_dsn, kafka = endpoints()
     async with (
         running_stack(admin_dsn, kafka, RESULTS / "bulk" / "logs", args.log_level) as stack,

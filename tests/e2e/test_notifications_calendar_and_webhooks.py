@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import re
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import Message
+from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -24,6 +26,7 @@ import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
+import vobject
 from aiokafka import AIOKafkaProducer
 from aiosmtpd.controller import Controller
 from conveyor_contracts.directory import UserRegistered
@@ -202,6 +205,7 @@ class TestARobotsCalendarEntry:
                 start=meeting,
                 organizer_id="manager-1",
                 reminders=[ReminderSpec(minutes_before=60)],
+                time_zone="Europe/Moscow",
             )
         )
         entry_id = calendar_entry_id_for(service.tenant, key)
@@ -216,6 +220,14 @@ class TestARobotsCalendarEntry:
         [event] = await service.settled(events, lambda found: len(found) == 1)
         assert str(event["uid"]).startswith(entry_id) and str(event["summary"]) == "Meeting ЖКХ «Дом-7»"
         assert event.decoded("dtstart") == meeting and event.decoded("dtend") == meeting + timedelta(minutes=30)
+        # In the entry's zone with its definition, an alarm per reminder, read alike by a second parser.
+        assert event["dtstart"].params["TZID"] == "Europe/Moscow"
+        assert [alarm.decoded("trigger") for alarm in event.walk("VALARM")] == [timedelta(minutes=-60)]
+        body = (await service.http.get(feed["url"])).content
+        [same] = vobject.readOne(body.decode()).vevent_list
+        assert same.dtstart.value == meeting and same.dtstart.value.utcoffset() == timedelta(hours=3)
+        head = await service.http.head(feed["url"])
+        assert head.status_code == 200 and head.content == b"" and int(head.headers["content-length"]) == len(body)
 
         # Time passes on the service's clock: nothing before the reminder is due, one reminder once it is.
         await service.call("POST", "/v1/test/clock", body={"set_to": "2027-02-01T10:59:00Z"})
@@ -262,6 +274,11 @@ class TestARobotsCalendarEntry:
         [mail] = await service.settled(mails, lambda found: len(found) == 1)
         assert mail["To"] == "manager-2@example.test"
         assert "Дом-9" in mail.get_body(("plain",)).get_content()
+        # A notification: dated, identified, and with the way to turn such e-mails off.
+        assert parsedate_to_datetime(mail["Date"]) == datetime(2027, 3, 1, 8, 45, tzinfo=UTC)
+        assert re.fullmatch(r"<[^@<>]+@[^@<>]+>", mail["Message-ID"])
+        unsubscribe = str(mail["List-Unsubscribe"]).strip()  # a long one is folded onto its own line
+        assert unsubscribe.startswith("<http") and unsubscribe.endswith("/settings/notifications?kind=reminder>")
 
 
 class TestWebhooks:

@@ -99,6 +99,7 @@ PROBES: dict[str, Probe] = {
     "entities POST /v1/items/{item_id}/restore": Probe(GONE, headers=V1, item_scoped=True),
     "entities POST /v1/items/{item_id}/purge": Probe(GONE, headers=V1, item_scoped=True),
     "entities GET /v1/items/{item_id}/timeline": Probe(GONE, item_scoped=True),
+    "entities GET /v1/items/{item_id}/fields/{field_id}/history": Probe(GONE, item_scoped=True),
     # --- entities: relations, roll-ups, catalogue
     "entities POST /v1/relations": Probe(
         REFUSED,
@@ -147,7 +148,11 @@ PROBES: dict[str, Probe] = {
         headers={"Idempotency-Key": "outsider-import"},
     ),
     "entities GET /v1/imports/{job_id}": Probe(GONE),
+    "entities GET /v1/imports/{job_id}/progress": Probe(GONE),
     "entities GET /v1/exports/items.csv": Probe(BLIND, query=_item_query, lists_items=True),
+    # The workbook's rows are the CSV's (one page reader, one read rule), walked above; its zip would
+    # hide a leaked text from a search of the answer, so it is only walked as another tenant's caller.
+    "entities GET /v1/exports/items.xlsx": Probe(BLIND, query=_item_query),
     "entities POST /v1/exports/items": Probe(BLIND, lambda ids: {"entity_type_id": ids["type_id"]}, lists_items=True),
     # --- pipelines
     "pipelines GET /health/live": Probe(Expect.PUBLIC),
@@ -267,6 +272,7 @@ PROBES: dict[str, Probe] = {
     "notifications POST /v1/calendar/feed": Probe(BLIND),
     "notifications DELETE /v1/calendar/feed": Probe(BLIND),
     "notifications GET /v1/calendar/feeds/{token}.ics": Probe(Expect.CREDENTIAL),
+    "notifications HEAD /v1/calendar/feeds/{token}.ics": Probe(Expect.CREDENTIAL),
     # Template ids are the tenant's own names: a PUT with another tenant's id makes the caller's own.
     "notifications PUT /v1/templates/{template_id}": Probe(
         BLIND, lambda ids: {"name": "Spy", "variables": [], "variants": {"en": {"subject": "s", "text": "t"}}}

@@ -104,7 +104,8 @@ export interface paths {
         put?: never;
         /**
          * Create Entry
-         * @description An entry organised by the caller (an end before its start is a 422, `EntryRefused`).
+         * @description An entry organised by the caller, in its `time_zone` or the caller's (an end before its start, or a time
+         *     without an offset and no zone to read it in, is a 422, `EntryRefused`).
          */
         post: operations["notifications_create_entry"];
         delete?: never;
@@ -194,13 +195,18 @@ export interface paths {
         /**
          * Feed
          * @description The iCalendar feed; the unguessable token in the URL is the only credential, as calendar apps expect.
+         *     Events are in their entries' zones (a VTIMEZONE for each), with an alarm per reminder and people named.
          */
         get: operations["notifications_feed"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * Feed Head
+         * @description The feed's headers, its `Content-Length` included, without the body.
+         */
+        head: operations["notifications_feed_head"];
         patch?: never;
         trace?: never;
     };
@@ -526,7 +532,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Export a filtered list of items as CSV (the body of POST /v1/items/search) */
+        /** Export a filtered list of items as CSV or XLSX (the body of POST /v1/items/search) */
         post: operations["entities_export_search"];
         delete?: never;
         options?: never;
@@ -543,6 +549,23 @@ export interface paths {
         };
         /** Export a filtered list of items as CSV (the filters of GET /v1/items) */
         get: operations["entities_export_items"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/items.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export a filtered list of items as an Excel workbook (the filters of GET /v1/items) */
+        get: operations["entities_export_items_xlsx"];
         put?: never;
         post?: never;
         delete?: never;
@@ -610,6 +633,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/imports/{job_id}/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream Progress
+         * @description Server-Sent Events: a ``progress`` event (the job, as `GET /v1/imports/{id}` answers it) each time
+         *     its counts move, then ``finished`` with the final job, and the stream ends.
+         */
+        get: operations["entities_stream_progress"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/imports/dry-run": {
         parameters: {
             query?: never;
@@ -638,7 +682,8 @@ export interface paths {
         put?: never;
         /**
          * Post File
-         * @description The file as a multipart part named `file`, or as the raw request body.
+         * @description The file (CSV or XLSX) as a multipart part named `file`, or as the raw request body; streamed
+         *     to disk as it arrives, up to `ENTITIES_LARGE_BODY_PATHS` (2 GiB by default).
          */
         post: operations["entities_post_file"];
         delete?: never;
@@ -682,6 +727,23 @@ export interface paths {
         head?: never;
         /** Change some values (If-Match required) */
         patch: operations["entities_change_item"];
+        trace?: never;
+    };
+    "/v1/items/{item_id}/fields/{field_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each value a custom field had, newest first, with who set it and when */
+        get: operations["entities_field_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/items/{item_id}/links/{relation_id}": {
@@ -2248,13 +2310,20 @@ export interface components {
             currency: string | null;
             /**
              * Fields
-             * @description The pipeline's `card_fields`: field code to value (null when the item has none).
+             * @description The pipeline's `card_fields`: field code to value (null when the item has none); list values as option ids.
              */
             fields: {
                 [key: string]: unknown;
             };
             /** Item Id */
             item_id: string;
+            /**
+             * Labels
+             * @description The label of each list value in `fields`, by field code (a list of labels for a multiple field), as in the entities service's items; other kinds of fields are not in it.
+             */
+            labels: {
+                [key: string]: string | string[];
+            };
             /** Title */
             title: string;
             /**
@@ -2304,9 +2373,13 @@ export interface components {
          *           "assignee_id": "manager-1",
          *           "currency": "EUR",
          *           "fields": {
-         *             "region": "north"
+         *             "region": "north",
+         *             "status": "c41f0a9b2e11"
          *           },
          *           "item_id": "3f6c1d2a-9b8e-4a7f-8c6d-5e4b3a2f1c0d",
+         *           "labels": {
+         *             "status": "In progress"
+         *           },
          *           "title": "Teplo LLC",
          *           "updated_at": "2026-12-07T08:41:50.123456Z",
          *           "version": 2
@@ -2355,6 +2428,7 @@ export interface components {
          *       ],
          *       "start": "2026-12-08T10:00:00Z",
          *       "status": "scheduled",
+         *       "time_zone": "Europe/Moscow",
          *       "title": "Meeting ЖКХ «Дом-7»",
          *       "version": 1
          *     }
@@ -2405,6 +2479,11 @@ export interface components {
              * @enum {string}
              */
             status: "scheduled" | "cancelled";
+            /**
+             * Time Zone
+             * @description the IANA zone the entry was made in (its own, else its organizer's, else UTC): the feed shows it in this zone, and a time sent without an offset is read in it
+             */
+            time_zone: string;
             /** Title */
             title: string;
             /**
@@ -2427,6 +2506,11 @@ export interface components {
             reminders?: components["schemas"]["ReminderSpec"][] | null;
             /** Start */
             start?: string | null;
+            /**
+             * Time Zone
+             * @description a new zone: the instants stay, the feed shows them in it
+             */
+            time_zone?: string | null;
             /** Title */
             title?: string | null;
         };
@@ -2998,6 +3082,10 @@ export interface components {
          *         "status": "c41f0a9b2e11"
          *       },
          *       "id": "3f6c2a1e9b7d4c08a5e1f2b3c4d5e6f7",
+         *       "labels": {
+         *         "industry": "Housing",
+         *         "status": "In progress"
+         *       },
          *       "observer_ids": [
          *         "head-1"
          *       ],
@@ -3058,13 +3146,20 @@ export interface components {
             /** Id */
             id: string;
             /**
+             * Labels
+             * @description the label of each list value in `fields`, by field code (a list of labels for a multiple field, in the order of its option ids); other kinds of fields are not in it
+             */
+            labels: {
+                [key: string]: string | string[];
+            };
+            /**
              * Observer Ids
              * @description users who follow the item
              */
             observer_ids: string[];
             /**
              * Pipeline Id
-             * @description the pipeline the item is on, as the pipelines service reported
+             * @description the pipeline the item is on, as the pipelines service reported (read as of a time or a version: the one it was on then)
              */
             pipeline_id: string | null;
             /**
@@ -3176,7 +3271,12 @@ export interface components {
          *         "dates_enabled": true,
          *         "default_currency": "RUB",
          *         "observers_enabled": true,
-         *         "pipelines_enabled": true
+         *         "pipelines_enabled": true,
+         *         "unique_keys": [
+         *           [
+         *             "inn"
+         *           ]
+         *         ]
          *       },
          *       "updated_at": "2026-11-21T16:40:27.504113Z",
          *       "version": 3
@@ -3277,6 +3377,8 @@ export interface components {
              * @default true
              */
             pipelines_enabled: boolean;
+            /** Unique Keys */
+            unique_keys?: string[][];
         };
         /**
          * EntityTypeSettingsView
@@ -3327,6 +3429,11 @@ export interface components {
              * @default true
              */
             pipelines_enabled: boolean;
+            /**
+             * Unique Keys
+             * @description field codes no two live items may share, each key alone or together (409 on a clash)
+             */
+            unique_keys: string[][];
         };
         /**
          * EntityTypeSummary
@@ -3345,7 +3452,12 @@ export interface components {
          *         "dates_enabled": true,
          *         "default_currency": "RUB",
          *         "observers_enabled": true,
-         *         "pipelines_enabled": true
+         *         "pipelines_enabled": true,
+         *         "unique_keys": [
+         *           [
+         *             "inn"
+         *           ]
+         *         ]
          *       },
          *       "updated_at": "2026-11-21T16:40:27.504113Z",
          *       "version": 3
@@ -3742,7 +3854,7 @@ export interface components {
         };
         /**
          * ImportDryRun
-         * @description Every error an import would meet; nothing was written.
+         * @description Every error an import would meet, and how it would read numbers and dates; nothing was written.
          */
         ImportDryRun: {
             /**
@@ -3755,17 +3867,24 @@ export interface components {
              * @description rows with at least one error
              */
             invalid: number;
+            /**
+             * Matched
+             * @description valid rows whose key_fields value an existing item holds (update or skip)
+             */
+            matched: number;
+            /** @description the locale the import would use; send it back to override */
+            options: components["schemas"]["ImportOptionsView"];
             /** Rows */
             rows: number;
             /**
              * Valid
-             * @description rows that would become items
+             * @description rows that would become items (or update the item they match)
              */
             valid: number;
         };
         /**
          * ImportFile
-         * @description An uploaded CSV file, decoded and kept for dry runs and imports.
+         * @description An uploaded CSV or XLSX file, read and kept for dry runs and imports.
          * @example {
          *       "columns": [
          *         "Name",
@@ -3776,8 +3895,10 @@ export interface components {
          *       "delimiter": ";",
          *       "encoding": "windows-1251",
          *       "file_name": "companies-2026-11.csv",
+         *       "format": "csv",
          *       "id": "file-0c9e2b7a4f1d4e6b8a3c5d7e9f1a2b4c",
-         *       "rows": 1250
+         *       "rows": 1250,
+         *       "size_bytes": 98304
          *     }
          */
         ImportFile: {
@@ -3788,16 +3909,21 @@ export interface components {
             columns: string[];
             /**
              * Delimiter
-             * @description the column delimiter found
+             * @description the column delimiter found (xlsx: empty)
              */
             delimiter: string;
             /**
              * Encoding
-             * @description the encoding the file was read in: utf-8 or windows-1251
+             * @description the encoding the file was read in: utf-8 or windows-1251 (xlsx: xlsx)
              */
             encoding: string;
             /** File Name */
             file_name: string;
+            /**
+             * Format
+             * @description csv or xlsx (the first sheet of the workbook)
+             */
+            format: string;
             /** Id */
             id: string;
             /**
@@ -3805,6 +3931,11 @@ export interface components {
              * @description data rows, the header excluded
              */
             rows: number;
+            /**
+             * Size Bytes
+             * @description the file's size as uploaded
+             */
+            size_bytes: number;
         };
         /**
          * ImportJob
@@ -3820,14 +3951,26 @@ export interface components {
          *           "message": "does not match [0-9]{10}"
          *         }
          *       ],
+         *       "eta_seconds": 0.1,
          *       "file_id": "file-0c9e2b7a4f1d4e6b8a3c5d7e9f1a2b4c",
          *       "id": "import-5a2d8f0c1e3b4a7d9c6e2f4b8a1d3c5e",
-         *       "imported": 998,
+         *       "imported": 940,
+         *       "key_fields": [
+         *         "inn"
+         *       ],
+         *       "on_match": "update",
+         *       "options": {
+         *         "date_format": "dd.mm.yyyy",
+         *         "decimal_separator": ","
+         *       },
          *       "processed": 1000,
          *       "progress": 0.8,
          *       "refused": 2,
+         *       "rows_per_second": 2500,
+         *       "skipped": 8,
          *       "status": "running",
-         *       "total": 1250
+         *       "total": 1250,
+         *       "updated": 50
          *     }
          */
         ImportJob: {
@@ -3850,6 +3993,11 @@ export interface components {
              */
             errors: components["schemas"]["ImportRowError"][];
             /**
+             * Eta Seconds
+             * @description seconds until every row is read, at that rate
+             */
+            eta_seconds: number | null;
+            /**
              * File Id
              * @description the uploaded file it imports
              */
@@ -3860,12 +4008,23 @@ export interface components {
             id: string;
             /**
              * Imported
-             * @description rows that became items
+             * @description rows that became new items
              */
             imported: number;
             /**
+             * Key Fields
+             * @description the unique key rows are matched by (empty: every row is new)
+             */
+            key_fields: string[];
+            /**
+             * On Match
+             * @description what a matched row does: update or skip
+             */
+            on_match: string;
+            options: components["schemas"]["ImportOptionsView"];
+            /**
              * Processed
-             * @description rows checked so far
+             * @description rows read so far
              */
             processed: number;
             /**
@@ -3875,9 +4034,19 @@ export interface components {
             progress: number;
             /**
              * Refused
-             * @description rows refused (processed - imported)
+             * @description rows refused (processed - imported - updated - skipped)
              */
             refused: number;
+            /**
+             * Rows Per Second
+             * @description rows read per second since the job began (None: too early)
+             */
+            rows_per_second: number | null;
+            /**
+             * Skipped
+             * @description matched rows left as they were (on_match skip, or no value differed)
+             */
+            skipped: number;
             /**
              * Status
              * @description running, completed or failed
@@ -3888,20 +4057,65 @@ export interface components {
              * @description rows in the file
              */
             total: number;
+            /**
+             * Updated
+             * @description rows that changed the item they matched
+             */
+            updated: number;
+        };
+        /**
+         * ImportOptions
+         * @description How the file writes numbers and dates; what is left out is detected from the file's first rows.
+         */
+        ImportOptions: {
+            /** Date Format */
+            date_format?: ("yyyy-mm-dd" | "dd.mm.yyyy" | "dd/mm/yyyy" | "mm/dd/yyyy") | null;
+            /** Decimal Separator */
+            decimal_separator?: ("." | ",") | null;
+        };
+        /**
+         * ImportOptionsView
+         * @description How the import reads numbers and dates written as text: given in the request, or detected.
+         */
+        ImportOptionsView: {
+            /**
+             * Date Format
+             * @description yyyy-mm-dd, dd.mm.yyyy, dd/mm/yyyy or mm/dd/yyyy
+             */
+            date_format: string;
+            /**
+             * Decimal Separator
+             * @description '.' or ',' ("1 234,56")
+             */
+            decimal_separator: string;
         };
         /**
          * ImportRequest
-         * @description Which uploaded file goes into which type, column by column, with values set for every row.
+         * @description Which uploaded file goes into which type, column by column, with values set for every row, and
+         *     how rows matching existing items by a unique key are treated.
          */
         ImportRequest: {
             /** Entity Type Id */
             entity_type_id: string;
             /** File Id */
             file_id: string;
+            /**
+             * Key Fields
+             * @description a unique key of the type (its field codes): rows whose key matches an item change it
+             */
+            key_fields?: string[];
             /** Mapping */
             mapping: {
                 [key: string]: string;
             };
+            /**
+             * On Match
+             * @description what a matched row does
+             * @default update
+             * @enum {string}
+             */
+            on_match: "update" | "skip";
+            options?: components["schemas"]["ImportOptions"];
             /** Values */
             values?: {
                 [key: string]: unknown;
@@ -3918,7 +4132,7 @@ export interface components {
             field: string;
             /**
              * Line
-             * @description the file's line (the header is line 1)
+             * @description the original file's line (CSV) or sheet row (XLSX); the header is line 1
              */
             line: number;
             /** Message */
@@ -4160,6 +4374,41 @@ export interface components {
             stage_id?: string | null;
             /** Title */
             title?: unknown;
+        };
+        /**
+         * ItemFieldValue
+         * @description A value a field took: on the item's creation (its first value or default) or by a change.
+         */
+        ItemFieldValue: {
+            actor: components["schemas"]["ItemTimelineActor"];
+            /**
+             * At
+             * Format: date-time
+             * @example 2026-12-07T08:41:50Z
+             */
+            at: string;
+            /** Correlation Id */
+            correlation_id: string | null;
+            /**
+             * Event
+             * @description created or changed
+             */
+            event: string;
+            /**
+             * Label
+             * @description for a list field: the option's label (its label now)
+             */
+            label: string | string[] | null;
+            /**
+             * Value
+             * @description the value from then on (null: cleared), in the stored form
+             */
+            value: unknown;
+            /**
+             * Version
+             * @description the item's version the change made
+             */
+            version: number;
         };
         /**
          * ItemLink
@@ -4406,7 +4655,8 @@ export interface components {
          *             },
          *             {
          *               "field": "fields.status",
-         *               "new": "c41f0a9b2e11"
+         *               "new": "c41f0a9b2e11",
+         *               "new_label": "New"
          *             }
          *           ],
          *           "correlation_id": "req-5b1e0c7a",
@@ -4423,7 +4673,9 @@ export interface components {
          *             {
          *               "field": "fields.status",
          *               "new": "0d2b7c5e9f40",
-         *               "old": "c41f0a9b2e11"
+         *               "new_label": "In progress",
+         *               "old": "c41f0a9b2e11",
+         *               "old_label": "New"
          *             }
          *           ],
          *           "correlation_id": "proc-onboarding-7",
@@ -4493,10 +4745,20 @@ export interface components {
              */
             new: unknown;
             /**
+             * New Label
+             * @description for a list field: the new option's label (its label now); else null
+             */
+            new_label?: string | string[] | null;
+            /**
              * Old
              * @description the value before (null: none)
              */
             old: unknown;
+            /**
+             * Old Label
+             * @description for a list field: the old option's label (its label now); else null
+             */
+            old_label?: string | string[] | null;
         };
         /**
          * ListFieldOption
@@ -4636,6 +4898,11 @@ export interface components {
              * Format: date-time
              */
             start: string;
+            /**
+             * Time Zone
+             * @description the zone the entry is made in (default: the caller's, from /v1/preferences); a `start`, `end` or reminder `at` without an offset is a wall-clock time of it
+             */
+            time_zone?: string | null;
             /** Title */
             title: string;
         };
@@ -4820,7 +5087,8 @@ export interface components {
          *           "email"
          *         ]
          *       },
-         *       "language": "ru"
+         *       "language": "ru",
+         *       "time_zone": "Europe/Moscow"
          *     }
          */
         NotificationPreferences: {
@@ -4843,6 +5111,11 @@ export interface components {
              * @enum {string}
              */
             language: "en" | "ru";
+            /**
+             * Time Zone
+             * @description the IANA zone the caller's calendar entries are made in unless they name one; null: none chosen (an entry's time without an offset is then refused unless the entry names its zone)
+             */
+            time_zone: string | null;
         };
         /** NotificationsMarkedRead */
         NotificationsMarkedRead: {
@@ -5062,6 +5335,13 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** Page[ItemFieldValue] */
+        Page_ItemFieldValue_: {
+            /** Items */
+            items: components["schemas"]["ItemFieldValue"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
         /** Page[MessageTemplate] */
         Page_MessageTemplate_: {
             /** Items */
@@ -5250,9 +5530,13 @@ export interface components {
          *               "assignee_id": "manager-1",
          *               "currency": "EUR",
          *               "fields": {
-         *                 "region": "north"
+         *                 "region": "north",
+         *                 "status": "c41f0a9b2e11"
          *               },
          *               "item_id": "3f6c1d2a-9b8e-4a7f-8c6d-5e4b3a2f1c0d",
+         *               "labels": {
+         *                 "status": "In progress"
+         *               },
          *               "title": "Teplo LLC",
          *               "updated_at": "2026-12-07T08:41:50.123456Z",
          *               "version": 2
@@ -5392,6 +5676,11 @@ export interface components {
              * @default en
              */
             language: string;
+            /**
+             * Time Zone
+             * @description the zone the caller's calendar entries are made in unless they name one
+             */
+            time_zone?: string | null;
         };
         /**
          * Problem
@@ -6026,7 +6315,10 @@ export interface components {
              * @default 0
              */
             position: number;
-            /** Stage Id */
+            /**
+             * Stage Id
+             * @description The stage whose entries it acts on; "*": every stage.
+             */
             stage_id: string;
             /**
              * @default {
@@ -8089,6 +8381,64 @@ export interface operations {
         };
     };
     notifications_feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    notifications_feed_head: {
         parameters: {
             query?: never;
             header?: never;
@@ -11188,7 +11538,10 @@ export interface operations {
     };
     entities_export_search: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description csv (default) or xlsx */
+                format?: "csv" | "xlsx";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -11205,6 +11558,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     "text/csv": string;
                 };
             };
@@ -11298,6 +11652,89 @@ export interface operations {
                 };
                 content: {
                     "text/csv": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    entities_export_items_xlsx: {
+        parameters: {
+            query: {
+                /** @description The entity type's id or its code (`deal`). */
+                entity_type_id: string;
+                /** @description <field>:<op>[:<value>], op one of between, contains, empty, eq, gt, gte, in, lt, lte, ne */
+                filter?: string[];
+                /** @description text in the title */
+                q?: string | null;
+                /** @description a sortable field, `-` first for descending */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description Bad Request */
@@ -11658,6 +12095,100 @@ export interface operations {
             };
         };
     };
+    entities_stream_progress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     entities_post_dry_run: {
         parameters: {
             query?: never;
@@ -11827,6 +12358,13 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+            /** @description the file is larger than the upload limit (2 GiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Unprocessable Entity */
             422: {
@@ -12081,8 +12619,10 @@ export interface operations {
     entities_read_item: {
         parameters: {
             query?: {
-                /** @description the item as it was at this instant */
+                /** @description the item as it was at this instant: an RFC 3339 time (2026-12-07T08:41:50Z), a time without a zone (read in `tz`), or a date (the end of that day in `tz`) */
                 as_of?: string | null;
+                /** @description the IANA zone of a zoneless `as_of` (default UTC) */
+                tz?: string | null;
                 /** @description the item as it was at this version */
                 version?: number | null;
             };
@@ -12416,6 +12956,89 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    entities_field_history: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page; none for the first. */
+                cursor?: string | null;
+                /** @description How many items a page holds at most. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description the field's code (e.g. `status`) or its id */
+                field_id: string;
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ItemFieldValue_"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description Internal Server Error */

@@ -134,6 +134,9 @@ pg_create_databases() {
             log "creating database $db"
             pg_psql -c "CREATE DATABASE \"$db\""
         fi
+        # Closed to PUBLIC, so that a login made for one database (reporting's analysts) cannot connect
+        # to the others; the owner keeps its rights (docs/analysts.md). Repeated on every start: idempotent.
+        pg_psql -c "REVOKE CONNECT, TEMPORARY ON DATABASE \"$db\" FROM PUBLIC"
     done
 }
 

@@ -96,6 +96,25 @@ class TestBodySizeLimit:
         assert response.status_code == 413
         assert response.json()["limit_bytes"] == 64
 
+    async def test_a_large_body_path_has_its_own_limit_declared_or_streamed(
+        self, make_app: Callable[..., FastAPI], client_for: Client
+    ) -> None:
+        async def chunks(count: int) -> AsyncIterator[bytes]:
+            for _ in range(count):
+                yield b"x" * 32
+
+        app = make_app(routers=[echo_routes()], max_body_bytes=64, large_body_paths={"/v1/echo/upload": 256})
+        async with client_for(app) as api:
+            within = await api.post("/v1/echo/upload", content=b"x" * 256)
+            declared = await api.post("/v1/echo/upload", content=b"x" * 257)
+            streamed = await api.post("/v1/echo/upload", content=chunks(9))
+            elsewhere = await api.post("/v1/echo/other", content=b"x" * 65)
+
+        assert within.status_code == 200 and within.json()["bytes"] == 256
+        assert declared.status_code == 413 and declared.json()["limit_bytes"] == 256
+        assert streamed.status_code == 413 and streamed.json()["limit_bytes"] == 256
+        assert elsewhere.status_code == 413 and elsewhere.json()["limit_bytes"] == 64
+
     async def test_a_body_within_the_limit_passes(self, make_app: Callable[..., FastAPI], client_for: Client) -> None:
         async with client_for(make_app(routers=[echo_routes()], max_body_bytes=64)) as api:
             response = await api.post("/v1/echo/small", content=b"x" * 64)

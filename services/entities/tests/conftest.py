@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -65,7 +66,13 @@ class EntitiesApi:
         return result
 
     async def publish(
-        self, event: EventContract, *, subject: str, actor: Actor | None = None, version: int = 1
+        self,
+        event: EventContract,
+        *,
+        subject: str,
+        actor: Actor | None = None,
+        version: int = 1,
+        at: datetime | None = None,
     ) -> None:
         envelope = Envelope(
             type=event.type_name,
@@ -75,6 +82,7 @@ class EntitiesApi:
             data=event.model_dump(mode="json"),
             actor=actor or Actor("robot", "tunnel-1"),
             aggregate_version=version,
+            time=at or datetime.now(UTC),
         )
         key, value, headers = to_kafka(envelope)
         await self.producer.send_and_wait(event.topic(), value=value, key=key, headers=headers)

@@ -216,7 +216,9 @@ class TestHistory:
 
         created, changed = timeline["entries"]
         assert created["event"] == "created" and created["actor"] == {"kind": "user", "id": "admin-1"}
-        assert changed["changes"] == [{"field": "title", "old": "Old name", "new": "New name"}]
+        assert changed["changes"] == [
+            {"field": "title", "old": "Old name", "new": "New name", "old_label": None, "new_label": None}
+        ]
         assert changed["actor"] == {"kind": "user", "id": "manager-7"}
 
     async def test_the_item_as_it_was_at_a_version_and_a_time(self, entities: Any) -> None:

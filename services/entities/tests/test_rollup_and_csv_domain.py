@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from conveyor_contracts.entities import FieldDefinition
-from entities.domain.csv_files import decode, read_file, records
+from entities.domain.csv_files import decode, inspect_csv, records
 from entities.domain.errors import Invalid
+from entities.domain.file_shape import FileShape
 from entities.domain.import_rows import FIXED, plan
 from entities.domain.rollup import aggregate, as_parent_value, same
 from entities.domain.schema import TypeSchema
@@ -62,11 +64,22 @@ class TestCsvFiles:
 
         assert "utf_16" in refused.value.errors[0]["message"]
 
-    def test_the_delimiter_header_and_line_numbers_are_found(self) -> None:
-        csv_file = read_file(b'name;note\nA;"two\nlines"\n\nB;x\n')
+    def test_the_delimiter_header_and_line_numbers_are_found(self, tmp_path: Path) -> None:
+        data = b'name;note\nA;"two\nlines"\n\nB;x\n'
+        (tmp_path / "f.csv").write_bytes(data)
 
-        assert (csv_file.delimiter, csv_file.columns, csv_file.rows) == (";", ("name", "note"), 2)
-        assert [line for _cells, line in records(csv_file.text, ";")] == [1, 2, 5]
+        shape = inspect_csv(tmp_path / "f.csv")
+
+        assert shape == FileShape("csv", "utf-8", ";", ("name", "note"), 2)
+        assert [line for _cells, line in records(data.decode().splitlines(keepends=True), ";")] == [1, 2, 5]
+
+    def test_a_windows_1251_file_is_recognised_after_a_long_ascii_start(self, tmp_path: Path) -> None:
+        text = "title;amount\n" + "ascii;1\n" * 200_000 + "Ромашка;1234,56\n"
+        (tmp_path / "f.csv").write_bytes(text.encode("cp1251"))
+
+        shape = inspect_csv(tmp_path / "f.csv")
+
+        assert (shape.encoding, shape.rows) == ("windows-1251", 200_001)
 
     @pytest.mark.parametrize(
         ("data", "message"),
@@ -77,9 +90,10 @@ class TestCsvFiles:
             (b"a\x00b\n", "NUL"),
         ],
     )
-    def test_malformed_files_are_refused_with_a_reason(self, data: bytes, message: str) -> None:
+    def test_malformed_files_are_refused_with_a_reason(self, data: bytes, message: str, tmp_path: Path) -> None:
+        (tmp_path / "f.csv").write_bytes(data)
         with pytest.raises(Invalid) as refused:
-            read_file(data)
+            inspect_csv(tmp_path / "f.csv")
 
         assert message in refused.value.errors[0]["message"]
 

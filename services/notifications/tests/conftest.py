@@ -139,6 +139,8 @@ async def api(fresh_database: str, infra: Any, mailbox: Mailbox) -> AsyncIterato
         test_clock_enabled=True,
         smtp_host="127.0.0.1",
         smtp_port=mailbox.port,
+        mail_domain="mail.conveyor.test",
+        preferences_url="https://app.conveyor.test/settings/notifications",
         webhook_allow_hosts=["127.0.0.1"],
         webhook_backoff_seconds=0.05,
         webhook_max_attempts=3,

@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from conveyor_contracts.notifications import ReminderSpec
-from icalendar import Calendar
 from notifications.adapters.http_target import pinned
-from notifications.domain.calendar import Entry, Feed, due_times, overlapping, reminder_text
+from notifications.domain.calendar import Entry, due_times, overlapping, reminder_text
 from notifications.domain.preferences import channels_for
 from notifications.domain.signing import header_value, verify
 from notifications.domain.targets import TargetRefused, check_addresses, split_target
@@ -121,20 +120,6 @@ class TestCalendar:
             )
 
         assert overlapping([e("a", 0, 60), e("b", 30, 40), e("c", 60, 90), e("d", 120, 130)]) == {"a", "b"}
-
-    def test_a_feed_parses_with_a_standard_parser(self) -> None:
-        entry = Entry(
-            entry_id="e1",
-            title="Call ЖКХ",
-            kind="call",
-            start=T0,
-            end=T0 + timedelta(minutes=30),
-            organizer_id="u1",
-            attendee_ids=("u2",),
-        )
-        parsed = Calendar.from_ical(Feed(user_id="u1", domain="conveyor.test", entries=[entry]).to_ical())
-        [event] = parsed.walk("VEVENT")
-        assert str(event["summary"]) == "Call ЖКХ" and event.decoded("dtstart") == T0
 
 
 class TestChannels:

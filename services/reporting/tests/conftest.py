@@ -3,12 +3,15 @@ with its own consumer groups on the shared Kafka, and a way to play the other se
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -20,6 +23,7 @@ from conveyor_messaging.envelope import Envelope, to_kafka
 from conveyor_testing.kafka import start_groups_at_end
 from conveyor_testing.waiting import eventually
 from fastapi import FastAPI
+from reporting.adapters import analysts
 from reporting.bootstrap import PROJECTIONS_GROUP
 from reporting.config import Settings
 from reporting.entrypoints.http import create
@@ -123,3 +127,27 @@ async def api(fresh_database: str, infra: Any) -> AsyncIterator[ReportingApi]:
             )
     finally:
         await producer.stop()
+
+
+AnalystSession = Callable[[str, str], contextlib.AbstractAsyncContextManager[asyncpg.Connection]]
+
+
+@pytest.fixture
+def as_analyst() -> AnalystSession:
+    """``async with as_analyst(database_url, tenant) as conn``: a connection acting as a new analyst of the tenant
+    (a role of the whole server, so it is dropped afterwards)."""
+
+    @contextlib.asynccontextmanager
+    async def session(database_url: str, tenant: str) -> AsyncIterator[asyncpg.Connection]:
+        role = f"analyst_test_{uuid.uuid4().hex[:12]}"
+        conn = await asyncpg.connect(database_url)
+        try:
+            await analysts.create(conn, role=role, tenant_id=tenant, password=secrets.token_urlsafe(16))
+            async with conn.transaction():
+                await conn.execute(f"SET LOCAL ROLE {role}")
+                yield conn
+        finally:
+            await analysts.drop(conn, role)
+            await conn.close()
+
+    return session

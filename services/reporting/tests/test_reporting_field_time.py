@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from conveyor_access import OPERATOR_ROLE as OPERATOR
 from conveyor_contracts import directory, entities
@@ -267,13 +266,13 @@ class TestFieldTime:
         assert counted(purged) == [("imp", 0, 2, 18000.0), ("meet", 1, 1, 7200.0), ("prog", 0, 1, 7200.0)]
         assert binned["exact"] is restored["exact"] is purged["exact"] is False
 
-    async def test_csv_the_view_and_a_rebuild_give_the_same_figures(self, api: Any) -> None:
+    async def test_csv_the_view_and_a_rebuild_give_the_same_figures(self, api: Any, as_analyst: Any) -> None:
         ids = await tell_story(api)
         params = {"entity_type_id": ids["company"], "field": "status"}
         before = (await field_time(api, params)).json()
 
         text = (await field_time(api, {**params, "format": "csv"})).text
-        viewed, now = await view_figures(api, ids["company"])
+        viewed, now = await view_figures(api, as_analyst, ids["company"])
         rebuilt = await api.client.post("/v1/rebuild", headers=api.headers(roles=(OPERATOR,)))
         after = (await field_time(api, params)).json()
 
@@ -290,16 +289,11 @@ class TestFieldTime:
         assert after == before
 
 
-async def view_figures(api: Any, entity_type_id: str) -> tuple[dict[str, tuple[int, float]], datetime]:
-    """docs/analysts/field_time.sql run by the read-only role; and the database's now()."""
+async def view_figures(api: Any, as_analyst: Any, entity_type_id: str) -> tuple[dict[str, tuple[int, float]], datetime]:
+    """docs/analysts/field_time.sql run by an analyst of the tenant; and the database's now()."""
     example = (ROOT / "docs" / "analysts" / "field_time.sql").read_text()
     example = example.replace(":'tenant'", "$1").replace(":'entity_type'", "$2").replace(":'field'", "$3")
-    conn = await asyncpg.connect(api.database_url)
-    try:
-        async with conn.transaction():
-            await conn.execute("SET LOCAL ROLE reporting_reader")
-            rows = await conn.fetch(example, api.tenant, entity_type_id, "status")
-            now = await conn.fetchval("SELECT now()")
-    finally:
-        await conn.close()
+    async with as_analyst(api.database_url, api.tenant) as conn:
+        rows = await conn.fetch(example, api.tenant, entity_type_id, "status")
+        now = await conn.fetchval("SELECT now()")
     return {r["value"]: (r["visits"], float(r["total_h"])) for r in rows}, now

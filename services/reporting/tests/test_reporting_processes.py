@@ -267,7 +267,7 @@ class TestProcessSteps:
         assert stranger.status_code == 404
         assert stranger.headers["content-type"].startswith("application/problem+json")
 
-    async def test_one_template_a_period_csv_the_views_and_a_rebuild_agree(self, api: Any) -> None:
+    async def test_one_template_a_period_csv_the_views_and_a_rebuild_agree(self, api: Any, as_analyst: Any) -> None:
         ids = await tell_story(api)
         params = {"entity_type_id": ids["company"], "template_id": ids["onboarding"], **MONTH}
         before = (await api.client.get("/v1/reports/process-steps", params=params, headers=api.headers())).json()
@@ -282,7 +282,7 @@ class TestProcessSteps:
         text = (
             await api.client.get("/v1/reports/process-steps", params={**params, "format": "csv"}, headers=api.headers())
         ).text
-        by_view = await view_figures(api, ids["company"])
+        by_view = await view_figures(api, as_analyst, ids["company"])
         rebuilt = await api.client.post("/v1/rebuild", headers=api.headers(roles=(OPERATOR,)))
         after = (await api.client.get("/v1/reports/process-steps", params=params, headers=api.headers())).json()
 
@@ -300,17 +300,12 @@ class TestProcessSteps:
         assert after == before
 
 
-async def view_figures(api: Any, entity_type_id: str) -> dict[tuple[str, str], dict[str, Any]]:
-    """docs/analysts/process_steps.sql run by the read-only role."""
+async def view_figures(api: Any, as_analyst: Any, entity_type_id: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """docs/analysts/process_steps.sql run by an analyst of the tenant."""
     example = (ROOT / "docs" / "analysts" / "process_steps.sql").read_text()
     example = example.replace(":'tenant'", "$1").replace(":'entity_type'", "$2")
-    conn = await asyncpg.connect(api.database_url)
-    try:
-        async with conn.transaction():
-            await conn.execute("SET LOCAL ROLE reporting_reader")
-            rows = await conn.fetch(example, api.tenant, entity_type_id)
-    finally:
-        await conn.close()
+    async with as_analyst(api.database_url, api.tenant) as conn:
+        rows = await conn.fetch(example, api.tenant, entity_type_id)
     return {
         (r["template"], r["step"]): {
             "ended": r["ended"],

@@ -118,6 +118,9 @@ class CreateCalendarEntry(NotificationCommand, type_name="conveyor.notifications
     attendee_ids: list[str] = Field(default_factory=list, max_length=500)
     item: ItemRef | None = None
     reminders: list[ReminderSpec] = Field(default_factory=list, max_length=20)
+    # IANA name; without it the organizer's zone. A time without an offset is read in that zone (refused
+    # when there is none).
+    time_zone: str | None = Field(default=None, max_length=64)
 
 
 class UpdateCalendarEntry(NotificationCommand, type_name="conveyor.notifications.calendar_command.update_entry.v1"):
@@ -131,6 +134,7 @@ class UpdateCalendarEntry(NotificationCommand, type_name="conveyor.notifications
     end: datetime | None = None
     attendee_ids: list[str] | None = None
     reminders: list[ReminderSpec] | None = None
+    time_zone: str | None = Field(default=None, max_length=64)
 
 
 class CancelCalendarEntry(NotificationCommand, type_name="conveyor.notifications.calendar_command.cancel_entry.v1"):
@@ -213,6 +217,7 @@ class CalendarEntryScheduled(EventContract, type_name="conveyor.notifications.ca
     attendee_ids: list[str] = Field(default_factory=list)
     item: ItemRef | None = None
     reminders: list[ReminderSpec] = Field(default_factory=list)
+    time_zone: str | None = None  # the entry's IANA zone (absent from events recorded before zones)
 
 
 class CalendarEntryChanged(EventContract, type_name="conveyor.notifications.calendar_entry.changed.v1"):
@@ -228,6 +233,7 @@ class CalendarEntryChanged(EventContract, type_name="conveyor.notifications.cale
     attendee_ids: list[str] = Field(default_factory=list)
     item: ItemRef | None = None
     reminders: list[ReminderSpec] = Field(default_factory=list)
+    time_zone: str | None = None  # the entry's IANA zone (absent from events recorded before zones)
 
 
 class CalendarEntryCancelled(EventContract, type_name="conveyor.notifications.calendar_entry.cancelled.v1"):

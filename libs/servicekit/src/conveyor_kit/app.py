@@ -107,7 +107,9 @@ def create_app(
     app.add_middleware(ConsistencyMiddleware)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(NulCharacterGuardMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, limits_by_path=settings.large_body_paths
+    )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(CorrelationIdMiddleware)
     if settings.cors_origins:

@@ -6,6 +6,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Mapping
 
 import structlog
 from starlette.datastructures import Headers, MutableHeaders
@@ -81,19 +82,23 @@ class CorrelationIdMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses request bodies above `max_bytes` with 413 problem+json, declared or streamed."""
+    """Refuses request bodies above `max_bytes` with 413 problem+json, declared or streamed; the paths
+    of `limits_by_path` (routes that stream their body to disk) have their own limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, limits_by_path: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.limits_by_path = dict(limits_by_path or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope["path"].removeprefix(scope.get("root_path", ""))
+        limit = self.limits_by_path.get(path, self.max_bytes)
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await payload_too_large(self.max_bytes).response(public_path(scope))(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await payload_too_large(limit).response(public_path(scope))(scope, receive, send)
             return
         received = 0
 
@@ -102,9 +107,9 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # A Problem is an HTTPException: the app's handlers render it as 413.
-                    raise payload_too_large(self.max_bytes)
+                    raise payload_too_large(limit)
             return message
 
         await self.app(scope, receive_within_limit, send)

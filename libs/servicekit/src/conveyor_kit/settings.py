@@ -105,6 +105,9 @@ class ServiceSettings(BaseSettings):
     # clock (it implies `test_clock_enabled`); the services naming the same file share one time.
     test_clock_file: Path | None = None
     max_body_bytes: int = 1024 * 1024
+    # Paths (without the ingress prefix) whose bodies may be larger, with their own limit: routes that
+    # stream the body to disk instead of reading it (the entities service's import uploads).
+    large_body_paths: dict[str, int] = Field(default_factory=dict)
     # How long a request that sends a `Conveyor-Consistency` token waits for this service to apply the
     # events it names before answering 503 not-yet-consistent (conveyor_kit.consistency).
     consistency_wait_seconds: float = Field(default=5.0, ge=0, le=60)

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from conveyor_access.directory import DIRECTORY_HANDLE_BATCH, DIRECTORY_TOPICS
 from conveyor_contracts import entities
 from conveyor_contracts.pipelines import MoveItem
-from conveyor_messaging.batches import Handler, recording_in, route, route_mixed
+from conveyor_messaging.batches import Handler, recording_in, route, route_batches, route_mixed
 from conveyor_messaging.db import Connection
 from conveyor_messaging.envelope import Envelope
 from conveyor_messaging.eventstore import EventStore
@@ -20,6 +20,10 @@ from conveyor_messaging.runtime import Subscription
 from pipelines import follow_ups
 from pipelines.handlers import follow_tunnels, move_item, place_item, reactions
 from pipelines.handlers.when_items_created_place_them import when_items_created_place_them
+from pipelines.handlers.when_list_fields_defined_keep_their_labels import (
+    when_dictionaries_defined_keep_their_labels,
+    when_fields_defined_keep_list_labels,
+)
 
 # The same store the service's backbone appends with: it holds SQL, no connection.
 STORE = EventStore(source="/conveyor/pipelines")
@@ -49,6 +53,14 @@ ENTITIES = {
     entities.ItemPurged.type_name: reactions.when_item_purged_forget_it,
 }
 COMMANDS = {MoveItem.type_name: reactions.when_move_commanded_move_item}
+# The labels of list values on the board's cards. A consumer of its own: new, it read these topics from
+# their start, so it copied the types and dictionaries defined before it too.
+LIST_LABELS = {
+    entities.FieldAdded.type_name: when_fields_defined_keep_list_labels,
+    entities.FieldChanged.type_name: when_fields_defined_keep_list_labels,
+    entities.DictionaryCreated.type_name: when_dictionaries_defined_keep_their_labels,
+    entities.DictionaryChanged.type_name: when_dictionaries_defined_keep_their_labels,
+}
 
 # Work one handler asks of another, in the asking transaction: handlers never import each other.
 FOLLOW_UPS: dict[type, FollowUpHandler] = {
@@ -73,4 +85,9 @@ SUBSCRIPTIONS: list[Subscription] = [
         handle=route({t: _recording(r) for t, r in COMMANDS.items()}),
     ),
     Subscription(name="directory", topics=DIRECTORY_TOPICS, handle_batch=DIRECTORY_HANDLE_BATCH),
+    Subscription(
+        name="field-labels",
+        topics=[entities.FieldAdded.topic(), entities.DictionaryCreated.topic()],
+        handle_batch=route_batches(LIST_LABELS),
+    ),
 ]

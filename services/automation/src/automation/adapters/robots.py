@@ -10,7 +10,7 @@ from conveyor_messaging.db import Connection
 
 from automation.adapters.kept_config import KEPT
 from automation.adapters.rows import from_jsonb
-from automation.domain.robots import RobotSpec
+from automation.domain.robots import EVERY_STAGE, RobotSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,21 +74,26 @@ async def delete_robot(conn: Connection, tenant_id: str, robot_id: str) -> None:
 
 
 async def robots_of_stage(
-    conn: Connection, tenant_id: str, stage_id: str, *, enabled_only: bool = False, generation: str | None = None
-) -> list[Robot]:
-    """The stage's robots in their order. ``generation``: the tenant's, read with the item (kept_config)."""
+    conn: Connection, tenant_id: str, stage_id: str, *, pipeline_id: str | None = None, enabled_only: bool = False,
+    generation: str | None = None,
+) -> list[Robot]:  # fmt: skip
+    """The stage's robots in their order, with the robots of every stage (``stage_id`` "*") of
+    ``pipeline_id`` among them. ``generation``: the tenant's, read with the item (kept_config)."""
 
     async def load() -> list[Robot]:
         rows = await conn.fetch(
-            "SELECT * FROM robots WHERE tenant_id = $1 AND stage_id = $2"
+            "SELECT * FROM robots WHERE tenant_id = $1 AND (stage_id = $2 OR (stage_id = $4 AND pipeline_id = $3))"
             + (" AND enabled" if enabled_only else "")
             + " ORDER BY position, robot_id",
             tenant_id,
             stage_id,
+            pipeline_id,
+            EVERY_STAGE,
         )
         return [_robot(row) for row in rows]
 
-    return await KEPT.read(generation, ("robots_of_stage", tenant_id, stage_id, enabled_only), load)
+    key = ("robots_of_stage", tenant_id, stage_id, pipeline_id, enabled_only)
+    return await KEPT.read(generation, key, load)
 
 
 async def page_of_pipeline(

@@ -10,6 +10,9 @@ from lxml import etree
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+# Operaton (the Apache-2.0 continuation of Camunda 7) writes the same extensions in its own namespace.
+OPERATON = "http://operaton.org/schema/1.0/bpmn"
+CAMUNDA_LIKE = {CAMUNDA: "camunda", OPERATON: "operaton"}
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 # Engine hints that change nothing a Conveyor process does (jobs, history, versions): safe to leave.
 HARMLESS = frozenset(
@@ -45,7 +48,7 @@ def check_schema(root: Any) -> None:
         if ident is None:
             continue
         if ident in seen:
-            raise Refused(f"{_named(node)}: the id {ident!r} is used by another element too (ids are unique in a file)")
+            raise Refused(f"{named(node)}: the id {ident!r} is used by another element too (ids are unique in a file)")
         seen.add(ident)
     VALIDATOR.preprocess(root)
     if VALIDATOR.validator.validate(root):
@@ -66,11 +69,12 @@ def _element_at(root: Any, line: int, message: str) -> str:
             while node is not None and node.get("id") is None:
                 node = node.getparent()
             if node is not None:
-                return _named(node)
+                return named(node)
     return f"line {line}"
 
 
-def _named(node: Any) -> str:
+def named(node: Any) -> str:
+    """An element as a refusal names it: its kind, id and name."""
     kind = etree.QName(node).localname
     return f"{kind} '{node.get('id')}'" + (f" ({node.get('name')})" if node.get("name") else "")
 
@@ -90,10 +94,12 @@ def camunda_user_tasks(root: Any) -> dict[str, dict[str, Any]]:
                 found[node.get("id")] = properties
         for attribute in node.attrib:
             name = etree.QName(attribute)
-            if name.namespace == CAMUNDA and name.localname not in HARMLESS | mapped:
-                raise Refused(f"{_named(_owner(node))}: camunda:{name.localname} is not supported")
-        if etree.QName(node).namespace == CAMUNDA and not _in_a_user_task_form(node):
-            raise Refused(f"{_named(_owner(node))}: camunda:{etree.QName(node).localname} is not supported")
+            if name.namespace in CAMUNDA_LIKE and name.localname not in HARMLESS | mapped:
+                prefix = CAMUNDA_LIKE[name.namespace]
+                raise Refused(f"{named(_owner(node))}: {prefix}:{name.localname} is not supported")
+        tag = etree.QName(node)
+        if tag.namespace in CAMUNDA_LIKE and not _in_a_user_task_form(node):
+            raise Refused(f"{named(_owner(node))}: {CAMUNDA_LIKE[tag.namespace]}:{tag.localname} is not supported")
     return found
 
 
@@ -106,37 +112,42 @@ def _owner(node: Any) -> Any:
 def _in_a_user_task_form(node: Any) -> bool:
     """Inside a user task's ``camunda:formData`` (read by ``_user_task``; a start event's form is refused)."""
     for ancestor in [node, *node.iterancestors()]:
-        if ancestor.tag == f"{{{CAMUNDA}}}formData":
+        if ancestor.tag in {f"{{{namespace}}}formData" for namespace in CAMUNDA_LIKE}:
             return bool(_owner(ancestor).tag == f"{{{BPMN}}}userTask")
     return False
 
 
 def _user_task(node: Any) -> tuple[dict[str, Any], set[str]]:
     """Our properties from the task's Camunda attributes and form, and the attributes that gave them."""
-    given = {key: node.get(f"{{{CAMUNDA}}}{key}") for key in ("assignee", "candidateUsers", "candidateGroups")}
-    given = {key: value for key, value in given.items() if value is not None}
+    given = {
+        f"{prefix}:{key}": value
+        for key in ("assignee", "candidateUsers", "candidateGroups")
+        for namespace, prefix in CAMUNDA_LIKE.items()
+        if (value := node.get(f"{{{namespace}}}{key}")) is not None
+    }
     properties: dict[str, Any] = {}
     if len(given) > 1:
-        raise Refused(f"{_named(node)}: give one of camunda:assignee, candidateUsers, candidateGroups, not several")
+        raise Refused(f"{named(node)}: give one of camunda:assignee, candidateUsers, candidateGroups, not several")
     for key, value in given.items():
         value = value.strip()
         if not value or "${" in value or "#{" in value or "," in value:
             raise Refused(
-                f"{_named(node)}: camunda:{key} takes one user or group id here, not {value!r} (an expression or"
+                f"{named(node)}: {key} takes one user or group id here, not {value!r} (an expression or"
                 " a list); use spiffworkflow:properties assignee (assignee, head_of_assignee, user:<id>, role:<name>)"
             )
-        properties["assignee"] = f"role:{value}" if key == "candidateGroups" else f"user:{value}"
-    form = node.find(f"{{{BPMN}}}extensionElements/{{{CAMUNDA}}}formData")
+        properties["assignee"] = f"role:{value}" if key.endswith(":candidateGroups") else f"user:{value}"
+    forms = (node.find(f"{{{BPMN}}}extensionElements/{{{namespace}}}formData") for namespace in CAMUNDA_LIKE)
+    form = next((found for found in forms if found is not None), None)
     if form is not None:
         properties["form_fields"] = [_form_field(node, field) for field in form]
-    return properties, set(given)
+    return properties, {key.split(":")[1] for key in given}
 
 
 def _form_field(task: Any, field: Any) -> dict[str, Any]:
     code, kind = field.get("id") or "", field.get("type") or "string"
-    where = f"{_named(task)}: form field {code!r}"
+    where = f"{named(task)}: form field {code!r}"
     if etree.QName(field).localname != "formField":
-        raise Refused(f"{_named(task)}: camunda:{etree.QName(field).localname} is not supported in a form")
+        raise Refused(f"{named(task)}: camunda:{etree.QName(field).localname} is not supported in a form")
     if not CODE.match(code):
         raise Refused(f"{where}: a field id is lower-case letters, digits and `_`, starting with a letter")
     if kind not in FORM_KINDS:
@@ -155,3 +166,15 @@ def _form_field(task: Any, field: Any) -> dict[str, Any]:
                 f"{where}: {etree.QName(child).localname} {child.get('name') or ''} is not supported".rstrip()
             )
     return {"code": code, "kind": FORM_KINDS[kind], "label": field.get("label") or code, "required": required}
+
+
+def naming_the_call(root: Any, message: str) -> str:
+    """A parse error about a called process no file defines, led by the call activity that calls it
+    (SpiffWorkflow names only the process)."""
+    missing = re.search(r"The process '([^']+)' was not found", message)
+    if root is None or missing is None or message.startswith("callActivity"):
+        return message
+    for node in root.iter(f"{{{BPMN}}}callActivity"):
+        if node.get("calledElement") == missing.group(1):
+            return f"{named(node)}: calls {missing.group(1)!r}, which no template defines ({message})"
+    return message

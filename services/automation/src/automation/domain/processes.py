@@ -26,10 +26,12 @@ from automation.domain import (  # noqa: F401 (process_clock: timers read the se
     bpmn_checks,
     expressions,
     flow_checks,
+    iso_timers,
     process_clock,
     process_events,
     process_state,
     service_tasks,
+    unsupported_elements,
     working_context,
 )
 from automation.domain.robots import Recipient, parse_recipient
@@ -252,7 +254,9 @@ def check_upload(bpmn: str) -> None:
     """What only an upload checks, on the uploaded file alone: the BPMN 2.0 schema (a saved version that
     passed before this check keeps starting)."""
     try:
-        bpmn_checks.check_schema(bpmn_checks.xml_of(bpmn))
+        root = bpmn_checks.xml_of(bpmn)
+        bpmn_checks.check_schema(root)
+        unsupported_elements.refuse_unsupported(root)
     except bpmn_checks.Refused as error:
         raise InvalidTemplate(str(error)) from None
 
@@ -264,6 +268,7 @@ def parse_template(bpmn: str, process_id: str | None = None, called: Mapping[str
         raise InvalidTemplate("a BPMN file is at most 2 MB")
     parser = SpiffBpmnParser()
     camunda: dict[str, dict[str, Any]] = {}
+    root = None
     try:
         root = bpmn_checks.xml_of(bpmn)
         camunda |= bpmn_checks.camunda_user_tasks(root)
@@ -283,7 +288,7 @@ def parse_template(bpmn: str, process_id: str | None = None, called: Mapping[str
     except bpmn_checks.Refused as error:
         raise InvalidTemplate(str(error)) from None
     except Exception as error:
-        raise InvalidTemplate(_parse_error(error)) from None
+        raise InvalidTemplate(bpmn_checks.naming_the_call(root, _parse_error(error))) from None
     _refuse_call_cycles(chosen, {**subprocesses, chosen: spec})
     for each in (spec, *subprocesses.values()):
         if (cycle := flow_checks.loop_without_gateway(each)) is not None:
@@ -291,7 +296,10 @@ def parse_template(bpmn: str, process_id: str | None = None, called: Mapping[str
     for task_spec in [*spec.task_specs.values(), *(t for s in subprocesses.values() for t in s.task_specs.values())]:
         if getattr(task_spec, "bpmn_id", None) in camunda:
             _take_camunda(task_spec, camunda[task_spec.bpmn_id])
+        iso_timers.quote_iso_literal(task_spec)
         _check_task_spec(task_spec)
+        if (undeliverable := process_events.problem(task_spec)) is not None:
+            raise InvalidTemplate(undeliverable)
     counts_working_time = working_context.mentions_working_time(bpmn, *(called or {}).values())
     return Template(
         process_id=chosen, spec=spec, subprocess_specs=subprocesses, counts_working_time=counts_working_time
@@ -367,8 +375,6 @@ def _check_task_spec(task_spec: Any) -> None:
                 expressions.parse(param["value"])
         if getattr(task_spec, "manual", False):  # a user task: its properties must make an inbox task
             _user_step(task_spec, "")
-        if (undeliverable := process_events.problem(task_spec)) is not None:
-            raise InvalidTemplate(undeliverable)
     except expressions.UnsafeExpression as error:
         raise InvalidTemplate(f"{_step(task_spec)}: {error}") from None
     except ValidationError as error:

@@ -321,11 +321,16 @@ class Timing(_Spec):
         return add_working_time(calendar, anchor, offset)
 
 
+# A robot's stage "*": it acts on entries to every stage of its pipeline ("notify the requester of each
+# stage change" is one robot, not one per stage). Each entry is a visit of its own, as for a stage's robot.
+EVERY_STAGE = "*"
+
+
 class RobotSpec(_Spec):
     """A robot as an admin writes it."""
 
     pipeline_id: str = Field(min_length=1)
-    stage_id: str = Field(min_length=1)
+    stage_id: str = Field(min_length=1, description='The stage whose entries it acts on; "*": every stage.')
     name: str = Field(min_length=1, max_length=200)
     position: int = Field(default=0, ge=-(2**31), le=2**31 - 1)  # an integer column
     timing: Timing = Timing()
@@ -333,6 +338,12 @@ class RobotSpec(_Spec):
     action: Action
     wait_for_previous: bool = False
     enabled: bool = True
+
+    @model_validator(mode="after")
+    def _every_stage_waits_for_nobody(self) -> RobotSpec:
+        if self.stage_id == EVERY_STAGE and self.wait_for_previous:
+            raise ValueError('a robot of every stage ("*") has no robot before it to wait for')
+        return self
 
 
 def parse_instant(value: Any) -> datetime | None:

@@ -20,7 +20,8 @@ from automation.handlers.process_events import deliver_event
 
 router = APIRouter(prefix="/v1/processes", tags=["business processes"], responses=problem_responses(403, 404))
 
-EVENT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:/-]{0,199}$")
+# A BPMN message's or signal's name as modellers write it ("Package delivered"), without control characters.
+EVENT_NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
 
 
 def _variables(variables: dict[str, Any]) -> dict[str, Any]:

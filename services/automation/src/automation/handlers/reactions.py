@@ -62,8 +62,9 @@ async def _created(conn: Connection, store: EventStore, event: Envelope, item: i
         # Its placement came first (another topic): the robots timed by a date field were left for
         # now, and are scheduled (or logged as skipped, the date being empty) as on entering the stage.
         robots = await robot_rows.robots_of_stage(
-            conn, event.tenant_id, item.stage_id, enabled_only=True, generation=item.config_generation
-        )
+            conn, event.tenant_id, item.stage_id, pipeline_id=item.pipeline_id, enabled_only=True,
+            generation=item.config_generation,
+        )  # fmt: skip
         dated = [r for r in robots if r.spec.timing.mode in ("before_field", "after_field")]
         await schedule_robots_of_visit(conn, store, event.tenant_id, item, dated)
 
@@ -115,8 +116,9 @@ async def _updated(
     if item.stage_id is None or item.visit_id is None:
         return
     robots = await robot_rows.robots_of_stage(
-        conn, event.tenant_id, item.stage_id, enabled_only=True, generation=item.config_generation
-    )
+        conn, event.tenant_id, item.stage_id, pipeline_id=item.pipeline_id, enabled_only=True,
+        generation=item.config_generation,
+    )  # fmt: skip
     # A change at (or, arriving late, before) the instant idle time already counts from moves nothing:
     # its timers stay as they are (cancelled and set again, their same keys would stay cancelled).
     if item.last_change_at != idle_since:
@@ -240,8 +242,9 @@ async def _enter(
 async def _schedule_on_entry(conn: Connection, store: EventStore, tenant_id: str, item: items.ItemCopy) -> None:
     assert item.stage_id is not None
     robots = await robot_rows.robots_of_stage(
-        conn, tenant_id, item.stage_id, enabled_only=True, generation=item.config_generation
-    )
+        conn, tenant_id, item.stage_id, pipeline_id=item.pipeline_id, enabled_only=True,
+        generation=item.config_generation,
+    )  # fmt: skip
     await schedule_robots_of_visit(conn, store, tenant_id, item, robots)
     await arm_idle_triggers(conn, tenant_id, item)
 

@@ -20,7 +20,7 @@ from automation.domain import working_context
 from automation.domain.conditions import holds
 from automation.domain.process_clock import service_now
 from automation.domain.robot_timers import ROBOT_TIMER, creation_group, visit_group
-from automation.domain.robots import CreateTask, MoveToStage
+from automation.domain.robots import EVERY_STAGE, CreateTask, MoveToStage
 from automation.handlers.actions import ActionContext, NothingToDo, perform
 from automation.handlers.schedule_robots import schedule_robot
 from automation.ports import Clock
@@ -143,9 +143,13 @@ async def _wait_for_the_items_creation(conn: Connection, tenant_id: str, timer: 
 async def _start_the_next_waiting_robot(
     conn: Connection, store: EventStore, tenant_id: str, robot: robot_rows.Robot, item: items.ItemCopy, now: datetime
 ) -> None:
+    stage = item.stage_id if robot.spec.stage_id == EVERY_STAGE else robot.spec.stage_id
+    if stage is None:
+        return
     stage_robots = await robot_rows.robots_of_stage(
-        conn, tenant_id, robot.spec.stage_id, enabled_only=True, generation=item.config_generation
-    )
+        conn, tenant_id, stage, pipeline_id=robot.spec.pipeline_id, enabled_only=True,
+        generation=item.config_generation,
+    )  # fmt: skip
     ids = [r.robot_id for r in stage_robots]
     if robot.robot_id not in ids:
         return

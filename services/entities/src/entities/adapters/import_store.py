@@ -1,4 +1,4 @@
-"""PostgreSQL tables of uploaded CSV files and of import jobs with their progress."""
+"""PostgreSQL tables of uploaded files (their bytes in parts) and of import jobs with their progress."""
 
 from __future__ import annotations
 
@@ -8,26 +8,48 @@ from typing import Any
 import asyncpg
 from conveyor_messaging.db import Connection
 
-from entities.domain.csv_files import CsvFile
+from entities.domain.file_shape import FileShape
 
 
 async def insert_file(
-    conn: Connection, tenant_id: str, file_id: str, name: str, csv_file: CsvFile, by: str, now: datetime
+    conn: Connection, tenant_id: str, file_id: str, name: str, shape: FileShape, size: int, by: str, now: datetime
 ) -> None:
+    """The file's row; its bytes follow as parts (``insert_part``)."""
     await conn.execute(
-        "INSERT INTO import_files (tenant_id, file_id, file_name, encoding, delimiter, columns, rows, content,"
-        " uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO import_files (tenant_id, file_id, file_name, format, encoding, delimiter, columns, rows,"
+        " size_bytes, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         tenant_id,
         file_id,
         name,
-        csv_file.encoding,
-        csv_file.delimiter,
-        list(csv_file.columns),
-        csv_file.rows,
-        csv_file.text,
+        shape.format,
+        shape.encoding,
+        shape.delimiter,
+        list(shape.columns),
+        shape.rows,
+        size,
         by,
         now,
     )
+
+
+async def insert_part(conn: Connection, tenant_id: str, file_id: str, part: int, data: bytes) -> None:
+    await conn.execute(
+        "INSERT INTO import_file_parts (tenant_id, file_id, part, data) VALUES ($1, $2, $3, $4)",
+        tenant_id,
+        file_id,
+        part,
+        data,
+    )
+
+
+async def get_part(conn: Connection, tenant_id: str, file_id: str, part: int) -> bytes | None:
+    data: bytes | None = await conn.fetchval(
+        "SELECT data FROM import_file_parts WHERE tenant_id = $1 AND file_id = $2 AND part = $3",
+        tenant_id,
+        file_id,
+        part,
+    )
+    return data
 
 
 async def get_file(conn: Connection, tenant_id: str, file_id: str) -> asyncpg.Record | None:
@@ -38,8 +60,8 @@ async def insert_job(conn: Connection, tenant_id: str, job: dict[str, Any], now:
     """False when the tenant already has a job with this idempotency key."""
     status = await conn.execute(
         "INSERT INTO import_jobs (tenant_id, job_id, idempotency_key, file_id, entity_type_id, mapping, defaults,"
-        " status, total, started_by, roles, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8, $9, $10,"
-        " $11) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING",
+        " status, total, started_by, roles, created_at, key_fields, on_match, options) VALUES ($1, $2, $3, $4, $5,"
+        " $6, $7, 'running', $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING",
         tenant_id,
         job["job_id"],
         job["idempotency_key"],
@@ -51,6 +73,9 @@ async def insert_job(conn: Connection, tenant_id: str, job: dict[str, Any], now:
         job["started_by"],
         job["roles"],
         now,
+        job["key_fields"],
+        job["on_match"],
+        job["options"],
     )
     return bool(status.endswith(" 1"))
 
@@ -94,13 +119,16 @@ async def record_progress(
     *,
     processed: int,
     imported: int,
+    updated: int,
+    skipped: int,
     errors: list[dict[str, Any]],
     cap: int,
 ) -> None:
     """Add a chunk's counts and errors; the last statement of the chunk, so the job's row is locked
     only until the chunk commits."""
     await conn.execute(
-        "UPDATE import_jobs SET processed = processed + $3, imported = imported + $4,"
+        "UPDATE import_jobs SET processed = processed + $3, imported = imported + $4, updated = updated + $7,"
+        " skipped = skipped + $8,"
         " errors = CASE WHEN jsonb_array_length(errors) < $6 THEN errors || $5::jsonb ELSE errors END"
         " WHERE tenant_id = $1 AND job_id = $2",
         tenant_id,
@@ -109,6 +137,18 @@ async def record_progress(
         imported,
         errors,
         cap,
+        updated,
+        skipped,
+    )
+
+
+async def mark_started(conn: Connection, tenant_id: str, job_id: str, now: datetime) -> None:
+    """When the job's runner began reading rows (the rate and ETA count from here)."""
+    await conn.execute(
+        "UPDATE import_jobs SET started_at = coalesce(started_at, $3) WHERE tenant_id = $1 AND job_id = $2",
+        tenant_id,
+        job_id,
+        now,
     )
 
 

@@ -159,3 +159,26 @@ def _iso(value: date | None) -> str | None:
 
 def _decimal(value: Decimal | None) -> str | None:
     return format(value, "f") if value is not None else None
+
+
+async def live_fields(
+    conn: Connection, tenant_id: str, entity_type_id: str, after: str, limit: int
+) -> list[asyncpg.Record]:
+    """(item id, fields) of a type's items outside the recycle bin, by id after ``after``."""
+    return await conn.fetch(
+        "SELECT item_id, fields FROM items WHERE tenant_id = $1 AND entity_type_id = $2 AND deleted_at IS NULL"
+        " AND item_id > $3 ORDER BY item_id LIMIT $4",
+        tenant_id,
+        entity_type_id,
+        after,
+        limit,
+    )
+
+
+async def rows_of(conn: Connection, tenant_id: str, item_ids: list[str]) -> list[asyncpg.Record]:
+    """The rows of the given items (an import's matched items), locked until the chunk commits."""
+    return await conn.fetch(
+        "SELECT * FROM items WHERE tenant_id = $1 AND item_id = ANY($2::text[]) ORDER BY item_id FOR UPDATE",
+        tenant_id,
+        item_ids,
+    )

@@ -16,19 +16,25 @@ from entities.domain.schema import TypeSchema
 SYSTEM_COLUMNS = ("item_id", "title", "assignee_id", "amount", "currency", "begin_date", "close_date", "created_at")
 
 
-def header(schema: TypeSchema) -> list[str]:
-    return [*SYSTEM_COLUMNS, *(spec.label for spec in _visible(schema))]
+class ExportLines:
+    """The lines of one type's export: its columns and option labels worked out once, a line per item."""
 
+    def __init__(self, schema: TypeSchema) -> None:
+        self.entity_type_id = schema.entity_type_id
+        self.custom = [spec for spec in schema.fields.values() if not spec.hidden]
+        self.labels = {code: {o.id: o.label for o in options} for code, options in schema.options.items()}
 
-def line(item: Item, schema: TypeSchema) -> list[str]:
-    system = [_cell(getattr(item, name)) for name in SYSTEM_COLUMNS]
-    labels = {code: {o.id: o.label for o in options} for code, options in schema.options.items()}
-    custom = []
-    for spec in _visible(schema):
-        value = item.fields.get(spec.code)
-        values = value if isinstance(value, list) else [value]
-        custom.append("; ".join(_cell(v, labels.get(spec.code, {})) for v in values if v is not None))
-    return [*system, *custom]
+    def header(self) -> list[str]:
+        return [*SYSTEM_COLUMNS, *(spec.label for spec in self.custom)]
+
+    def line(self, item: Item) -> list[str]:
+        system = [_cell(getattr(item, name)) for name in SYSTEM_COLUMNS]
+        custom = []
+        for spec in self.custom:
+            value = item.fields.get(spec.code)
+            values = value if isinstance(value, list) else [value]
+            custom.append("; ".join(_cell(v, self.labels.get(spec.code)) for v in values if v is not None))
+        return [*system, *custom]
 
 
 def to_text(rows: Iterable[list[str]]) -> str:
@@ -37,11 +43,9 @@ def to_text(rows: Iterable[list[str]]) -> str:
     return buffer.getvalue()
 
 
-def _visible(schema: TypeSchema) -> list[Any]:
-    return [spec for spec in schema.fields.values() if not spec.hidden]
-
-
 def _cell(value: Any, labels: Mapping[str, str] | None = None) -> str:
+    if isinstance(value, str):  # most cells: first, since an export makes millions of them
+        return labels.get(value, value) if labels else value
     if value is None:
         return ""
     if isinstance(value, Mapping) and set(value) == {"amount", "currency"}:

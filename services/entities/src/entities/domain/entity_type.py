@@ -29,6 +29,10 @@ class EntityTypeSettings(BaseModel):
     observers_enabled: bool = True
     dates_enabled: bool = True  # begin and close dates on items
     default_currency: str | None = None
+    # Fields no two live items may share, each key alone or together (docs/imports.md, "Unique fields").
+    unique_keys: list[Annotated[list[Code], Field(min_length=1, max_length=5)]] = Field(
+        default_factory=list, max_length=10
+    )
 
     def checked(self) -> EntityTypeSettings:
         if self.default_currency is not None:

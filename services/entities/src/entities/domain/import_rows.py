@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from entities.domain.errors import Invalid
+from entities.domain.import_locale import Locale
 from entities.domain.item import SYSTEM_FIELDS
 from entities.domain.schema import TypeSchema
 from entities.domain.system_values import check_system
@@ -35,12 +36,19 @@ class Plan:
     targets: Mapping[int, str]  # column index → "title", "assignee_id"... or "fields.<code>"
     columns: Sequence[str]
     fixed: Mapping[str, Any]
+    numbers: frozenset[int] = frozenset()  # columns of number fields: read in the import's locale
+    dates: frozenset[int] = frozenset()  # columns of date fields: read in the import's locale
 
-    def values_of(self, cells: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(system values, custom values by code) of one row."""
+    def values_of(self, cells: Sequence[str], locale: Locale | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(system values, custom values by code) of one row, numbers and dates read in ``locale``."""
         merged: dict[str, Any] = dict(self.fixed)
         for index, target in self.targets.items():
             cell = cells[index].strip() if index < len(cells) else ""
+            if cell and locale is not None:
+                if index in self.numbers:
+                    cell = locale.number(cell)
+                elif index in self.dates:
+                    cell = locale.date(cell)
             merged[target] = cell if cell != "" else None
         system = {k: v for k, v in merged.items() if not k.startswith("fields.") and (v is not None or k == "title")}
         custom = {k.removeprefix("fields."): v for k, v in merged.items() if k.startswith("fields.") and v is not None}
@@ -83,7 +91,21 @@ def plan(columns: Sequence[str], mapping: Mapping[str, str], fixed: Mapping[str,
     if errors:
         raise Invalid(errors)
     _check_fixed(keyed_fixed, schema)
-    return Plan(targets=targets, columns=tuple(columns), fixed=keyed_fixed)
+    kinds = {index: _kind(key, schema) for index, key in targets.items()}
+    return Plan(
+        targets=targets,
+        columns=tuple(columns),
+        fixed=keyed_fixed,
+        numbers=frozenset(i for i, kind in kinds.items() if kind in ("integer", "decimal")),
+        dates=frozenset(i for i, kind in kinds.items() if kind == "date"),
+    )
+
+
+def _kind(key: str, schema: TypeSchema) -> str | None:
+    """The kind of value a target holds, as far as reading numbers and dates goes."""
+    if key.startswith("fields."):
+        return schema.fields[key.removeprefix("fields.")].kind
+    return {"amount": "decimal", "begin_date": "date", "close_date": "date"}.get(key)
 
 
 def _key(target: str) -> str:

@@ -26,6 +26,28 @@ class TypeSchema:
         """The values a reader sees: hidden (removed) fields keep theirs but do not show them."""
         return {code: v for code, v in values.items() if code in self.fields and not self.fields[code].hidden}
 
+    def labels(self, values: Mapping[str, Any]) -> dict[str, str | list[str]]:
+        """The label of each visible list value, by field code (a multiple field's in its order), so
+        readers need not look options up; an option id the type does not know stands for itself."""
+        labels: dict[str, str | list[str]] = {}
+        for code, value in self.visible(values).items():
+            if self.fields[code].kind != "list" or value is None:
+                continue
+            label = self.label_of(code, value)
+            if label is not None:
+                labels[code] = label
+        return labels
+
+    def label_of(self, code: str, value: Any) -> str | list[str] | None:
+        """A list field's value as its label(s); None for other fields and empty values."""
+        spec = self.fields.get(code)
+        if spec is None or spec.kind != "list" or value is None:
+            return None
+        by_id = {option.id: option.label for option in self.options.get(code, ())}
+        if isinstance(value, list):
+            return [by_id.get(str(v), str(v)) for v in value]
+        return by_id.get(str(value), str(value))
+
     def switched_off(self, system: Mapping[str, Any]) -> list[dict[str, str]]:
         """Errors for system values the type's settings switch off (observers, dates, client)."""
         errors = []

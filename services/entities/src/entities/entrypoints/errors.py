@@ -16,6 +16,7 @@ from entities.domain.errors import (
     UnknownEntityType,
     VersionMismatch,
 )
+from entities.domain.unique_keys import UniqueConflict
 
 
 def problem_for(exc: DomainError) -> Problem:
@@ -37,6 +38,10 @@ def problem_for(exc: DomainError) -> Problem:
         )
     if isinstance(exc, Forbidden):
         return forbidden(str(exc) or None)
+    if isinstance(exc, UniqueConflict):
+        return Problem(
+            409, "Conflict", str(exc), slug="unique-conflict", fields=exc.fields, conflicting_item_id=exc.item_id
+        )
     if isinstance(exc, Conflict):
         return conflict(str(exc))
     return Problem(400, "Bad request", str(exc))

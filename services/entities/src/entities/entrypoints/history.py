@@ -11,12 +11,14 @@ from conveyor_messaging.actor import Actor
 from conveyor_messaging.eventstore import RecordedEvent
 from fastapi import APIRouter
 
-from entities.adapters import items
+from entities.adapters import items, placement_history
 from entities.domain.errors import NotFound
 from entities.domain.item import Item, fold
+from entities.domain.schema import TypeSchema
 from entities.entrypoints.deps import CtxDep
 from entities.entrypoints.item_models import ItemTimeline
 from entities.entrypoints.work import guard, unit_of_work
+from entities.handlers.schemas import schema_for
 from entities.handlers.unit import Unit
 
 router = APIRouter(prefix="/v1/items", tags=["items"], responses=problem_responses(404))
@@ -24,31 +26,43 @@ router = APIRouter(prefix="/v1/items", tags=["items"], responses=problem_respons
 _WHAT = {"created": "created", "updated": "changed", "deleted": "deleted", "restored": "restored", "purged": "purged"}
 
 
-async def _events(unit: Unit, item_id: str, to_version: int | None = None) -> list[RecordedEvent]:
-    events = await unit.store.read_stream(unit.conn, item_id, tenant_id=unit.tenant_id, to_version=to_version)
+async def item_events(unit: Unit, item_id: str) -> list[RecordedEvent]:
+    """The item's own events, oldest first."""
+    events = await unit.store.read_stream(unit.conn, item_id, tenant_id=unit.tenant_id)
     return [e for e in events if e.type.startswith("conveyor.entities.item.")]
 
 
-def _author(event: RecordedEvent) -> Actor:
+def author(event: RecordedEvent) -> Actor:
     return Actor.parse(event.metadata.get("actor", "system:unknown"))
 
 
-async def item_as_it_was(unit: Unit, item_id: str, *, as_of: datetime | None, version: int | None) -> Item:
-    """The item folded from its events up to a version and/or an instant."""
-    events = [e for e in await _events(unit, item_id, version) if as_of is None or e.occurred_at <= as_of]
-    past = fold((e.type, e.data, e.occurred_at, e.version, _by(e)) for e in events)
+async def item_as_it_was(
+    unit: Unit, item_id: str, *, as_of: datetime | None, version: int | None
+) -> tuple[Item, dict[str, Any]]:
+    """The item folded from its events up to a version and/or an instant, and where it stood then: at
+    `as_of`, or for a version, the last placement before the item's next version (now if none)."""
+    events = await item_events(unit, item_id)
+    then = [
+        e for e in events if (version is None or e.version <= version) and (as_of is None or e.occurred_at <= as_of)
+    ]
+    past = fold((e.type, e.data, e.occurred_at, e.version, _by(e)) for e in then)
     if past is None or (version is not None and past.version != version):
         raise NotFound("the item did not exist then")
-    return past
+    next_change = next((e.occurred_at for e in events if e.version > past.version), None)
+    placement = await placement_history.placement_then(
+        unit.conn, unit.tenant_id, item_id, at_or_before=as_of, before=next_change
+    )
+    return past, placement
 
 
 def _by(event: RecordedEvent) -> str:
-    actor = _author(event)
+    actor = author(event)
     return actor.id if actor.kind == "user" else str(actor)
 
 
-def entry(event: RecordedEvent) -> dict[str, Any]:
-    """One line of the timeline: what happened, what changed (old → new), who or what, when."""
+def entry(event: RecordedEvent, schema: TypeSchema | None = None) -> dict[str, Any]:
+    """One line of the timeline: what happened, what changed (old → new, list values with their labels),
+    who or what, when."""
     kind = event.type.removeprefix("conveyor.entities.item.").rsplit(".", 1)[0]
     data = event.data
     if kind == "created":
@@ -59,15 +73,23 @@ def entry(event: RecordedEvent) -> dict[str, Any]:
         changes = [{"field": k, "old": c.get("old"), "new": c.get("new")} for k, c in data["changes"].items()]
     else:
         changes = []
-    actor = _author(event)
+    actor = author(event)
     return {
         "version": event.version,
         "event": _WHAT.get(kind, kind),
         "at": event.occurred_at,
         "actor": {"kind": actor.kind, "id": actor.id},
-        "changes": changes,
+        "changes": [_labelled(change, schema) for change in changes],
         "correlation_id": event.metadata.get("correlation_id"),
     }
+
+
+def _labelled(change: dict[str, Any], schema: TypeSchema | None) -> dict[str, Any]:
+    code = change["field"].removeprefix("fields.")
+    if schema is None or code == change["field"]:
+        return change
+    old, new = schema.label_of(code, change["old"]), schema.label_of(code, change["new"])
+    return {**change, "old_label": old, "new_label": new}
 
 
 @router.get(
@@ -80,5 +102,7 @@ async def timeline(ctx: CtxDep, item_id: str) -> dict[str, Any]:
         row = await items.get_row(unit.conn, unit.tenant_id, item_id)
         if row is None:
             raise NotFound(f"item {item_id} not found")
-        await guard(unit, ctx.principal, Action.READ)(items.to_item(row), row["pipeline_id"])
-        return {"item_id": item_id, "entries": [entry(e) for e in await _events(unit, item_id)]}
+        item = items.to_item(row)
+        await guard(unit, ctx.principal, Action.READ)(item, row["pipeline_id"])
+        schema = await schema_for(unit, item.entity_type_id)
+        return {"item_id": item_id, "entries": [entry(e, schema) for e in await item_events(unit, item_id)]}

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI
 
-from entities.adapters import import_store
+from entities.adapters import file_spool, import_store
 from entities.handlers.import_jobs import run_import_job
 
 log = structlog.get_logger(__name__)
@@ -21,7 +21,14 @@ def start_import_task(app: FastAPI, tenant_id: str, job_id: str) -> None:
     """Run the job in the background; the app keeps the task until it ends."""
     state = app.state
     task = asyncio.create_task(
-        run_import_job(state.pool, state.backbone.store, state.clock, tenant_id=tenant_id, job_id=job_id),
+        run_import_job(
+            state.pool,
+            state.backbone.store,
+            state.clock,
+            state.settings.import_spool_dir,
+            tenant_id=tenant_id,
+            job_id=job_id,
+        ),
         name=job_id,
     )
     tasks: set[asyncio.Task[None]] = state.import_tasks
@@ -31,9 +38,11 @@ def start_import_task(app: FastAPI, tenant_id: str, job_id: str) -> None:
 
 @asynccontextmanager
 async def imports_on_state(app: FastAPI) -> AsyncIterator[None]:
-    """Resume unfinished jobs (their done chunks are skipped); on shutdown stop the runners, whose
-    jobs stay `running` for the next start to resume."""
+    """Sweep old local copies of uploads, resume unfinished jobs (their done chunks are skipped); on
+    shutdown stop the runners, whose jobs stay `running` for the next start to resume."""
     app.state.import_tasks = set()
+    settings = app.state.settings
+    await asyncio.to_thread(file_spool.sweep, settings.import_spool_dir, settings.import_spool_retention_hours * 3600)
     if app.state.settings.run_workers:
         async with app.state.pool.acquire() as conn:
             for job in await import_store.running_jobs(conn):

@@ -21,6 +21,7 @@ _ITEM_EXAMPLE: dict[str, Any] = {
     "source": "csv",
     "client_id": "contact-9",
     "fields": {"status": "c41f0a9b2e11", "inn": "7701234567", "industry": "1f4a6b8c0d2e"},
+    "labels": {"status": "In progress", "industry": "Housing"},
     "pipeline_id": "p-onboarding",
     "stage_id": "s-documents",
     "stage_semantic": "in_progress",
@@ -56,7 +57,14 @@ class EntityItem(ApiModel):
         description="custom field values by field code (the codes are the entity type's); "
         "list options by their option id, money and decimals as strings"
     )
-    pipeline_id: str | None = Field(description="the pipeline the item is on, as the pipelines service reported")
+    labels: dict[str, str | list[str]] = Field(
+        description="the label of each list value in `fields`, by field code (a list of labels for a multiple "
+        "field, in the order of its option ids); other kinds of fields are not in it"
+    )
+    pipeline_id: str | None = Field(
+        description="the pipeline the item is on, as the pipelines service reported (read as of a time or a "
+        "version: the one it was on then)"
+    )
     stage_id: str | None = Field(description="its stage there")
     stage_semantic: str | None = Field(description="the stage's meaning: in_progress, success or failure")
     requested_pipeline_id: str | None = Field(description="the pipeline asked for when the item was created")
@@ -89,6 +97,12 @@ class ItemValueChange(ApiModel):
     field: str = Field(description="a system field's name or fields.<code>")
     old: Any = Field(description="the value before (null: none)")
     new: Any = Field(description="the value after (null: cleared)")
+    old_label: str | list[str] | None = Field(
+        default=None, description="for a list field: the old option's label (its label now); else null"
+    )
+    new_label: str | list[str] | None = Field(
+        default=None, description="for a list field: the new option's label (its label now); else null"
+    )
 
 
 class ItemTimelineEntry(ApiModel):
@@ -117,7 +131,13 @@ class ItemTimeline(ApiModel):
                             "actor": {"kind": "user", "id": "admin-1"},
                             "changes": [
                                 {"field": "title", "old": None, "new": "Teplo LLC"},
-                                {"field": "fields.status", "old": None, "new": "c41f0a9b2e11"},
+                                {
+                                    "field": "fields.status",
+                                    "old": None,
+                                    "new": "c41f0a9b2e11",
+                                    "old_label": None,
+                                    "new_label": "New",
+                                },
                             ],
                             "correlation_id": "req-5b1e0c7a",
                         },
@@ -126,7 +146,15 @@ class ItemTimeline(ApiModel):
                             "event": "changed",
                             "at": "2026-11-22T10:15:42.318204Z",
                             "actor": {"kind": "process", "id": "onboarding-7"},
-                            "changes": [{"field": "fields.status", "old": "c41f0a9b2e11", "new": "0d2b7c5e9f40"}],
+                            "changes": [
+                                {
+                                    "field": "fields.status",
+                                    "old": "c41f0a9b2e11",
+                                    "new": "0d2b7c5e9f40",
+                                    "old_label": "New",
+                                    "new_label": "In progress",
+                                }
+                            ],
                             "correlation_id": "proc-onboarding-7",
                         },
                     ],

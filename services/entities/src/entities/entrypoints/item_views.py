@@ -56,6 +56,7 @@ class ItemPatch(BaseModel):
 def item_json(item: Item, schema: TypeSchema | None, placement: dict[str, Any] | None = None) -> dict[str, Any]:
     """The body of an `EntityItem` (its instants as datetimes: the model writes them)."""
     fields = schema.visible(item.fields) if schema is not None else dict(item.fields)
+    labels = schema.labels(item.fields) if schema is not None else {}
     return {
         "id": item.item_id,
         "entity_type_id": item.entity_type_id,
@@ -70,6 +71,7 @@ def item_json(item: Item, schema: TypeSchema | None, placement: dict[str, Any] |
         "source": item.source,
         "client_id": item.client_id,
         "fields": fields,
+        "labels": labels,
         **(placement or {"pipeline_id": None, "stage_id": None, "stage_semantic": None}),
         "requested_pipeline_id": item.requested_pipeline_id,
         "requested_stage_id": item.requested_stage_id,

@@ -12,7 +12,8 @@ from conveyor_kit.versions import expected_version
 from fastapi import APIRouter, Header, Query, Response, status
 
 from entities.adapters import items, receipts
-from entities.domain.errors import Forbidden, NotFound
+from entities.domain.errors import Forbidden, Invalid, NotFound
+from entities.domain.instants import BadInstant, instant_of, zone_named
 from entities.domain.item import Item
 from entities.entrypoints import history
 from entities.entrypoints.deps import CtxDep
@@ -119,9 +120,20 @@ async def read(
     ctx: CtxDep,
     item_id: str,
     response: Response,
-    as_of: Annotated[datetime | None, Query(description="the item as it was at this instant")] = None,
+    as_of: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="the item as it was at this instant: an RFC 3339 time (2026-12-07T08:41:50Z), a time "
+            "without a zone (read in `tz`), or a date (the end of that day in `tz`)",
+        ),
+    ] = None,
+    tz: Annotated[
+        str | None, Query(max_length=64, description="the IANA zone of a zoneless `as_of` (default UTC)")
+    ] = None,
     version: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="the item as it was at this version")] = None,
 ) -> dict[str, Any]:
+    instant = _instant(as_of, tz)
     async with unit_of_work(ctx) as unit:
         row = await items.get_row(unit.conn, unit.tenant_id, item_id)
         if row is None:
@@ -129,12 +141,26 @@ async def read(
         current = items.to_item(row)
         unit.known_placements[item_id] = items.placement(row)
         await guard(unit, ctx.principal, Action.READ)(current, row["pipeline_id"])
-        if as_of is None and version is None:
+        if instant is None and version is None:
             return await _answer(unit, current, response)
-        past = await history.item_as_it_was(unit, item_id, as_of=as_of, version=version)
+        past, placement = await history.item_as_it_was(unit, item_id, as_of=instant, version=version)
         schema = await schema_for(unit, past.entity_type_id)
         response.headers["ETag"] = etag(past.version)
-        return item_json(past, schema)
+        return item_json(past, schema, placement)
+
+
+def _instant(as_of: str | None, tz: str | None) -> datetime | None:
+    """The instant `as_of` names, or a 422 naming the parameter that is wrong."""
+    try:
+        zone = zone_named(tz)
+    except BadInstant as exc:
+        raise Invalid.one("/query/tz", str(exc)) from None
+    if as_of is None:
+        return None
+    try:
+        return instant_of(as_of, zone)
+    except BadInstant as exc:
+        raise Invalid.one("/query/as_of", str(exc)) from None
 
 
 @router.patch(

@@ -78,6 +78,10 @@ class EntityTypeSettingsView(ApiModel):
     observers_enabled: bool = True
     dates_enabled: bool = Field(default=True, description="items have begin and close dates")
     default_currency: str | None = Field(default=None, description="the currency of an amount sent without one")
+    unique_keys: list[list[str]] = Field(
+        default_factory=list,
+        description="field codes no two live items may share, each key alone or together (409 on a clash)",
+    )
 
 
 _SETTINGS_EXAMPLE: dict[str, Any] = {
@@ -89,6 +93,7 @@ _SETTINGS_EXAMPLE: dict[str, Any] = {
     "observers_enabled": True,
     "dates_enabled": True,
     "default_currency": "RUB",
+    "unique_keys": [["inn"]],
 }
 
 

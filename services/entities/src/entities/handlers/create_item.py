@@ -15,6 +15,7 @@ from entities.domain.item import Item, created
 from entities.domain.schema import TypeSchema
 from entities.domain.system_values import check_system
 from entities.handlers.schemas import schema_for
+from entities.handlers.unique_fields import hold_unique_values
 from entities.handlers.unit import Unit
 
 
@@ -42,6 +43,7 @@ async def create_item(
         requested_stage_id=requested_stage_id,
         item_id=item_id,
     )
+    await hold_unique_values(unit, schema, event.item_id, event.fields)
     (recorded,) = await unit.store.append(
         unit.conn,
         stream_id=event.item_id,
@@ -58,7 +60,8 @@ async def create_item(
 
 
 async def create_items(unit: Unit, events: Sequence[ItemCreated]) -> list[Item]:
-    """Record many decided items at once (an import's chunk): two statements instead of two per item."""
+    """Record many decided items at once (an import's chunk): two statements instead of two per item.
+    Their unique values are held by the caller first (``hold_many_values``), which drops the losers."""
     await unit.store.append_new_streams(
         unit.conn,
         tenant_id=unit.tenant_id,

@@ -9,9 +9,11 @@ import asyncpg
 from conveyor_contracts.entities import EntityTypeArchived, EntityTypeChanged, EntityTypeCreated
 from conveyor_messaging.eventstore import NO_STREAM, ConcurrencyConflict, NewEvent
 
-from entities.adapters import entity_types
+from entities.adapters import entity_types, unique_keys
 from entities.domain.entity_type import EntityTypeSettings
-from entities.domain.errors import Conflict, NotFound, VersionMismatch
+from entities.domain.errors import Conflict, Invalid, NotFound, VersionMismatch
+from entities.domain.unique_keys import check_keys, key_name
+from entities.handlers.unique_fields import hold_new_key
 from entities.handlers.unit import Unit
 
 
@@ -24,6 +26,8 @@ async def create_entity_type(unit: Unit, *, code: str, name: str, settings: Enti
         raise Conflict(f"an entity type with code {code!r} exists already")
     type_id = str(uuid.uuid4())
     values = settings.checked().model_dump()
+    if values["unique_keys"]:
+        raise Invalid.one("/settings/unique_keys", "a new type has no fields yet: declare its keys once they exist")
     await entity_types.insert_type(unit.conn, unit.tenant_id, type_id, code, name, values, unit.now)
     event = EntityTypeCreated(entity_type_id=type_id, code=code, name=name, settings=values)
     await _append(unit, type_id, NO_STREAM, event)
@@ -44,11 +48,29 @@ async def change_entity_type(
             changes["settings"] = merged
     if not changes:
         return row
+    if "settings" in changes:
+        await _follow_unique_keys(unit, entity_type_id, row["settings"].get("unique_keys") or [], merged["unique_keys"])
     await entity_types.update_type(unit.conn, unit.tenant_id, entity_type_id, unit.now, **changes)
     await _append(
         unit, entity_type_id, row["version"], EntityTypeChanged(entity_type_id=entity_type_id, changes=changes)
     )
     return await _reloaded(unit, entity_type_id)
+
+
+async def _follow_unique_keys(unit: Unit, entity_type_id: str, before: list[list[str]], after: list[list[str]]) -> None:
+    """Keys dropped let their values go; keys added are held by every live item (or 409 naming two
+    items that share a value)."""
+    if before == after:
+        return
+    schema = await entity_types.schema_of(unit.conn, unit.tenant_id, entity_type_id)
+    assert schema is not None
+    check_keys(after, schema)
+    for codes in before:
+        if codes not in after:
+            await unique_keys.drop_key(unit.conn, unit.tenant_id, entity_type_id, key_name(codes))
+    for codes in after:
+        if codes not in before:
+            await hold_new_key(unit, schema, codes)
 
 
 async def archive_entity_type(unit: Unit, entity_type_id: str, *, expected_version: int | None) -> asyncpg.Record:

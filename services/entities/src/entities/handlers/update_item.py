@@ -15,6 +15,7 @@ from entities.domain.system_values import check_system
 from entities.handlers.create_item import check_links
 from entities.handlers.load_item import Guard, load_item, record
 from entities.handlers.schemas import schema_for
+from entities.handlers.unique_fields import hold_unique_values
 from entities.handlers.unit import Unit
 
 
@@ -54,6 +55,8 @@ async def update_item(
     after = with_changes(item, changes, at=unit.now, version=item.version + 1, by=unit.author)
     if after.amount is not None and after.currency is None:
         raise Invalid.one("/currency", "an amount needs its currency")
+    if any(key.startswith("fields.") for key in changes):
+        await hold_unique_values(unit, schema, item.item_id, after.fields)
     if "assignee_id" in changes and new_assignee_guard is not None:
         await new_assignee_guard(after, None)
     event = ItemUpdated(

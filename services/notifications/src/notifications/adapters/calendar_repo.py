@@ -29,6 +29,7 @@ def _entry(row: Any) -> Entry:
         status=row["status"],
         version=row["version"],
         updated_at=row["updated_at"],
+        time_zone=row["time_zone"],
     )
 
 
@@ -44,13 +45,13 @@ async def save(conn: Connection, tenant_id: str, entry: Entry, now: datetime) ->
     await conn.execute(
         """INSERT INTO calendar_entries (tenant_id, entry_id, title, description, kind, start_at, end_at, organizer_id,
                                          attendee_ids, item_id, entity_type_id, reminders, status, version,
-                                         created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $15)
+                                         created_at, updated_at, time_zone)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $15, $16)
            ON CONFLICT (tenant_id, entry_id) DO UPDATE SET
                title = EXCLUDED.title, description = EXCLUDED.description, kind = EXCLUDED.kind,
                start_at = EXCLUDED.start_at, end_at = EXCLUDED.end_at, attendee_ids = EXCLUDED.attendee_ids,
                reminders = EXCLUDED.reminders, status = EXCLUDED.status, version = EXCLUDED.version,
-               updated_at = EXCLUDED.updated_at""",
+               updated_at = EXCLUDED.updated_at, time_zone = EXCLUDED.time_zone""",
         tenant_id,
         entry.entry_id,
         entry.title,
@@ -66,6 +67,7 @@ async def save(conn: Connection, tenant_id: str, entry: Entry, now: datetime) ->
         entry.status,
         entry.version,
         now,
+        entry.time_zone or "UTC",
     )
 
 

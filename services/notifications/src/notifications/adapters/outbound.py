@@ -24,11 +24,13 @@ async def enqueue_email(
     html: str | None,
     source: str | None,
     now: datetime,
+    notifies: tuple[str, str] | None = None,
 ) -> None:
+    """Queue an e-mail; ``notifies`` is (user id, kind) when it is a notification to a user."""
     await conn.execute(
         """INSERT INTO emails (tenant_id, email_id, recipients, subject, body_text, body_html, source,
-                               next_attempt_at, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT DO NOTHING""",
+                               next_attempt_at, created_at, recipient_id, kind)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) ON CONFLICT DO NOTHING""",
         tenant_id,
         email_id,
         recipients,
@@ -37,6 +39,8 @@ async def enqueue_email(
         html,
         source,
         now,
+        notifies[0] if notifies else None,
+        notifies[1] if notifies else None,
     )
 
 

@@ -11,25 +11,55 @@ from conveyor_messaging.db import Connection
 
 
 async def preferences(conn: Connection, tenant_id: str, user_id: str) -> dict[str, Any]:
+    """The user's language, channels and time zone (null until chosen)."""
     row = await conn.fetchrow(
-        "SELECT language, channels FROM preferences WHERE tenant_id = $1 AND user_id = $2", tenant_id, user_id
+        "SELECT language, channels, time_zone FROM preferences WHERE tenant_id = $1 AND user_id = $2",
+        tenant_id,
+        user_id,
     )
     if row is None:
-        return {"language": "en", "channels": {}}
-    return {"language": row["language"], "channels": json.loads(row["channels"])}
+        return {"language": "en", "channels": {}, "time_zone": None}
+    return {"language": row["language"], "channels": json.loads(row["channels"]), "time_zone": row["time_zone"]}
 
 
 async def save_preferences(
-    conn: Connection, tenant_id: str, user_id: str, language: str, channels: dict[str, Any]
+    conn: Connection,
+    tenant_id: str,
+    user_id: str,
+    language: str,
+    channels: dict[str, Any],
+    time_zone: str | None = None,
 ) -> None:
     await conn.execute(
-        """INSERT INTO preferences (tenant_id, user_id, language, channels) VALUES ($1, $2, $3, $4::jsonb)
-           ON CONFLICT (tenant_id, user_id) DO UPDATE SET language = EXCLUDED.language, channels = EXCLUDED.channels""",
+        """INSERT INTO preferences (tenant_id, user_id, language, channels, time_zone)
+           VALUES ($1, $2, $3, $4::jsonb, $5) ON CONFLICT (tenant_id, user_id) DO UPDATE
+               SET language = EXCLUDED.language, channels = EXCLUDED.channels, time_zone = EXCLUDED.time_zone""",
         tenant_id,
         user_id,
         language,
         json.dumps(channels),
+        time_zone,
     )
+
+
+async def time_zone_of(conn: Connection, tenant_id: str, user_id: str | None) -> str | None:
+    """The zone the user chose, if any (entries booked for nobody have none)."""
+    if user_id is None:
+        return None
+    value = await conn.fetchval(
+        "SELECT time_zone FROM preferences WHERE tenant_id = $1 AND user_id = $2", tenant_id, user_id
+    )
+    return str(value) if value else None
+
+
+async def names_and_addresses(conn: Connection, tenant_id: str, user_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Each known user's display name and e-mail address from the directory copy, by user id."""
+    rows = await conn.fetch(
+        "SELECT user_id, name, email FROM directory_users WHERE tenant_id = $1 AND user_id = ANY($2::text[])",
+        tenant_id,
+        list(user_ids),
+    )
+    return {row["user_id"]: (row["name"], row["email"]) for row in rows}
 
 
 async def email_of(conn: Connection, tenant_id: str, user_id: str) -> str | None:

@@ -1,14 +1,14 @@
-"""Calendar entries: who sees them, when their reminders are due, which overlap, and how they look in iCalendar."""
+"""Calendar entries: who sees them, their time zone, when their reminders are due, and which overlap."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from conveyor_contracts.notifications import ReminderSpec
 from conveyor_kit.domain_errors import Conflict, Invalid, NotFound
-from icalendar import Calendar, Event, vCalAddress
 
 DEFAULT_DURATION = timedelta(minutes=30)
 
@@ -29,6 +29,7 @@ class Entry:
     status: str = "scheduled"
     version: int = 1
     updated_at: datetime | None = None
+    time_zone: str | None = None  # IANA name; settled when the entry is scheduled (see ``placed_in_zone``)
 
     def people(self) -> list[str]:
         """Organizer first, then attendees, each once."""
@@ -37,7 +38,8 @@ class Entry:
 
 
 class EntryRefused(Invalid):
-    """An entry that cannot be: it ends before it starts."""
+    """An entry that cannot be: it ends before it starts, or names an unknown zone, or has a time without an
+    offset and no zone to read it in."""
 
     title, slug = "Invalid calendar entry", "invalid-calendar-entry"
 
@@ -78,45 +80,33 @@ def overlapping(entries: list[Entry]) -> set[str]:
     return found
 
 
-@dataclass(slots=True)
-class Feed:
-    """One user's calendar as an iCalendar document."""
-
-    user_id: str
-    domain: str
-    entries: list[Entry] = field(default_factory=list)
-
-    def to_ical(self) -> bytes:
-        calendar = Calendar()
-        calendar.add("prodid", "-//Conveyor//notifications//EN")
-        calendar.add("version", "2.0")
-        calendar.add("calscale", "GREGORIAN")
-        calendar.add("method", "PUBLISH")
-        calendar.add("x-wr-calname", f"Conveyor: {self.user_id}")
-        for entry in self.entries:
-            calendar.add_component(_event(entry, self.domain))
-        return bytes(calendar.to_ical())
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone of that name; any other name is refused."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise EntryRefused(f"unknown time zone {name!r}: use an IANA name such as 'Europe/Moscow'") from None
 
 
-def _event(entry: Entry, domain: str) -> Event:
-    event = Event()
-    event.add("uid", f"{entry.entry_id}@{domain}")
-    event.add("summary", entry.title)
-    event.add("dtstart", entry.start)
-    event.add("dtend", entry.end)
-    event.add("dtstamp", entry.updated_at or entry.start)
-    event.add("sequence", entry.version - 1)
-    event.add("status", "CANCELLED" if entry.status == "cancelled" else "CONFIRMED")
-    event.add("categories", [entry.kind.upper()])
-    if entry.description:
-        event.add("description", entry.description)
-    if entry.organizer_id:
-        event.add("organizer", vCalAddress(f"urn:conveyor:user:{entry.organizer_id}"))
-    for attendee in entry.attendee_ids:
-        event.add("attendee", vCalAddress(f"urn:conveyor:user:{attendee}"))
-    if entry.item_id:
-        event.add("x-conveyor-item", entry.item_id)
-    return event
+def placed_in_zone(entry: Entry, user_zone: str | None) -> Entry:
+    """The entry with its zone settled (its own, else its organizer's, else UTC) and every time without an
+    offset read as a wall-clock time of that zone. A time without an offset and no zone to read it in is
+    refused rather than taken as UTC, which would silently shift it by the user's offset."""
+    name = entry.time_zone or user_zone
+    times = [entry.start, entry.end, *(r.at for r in entry.reminders if r.at is not None)]
+    if name is None:
+        if any(t.tzinfo is None for t in times):
+            raise EntryRefused(
+                "a time without an offset needs a time zone: send `time_zone`, or set yours in /v1/preferences"
+            )
+        name = "UTC"
+    tz = zone(name)
+
+    def local(moment: datetime) -> datetime:
+        return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+
+    reminders = tuple(r.model_copy(update={"at": local(r.at)}) if r.at is not None else r for r in entry.reminders)
+    return replace(entry, start=local(entry.start), end=local(entry.end), reminders=reminders, time_zone=name)
 
 
 _KINDS = {
@@ -127,7 +117,8 @@ _KINDS = {
 
 def reminder_text(entry: Entry, language: str) -> tuple[str, str]:
     """Title and body of a reminder in the user's language (English unless Russian)."""
-    at = entry.start.strftime("%Y-%m-%d %H:%M UTC")
+    local = entry.start.astimezone(zone(entry.time_zone or "UTC"))
+    at = f"{local:%Y-%m-%d %H:%M} {entry.time_zone or 'UTC'}"
     kind = _KINDS["ru" if language == "ru" else "en"].get(entry.kind, entry.kind)
     if language == "ru":
         return f"Напоминание: {entry.title}", f"{kind} «{entry.title}» начнётся {at}."

@@ -18,9 +18,10 @@ from conveyor_messaging.db import Connection
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from notifications.adapters import calendar_repo
-from notifications.domain.calendar import Entry, Feed, end_of, overlapping
-from notifications.entrypoints.calendar_models import CalendarEntry, CalendarFeedUrl
+from notifications.adapters import calendar_repo, people
+from notifications.domain.calendar import DEFAULT_DURATION, Entry, overlapping
+from notifications.domain.ical import Feed, Person
+from notifications.entrypoints.calendar_models import CalendarEntry, CalendarFeedUrl, TimeZoneName
 from notifications.entrypoints.deps import CtxDep
 from notifications.handlers.calendar_entries import cancel_entry, change_entry, schedule_entry
 
@@ -38,6 +39,11 @@ class NewCalendarEntry(BaseModel):
     attendee_ids: list[str] = Field(default_factory=list, max_length=500)
     item: ItemRef | None = None
     reminders: list[ReminderSpec] = Field(default_factory=list, max_length=20)
+    time_zone: TimeZoneName | None = Field(
+        default=None,
+        description="the zone the entry is made in (default: the caller's, from /v1/preferences); a `start`, `end` "
+        "or reminder `at` without an offset is a wall-clock time of it",
+    )
 
 
 class CalendarEntryPatch(BaseModel):
@@ -48,6 +54,9 @@ class CalendarEntryPatch(BaseModel):
     end: datetime | None = None
     attendee_ids: list[str] | None = None
     reminders: list[ReminderSpec] | None = None
+    time_zone: TimeZoneName | None = Field(
+        default=None, description="a new zone: the instants stay, the feed shows them in it"
+    )
 
 
 def view(entry: Entry, overlaps: bool = False) -> dict[str, Any]:
@@ -62,6 +71,7 @@ def view(entry: Entry, overlaps: bool = False) -> dict[str, Any]:
         "attendee_ids": list(entry.attendee_ids),
         "item": {"item_id": entry.item_id, "entity_type_id": entry.entity_type_id} if entry.item_id else None,
         "reminders": [r.model_dump(exclude_none=True) for r in entry.reminders],
+        "time_zone": entry.time_zone or "UTC",
         "status": entry.status,
         "version": entry.version,
         "overlaps": overlaps,
@@ -76,19 +86,21 @@ def answer(entry: Entry, response: Response) -> dict[str, Any]:
 
 @router.post("/entries", status_code=201, response_model=CalendarEntry)
 async def create_entry(body: NewCalendarEntry, ctx: CtxDep, response: Response) -> dict[str, Any]:
-    """An entry organised by the caller (an end before its start is a 422, `EntryRefused`)."""
+    """An entry organised by the caller, in its `time_zone` or the caller's (an end before its start, or a time
+    without an offset and no zone to read it in, is a 422, `EntryRefused`)."""
     entry = Entry(
         entry_id=str(uuid.uuid4()),
         title=body.title,
         kind=body.kind,
         start=body.start,
-        end=end_of(body.start, body.end),
+        end=body.end or body.start + DEFAULT_DURATION,
         description=body.description,
         organizer_id=ctx.principal.user_id,
         attendee_ids=tuple(body.attendee_ids),
         item_id=body.item.item_id if body.item else None,
         entity_type_id=body.item.entity_type_id if body.item else None,
         reminders=tuple(body.reminders),
+        time_zone=body.time_zone,
     )
     async with ctx.pool.acquire() as conn, conn.transaction():
         entry = await schedule_entry(
@@ -243,13 +255,31 @@ feed_router = APIRouter(prefix="/v1/calendar/feeds", tags=["calendar"], response
 
 @feed_router.get("/{token}.ics", response_class=Response, responses=text_body("text/calendar"))
 async def feed(token: str, request: Request) -> Response:
-    """The iCalendar feed; the unguessable token in the URL is the only credential, as calendar apps expect."""
+    """The iCalendar feed; the unguessable token in the URL is the only credential, as calendar apps expect.
+    Events are in their entries' zones (a VTIMEZONE for each), with an alarm per reminder and people named."""
+    body = await _feed_body(token, request)
+    return Response(body, media_type=ICS, headers={"Cache-Control": "private, max-age=60"})
+
+
+# Some calendar apps ask HEAD before subscribing; FastAPI routes only GET unless told.
+@feed_router.head("/{token}.ics", response_class=Response, responses=text_body("text/calendar"))
+async def feed_head(token: str, request: Request) -> Response:
+    """The feed's headers, its `Content-Length` included, without the body."""
+    length = len(await _feed_body(token, request))
+    return Response(media_type=ICS, headers={"Cache-Control": "private, max-age=60", "Content-Length": str(length)})
+
+
+ICS = "text/calendar; charset=utf-8"
+
+
+async def _feed_body(token: str, request: Request) -> bytes:
     pool = request.app.state.pool
     async with pool.acquire() as conn:
         owner = await calendar_repo.feed_owner(conn, token)
         if owner is None:
             raise not_found("calendar feed")
         entries = await calendar_repo.of_user(conn, owner[0], owner[1], start=None, end=None, cancelled=True)
+        known = await people.names_and_addresses(conn, owner[0], sorted({p for e in entries for p in e.people()}))
     domain = urlsplit(request.app.state.settings.public_base_url).hostname or "conveyor"
-    body = Feed(user_id=owner[1], domain=domain, entries=entries).to_ical()
-    return Response(body, media_type="text/calendar; charset=utf-8", headers={"Cache-Control": "private, max-age=60"})
+    named = {user_id: Person(name=name, email=email) for user_id, (name, email) in known.items()}
+    return Feed(user_id=owner[1], domain=domain, entries=entries, people=named).to_ical()

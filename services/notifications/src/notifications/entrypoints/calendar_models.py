@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from conveyor_contracts.notifications import CalendarEntryKind
 from conveyor_kit.api_models import ApiModel, Timestamp
-from pydantic import ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
+from notifications.domain.calendar import EntryRefused, zone
 from notifications.entrypoints.inbox_models import NotificationItemRef
+
+
+def _known_zone(name: str) -> str:
+    try:
+        zone(name)
+    except EntryRefused as refused:  # a 422 naming the field, as any other bad value
+        raise ValueError(refused.detail) from None
+    return name
+
+
+TimeZoneName = Annotated[
+    str,
+    Field(min_length=1, max_length=64, examples=["Europe/Moscow"], description="an IANA time zone name"),
+    AfterValidator(_known_zone),
+]
 
 
 class CalendarReminderBefore(ApiModel):
@@ -41,6 +57,7 @@ class CalendarEntry(ApiModel):
                     "attendee_ids": ["manager-2"],
                     "item": {"item_id": "3b0c6a52-4f7d-4d8e-a1c2-9e5b7f0d2a61", "entity_type_id": "company"},
                     "reminders": [{"minutes_before": 15}],
+                    "time_zone": "Europe/Moscow",
                     "status": "scheduled",
                     "version": 1,
                     "overlaps": False,
@@ -60,6 +77,10 @@ class CalendarEntry(ApiModel):
     item: NotificationItemRef | None = Field(description="the item it is about, if any")
     reminders: list[CalendarReminderBefore | CalendarReminderAt] = Field(
         description="each either `minutes_before` the start or `at` a fixed instant"
+    )
+    time_zone: str = Field(
+        description="the IANA zone the entry was made in (its own, else its organizer's, else UTC): the feed "
+        "shows it in this zone, and a time sent without an offset is read in it"
     )
     status: Literal["scheduled", "cancelled"]
     version: int = Field(description="changes with every change: the `ETag`, sent as `If-Match` to change or cancel")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from notifications.adapters import people
 from notifications.domain.preferences import DEFAULTS, Channel
 from notifications.domain.templates import LANGUAGES
+from notifications.entrypoints.calendar_models import TimeZoneName
 from notifications.entrypoints.deps import CtxDep
 from notifications.entrypoints.settings_models import NotificationPreferences, NotificationTenantSettings
 
@@ -22,6 +23,9 @@ class PreferencesUpdate(BaseModel):
     channels: dict[str, list[Channel]] = Field(
         default_factory=dict,
         description='per kind of notification, e.g. {"reminder": ["in_app", "email"], "*": ["in_app"]}',
+    )
+    time_zone: TimeZoneName | None = Field(
+        default=None, description="the zone the caller's calendar entries are made in unless they name one"
     )
 
 
@@ -39,7 +43,9 @@ async def get_preferences(ctx: CtxDep) -> dict[str, Any]:
 @router.put("/preferences", response_model=NotificationPreferences)
 async def put_preferences(body: PreferencesUpdate, ctx: CtxDep) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
-        await people.save_preferences(conn, ctx.tenant_id, ctx.principal.user_id, body.language, body.channels)
+        await people.save_preferences(
+            conn, ctx.tenant_id, ctx.principal.user_id, body.language, body.channels, body.time_zone
+        )
     return {**body.model_dump(), "defaults": DEFAULTS}
 
 

@@ -20,6 +20,7 @@ class NotificationPreferences(ApiModel):
                     "language": "ru",
                     "channels": {"stage_changed": ["in_app", "email"], "*": ["in_app"]},
                     "defaults": {"*": ["in_app"], "reminder": ["in_app", "email"]},
+                    "time_zone": "Europe/Moscow",
                 }
             ]
         },
@@ -30,6 +31,10 @@ class NotificationPreferences(ApiModel):
         description='the caller\'s choice per kind of notification (`"*"`: any other kind)'
     )
     defaults: dict[str, list[Channel]] = Field(description="what applies to a kind the caller did not choose for")
+    time_zone: str | None = Field(
+        description="the IANA zone the caller's calendar entries are made in unless they name one; null: none "
+        "chosen (an entry's time without an offset is then refused unless the entry names its zone)"
+    )
 
 
 class NotificationTenantSettings(ApiModel):

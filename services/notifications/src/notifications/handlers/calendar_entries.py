@@ -17,8 +17,8 @@ from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import NO_STREAM, EventStore, NewEvent
 
-from notifications.adapters import calendar_repo
-from notifications.domain.calendar import Entry, EntryConflict, EntryNotFound, end_of
+from notifications.adapters import calendar_repo, people
+from notifications.domain.calendar import Entry, EntryConflict, EntryNotFound, end_of, placed_in_zone
 from notifications.handlers.reminders import plan_reminders
 
 
@@ -34,6 +34,7 @@ def _snapshot(entry: Entry) -> dict[str, Any]:
         "attendee_ids": list(entry.attendee_ids),
         "item": ItemRef(item_id=entry.item_id, entity_type_id=entry.entity_type_id) if entry.item_id else None,
         "reminders": list(entry.reminders),
+        "time_zone": entry.time_zone,
     }
 
 
@@ -66,7 +67,8 @@ def _check_version(current: Entry, expected_version: int | None) -> None:
 async def schedule_entry(
     conn: Connection, store: EventStore, *, tenant_id: str, entry: Entry, actor: Actor, now: datetime
 ) -> Entry:
-    """A new entry with its reminders; an id already taken is a conflict."""
+    """A new entry with its reminders, in its own zone or its organizer's; an id already taken is a conflict."""
+    entry = placed_in_zone(entry, await people.time_zone_of(conn, tenant_id, entry.organizer_id))
     entry = dataclasses.replace(entry, end=end_of(entry.start, entry.end), version=1, updated_at=now)
     if await calendar_repo.load(conn, tenant_id, entry.entry_id) is not None:
         raise EntryConflict(f"calendar entry {entry.entry_id} already exists")
@@ -85,7 +87,8 @@ async def change_entry(
     now: datetime,
     expected_version: int | None = None,
 ) -> Entry:
-    """Change the given fields; pending reminders move with the entry's start."""
+    """Change the given fields; pending reminders move with the entry's start. A new zone keeps the instants
+    (only how they are shown changes); a time without an offset is read in the entry's zone, the new one if given."""
     current = await calendar_repo.load(conn, tenant_id, entry_id, for_update=True)
     if current is None:
         raise EntryNotFound(f"calendar entry {entry_id}")
@@ -97,11 +100,10 @@ async def change_entry(
         values["attendee_ids"] = tuple(values["attendee_ids"])
     if "reminders" in values:
         values["reminders"] = tuple(values["reminders"])
-    start = values.get("start", current.start)
+    entry = placed_in_zone(dataclasses.replace(current, **values), current.time_zone)
     if "start" in values and "end" not in values:  # a moved entry keeps its length
-        values["end"] = start + (current.end - current.start)
-    values["end"] = end_of(start, values.get("end", current.end))
-    entry = dataclasses.replace(current, **values, version=current.version + 1, updated_at=now)
+        entry = dataclasses.replace(entry, end=entry.start + (current.end - current.start))
+    entry = dataclasses.replace(entry, end=end_of(entry.start, entry.end), version=current.version + 1, updated_at=now)
     await _record(conn, store, tenant_id, entry, CalendarEntryChanged(**_snapshot(entry)), actor, now)
     return entry
 

@@ -136,6 +136,7 @@ async def when_calendar_entry_commanded_schedule_it(conn: Connection, store: Eve
         item_id=command.item.item_id if command.item else None,
         entity_type_id=command.item.entity_type_id if command.item else None,
         reminders=tuple(command.reminders),
+        time_zone=command.time_zone,
     )
     try:
         await schedule_entry(conn, store, tenant_id=event.tenant_id, entry=entry, actor=event.actor, now=event.time)

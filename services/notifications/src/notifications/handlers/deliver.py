@@ -86,6 +86,7 @@ async def deliver(
             html=message.html,
             source=message.source,
             now=now,
+            notifies=(recipient_id, message.kind),
         )
         used.append("email")
     return used

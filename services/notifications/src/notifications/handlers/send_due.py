@@ -25,10 +25,13 @@ async def send_due_emails(pool: asyncpg.Pool, store: EventStore, settings: Setti
     for email in due:
         mail = smtp.message(
             settings,
+            email_id=email["email_id"],
             to=list(email["recipients"]),
             subject=email["subject"],
             text=email["body_text"],
             html=email["body_html"],
+            now=clock.now(),
+            notifies_of=email["kind"] if email["recipient_id"] else None,
         )
         error: str | None = None
         try:

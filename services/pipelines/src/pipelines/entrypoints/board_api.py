@@ -9,7 +9,7 @@ from conveyor_kit.openapi import problem_responses
 from conveyor_kit.problems import not_found
 from fastapi import APIRouter, Query, Request
 
-from pipelines.adapters import board, catalog
+from pipelines.adapters import board, catalog, list_labels
 from pipelines.adapters.access import access_for
 from pipelines.entrypoints.board_models import BoardColumnPage, PipelineBoard
 from pipelines.entrypoints.deps import Ctx, CtxDep
@@ -21,7 +21,8 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 FIELD_PREFIX = "field."
 
 
-def _card(row: dict[str, Any], card_fields: list[str]) -> dict[str, Any]:
+def _card(row: dict[str, Any], card_fields: list[str], labels: dict[str, dict[str, str]]) -> dict[str, Any]:
+    fields = {code: row["fields"].get(code) for code in card_fields}
     return {
         "item_id": row["item_id"],
         "title": row["title"],
@@ -30,15 +31,27 @@ def _card(row: dict[str, Any], card_fields: list[str]) -> dict[str, Any]:
         "currency": row["currency"],
         "updated_at": row["updated_at"],
         "version": row["version"],
-        "fields": {code: row["fields"].get(code) for code in card_fields},
+        "fields": fields,
+        "labels": {
+            code: _label(value, labels[code]) for code, value in fields.items() if code in labels and value is not None
+        },
     }
 
 
-def _page(rows: list[dict[str, Any]], limit: int, card_fields: list[str]) -> tuple[list[dict[str, Any]], str | None]:
+def _label(value: Any, labels: dict[str, str]) -> str | list[str]:
+    """A list value's label (labels, in order, for a multiple one); an unknown option id stands for itself."""
+    if isinstance(value, list):
+        return [labels.get(str(v), str(v)) for v in value]
+    return labels.get(str(value), str(value))
+
+
+def _page(
+    rows: list[dict[str, Any]], limit: int, card_fields: list[str], labels: dict[str, dict[str, str]]
+) -> tuple[list[dict[str, Any]], str | None]:
     more = len(rows) > limit
     rows = rows[:limit]
     cursor = board.encode_cursor(rows[-1]["updated_at"], rows[-1]["item_id"]) if more else None
-    return [_card(r, card_fields) for r in rows], cursor
+    return [_card(r, card_fields, labels) for r in rows], cursor
 
 
 async def _setup(
@@ -79,9 +92,10 @@ async def get_board(
         ]
         totals = await board.column_totals(conn, ctx.tenant_id, pipeline_id, flt)
         pages = await board.first_pages(conn, ctx.tenant_id, pipeline_id, [s.stage_id for s in stages], flt, limit)
+        labels = await list_labels.labels_of(conn, ctx.tenant_id, row["entity_type_id"], row["card_fields"])
     columns = []
     for stage in stages:
-        cards, cursor = _page(pages[stage.stage_id], limit, row["card_fields"])
+        cards, cursor = _page(pages[stage.stage_id], limit, row["card_fields"], labels)
         count, total = totals.get(stage.stage_id, (0, 0))
         columns.append(
             {
@@ -113,5 +127,6 @@ async def get_column_page(
         if stage is None or stage.pipeline_id != pipeline_id:
             raise not_found(f"stage {stage_id} not found in pipeline {pipeline_id}")
         rows = await board.next_page(conn, ctx.tenant_id, pipeline_id, stage_id, flt, limit, after)
-    cards, next_cursor = _page(rows, limit, row["card_fields"])
+        labels = await list_labels.labels_of(conn, ctx.tenant_id, row["entity_type_id"], row["card_fields"])
+    cards, next_cursor = _page(rows, limit, row["card_fields"], labels)
     return {"stage_id": stage_id, "cards": cards, "next_cursor": next_cursor}

@@ -17,7 +17,8 @@ _CARD_EXAMPLE: dict[str, JsonValue] = {
     "currency": "EUR",
     "updated_at": "2026-12-07T08:41:50.123456Z",
     "version": 2,
-    "fields": {"region": "north"},
+    "fields": {"region": "north", "status": "c41f0a9b2e11"},
+    "labels": {"status": "In progress"},
 }
 _NEXT_CURSOR = "WyIyMDI2LTEyLTA3VDA4OjQxOjUwLjEyMzQ1NiswMDowMCIsIjNmNmMxZDJhLTliOGUtNGE3Zi04YzZkLTVlNGIzYTJmMWMwZCJd"
 
@@ -33,7 +34,12 @@ class BoardCard(ApiModel):
     updated_at: Timestamp = Field(description="The item's last change; cards are newest first.")
     version: int = Field(description="The placement's version, for `If-Match` when moving the card.")
     fields: dict[str, Any] = Field(
-        description="The pipeline's `card_fields`: field code to value (null when the item has none)."
+        description="The pipeline's `card_fields`: field code to value (null when the item has none); "
+        "list values as option ids."
+    )
+    labels: dict[str, str | list[str]] = Field(
+        description="The label of each list value in `fields`, by field code (a list of labels for a multiple "
+        "field), as in the entities service's items; other kinds of fields are not in it."
     )
 
 

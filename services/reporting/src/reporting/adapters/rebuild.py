@@ -3,7 +3,7 @@
 The shadow is filled while the live projections keep following Kafka, without the indexes only reports read
 (built once the journal is replayed). The swap transaction locks
 the journal against new writes (the consumer waits), replays what arrived meanwhile, renames the
-schemas, recreates the analysts' views on the new tables and drops the old ones, so a reader sees
+schemas, recreates the analysts' views (filtered per tenant) on the new tables and drops the old ones, so a reader sees
 either the old figures or the new, never a mix.
 """
 
@@ -18,7 +18,8 @@ import structlog
 
 from reporting.adapters import journal
 from reporting.adapters.projector import project
-from reporting.adapters.schema import LIVE, REPORT_INDEXES, SHADOW, VIEWS, tables_ddl
+from reporting.adapters.schema import LIVE, REPORT_INDEXES, SHADOW, tables_ddl
+from reporting.adapters.tenant_views import tenant_views
 from reporting.handlers import Projection
 
 log = structlog.get_logger(__name__)
@@ -51,8 +52,7 @@ async def rebuild(pool: asyncpg.Pool, projections: Mapping[str, Projection]) -> 
                 events += len(chunk)
             await conn.execute(f"ALTER SCHEMA {LIVE} RENAME TO {LIVE}_old")
             await conn.execute(f"ALTER SCHEMA {SHADOW} RENAME TO {LIVE}")
-            await conn.execute("DROP SCHEMA reporting CASCADE; CREATE SCHEMA reporting")
-            await conn.execute(VIEWS)
+            await conn.execute(tenant_views())
             await conn.execute(f"DROP SCHEMA {LIVE}_old CASCADE")
     seconds = time.perf_counter() - started
     log.info("projections_rebuilt", events=events, seconds=round(seconds, 3))

@@ -142,8 +142,8 @@ VIEWS_V1 = _VIEWS_V1 + _GRANTS
 PROCESS_VIEWS = _PROCESS_VIEWS + _GRANTS
 # What revision 0006 adds.
 FIELD_VIEWS = _FIELD_VIEWS + _GRANTS
-# Every view over the current tables: created again after a rebuild's swap.
-VIEWS = _VIEWS_V1 + _PROCESS_VIEWS + _FIELD_VIEWS + _GRANTS
+# Every view as it is now, unfiltered and ungranted: adapters/tenant_views.py builds the analysts' views on it.
+CURRENT_VIEWS = _VIEWS_V1 + _PROCESS_VIEWS + _FIELD_VIEWS
 
 # Views read through projection and public tables with the owner's rights; the reader sees only them.
 ROLE_AND_SETTINGS = """
