@@ -246,6 +246,11 @@ PROBES: dict[str, Probe] = {
     "automation GET /v1/processes/{instance_id}": Probe(GONE),
     "automation POST /v1/processes/{instance_id}/retry": Probe(GONE, lambda ids: {"variables": {}}),
     "automation GET /v1/processes": Probe(GONE, item_scoped=True, query=lambda ids: {"item_id": ids["item_id"]}),
+    "automation POST /v1/processes/messages": Probe(
+        GONE, lambda ids: {"name": "outsider", "item_id": ids["item_id"]}, item_scoped=True
+    ),
+    # A signal goes to the caller's own tenant's processes only (the walk then finds the other's unchanged).
+    "automation POST /v1/processes/signals": Probe(BLIND, lambda ids: {"name": "outsider"}),
     # --- notifications
     "notifications GET /health/live": Probe(Expect.PUBLIC),
     "notifications GET /health/ready": Probe(Expect.PUBLIC),

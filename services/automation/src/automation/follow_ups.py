@@ -40,7 +40,22 @@ class StartProcess:
     instance_id: str
 
 
-FollowUp = RunRobotNow | StartProcess
+@dataclass(frozen=True, slots=True)
+class DeliverEvent:
+    """A BPMN message (to the item's instances), signal (to the tenant's) or changed item (``condition``: the
+    item's conditional events look again) for the instances that wait for it; answers how many took it.
+    ``sender``: the instance that caused it, which is not woken by it (it is being saved)."""
+
+    tenant_id: str
+    kind: str  # "message", "signal" or "condition"
+    name: str
+    item_id: str | None
+    variables: dict[str, Any]
+    now: datetime
+    sender: str | None = None
+
+
+FollowUp = RunRobotNow | StartProcess | DeliverEvent
 BUS = FollowUps("automation")
 handled_by = BUS.handled_by
 

@@ -21,9 +21,11 @@ from automation import follow_ups
 from automation.handlers import (
     calendar_held,
     entity_types,
+    process_events,
     processes,
     reactions,
     run_robot,
+    when_items_changed_tell_their_processes,
     when_items_left_stages_cancel_their_robot_tasks,
 )
 
@@ -44,11 +46,16 @@ def _recording(reaction: Reaction) -> Handler:
 ITEMS_IN_BATCHES = {
     entities.ItemCreated.type_name: reactions.when_items_created_copy_them,
     pipelines.ItemPlaced.type_name: reactions.when_items_placed_schedule_robots,
-    entities.ItemUpdated.type_name: reactions.when_items_updated_refresh_copies_and_count_idle_time_again,
+    # Processes hear of a change once the copy is written (their ``item`` is the item as it now is).
+    entities.ItemUpdated.type_name: in_turn(
+        reactions.when_items_updated_refresh_copies_and_count_idle_time_again,
+        when_items_changed_tell_their_processes.when_items_updated_tell_their_processes,
+    ),
     # A move ends one visit and starts another: what the stage left opened closes, then the new one's robots.
     pipelines.ItemMovedToStage.type_name: in_turn(
         when_items_left_stages_cancel_their_robot_tasks.when_items_left_stages_cancel_their_robot_tasks,
         reactions.when_items_entered_stages_schedule_robots,
+        when_items_changed_tell_their_processes.when_items_moved_tell_their_processes,
     ),
 }
 ITEMS = {
@@ -74,6 +81,7 @@ CALENDAR = {
 FOLLOW_UPS: dict[type, FollowUpHandler] = {
     follow_ups.RunRobotNow: run_robot.run_robot_now,
     follow_ups.StartProcess: processes.start_process_asked,
+    follow_ups.DeliverEvent: process_events.deliver_event,
 }
 follow_ups.handled_by(FOLLOW_UPS)
 

@@ -38,6 +38,8 @@ class InstanceRow:
     updated_at: datetime
     # The step that failed and why (``domain.processes.Failure`` as JSON), while the instance is `failed`.
     failure: dict[str, Any] | None = None
+    # The message, signal and condition keys it waits for (``domain.process_events.waiting_for``, revision 0019).
+    waiting_for: tuple[str, ...] = ()
 
 
 def _template(row: Any) -> TemplateRow:
@@ -143,13 +145,13 @@ def _instance(row: Any) -> InstanceRow:
 async def save_instance(conn: Connection, tenant_id: str, i: InstanceRow) -> None:
     await conn.execute(
         """INSERT INTO process_instances (tenant_id, instance_id, template_id, template_version, item_id, status, state,
-                                          started_at, updated_at, failure)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb)
+                                          started_at, updated_at, failure, waiting_for)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb, $11)
            ON CONFLICT (tenant_id, instance_id) DO UPDATE
               SET status = EXCLUDED.status, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at,
-                  failure = EXCLUDED.failure""",
+                  failure = EXCLUDED.failure, waiting_for = EXCLUDED.waiting_for""",
         tenant_id, i.instance_id, i.template_id, i.template_version, i.item_id, i.status, i.state, i.started_at,
-        i.updated_at, json.dumps(i.failure) if i.failure is not None else None,
+        i.updated_at, json.dumps(i.failure) if i.failure is not None else None, list(i.waiting_for),
     )  # fmt: skip
 
 
@@ -182,3 +184,33 @@ async def instances_of_item(
         limit,
     )
     return [_instance(row) for row in rows]
+
+
+async def instances_waiting(conn: Connection, tenant_id: str, key: str, *, item_id: str | None) -> list[str]:
+    """Running (or failed) instances that wait for ``key`` (``message:<name>``, ``signal:<name>``,
+    ``condition``): the item's, or the whole tenant's (a signal), in the order they started."""
+    rows = await conn.fetch(
+        "SELECT instance_id FROM process_instances WHERE tenant_id = $1 AND waiting_for @> ARRAY[$2::text]"
+        " AND status IN ('running', 'failed') AND ($3::text IS NULL OR item_id = $3)"
+        " ORDER BY started_at, instance_id",
+        tenant_id,
+        key,
+        item_id,
+    )
+    return [row["instance_id"] for row in rows]
+
+
+async def items_with_waiting_instances(conn: Connection, items: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of the (tenant, item) pairs have an instance waiting for a message or a condition: one
+    statement for a whole fetch of item events, so that items without such a process cost nothing more."""
+    if not items:
+        return set()
+    rows = await conn.fetch(
+        "SELECT DISTINCT p.tenant_id, p.item_id FROM unnest($1::text[], $2::text[]) AS i(tenant_id, item_id)"
+        " JOIN process_instances p ON p.tenant_id = i.tenant_id AND p.item_id = i.item_id"
+        " WHERE p.status IN ('running', 'failed') AND p.waiting_for <> '{}'"
+        " AND EXISTS (SELECT 1 FROM unnest(p.waiting_for) AS k WHERE k NOT LIKE 'signal:%')",
+        [tenant for tenant, _ in items],
+        [item for _, item in items],
+    )
+    return {(row["tenant_id"], row["item_id"]) for row in rows}

@@ -25,8 +25,10 @@ from SpiffWorkflow.util.task import TaskState
 from automation.domain import (  # noqa: F401 (process_clock: timers read the service clock)
     bpmn_checks,
     expressions,
+    flow_checks,
     iso_timers,
     process_clock,
+    process_events,
     process_state,
     service_tasks,
     unsupported_elements,
@@ -288,11 +290,16 @@ def parse_template(bpmn: str, process_id: str | None = None, called: Mapping[str
     except Exception as error:
         raise InvalidTemplate(bpmn_checks.naming_the_call(root, _parse_error(error))) from None
     _refuse_call_cycles(chosen, {**subprocesses, chosen: spec})
+    for each in (spec, *subprocesses.values()):
+        if (cycle := flow_checks.loop_without_gateway(each)) is not None:
+            raise InvalidTemplate(flow_checks.describe(cycle))
     for task_spec in [*spec.task_specs.values(), *(t for s in subprocesses.values() for t in s.task_specs.values())]:
         if getattr(task_spec, "bpmn_id", None) in camunda:
             _take_camunda(task_spec, camunda[task_spec.bpmn_id])
         iso_timers.quote_iso_literal(task_spec)
         _check_task_spec(task_spec)
+        if (undeliverable := process_events.problem(task_spec)) is not None:
+            raise InvalidTemplate(undeliverable)
     counts_working_time = working_context.mentions_working_time(bpmn, *(called or {}).values())
     return Template(
         process_id=chosen, spec=spec, subprocess_specs=subprocesses, counts_working_time=counts_working_time
@@ -481,10 +488,14 @@ def complete_user_step(workflow: BpmnWorkflow, spiff_task_id: str, outcome: str,
 def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[str, datetime]]:
     """Timer events the instance waits for: (name, due instant), for the durable timers to wake it."""
     due = []
-    for event in workflow.waiting_events():
-        if event.event_type.startswith(("TimeDate", "DurationTimer", "CycleTimer")) and isinstance(event.value, str):
-            instant = datetime.fromisoformat(event.value)
-            due.append((event.name or event.event_type, instant if instant.tzinfo else instant.replace(tzinfo=UTC)))
+    timers = [
+        (event.name or event.event_type, event.value)
+        for event in workflow.waiting_events()
+        if event.event_type.startswith(("TimeDate", "DurationTimer", "CycleTimer")) and isinstance(event.value, str)
+    ]
+    for name, value in [*timers, *process_events.gateway_timers(workflow)]:
+        instant = datetime.fromisoformat(value)
+        due.append((name, instant if instant.tzinfo else instant.replace(tzinfo=UTC)))
     return due
 
 

@@ -9,7 +9,15 @@ from fastapi import FastAPI
 
 from automation.bootstrap import bootstrap
 from automation.config import Settings
-from automation.entrypoints import log_api, processes_api, robots_api, tasks_api, triggers_api, work_calendar_api
+from automation.entrypoints import (
+    log_api,
+    process_events_api,
+    processes_api,
+    robots_api,
+    tasks_api,
+    triggers_api,
+    work_calendar_api,
+)
 
 
 def create(settings: Settings | None = None) -> FastAPI:
@@ -28,6 +36,7 @@ def create(settings: Settings | None = None) -> FastAPI:
             log_api.router,
             tasks_api.router,
             processes_api.router,
+            process_events_api.router,
             work_calendar_api.router,
         ],
         lifespan_hooks=[bootstrap],

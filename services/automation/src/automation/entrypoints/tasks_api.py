@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from automation.adapters import tasks as task_rows
 from automation.entrypoints.deps import Ctx, CtxDep
 from automation.entrypoints.tasks_models import InboxTask
+from automation.follow_ups import DeliverEvent
+from automation.handlers.process_events import deliver_event
 from automation.handlers.processes import continue_after_task
 from automation.handlers.tasks import cancel_task, complete_task, delegate_task
 
@@ -119,6 +121,10 @@ async def complete(ctx: CtxDep, task_id: str, body: TaskCompletion) -> dict[str,
             user_id=ctx.principal.user_id, is_admin=ADMIN_ROLE in ctx.principal.roles, now=ctx.now(),
         )  # fmt: skip
         await continue_after_task(conn, ctx.store, ctx.tenant_id, task, ctx.now())
+        message = {"name": "task.completed", "task_id": task.task_id, "title": task.title, "source": task.source,
+                   "outcome": task.outcome, "values": task.values or {}, "completed_by": task.completed_by}  # fmt: skip
+        done = DeliverEvent(ctx.tenant_id, "message", "task.completed", task.item_id, {"message": message}, ctx.now())
+        await deliver_event(conn, ctx.store, done)
     return task_view(task, ctx)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +25,7 @@ from automation.adapters import field_kinds, items, runs, work_calendars
 from automation.adapters import processes as rows
 from automation.adapters import tasks as task_rows
 from automation.adapters.people import resolve
-from automation.domain import errors, field_references, parsed_templates, working_context
+from automation.domain import errors, field_references, parsed_templates, process_events, working_context
 from automation.domain import processes as engine
 from automation.domain.process_start import StartRule
 from automation.domain.robots import Recipient
@@ -216,6 +217,28 @@ async def wake_process(conn: Connection, store: EventStore, now: datetime, timer
     await _after_steps(conn, store, tenant_id, instance, workflow, item, now, step, calls, failure)
 
 
+async def move_instance(
+    conn: Connection, store: EventStore, tenant_id: str, instance_id: str, step: str,
+    act: Callable[[BpmnWorkflow], int], now: datetime,
+) -> int:  # fmt: skip
+    """An event delivered to a waiting instance (``domain.process_events``): ``act`` moves its workflow and
+    answers how many of its events took it; saved and logged as any run of steps when it did (or failed)."""
+    instance = await rows.load_instance(conn, tenant_id, instance_id, lock=True)
+    if instance is None or instance.status not in MOVING:
+        return 0
+    workflow = engine.loads(instance.state)
+    taken = [0]
+    calendar = await work_calendars.calendar_if_mentioned(conn, tenant_id, instance.state)
+    with engine.collecting() as calls, working_context.in_effect(calendar, now):
+        failure = engine.attempt(workflow, lambda: taken.__setitem__(0, act(workflow)))
+    if not taken[0] and failure is None:
+        return 0
+    item = await items.load(conn, tenant_id, instance.item_id)
+    assert item is not None
+    await _after_steps(conn, store, tenant_id, instance, workflow, item, now, step, calls, failure)
+    return max(taken[0], 1)
+
+
 async def retry_process(
     conn: Connection, store: EventStore, *, tenant_id: str, instance_id: str, variables: dict[str, Any],
     now: datetime,
@@ -292,12 +315,17 @@ async def _after_steps(
     )
     finished = workflow.is_completed() and recorded is None
     status = "failed" if recorded is not None else "completed" if finished else "running"
+    thrown = process_events.signals_thrown(workflow)  # marks them sent: before the state is written
     saved = rows.InstanceRow(
         instance_id=instance.instance_id, template_id=instance.template_id,
         template_version=instance.template_version, item_id=instance.item_id, status=status,
         state=engine.dumps(workflow), started_at=instance.started_at, updated_at=now, failure=recorded,
+        waiting_for=tuple(process_events.waiting_for(workflow)) if status != "completed" else (),
     )  # fmt: skip
     await rows.save_instance(conn, tenant_id, saved)
+    for signal, variables in thrown:  # once saved: an instance the signal moves may signal this one back
+        signalled = follow_ups.DeliverEvent(tenant_id, "signal", signal, None, variables, now, instance.instance_id)
+        await follow_ups.dispatch(conn, store, signalled)
     detail: dict[str, Any] = {"status": status}
     if recorded is not None:
         detail |= {"step_id": recorded["step_id"], "step_name": recorded["step_name"]}

@@ -12,6 +12,7 @@ from conveyor_messaging.actor import Actor
 from conveyor_messaging.db import Connection
 from conveyor_messaging.eventstore import NO_STREAM, EventStore, NewEvent
 
+from automation import follow_ups
 from automation.adapters import tasks as task_rows
 from automation.adapters.people import present
 from automation.domain import errors
@@ -112,6 +113,14 @@ async def record_cancellations(
             }
         )  # fmt: skip
         await _record(conn, store, tenant_id, task.task_id, task.version - 1, event, actor, now)
+        # The processes on the item hear of it (``task.cancelled``), but the one that closed its own task.
+        sender = task.source.removeprefix("process:") if task.source.startswith("process:") else None
+        message = {"name": "task.cancelled", "task_id": task.task_id, "title": task.title, "source": task.source,
+                   "cause": event.cause, "reason": task.cancel_reason}  # fmt: skip
+        told = follow_ups.DeliverEvent(
+            tenant_id, "message", "task.cancelled", task.item_id, {"message": message}, now, sender
+        )
+        await follow_ups.dispatch(conn, store, told)
 
 
 async def _open_task_of(
