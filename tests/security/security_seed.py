@@ -277,9 +277,10 @@ async def _automation(admin: As, world: Tenant) -> None:
     )
     world.ids["process_template_id"] = template["id"]
     # Automation knows an item from its own copy (the entities' events): 404 until that copy has it.
-    await settle(
+    await settle(  # up to a minute: on a loaded 2-core runner the copy took longer than 20 s
         lambda: admin.call("automation", "GET", "/v1/processes", params={"item_id": world.items["alice"]}),
         lambda r: r.status_code == 200,
+        within=60.0,
     )
     instance = await admin.ok(
         "automation", "POST", "/v1/processes", {"template_id": template["id"], "item_id": world.items["alice"]}
