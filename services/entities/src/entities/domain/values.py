@@ -34,10 +34,9 @@ def _remember_email_domains() -> None:
     few domains: the library's domain check is a pure function of its arguments, so remembering its
     answers changes no result (a refused domain raises, which is not remembered) and makes an
     import's e-mail column about twice as fast (bench/README.md, CSV import)."""
-    module = importlib.import_module("email_validator.validate_email")  # the package's name is the function
-    check = module.validate_email_domain_name
-    if not hasattr(check, "cache_info"):
-        module.validate_email_domain_name = lru_cache(maxsize=4096)(check)
+    names = vars(importlib.import_module("email_validator.validate_email"))  # the package's name is the function
+    if not hasattr(names["validate_email_domain_name"], "cache_info"):
+        names["validate_email_domain_name"] = lru_cache(maxsize=4096)(names["validate_email_domain_name"])
 
 
 _remember_email_domains()

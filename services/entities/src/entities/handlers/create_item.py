@@ -67,9 +67,7 @@ async def create_items(unit: Unit, events: Sequence[ItemCreated]) -> list[Item]:
         unit.conn,
         tenant_id=unit.tenant_id,
         aggregate_type="item",
-        streams=[
-            (event.item_id, NewEvent(event.type_name, data)) for event, data in zip(events, dumped, strict=True)
-        ],
+        streams=[(event.item_id, NewEvent(event.type_name, data)) for event, data in zip(events, dumped, strict=True)],
         actor=unit.actor,
         now=unit.now,
     )
