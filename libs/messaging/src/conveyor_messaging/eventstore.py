@@ -340,14 +340,16 @@ class EventStore:
         occurred = now or datetime.now(UTC)
         # A batch's events mostly share their cause (an import's chunk: all of them), so each distinct
         # metadata is built and encoded once.
-        causes: dict[tuple[Actor, str, str | None, str | None], tuple[dict[str, Any], str]] = {}
+        # Each first event's own lane counts (a batch reaction's events follow their causes' lanes).
+        causes: dict[tuple[Actor, str, str | None, str | None, str | None], tuple[dict[str, Any], str]] = {}
         for f in firsts:
-            cause = (f.actor, f.aggregate_type, f.correlation_id, f.causation_id)
+            cause = (f.actor, f.aggregate_type, f.correlation_id, f.causation_id, f.lane)
             if cause not in causes:
                 meta = self._metadata(*cause)
                 causes[cause] = (meta, orjson.dumps(meta).decode())
-        metadata = [causes[(f.actor, f.aggregate_type, f.correlation_id, f.causation_id)][0] for f in firsts]
-        meta_texts = [causes[(f.actor, f.aggregate_type, f.correlation_id, f.causation_id)][1] for f in firsts]
+        of_each = [causes[(f.actor, f.aggregate_type, f.correlation_id, f.causation_id, f.lane)] for f in firsts]
+        metadata = [meta for meta, _ in of_each]
+        meta_texts = [text for _, text in of_each]
         data_texts = [orjson.dumps(f.event.data).decode() for f in firsts]
         # A savepoint (or a transaction of its own) so that a refused batch leaves nothing behind.
         async with conn.transaction():
