@@ -16,8 +16,10 @@ from conveyor_messaging.eventstore import (
     START,
     ConcurrencyConflict,
     EventStore,
+    FirstEvent,
     NewEvent,
 )
+from conveyor_messaging.lanes import BULK, INTERACTIVE
 from conveyor_testing.plugin import Infra
 from conveyor_testing.waiting import eventually
 
@@ -114,6 +116,17 @@ class TestBulkCreation:
                 )
             assert caught.value.stream_id == "taken"
             assert await store.stream_version(conn, "fresh-1", tenant_id="tenant-a") == 0
+
+    async def test_each_first_event_keeps_its_own_lane(self, pool: asyncpg.Pool) -> None:
+        # A batch reaction records one event per cause: an imported item's follows it by the bulk lane.
+        firsts = [
+            FirstEvent("tenant-a", f"laned-{lane}", "thing", NewEvent(EVENT_TYPE, {}), Actor.user("u"), lane=lane)
+            for lane in (BULK, None)
+        ]
+        async with pool.acquire() as conn:
+            recorded = await store.append_first_events(conn, firsts)
+        assert [r.metadata.get("lane") for r in recorded] == [BULK, None]
+        assert [r.to_envelope().lane for r in recorded] == [BULK, INTERACTIVE]
 
 
 class TestReads:

@@ -338,8 +338,18 @@ class EventStore:
         if not firsts:
             return []
         occurred = now or datetime.now(UTC)
-        metadata = [self._metadata(f.actor, f.aggregate_type, f.correlation_id, f.causation_id) for f in firsts]
-        meta_texts = [orjson.dumps(m).decode() for m in metadata]
+        # A batch's events mostly share their cause (an import's chunk: all of them), so each distinct
+        # metadata is built and encoded once.
+        # Each first event's own lane counts (a batch reaction's events follow their causes' lanes).
+        causes: dict[tuple[Actor, str, str | None, str | None, str | None], tuple[dict[str, Any], str]] = {}
+        for f in firsts:
+            cause = (f.actor, f.aggregate_type, f.correlation_id, f.causation_id, f.lane)
+            if cause not in causes:
+                meta = self._metadata(*cause)
+                causes[cause] = (meta, orjson.dumps(meta).decode())
+        of_each = [causes[(f.actor, f.aggregate_type, f.correlation_id, f.causation_id, f.lane)] for f in firsts]
+        metadata = [meta for meta, _ in of_each]
+        meta_texts = [text for _, text in of_each]
         data_texts = [orjson.dumps(f.event.data).decode() for f in firsts]
         # A savepoint (or a transaction of its own) so that a refused batch leaves nothing behind.
         async with conn.transaction():
@@ -362,8 +372,8 @@ class EventStore:
         by_stream = {(row["tenant_id"], row["stream_id"]): row for row in rows}
         recorded = [
             RecordedEvent(
-                position=by_stream[(f.tenant_id, f.stream_id)]["position"],
-                commit_xid=by_stream[(f.tenant_id, f.stream_id)]["commit_xid"],
+                position=row["position"],
+                commit_xid=row["commit_xid"],
                 event_id=f.event.event_id,
                 stream_id=f.stream_id,
                 version=1,
@@ -372,9 +382,10 @@ class EventStore:
                 data_json=text.encode(),
                 metadata=meta,
                 occurred_at=f.event.occurred_at or occurred,
-                recorded_at=by_stream[(f.tenant_id, f.stream_id)]["recorded_at"],
+                recorded_at=row["recorded_at"],
             )
             for f, text, meta in zip(firsts, data_texts, metadata, strict=True)
+            for row in (by_stream[(f.tenant_id, f.stream_id)],)
         ]
         consistency.note(recorded)
         return recorded

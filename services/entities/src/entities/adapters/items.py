@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
+import orjson
 from conveyor_messaging.db import Connection
 
 from entities.domain.item import Item
@@ -36,9 +37,49 @@ async def save(conn: Connection, tenant_id: str, item: Item) -> dict[str, Any]:
 
 
 async def save_many(conn: Connection, tenant_id: str, many: list[Item]) -> None:
-    """Write many items' states; asyncpg pipelines the statements in one round trip (``_SAVE`` without
-    ``save``'s RETURNING, which executemany would not give back)."""
-    await conn.executemany(_SAVE, [_row(tenant_id, item) for item in many])
+    """Write many items' states (insert or replace, as ``save`` does) in one statement: the rows go as
+    one JSON array, which PostgreSQL reads into rows of the table (an import's chunk: one statement
+    instead of a thousand). An item given twice keeps its last state, as separate saves would."""
+    if not many:
+        return
+    last = {item.item_id: item for item in many}
+    rows = orjson.dumps([_json_row(item) for item in last.values()], option=orjson.OPT_NAIVE_UTC)
+    await conn.execute(_SAVE_MANY, tenant_id, rows.decode())
+
+
+_SAVE_MANY = (
+    f"INSERT INTO items (item_id, tenant_id, {_STATE})"
+    f" SELECT item_id, $1, {_STATE} FROM jsonb_populate_recordset(NULL::items, $2::text::jsonb)"
+    " ON CONFLICT (item_id) DO UPDATE SET"
+    + ", ".join(f" {c.strip()} = EXCLUDED.{c.strip()}" for c in _STATE.split(","))
+)
+
+
+def _json_row(item: Item) -> dict[str, Any]:
+    """``_row`` as JSON for ``_SAVE_MANY``: PostgreSQL casts each value to its column's type."""
+    return {
+        "item_id": item.item_id,
+        "entity_type_id": item.entity_type_id,
+        "version": item.version,
+        "title": item.title,
+        "assignee_id": item.assignee_id,
+        "observer_ids": list(item.observer_ids),
+        "amount": item.amount,
+        "currency": item.currency,
+        "begin_date": item.begin_date or None,
+        "close_date": item.close_date or None,
+        "source": item.source,
+        "client_id": item.client_id,
+        "fields": dict(item.fields),
+        "requested_pipeline_id": item.requested_pipeline_id,
+        "requested_stage_id": item.requested_stage_id,
+        "created_by": item.created_by,
+        "created_at": item.created_at,
+        "updated_by": item.updated_by or item.created_by,
+        "updated_at": item.updated_at or item.created_at,
+        "deleted_at": item.deleted_at,
+        "deleted_by": item.deleted_by,
+    }
 
 
 def _row(tenant_id: str, item: Item) -> tuple[Any, ...]:

@@ -62,15 +62,16 @@ async def create_item(
 async def create_items(unit: Unit, events: Sequence[ItemCreated]) -> list[Item]:
     """Record many decided items at once (an import's chunk): two statements instead of two per item.
     Their unique values are held by the caller first (``hold_many_values``), which drops the losers."""
+    dumped = [event.model_dump(mode="json") for event in events]  # once: the event's data and the item's
     await unit.store.append_new_streams(
         unit.conn,
         tenant_id=unit.tenant_id,
         aggregate_type="item",
-        streams=[(event.item_id, NewEvent.of(event)) for event in events],
+        streams=[(event.item_id, NewEvent(event.type_name, data)) for event, data in zip(events, dumped, strict=True)],
         actor=unit.actor,
         now=unit.now,
     )
-    made = [created(event.model_dump(mode="json"), unit.now, 1) for event in events]
+    made = [created(data, unit.now, 1) for data in dumped]
     await items.save_many(unit.conn, unit.tenant_id, made)
     return made
 
