@@ -35,8 +35,10 @@ def _remember_email_domains() -> None:
     answers changes no result (a refused domain raises, which is not remembered) and makes an
     import's e-mail column about twice as fast (bench/README.md, CSV import)."""
     names = vars(importlib.import_module("email_validator.validate_email"))  # the package's name is the function
-    if not hasattr(names["validate_email_domain_name"], "cache_info"):
-        names["validate_email_domain_name"] = lru_cache(maxsize=4096)(names["validate_email_domain_name"])
+    check = names.get("validate_email_domain_name")
+    # An upgrade that renames or moves it costs this speed-up, never the checks (uv.lock pins 2.x).
+    if callable(check) and not hasattr(check, "cache_info"):
+        names["validate_email_domain_name"] = lru_cache(maxsize=4096)(check)
 
 
 _remember_email_domains()
