@@ -125,10 +125,10 @@ async def perform(action: spec.Action, ctx: ActionContext) -> dict[str, Any]:
                 idempotency_key=ctx.run_id, to_user_ids=users, to_addresses=to_addresses,
                 subject=await ctx.render(subject), body_text=await ctx.render(body), item=ctx.item_ref(),
             )  # fmt: skip
-            sent = await ctx.send(email)
+            queued = await ctx.send(email)
             # Sent is not delivered: the notifications service tells how the mail ended (EmailSent/EmailFailed).
             done = {"to_user_ids": users, "to_addresses": to_addresses, "subject": email.subject}
-            return {**done, **AWAITS_DELIVERY} if sent else done
+            return {**done, **AWAITS_DELIVERY} if queued else done
         case spec.CreateCalendarEntry():
             return await _create_calendar_entry(action, ctx)
         case spec.StartProcess(template_id=template_id):
