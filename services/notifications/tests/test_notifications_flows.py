@@ -269,6 +269,17 @@ class TestCommandsFromRobots:
         assert verify(secret, headers["Conveyor-Signature"], body, now=int(datetime.now(UTC).timestamp()))
         assert json.loads(body) == {"company": "ЖКХ-3", "status": "won"}
 
+        # Its outcome names the command (its sender, e.g. automation's run, records how the call ended).
+        async def delivered() -> list[Any]:
+            async with api.app.state.pool.acquire() as conn:
+                rows = await conn.fetch(
+                    "SELECT data FROM events WHERE type = 'conveyor.notifications.webhook.delivered.v1'"
+                )
+            return [json.loads(r["data"]) if isinstance(r["data"], str) else r["data"] for r in rows]
+
+        [outcome] = await eventually(delivered, lambda found: len(found) == 1)
+        assert (outcome["source"], outcome["subscription_id"]) == (command.idempotency_key, None)
+
     async def test_update_and_cancel_commands_move_and_drop_an_entry(self, api: NotificationsApi) -> None:
         start = datetime(2027, 6, 1, 10, 0, tzinfo=UTC)
         created = CreateCalendarEntry(idempotency_key=key(), title="Meeting", start=start, organizer_id="mia")

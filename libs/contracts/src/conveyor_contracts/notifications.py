@@ -188,7 +188,7 @@ class EmailSent(EventContract, type_name="conveyor.notifications.email.sent.v1")
     email_id: str
     to: list[str]
     subject: str
-    source: str | None = None
+    source: str | None = None  # the idempotency key of the command (SendEmail, Notify) that asked for it
 
 
 class EmailFailed(EventContract, type_name="conveyor.notifications.email.failed.v1"):
@@ -263,6 +263,7 @@ class WebhookDelivered(EventContract, type_name="conveyor.notifications.webhook.
     url: str
     attempts: int
     status_code: int
+    source: str | None = None  # the idempotency key of the CallWebhook command that asked for the call
 
 
 class WebhookFailed(EventContract, type_name="conveyor.notifications.webhook.failed.v1"):
@@ -273,6 +274,7 @@ class WebhookFailed(EventContract, type_name="conveyor.notifications.webhook.fai
     url: str
     attempts: int
     error: str
+    source: str | None = None  # the idempotency key of the CallWebhook command that asked for the call
 
 
 class WebhookSubscriptionDisabled(EventContract, type_name="conveyor.notifications.webhook.subscription_disabled.v1"):

@@ -28,6 +28,7 @@ from automation.handlers import (
     when_items_changed_tell_their_processes,
     when_items_left_stages_cancel_their_robot_tasks,
 )
+from automation.handlers import when_deliveries_end_record_them_on_their_runs as deliveries
 
 # The same store the service's backbone appends with: it holds SQL, no connection.
 STORE = EventStore(source="/conveyor/automation")
@@ -76,6 +77,13 @@ CALENDAR = {
     notifications.CalendarEntryChanged.type_name: calendar_held.when_calendar_entry_scheduled_wait_for_its_end,
     notifications.CalendarEntryCancelled.type_name: calendar_held.when_calendar_entry_cancelled_it_is_not_held,
 }
+# How the e-mails and webhook calls robots and processes asked for ended: recorded on their runs.
+DELIVERIES = {
+    notifications.EmailSent.type_name: deliveries.when_emails_sent_record_them_on_their_runs,
+    notifications.EmailFailed.type_name: deliveries.when_emails_failed_fail_their_runs,
+    notifications.WebhookDelivered.type_name: deliveries.when_webhooks_delivered_record_them_on_their_runs,
+    notifications.WebhookFailed.type_name: deliveries.when_webhooks_failed_fail_their_runs,
+}
 
 # Work one handler asks of another, in the asking transaction: handlers never import each other.
 FOLLOW_UPS: dict[type, FollowUpHandler] = {
@@ -111,5 +119,10 @@ SUBSCRIPTIONS: list[Subscription] = [
         name="calendar",
         topics=[notifications.CalendarEntryScheduled.topic()],
         handle=route({t: _recording(r) for t, r in CALENDAR.items()}),
+    ),
+    Subscription(
+        name="deliveries",
+        topics=[notifications.EmailSent.topic(), notifications.WebhookDelivered.topic()],
+        handle=route({t: _recording(r) for t, r in DELIVERIES.items()}),
     ),
 ]

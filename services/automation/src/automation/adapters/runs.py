@@ -6,12 +6,18 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from conveyor_kit.database import as_columns
 from conveyor_messaging.db import Connection
 
 from automation.adapters.rows import from_jsonb
+
+# The detail of a run whose action the notifications service carries out later (an e-mail, a webhook
+# call): its ``delivery`` becomes ``delivered`` or ``failed`` when that service says how it ended.
+SourceKind = Literal["robot", "trigger", "process"]
+
+AWAITS_DELIVERY: dict[str, Any] = {"delivery": {"status": "pending"}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +141,26 @@ async def finish(
         now,
         due_at,
     )
+
+
+async def record_delivery(
+    conn: Connection, tenant_id: str, run_id: str, *, delivery: dict[str, Any], error: str | None
+) -> Run | None:
+    """How the run's e-mail or webhook call ended; a failed one fails the run with ``error``. Only a
+    run still awaiting its delivery changes; None otherwise (not a run of ours, or already recorded)."""
+    row = await conn.fetchrow(
+        """UPDATE automation_runs
+              SET detail = detail || jsonb_build_object('delivery', $3::text::jsonb),
+                  status = CASE WHEN $4::text IS NULL THEN status ELSE 'failed' END,
+                  last_error = coalesce($4, last_error)
+            WHERE tenant_id = $1 AND run_id = $2 AND detail->'delivery'->>'status' = 'pending'
+        RETURNING *""",
+        tenant_id,
+        run_id,
+        json.dumps(delivery),
+        error,
+    )
+    return _run(row) if row else None
 
 
 async def runs_of_item(conn: Connection, tenant_id: str, item_id: str, *, limit: int = 200) -> list[Run]:

@@ -42,7 +42,9 @@ class AutomationRun(ApiModel):
     error: str | None = Field(description="The last attempt's error, if it raised.")
     detail: dict[str, Any] = Field(
         description="What the run did or why it did not, by action (e.g. `recipient_ids` and `body` of a "
-        "notification, `to_stage_id` of a move, `reason` of a skip, `next_attempt_at` of a retry)."
+        "notification, `to_stage_id` of a move, `reason` of a skip, `next_attempt_at` of a retry). An e-mail or a "
+        "webhook call has `delivery`: `status` `pending` until the notifications service tells how it ended, then "
+        "`delivered` or `failed` with `at` and `error` (a failed one fails the run)."
     )
     created_at: Timestamp
     finished_at: Timestamp | None

@@ -20,6 +20,7 @@ from automation.adapters import people, work_calendars
 from automation.adapters import tasks as task_rows
 from automation.adapters.items import STANDARD_KEYS, ItemCopy
 from automation.adapters.outbox import send_command
+from automation.adapters.runs import AWAITS_DELIVERY
 from automation.domain import robots as spec
 from automation.domain import templates
 from automation.domain.tasks import due_at
@@ -124,8 +125,10 @@ async def perform(action: spec.Action, ctx: ActionContext) -> dict[str, Any]:
                 idempotency_key=ctx.run_id, to_user_ids=users, to_addresses=to_addresses,
                 subject=await ctx.render(subject), body_text=await ctx.render(body), item=ctx.item_ref(),
             )  # fmt: skip
-            await ctx.send(email)
-            return {"to_user_ids": users, "to_addresses": to_addresses, "subject": email.subject}
+            queued = await ctx.send(email)
+            # Sent is not delivered: the notifications service tells how the mail ended (EmailSent/EmailFailed).
+            done = {"to_user_ids": users, "to_addresses": to_addresses, "subject": email.subject}
+            return {**done, **AWAITS_DELIVERY} if queued else done
         case spec.CreateCalendarEntry():
             return await _create_calendar_entry(action, ctx)
         case spec.StartProcess(template_id=template_id):
@@ -137,8 +140,8 @@ async def perform(action: spec.Action, ctx: ActionContext) -> dict[str, Any]:
             return {"instance_id": instance.instance_id, "template_version": instance.template_version}
         case spec.CallWebhook(url=url, payload=payload):
             sent = {"item": ctx.item.view(), **payload}
-            await ctx.send(notifications.CallWebhook(idempotency_key=ctx.run_id, url=url, payload=sent))
-            return {"url": url}
+            called = await ctx.send(notifications.CallWebhook(idempotency_key=ctx.run_id, url=url, payload=sent))
+            return {"url": url, **AWAITS_DELIVERY} if called else {"url": url}
     raise TypeError(f"unknown action {action!r}")
 
 

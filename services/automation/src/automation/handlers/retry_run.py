@@ -19,6 +19,9 @@ async def retry_run(conn: Connection, *, tenant_id: str, item_id: str, run_id: s
         raise errors.NotFound(f"no run {run_id}")
     if run.source_kind != "robot" or run.status not in ("failed", "retrying"):
         raise errors.RunNotRetryable(f"the run is {run.status}; only failed robot runs are retried")
+    if run.detail.get("delivery", {}).get("status") == "failed":
+        # The notifications service retried it already, and the run's command key would send nothing again.
+        raise errors.RunNotRetryable("its e-mail or webhook call was not delivered; a retry would not send it again")
     await cancel(conn, f"run:{tenant_id}:{run_id}:retry-{run.attempts}")  # the automatic retry, if still waiting
     payload = {"run_id": run_id, "robot_id": run.source_id, "item_id": run.item_id, "visit_id": run.visit_id}
     await schedule(

@@ -87,11 +87,13 @@ async def enqueue_delivery(
     payload: dict[str, Any],
     secret: str,
     now: datetime,
+    source: str | None = None,
 ) -> None:
+    """Queue a webhook call; ``source`` is the idempotency key of the command that asked for it."""
     await conn.execute(
         """INSERT INTO webhook_deliveries (tenant_id, delivery_id, subscription_id, url, event_type, payload, secret,
-                                           next_attempt_at, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $8) ON CONFLICT DO NOTHING""",
+                                           next_attempt_at, created_at, source)
+           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $8, $9) ON CONFLICT DO NOTHING""",
         tenant_id,
         delivery_id,
         subscription_id,
@@ -100,6 +102,7 @@ async def enqueue_delivery(
         json.dumps(payload),
         secret,
         now,
+        source,
     )
 
 

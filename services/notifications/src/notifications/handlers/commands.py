@@ -199,4 +199,5 @@ async def when_webhook_call_commanded_queue_it(conn: Connection, store: EventSto
         payload=command.payload,
         secret=settings["webhook_secret"],
         now=event.time,
+        source=command.idempotency_key,
     )

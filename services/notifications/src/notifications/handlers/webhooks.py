@@ -137,6 +137,7 @@ async def record_attempt(
             url=delivery["url"],
             attempts=attempts,
             status_code=outcome.status_code or 0,
+            source=delivery.get("source"),
         )
         return await _publish(conn, store, tenant, delivery_id, event, now)
     if attempts >= settings.webhook_max_attempts:
@@ -166,6 +167,7 @@ async def _give_up(conn: Connection, store: EventStore, delivery: dict[str, Any]
         url=delivery["url"],
         attempts=delivery["attempts"],
         error=error,
+        source=delivery.get("source"),
     )
     await _publish(conn, store, tenant, delivery_id, failed, now)
 
