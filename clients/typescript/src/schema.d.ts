@@ -2294,7 +2294,7 @@ export interface components {
             created_at: string;
             /**
              * Detail
-             * @description What the run did or why it did not, by action (e.g. `recipient_ids` and `body` of a notification, `to_stage_id` of a move, `reason` of a skip, `next_attempt_at` of a retry).
+             * @description What the run did or why it did not, by action (e.g. `recipient_ids` and `body` of a notification, `to_stage_id` of a move, `reason` of a skip, `next_attempt_at` of a retry). An e-mail or a webhook call has `delivery`: `status` `pending` until the notifications service tells how it ended, then `delivered` or `failed` with `at` and `error` (a failed one fails the run).
              */
             detail: {
                 [key: string]: unknown;
