@@ -84,6 +84,7 @@ class Company:
 
 Entry = tuple[str, str, datetime, datetime, str, list[str], str, list[dict[str, int]]]
 Note = tuple[str, str, str | None]
+TASK_NOTICES = frozenset({"task_assigned", "task_delegated"})
 
 
 def booked(title: str, kind: str, company: Company, start: datetime, remind: int) -> Entry:
@@ -183,9 +184,15 @@ class Story:
         )
 
     async def notifications(self) -> list[Note]:
-        """The manager's in-app notifications, sorted (those delivered at one instant come in any order)."""
-        found = await self.manager("notifications").ok("GET", "/v1/notifications", params={"limit": 50})
-        return sorted((n["title"], n["body"], (n["item"] or {}).get("item_id")) for n in found["items"])
+        """The manager's in-app reminders and the process's messages, sorted (those delivered at one instant come
+        in any order). The notices of new tasks in the inbox are left out: the story counts tasks in the inbox
+        itself, and tests/e2e/test_task_notices_and_moot_tasks.py checks those notices."""
+        found = await self.manager("notifications").ok("GET", "/v1/notifications", params={"limit": 100})
+        return sorted(
+            (n["title"], n["body"], (n["item"] or {}).get("item_id"))
+            for n in found["items"]
+            if n["kind"] not in TASK_NOTICES
+        )
 
     async def notified(self, *more: Note) -> None:
         """The notifications so far and these, and no other."""
